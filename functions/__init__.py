@@ -1,0 +1,1 @@
+"""Thin HTTP / CloudEvent entry points, one module per capability."""

@@ -1,0 +1,1 @@
+"""CX Copilot shared library: everything the Cloud Functions entry points delegate to."""

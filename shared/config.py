@@ -1,0 +1,148 @@
+"""One settings object for every function, read from named environment variables.
+
+Explicit arguments beat the environment: tests and tools build ``Settings(...)`` directly
+and pass it in; deployed functions call :func:`get_settings` once per instance.
+"""
+
+from __future__ import annotations
+
+import os
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import AliasChoices, Field, ValidationError, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+ROOT = Path(__file__).resolve().parent.parent
+DEV_PSEUDONYM_KEY = "cx-copilot-local-development-key"
+
+
+class SettingsError(RuntimeError):
+    """Raised at start when the environment does not describe a runnable deployment."""
+
+
+def _ambient_credentials_present() -> bool:
+    """Cheap check for Application Default Credentials without a network probe.
+
+    ``google.auth.default()`` may contact the metadata server, which costs seconds off
+    Google Cloud; these three signals cover every way ADC is normally provided.
+    """
+    if os.environ.get("GOOGLE_APPLICATION_CREDENTIALS") or os.environ.get("K_SERVICE"):
+        return True
+    config_dir = os.environ.get("CLOUDSDK_CONFIG") or str(Path.home() / ".config" / "gcloud")
+    return (Path(config_dir) / "application_default_credentials.json").is_file()
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="CX_", extra="ignore", frozen=True)
+
+    # --- Google Cloud -------------------------------------------------------------
+    project: str | None = Field(
+        default=None,
+        validation_alias=AliasChoices("CX_PROJECT", "GOOGLE_CLOUD_PROJECT"),
+        description="Google Cloud project; unset means everything runs locally.",
+    )
+    region: str = Field(default="europe-west1", description="Vertex AI location.")
+    environment: Literal["local", "dev", "staging", "prod"] = "local"
+
+    # --- Model --------------------------------------------------------------------
+    model_backend: Literal["auto", "vertex", "offline"] = Field(
+        default="auto",
+        description="auto = vertex when a project and credentials are present, else offline.",
+    )
+    gemini_model: str = "gemini-2.5-flash"
+    temperature: float = Field(default=0.2, ge=0.0, le=2.0)
+    max_output_tokens: int = Field(default=1024, ge=64, le=8192)
+    model_timeout_ms: int = Field(
+        default=8000, ge=500, le=60000, description="Latency budget for one model call."
+    )
+    model_retry_attempts: int = Field(default=3, ge=1, le=6)
+    model_retry_initial_delay_s: float = Field(default=0.5, ge=0.0, le=10.0)
+    model_retry_max_delay_s: float = Field(default=4.0, ge=0.0, le=30.0)
+    vertex_base_url: str | None = Field(
+        default=None, description="Override of the Vertex endpoint (private endpoint, tests)."
+    )
+
+    # --- Prompt context -------------------------------------------------------------
+    context_token_budget: int = Field(default=1200, ge=200, le=32000)
+    snapshot_limit: int = Field(
+        default=50, ge=1, le=500, description="Latest N orders/tickets/interactions read."
+    )
+
+    # --- Firestore / Pub/Sub --------------------------------------------------------
+    firestore_database: str = "(default)"
+    firestore_emulator_host: str | None = Field(
+        default=None, validation_alias=AliasChoices("FIRESTORE_EMULATOR_HOST")
+    )
+    pubsub_emulator_host: str | None = Field(
+        default=None, validation_alias=AliasChoices("PUBSUB_EMULATOR_HOST")
+    )
+    customers_collection: str = "customers"
+    outbox_collection: str = "event_outbox"
+    events_topic: str = "cx-events"
+    events_max_latency_s: float = Field(default=0.05, gt=0.0, le=5.0)
+    events_max_messages: int = Field(default=100, ge=1, le=1000)
+
+    # --- HTTP ---------------------------------------------------------------------
+    max_request_bytes: int = Field(default=256 * 1024, ge=1024, le=10 * 1024 * 1024)
+
+    # --- Data and privacy ------------------------------------------------------------
+    config_dir: Path = ROOT / "config"
+    prompts_dir: Path = ROOT / "prompts"
+    prompt_versions: dict[str, str] = Field(
+        default_factory=lambda: {"context_summary": "v1"},
+        description="Active prompt version per capability (JSON in CX_PROMPT_VERSIONS).",
+    )
+    pseudonym_key: str = Field(
+        default=DEV_PSEUDONYM_KEY,
+        min_length=16,
+        description="HMAC key for pseudonymous customer keys in events and logs.",
+    )
+    agent_language: str = Field(default="en", pattern=r"^[a-z]{2}$")
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+
+    @model_validator(mode="after")
+    def _check_consistency(self) -> Settings:
+        if self.model_backend == "vertex" and not self.project:
+            raise ValueError("CX_MODEL_BACKEND=vertex needs CX_PROJECT (or GOOGLE_CLOUD_PROJECT)")
+        if self.environment in ("staging", "prod") and self.pseudonym_key == DEV_PSEUDONYM_KEY:
+            raise ValueError(
+                f"CX_PSEUDONYM_KEY must be set to a secret in environment {self.environment!r}"
+            )
+        if self.model_retry_max_delay_s < self.model_retry_initial_delay_s:
+            raise ValueError("CX_MODEL_RETRY_MAX_DELAY_S is smaller than the initial delay")
+        for path in (self.config_dir, self.prompts_dir):
+            if not path.is_dir():
+                raise ValueError(f"directory {path} does not exist")
+        return self
+
+    @property
+    def backend(self) -> Literal["vertex", "offline"]:
+        """The engine actually used: ``auto`` resolves without touching the network."""
+        if self.model_backend != "auto":
+            return self.model_backend
+        return "vertex" if self.project and _ambient_credentials_present() else "offline"
+
+    @property
+    def gcp_project_or_local(self) -> str:
+        """Project id for Firestore/Pub/Sub clients; the emulators accept any id."""
+        return self.project or "cx-copilot-local"
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Build settings, turning pydantic's errors into one readable start-up message."""
+    try:
+        return Settings(**overrides)  # type: ignore[arg-type]
+    except ValidationError as exc:
+        lines = []
+        for err in exc.errors():
+            name = ".".join(str(p) for p in err["loc"]) or "settings"
+            env = f"CX_{name.upper()}" if err["loc"] else "environment"
+            lines.append(f"  {env}: {err['msg']}")
+        raise SettingsError("invalid CX Copilot configuration:\n" + "\n".join(lines)) from None
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return load_settings()
