@@ -57,6 +57,10 @@ class Settings(BaseSettings):
     model_timeout_ms: int = Field(
         default=8000, ge=500, le=60000, description="Latency budget for one model call."
     )
+    latency_budget_ms: int = Field(
+        default=12000, ge=500, le=120000,
+        description="Wall-time budget for a model answer, retries included; then offline fallback.",
+    )
     model_retry_attempts: int = Field(default=3, ge=1, le=6)
     model_retry_initial_delay_s: float = Field(default=0.5, ge=0.0, le=10.0)
     model_retry_max_delay_s: float = Field(default=4.0, ge=0.0, le=30.0)
@@ -123,6 +127,11 @@ class Settings(BaseSettings):
         if self.model_backend != "auto":
             return self.model_backend
         return "vertex" if self.project and _ambient_credentials_present() else "offline"
+
+    @property
+    def local_topics(self) -> dict[str, list[str]]:
+        """Topics and pull subscriptions the local stack and tests create on the emulator."""
+        return {self.events_topic: [f"{self.events_topic}-local"]}
 
     @property
     def gcp_project_or_local(self) -> str:

@@ -10,16 +10,15 @@ from __future__ import annotations
 import functools
 import json
 import re
-import time
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from typing import Any, Literal, TypeVar
 
 import flask
 from pydantic import BaseModel, ValidationError
 
 from shared import logs
+from shared.calls import CallContext
 from shared.config import Settings, get_settings
 from shared.errors import (
     BadRequest,
@@ -39,21 +38,6 @@ ROLES: tuple[str, ...] = ("agent", "supervisor", "system")
 _SAFE_ID = re.compile(r"^[A-Za-z0-9._:@-]{1,128}$")
 
 Req = TypeVar("Req", bound=BaseModel)
-
-
-@dataclass
-class RequestContext:
-    """What a handler may know about the call besides its body."""
-
-    request_id: str
-    agent_id: str | None
-    agent_role: str | None
-    started: float = field(default_factory=time.perf_counter)
-    log_fields: dict[str, Any] = field(default_factory=dict)
-
-    def note(self, **fields: Any) -> None:
-        """Add facts (engine, tokens, pseudonymous customer key) to the access log line."""
-        self.log_fields.update(fields)
 
 
 def validation_details(exc: ValidationError) -> list[dict[str, str]]:
@@ -135,11 +119,11 @@ def endpoint(
     *,
     roles: tuple[str, ...] = ROLES,
     settings_factory: Callable[[], Settings] = get_settings,
-) -> Callable[[Callable[[Req, RequestContext], BaseModel]], Callable[[flask.Request], flask.Response]]:
+) -> Callable[[Callable[[Req, CallContext], BaseModel]], Callable[[flask.Request], flask.Response]]:
     """Wrap a typed handler ``(body, ctx) -> response model`` as a Cloud Functions entry point."""
 
     def decorate(
-        handler: Callable[[Req, RequestContext], BaseModel],
+        handler: Callable[[Req, CallContext], BaseModel],
     ) -> Callable[[flask.Request], flask.Response]:
         log = logs.get_logger(capability)
 
@@ -149,7 +133,7 @@ def endpoint(
             incoming = request.headers.get(REQUEST_ID_HEADER, "")
             request_id = incoming if _SAFE_ID.match(incoming) else uuid.uuid4().hex
             logs.bind_request(request_id, request.headers.get(TRACE_HEADER), settings.project)
-            ctx = RequestContext(request_id=request_id, agent_id=None, agent_role=None)
+            ctx = CallContext(request_id=request_id)
             status = 500
             try:
                 ctx.agent_id, ctx.agent_role = _identity(request, settings)
@@ -168,7 +152,7 @@ def endpoint(
                 internal = CxError("internal error; quote the request id when reporting it")
                 return _json_response(_error_body(internal, request_id), 500, request_id)
             finally:
-                latency_ms = round((time.perf_counter() - ctx.started) * 1000, 2)
+                latency_ms = ctx.elapsed_ms()
                 severity = 40 if status >= 500 else 30 if status >= 400 else 20
                 log.log(
                     severity,

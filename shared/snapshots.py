@@ -195,18 +195,28 @@ class SnapshotRepository:
             parts[name] = [_MODELS[name].model_validate(d.to_dict()) for d in query.stream()]
         return CustomerSnapshot(customer=customer, **parts)
 
+    def get_tickets(self, customer_id: str, ticket_ids: list[str]) -> list[Ticket]:
+        """Tickets by id, whether or not they are among the latest N."""
+        col = self._customer_ref(customer_id).collection("tickets")
+        docs = self._db.get_all([col.document(t) for t in ticket_ids])
+        return [Ticket.model_validate(d.to_dict()) for d in docs if d.exists]
+
     def exists(self, customer_id: str) -> bool:
         return bool(self._customer_ref(customer_id).get(field_paths=["segment"]).exists)
 
     def put_customer(self, customer: Customer) -> None:
         self._customer_ref(customer.customer_id).set(customer.model_dump(mode="python"))
 
-    def put(self, customer_id: str, item: Order | Ticket | Interaction) -> None:
-        name = {Order: "orders", Ticket: "tickets", Interaction: "interactions"}[type(item)]
-        doc_id = getattr(item, _ID_FIELD[name])
-        self._customer_ref(customer_id).collection(name).document(doc_id).set(
-            item.model_dump(mode="python")
-        )
+    def put_many(self, customer_id: str, items: list[Order | Ticket | Interaction]) -> None:
+        """Bulk write (seeding, imports) in batches within Firestore's 500-write limit."""
+        ref = self._customer_ref(customer_id)
+        for start in range(0, len(items), 400):
+            batch = self._db.batch()
+            for item in items[start : start + 400]:
+                name = {Order: "orders", Ticket: "tickets", Interaction: "interactions"}[type(item)]
+                doc = ref.collection(name).document(getattr(item, _ID_FIELD[name]))
+                batch.set(doc, item.model_dump(mode="python"))
+            batch.commit()
 
     def record_interaction(self, customer_id: str, interaction: Interaction) -> HistoryStats:
         """Append an interaction and update whole-history stats atomically.

@@ -1,0 +1,14 @@
+"""Every Cloud Functions entry point, for ``functions-framework --target`` and ``--entry-point``.
+
+Settings are validated at import, so a misconfigured deployment fails at start with a
+clear message instead of on the first request.
+"""
+
+from __future__ import annotations
+
+from functions.context_summary import context_summary
+from shared.config import get_settings
+
+get_settings()
+
+__all__ = ["context_summary"]

@@ -1,0 +1,162 @@
+"""The local stack: emulators, topics, demo data and every function on localhost.
+
+    python -m scripts.devstack up      # serve until Ctrl-C
+    python -m scripts.devstack demo    # start, call each function, print, stop
+
+Each function runs in its own ``functions-framework`` process, as in the cloud. No
+Google Cloud project is used: the offline engine answers, labelled ``engine: offline``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from scripts.emulators import PROJECT, Emulators, ensure_topics, free_port
+from shared.config import ROOT
+
+FUNCTIONS = ["context_summary"]
+
+
+@contextmanager
+def local_stack(log_dir: Path, base_port: int | None = None) -> Iterator[dict[str, str]]:
+    """Yield ``{function: url}`` with everything running; stop it all on exit."""
+    with Emulators(log_dir) as emu:
+        os.environ.update(emu.env)
+        os.environ.setdefault("CX_MODEL_BACKEND", "offline")
+        from scripts.seed import seed_all
+        from shared.clients import firestore_client
+        from shared.config import load_settings
+        from shared.snapshots import SnapshotRepository
+
+        settings = load_settings()
+        ensure_topics(PROJECT, settings.local_topics)
+        count = seed_all(SnapshotRepository(firestore_client(settings), settings.customers_collection))
+        print(f"emulators up (firestore {emu.firestore_host}, pubsub {emu.pubsub_host}); seeded {count} customers")
+        procs: list[subprocess.Popen[bytes]] = []
+        urls: dict[str, str] = {}
+        try:
+            for i, name in enumerate(FUNCTIONS):
+                port = base_port + i if base_port else free_port()
+                cmd = [sys.executable, "-m", "functions_framework", f"--target={name}",
+                       f"--source={ROOT / 'main.py'}", "--host=127.0.0.1", f"--port={port}"]  # fmt: skip
+                log = (log_dir / f"{name}.log").open("wb")
+                procs.append(subprocess.Popen(cmd, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT,
+                                              env=os.environ.copy(), start_new_session=True))  # fmt: skip
+                urls[name] = f"http://127.0.0.1:{port}/"
+            for name, url in urls.items():
+                _wait_http(url, log_dir / f"{name}.log")
+            yield urls
+        finally:
+            for proc in procs:
+                if proc.poll() is None:
+                    os.killpg(proc.pid, signal.SIGTERM)
+            for proc in procs:
+                proc.wait(timeout=10)
+
+
+def _wait_http(url: str, log: Path, timeout: float = 30.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            urllib.request.urlopen(url, timeout=1).close()
+            return
+        except urllib.error.HTTPError:
+            return  # the server answered (405 for GET): it is up
+        except OSError:
+            time.sleep(0.1)
+    raise RuntimeError(f"{url} did not start; see {log}")
+
+
+def call(url: str, body: object, headers: dict[str, str] | None = None) -> tuple[int, dict]:
+    data = json.dumps(body).encode()
+    req = urllib.request.Request(url, data=data, method="POST", headers={
+        "Content-Type": "application/json", "X-Agent-Id": "agent-demo", "X-Agent-Role": "agent",
+        **(headers or {})})  # fmt: skip
+    try:
+        with urllib.request.urlopen(req, timeout=30) as resp:
+            return resp.status, json.loads(resp.read())
+    except urllib.error.HTTPError as exc:
+        return exc.code, json.loads(exc.read())
+
+
+def _show(title: str, status: int, payload: dict) -> None:
+    print(f"\n=== {title}: HTTP {status}")
+    print(json.dumps(payload, indent=2, ensure_ascii=False))
+
+
+def demo(urls: dict[str, str]) -> int:
+    url = urls["context_summary"]
+    status, body = call(url, {"customer_id": "C-1004", "ticket_id": "T-1004-01"})
+    _show("context_summary for C-1004 (600 interactions, German customer)", status, body)
+    ok = status == 200 and body["engine"] == "offline"
+    status, body2 = call(url, {"customer_id": "C-1002", "language": "de", "channel": "chat"})
+    _show("context_summary for C-1002 in German (chat policy)", status, body2)
+    ok &= status == 200
+    status, err = call(url, {"customer_id": "C-9999"})
+    _show("unknown customer", status, err)
+    ok &= status == 404
+    status, err = call(url, {"customer_id": "", "langauge": "de"})
+    _show("malformed request", status, err)
+    ok &= status == 400
+    events = _pull_events()
+    print(f"\n=== suggestion.generated events on the local subscription: {len(events)}")
+    for event in events[:2]:
+        print(json.dumps(event, ensure_ascii=False))
+    ok &= len(events) >= 2
+    print("\ndemo " + ("OK" if ok else "FAILED"))
+    return 0 if ok else 1
+
+
+def _pull_events() -> list[dict]:
+    from google.cloud import pubsub_v1
+
+    from shared.config import load_settings
+
+    settings = load_settings()
+    sub_name = settings.local_topics[settings.events_topic][0]
+    subscriber = pubsub_v1.SubscriberClient()
+    path = subscriber.subscription_path(PROJECT, sub_name)
+    events: list[dict] = []
+    deadline = time.monotonic() + 10
+    with subscriber:
+        while time.monotonic() < deadline and len(events) < 2:
+            resp = subscriber.pull(subscription=path, max_messages=50, timeout=5)
+            if resp.received_messages:
+                subscriber.acknowledge(subscription=path, ack_ids=[m.ack_id for m in resp.received_messages])
+            events += [json.loads(m.message.data) for m in resp.received_messages]
+    return events
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("command", choices=["up", "demo"])
+    parser.add_argument("--port", type=int, default=8081, help="first function port (up)")
+    args = parser.parse_args(argv)
+    log_dir = ROOT / ".local" / "logs"
+    if args.command == "demo":
+        with local_stack(log_dir) as urls:
+            return demo(urls)
+    with local_stack(log_dir, base_port=args.port) as urls:
+        for name, url in urls.items():
+            print(f"{name:<20} POST {url}")
+        print(f"logs in {log_dir}; Ctrl-C stops everything")
+        try:
+            signal.pause()
+        except KeyboardInterrupt:
+            print("\nstopping")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,154 @@
+"""Start and stop the official Firestore and Pub/Sub emulators (Google Cloud SDK).
+
+Used by the local stack, the test suite (once per session) and the benchmarks. The
+emulators come with the Google Cloud SDK: ``gcloud components install
+cloud-firestore-emulator pubsub-emulator beta`` (or the ``google-cloud-cli-*-emulator``
+Debian packages); both need Java 17+.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import time
+import urllib.request
+from dataclasses import dataclass, field
+from pathlib import Path
+
+PROJECT = "cx-copilot-local"
+
+
+class EmulatorError(RuntimeError):
+    pass
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _wait_ok(url: str, proc: subprocess.Popen[bytes], log: Path, timeout: float) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise EmulatorError(f"emulator exited with {proc.returncode}; see {log}:\n{log.read_text()[-2000:]}")
+        try:
+            with urllib.request.urlopen(url, timeout=1) as resp:
+                if resp.status == 200:
+                    return
+        except OSError:
+            time.sleep(0.1)
+    raise EmulatorError(f"emulator at {url} did not answer within {timeout:.0f}s; see {log}")
+
+
+@dataclass
+class Emulators:
+    """Both emulators on free loopback ports; ``env`` holds the variables clients read."""
+
+    log_dir: Path
+    project: str = PROJECT
+    firestore_port: int = field(default_factory=free_port)
+    pubsub_port: int = field(default_factory=free_port)
+    _procs: list[subprocess.Popen[bytes]] = field(default_factory=list)
+
+    @property
+    def firestore_host(self) -> str:
+        return f"127.0.0.1:{self.firestore_port}"
+
+    @property
+    def pubsub_host(self) -> str:
+        return f"127.0.0.1:{self.pubsub_port}"
+
+    @property
+    def env(self) -> dict[str, str]:
+        return {
+            "FIRESTORE_EMULATOR_HOST": self.firestore_host,
+            "PUBSUB_EMULATOR_HOST": self.pubsub_host,
+            "CX_PROJECT": "",
+            "GOOGLE_CLOUD_PROJECT": "",
+        }
+
+    def start(self, timeout: float = 90.0) -> Emulators:
+        gcloud = shutil.which("gcloud")
+        if not gcloud:
+            raise EmulatorError("gcloud not found: install the Google Cloud SDK with its emulators")
+        if not shutil.which("java"):
+            raise EmulatorError("java not found: the emulators need Java 17+")
+        self.log_dir.mkdir(parents=True, exist_ok=True)
+        env = {**os.environ, "CLOUDSDK_CORE_DISABLE_PROMPTS": "1"}
+        commands = {
+            "firestore": [gcloud, "emulators", "firestore", "start", f"--host-port={self.firestore_host}"],
+            "pubsub": [gcloud, "beta", "emulators", "pubsub", "start", f"--host-port={self.pubsub_host}",
+                       f"--project={self.project}"],
+        }  # fmt: skip
+        try:
+            for name, cmd in commands.items():
+                log = self.log_dir / f"{name}-emulator.log"
+                proc = subprocess.Popen(  # noqa: S603 - fixed argv
+                    cmd, stdout=log.open("wb"), stderr=subprocess.STDOUT, env=env,
+                    start_new_session=True,
+                )  # fmt: skip
+                self._procs.append(proc)
+            for (name, _), proc, host in zip(
+                commands.items(), self._procs, (self.firestore_host, self.pubsub_host), strict=True
+            ):
+                _wait_ok(f"http://{host}/", proc, self.log_dir / f"{name}-emulator.log", timeout)
+        except BaseException:
+            self.stop()
+            raise
+        return self
+
+    def stop(self) -> None:
+        for proc in self._procs:
+            if proc.poll() is None:
+                try:
+                    os.killpg(proc.pid, signal.SIGTERM)
+                except ProcessLookupError:
+                    continue
+        for proc in self._procs:
+            try:
+                proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                os.killpg(proc.pid, signal.SIGKILL)
+                proc.wait(timeout=5)
+        self._procs.clear()
+
+    def reset_firestore(self) -> None:
+        """Delete every document (the emulator's own reset endpoint)."""
+        url = f"http://{self.firestore_host}/emulator/v1/projects/{self.project}/databases/(default)/documents"
+        urllib.request.urlopen(urllib.request.Request(url, method="DELETE"), timeout=10).close()
+
+    def __enter__(self) -> Emulators:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+
+def ensure_topics(project: str, topics: dict[str, list[str]]) -> None:
+    """Create topics and their pull subscriptions if missing (emulator or real project)."""
+    from google.api_core.exceptions import AlreadyExists
+    from google.cloud import pubsub_v1
+
+    publisher = pubsub_v1.PublisherClient()
+    subscriber = pubsub_v1.SubscriberClient()
+    try:
+        for topic, subscriptions in topics.items():
+            topic_path = publisher.topic_path(project, topic)
+            try:
+                publisher.create_topic(name=topic_path)
+            except AlreadyExists:
+                pass
+            for sub in subscriptions:
+                try:
+                    subscriber.create_subscription(
+                        name=subscriber.subscription_path(project, sub), topic=topic_path
+                    )
+                except AlreadyExists:
+                    pass
+    finally:
+        subscriber.close()

@@ -1,0 +1,75 @@
+"""Everything a capability needs, built once per instance and injectable in tests."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cached_property
+
+from shared import clients, logs
+from shared.config import Settings, get_settings
+from shared.context import ContextPolicy
+from shared.events import EventPublisher, FirestoreOutbox, register_for_shutdown
+from shared.model import Engine, ModelFailure, build_engine
+from shared.prompts import Prompt, PromptLibrary
+from shared.snapshots import SnapshotRepository
+
+
+def _log_model_failure(prompt: Prompt, failure: ModelFailure) -> None:
+    logs.get_logger("model").warning(
+        "model call failed; answering offline",
+        extra={"fields": {"capability": prompt.capability, "reason": failure.reason,
+                          "detail": failure.detail, "prompt_version": prompt.version_id}},
+    )  # fmt: skip
+
+
+@dataclass
+class Runtime:
+    """Lazily built dependencies; pass a subset explicitly to override (tests, tools)."""
+
+    settings: Settings
+
+    @cached_property
+    def firestore(self):  # type: ignore[no-untyped-def]
+        return clients.firestore_client(self.settings)
+
+    @cached_property
+    def snapshots(self) -> SnapshotRepository:
+        return SnapshotRepository(self.firestore, self.settings.customers_collection)
+
+    @cached_property
+    def engine(self) -> Engine:
+        return build_engine(self.settings, log=_log_model_failure)
+
+    @cached_property
+    def prompts(self) -> PromptLibrary:
+        return PromptLibrary(self.settings.prompts_dir, self.settings.prompt_versions)
+
+    @cached_property
+    def context_policy(self) -> ContextPolicy:
+        return ContextPolicy.load(self.settings.config_dir / "context_policy.yaml")
+
+    @cached_property
+    def events(self) -> EventPublisher:
+        publisher = EventPublisher(
+            clients.publisher_client(self.settings),
+            self.settings.gcp_project_or_local,
+            self.settings.events_topic,
+            outbox=FirestoreOutbox(self.firestore, self.settings.outbox_collection),
+        )
+        return register_for_shutdown(publisher)
+
+
+_default: Runtime | None = None
+
+
+def default_runtime() -> Runtime:
+    global _default
+    if _default is None:
+        _default = Runtime(get_settings())
+    return _default
+
+
+def set_default_runtime(runtime: Runtime | None) -> None:
+    """Install a runtime for the entry points (tests, the local stack)."""
+    global _default
+    _default = runtime
