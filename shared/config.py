@@ -35,7 +35,9 @@ def _ambient_credentials_present() -> bool:
 
 
 class Settings(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix="CX_", extra="ignore", frozen=True)
+    model_config = SettingsConfigDict(
+        env_prefix="CX_", extra="ignore", frozen=True, validate_by_name=True, validate_by_alias=True
+    )
 
     # --- Google Cloud -------------------------------------------------------------
     project: str | None = Field(

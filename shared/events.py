@@ -101,7 +101,7 @@ class EventPublisher:
         self.topic_path = f"projects/{project}/topics/{topic}"
         self._outbox = outbox
         self._pending: set[Future[str]] = set()
-        self._lock = threading.Lock()
+        self._settled = threading.Condition()
         self._log = logs.get_logger("events")
 
     def publish(self, event: Event) -> Future[str]:
@@ -109,14 +109,20 @@ class EventPublisher:
         future = self._publisher.publish(
             self.topic_path, data, event_type=event.event_type, event_id=event.event_id
         )
-        with self._lock:
+        with self._settled:
             self._pending.add(future)
         future.add_done_callback(lambda f: self._done(f, event))
         return future
 
     def _done(self, future: Future[str], event: Event) -> None:
-        with self._lock:
-            self._pending.discard(future)
+        try:
+            self._handle_result(future, event)
+        finally:  # settled only once the outbox write (if any) is over
+            with self._settled:
+                self._pending.discard(future)
+                self._settled.notify_all()
+
+    def _handle_result(self, future: Future[str], event: Event) -> None:
         exc = future.exception()
         if exc is None:
             return
@@ -132,15 +138,13 @@ class EventPublisher:
             fields["outbox_error"] = repr(outbox_exc)
             self._log.error("event publish and outbox write failed", extra={"fields": fields})
 
-    def flush(self, timeout: float = 10.0) -> None:
-        """Wait for events in flight (tests, shutdown); publishing itself never waits."""
-        with self._lock:
-            pending = list(self._pending)
-        for future in pending:
-            try:
-                future.result(timeout=timeout)
-            except Exception:  # handled by the done-callback
-                pass
+    def flush(self, timeout: float = 10.0) -> bool:
+        """Wait until every event in flight is delivered or in the outbox (tests, shutdown).
+
+        Publishing itself never waits; returns False if events were still in flight.
+        """
+        with self._settled:
+            return self._settled.wait_for(lambda: not self._pending, timeout=timeout)
 
 
 def drain_outbox(outbox: FirestoreOutbox, publisher: PublisherClient, timeout: float = 30.0) -> int:

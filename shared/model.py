@@ -106,12 +106,14 @@ class VertexEngine:
 
     name: EngineName = "vertex"
 
-    def __init__(self, settings: Settings, client: genai.Client | None = None) -> None:
+    def __init__(
+        self, settings: Settings, client: genai.Client | None = None, credentials: Any = None
+    ) -> None:
         from google.genai import types
 
         self._types = types
         self._settings = settings
-        self._client = client or self._build_client(settings)
+        self._client = client or self._build_client(settings, credentials)
 
     @staticmethod
     def http_options(settings: Settings) -> Any:

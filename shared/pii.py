@@ -59,7 +59,7 @@ def _iban_ok(candidate: str) -> bool:
 
 
 _EMAIL = re.compile(r"(?<![\w.+-])[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}")
-_IBAN = re.compile(r"\b[A-Za-z]{2}\d{2}(?: ?[A-Za-z0-9]){11,30}\b")
+_IBAN = re.compile(r"\b[A-Za-z]{2}\d{2}(?: ?[A-Za-z0-9]{1,4}){3,8}\b")
 _CARD = re.compile(r"(?<![\w-])\d(?:[ -]?\d){11,18}(?![\w-])")
 # International numbers, or national ones written with separators; bare digit runs are
 # too ambiguous (amounts, ids) and are left to the known-identifier layer.
@@ -67,7 +67,7 @@ _PHONE = re.compile(
     r"(?<![\w+-])(?:"
     r"(?:\+|00)\d{1,3}[ .-]?(?:\(0?\d{1,4}\)[ .-]?)?\d{1,5}(?:[ .-]?\d{1,5}){1,4}"
     r"|\(\d{2,5}\)[ .-]?\d{2,5}(?:[ .-]?\d{2,5}){0,3}"
-    r"|\d{2,5}(?:[ .-]\d{2,5}){1,4}"
+    r"|\d{2,5}(?:[ .-]\d{2,8}){1,4}"
     r")(?:\s?(?:x|ext\.?)\s?\d{1,5})?(?![\w-])"
 )
 _NOT_PHONE = re.compile(
@@ -100,8 +100,13 @@ def detect(text: str) -> list[Span]:
         ("PHONE", _PHONE, _phone_ok),
     ):
         for m in pattern.finditer(text):
-            if check is None or check(m.group()):
-                found.append(Span(entity, m.start(), m.end(), m.group()))
+            candidate = m.group()
+            # A match may run into the next word ("DE89 ... 00 for"): drop trailing
+            # groups until the checksum holds.
+            while check is not None and candidate and not check(candidate):
+                candidate = candidate.rsplit(" ", 1)[0] if " " in candidate else ""
+            if candidate:
+                found.append(Span(entity, m.start(), m.start() + len(candidate), candidate))
     found.sort(key=lambda s: (s.start, -(s.end - s.start)))
     result: list[Span] = []
     for span in found:
@@ -129,7 +134,7 @@ class Pseudonymizer:
         if not value or len(value.strip()) < 2:
             return
         value = value.strip()
-        key = value.casefold()
+        key = value.lower()
         if key not in self._known:
             self._known[key] = placeholder
             self._by_placeholder.setdefault(placeholder, value)
@@ -137,7 +142,7 @@ class Pseudonymizer:
 
     def add_numbered(self, values: Iterable[str], kind: str) -> None:
         for value in values:
-            if value and value.strip().casefold() not in self._known:
+            if value and value.strip().lower() not in self._known:
                 self.add_known(value, self._next(kind))
 
     def _next(self, kind: str) -> str:
@@ -156,16 +161,17 @@ class Pseudonymizer:
     def mask(self, text: str) -> str:
         pattern = self._known_pattern()
         if pattern is not None:
-            text = pattern.sub(lambda m: self._known[m.group().casefold()], text)
+            text = pattern.sub(lambda m: self._known[m.group().lower()], text)
         spans = detect(text)
-        for span in reversed(spans):
-            key = span.text.casefold()
-            placeholder = self._known.get(key)
-            if placeholder is None:
-                placeholder = self._next(span.entity)
-                self._known[key] = placeholder
-                self._by_placeholder[placeholder] = span.text
+        placeholders = []
+        for span in spans:  # number in reading order
+            key = span.text.lower()
+            if key not in self._known:
+                self._known[key] = self._next(span.entity)
+                self._by_placeholder[self._known[key]] = span.text
                 self._pattern = None
+            placeholders.append(self._known[key])
+        for span, placeholder in zip(reversed(spans), reversed(placeholders), strict=True):
             text = text[: span.start] + placeholder + text[span.end :]
         return text
 

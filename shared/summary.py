@@ -135,7 +135,7 @@ def _trend(recent: list[dict[str, Any]], prompt: Prompt) -> tuple[str, str]:
     scores = [float(i["score"]) for i in window]
     avg = mean(scores)
     earlier = [float(i["score"]) for i in recent[RECENT_FOR_TREND:]]
-    label = "positive" if avg > 0.25 else "negative" if avg < -0.2 else "neutral"
+    label = "positive" if avg > 0.2 else "negative" if avg < -0.2 else "neutral"
     if earlier and avg - mean(earlier) > 0.2:
         direction = prompt.text("improving")
     elif earlier and mean(earlier) - avg > 0.2:
