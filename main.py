@@ -12,3 +12,5 @@ from shared.config import get_settings
 get_settings()
 
 __all__ = ["context_summary"]
+# CloudEvent (Pub/Sub) entry points; the rest are HTTP functions.
+EVENT_FUNCTIONS: tuple[str, ...] = ()

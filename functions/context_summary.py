@@ -11,6 +11,7 @@ from shared.summary import ContextSummaryRequest, ContextSummaryResponse, summar
 
 
 @functions_framework.http
-@endpoint("context_summary", ContextSummaryRequest)
+@endpoint("context_summary", ContextSummaryRequest, ContextSummaryResponse)
 def context_summary(body: ContextSummaryRequest, call: CallContext) -> ContextSummaryResponse:
+    """Context overview of a customer for the agent: relationship, issues, sentiment, hints."""
     return summarize(body, default_runtime(), call)

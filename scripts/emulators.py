@@ -8,6 +8,7 @@ Debian packages); both need Java 17+.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import signal
@@ -139,16 +140,10 @@ def ensure_topics(project: str, topics: dict[str, list[str]]) -> None:
     try:
         for topic, subscriptions in topics.items():
             topic_path = publisher.topic_path(project, topic)
-            try:
+            with contextlib.suppress(AlreadyExists):
                 publisher.create_topic(name=topic_path)
-            except AlreadyExists:
-                pass
             for sub in subscriptions:
-                try:
-                    subscriber.create_subscription(
-                        name=subscriber.subscription_path(project, sub), topic=topic_path
-                    )
-                except AlreadyExists:
-                    pass
+                with contextlib.suppress(AlreadyExists):
+                    subscriber.create_subscription(name=subscriber.subscription_path(project, sub), topic=topic_path)
     finally:
         subscriber.close()

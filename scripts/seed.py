@@ -197,7 +197,8 @@ def build(seed: Seed, now: datetime = REFERENCE_NOW) -> tuple[Customer, list[Ord
     first, last = seed.name.split()[0], seed.name.split()[-1]
     email = f"{first}.{last}".lower().replace("'", "").replace("ı", "i") + "@example.com"
     products = [
-        Product(sku=sku, name=CATALOGUE[sku], since=since + timedelta(days=rng.randint(0, max(1, int(seed.years * 200)))))
+        Product(sku=sku, name=CATALOGUE[sku],
+                since=since + timedelta(days=rng.randint(0, max(1, int(seed.years * 200)))))
         for sku in seed.products
     ]  # fmt: skip
     items: list[Order | Ticket | Interaction] = []
@@ -242,8 +243,8 @@ def build(seed: Seed, now: datetime = REFERENCE_NOW) -> tuple[Customer, list[Ord
         category = rng.choice(focus)
         opened = now - timedelta(days=60 + n * 90)
         items.append(Ticket(
-            ticket_id=f"T-{seed.customer_id[2:]}-C{n + 1:02d}", subject=OPEN_TICKET_SUBJECTS[lang][category]
-            if category in OPEN_TICKET_SUBJECTS[lang] else category, status="closed", category=category,
+            ticket_id=f"T-{seed.customer_id[2:]}-C{n + 1:02d}",
+            subject=OPEN_TICKET_SUBJECTS[lang].get(category, category), status="closed", category=category,
             queue="Technical Support" if category in ("outage", "technical") else "Billing and Payments",
             opened_at=opened, closed_at=opened + timedelta(days=rng.randint(0, 6)), handoffs=rng.randint(0, 2),
         ))  # fmt: skip

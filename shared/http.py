@@ -12,6 +12,7 @@ import json
 import re
 import uuid
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any, Literal, TypeVar
 
 import flask
@@ -38,6 +39,36 @@ ROLES: tuple[str, ...] = ("agent", "supervisor", "system")
 _SAFE_ID = re.compile(r"^[A-Za-z0-9._:@-]{1,128}$")
 
 Req = TypeVar("Req", bound=BaseModel)
+
+
+class ErrorDetail(BaseModel):
+    field: str
+    problem: str
+
+
+class ErrorBody(BaseModel):
+    code: str
+    message: str
+    request_id: str
+    details: list[ErrorDetail] = []
+
+
+class ErrorResponse(BaseModel):
+    """Every non-2xx answer of every HTTP function."""
+
+    error: ErrorBody
+
+
+@dataclass(frozen=True)
+class EndpointSpec:
+    name: str
+    summary: str
+    request_model: type[BaseModel]
+    response_model: type[BaseModel]
+    roles: tuple[str, ...]
+
+
+ENDPOINTS: dict[str, EndpointSpec] = {}
 
 
 def validation_details(exc: ValidationError) -> list[dict[str, str]]:
@@ -116,6 +147,7 @@ def _identity(request: flask.Request, settings: Settings) -> tuple[str | None, s
 def endpoint(
     capability: str,
     request_model: type[Req],
+    response_model: type[BaseModel],
     *,
     roles: tuple[str, ...] = ROLES,
     settings_factory: Callable[[], Settings] = get_settings,
@@ -126,6 +158,10 @@ def endpoint(
         handler: Callable[[Req, CallContext], BaseModel],
     ) -> Callable[[flask.Request], flask.Response]:
         log = logs.get_logger(capability)
+        ENDPOINTS[capability] = EndpointSpec(
+            capability, (handler.__doc__ or capability).strip().splitlines()[0],
+            request_model, response_model, roles,
+        )  # fmt: skip
 
         @functools.wraps(handler)
         def entry(request: flask.Request) -> flask.Response:

@@ -13,7 +13,7 @@ import sys
 from datetime import UTC, datetime
 from typing import Any
 
-_request: contextvars.ContextVar[dict[str, Any]] = contextvars.ContextVar("cx_request", default={})
+_request: contextvars.ContextVar[dict[str, Any] | None] = contextvars.ContextVar("cx_request", default=None)
 
 
 def bind_request(request_id: str, trace: str | None, project: str | None) -> None:
@@ -39,7 +39,7 @@ class JsonFormatter(logging.Formatter):
             "time": datetime.fromtimestamp(record.created, UTC).isoformat(),
             "logger": record.name,
         }
-        entry.update(_request.get())
+        entry.update(_request.get() or {})
         fields = getattr(record, "fields", None)
         if isinstance(fields, dict):
             entry.update(fields)

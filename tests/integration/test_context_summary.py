@@ -69,8 +69,8 @@ def test_summary_for_a_seeded_customer(client: Any, runtime: Runtime, event_sink
 
 
 def test_trace_header_and_request_id_are_logged(client: Any, runtime: Runtime, log_lines: Any) -> None:
-    resp = post(client, {"customer_id": "C-1001"},
-                {"X-Cloud-Trace-Context": "105445aa7843bc8bf206b12000100000/1;o=1", "X-Request-Id": "req-abc-1"})  # fmt: skip
+    trace = "105445aa7843bc8bf206b12000100000/1;o=1"
+    resp = post(client, {"customer_id": "C-1001"}, {"X-Cloud-Trace-Context": trace, "X-Request-Id": "req-abc-1"})
     assert resp.status_code == 200 and resp.headers["X-Request-Id"] == "req-abc-1"
     line = [x for x in log_lines() if x.get("request_id") == "req-abc-1"][-1]
     assert line["logging.googleapis.com/trace"] == "105445aa7843bc8bf206b12000100000"
@@ -100,7 +100,9 @@ def test_social_channel_policy_hides_the_name(client: Any, runtime: Runtime) -> 
         ([1, 2], 400, ["body"]),
     ],
 )
-def test_validation_errors_name_the_field(client: Any, runtime: Runtime, body: Any, status: int, fields: list[str]) -> None:
+def test_validation_errors_name_the_field(
+    client: Any, runtime: Runtime, body: Any, status: int, fields: list[str]
+) -> None:
     resp = post(client, body)
     assert resp.status_code == status
     err = resp.get_json()["error"]

@@ -13,7 +13,8 @@ pytestmark = pytest.mark.integration
 
 
 def _event(**kw: object) -> SuggestionGenerated:
-    values = dict(suggestion_id="s-1", capability="context_summary", customer_key="k", prompt_version="context_summary/v1",
+    values = dict(suggestion_id="s-1", capability="context_summary", customer_key="k",
+                  prompt_version="context_summary/v1",
                   engine="offline", model="offline-rules", degraded=False, latency_ms=1.0, model_latency_ms=0.1,
                   tokens_in=10, tokens_out=5, tokens_estimated=True)  # fmt: skip
     values.update(kw)

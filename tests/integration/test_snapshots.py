@@ -30,7 +30,8 @@ def test_record_interaction_is_transactional_and_idempotent(runtime: Runtime) ->
     repo = runtime.snapshots
     repo.put_customer(Customer(customer_id="C-TX-1", profile=Profile(name="Test Person"), customer_since=T0))
     first = Interaction(interaction_id="i-1", channel="chat", occurred_at=T0 + timedelta(days=1),
-                        summary="asked about invoice", sentiment="negative", sentiment_score=-0.5, category="billing")  # fmt: skip
+                        summary="asked about invoice", sentiment="negative", sentiment_score=-0.5,
+                        category="billing")  # fmt: skip
     stats = repo.record_interaction("C-TX-1", first)
     again = repo.record_interaction("C-TX-1", first)  # a redelivery changes nothing
     assert stats == again

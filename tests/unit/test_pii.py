@@ -2,10 +2,10 @@ from __future__ import annotations
 
 import pytest
 
+from scripts.seed import SEEDS, build
 from shared.context import pseudonymizer_for
 from shared.pii import Pseudonymizer, customer_key, detect
 from shared.snapshots import CustomerSnapshot
-from scripts.seed import SEEDS, build
 
 
 def _entities(text: str) -> list[tuple[str, str]]:

@@ -1,0 +1,125 @@
+"""Generate the OpenAPI 3.1 document of every HTTP function from its pydantic models.
+
+    python -m scripts.openapi          # rewrite functions/openapi.json
+    python -m scripts.openapi --check  # exit 1 if the committed file is stale
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from typing import Any
+
+from pydantic.json_schema import models_json_schema
+
+from shared.config import ROOT
+
+OUTPUT = ROOT / "functions" / "openapi.json"
+ERRORS = {
+    "400": "Malformed JSON, or a field failed validation (see details[].field).",
+    "403": "The caller's role may not use this function.",
+    "404": "Unknown customer or ticket.",
+    "405": "Only POST is allowed.",
+    "413": "Body larger than CX_MAX_REQUEST_BYTES.",
+    "415": "Content-Type is not application/json.",
+    "500": "Unexpected error; quote the request id.",
+    "503": "A backing service is unavailable; retry with backoff.",
+}
+HEADERS = [
+    ("X-Agent-Id", "Id of the agent using the desktop; recorded for audit and feedback. Required outside local.",
+     {"type": "string", "pattern": "^[A-Za-z0-9._:@-]{1,128}$"}),
+    ("X-Agent-Role", "Role of the caller.", {"type": "string", "enum": ["agent", "supervisor", "system"]}),
+    ("X-Request-Id", "Caller's request id, echoed back; generated when absent.",
+     {"type": "string", "pattern": "^[A-Za-z0-9._:@-]{1,128}$"}),
+    ("X-Cloud-Trace-Context", "Cloud Trace context, copied into logs.", {"type": "string"}),
+]  # fmt: skip
+
+
+def build() -> dict[str, Any]:
+    import main  # noqa: F401 - registers every entry point
+    from shared.http import ENDPOINTS, ErrorResponse
+
+    specs = sorted(ENDPOINTS.values(), key=lambda e: e.name)
+    models = [(m, "validation") for e in specs for m in (e.request_model,)]
+    models += [(m, "serialization") for e in specs for m in (e.response_model,)]
+    models.append((ErrorResponse, "serialization"))
+    refs, defs = models_json_schema(models, ref_template="#/components/schemas/{model}")
+    ref = lambda model, mode: refs[(model, mode)]  # noqa: E731
+    params = [{"name": n, "in": "header", "required": False, "description": d, "schema": s} for n, d, s in HEADERS]
+    paths: dict[str, Any] = {}
+    for spec in specs:
+        error_content = {"application/json": {"schema": ref(ErrorResponse, "serialization")}}
+        responses: dict[str, Any] = {
+            "200": {
+                "description": "The suggestion, for the agent to review.",
+                "headers": {"X-Request-Id": {"schema": {"type": "string"}}},
+                "content": {"application/json": {"schema": ref(spec.response_model, "serialization")}},
+            }
+        }
+        responses |= {code: {"description": text, "content": error_content} for code, text in ERRORS.items()}
+        paths[f"/{spec.name}"] = {
+            "post": {
+                "operationId": spec.name,
+                "summary": spec.summary,
+                "description": f"Callable by roles: {', '.join(spec.roles)}.",
+                "parameters": params,
+                "requestBody": {
+                    "required": True,
+                    "content": {"application/json": {"schema": ref(spec.request_model, "validation")}},
+                },
+                "responses": responses,
+                "security": [{"googleIdToken": []}],
+            }
+        }
+    return {
+        "openapi": "3.1.0",
+        "info": {
+            "title": "CX Copilot functions",
+            "version": "1",
+            "description": (
+                "Each path is one Cloud Function with its own URL "
+                "(https://REGION-PROJECT.cloudfunctions.net/NAME); locally `python -m scripts.devstack up` "
+                "serves each on its own port at /. Every response is a suggestion the agent reviews; "
+                "`engine` says whether Gemini or the offline engine answered and `degraded` whether a "
+                "Gemini failure was covered by the offline engine."
+            ),
+        },
+        "servers": [
+            {
+                "url": "https://{region}-{project}.cloudfunctions.net",
+                "variables": {"region": {"default": "europe-west1"}, "project": {"default": "my-project"}},
+            }
+        ],
+        "paths": paths,
+        "components": {
+            "schemas": defs.get("$defs", {}),
+            "securitySchemes": {
+                "googleIdToken": {"type": "http", "scheme": "bearer", "bearerFormat": "Google-signed ID token"}
+            },
+        },
+    }
+
+
+def render() -> str:
+    return json.dumps(build(), indent=2, ensure_ascii=False, sort_keys=False) + "\n"
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--check", action="store_true")
+    args = parser.parse_args(argv)
+    text = render()
+    if args.check:
+        if not OUTPUT.exists() or OUTPUT.read_text("utf-8") != text:
+            print(f"{OUTPUT.relative_to(ROOT)} is stale: run python -m scripts.openapi")
+            return 1
+        print("openapi.json is up to date")
+        return 0
+    OUTPUT.write_text(text, "utf-8")
+    print(f"wrote {OUTPUT.relative_to(ROOT)}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,37 @@
+"""The deployable artefact installs exactly what the tests ran with."""
+
+from __future__ import annotations
+
+import re
+import tomllib
+
+from shared.config import ROOT
+
+
+def _pins(path: str) -> dict[str, str]:
+    pins = {}
+    for line in (ROOT / path).read_text("utf-8").splitlines():
+        line = line.strip()
+        if not line or line.startswith(("#", "-r")):
+            continue
+        name, sep, version = line.partition("==")
+        assert sep, f"{path}: {line!r} is not pinned with =="
+        pins[re.sub(r"[-_.]+", "-", name).lower()] = version
+    return pins
+
+
+def test_pyproject_pins_match_the_lock_files() -> None:
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text("utf-8"))["project"]
+    runtime, dev = _pins("requirements.txt"), _pins("requirements-dev.txt")
+    for spec in project["dependencies"]:
+        name, _, version = spec.partition("==")
+        assert runtime[re.sub(r"[-_.]+", "-", name).lower()] == version, spec
+    for spec in project["optional-dependencies"]["dev"]:
+        name, _, version = spec.partition("==")
+        assert dev[re.sub(r"[-_.]+", "-", name).lower()] == version, spec
+    assert not set(runtime) & set(dev)
+
+
+def test_no_heavy_vertex_sdk_in_the_runtime() -> None:
+    runtime = _pins("requirements.txt")
+    assert "google-cloud-aiplatform" not in runtime and "vertexai" not in runtime
