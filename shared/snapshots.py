@@ -14,6 +14,7 @@ document summarises the whole history without reading it.
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -167,6 +168,9 @@ def apply_interaction(stats: HistoryStats, interaction: Interaction) -> HistoryS
     )
 
 
+_reads = ThreadPoolExecutor(max_workers=16, thread_name_prefix="cx-firestore")
+
+
 class SnapshotRepository:
     """Reads and writes customer snapshots; the Firestore client is injected."""
 
@@ -178,22 +182,26 @@ class SnapshotRepository:
         return self._db.collection(self._collection).document(customer_id)
 
     def get_snapshot(self, customer_id: str, limit: int = 50) -> CustomerSnapshot:
+        """Customer document and the latest ``limit`` of each sub-collection.
+
+        The four reads are independent, so they run concurrently: latency is that of
+        the slowest read rather than the sum (the gRPC channel is shared and thread-safe).
+        """
         from google.cloud.firestore import Query
 
         ref = self._customer_ref(customer_id)
-        doc = ref.get()
+
+        def latest(name: str) -> list[Any]:
+            query = ref.collection(name).order_by(_TIME_FIELD[name], direction=Query.DESCENDING).limit(limit)
+            return [_MODELS[name].model_validate(d.to_dict()) for d in query.stream()]
+
+        doc_future = _reads.submit(ref.get)
+        part_futures = {name: _reads.submit(latest, name) for name in SUBCOLLECTIONS}
+        doc = doc_future.result()
         if not doc.exists:
             raise NotFound(f"customer {customer_id!r} not found")
         customer = Customer.model_validate(doc.to_dict() | {"customer_id": customer_id})
-        parts: dict[str, list[Any]] = {}
-        for name in SUBCOLLECTIONS:
-            query = (
-                ref.collection(name)
-                .order_by(_TIME_FIELD[name], direction=Query.DESCENDING)
-                .limit(limit)
-            )
-            parts[name] = [_MODELS[name].model_validate(d.to_dict()) for d in query.stream()]
-        return CustomerSnapshot(customer=customer, **parts)
+        return CustomerSnapshot(customer=customer, **{n: f.result() for n, f in part_futures.items()})
 
     def get_tickets(self, customer_id: str, ticket_ids: list[str]) -> list[Ticket]:
         """Tickets by id, whether or not they are among the latest N."""

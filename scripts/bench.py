@@ -1,0 +1,175 @@
+"""Benchmarks: cold-start imports, per-request overhead, prompt tokens vs history length.
+
+    python -m scripts.bench                 # everything (starts its own emulators)
+    python -m scripts.bench --only cold     # one part: cold | overhead | tokens
+
+Figures are printed, never asserted: timings belong in reports, not in tests.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import replace
+from pathlib import Path
+
+from shared.config import ROOT
+
+MODULES = ["functions.context_summary", "main"]
+HEAVY = ["google.genai", "vertexai", "google.cloud.aiplatform"]
+
+
+def _pct(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))]
+
+
+def cold_start(repeats: int = 5) -> dict[str, dict[str, float | list[str]]]:
+    """Import time of each function module in a fresh interpreter (median of ``repeats``)."""
+    probe = (
+        "import sys, time; t = time.perf_counter(); import {m}; d = time.perf_counter() - t; "
+        "import json; print(json.dumps({{'s': d, 'heavy': [h for h in {heavy!r} if h in sys.modules]}}))"
+    )
+    env = {**os.environ, "CX_MODEL_BACKEND": "offline"}
+    results = {}
+    for module in MODULES:
+        runs, heavy = [], []
+        for _ in range(repeats):
+            out = subprocess.run([sys.executable, "-c", probe.format(m=module, heavy=HEAVY)], cwd=ROOT, env=env,
+                                 check=True, capture_output=True, text=True).stdout  # fmt: skip
+            data = json.loads(out.strip().splitlines()[-1])
+            runs.append(data["s"])
+            heavy = data["heavy"]
+        results[module] = {"median_s": round(statistics.median(runs), 3), "heavy_modules_loaded": heavy}
+    return results
+
+
+def first_request(repeats: int = 3) -> dict[str, float]:
+    """Fresh interpreter: import, then the first request (clients created, SDKs imported)."""
+    probe = (
+        "import time, json; t0 = time.perf_counter(); import main; t1 = time.perf_counter(); "
+        "from functions_framework import create_app; "
+        "c = create_app(target='context_summary', source='main.py').test_client(); "
+        "r = c.post('/', json={'customer_id': 'C-1001'}); t2 = time.perf_counter(); "
+        "assert r.status_code == 200, r.get_json(); "
+        "print(json.dumps({'import_s': t1 - t0, 'first_request_s': t2 - t1}))"
+    )
+    runs = []
+    for _ in range(repeats):
+        out = subprocess.run([sys.executable, "-c", probe], cwd=ROOT, env=dict(os.environ), check=True,
+                             capture_output=True, text=True).stdout  # fmt: skip
+        runs.append(json.loads(out.strip().splitlines()[-1]))
+    return {k: round(statistics.median(r[k] for r in runs), 3) for k in ("import_s", "first_request_s")}
+
+
+def _client():
+    from functions_framework import create_app
+
+    return create_app(target="context_summary", source=str(ROOT / "main.py")).test_client()
+
+
+def overhead(n: int = 200) -> dict[str, float]:
+    """p50/p95 of context_summary end to end in-process, and of its Firestore reads alone."""
+    from shared.runtime import default_runtime
+
+    client = _client()
+    customers = [f"C-{1001 + i}" for i in range(20)]
+    headers = {"X-Agent-Id": "bench", "X-Agent-Role": "agent"}
+    for cid in customers:  # warm: clients created, prompts loaded
+        client.post("/", json={"customer_id": cid}, headers=headers)
+    total, firestore = [], []
+    rt = default_runtime()
+    for i in range(n):
+        cid = customers[i % len(customers)]
+        t = time.perf_counter()
+        resp = client.post("/", json={"customer_id": cid}, headers=headers)
+        total.append((time.perf_counter() - t) * 1000)
+        assert resp.status_code == 200, resp.get_json()
+        t = time.perf_counter()
+        rt.snapshots.get_snapshot(cid, rt.settings.snapshot_limit)
+        firestore.append((time.perf_counter() - t) * 1000)
+    rt.events.flush()
+    p50, p95 = _pct(total, 0.5), _pct(total, 0.95)
+    f50, f95 = _pct(firestore, 0.5), _pct(firestore, 0.95)
+    return {"requests": n, "p50_ms": round(p50, 1), "p95_ms": round(p95, 1), "firestore_p50_ms": round(f50, 1),
+            "firestore_p95_ms": round(f95, 1), "firestore_share_p50": round(f50 / p50, 2)}  # fmt: skip
+
+
+def tokens(histories: tuple[int, ...] = (0, 3, 10, 100, 1000)) -> list[dict[str, float]]:
+    """Prompt input tokens (estimated; offline engine) for customers with growing histories."""
+    from scripts.seed import SEEDS, build
+    from shared.calls import CallContext
+    from shared.runtime import default_runtime
+    from shared.summary import ContextSummaryRequest, summarize
+
+    rt = default_runtime()
+    rows = []
+    for n in histories:
+        seed = replace(SEEDS[3], customer_id=f"C-BENCH-{n}", interactions=n)
+        customer, items = build(seed)
+        rt.snapshots.put_customer(customer)
+        rt.snapshots.put_many(customer.customer_id, items)
+        call = CallContext()
+        resp = summarize(ContextSummaryRequest(customer_id=customer.customer_id), rt, call)
+        rows.append({"interactions": n, "context_tokens": call.log_fields["context_tokens"],
+                     "prompt_tokens": call.log_fields["tokens_in"], "output_tokens": call.log_fields["tokens_out"],
+                     "usd_per_1000_calls": round(1000 * _cost(rt.settings.gemini_model, call.log_fields["tokens_in"],
+                                                 call.log_fields["tokens_out"]), 3),
+                     "bullets": len(resp.bullets)})  # fmt: skip
+    rt.events.flush()
+    return rows
+
+
+def _cost(model: str, tokens_in: int, tokens_out: int) -> float:
+    """Estimated USD for one call at the prices in config/pricing.yaml."""
+    import yaml
+
+    prices = yaml.safe_load((ROOT / "config" / "pricing.yaml").read_text("utf-8"))["models"].get(model)
+    if not prices:
+        return float("nan")
+    return round((tokens_in * prices["input"] + tokens_out * prices["output"]) / 1e6, 6)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--only", choices=["cold", "overhead", "tokens"])
+    parser.add_argument("--requests", type=int, default=200)
+    args = parser.parse_args(argv)
+    report: dict[str, object] = {}
+    if args.only in (None, "cold"):
+        report["cold_start_import"] = cold_start()
+        print("cold start (import, median of 5):", json.dumps(report["cold_start_import"]))
+    if args.only in (None, "overhead", "tokens"):
+        from scripts.emulators import Emulators, ensure_topics
+
+        with Emulators(Path(tempfile.mkdtemp(prefix="cx-bench-"))) as emu:
+            os.environ.update(emu.env)
+            os.environ["CX_MODEL_BACKEND"] = "offline"
+            from scripts.seed import seed_all
+            from shared.config import load_settings
+            from shared.runtime import default_runtime
+
+            settings = load_settings()
+            ensure_topics(settings.gcp_project_or_local, settings.local_topics)
+            seed_all(default_runtime().snapshots)
+            if args.only in (None, "overhead"):
+                report["cold_first_request"] = first_request()
+                print("fresh instance, first request (median of 3):", json.dumps(report["cold_first_request"]))
+                report["context_summary_overhead"] = overhead(args.requests)
+                print("context_summary overhead (offline engine, emulator):",
+                      json.dumps(report["context_summary_overhead"]))  # fmt: skip
+            if args.only in (None, "tokens"):
+                report["prompt_tokens_vs_history"] = tokens()
+                print(f"prompt tokens vs history (budget {settings.context_token_budget}):",
+                      json.dumps(report["prompt_tokens_vs_history"]))  # fmt: skip
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
