@@ -176,7 +176,11 @@ class VertexEngine:
             raise ModelFailure(reason, f"HTTP {code}") from exc
         except Exception as exc:  # transport errors: httpx/httpx2 timeouts, refused connections
             kind = type(exc).__name__
-            reason = "timeout" if "Timeout" in kind else "unavailable"
+            reason = (
+                "timeout" if "Timeout" in kind
+                else "no_credentials" if "Credentials" in kind or "RefreshError" in kind
+                else "unavailable"
+            )  # fmt: skip
             raise ModelFailure(reason, kind) from exc
         output = self._parse(response, output_model)
         meta = response.usage_metadata

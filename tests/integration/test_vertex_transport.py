@@ -121,3 +121,15 @@ def test_request_json_is_valid_utf8_json(fake_vertex: FakeVertex) -> None:
     prompt = Prompt(**{**prompt.__dict__, "user": "Kundin: Müller, ärgerlich"})
     vertex_engine(fake_vertex).generate(prompt, SummaryOutput)
     assert json.loads(fake_vertex.requests[0]["raw"])["contents"][0]["parts"][0]["text"] == "Kundin: Müller, ärgerlich"
+
+
+def test_missing_credentials_degrade_instead_of_failing(monkeypatch: pytest.MonkeyPatch, tmp_path) -> None:
+    from shared.config import load_settings
+    from shared.model import build_engine
+
+    monkeypatch.setenv("GOOGLE_APPLICATION_CREDENTIALS", str(tmp_path / "missing.json"))
+    settings = load_settings(project="p", model_backend="vertex")
+    out, usage = build_engine(settings).generate(_prompt(), SummaryOutput)
+    assert usage.engine == "offline" and usage.degraded
+    assert usage.degraded_reason.startswith("no_credentials")
+    assert out.bullets
