@@ -11,15 +11,15 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from shared import suggestions
 from shared.calls import CallContext
 from shared.context import build_context, pseudonymizer_for
 from shared.errors import NotFound
-from shared.events import SuggestionGenerated, new_id
 from shared.model import register_offline
-from shared.pii import customer_key
 from shared.prompts import Prompt
 from shared.runtime import Runtime
 from shared.snapshots import Ticket
+from shared.suggestions import SuggestionMeta
 
 CAPABILITY = "context_summary"
 ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$"
@@ -50,14 +50,8 @@ class SummaryOutput(BaseModel):
     personalization_hints: list[str] = Field(min_length=2, max_length=2)
 
 
-class ContextSummaryResponse(SummaryOutput):
-    suggestion_id: str
-    prompt_version: str
-    policy_version: str
+class ContextSummaryResponse(SummaryOutput, SuggestionMeta):
     language: str
-    engine: Literal["vertex", "offline"]
-    degraded: bool
-    degraded_reason: str | None = None
 
 
 def _find_ticket(rt: Runtime, customer_id: str, ticket_id: str) -> Ticket:
@@ -70,8 +64,6 @@ def summarize(req: ContextSummaryRequest, rt: Runtime, call: CallContext | None 
     call = call or CallContext()
     settings = rt.settings
     snapshot = rt.snapshots.get_snapshot(req.customer_id, settings.snapshot_limit)
-    key = customer_key(req.customer_id, settings.pseudonym_key)
-    call.note(customer_key=key)
     current = _find_ticket(rt, req.customer_id, req.ticket_id) if req.ticket_id else None
 
     policy = rt.context_policy
@@ -86,43 +78,11 @@ def summarize(req: ContextSummaryRequest, rt: Runtime, call: CallContext | None 
     prompt = rt.prompts.get(CAPABILITY).render(context=pseudo.mask_obj(built.data), language=language)
 
     output, usage = rt.engine.generate(prompt, SummaryOutput)
-    output = pseudo.restore_model(output)
-
-    suggestion_id = new_id()
-    response = ContextSummaryResponse(
-        **output.model_dump(),
-        suggestion_id=suggestion_id,
-        prompt_version=prompt.version_id,
-        policy_version=policy.version,
-        language=language,
-        engine=usage.engine,
-        degraded=usage.degraded,
-        degraded_reason=usage.degraded_reason,
-    )
-    call.note(engine=usage.engine, degraded=usage.degraded, tokens_in=usage.input_tokens,
-              tokens_out=usage.output_tokens, context_tokens=built.estimated_tokens)  # fmt: skip
-    rt.events.publish(
-        SuggestionGenerated(
-            suggestion_id=suggestion_id,
-            capability=CAPABILITY,
-            customer_key=key,
-            prompt_version=prompt.version_id,
-            policy_version=policy.version,
-            engine=usage.engine,
-            model=usage.model,
-            degraded=usage.degraded,
-            degraded_reason=usage.degraded_reason,
-            latency_ms=call.elapsed_ms(),
-            model_latency_ms=usage.latency_ms,
-            tokens_in=usage.input_tokens,
-            tokens_out=usage.output_tokens,
-            tokens_estimated=usage.tokens_estimated,
-            agent_id=call.agent_id,
-            request_id=call.request_id,
-            attributes={"context_tokens": built.estimated_tokens, "omitted": built.omitted},
-        )
-    )
-    return response
+    meta = suggestions.record(
+        rt, call, customer_id=req.customer_id, prompt=prompt, policy_version=policy.version, usage=usage,
+        attributes={"context_tokens": built.estimated_tokens, "omitted": built.omitted},
+    )  # fmt: skip
+    return ContextSummaryResponse(**pseudo.restore_model(output).model_dump(), **meta.model_dump(), language=language)
 
 
 # --- offline engine ----------------------------------------------------------------

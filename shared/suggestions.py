@@ -1,0 +1,75 @@
+"""What every suggestion carries and records, whatever the capability.
+
+A capability builds its prompt and calls the engine; :func:`record` then gives the
+suggestion its id, writes the access-log facts and publishes ``suggestion.generated``,
+and returns the metadata fields every response includes.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel
+
+from shared.calls import CallContext
+from shared.events import SuggestionGenerated, new_id
+from shared.model import Usage
+from shared.pii import customer_key
+from shared.prompts import Prompt
+from shared.runtime import Runtime
+
+
+class SuggestionMeta(BaseModel):
+    """Fields in every suggestion response: identity, provenance and degradation."""
+
+    suggestion_id: str
+    prompt_version: str
+    policy_version: str
+    engine: Literal["vertex", "offline"]
+    degraded: bool
+    degraded_reason: str | None = None
+
+
+def record(
+    rt: Runtime,
+    call: CallContext,
+    *,
+    customer_id: str,
+    prompt: Prompt,
+    policy_version: str,
+    usage: Usage,
+    attributes: dict[str, Any] | None = None,
+) -> SuggestionMeta:
+    meta = SuggestionMeta(
+        suggestion_id=new_id(),
+        prompt_version=prompt.version_id,
+        policy_version=policy_version,
+        engine=usage.engine,
+        degraded=usage.degraded,
+        degraded_reason=usage.degraded_reason,
+    )
+    key = customer_key(customer_id, rt.settings.pseudonym_key)
+    call.note(customer_key=key, engine=usage.engine, degraded=usage.degraded,
+              tokens_in=usage.input_tokens, tokens_out=usage.output_tokens, **(attributes or {}))  # fmt: skip
+    rt.events.publish(
+        SuggestionGenerated(
+            suggestion_id=meta.suggestion_id,
+            capability=prompt.capability,
+            customer_key=key,
+            prompt_version=meta.prompt_version,
+            policy_version=policy_version,
+            engine=usage.engine,
+            model=usage.model,
+            degraded=usage.degraded,
+            degraded_reason=usage.degraded_reason,
+            latency_ms=call.elapsed_ms(),
+            model_latency_ms=usage.latency_ms,
+            tokens_in=usage.input_tokens,
+            tokens_out=usage.output_tokens,
+            tokens_estimated=usage.tokens_estimated,
+            agent_id=call.agent_id,
+            request_id=call.request_id,
+            attributes=attributes or {},
+        )
+    )
+    return meta
