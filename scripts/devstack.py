@@ -144,6 +144,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--port", type=int, default=8081, help="first function port (up)")
     args = parser.parse_args(argv)
     log_dir = ROOT / ".local" / "logs"
+    # SIGTERM (systemd, CI, `kill`) stops the stack as cleanly as Ctrl-C does.
+    signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
     if args.command == "demo":
         with local_stack(log_dir) as urls:
             return demo(urls)

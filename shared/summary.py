@@ -50,7 +50,7 @@ class SummaryOutput(BaseModel):
     personalization_hints: list[str] = Field(min_length=2, max_length=2)
 
 
-class ContextSummaryResponse(SummaryOutput, SuggestionMeta):
+class ContextSummaryResponse(SuggestionMeta, SummaryOutput):
     language: str
 
 
