@@ -7,10 +7,11 @@ clear message instead of on the first request.
 from __future__ import annotations
 
 from functions.context_summary import context_summary
+from functions.next_best_action import next_best_action
 from shared.config import get_settings
 
 get_settings()
 
-__all__ = ["context_summary"]
+__all__ = ["context_summary", "next_best_action"]
 # CloudEvent (Pub/Sub) entry points; the rest are HTTP functions.
 EVENT_FUNCTIONS: tuple[str, ...] = ()

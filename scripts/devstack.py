@@ -25,7 +25,7 @@ from pathlib import Path
 from scripts.emulators import PROJECT, Emulators, ensure_topics, free_port
 from shared.config import ROOT
 
-FUNCTIONS = ["context_summary"]
+FUNCTIONS = ["context_summary", "next_best_action"]
 
 
 @contextmanager
@@ -35,13 +35,13 @@ def local_stack(log_dir: Path, base_port: int | None = None) -> Iterator[dict[st
         os.environ.update(emu.env)
         os.environ.setdefault("CX_MODEL_BACKEND", "offline")
         from scripts.seed import seed_all
-        from shared.clients import firestore_client
         from shared.config import load_settings
-        from shared.snapshots import SnapshotRepository
+        from shared.runtime import Runtime
 
         settings = load_settings()
         ensure_topics(PROJECT, settings.local_topics)
-        count = seed_all(SnapshotRepository(firestore_client(settings), settings.customers_collection))
+        rt = Runtime(settings)
+        count = seed_all(rt.snapshots, offers=rt.offers)
         print(f"emulators up (firestore {emu.firestore_host}, pubsub {emu.pubsub_host}); seeded {count} customers")
         procs: list[subprocess.Popen[bytes]] = []
         urls: dict[str, str] = {}

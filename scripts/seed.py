@@ -12,7 +12,8 @@ import sys
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
-from shared.config import load_settings
+from shared.config import ROOT, load_settings
+from shared.offers import OfferRepository, load_catalogue_file
 from shared.snapshots import (
     Address,
     Consent,
@@ -267,12 +268,26 @@ def build(seed: Seed, now: datetime = REFERENCE_NOW) -> tuple[Customer, list[Ord
     return customer, items
 
 
-def seed_all(repo: SnapshotRepository, seeds: list[Seed] = SEEDS) -> int:
+def seed_all(repo: SnapshotRepository, seeds: list[Seed] = SEEDS, offers: OfferRepository | None = None) -> int:
+    """Customers (and, given an offer repository, the catalogue from config/offers.yaml)."""
     for seed in seeds:
         customer, items = build(seed)
         repo.put_customer(customer)
         repo.put_many(seed.customer_id, items)
+    if offers is not None:
+        offers.put_offers(load_catalogue_file(ROOT / "config" / "offers.yaml"))
+        # Some observed acceptance so the propensity term is not only the prior.
+        for offer_id, segment, accepted, offered in ACCEPTANCE:
+            offers.set_acceptance(offer_id, segment, accepted, offered)
     return len(seeds)
+
+
+ACCEPTANCE = [
+    ("RET-LOYALTY-10", "standard", 31, 80), ("RET-FREE-MONTH", "standard", 12, 60),
+    ("RET-LOYALTY-15-GOLD", "gold", 22, 40), ("XS-TV-SPORT", "standard", 4, 70),
+    ("UP-FIB-500", "standard", 18, 90), ("SVC-OUTAGE-CHECK", "standard", 50, 70),
+    ("GW-CREDIT-20", "gold", 30, 45), ("XS-MESH", "gold", 2, 50),
+]
 
 
 def main() -> int:
@@ -282,8 +297,11 @@ def main() -> int:
     if not settings.firestore_emulator_host and "--allow-cloud" not in sys.argv:
         print("refusing to seed demo data outside the emulator (pass --allow-cloud to insist)")
         return 2
-    repo = SnapshotRepository(firestore_client(settings), settings.customers_collection)
-    print(f"seeded {seed_all(repo)} customers")
+    db = firestore_client(settings)
+    repo = SnapshotRepository(db, settings.customers_collection)
+    offers = OfferRepository(db, offers=settings.offers_collection, stats=settings.offer_stats_collection,
+                             customers=settings.customers_collection)  # fmt: skip
+    print(f"seeded {seed_all(repo, offers=offers)} customers and the offer catalogue")
     return 0
 
 

@@ -85,6 +85,12 @@ class Settings(BaseSettings):
         default=None, validation_alias=AliasChoices("PUBSUB_EMULATOR_HOST")
     )
     customers_collection: str = "customers"
+    offers_collection: str = "offers"
+    offer_stats_collection: str = "offer_stats"
+    offers_cache_ttl_s: float = Field(
+        default=60.0, ge=0.0, le=3600.0, description="How long an instance reuses catalogue and acceptance stats."
+    )
+    nba_max_candidates: int = Field(default=5, ge=2, le=20, description="Ranked candidates shown to the model.")
     outbox_collection: str = "event_outbox"
     events_topic: str = "cx-events"
     events_max_latency_s: float = Field(default=0.05, gt=0.0, le=5.0)
@@ -97,7 +103,7 @@ class Settings(BaseSettings):
     config_dir: Path = ROOT / "config"
     prompts_dir: Path = ROOT / "prompts"
     prompt_versions: dict[str, str] = Field(
-        default_factory=lambda: {"context_summary": "v1"},
+        default_factory=lambda: {"context_summary": "v1", "next_best_action": "v1"},
         description="Active prompt version per capability (JSON in CX_PROMPT_VERSIONS).",
     )
     pseudonym_key: str = Field(

@@ -101,6 +101,11 @@ class OfflineEngine:
         return output, usage
 
 
+    def usage_without_call(self) -> Usage:
+        """Usage for an answer that needed no model call at all (nothing to choose from)."""
+        return Usage(engine="offline", model=self.model_id, tokens_estimated=True)
+
+
 class VertexEngine:
     """Gemini on Vertex AI through the google-genai SDK (never ``import vertexai``)."""
 

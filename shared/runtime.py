@@ -9,8 +9,11 @@ from shared import clients, logs
 from shared.config import Settings, get_settings
 from shared.context import ContextPolicy
 from shared.events import EventPublisher, FirestoreOutbox, register_for_shutdown
-from shared.model import Engine, ModelFailure, build_engine
+from shared.intents import IntentDetector
+from shared.model import Engine, ModelFailure, OfflineEngine, build_engine
+from shared.offers import OfferRepository, Rules
 from shared.prompts import Prompt, PromptLibrary
+from shared.sentiment import SentimentScorer
 from shared.snapshots import SnapshotRepository
 
 
@@ -41,12 +44,35 @@ class Runtime:
         return build_engine(self.settings, log=_log_model_failure)
 
     @cached_property
+    def offline(self) -> OfflineEngine:
+        """The deterministic engine, for overrides when a model answer breaks a rule."""
+        return OfflineEngine()
+
+    @cached_property
     def prompts(self) -> PromptLibrary:
         return PromptLibrary(self.settings.prompts_dir, self.settings.prompt_versions)
 
     @cached_property
     def context_policy(self) -> ContextPolicy:
         return ContextPolicy.load(self.settings.config_dir / "context_policy.yaml")
+
+    @cached_property
+    def offers(self) -> OfferRepository:
+        s = self.settings
+        return OfferRepository(self.firestore, offers=s.offers_collection, stats=s.offer_stats_collection,
+                               customers=s.customers_collection, ttl_s=s.offers_cache_ttl_s)  # fmt: skip
+
+    @cached_property
+    def nba_rules(self) -> Rules:
+        return Rules.load(self.settings.config_dir / "nba_rules.yaml")
+
+    @cached_property
+    def sentiment(self) -> SentimentScorer:
+        return SentimentScorer(self.settings.config_dir / "sentiment_lexicon.yaml")
+
+    @cached_property
+    def intents(self) -> IntentDetector:
+        return IntentDetector(self.settings.config_dir / "intents.yaml")
 
     @cached_property
     def events(self) -> EventPublisher:

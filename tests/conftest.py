@@ -49,11 +49,10 @@ def emulators(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
 def seeded(emulators: Any) -> dict[str, Any]:
     """The 20 demo customers, written once per session (tests that write use new ids)."""
     from scripts.seed import SEEDS, seed_all
-    from shared.clients import firestore_client
-    from shared.snapshots import SnapshotRepository
+    from shared.runtime import Runtime
 
-    settings = load_settings(model_backend="offline")
-    seed_all(SnapshotRepository(firestore_client(settings), settings.customers_collection))
+    rt = Runtime(load_settings(model_backend="offline"))
+    seed_all(rt.snapshots, offers=rt.offers)
     return {s.customer_id: s for s in SEEDS}
 
 
