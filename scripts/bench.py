@@ -21,7 +21,7 @@ from pathlib import Path
 
 from shared.config import ROOT
 
-MODULES = ["functions.context_summary", "main"]
+MODULES = ["functions.context_summary", "functions.next_best_action", "main"]
 HEAVY = ["google.genai", "vertexai", "google.cloud.aiplatform"]
 
 
@@ -69,9 +69,7 @@ def first_request(repeats: int = 3) -> dict[str, float]:
 
 
 def _client():
-    from functions_framework import create_app
-
-    return create_app(target="context_summary", source=str(ROOT / "main.py")).test_client()
+    return _client_for("context_summary")
 
 
 def overhead(n: int = 200) -> dict[str, float]:
@@ -136,16 +134,66 @@ def _cost(model: str, tokens_in: int, tokens_out: int) -> float:
     return round((tokens_in * prices["input"] + tokens_out * prices["output"]) / 1e6, 6)
 
 
+def nba_overhead(sizes: tuple[int, ...] = (20, 200, 2000), n: int = 200) -> list[dict[str, float]]:
+    """p50/p95 of next_best_action with catalogues of growing size (cached per instance, as deployed)."""
+    import random
+
+    from shared.config import load_settings
+    from shared.offers import Eligibility, Offer
+    from shared.runtime import Runtime, set_default_runtime
+
+    client = _client_for("next_best_action")
+    transcript = [{"speaker": "customer", "text": "The internet is down again, this is unacceptable."}]
+    rows = []
+    for size in sizes:
+        rng = random.Random(size)
+        rt = Runtime(load_settings(offers_collection=f"bench_offers_{size}"))
+        rt.offers.put_offers(
+            Offer(offer_id=f"B{size}-{i:04d}", type=rng.choice(["retention", "cross_sell", "upsell", "service",
+                                                                 "goodwill", "follow_up"]),
+                  title=f"Offer {i}", pitch={"en": "A pitch.", "de": "Ein Angebot."},
+                  eligibility=Eligibility(segments=rng.choice([None, ["gold"], ["standard", "gold"]]),
+                                          min_tenure_months=rng.choice([0, 6, 24])),
+                  discount_percent=rng.choice([0, 5, 10, 15, 25]), value_estimate=rng.uniform(5, 500))
+            for i in range(size)
+        )  # fmt: skip
+        set_default_runtime(rt)
+        body = {"customer_id": "C-1002", "channel": "chat", "transcript": transcript}
+        headers = {"X-Agent-Id": "bench", "X-Agent-Role": "agent"}
+        client.post("/", json=body, headers=headers)  # warm: catalogue cached, clients up
+        times = []
+        for _ in range(n):
+            t = time.perf_counter()
+            resp = client.post("/", json=body, headers=headers)
+            times.append((time.perf_counter() - t) * 1000)
+            assert resp.status_code == 200, resp.get_json()
+        t = time.perf_counter()
+        rt.offers._cache._values.clear()
+        rt.offers.catalogue()
+        reload_ms = (time.perf_counter() - t) * 1000
+        rt.events.flush()
+        set_default_runtime(None)
+        rows.append({"offers": size, "p50_ms": round(_pct(times, 0.5), 1), "p95_ms": round(_pct(times, 0.95), 1),
+                     "catalogue_reload_ms": round(reload_ms, 1)})  # fmt: skip
+    return rows
+
+
+def _client_for(target: str):
+    from functions_framework import create_app
+
+    return create_app(target=target, source=str(ROOT / "main.py")).test_client()
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--only", choices=["cold", "overhead", "tokens"])
+    parser.add_argument("--only", choices=["cold", "overhead", "tokens", "nba"])
     parser.add_argument("--requests", type=int, default=200)
     args = parser.parse_args(argv)
     report: dict[str, object] = {}
     if args.only in (None, "cold"):
         report["cold_start_import"] = cold_start()
         print("cold start (import, median of 5):", json.dumps(report["cold_start_import"]))
-    if args.only in (None, "overhead", "tokens"):
+    if args.only in (None, "overhead", "tokens", "nba"):
         from scripts.emulators import Emulators, ensure_topics
 
         with Emulators(Path(tempfile.mkdtemp(prefix="cx-bench-"))) as emu:
@@ -164,6 +212,10 @@ def main(argv: list[str] | None = None) -> int:
                 report["context_summary_overhead"] = overhead(args.requests)
                 print("context_summary overhead (offline engine, emulator):",
                       json.dumps(report["context_summary_overhead"]))  # fmt: skip
+            if args.only in (None, "nba"):
+                report["nba_overhead"] = nba_overhead(n=args.requests)
+                print("next_best_action overhead vs catalogue size (offline engine, emulator):",
+                      json.dumps(report["nba_overhead"]))  # fmt: skip
             if args.only in (None, "tokens"):
                 report["prompt_tokens_vs_history"] = tokens()
                 print(f"prompt tokens vs history (budget {settings.context_token_budget}):",

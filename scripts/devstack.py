@@ -109,16 +109,26 @@ def demo(urls: dict[str, str]) -> int:
     status, err = call(url, {"customer_id": "", "langauge": "de"})
     _show("malformed request", status, err)
     ok &= status == 400
-    events = _pull_events()
-    print(f"\n=== suggestion.generated events on the local subscription: {len(events)}")
-    for event in events[:2]:
-        print(json.dumps(event, ensure_ascii=False))
-    ok &= len(events) >= 2
+    nba = urls["next_best_action"]
+    chat = [
+        {"speaker": "agent", "text": "Hallo Jonas, wie kann ich helfen?"},
+        {"speaker": "customer", "text": "Schon wieder kein Internet. Das ist unzumutbar, ich kündige!"},
+    ]
+    status, body3 = call(nba, {"customer_id": "C-1002", "channel": "chat", "transcript": chat})
+    shown = {k: body3.get(k) for k in ("customer_goal", "sentiment", "intent", "primary", "fallback", "reasons",
+                                       "phrasing", "suppressed", "model_choice_overridden", "engine")}  # fmt: skip
+    _show("next_best_action for C-1002 in a live chat (angry, churn risk 0.72)", status, shown)
+    ok &= status == 200 and body3["primary"]["type"] == "retention"
+    events = _pull_events(3)
+    print(f"\n=== events on the local subscription: {len(events)}")
+    for event in events:
+        print(json.dumps(event, ensure_ascii=False)[:400] + " …")
+    ok &= len(events) >= 3
     print("\ndemo " + ("OK" if ok else "FAILED"))
     return 0 if ok else 1
 
 
-def _pull_events() -> list[dict]:
+def _pull_events(expected: int) -> list[dict]:
     from google.cloud import pubsub_v1
 
     from shared.config import load_settings
@@ -130,7 +140,7 @@ def _pull_events() -> list[dict]:
     events: list[dict] = []
     deadline = time.monotonic() + 10
     with subscriber:
-        while time.monotonic() < deadline and len(events) < 2:
+        while time.monotonic() < deadline and len(events) < expected:
             resp = subscriber.pull(subscription=path, max_messages=50, timeout=5)
             if resp.received_messages:
                 subscriber.acknowledge(subscription=path, ack_ids=[m.ack_id for m in resp.received_messages])

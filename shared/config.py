@@ -91,6 +91,7 @@ class Settings(BaseSettings):
         default=60.0, ge=0.0, le=3600.0, description="How long an instance reuses catalogue and acceptance stats."
     )
     nba_max_candidates: int = Field(default=5, ge=2, le=20, description="Ranked candidates shown to the model.")
+    nba_report_top: int = Field(default=20, ge=2, le=500, description="Ranked scores kept in responses and events.")
     outbox_collection: str = "event_outbox"
     events_topic: str = "cx-events"
     events_max_latency_s: float = Field(default=0.05, gt=0.0, le=5.0)

@@ -76,7 +76,8 @@ class NbaResponse(SuggestionMeta):
     reasons: list[str]
     phrasing: str
     suppressed: list[Suppressed]
-    scores: list[Score]
+    scores: list[Score] = Field(description="Top eligible candidates by priority (CX_NBA_REPORT_TOP).")
+    eligible_count: int
     model_choice_overridden: bool
     override_reason: str | None = None
     language: str
@@ -93,6 +94,7 @@ class NbaRecommended(Event):
     churn_risk: float
     rules_version: str
     candidates: list[Score]
+    eligible_count: int
     suppressed: list[Suppressed]
     primary_offer_id: str | None
     fallback_offer_id: str | None
@@ -193,7 +195,8 @@ def recommend(req: NbaRequest, rt: Runtime, call: CallContext | None = None) -> 
         NbaRecommended(
             suggestion_id=meta.suggestion_id, customer_key=customer_key(req.customer_id, settings.pseudonym_key),
             segment=c.segment, channel=req.channel, intent=intent, sentiment_score=sentiment, churn_risk=c.churn_risk,
-            rules_version=rules.version, candidates=ranked, suppressed=suppressed,
+            rules_version=rules.version, candidates=ranked[: settings.nba_report_top], eligible_count=len(ranked),
+            suppressed=suppressed,
             primary_offer_id=primary.offer_id if primary else None,
             fallback_offer_id=fallback.offer_id if fallback else None,
             model_choice_overridden=overridden, agent_id=call.agent_id,
@@ -205,7 +208,8 @@ def recommend(req: NbaRequest, rt: Runtime, call: CallContext | None = None) -> 
         customer_goal=output.customer_goal if output else prompt.text("goal_general"),
         sentiment=SentimentOut(label=label, score=sentiment), intent=intent, primary=primary, fallback=fallback,
         reasons=output.reasons if output else [no_action], phrasing=output.phrasing if output else "",
-        suppressed=suppressed, scores=ranked, model_choice_overridden=overridden, override_reason=override_reason,
+        suppressed=suppressed, scores=ranked[: settings.nba_report_top], eligible_count=len(ranked),
+        model_choice_overridden=overridden, override_reason=override_reason,
         language=language,
     )  # fmt: skip
 
@@ -254,7 +258,7 @@ def offline_nba(prompt: Prompt) -> NbaModelOutput:
                                    type=prompt.text(f"type_{primary['type']}")))  # fmt: skip
     reasons.append(prompt.text(
         "reason_priority", title=primary["title"], priority=f"{primary['priority']:.1f}",
-        propensity=f"{primary['propensity']:.0%}", weight=f"{primary['context_weight']:.2f}",
+        propensity=f"{primary['propensity']:.2f}", weight=f"{primary['context_weight']:.2f}",
         value=f"{primary['value']:.0f}", lever=f"{primary['lever']:g}",
     ))  # fmt: skip
     if "negative_sentiment" in ctx["suppressed_rules"]:
