@@ -9,6 +9,7 @@ request → snapshot + transcript → facts (sentiment, intent, churn, consent) 
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from statistics import mean
 from typing import Any, Literal
 
@@ -24,6 +25,7 @@ from shared.offers import CustomerFacts, Offer, Rules, Score, Suppressed, arbitr
 from shared.pii import customer_key
 from shared.prompts import Prompt
 from shared.runtime import Runtime
+from shared.snapshots import CustomerSnapshot
 from shared.suggestions import SuggestionMeta
 from shared.summary import ID_PATTERN
 
@@ -151,16 +153,8 @@ def recommend(req: NbaRequest, rt: Runtime, call: CallContext | None = None) -> 
     sentiment = _sentiment(rt, req, [i.sentiment_score for i in snapshot.interactions], language)
     topic = customer_text(req.transcript) + " " + " ".join(t.subject for t in ticket)
     intent = rt.intents.detect(topic, language).intent if topic.strip() else "general"
-    facts = CustomerFacts(
-        segment=c.segment, tenure_months=c.tenure_months(),
-        products=[p.sku for p in c.products if p.status == "active"],
-        region=c.profile.region, channel=req.channel, marketing_consent=c.profile.consent.marketing,
-        churn_risk=c.churn_risk, sentiment=sentiment, intent=intent,
-        recently_rejected=rt.offers.recent_rejections(req.customer_id, rules.rejection_cooldown_days),
-    )  # fmt: skip
-    catalogue = {o.offer_id: o for o in rt.offers.catalogue()}
-    eligible, suppressed = eligibility(catalogue.values(), facts, rules)
-    ranked = arbitrate(eligible, facts, rules, rt.offers.acceptance(c.segment))
+    ranking = rank_actions(rt, snapshot, channel=req.channel, sentiment=sentiment, intent=intent)
+    facts, ranked, suppressed, catalogue = ranking.facts, ranking.ranked, ranking.suppressed, ranking.catalogue
     top = ranked[: settings.nba_max_candidates]
 
     pseudo = pseudonymizer_for(snapshot)
@@ -188,7 +182,7 @@ def recommend(req: NbaRequest, rt: Runtime, call: CallContext | None = None) -> 
     label = output.sentiment if output else rt.sentiment.score(customer_text(req.transcript), language).label
     meta = suggestions.record(
         rt, call, customer_id=req.customer_id, prompt=prompt, policy_version=rules.version, usage=usage,
-        attributes={"intent": intent, "candidates": len(eligible), "suppressed": len(suppressed),
+        attributes={"intent": intent, "candidates": len(ranked), "suppressed": len(suppressed),
                     "overridden": overridden},
     )  # fmt: skip
     rt.events.publish(
@@ -212,6 +206,29 @@ def recommend(req: NbaRequest, rt: Runtime, call: CallContext | None = None) -> 
         model_choice_overridden=overridden, override_reason=override_reason,
         language=language,
     )  # fmt: skip
+
+
+@dataclass(frozen=True)
+class Ranking:
+    facts: CustomerFacts
+    ranked: list[Score]
+    suppressed: list[Suppressed]
+    catalogue: dict[str, Offer]
+
+
+def rank_actions(rt: Runtime, snapshot: CustomerSnapshot, *, channel: str, sentiment: float, intent: str) -> Ranking:
+    """Rules and arbitration for one customer and contact; shared by NBA and reply drafts."""
+    c, rules = snapshot.customer, rt.nba_rules
+    facts = CustomerFacts(
+        segment=c.segment, tenure_months=c.tenure_months(),
+        products=[p.sku for p in c.products if p.status == "active"],
+        region=c.profile.region, channel=channel, marketing_consent=c.profile.consent.marketing,
+        churn_risk=c.churn_risk, sentiment=sentiment, intent=intent,
+        recently_rejected=rt.offers.recent_rejections(c.customer_id, rules.rejection_cooldown_days),
+    )  # fmt: skip
+    catalogue = {o.offer_id: o for o in rt.offers.catalogue()}
+    eligible, suppressed = eligibility(catalogue.values(), facts, rules)
+    return Ranking(facts, arbitrate(eligible, facts, rules, rt.offers.acceptance(c.segment)), suppressed, catalogue)
 
 
 def _prompt_context(

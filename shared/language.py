@@ -1,0 +1,34 @@
+"""Language of a customer's message, when the caller does not say.
+
+py3langid (a maintained fork of langid.py) ships its model inside the wheel, so nothing
+is downloaded at run time, and it is deterministic. Restricting it to the languages the
+contact center serves (CX_DETECT_LANGUAGES) makes short messages far more reliable. It
+is imported on first use only: callers that pass ``language`` never pay for it.
+"""
+
+from __future__ import annotations
+
+import threading
+from typing import Any
+
+_lock = threading.Lock()
+_identifiers: dict[tuple[str, ...], Any] = {}
+
+
+def _identifier(languages: tuple[str, ...]) -> Any:
+    with _lock:
+        if languages not in _identifiers:
+            from py3langid.langid import MODEL_FILE, LanguageIdentifier
+
+            ident = LanguageIdentifier.from_model_file(MODEL_FILE, norm_probs=True)
+            ident.set_languages(list(languages))
+            _identifiers[languages] = ident
+        return _identifiers[languages]
+
+
+def detect_language(text: str, languages: tuple[str, ...], default: str) -> tuple[str, float]:
+    """(ISO 639-1 code, probability); ``default`` when the text has no letters to judge."""
+    if not any(ch.isalpha() for ch in text):
+        return default, 0.0
+    code, probability = _identifier(languages).classify(text)
+    return str(code), round(float(probability), 3)
