@@ -8,10 +8,11 @@ from __future__ import annotations
 
 from functions.context_summary import context_summary
 from functions.next_best_action import next_best_action
+from functions.reply_draft import reply_draft
 from shared.config import get_settings
 
 get_settings()
 
-__all__ = ["context_summary", "next_best_action"]
+__all__ = ["context_summary", "next_best_action", "reply_draft"]
 # CloudEvent (Pub/Sub) entry points; the rest are HTTP functions.
 EVENT_FUNCTIONS: tuple[str, ...] = ()

@@ -21,7 +21,7 @@ from pathlib import Path
 
 from shared.config import ROOT
 
-MODULES = ["functions.context_summary", "functions.next_best_action", "main"]
+MODULES = ["functions.context_summary", "functions.next_best_action", "functions.reply_draft", "main"]
 HEAVY = ["google.genai", "vertexai", "google.cloud.aiplatform"]
 
 
@@ -178,6 +178,37 @@ def nba_overhead(sizes: tuple[int, ...] = (20, 200, 2000), n: int = 200) -> list
     return rows
 
 
+def reply_overhead(n: int = 200) -> dict[str, float]:
+    """p50/p95 of reply_draft (offline engine, emulator) and prompt tokens for the 600-interaction customer."""
+    from shared.calls import CallContext
+    from shared.reply import ReplyRequest, draft_reply
+    from shared.runtime import default_runtime
+
+    client = _client_for("reply_draft")
+    headers = {"X-Agent-Id": "bench", "X-Agent-Role": "agent"}
+    messages = [
+        ("C-1004", "Sie haben mir den Oktober doppelt abgebucht! Ich will mein Geld zurück."),
+        ("C-1001", "Hi, my router keeps rebooting, can you help?"),
+        ("C-1002", "Schon wieder kein Internet seit heute Morgen."),
+        ("C-1009", "Where is my parcel? It says delivered but nothing arrived."),
+    ]
+    for cid, msg in messages:  # warm: language model loaded, classifier trained, clients up
+        client.post("/", json={"customer_id": cid, "message": msg, "channel": "email"}, headers=headers)
+    times = []
+    for i in range(n):
+        cid, msg = messages[i % len(messages)]
+        t = time.perf_counter()
+        resp = client.post("/", json={"customer_id": cid, "message": msg, "channel": "email"}, headers=headers)
+        times.append((time.perf_counter() - t) * 1000)
+        assert resp.status_code == 200, resp.get_json()
+    call = CallContext()
+    draft_reply(ReplyRequest(customer_id="C-1004", message=messages[0][1], channel="email"), default_runtime(), call)
+    default_runtime().events.flush()
+    return {"requests": n, "p50_ms": round(_pct(times, 0.5), 1), "p95_ms": round(_pct(times, 0.95), 1),
+            "long_history_prompt_tokens": call.log_fields["tokens_in"],
+            "long_history_context_tokens": call.log_fields["context_tokens"]}  # fmt: skip
+
+
 def _client_for(target: str):
     from functions_framework import create_app
 
@@ -186,14 +217,14 @@ def _client_for(target: str):
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--only", choices=["cold", "overhead", "tokens", "nba"])
+    parser.add_argument("--only", choices=["cold", "overhead", "tokens", "nba", "reply"])
     parser.add_argument("--requests", type=int, default=200)
     args = parser.parse_args(argv)
     report: dict[str, object] = {}
     if args.only in (None, "cold"):
         report["cold_start_import"] = cold_start()
         print("cold start (import, median of 5):", json.dumps(report["cold_start_import"]))
-    if args.only in (None, "overhead", "tokens", "nba"):
+    if args.only in (None, "overhead", "tokens", "nba", "reply"):
         from scripts.emulators import Emulators, ensure_topics
 
         with Emulators(Path(tempfile.mkdtemp(prefix="cx-bench-"))) as emu:
@@ -216,6 +247,9 @@ def main(argv: list[str] | None = None) -> int:
                 report["nba_overhead"] = nba_overhead(n=args.requests)
                 print("next_best_action overhead vs catalogue size (offline engine, emulator):",
                       json.dumps(report["nba_overhead"]))  # fmt: skip
+            if args.only in (None, "reply"):
+                report["reply_overhead"] = reply_overhead(args.requests)
+                print("reply_draft overhead (offline engine, emulator):", json.dumps(report["reply_overhead"]))
             if args.only in (None, "tokens"):
                 report["prompt_tokens_vs_history"] = tokens()
                 print(f"prompt tokens vs history (budget {settings.context_token_budget}):",

@@ -25,7 +25,7 @@ from pathlib import Path
 from scripts.emulators import PROJECT, Emulators, ensure_topics, free_port
 from shared.config import ROOT
 
-FUNCTIONS = ["context_summary", "next_best_action"]
+FUNCTIONS = ["context_summary", "next_best_action", "reply_draft"]
 
 
 @contextmanager
@@ -119,11 +119,19 @@ def demo(urls: dict[str, str]) -> int:
                                        "phrasing", "suppressed", "model_choice_overridden", "engine")}  # fmt: skip
     _show("next_best_action for C-1002 in a live chat (angry, churn risk 0.72)", status, shown)
     ok &= status == 200 and body3["primary"]["type"] == "retention"
-    events = _pull_events(3)
+    message = ("Sie haben mir den Oktober doppelt abgebucht! Das ist unzumutbar, ich will mein Geld zurück, "
+               "sonst gehe ich zum Anwalt.")  # fmt: skip
+    status, body4 = call(urls["reply_draft"], {"customer_id": "C-1004", "message": message, "channel": "email"})
+    shown = {k: body4.get(k) for k in ("intent_summary", "language", "language_detected", "intent", "sentiment",
+                                       "reply", "next_best_actions", "requires_human_review", "review_reasons",
+                                       "questions_for_agent", "personalization_used", "engine")}  # fmt: skip
+    _show("reply_draft for an angry German email from C-1004 (legal threat, refund demand)", status, shown)
+    ok &= status == 200 and body4["requires_human_review"] and body4["language"] == "de"
+    events = _pull_events(4)
     print(f"\n=== events on the local subscription: {len(events)}")
     for event in events:
         print(json.dumps(event, ensure_ascii=False)[:400] + " …")
-    ok &= len(events) >= 3
+    ok &= len(events) >= 4
     print("\ndemo " + ("OK" if ok else "FAILED"))
     return 0 if ok else 1
 

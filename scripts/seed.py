@@ -167,7 +167,7 @@ SEEDS = [
     Seed("C-1014", "Grace Kim", "en", ("12 Queen Street", "EH2 1JE", "Edinburgh", "GB"), "standard", 3.1,
          ["FIB-100", "TV-BASIC"], ["prefers chat", "informal tone is fine"], 0.12, 14, ["contract"], 0.4,
          region="UK"),
-    Seed("C-1015", "Lukas Weber", "de", ("Domplatz 2", "48143", "Münster", "DE"), "platinum", 12.5,
+    Seed("C-1015", "Lukas Weber", "de", ("Domplatz 2", "48143", "Münster", "DE"), "key_account", 12.5,
          ["FIB-500", "MOB-XL", "MOB-S", "TV-SPORT", "MESH-2"], ["duzt gerne", "Technik-affin"], 0.05, 50,
          ["technical", "praise"], 0.6),
     Seed("C-1016", "Sophie Brown", "en", ("45 Park Row", "NE1 7RU", "Newcastle", "GB"), "standard", 0.9,

@@ -104,7 +104,7 @@ class Settings(BaseSettings):
     config_dir: Path = ROOT / "config"
     prompts_dir: Path = ROOT / "prompts"
     prompt_versions: dict[str, str] = Field(
-        default_factory=lambda: {"context_summary": "v1", "next_best_action": "v1"},
+        default_factory=lambda: {"context_summary": "v1", "next_best_action": "v1", "reply_draft": "v1"},
         description="Active prompt version per capability (JSON in CX_PROMPT_VERSIONS).",
     )
     pseudonym_key: str = Field(
@@ -113,6 +113,10 @@ class Settings(BaseSettings):
         description="HMAC key for pseudonymous customer keys in events and logs.",
     )
     agent_language: str = Field(default="en", pattern=r"^[a-z]{2}$")
+    detect_languages: list[str] = Field(
+        default_factory=lambda: ["en", "de", "fr", "es", "pt", "it", "nl", "pl", "sv", "da", "tr"],
+        min_length=1, description="Languages the detector chooses from (JSON list in CX_DETECT_LANGUAGES).",
+    )
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
 
     @model_validator(mode="after")

@@ -30,6 +30,7 @@ class Prompt:
     context: dict[str, Any] = field(default_factory=dict)
     language: str = "en"
     texts: dict[str, Any] = field(default_factory=dict, repr=False)
+    customer_language: str | None = None
 
     @property
     def version_id(self) -> str:
@@ -41,7 +42,10 @@ class Prompt:
 
     def text(self, key: str, **values: Any) -> str:
         """Offline phrasing of this prompt version in the prompt's language (English fallback)."""
-        table = self.texts.get(self.language) or self.texts["en"]
+        return self.text_in(self.language, key, **values)
+
+    def text_in(self, language: str, key: str, **values: Any) -> str:
+        table = self.texts.get(language) or self.texts["en"]
         template = table.get(key, self.texts["en"][key])
         return str(template).format(**values)
 
@@ -64,6 +68,7 @@ class PromptTemplate:
             context=context,
             language=language,
             texts=self.texts,
+            customer_language=variables.get("customer_language"),
         )
 
 

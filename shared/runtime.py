@@ -5,10 +5,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import cached_property
 
+import yaml
+
 from shared import clients, logs
+from shared.classifier import NaiveBayes
 from shared.config import Settings, get_settings
 from shared.context import ContextPolicy
 from shared.events import EventPublisher, FirestoreOutbox, register_for_shutdown
+from shared.guardrails import Guardrails
 from shared.intents import IntentDetector
 from shared.model import Engine, ModelFailure, OfflineEngine, build_engine
 from shared.offers import OfferRepository, Rules
@@ -73,6 +77,19 @@ class Runtime:
     @cached_property
     def intents(self) -> IntentDetector:
         return IntentDetector(self.settings.config_dir / "intents.yaml")
+
+    @cached_property
+    def guardrails(self) -> Guardrails:
+        return Guardrails(self.settings.config_dir / "guardrails.yaml")
+
+    @cached_property
+    def reply_intents(self) -> NaiveBayes:
+        return NaiveBayes.from_examples_file(self.settings.config_dir / "intent_examples.yaml")[0]
+
+    @cached_property
+    def policy_snippets(self) -> dict[str, dict[str, str]]:
+        raw = yaml.safe_load((self.settings.config_dir / "policy_snippets.yaml").read_text("utf-8"))
+        return dict(raw["policies"])
 
     @cached_property
     def events(self) -> EventPublisher:

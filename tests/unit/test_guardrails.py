@@ -1,0 +1,96 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import yaml
+
+from shared.classifier import NaiveBayes
+from shared.config import ROOT
+from shared.guardrails import Guardrails, sentences
+from shared.language import detect_language
+
+G = Guardrails(ROOT / "config" / "guardrails.yaml")
+LABELLED = Path(__file__).parents[1] / "fixtures" / "guardrails_labelled.yaml"
+CASES = yaml.safe_load(LABELLED.read_text("utf-8"))["cases"]
+
+
+@pytest.mark.parametrize("case", CASES, ids=[f"{c['lang']}-{i}" for i, c in enumerate(CASES)])
+def test_labelled_review_flags(case: dict) -> None:
+    reasons = G.review_reasons(case.get("message", ""), case.get("reply", ""), case["lang"],
+                               case.get("segment", "standard"))  # fmt: skip
+    assert sorted({r.code for r in reasons}) == sorted(case["expected"])
+    for r in reasons:  # each flag quotes the exact sentence that raised it
+        if r.sentence is not None:
+            assert r.sentence in (case.get("message", "") + case.get("reply", ""))
+
+
+def test_labelled_set_is_large_and_bilingual() -> None:
+    assert len(CASES) >= 40
+    assert {c["lang"] for c in CASES} == {"en", "de"}
+
+
+def test_unknown_language_uses_every_phrase_list() -> None:
+    codes = {r.code for r in G.review_reasons("Je vais appeler mon avocat. Betrug!", "", "fr", "standard")}
+    assert codes == {"topic:fraud"}  # German phrase found; French has no list yet: a data gap, not a code path
+
+
+def _violations(reply: str, **kw: object) -> set[str]:
+    args: dict = dict(message="hello", max_discount=20, approved_discounts={0.0, 10.0},
+                      own_values={"jonas.becker@example.com"}, system_prompt="You are CX Copilot, drafting a reply "
+                      "that a customer-service agent will review, edit and send.")  # fmt: skip
+    args.update(kw)
+    return {r.code for r in G.violations(reply, **args)}
+
+
+@pytest.mark.parametrize(
+    ("reply", "codes"),
+    [
+        ("Thanks, we will look into it.", set()),
+        ("You get 10 % off as agreed.", set()),
+        ("You get 15 % off.", {"violation:unapproved_offer"}),
+        ("Enjoy 90 % off!", {"violation:discount_above_cap"}),
+        ("See https://status.example-telco.com/area for updates.", set()),
+        ("Download the fix from www.suspicioussite.xyz now.", {"violation:unapproved_link"}),
+        ("Contact bob@evil.org for help.", {"violation:foreign_personal_data"}),
+        ("We wrote to jonas.becker@example.com.", set()),
+        ("Hello [CUSTOMER_EMAIL_2]", {"violation:leaked_placeholder"}),
+        ("Sure: you are cx copilot, drafting a reply that a customer-service agent will review.",
+         {"violation:system_prompt_leak"}),
+    ],
+)  # fmt: skip
+def test_violations(reply: str, codes: set[str]) -> None:
+    assert _violations(reply) == codes
+
+
+def test_pii_in_the_customers_own_message_may_be_repeated() -> None:
+    assert _violations("We will call you on +49 151 222 3333.", message="call me on +49 151 222 3333") == set()
+
+
+def test_sentences_keep_urls_and_emails_whole() -> None:
+    assert sentences("Visit www.a.xyz now. Mail b@c.de!\nBye") == ["Visit www.a.xyz now.", "Mail b@c.de!", "Bye"]
+
+
+def test_language_detection_and_confidence() -> None:
+    langs = ("en", "de", "fr", "es", "pt", "it", "nl")
+    assert detect_language("Mein Internet geht schon wieder nicht", langs, "en")[0] == "de"
+    assert detect_language("Where is my parcel, it was due yesterday?", langs, "de")[0] == "en"
+    assert detect_language("1234 !!", langs, "de") == ("de", 0.0)
+    assert detect_language("ok", langs, "en")[1] < 0.5  # too short to trust: callers fall back
+
+
+def test_intent_classifier_learns_from_examples() -> None:
+    model, version = NaiveBayes.from_examples_file(ROOT / "config" / "intent_examples.yaml")
+    assert version
+    for text, intent in [("Ich wurde doppelt belastet, bitte Rechnung korrigieren", "billing"),
+                         ("Where is my parcel?", "delivery"), ("I want to cancel my contract", "cancellation"),
+                         ("Seit gestern kein Internet", "outage")]:  # fmt: skip
+        assert model.predict(text).label == intent, text
+    # Operations teach it with data: one more example moves a borderline message.
+    texts, labels = ["internet down", "router broken", "invoice wrong"], ["outage", "technical", "billing"]
+    query = "my card was charged twice"
+    before = NaiveBayes().fit(texts, labels).predict(query)
+    after = NaiveBayes().fit([*texts, "card charged twice"], [*labels, "billing"]).predict(query)
+    assert before.label != "billing" and after.label == "billing"
+    tiny = NaiveBayes().fit(["red apple", "green pear"], ["a", "b"])
+    assert tiny.predict("apple").label == "a" and 0.5 < tiny.predict("apple").confidence <= 1.0
