@@ -6,13 +6,23 @@ clear message instead of on the first request.
 
 from __future__ import annotations
 
+from functions.closing_message import closing_message
+from functions.confirm_next_steps import confirm_next_steps
 from functions.context_summary import context_summary
 from functions.next_best_action import next_best_action
+from functions.next_steps import next_steps
 from functions.reply_draft import reply_draft
 from shared.config import get_settings
 
 get_settings()
 
-__all__ = ["context_summary", "next_best_action", "reply_draft"]
+__all__ = [
+    "context_summary",
+    "next_best_action",
+    "reply_draft",
+    "next_steps",
+    "confirm_next_steps",
+    "closing_message",
+]
 # CloudEvent (Pub/Sub) entry points; the rest are HTTP functions.
 EVENT_FUNCTIONS: tuple[str, ...] = ()

@@ -236,7 +236,8 @@ def main(argv: list[str] | None = None) -> int:
 
             settings = load_settings()
             ensure_topics(settings.gcp_project_or_local, settings.local_topics)
-            seed_all(default_runtime().snapshots)
+            rt = default_runtime()
+            seed_all(rt.snapshots, offers=rt.offers, kb=rt.kb, embedder=rt.embedder)
             if args.only in (None, "overhead"):
                 report["cold_first_request"] = first_request()
                 print("fresh instance, first request (median of 3):", json.dumps(report["cold_first_request"]))

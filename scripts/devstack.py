@@ -25,7 +25,9 @@ from pathlib import Path
 from scripts.emulators import PROJECT, Emulators, ensure_topics, free_port
 from shared.config import ROOT
 
-FUNCTIONS = ["context_summary", "next_best_action", "reply_draft"]
+FUNCTIONS = [
+    "context_summary", "next_best_action", "reply_draft", "next_steps", "confirm_next_steps", "closing_message",
+]
 
 
 @contextmanager
@@ -41,7 +43,7 @@ def local_stack(log_dir: Path, base_port: int | None = None) -> Iterator[dict[st
         settings = load_settings()
         ensure_topics(PROJECT, settings.local_topics)
         rt = Runtime(settings)
-        count = seed_all(rt.snapshots, offers=rt.offers)
+        count = seed_all(rt.snapshots, offers=rt.offers, kb=rt.kb, embedder=rt.embedder)
         print(f"emulators up (firestore {emu.firestore_host}, pubsub {emu.pubsub_host}); seeded {count} customers")
         procs: list[subprocess.Popen[bytes]] = []
         urls: dict[str, str] = {}

@@ -185,7 +185,7 @@ def injection(folder: Path) -> dict[str, Any]:
         settings = load_settings()
         ensure_topics(settings.gcp_project_or_local, settings.local_topics)
         rt = Runtime(settings)
-        seed_all(rt.snapshots, offers=rt.offers)
+        seed_all(rt.snapshots, offers=rt.offers, kb=rt.kb, embedder=rt.embedder)
         results: dict[str, Any] = {"messages": len(messages)}
         for label, engine in (("offline", None), ("compromised_model", CompromisedEngine())):
             if engine is not None:

@@ -11,6 +11,7 @@ import random
 import sys
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from shared.config import ROOT, load_settings
 from shared.offers import OfferRepository, load_catalogue_file
@@ -268,12 +269,17 @@ def build(seed: Seed, now: datetime = REFERENCE_NOW) -> tuple[Customer, list[Ord
     return customer, items
 
 
-def seed_all(repo: SnapshotRepository, seeds: list[Seed] = SEEDS, offers: OfferRepository | None = None) -> int:
+def seed_all(repo: SnapshotRepository, seeds: list[Seed] = SEEDS, offers: OfferRepository | None = None,
+             kb: Any = None, embedder: Any = None) -> int:
     """Customers (and, given an offer repository, the catalogue from config/offers.yaml)."""
     for seed in seeds:
         customer, items = build(seed)
         repo.put_customer(customer)
         repo.put_many(seed.customer_id, items)
+    if kb is not None:
+        from scripts.kb_ingest import load_articles
+
+        kb.put(load_articles(ROOT / "config" / "kb_articles.yaml"), embedder)
     if offers is not None:
         offers.put_offers(load_catalogue_file(ROOT / "config" / "offers.yaml"))
         # Some observed acceptance so the propensity term is not only the prior.
@@ -301,7 +307,11 @@ def main() -> int:
     repo = SnapshotRepository(db, settings.customers_collection)
     offers = OfferRepository(db, offers=settings.offers_collection, stats=settings.offer_stats_collection,
                              customers=settings.customers_collection)  # fmt: skip
-    print(f"seeded {seed_all(repo, offers=offers)} customers and the offer catalogue")
+    from shared.kb import HashEmbedder, KbRepository
+
+    count = seed_all(repo, offers=offers, kb=KbRepository(db, settings.kb_collection),
+                     embedder=HashEmbedder(settings.local_embedding_dim))  # fmt: skip
+    print(f"seeded {count} customers, the offer catalogue and the knowledge base")
     return 0
 
 

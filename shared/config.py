@@ -85,6 +85,11 @@ class Settings(BaseSettings):
         default=None, validation_alias=AliasChoices("PUBSUB_EMULATOR_HOST")
     )
     customers_collection: str = "customers"
+    kb_collection: str = "kb_articles"
+    next_steps_collection: str = "next_steps"
+    embedding_model: str = Field(default="text-multilingual-embedding-002", description="Vertex embedding model.")
+    embedding_dim: int = Field(default=256, ge=32, le=2048, description="Vertex embedding size.")
+    local_embedding_dim: int = Field(default=1024, ge=64, le=2048, description="Offline hashing embedder size.")
     offers_collection: str = "offers"
     offer_stats_collection: str = "offer_stats"
     offers_cache_ttl_s: float = Field(
@@ -104,7 +109,8 @@ class Settings(BaseSettings):
     config_dir: Path = ROOT / "config"
     prompts_dir: Path = ROOT / "prompts"
     prompt_versions: dict[str, str] = Field(
-        default_factory=lambda: {"context_summary": "v1", "next_best_action": "v1", "reply_draft": "v1"},
+        default_factory=lambda: {"context_summary": "v1", "next_best_action": "v1", "reply_draft": "v1",
+                                 "next_steps": "v1", "closing_message": "v1"},
         description="Active prompt version per capability (JSON in CX_PROMPT_VERSIONS).",
     )
     pseudonym_key: str = Field(

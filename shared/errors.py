@@ -28,6 +28,11 @@ class MethodNotAllowed(CxError):
     code = "method_not_allowed"
 
 
+class Conflict(CxError):
+    status = 409
+    code = "conflict"
+
+
 class PayloadTooLarge(CxError):
     status = 413
     code = "payload_too_large"

@@ -11,12 +11,15 @@ from shared import clients, logs
 from shared.classifier import NaiveBayes
 from shared.config import Settings, get_settings
 from shared.context import ContextPolicy
+from shared.duedates import DueDateResolver
 from shared.events import EventPublisher, FirestoreOutbox, register_for_shutdown
 from shared.guardrails import Guardrails
 from shared.intents import IntentDetector
-from shared.model import Engine, ModelFailure, OfflineEngine, build_engine
+from shared.kb import Embedder, HashEmbedder, KbRepository, VertexEmbedder
+from shared.model import Engine, ModelFailure, OfflineEngine, VertexEngine, build_engine
 from shared.offers import OfferRepository, Rules
 from shared.prompts import Prompt, PromptLibrary
+from shared.queues import QueueCatalogue
 from shared.sentiment import SentimentScorer
 from shared.snapshots import SnapshotRepository
 
@@ -90,6 +93,41 @@ class Runtime:
     def policy_snippets(self) -> dict[str, dict[str, str]]:
         raw = yaml.safe_load((self.settings.config_dir / "policy_snippets.yaml").read_text("utf-8"))
         return dict(raw["policies"])
+
+    @cached_property
+    def kb(self) -> KbRepository:
+        return KbRepository(self.firestore, self.settings.kb_collection)
+
+    @cached_property
+    def embedder(self) -> Embedder:
+        """Vertex embeddings with the Vertex engine; the local hashing embedder otherwise."""
+        if self.settings.backend == "vertex":
+            from google import genai
+
+            client = genai.Client(vertexai=True, project=self.settings.project, location=self.settings.region,
+                                  http_options=VertexEngine.http_options(self.settings))  # fmt: skip
+            return VertexEmbedder(client, self.settings.embedding_model, self.settings.embedding_dim)
+        return HashEmbedder(self.settings.local_embedding_dim)
+
+    @cached_property
+    def queues(self) -> QueueCatalogue:
+        return QueueCatalogue.load(self.settings.config_dir / "queues.yaml")
+
+    @cached_property
+    def commitment_cues(self):  # type: ignore[no-untyped-def]
+        from shared.nextsteps import CommitmentCues
+
+        return CommitmentCues(self.settings.config_dir / "commitments.yaml")
+
+    @cached_property
+    def next_steps_store(self):  # type: ignore[no-untyped-def]
+        from shared.confirmations import NextStepsStore
+
+        return NextStepsStore(self.firestore, self.settings.next_steps_collection, self.settings.customers_collection)
+
+    @cached_property
+    def due_dates(self) -> DueDateResolver:
+        return DueDateResolver(self.settings.config_dir / "due_phrases.yaml")
 
     @cached_property
     def events(self) -> EventPublisher:

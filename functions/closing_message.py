@@ -1,0 +1,18 @@
+"""HTTP function: the closing confirmation message for the customer."""
+
+from __future__ import annotations
+
+import functions_framework
+
+from shared.calls import CallContext
+from shared.confirmations import ClosingRequest, ClosingResponse
+from shared.confirmations import closing_message as compose
+from shared.http import endpoint
+from shared.runtime import default_runtime
+
+
+@functions_framework.http
+@endpoint("closing_message", ClosingRequest, ClosingResponse)
+def closing_message(body: ClosingRequest, call: CallContext) -> ClosingResponse:
+    """A short, reassuring message saying who does what by when, in the customer's language."""
+    return compose(body, default_runtime(), call)

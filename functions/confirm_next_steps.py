@@ -1,0 +1,17 @@
+"""HTTP function: the agent's confirmed next steps, stored beside the AI suggestion."""
+
+from __future__ import annotations
+
+import functions_framework
+
+from shared.calls import CallContext
+from shared.confirmations import ConfirmRequest, ConfirmResponse, confirm
+from shared.http import endpoint
+from shared.runtime import default_runtime
+
+
+@functions_framework.http
+@endpoint("confirm_next_steps", ConfirmRequest, ConfirmResponse)
+def confirm_next_steps(body: ConfirmRequest, call: CallContext) -> ConfirmResponse:
+    """Store the agent's final actions, resolver group and articles used; emit the differences."""
+    return confirm(body, default_runtime(), call)

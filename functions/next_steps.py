@@ -1,0 +1,17 @@
+"""HTTP function: next steps at the end of a call, chat or email thread."""
+
+from __future__ import annotations
+
+import functions_framework
+
+from shared.calls import CallContext
+from shared.http import endpoint
+from shared.nextsteps import NextStepsRequest, NextStepsResponse, extract
+from shared.runtime import default_runtime
+
+
+@functions_framework.http
+@endpoint("next_steps", NextStepsRequest, NextStepsResponse)
+def next_steps(body: NextStepsRequest, call: CallContext) -> NextStepsResponse:
+    """Actions with owners and real due dates, resolver queue, knowledge articles and closing text."""
+    return extract(body, default_runtime(), call)

@@ -1,0 +1,303 @@
+"""Next steps at the end of a contact: owners, real due dates, routing, knowledge articles.
+
+request → snapshot + ticket → language, intent, routing hint → KB retrieval (vector
+search) → pseudonymized, budgeted transcript → model (or offline extractor) → code
+resolves due dates, maps the resolver group to a queue (unknown → triage, flagged),
+keeps only retrieved KB ids, checks evidence → stored suggestion + event.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, date, datetime
+from typing import Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from shared import suggestions
+from shared.calls import CallContext
+from shared.context import pseudonymizer_for
+from shared.conversation import MAX_TURNS, Turn
+from shared.errors import NotFound
+from shared.guardrails import sentences
+from shared.language import detect_language
+from shared.model import register_offline
+from shared.prompts import Prompt
+from shared.runtime import Runtime
+from shared.snapshots import Ticket
+from shared.suggestions import SuggestionMeta
+from shared.summary import ID_PATTERN
+from shared.tokens import estimate_tokens
+
+CAPABILITY = "next_steps"
+Owner = Literal["agent", "customer", "backoffice"]
+TRANSCRIPT_TOKEN_BUDGET = 3000
+
+
+class TicketMetadata(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    subject: str | None = Field(default=None, max_length=500)
+    category: str | None = Field(default=None, max_length=100)
+    priority: Literal["low", "medium", "high", "critical"] | None = None
+    queue: str | None = Field(default=None, max_length=100, description="Current queue label, if any.")
+
+
+class NextStepsRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    customer_id: str = Field(pattern=ID_PATTERN)
+    ticket_id: str = Field(pattern=ID_PATTERN)
+    channel: Literal["chat", "email", "phone"]
+    transcript: list[Turn] = Field(min_length=1, max_length=MAX_TURNS)
+    ticket_metadata: TicketMetadata = Field(default_factory=TicketMetadata)
+    conversation_end_time: datetime | None = Field(default=None, description="Default: last turn's time, else now.")
+    timezone: str | None = Field(default=None, description="IANA zone; default: the customer's.")
+    language: str | None = Field(default=None, pattern=r"^[a-z]{2}$")
+
+    @field_validator("timezone")
+    @classmethod
+    def _zone(cls, value: str | None) -> str | None:
+        if value is not None:
+            try:
+                ZoneInfo(value)
+            except (ZoneInfoNotFoundError, ValueError):
+                raise ValueError(f"unknown IANA time zone {value!r}") from None
+        return value
+
+    @field_validator("conversation_end_time")
+    @classmethod
+    def _aware(cls, value: datetime | None) -> datetime | None:
+        if value is not None and value.tzinfo is None:
+            raise ValueError("needs a UTC offset, e.g. 2026-11-19T15:00:00+01:00")
+        return value
+
+
+class ModelAction(BaseModel):
+    owner: Owner
+    description: str
+    due_text: str | None = Field(default=None, description="The words that set or imply the deadline, verbatim.")
+    evidence: str = Field(description="The transcript sentence this action comes from, verbatim.")
+
+
+class FirstContact(BaseModel):
+    value: bool
+    reason: str
+
+
+class KbPick(BaseModel):
+    kb_id: str
+    why: str
+
+
+class NextStepsModelOutput(BaseModel):
+    """What the model returns (Gemini response_schema)."""
+
+    issue_summary: str
+    actions: list[ModelAction] = Field(default_factory=list, max_length=10)
+    resolver_group: str
+    first_contact_resolvable: FirstContact
+    kb_suggestions: list[KbPick] = Field(default_factory=list, max_length=3)
+    customer_facing_closing_text: str
+
+
+class ActionOut(BaseModel):
+    owner: Owner
+    description: str
+    due_by: date | None
+    due_text: str | None
+    due_rule: str
+    evidence: str
+    evidence_verified: bool
+
+
+class KbSuggestion(BaseModel):
+    kb_id: str
+    title: str
+    why: str
+
+
+class NextStepsResponse(SuggestionMeta):
+    issue_summary: str
+    actions: list[ActionOut]
+    resolver_group: str
+    queue_code: str
+    routing_flagged: bool = Field(description="The suggested group was unknown; routed to triage.")
+    first_contact_resolvable: FirstContact
+    kb_suggestions: list[KbSuggestion] = Field(max_length=3)
+    customer_facing_closing_text: str
+    language: str
+    ticket_id: str
+
+
+def _norm(text: str) -> str:
+    return re.sub(r"\s+", " ", text).strip().lower()
+
+
+def _budgeted(turns: list[Turn], budget: int) -> list[dict[str, Any]]:
+    """The latest turns that fit the budget, oldest first, with their original index."""
+    kept: list[dict[str, Any]] = []
+    used = 0
+    for i in range(len(turns) - 1, -1, -1):
+        item = {"i": i, "speaker": turns[i].speaker, "text": turns[i].text}
+        cost = estimate_tokens(item)
+        if used + cost > budget and kept:
+            break
+        kept.append(item)
+        used += cost
+    return kept[::-1]
+
+
+def extract(req: NextStepsRequest, rt: Runtime, call: CallContext | None = None) -> NextStepsResponse:
+    call = call or CallContext()
+    settings = rt.settings
+    snapshot = rt.snapshots.get_snapshot(req.customer_id, settings.snapshot_limit)
+    c = snapshot.customer
+    found = rt.snapshots.get_tickets(req.customer_id, [req.ticket_id])
+    if not found:
+        raise NotFound(f"ticket {req.ticket_id!r} not found for this customer")
+    ticket: Ticket = found[0]
+    customer_text = "\n".join(t.text for t in req.transcript if t.speaker == "customer")
+    language = req.language or c.profile.language
+    if not req.language and customer_text:
+        code, confidence = detect_language(customer_text, tuple(settings.detect_languages), language)
+        language = code if confidence >= 0.5 else language
+    tz = req.timezone or c.profile.timezone
+    end = req.conversation_end_time or next(
+        (t.timestamp for t in reversed(req.transcript) if t.timestamp), None
+    ) or datetime.now(UTC)  # fmt: skip
+    subject = req.ticket_metadata.subject or ticket.subject
+    intent = rt.reply_intents.predict(f"{subject}\n{customer_text}")
+    queue = req.ticket_metadata.queue
+    hint = rt.queues.route(queue) if queue else rt.queues.for_intent(intent.label)
+    retrieved = rt.kb.search(f"{subject}\n{customer_text[:1500]}", rt.embedder, k=3)
+
+    pseudo = pseudonymizer_for(snapshot)
+    context = {
+        "subject": subject, "intent": intent.label, "channel": req.channel, "language": language,
+        "route_hint": hint.resolver_group, "resolver_groups": rt.queues.labels,
+        "customer_name": c.profile.name,
+        "conversation_end": end.astimezone(ZoneInfo(tz)).strftime("%A %Y-%m-%d %H:%M"),
+        "transcript": _budgeted(req.transcript, TRANSCRIPT_TOKEN_BUDGET),
+        "kb_candidates": [{"kb_id": a.kb_id, "title": a.title, "snippet": a.body[:300]} for a, _ in retrieved],
+    }  # fmt: skip
+    context["commitments"] = rt.commitment_cues.annotate(context["transcript"], language, rt.due_dates.find_phrase)
+    prompt = rt.prompts.get(CAPABILITY).render(context=pseudo.mask_obj(context), language=settings.agent_language,
+                                               customer_language=language)  # fmt: skip
+    output, usage = rt.engine.generate(prompt, NextStepsModelOutput)
+    output = pseudo.restore_model(output)
+
+    route = rt.queues.route(output.resolver_group)
+    spoken = _norm(" ".join(t.text for t in req.transcript))
+    country = c.profile.address.country if c.profile.address else None
+    actions = []
+    for a in output.actions:
+        sla = route.sla_business_days if a.owner == "backoffice" else None
+        due = rt.due_dates.resolve(a.due_text, end=end, tz=tz, country=country, language=language,
+                                   sla_business_days=sla)  # fmt: skip
+        actions.append(ActionOut(owner=a.owner, description=a.description, due_by=due.due_by, due_text=a.due_text,
+                                 due_rule=due.rule, evidence=a.evidence,
+                                 evidence_verified=bool(a.evidence) and _norm(a.evidence) in spoken))  # fmt: skip
+    titles = {a.kb_id: a.title for a, _ in retrieved}
+    kb = [KbSuggestion(kb_id=k.kb_id, title=titles[k.kb_id], why=k.why) for k in output.kb_suggestions
+          if k.kb_id in titles][:3]  # fmt: skip — the model never invents an article
+    pattern = rt.queues.first_contact(intent.label, f"{subject}\n{spoken}")
+    fcr = FirstContact(value=True, reason=pattern.reason) if pattern else output.first_contact_resolvable
+
+    meta = suggestions.record(
+        rt, call, customer_id=req.customer_id, prompt=prompt, policy_version=rt.queues.version, usage=usage,
+        attributes={"ticket_id": req.ticket_id, "actions": len(actions), "resolver_group": route.resolver_group,
+                    "routing_flagged": route.flagged, "kb": [k.kb_id for k in kb], "turns": len(req.transcript)},
+    )  # fmt: skip
+    response = NextStepsResponse(
+        **meta.model_dump(), issue_summary=output.issue_summary, actions=actions,
+        resolver_group=route.resolver_group, queue_code=route.queue_code, routing_flagged=route.flagged,
+        first_contact_resolvable=fcr, kb_suggestions=kb,
+        customer_facing_closing_text=output.customer_facing_closing_text, language=language, ticket_id=req.ticket_id,
+    )  # fmt: skip
+    rt.next_steps_store.save_suggestion(req.customer_id, req.ticket_id, response)
+    return response
+
+
+# --- offline engine ----------------------------------------------------------------
+
+AGENT_SIDE_CUES = ("backoffice", "customer_request", "agent")
+
+
+class CommitmentCues:
+    """Who commits to what, from per-language cue phrases (config/commitments.yaml)."""
+
+    def __init__(self, path: Any) -> None:
+        import yaml
+
+        raw = yaml.safe_load(path.read_text("utf-8"))
+        self.version = str(raw.pop("version"))
+        self._cues = {
+            lang: {k: re.compile(r"(?<!\w)(?:" + "|".join(re.escape(p) for p in sorted(v, key=len, reverse=True))
+                                 + ")", re.IGNORECASE) for k, v in table.items()}
+            for lang, table in raw.items()
+        }  # fmt: skip
+
+    def owner(self, speaker: str, sentence: str, language: str) -> str | None:
+        cues = self._cues.get(language) or self._cues["en"]
+        if speaker == "agent":
+            kind = next((k for k in AGENT_SIDE_CUES if cues[k].search(sentence)), None)
+            if kind == "agent" and sentence.rstrip().endswith("?"):
+                return None  # "Shall I send it?" is an offer, not a commitment
+            return {"backoffice": "backoffice", "customer_request": "customer", "agent": "agent"}.get(kind or "")
+        if speaker == "customer" and cues["customer_self"].search(sentence):
+            return "customer"
+        return None
+
+    def annotate(self, transcript: list[dict[str, Any]], language: str, find_due: Any) -> list[dict[str, Any]]:
+        """Every sentence with a commitment cue, its owner and deadline words (offline engine input)."""
+        found = []
+        for turn in transcript:
+            for sentence in sentences(turn["text"]):
+                owner = self.owner(turn["speaker"], sentence, language)
+                if owner:
+                    found.append({"owner": owner, "sentence": sentence, "due_text": find_due(sentence, language)})
+        return found
+
+
+@register_offline(CAPABILITY)
+def offline_next_steps(prompt: Prompt) -> NextStepsModelOutput:
+    """Rule-based commitments: who said they (or a team) would do what, and by when."""
+    ctx = prompt.context
+    actions: list[ModelAction] = []
+    seen: set[str] = set()
+    for item in ctx["commitments"]:
+        key = item["sentence"].lower()
+        if key in seen:
+            continue
+        seen.add(key)
+        actions.append(ModelAction(owner=item["owner"], description=item["sentence"], due_text=item["due_text"],
+                                   evidence=item["sentence"]))  # fmt: skip
+    backoffice = any(a.owner == "backoffice" for a in actions)
+    fcr = FirstContact(value=not backoffice, reason=prompt.text_in(
+        prompt.language, "fcr_backoffice" if backoffice else "fcr_no_backoffice"))  # fmt: skip
+    closing = _closing(prompt, actions)
+    kb = [KbPick(kb_id=k["kb_id"], why=prompt.text("kb_why", title=k["title"])) for k in ctx["kb_candidates"]]
+    return NextStepsModelOutput(
+        issue_summary=prompt.text(f"summary_{ctx['intent']}", subject=ctx["subject"]),
+        actions=actions[:10], resolver_group=ctx["route_hint"], first_contact_resolvable=fcr,
+        kb_suggestions=kb[:3], customer_facing_closing_text=closing,
+    )  # fmt: skip
+
+
+def _closing(prompt: Prompt, actions: list[ModelAction]) -> str:
+    lang = prompt.customer_language or "en"
+    ours = [a for a in actions if a.owner in ("agent", "backoffice")]
+    yours = [a for a in actions if a.owner == "customer"]
+    lines = [prompt.text_in(lang, "closing_intro")]
+    if ours:
+        lines.append(prompt.text_in(lang, "closing_ours", items="; ".join(_plain(a) for a in ours)))
+    if yours:
+        lines.append(prompt.text_in(lang, "closing_yours", items="; ".join(_plain(a) for a in yours)))
+    lines.append(prompt.text_in(lang, "closing_outro"))
+    return " ".join(lines)
+
+
+def _plain(action: ModelAction) -> str:
+    return action.description.rstrip(".!")
