@@ -124,6 +124,7 @@ def abcd_articles(guidelines: dict[str, Any]) -> list[Article]:
             steps = [a.get("text", "") + " " + " ".join(a.get("subtext", [])) for a in sub.get("actions", [])]
             slug = re.sub(r"[^a-z0-9]+", "-", f"{flow}-{subflow}".lower()).strip("-")
             intro = sub.get("instructions") or spec.get("description", "")
+            intro = " ".join(intro) if isinstance(intro, list) else str(intro)
             articles.append(Article(kb_id=f"abcd-{slug}", title=f"{flow}: {subflow}",
                                     body=intro + "\n" + "\n".join(steps), tags=[flow], source="abcd"))  # fmt: skip
     return articles
