@@ -21,7 +21,10 @@ from pathlib import Path
 
 from shared.config import ROOT
 
-MODULES = ["functions.context_summary", "functions.next_best_action", "functions.reply_draft", "main"]
+MODULES = [
+    "functions.context_summary", "functions.next_best_action", "functions.reply_draft", "functions.next_steps",
+    "functions.confirm_next_steps", "functions.closing_message", "main",
+]
 HEAVY = ["google.genai", "vertexai", "google.cloud.aiplatform"]
 
 
@@ -209,6 +212,39 @@ def reply_overhead(n: int = 200) -> dict[str, float]:
             "long_history_context_tokens": call.log_fields["context_tokens"]}  # fmt: skip
 
 
+def next_steps_overhead(n: int = 200, turns: int = 60) -> dict[str, float]:
+    """p50/p95 of next_steps (offline engine, emulator) for a 60-turn call transcript."""
+    client = _client_for("next_steps")
+    lines = [
+        ("customer", "My internet keeps dropping every evening and I work from home."),
+        ("agent", "I'm sorry to hear that, let me look at your line."),
+        ("customer", "It has been like this for a week."),
+        ("agent", "I can see errors on the line. A technician will visit you on Monday."),
+        ("agent", "Please restart the router tonight so we get fresh readings."),
+        ("customer", "Okay, I'll do that after dinner."),
+    ]
+    transcript = [{"speaker": lines[i % len(lines)][0], "text": lines[i % len(lines)][1]} for i in range(turns)]
+    body = {"customer_id": "C-1001", "ticket_id": "T-BENCH-60", "channel": "phone", "transcript": transcript,
+            "conversation_end_time": "2026-11-19T15:00:00+00:00"}  # fmt: skip
+    from datetime import UTC, datetime
+
+    from shared.runtime import default_runtime
+    from shared.snapshots import Ticket
+
+    default_runtime().snapshots.put_many("C-1001", [Ticket(ticket_id="T-BENCH-60", subject="Line drops",
+                                                           opened_at=datetime.now(UTC))])  # fmt: skip
+    headers = {"X-Agent-Id": "bench", "X-Agent-Role": "agent"}
+    client.post("/", json=body, headers=headers)
+    times = []
+    for _ in range(n):
+        t = time.perf_counter()
+        resp = client.post("/", json=body, headers=headers)
+        times.append((time.perf_counter() - t) * 1000)
+        assert resp.status_code == 200, resp.get_json()
+    default_runtime().events.flush()
+    return {"requests": n, "turns": turns, "p50_ms": round(_pct(times, 0.5), 1), "p95_ms": round(_pct(times, 0.95), 1)}
+
+
 def _client_for(target: str):
     from functions_framework import create_app
 
@@ -217,14 +253,14 @@ def _client_for(target: str):
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--only", choices=["cold", "overhead", "tokens", "nba", "reply"])
+    parser.add_argument("--only", choices=["cold", "overhead", "tokens", "nba", "reply", "next_steps"])
     parser.add_argument("--requests", type=int, default=200)
     args = parser.parse_args(argv)
     report: dict[str, object] = {}
     if args.only in (None, "cold"):
         report["cold_start_import"] = cold_start()
         print("cold start (import, median of 5):", json.dumps(report["cold_start_import"]))
-    if args.only in (None, "overhead", "tokens", "nba", "reply"):
+    if args.only in (None, "overhead", "tokens", "nba", "reply", "next_steps"):
         from scripts.emulators import Emulators, ensure_topics
 
         with Emulators(Path(tempfile.mkdtemp(prefix="cx-bench-"))) as emu:
@@ -251,6 +287,9 @@ def main(argv: list[str] | None = None) -> int:
             if args.only in (None, "reply"):
                 report["reply_overhead"] = reply_overhead(args.requests)
                 print("reply_draft overhead (offline engine, emulator):", json.dumps(report["reply_overhead"]))
+            if args.only in (None, "next_steps"):
+                report["next_steps_overhead"] = next_steps_overhead(args.requests)
+                print("next_steps overhead (offline engine, emulator):", json.dumps(report["next_steps_overhead"]))
             if args.only in (None, "tokens"):
                 report["prompt_tokens_vs_history"] = tokens()
                 print(f"prompt tokens vs history (budget {settings.context_token_budget}):",

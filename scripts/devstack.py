@@ -129,11 +129,34 @@ def demo(urls: dict[str, str]) -> int:
                                        "questions_for_agent", "personalization_used", "engine")}  # fmt: skip
     _show("reply_draft for an angry German email from C-1004 (legal threat, refund demand)", status, shown)
     ok &= status == 200 and body4["requires_human_review"] and body4["language"] == "de"
-    events = _pull_events(4)
+    call_turns = [
+        {"speaker": "customer", "text": "Sie haben mir den Oktober doppelt abgebucht."},
+        {"speaker": "agent", "text": "Unser Abrechnungsteam erstattet den Betrag innerhalb von 5 Werktagen."},
+        {"speaker": "agent", "text": "Bitte schicken Sie uns bis Freitag einen Kontoauszug als Nachweis."},
+        {"speaker": "agent", "text": "Ich rufe Sie nächste Woche an, um zu bestätigen, dass alles erledigt ist."},
+        {"speaker": "agent", "text": "Kann ich sonst noch etwas für Sie tun?"},
+    ]
+    ticket = {"customer_id": "C-1004", "ticket_id": "T-1004-01"}
+    status, plan = call(urls["next_steps"], {**ticket, "channel": "phone", "transcript": call_turns,
+                                             "conversation_end_time": "2026-11-19T15:00:00+01:00"})  # fmt: skip
+    _show("next_steps at the end of the call (agent pressed 'next steps')", status, plan)
+    ok &= status == 200 and len(plan["actions"]) == 3
+    final = [{"owner": a["owner"], "description": a["description"], "due_by": a["due_by"]} for a in plan["actions"]]
+    final[1]["due_by"] = "2026-11-23"  # the agent gives the customer until Monday
+    kb_used = [k["kb_id"] for k in plan["kb_suggestions"][:1]]
+    status, confirmed = call(urls["confirm_next_steps"], {**ticket, "suggestion_id": plan["suggestion_id"],
+                                                          "actions": final, "resolver_group": plan["resolver_group"],
+                                                          "kb_used": kb_used})  # fmt: skip
+    _show("confirm_next_steps (agent moved one due date)", status, confirmed)
+    ok &= status == 200 and confirmed["diff"]["due_dates_moved"] == 1
+    status, closing = call(urls["closing_message"], {**ticket, "channel": "email", "actions": final})
+    print(f"\n=== closing_message: HTTP {status}\n{closing.get('message')}")
+    ok &= status == 200
+    events = _pull_events(8)
     print(f"\n=== events on the local subscription: {len(events)}")
     for event in events:
         print(json.dumps(event, ensure_ascii=False)[:400] + " …")
-    ok &= len(events) >= 4
+    ok &= len(events) >= 8
     print("\ndemo " + ("OK" if ok else "FAILED"))
     return 0 if ok else 1
 

@@ -9,6 +9,7 @@ keeps only retrieved KB ids, checks evidence → stored suggestion + event.
 from __future__ import annotations
 
 import re
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, date, datetime
 from typing import Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -33,6 +34,7 @@ from shared.tokens import estimate_tokens
 CAPABILITY = "next_steps"
 Owner = Literal["agent", "customer", "backoffice"]
 TRANSCRIPT_TOKEN_BUDGET = 3000
+_pool = ThreadPoolExecutor(max_workers=8, thread_name_prefix="cx-kb")
 
 
 class TicketMetadata(BaseModel):
@@ -152,13 +154,16 @@ def _budgeted(turns: list[Turn], budget: int) -> list[dict[str, Any]]:
 def extract(req: NextStepsRequest, rt: Runtime, call: CallContext | None = None) -> NextStepsResponse:
     call = call or CallContext()
     settings = rt.settings
-    snapshot = rt.snapshots.get_snapshot(req.customer_id, settings.snapshot_limit)
-    c = snapshot.customer
     found = rt.snapshots.get_tickets(req.customer_id, [req.ticket_id])
     if not found:
         raise NotFound(f"ticket {req.ticket_id!r} not found for this customer")
     ticket: Ticket = found[0]
     customer_text = "\n".join(t.text for t in req.transcript if t.speaker == "customer")
+    subject = req.ticket_metadata.subject or ticket.subject
+    # Knowledge retrieval and the snapshot read are independent: overlap their round trips.
+    kb_future = _pool.submit(rt.kb.search, f"{subject}\n{customer_text[:1500]}", rt.embedder, 3)
+    snapshot = rt.snapshots.get_snapshot(req.customer_id, settings.snapshot_limit)
+    c = snapshot.customer
     language = req.language or c.profile.language
     if not req.language and customer_text:
         code, confidence = detect_language(customer_text, tuple(settings.detect_languages), language)
@@ -167,11 +172,10 @@ def extract(req: NextStepsRequest, rt: Runtime, call: CallContext | None = None)
     end = req.conversation_end_time or next(
         (t.timestamp for t in reversed(req.transcript) if t.timestamp), None
     ) or datetime.now(UTC)  # fmt: skip
-    subject = req.ticket_metadata.subject or ticket.subject
     intent = rt.reply_intents.predict(f"{subject}\n{customer_text}")
     queue = req.ticket_metadata.queue
     hint = rt.queues.route(queue) if queue else rt.queues.for_intent(intent.label)
-    retrieved = rt.kb.search(f"{subject}\n{customer_text[:1500]}", rt.embedder, k=3)
+    retrieved = kb_future.result()
 
     pseudo = pseudonymizer_for(snapshot)
     context = {
