@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from shared import suggestions
-from shared.calls import CallContext
+from shared.calls import ID_PATTERN, CallContext
 from shared.errors import BadRequest, Conflict, NotFound
 from shared.events import Event
 from shared.model import register_offline
@@ -25,7 +25,6 @@ from shared.pii import customer_key
 from shared.prompts import Prompt
 from shared.runtime import Runtime
 from shared.suggestions import SuggestionMeta
-from shared.summary import ID_PATTERN
 
 if TYPE_CHECKING:
     from google.cloud import firestore

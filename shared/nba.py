@@ -16,7 +16,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from shared import suggestions
-from shared.calls import CallContext
+from shared.calls import ID_PATTERN, CallContext
 from shared.context import pseudonymizer_for
 from shared.conversation import MAX_TURNS, Turn, customer_text
 from shared.events import Event
@@ -27,7 +27,6 @@ from shared.prompts import Prompt
 from shared.runtime import Runtime
 from shared.snapshots import CustomerSnapshot
 from shared.suggestions import SuggestionMeta
-from shared.summary import ID_PATTERN
 
 CAPABILITY = "next_best_action"
 PROMPT_TURNS = 20

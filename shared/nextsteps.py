@@ -17,7 +17,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from shared import suggestions
-from shared.calls import CallContext
+from shared.calls import ID_PATTERN, CallContext
 from shared.context import pseudonymizer_for
 from shared.conversation import MAX_TURNS, Turn
 from shared.errors import NotFound
@@ -28,7 +28,6 @@ from shared.prompts import Prompt
 from shared.runtime import Runtime
 from shared.snapshots import Ticket
 from shared.suggestions import SuggestionMeta
-from shared.summary import ID_PATTERN
 from shared.tokens import estimate_tokens
 
 CAPABILITY = "next_steps"

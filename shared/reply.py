@@ -14,7 +14,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from shared import suggestions
-from shared.calls import CallContext
+from shared.calls import ID_PATTERN, CallContext
 from shared.context import build_context, pseudonymizer_for
 from shared.conversation import Turn
 from shared.errors import NotFound
@@ -26,7 +26,6 @@ from shared.prompts import Prompt
 from shared.runtime import Runtime
 from shared.snapshots import CustomerSnapshot
 from shared.suggestions import SuggestionMeta
-from shared.summary import ID_PATTERN
 
 CAPABILITY = "reply_draft"
 MAX_MESSAGE_CHARS = 20000

@@ -12,7 +12,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from shared import suggestions
-from shared.calls import CallContext
+from shared.calls import ID_PATTERN, CallContext
 from shared.context import build_context, pseudonymizer_for
 from shared.errors import NotFound
 from shared.model import register_offline
@@ -22,7 +22,6 @@ from shared.snapshots import Ticket
 from shared.suggestions import SuggestionMeta
 
 CAPABILITY = "context_summary"
-ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$"
 RECENT_FOR_TREND = 10
 
 
