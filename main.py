@@ -9,6 +9,7 @@ from __future__ import annotations
 from functions.closing_message import closing_message
 from functions.confirm_next_steps import confirm_next_steps
 from functions.context_summary import context_summary
+from functions.feedback import feedback
 from functions.next_best_action import next_best_action
 from functions.next_steps import next_steps
 from functions.reply_draft import reply_draft
@@ -23,6 +24,7 @@ __all__ = [
     "next_steps",
     "confirm_next_steps",
     "closing_message",
+    "feedback",
 ]
 # CloudEvent (Pub/Sub) entry points; the rest are HTTP functions.
 EVENT_FUNCTIONS: tuple[str, ...] = ()

@@ -27,6 +27,7 @@ from shared.config import ROOT
 
 FUNCTIONS = [
     "context_summary", "next_best_action", "reply_draft", "next_steps", "confirm_next_steps", "closing_message",
+    "feedback",
 ]
 
 

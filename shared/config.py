@@ -86,6 +86,12 @@ class Settings(BaseSettings):
     )
     customers_collection: str = "customers"
     kb_collection: str = "kb_articles"
+    suggestions_collection: str = "suggestions"
+    feedback_collection: str = "feedback"
+    suggestion_ttl_days: int = Field(default=180, ge=1, le=3650, description="Stored suggestions expire (TTL).")
+    offer_stats_shards: int = Field(
+        default=10, ge=1, le=100, description="Counter shards per offer and segment (Firestore ~1 write/s/doc)."
+    )
     next_steps_collection: str = "next_steps"
     embedding_model: str = Field(default="text-multilingual-embedding-002", description="Vertex embedding model.")
     embedding_dim: int = Field(default=256, ge=32, le=2048, description="Vertex embedding size.")

@@ -183,6 +183,10 @@ def recommend(req: NbaRequest, rt: Runtime, call: CallContext | None = None) -> 
         rt, call, customer_id=req.customer_id, prompt=prompt, policy_version=rules.version, usage=usage,
         attributes={"intent": intent, "candidates": len(ranked), "suppressed": len(suppressed),
                     "overridden": overridden},
+        text=output.phrasing if output else None,
+        feedback_context={"segment": c.segment,
+                          "offers": [o for o in (output.primary_offer_id, output.fallback_offer_id) if o]
+                          if output else []},
     )  # fmt: skip
     rt.events.publish(
         NbaRecommended(

@@ -212,6 +212,7 @@ def extract(req: NextStepsRequest, rt: Runtime, call: CallContext | None = None)
         rt, call, customer_id=req.customer_id, prompt=prompt, policy_version=rt.queues.version, usage=usage,
         attributes={"ticket_id": req.ticket_id, "actions": len(actions), "resolver_group": route.resolver_group,
                     "routing_flagged": route.flagged, "kb": [k.kb_id for k in kb], "turns": len(req.transcript)},
+        text=output.customer_facing_closing_text,
     )  # fmt: skip
     response = NextStepsResponse(
         **meta.model_dump(), issue_summary=output.issue_summary, actions=actions,

@@ -288,8 +288,11 @@ class OfferRepository:
             from google.cloud.firestore import FieldFilter
 
             query = self._db.collection(self._stats).where(filter=FieldFilter("segment", "==", segment))
-            return {d.get("offer_id"): (int(d.get("accepted") or 0), int(d.get("offered") or 0))
-                    for d in query.stream()}  # fmt: skip
+            totals: dict[str, tuple[int, int]] = {}
+            for d in query.stream():  # one document per counter shard: sum them
+                acc, off = totals.get(d.get("offer_id"), (0, 0))
+                totals[d.get("offer_id")] = (acc + int(d.get("accepted") or 0), off + int(d.get("offered") or 0))
+            return totals
 
         return self._cache.get(("stats", segment), load)
 

@@ -171,6 +171,7 @@ def draft_reply(req: ReplyRequest, rt: Runtime, call: CallContext | None = None)
         attributes={"language": language, "intent": intent.label, "requires_human_review": bool(reasons),
                     "review_codes": sorted({r.code for r in reasons}), "draft_replaced": bool(violations),
                     "context_tokens": built.estimated_tokens},
+        text=reply,
     )  # fmt: skip
     return ReplyResponse(
         **meta.model_dump(),

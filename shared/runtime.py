@@ -126,6 +126,12 @@ class Runtime:
         return NextStepsStore(self.firestore, self.settings.next_steps_collection, self.settings.customers_collection)
 
     @cached_property
+    def feedback_buckets(self):  # type: ignore[no-untyped-def]
+        from shared.feedback import Buckets
+
+        return Buckets.load(self.settings.config_dir / "feedback.yaml")
+
+    @cached_property
     def due_dates(self) -> DueDateResolver:
         return DueDateResolver(self.settings.config_dir / "due_phrases.yaml")
 

@@ -7,6 +7,7 @@ and returns the metadata fields every response includes.
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
 
 from pydantic import BaseModel
@@ -39,7 +40,10 @@ def record(
     policy_version: str,
     usage: Usage,
     attributes: dict[str, Any] | None = None,
+    text: str | None = None,
+    feedback_context: dict[str, Any] | None = None,
 ) -> SuggestionMeta:
+    """Identify, log, persist (for feedback) and announce one suggestion."""
     meta = SuggestionMeta(
         suggestion_id=new_id(),
         prompt_version=prompt.version_id,
@@ -51,6 +55,12 @@ def record(
     key = customer_key(customer_id, rt.settings.pseudonym_key)
     call.note(customer_key=key, engine=usage.engine, degraded=usage.degraded,
               tokens_in=usage.input_tokens, tokens_out=usage.output_tokens, **(attributes or {}))  # fmt: skip
+    now = datetime.now(UTC)
+    rt.firestore.collection(rt.settings.suggestions_collection).document(meta.suggestion_id).set({
+        "capability": prompt.capability, "customer_id": customer_id, "customer_key": key,
+        "prompt_version": meta.prompt_version, "engine": usage.engine, "text": text, "created_at": now,
+        "expire_at": now + timedelta(days=rt.settings.suggestion_ttl_days), **(feedback_context or {}),
+    })  # fmt: skip
     rt.events.publish(
         SuggestionGenerated(
             suggestion_id=meta.suggestion_id,

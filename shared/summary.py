@@ -77,11 +77,13 @@ def summarize(req: ContextSummaryRequest, rt: Runtime, call: CallContext | None 
     prompt = rt.prompts.get(CAPABILITY).render(context=pseudo.mask_obj(built.data), language=language)
 
     output, usage = rt.engine.generate(prompt, SummaryOutput)
+    output = pseudo.restore_model(output)
     meta = suggestions.record(
         rt, call, customer_id=req.customer_id, prompt=prompt, policy_version=policy.version, usage=usage,
         attributes={"context_tokens": built.estimated_tokens, "omitted": built.omitted},
+        text="\n".join(output.bullets + output.personalization_hints),
     )  # fmt: skip
-    return ContextSummaryResponse(**pseudo.restore_model(output).model_dump(), **meta.model_dump(), language=language)
+    return ContextSummaryResponse(**output.model_dump(), **meta.model_dump(), language=language)
 
 
 # --- offline engine ----------------------------------------------------------------

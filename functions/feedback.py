@@ -1,0 +1,17 @@
+"""HTTP function: the agent's rating, edits and offer outcome for a suggestion."""
+
+from __future__ import annotations
+
+import functions_framework
+
+from shared.calls import CallContext
+from shared.feedback import FeedbackRequest, FeedbackResponse, record
+from shared.http import endpoint
+from shared.runtime import default_runtime
+
+
+@functions_framework.http
+@endpoint("feedback", FeedbackRequest, FeedbackResponse)
+def feedback(body: FeedbackRequest, call: CallContext) -> FeedbackResponse:
+    """Record feedback once per event_id; derive the rating from the agent's edits."""
+    return record(body, default_runtime(), call)
