@@ -13,6 +13,7 @@ from functions.feedback import feedback
 from functions.next_best_action import next_best_action
 from functions.next_steps import next_steps
 from functions.reply_draft import reply_draft
+from functions.ticket_closed import ticket_closed
 from shared.config import get_settings
 
 get_settings()
@@ -25,6 +26,7 @@ __all__ = [
     "confirm_next_steps",
     "closing_message",
     "feedback",
+    "ticket_closed",
 ]
 # CloudEvent (Pub/Sub) entry points; the rest are HTTP functions.
-EVENT_FUNCTIONS: tuple[str, ...] = ()
+EVENT_FUNCTIONS: tuple[str, ...] = ("ticket_closed",)

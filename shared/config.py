@@ -105,6 +105,9 @@ class Settings(BaseSettings):
     nba_report_top: int = Field(default=20, ge=2, le=500, description="Ranked scores kept in responses and events.")
     outbox_collection: str = "event_outbox"
     events_topic: str = "cx-events"
+    ticket_closed_topic: str = "cx-ticket-closed"
+    ticket_closed_dlq_topic: str = "cx-ticket-closed-dlq"
+    max_interactions: int = Field(default=1000, ge=50, le=100000, description="Interactions kept per customer.")
     events_max_latency_s: float = Field(default=0.05, gt=0.0, le=5.0)
     events_max_messages: int = Field(default=100, ge=1, le=1000)
 
@@ -156,7 +159,11 @@ class Settings(BaseSettings):
     @property
     def local_topics(self) -> dict[str, list[str]]:
         """Topics and pull subscriptions the local stack and tests create on the emulator."""
-        return {self.events_topic: [f"{self.events_topic}-local"]}
+        return {
+            self.events_topic: [f"{self.events_topic}-local", f"{self.events_topic}-warehouse"],
+            self.ticket_closed_topic: [f"{self.ticket_closed_topic}-local"],
+            self.ticket_closed_dlq_topic: [f"{self.ticket_closed_dlq_topic}-local"],
+        }
 
     @property
     def gcp_project_or_local(self) -> str:

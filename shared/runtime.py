@@ -136,6 +136,14 @@ class Runtime:
         return DueDateResolver(self.settings.config_dir / "due_phrases.yaml")
 
     @cached_property
+    def publisher(self):  # type: ignore[no-untyped-def]
+        return clients.publisher_client(self.settings)
+
+    @property
+    def dead_letter_topic(self) -> str:
+        return f"projects/{self.settings.gcp_project_or_local}/topics/{self.settings.ticket_closed_dlq_topic}"
+
+    @cached_property
     def events(self) -> EventPublisher:
         publisher = EventPublisher(
             clients.publisher_client(self.settings),

@@ -1,0 +1,19 @@
+"""CloudEvent function: a ticket was closed (Pub/Sub, delivered at least once)."""
+
+from __future__ import annotations
+
+import base64
+
+import functions_framework
+from cloudevents.http.event import CloudEvent
+
+from shared.runtime import default_runtime
+from shared.tickets import handle
+
+
+@functions_framework.cloud_event
+def ticket_closed(event: CloudEvent) -> None:
+    """Acknowledge by returning (processed, duplicate or dead-lettered); raise to have Pub/Sub retry."""
+    message = (event.data or {}).get("message", {})
+    data = base64.b64decode(message.get("data", "")) if message.get("data") else b""
+    handle(data, default_runtime(), message.get("messageId") or message.get("message_id", ""))

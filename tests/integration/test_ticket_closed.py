@@ -1,0 +1,146 @@
+"""ticket_closed through functions-framework's CloudEvent path on the emulators."""
+
+from __future__ import annotations
+
+import base64
+import json
+import random
+import uuid
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+from functions_framework import create_app
+
+from shared.config import ROOT
+from shared.runtime import Runtime
+from shared.snapshots import Customer, Profile
+from tests.conftest import EventSink
+
+pytestmark = pytest.mark.integration
+T0 = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
+
+
+@pytest.fixture(scope="module")
+def client() -> Any:
+    return create_app(target="ticket_closed", source=str(ROOT / "main.py")).test_client()
+
+
+def deliver(client: Any, payload: dict | bytes) -> int:
+    data = payload if isinstance(payload, bytes) else json.dumps(payload, default=str).encode()
+    envelope = {"message": {"data": base64.b64encode(data).decode(), "messageId": uuid.uuid4().hex,
+                            "publishTime": datetime.now(UTC).isoformat()},
+                "subscription": "projects/p/subscriptions/cx-ticket-closed-fn"}  # fmt: skip
+    headers = {"ce-specversion": "1.0", "ce-type": "google.cloud.pubsub.topic.v1.messagePublished",
+               "ce-source": "//pubsub.googleapis.com/projects/p/topics/cx-ticket-closed", "ce-id": uuid.uuid4().hex,
+               "Content-Type": "application/json"}  # fmt: skip
+    return client.post("/", json=envelope, headers=headers).status_code
+
+
+def new_customer(rt: Runtime) -> str:
+    cid = f"C-T{uuid.uuid4().hex[:8]}"
+    rt.snapshots.put_customer(Customer(customer_id=cid, profile=Profile(name="Test Person", language="en",
+                                                                         timezone="Europe/London"),
+                                       customer_since=T0 - timedelta(days=400)))  # fmt: skip
+    return cid
+
+
+def close(cid: str, ticket: str, opened: datetime, closed: datetime, category: str = "billing", **kw: Any) -> dict:
+    return {"ticket_id": ticket, "customer_id": cid, "channel": "chat", "journey": "billing_dispute",
+            "category": category, "subject": "Double charge", "queue_history": ["Customer Service", "Billing"],
+            "opened_at": opened.isoformat(), "closed_at": closed.isoformat(), "handle_time_s": 420,
+            "after_contact_work_s": 60, "resolution_code": "refund_issued", "csat": 4, "ai_assisted": True, **kw}
+
+
+def tickets(rt: Runtime, cid: str) -> dict[str, dict]:
+    col = rt.firestore.collection("customers").document(cid).collection("tickets")
+    return {d.id: d.to_dict() for d in col.stream()}
+
+
+def test_close_updates_snapshot_once_under_redelivery(client: Any, runtime: Runtime, event_sink: EventSink) -> None:
+    cid = new_customer(runtime)
+    payload = close(cid, "T-A", T0, T0 + timedelta(hours=2))
+    assert all(deliver(client, payload) == 200 for _ in range(3))  # at-least-once: three deliveries
+    snap = runtime.snapshots.get_snapshot(cid)
+    assert snap.customer.stats.interactions_total == 1 and snap.customer.stats.category_counts == {"billing": 1}
+    assert snap.customer.stats.sentiment_counts == {"positive": 1}  # from CSAT 4
+    t = tickets(runtime, cid)["T-A"]
+    assert (t["status"], t["handoffs"], t["queue"], t["journey"]) == ("closed", 1, "Billing", "billing_dispute")
+    assert t["next_steps"]["unconfirmed"] is True  # the agent never confirmed
+    runtime.events.flush()
+    events = event_sink.collect(3, lambda e: e.get("event_type") == "ticket.closed" and e["ticket_id"] == "T-A",
+                                attempts=3)  # fmt: skip
+    assert len({e["event_id"] for e in events}) == 1  # one event id, whatever the deliveries
+    assert events[0]["ai_assisted"] is True and events[0]["handoffs"] == 1 and "customer_id" not in events[0]
+
+
+@pytest.mark.parametrize("order", ["in_order", "reversed"])
+def test_repeat_contacts_do_not_depend_on_arrival_order(client: Any, runtime: Runtime, order: str) -> None:
+    cid = new_customer(runtime)
+    first = close(cid, "T-1", T0, T0 + timedelta(hours=1))
+    second = close(cid, "T-2", T0 + timedelta(days=3), T0 + timedelta(days=3, hours=1))  # 3 days later, same topic
+    third = close(cid, "T-3", T0 + timedelta(days=20), T0 + timedelta(days=20, hours=1))  # 17 days after T-2
+    other = close(cid, "T-X", T0 + timedelta(days=4), T0 + timedelta(days=4, hours=1), category="delivery")
+    batch = [first, second, third, other]
+    for payload in (batch if order == "in_order" else batch[::-1]):
+        assert deliver(client, payload) == 200
+    t = tickets(runtime, cid)
+    assert t["T-1"]["repeat_within_7d"] and t["T-1"]["repeat_within_30d"] and not t["T-1"]["first_contact_resolved"]
+    assert "repeat_within_7d" not in t["T-2"] and t["T-2"]["repeat_within_30d"]
+    assert t["T-2"].get("first_contact_resolved", True)
+    assert "repeat_within_30d" not in t["T-3"] and "repeat_within_30d" not in t["T-X"]
+
+
+def test_shuffled_triple_redelivery_changes_nothing(client: Any, runtime: Runtime) -> None:
+    cid = new_customer(runtime)
+    payloads = [close(cid, f"T-{i}", T0 + timedelta(days=5 * i), T0 + timedelta(days=5 * i, hours=1))
+                for i in range(4)]  # fmt: skip
+    deliveries = payloads * 3
+    random.Random(7).shuffle(deliveries)
+    assert all(deliver(client, p) == 200 for p in deliveries)
+    snap = runtime.snapshots.get_snapshot(cid)
+    assert snap.customer.stats.interactions_total == 4 and len(snap.interactions) == 4
+    t = tickets(runtime, cid)
+    assert [t[f"T-{i}"].get("repeat_within_7d", False) for i in range(4)] == [True, True, True, False]
+
+
+def test_invalid_payloads_are_dead_lettered_and_acknowledged(client: Any, runtime: Runtime) -> None:
+    from google.cloud import pubsub_v1
+
+    sub = pubsub_v1.SubscriberClient()
+    path = sub.subscription_path(runtime.settings.gcp_project_or_local, f"dlq-{uuid.uuid4().hex[:8]}")
+    sub.create_subscription(name=path, topic=runtime.dead_letter_topic)
+    try:
+        bad = close("C-1001", "T-BAD", T0 + timedelta(hours=2), T0)  # closed before opened
+        assert deliver(client, bad) == 200
+        assert deliver(client, b"{not json") == 200
+        got = []
+        for _ in range(10):
+            msgs = sub.pull(subscription=path, max_messages=10, timeout=5).received_messages
+            if msgs:
+                sub.acknowledge(subscription=path, ack_ids=[m.ack_id for m in msgs])
+            got += msgs
+            if len(got) >= 2:
+                break
+        assert len(got) == 2
+        errors = [m.message.attributes["error"] for m in got]
+        assert any("closed_at is before opened_at" in e for e in errors)
+        assert {m.message.attributes["source"] for m in got} == {"ticket_closed"}
+    finally:
+        sub.delete_subscription(subscription=path)
+        sub.close()
+
+
+def test_transient_problems_raise_for_a_retry(client: Any, runtime: Runtime) -> None:
+    unknown = close("C-NOT-YET-SYNCED", "T-R", T0, T0 + timedelta(hours=1))
+    assert deliver(client, unknown) == 500  # not acknowledged: Pub/Sub redelivers
+
+
+def test_missing_next_steps_are_extracted_unconfirmed(client: Any, runtime: Runtime) -> None:
+    cid = new_customer(runtime)
+    transcript = [{"speaker": "customer", "text": "I was charged twice."},
+                  {"speaker": "agent", "text": "Our billing team will refund the duplicate within 5 business days."}]
+    assert deliver(client, close(cid, "T-N", T0, T0 + timedelta(hours=1), transcript=transcript)) == 200
+    steps = tickets(runtime, cid)["T-N"]["next_steps"]
+    assert steps["unconfirmed"] is True and steps["suggestion_id"]
+    assert steps["suggested"]["actions"][0]["owner"] == "backoffice"
