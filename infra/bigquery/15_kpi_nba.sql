@@ -1,0 +1,18 @@
+-- Next-best-action acceptance and conversion by offer and segment.
+CREATE OR REPLACE VIEW cx_analytics.kpi_nba AS
+WITH outcomes AS (
+  SELECT
+    JSON_VALUE(data, '$.nba_offer_id') AS offer_id,
+    JSON_VALUE(data, '$.segment') AS segment,
+    JSON_VALUE(data, '$.nba_outcome') AS outcome
+  FROM cx_analytics.events
+  WHERE event_type = 'feedback.recorded' AND JSON_VALUE(data, '$.nba_offer_id') IS NOT NULL
+)
+SELECT offer_id, segment,
+  COUNTIF(outcome IN ('accepted', 'rejected')) AS offered,
+  COUNTIF(outcome = 'accepted') AS accepted,
+  COUNTIF(outcome = 'converted') AS converted,
+  SAFE_DIVIDE(COUNTIF(outcome = 'accepted'), COUNTIF(outcome IN ('accepted', 'rejected'))) AS acceptance_rate,
+  SAFE_DIVIDE(COUNTIF(outcome = 'converted'), COUNTIF(outcome = 'accepted')) AS conversion_rate
+FROM outcomes
+GROUP BY offer_id, segment

@@ -1,0 +1,85 @@
+"""The analytics warehouse: BigQuery in production, DuckDB locally, one SQL source.
+
+``infra/bigquery/*.sql`` holds the BigQuery DDL and views, applied in file order. The
+local warehouse transpiles the same files with sqlglot and runs them on an embedded
+DuckDB file, so a KPI definition changes in one place only. The loader consumes the
+events subscription (as the production BigQuery subscription does) into ``events_raw``
+and acknowledges after the rows are committed: duplicates may land, and the ``events``
+view removes them by ``event_id``.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+from shared.config import ROOT
+
+SQL_DIR = ROOT / "infra" / "bigquery"
+DATASET = "cx_analytics"
+
+
+def sql_files() -> list[Path]:
+    return sorted(SQL_DIR.glob("*.sql"))
+
+
+def to_duckdb(sql: str) -> str:
+    """BigQuery SQL as DuckDB SQL; BigQuery-only table options (partitioning, clustering) are dropped."""
+    import logging
+
+    import sqlglot
+
+    logging.getLogger("sqlglot").setLevel(logging.ERROR)
+
+    return sqlglot.transpile(sql, read="bigquery", write="duckdb")[0]
+
+
+def connect(path: Path | str = ":memory:") -> Any:
+    """A DuckDB connection with the dataset's tables and views created."""
+    import duckdb
+
+    con = duckdb.connect(str(path))
+    con.execute(f"CREATE SCHEMA IF NOT EXISTS {DATASET}")
+    for file in sql_files():
+        con.execute(to_duckdb(file.read_text("utf-8")))
+    return con
+
+
+def insert_raw(con: Any, rows: Iterable[tuple[str, str, Any, str, str]]) -> int:
+    """(subscription, message_id, publish_time, data JSON text, attributes JSON text) rows."""
+    batch = list(rows)
+    if batch:
+        con.executemany(f"INSERT INTO {DATASET}.events_raw VALUES (?, ?, ?, ?, ?)", batch)
+    return len(batch)
+
+
+def load_from_subscription(con: Any, subscriber: Any, subscription: str, *, max_batches: int = 1000,
+                           batch_size: int = 1000, timeout: float = 5.0) -> int:  # fmt: skip
+    """Pull, insert, then acknowledge; stops when a pull returns nothing."""
+    total = 0
+    for _ in range(max_batches):
+        resp = subscriber.pull(subscription=subscription, max_messages=batch_size, timeout=timeout)
+        msgs = resp.received_messages
+        if not msgs:
+            break
+        total += insert_raw(con, (
+            (subscription.rsplit("/", 1)[-1], m.message.message_id, m.message.publish_time,
+             m.message.data.decode("utf-8"), json.dumps(dict(m.message.attributes)))
+            for m in msgs
+        ))  # fmt: skip
+        subscriber.acknowledge(subscription=subscription, ack_ids=[m.ack_id for m in msgs])
+    return total
+
+
+def query(con: Any, sql: str) -> list[dict[str, Any]]:
+    cur = con.execute(sql)
+    names = [d[0] for d in cur.description]
+    return [dict(zip(names, row, strict=True)) for row in cur.fetchall()]
+
+
+KPI_VIEWS = (
+    "kpi_first_contact_resolution", "kpi_repeat_contacts", "kpi_handoffs", "kpi_handle_time",
+    "kpi_suggestion_ratings", "kpi_nba", "kpi_resolver_overrides",
+)  # fmt: skip

@@ -1,0 +1,182 @@
+"""The KPI views (BigQuery SQL, transpiled to DuckDB) against an independent Python computation,
+on generated event streams with duplicates, re-closed tickets and late events."""
+
+from __future__ import annotations
+
+import json
+import random
+import uuid
+from collections import defaultdict
+from datetime import UTC, date, datetime, timedelta
+from statistics import mean
+from typing import Any
+
+import pytest
+
+from shared.warehouse import KPI_VIEWS, connect, insert_raw, query, sql_files, to_duckdb
+
+START = datetime(2026, 9, 7, tzinfo=UTC)  # a Monday
+JOURNEYS = ("billing_dispute", "outage", "delivery")
+
+
+def generate(seed: int, n_tickets: int = 300) -> list[dict[str, Any]]:
+    rng = random.Random(seed)
+    events: list[dict[str, Any]] = []
+
+    def ev(event_type: str, at: datetime, **fields: Any) -> dict[str, Any]:
+        e = {"event_id": uuid.UUID(int=rng.getrandbits(128)).hex, "event_type": event_type,
+             "occurred_at": at.isoformat(), "schema_version": 1, **fields}  # fmt: skip
+        events.append(e)
+        return e
+
+    for i in range(n_tickets):
+        closed = START + timedelta(days=rng.uniform(0, 28))
+        fields = dict(ticket_id=f"T{i}", journey=rng.choice(JOURNEYS), ai_assisted=rng.random() < 0.5,
+                      channel=rng.choice(["chat", "email", "phone"]), handoffs=rng.choice([0, 0, 1, 2]),
+                      handle_time_s=rng.uniform(60, 1200), after_contact_work_s=rng.uniform(0, 300),
+                      csat=rng.choice([None, 1, 3, 4, 5]), closed_at=closed.isoformat())  # fmt: skip
+        ev("ticket.closed", closed, **fields)
+        if rng.random() < 0.1:  # reopened and closed again later: the latest close counts
+            later = closed + timedelta(days=rng.uniform(1, 5))
+            ev("ticket.closed", later, **{**fields, "closed_at": later.isoformat(), "handoffs": 3})
+        if rng.random() < 0.3:
+            days = rng.uniform(0.5, 30)
+            ev("ticket.repeat_contact", closed + timedelta(days=days), earlier_ticket_id=f"T{i}",
+               later_ticket_id=f"T{i}-r", days_between=round(days, 3))  # fmt: skip
+        if rng.random() < 0.4:
+            ev("next_steps.confirmed", closed, ticket_id=f"T{i}",
+               diff={"resolver_overridden": rng.random() < 0.25})  # fmt: skip
+    for _ in range(n_tickets):
+        at = START + timedelta(days=rng.uniform(0, 28))
+        cap = rng.choice(["reply_draft", "next_steps", "context_summary"])
+        nba = rng.random() < 0.3
+        ev("feedback.recorded", at, capability="next_best_action" if nba else cap,
+           prompt_version=f"{'next_best_action' if nba else cap}/v{rng.choice([1, 2])}",
+           rating=None if nba else rng.choice(["used_unchanged", "lightly_edited", "heavily_edited", "not_helpful"]),
+           nba_offer_id=rng.choice(["RET-1", "UP-2"]) if nba else None, segment=rng.choice(["gold", "standard"]),
+           nba_outcome=rng.choice(["accepted", "rejected", "converted"]) if nba else None)  # fmt: skip
+    return events
+
+
+def deliver(events: list[dict[str, Any]], seed: int) -> list[tuple[str, str, datetime, str, str]]:
+    """Pub/Sub as it is: some messages twice, some hours or days late, in any order."""
+    rng = random.Random(seed + 1)
+    rows = []
+    for e in events:
+        occurred = datetime.fromisoformat(e["occurred_at"])
+        for _ in range(1 + (rng.random() < 0.25) + (rng.random() < 0.05)):
+            late = timedelta(days=rng.uniform(2, 10)) if rng.random() < 0.1 else timedelta(seconds=rng.uniform(0, 60))
+            rows.append(("cx-events-warehouse", uuid.uuid4().hex, occurred + late, json.dumps(e), "{}"))
+    rng.shuffle(rows)
+    return rows
+
+
+def monday(d: datetime) -> date:
+    day = d.astimezone(UTC).date()
+    return day - timedelta(days=day.weekday())
+
+
+def oracle(events: list[dict[str, Any]]) -> dict[str, dict[tuple, dict[str, float]]]:
+    """The KPI definitions, written independently of the SQL."""
+    unique = {e["event_id"]: e for e in events}.values()
+    closes: dict[str, dict[str, Any]] = {}
+    for e in unique:
+        if e["event_type"] == "ticket.closed":
+            prev = closes.get(e["ticket_id"])
+            if prev is None or e["closed_at"] > prev["closed_at"]:
+                closes[e["ticket_id"]] = e
+    repeat_days: dict[str, float] = {}
+    for e in unique:
+        if e["event_type"] == "ticket.repeat_contact":
+            t = e["earlier_ticket_id"]
+            repeat_days[t] = min(repeat_days.get(t, 1e9), e["days_between"])
+    groups: dict[tuple, list[dict[str, Any]]] = defaultdict(list)
+    for t in closes.values():
+        groups[(t["journey"], t["ai_assisted"], monday(datetime.fromisoformat(t["closed_at"])))].append(t)
+    out: dict[str, dict[tuple, dict[str, float]]] = defaultdict(dict)
+    for key, ts in groups.items():
+        r7 = [repeat_days.get(t["ticket_id"], 1e9) <= 7 for t in ts]
+        r30 = [repeat_days.get(t["ticket_id"], 1e9) <= 30 for t in ts]
+        csats = [t["csat"] for t in ts if t["csat"] is not None]
+        out["kpi_first_contact_resolution"][key] = {"tickets": len(ts), "first_contact_resolution": 1 - mean(r7)}
+        out["kpi_repeat_contacts"][key] = {"repeat_rate_7d": mean(r7), "repeat_rate_30d": mean(r30)}
+        out["kpi_handoffs"][key] = {"handoffs_per_case": mean(t["handoffs"] for t in ts)}
+        out["kpi_handle_time"][key] = {"avg_handle_time_s": mean(t["handle_time_s"] for t in ts),
+                                       "avg_after_contact_work_s": mean(t["after_contact_work_s"] for t in ts),
+                                       "avg_csat": mean(csats) if csats else None}  # fmt: skip
+    ratings: dict[tuple, list[str]] = defaultdict(list)
+    nba: dict[tuple, list[str]] = defaultdict(list)
+    for e in unique:
+        if e["event_type"] != "feedback.recorded":
+            continue
+        if e["rating"]:
+            ratings[(e["capability"], e["prompt_version"], monday(datetime.fromisoformat(e["occurred_at"])))].append(
+                e["rating"])  # fmt: skip
+        if e["nba_offer_id"]:
+            nba[(e["nba_offer_id"], e["segment"])].append(e["nba_outcome"])
+    for key, rs in ratings.items():
+        out["kpi_suggestion_ratings"][key] = {"rated": len(rs), **{
+            f"share_{r}": rs.count(r) / len(rs) for r in ("used_unchanged", "lightly_edited", "heavily_edited",
+                                                           "not_helpful")}}  # fmt: skip
+    for key, os_ in nba.items():
+        offered, accepted = sum(o in ("accepted", "rejected") for o in os_), os_.count("accepted")
+        out["kpi_nba"][key] = {"offered": offered, "accepted": accepted, "converted": os_.count("converted"),
+                               "acceptance_rate": accepted / offered if offered else None,
+                               "conversion_rate": os_.count("converted") / accepted if accepted else None}  # fmt: skip
+    overrides: dict[tuple, list[bool]] = defaultdict(list)
+    for e in unique:
+        if e["event_type"] == "next_steps.confirmed":
+            t = closes.get(e["ticket_id"])
+            key = (t["journey"] if t else "unknown", t["ai_assisted"] if t else True,
+                   monday(datetime.fromisoformat(e["occurred_at"])))  # fmt: skip
+            overrides[key].append(e["diff"]["resolver_overridden"])
+    for key, flags in overrides.items():
+        out["kpi_resolver_overrides"][key] = {"confirmations": len(flags), "resolver_override_rate": mean(flags)}
+    return out
+
+
+KEYS = {
+    "kpi_suggestion_ratings": ("capability", "prompt_version", "week"),
+    "kpi_nba": ("offer_id", "segment"),
+}
+
+
+def _key(view: str, row: dict[str, Any]) -> tuple:
+    cols = KEYS.get(view, ("journey", "ai_assisted", "week"))
+    return tuple(row[c].date() if isinstance(row[c], datetime) else row[c] for c in cols)
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_every_kpi_view_matches_an_independent_computation(seed: int) -> None:
+    events = generate(seed)
+    rows = deliver(events, seed)
+    assert len(rows) > len(events)  # duplicates really are in the stream
+    con = connect()
+    insert_raw(con, rows)
+    expected = oracle(events)
+    for view in KPI_VIEWS:
+        got = {_key(view, r): r for r in query(con, f"SELECT * FROM cx_analytics.{view}")}
+        assert set(got) == set(expected[view]), view
+        for key, metrics in expected[view].items():
+            for name, value in metrics.items():
+                if value is None:
+                    assert got[key][name] is None, (view, key, name)
+                else:
+                    assert got[key][name] == pytest.approx(value, rel=1e-9, abs=1e-9), (view, key, name)
+
+
+def test_events_view_removes_duplicates_by_event_id() -> None:
+    events = generate(9, n_tickets=50)
+    con = connect()
+    insert_raw(con, deliver(events, 9) + deliver(events, 10))  # everything delivered again
+    (row,) = query(con, "SELECT COUNT(*) AS n, COUNT(DISTINCT event_id) AS d FROM cx_analytics.events")
+    assert row["n"] == row["d"] == len(events)
+
+
+def test_sql_files_are_bigquery_sql_transpiled_not_copies() -> None:
+    names = [f.name for f in sql_files()]
+    assert names[0] == "00_events_raw.sql" and len(names) == 3 + len(KPI_VIEWS)
+    raw = (sql_files()[0]).read_text("utf-8")
+    assert "PARTITION BY DATE(publish_time)" in raw and "PARTITION BY" not in to_duckdb(raw)
+    for view in KPI_VIEWS:
+        assert any(f"cx_analytics.{view} " in f.read_text("utf-8") for f in sql_files()), view
