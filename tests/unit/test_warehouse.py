@@ -180,3 +180,15 @@ def test_sql_files_are_bigquery_sql_transpiled_not_copies() -> None:
     assert "PARTITION BY DATE(publish_time)" in raw and "PARTITION BY" not in to_duckdb(raw)
     for view in KPI_VIEWS:
         assert any(f"cx_analytics.{view} " in f.read_text("utf-8") for f in sql_files()), view
+
+
+def test_report_has_the_kpi_table_and_charts() -> None:
+    from scripts.warehouse import html_report, kpi_table
+
+    con = connect()
+    insert_raw(con, deliver(generate(4), 4))
+    table = kpi_table(con, date(2026, 9, 1), date(2026, 9, 30))
+    assert {(r["journey"], r["ai_assisted"]) for r in table} == {(j, a) for j in JOURNEYS for a in (True, False)}
+    page = html_report(con, date(2026, 9, 1), date(2026, 9, 30))
+    assert page.count("<svg") == 4 and "First-contact resolution" in page and "AI-assisted" in page
+    assert kpi_table(con, date(2020, 1, 1), date(2020, 1, 31)) == []
