@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
 # Install, then run the local end-to-end demo: emulators, seeded customers, every
 # function served by functions-framework, real requests, clean stop. No cloud project.
-source "$(dirname "$0")/bootstrap.sh" requirements.txt
+source "$(dirname "$0")/bootstrap.sh" requirements-dev.txt  # the demo also runs the warehouse tools
 exec python -m scripts.devstack demo "$@"

@@ -27,7 +27,7 @@ from shared.config import ROOT
 
 FUNCTIONS = [
     "context_summary", "next_best_action", "reply_draft", "next_steps", "confirm_next_steps", "closing_message",
-    "feedback",
+    "feedback", "ticket_closed",
 ]
 
 
@@ -153,13 +153,119 @@ def demo(urls: dict[str, str]) -> int:
     status, closing = call(urls["closing_message"], {**ticket, "channel": "email", "actions": final})
     print(f"\n=== closing_message: HTTP {status}\n{closing.get('message')}")
     ok &= status == 200
+    status, fb = call(urls["feedback"], {"event_id": f"demo-{plan['suggestion_id']}", "capability": "reply_draft",
+                                         "suggestion_id": body4["suggestion_id"],
+                                         "final_text": _edit(body4["reply"])})  # fmt: skip
+    _show("feedback: the agent sent the reply with a small edit", status, fb)
+    ok &= status == 200 and fb["rating"] == "lightly_edited"
+    ok &= _close_tickets(urls["ticket_closed"])
     events = _pull_events(8)
-    print(f"\n=== events on the local subscription: {len(events)}")
-    for event in events:
-        print(json.dumps(event, ensure_ascii=False)[:400] + " …")
+    from collections import Counter
+
+    print(f"\n=== events on the local subscription: {len(events)}, by type: "
+          f"{dict(Counter(e['event_type'] for e in events))}")  # fmt: skip
+    for event in events[:3]:
+        print(json.dumps(event, ensure_ascii=False)[:300] + " …")
     ok &= len(events) >= 8
+    print("\n=== KPI report from the local warehouse (events loaded from Pub/Sub into DuckDB)")
+    ok &= _report()
     print("\ndemo " + ("OK" if ok else "FAILED"))
     return 0 if ok else 1
+
+
+def _edit(reply: str) -> str:
+    """What an agent typically does: a friendlier greeting, one sentence dropped."""
+    paragraphs = reply.replace("Guten Tag", "Hallo").split("\n\n")
+    return "\n\n".join(p for i, p in enumerate(paragraphs) if i != len(paragraphs) - 2)
+
+
+def _close_tickets(function_url: str) -> bool:
+    """The ticketing system closes tickets (Pub/Sub); a push bridge delivers them to ticket_closed."""
+    import random
+    from datetime import UTC, datetime, timedelta
+
+    from google.cloud import pubsub_v1
+
+    from shared.config import load_settings
+
+    settings = load_settings()
+    rng = random.Random(11)
+    publisher = pubsub_v1.PublisherClient()
+    topic = publisher.topic_path(PROJECT, settings.ticket_closed_topic)
+    now = datetime(2026, 11, 20, 12, tzinfo=UTC)
+    journeys = {"billing": "billing_dispute", "outage": "outage_recovery", "delivery": "delivery_issue"}
+    payloads = []
+    for n in range(60):
+        category = rng.choice(list(journeys))
+        opened = now - timedelta(days=rng.uniform(1, 28))
+        ai = n % 2 == 0
+        handoff = rng.random() < (0.2 if ai else 0.4)
+        closed = opened + timedelta(hours=rng.uniform(0.2, 30))
+        payloads.append({
+            "ticket_id": f"T-DEMO-{n:03d}", "customer_id": f"C-{1001 + n % 20}",
+            "channel": rng.choice(["chat", "email", "phone"]), "journey": journeys[category], "category": category,
+            "subject": f"Demo {category} case",
+            "queue_history": ["Customer Service"] + (["Billing and Payments"] if handoff else []),
+            "opened_at": opened.isoformat(), "closed_at": closed.isoformat(),
+            "handle_time_s": rng.uniform(240, 600) * (0.75 if ai else 1.0),
+            "after_contact_work_s": rng.uniform(30, 180), "resolution_code": "resolved",
+            "csat": rng.choice([3, 4, 5] if ai else [2, 3, 4, 5]), "ai_assisted": ai,
+        })  # fmt: skip
+    for p in payloads + payloads[:10]:  # ten redelivered
+        publisher.publish(topic, json.dumps(p).encode()).result(timeout=10)
+    publisher.publish(topic, b'{"ticket_id": "broken"}').result(timeout=10)
+    delivered, outcomes = _push_bridge(function_url, f"{settings.ticket_closed_topic}-local")
+    print(f"\n=== ticket_closed: {len(payloads)} tickets (+10 redelivered, +1 invalid) pushed to the function: "
+          f"{delivered} deliveries, HTTP {dict(outcomes)}")  # fmt: skip
+    return outcomes.get(200, 0) == len(payloads) + 11
+
+
+def _push_bridge(url: str, subscription: str) -> tuple[int, dict[int, int]]:
+    """What Eventarc does in the cloud: pull, POST a CloudEvent, acknowledge only a 2xx."""
+    import base64
+    import uuid
+    from collections import Counter
+
+    from google.cloud import pubsub_v1
+
+    subscriber = pubsub_v1.SubscriberClient()
+    path = subscriber.subscription_path(PROJECT, subscription)
+    outcomes: Counter[int] = Counter()
+    with subscriber:
+        while True:
+            msgs = subscriber.pull(subscription=path, max_messages=50, timeout=5).received_messages
+            if not msgs:
+                break
+            for m in msgs:
+                envelope = {"message": {"data": base64.b64encode(m.message.data).decode(),
+                                        "messageId": m.message.message_id}, "subscription": path}  # fmt: skip
+                headers = {"Content-Type": "application/json", "ce-specversion": "1.0", "ce-id": uuid.uuid4().hex,
+                           "ce-type": "google.cloud.pubsub.topic.v1.messagePublished",
+                           "ce-source": f"//pubsub/{path}"}  # fmt: skip
+                req = urllib.request.Request(url, data=json.dumps(envelope).encode(), method="POST", headers=headers)
+                try:
+                    with urllib.request.urlopen(req, timeout=30) as resp:
+                        outcomes[resp.status] += 1
+                        subscriber.acknowledge(subscription=path, ack_ids=[m.ack_id])
+                except urllib.error.HTTPError as exc:
+                    outcomes[exc.code] += 1
+                    subscriber.modify_ack_deadline(subscription=path, ack_ids=[m.ack_id], ack_deadline_seconds=0)
+    return sum(outcomes.values()), outcomes
+
+
+def _report() -> bool:
+    from datetime import date
+
+    from scripts import warehouse
+
+    db = ROOT / ".local" / "warehouse.duckdb"
+    db.unlink(missing_ok=True)
+    warehouse.load(db)
+    out = ROOT / ".local" / "kpi-report.html"
+    warehouse.main(["report", "--db", str(db), "--from", "2026-10-01", "--to", "2026-12-31", "--html", str(out)])
+    con = warehouse.connect(db)
+    rows = warehouse.kpi_table(con, date(2026, 10, 1), date(2026, 12, 31))
+    return sum(r["tickets"] for r in rows) == 60
 
 
 def _pull_events(expected: int) -> list[dict]:
