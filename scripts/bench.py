@@ -241,6 +241,121 @@ def next_steps_overhead(n: int = 200, turns: int = 60) -> dict[str, float]:
     return {"requests": n, "turns": turns, "p50_ms": round(_pct(times, 0.5), 1), "p95_ms": round(_pct(times, 0.95), 1)}
 
 
+def ticket_close_throughput(n: int = 300) -> dict[str, float]:
+    """Closes per second through ticket_closed (CloudEvent, in-process) against the emulators,
+    and whether KPI counts survive every message delivered three times, shuffled."""
+    import base64
+    import random
+    import uuid
+    from datetime import UTC, datetime, timedelta
+
+    from functions_framework import create_app
+
+    from scripts.warehouse import kpi_table
+    from shared.runtime import default_runtime
+    from shared.warehouse import connect, load_from_subscription
+
+    rt = default_runtime()
+    client = create_app(target="ticket_closed", source=str(ROOT / "main.py")).test_client()
+    rng = random.Random(5)
+    t0 = datetime(2026, 10, 1, tzinfo=UTC)
+    payloads = []
+    for i in range(n):
+        opened = t0 + timedelta(days=rng.uniform(0, 40))
+        payloads.append({"ticket_id": f"T-B{i}", "customer_id": f"C-{1001 + i % 20}", "channel": "chat",
+                         "journey": "billing_dispute", "category": rng.choice(["billing", "outage", "delivery"]),
+                         "queue_history": ["Customer Service"], "opened_at": opened.isoformat(),
+                         "closed_at": (opened + timedelta(hours=2)).isoformat(), "handle_time_s": 300,
+                         "after_contact_work_s": 60, "resolution_code": "resolved",
+                         "ai_assisted": i % 2 == 0})  # fmt: skip
+
+    def deliver(p: dict) -> None:
+        data = base64.b64encode(json.dumps(p).encode()).decode()
+        headers = {"ce-specversion": "1.0", "ce-type": "google.cloud.pubsub.topic.v1.messagePublished",
+                   "ce-source": "//pubsub/bench", "ce-id": uuid.uuid4().hex, "Content-Type": "application/json"}
+        assert client.post("/", json={"message": {"data": data, "messageId": uuid.uuid4().hex}},
+                           headers=headers).status_code == 200  # fmt: skip
+
+    from google.cloud import pubsub_v1
+
+    sub = pubsub_v1.SubscriberClient()
+    path = sub.subscription_path(rt.settings.gcp_project_or_local, f"bench-{uuid.uuid4().hex[:6]}")
+    sub.create_subscription(name=path, topic=rt.events.topic_path)
+    start = time.perf_counter()
+    for p in payloads:
+        deliver(p)
+    first_pass = time.perf_counter() - start
+    rt.events.flush()
+    con = connect()
+    load_from_subscription(con, sub, path)
+    before = kpi_table(con, t0.date(), (t0 + timedelta(days=60)).date())
+    again = payloads * 3
+    rng.shuffle(again)
+    start = time.perf_counter()
+    for p in again:
+        deliver(p)
+    redelivery = time.perf_counter() - start
+    rt.events.flush()
+    load_from_subscription(con, sub, path)
+    after = kpi_table(con, t0.date(), (t0 + timedelta(days=60)).date())
+    sub.delete_subscription(subscription=path)
+    return {"tickets": n, "closes_per_s": round(n / first_pass, 1),
+            "redeliveries_per_s": round(len(again) / redelivery, 1),
+            "kpis_unchanged_after_3x_shuffled_redelivery": before == after}  # fmt: skip
+
+
+def warehouse_scale(n_events: int = 1_000_000) -> dict[str, float]:
+    """Bulk load of a synthetic stream (duplicates included) and each KPI view's query time."""
+    import tempfile
+
+    from scripts.synth_events import deliver, generate
+    from shared.warehouse import KPI_VIEWS, connect, insert_raw, query
+
+    tickets = max(1, int(n_events / 2.75))  # about 2.8 events per generated ticket, feedback included
+    t = time.perf_counter()
+    events = generate(1, n_tickets=tickets)
+    rows = deliver(events, 1)
+    gen_s = time.perf_counter() - t
+    con = connect(Path(tempfile.mkdtemp()) / "bench.duckdb")
+    t = time.perf_counter()
+    for start in range(0, len(rows), 100_000):
+        insert_raw(con, rows[start : start + 100_000])
+    load_s = time.perf_counter() - t
+    timings = {}
+    for view in ("events", *KPI_VIEWS):
+        t = time.perf_counter()
+        query(con, f"SELECT COUNT(*) AS n FROM cx_analytics.{view}")
+        timings[view] = round((time.perf_counter() - t) * 1000, 1)
+    return {"events": len(events), "raw_rows_with_duplicates": len(rows), "generate_s": round(gen_s, 1),
+            "load_rows_per_s": round(len(rows) / load_s), "view_query_ms": timings}  # fmt: skip
+
+
+def loader_throughput(n: int = 5000) -> dict[str, float]:
+    """Messages per second from the Pub/Sub emulator into DuckDB (pull, insert, acknowledge)."""
+    import uuid
+
+    from google.cloud import pubsub_v1
+
+    from shared.runtime import default_runtime
+    from shared.warehouse import connect, load_from_subscription
+
+    rt = default_runtime()
+    sub = pubsub_v1.SubscriberClient()
+    path = sub.subscription_path(rt.settings.gcp_project_or_local, f"load-{uuid.uuid4().hex[:6]}")
+    sub.create_subscription(name=path, topic=rt.events.topic_path)
+    publisher = rt.events._publisher
+    futures = [publisher.publish(rt.events.topic_path, json.dumps({"event_id": uuid.uuid4().hex,
+               "event_type": "bench", "occurred_at": "2026-11-20T10:00:00Z"}).encode()) for _ in range(n)]  # fmt: skip
+    for f in futures:
+        f.result(timeout=60)
+    con = connect()
+    t = time.perf_counter()
+    loaded = load_from_subscription(con, sub, path)
+    elapsed = time.perf_counter() - t
+    sub.delete_subscription(subscription=path)
+    return {"messages": loaded, "messages_per_s": round(loaded / elapsed)}
+
+
 def _client_for(target: str):
     from functions_framework import create_app
 
@@ -249,14 +364,19 @@ def _client_for(target: str):
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--only", choices=["cold", "overhead", "tokens", "nba", "reply", "next_steps"])
+    parser.add_argument("--only", choices=["cold", "overhead", "tokens", "nba", "reply", "next_steps", "tickets",
+                                           "warehouse"])
+    parser.add_argument("--events", type=int, default=1_000_000, help="warehouse scale")
     parser.add_argument("--requests", type=int, default=200)
     args = parser.parse_args(argv)
     report: dict[str, object] = {}
     if args.only in (None, "cold"):
         report["cold_start_import"] = cold_start()
         print("cold start (import, median of 5):", json.dumps(report["cold_start_import"]))
-    if args.only in (None, "overhead", "tokens", "nba", "reply", "next_steps"):
+    if args.only in (None, "warehouse"):
+        report["warehouse_scale"] = warehouse_scale(args.events)
+        print("warehouse at scale (DuckDB, same SQL as BigQuery):", json.dumps(report["warehouse_scale"]))
+    if args.only in (None, "overhead", "tokens", "nba", "reply", "next_steps", "tickets"):
         from scripts.emulators import Emulators, ensure_topics
 
         with Emulators(Path(tempfile.mkdtemp(prefix="cx-bench-"))) as emu:
@@ -286,6 +406,11 @@ def main(argv: list[str] | None = None) -> int:
             if args.only in (None, "next_steps"):
                 report["next_steps_overhead"] = next_steps_overhead(args.requests)
                 print("next_steps overhead (offline engine, emulator):", json.dumps(report["next_steps_overhead"]))
+            if args.only in (None, "tickets"):
+                report["ticket_closed"] = ticket_close_throughput()
+                print("ticket_closed against the emulators:", json.dumps(report["ticket_closed"]))
+                report["loader"] = loader_throughput()
+                print("loader Pub/Sub emulator -> DuckDB:", json.dumps(report["loader"]))
             if args.only in (None, "tokens"):
                 report["prompt_tokens_vs_history"] = tokens()
                 print(f"prompt tokens vs history (budget {settings.context_token_budget}):",

@@ -48,11 +48,29 @@ def connect(path: Path | str = ":memory:") -> Any:
 
 
 def insert_raw(con: Any, rows: Iterable[tuple[str, str, Any, str, str]]) -> int:
-    """(subscription, message_id, publish_time, data JSON text, attributes JSON text) rows."""
-    batch = list(rows)
-    if batch:
-        con.executemany(f"INSERT INTO {DATASET}.events_raw VALUES (?, ?, ?, ?, ?)", batch)
-    return len(batch)
+    """(subscription, message_id, publish_time, data JSON text, attributes JSON text) rows.
+
+    Written as newline-delimited JSON and ingested by DuckDB's native reader in one
+    statement: row-by-row ``executemany`` managed only a few thousand rows a second.
+    """
+    import tempfile
+
+    n = 0
+    with tempfile.NamedTemporaryFile("w", suffix=".ndjson", encoding="utf-8", delete=False) as f:
+        for sub, message_id, published, data, attributes in rows:
+            stamp = published.isoformat() if hasattr(published, "isoformat") else str(published)
+            f.write(json.dumps({"s": sub, "m": message_id, "p": stamp, "d": data, "a": attributes}) + "\n")
+            n += 1
+        path = f.name
+    try:
+        if n:
+            columns = "{'s': 'VARCHAR', 'm': 'VARCHAR', 'p': 'VARCHAR', 'd': 'VARCHAR', 'a': 'VARCHAR'}"
+            con.execute(f"""INSERT INTO {DATASET}.events_raw
+                SELECT s, m, CAST(p AS TIMESTAMPTZ), CAST(d AS JSON), CAST(a AS JSON)
+                FROM read_json('{path}', format = 'newline_delimited', columns = {columns})""")
+    finally:
+        Path(path).unlink(missing_ok=True)
+    return n
 
 
 def load_from_subscription(con: Any, subscriber: Any, subscription: str, *, max_batches: int = 1000,

@@ -144,3 +144,29 @@ def test_missing_next_steps_are_extracted_unconfirmed(client: Any, runtime: Runt
     steps = tickets(runtime, cid)["T-N"]["next_steps"]
     assert steps["unconfirmed"] is True and steps["suggestion_id"]
     assert steps["suggested"]["actions"][0]["owner"] == "backoffice"
+
+
+def test_loader_lands_published_events_once_in_the_warehouse(client: Any, runtime: Runtime) -> None:
+    from google.cloud import pubsub_v1
+
+    from shared.warehouse import connect, load_from_subscription, query
+
+    sub = pubsub_v1.SubscriberClient()
+    path = sub.subscription_path(runtime.settings.gcp_project_or_local, f"wh-{uuid.uuid4().hex[:8]}")
+    sub.create_subscription(name=path, topic=runtime.events.topic_path)
+    try:
+        cid = new_customer(runtime)
+        payloads = [close(cid, f"T-W{i}", T0 + timedelta(days=2 * i), T0 + timedelta(days=2 * i, hours=1))
+                    for i in range(3)]  # fmt: skip
+        for p in payloads * 2:  # every close delivered twice
+            assert deliver(client, p) == 200
+        runtime.events.flush()
+        con = connect()
+        loaded = sum(load_from_subscription(con, sub, path, timeout=5) for _ in range(3))
+        assert loaded >= 5  # 3 closes + 2 repeat contacts (and re-published copies)
+        rows = query(con, "SELECT ticket_id, repeat_7d FROM cx_analytics.tickets ORDER BY ticket_id")
+        assert rows == [{"ticket_id": "T-W0", "repeat_7d": True}, {"ticket_id": "T-W1", "repeat_7d": True},
+                        {"ticket_id": "T-W2", "repeat_7d": False}]  # fmt: skip
+    finally:
+        sub.delete_subscription(subscription=path)
+        sub.close()

@@ -3,9 +3,6 @@ on generated event streams with duplicates, re-closed tickets and late events.""
 
 from __future__ import annotations
 
-import json
-import random
-import uuid
 from collections import defaultdict
 from datetime import UTC, date, datetime, timedelta
 from statistics import mean
@@ -13,62 +10,8 @@ from typing import Any
 
 import pytest
 
+from scripts.synth_events import JOURNEYS, deliver, generate
 from shared.warehouse import KPI_VIEWS, connect, insert_raw, query, sql_files, to_duckdb
-
-START = datetime(2026, 9, 7, tzinfo=UTC)  # a Monday
-JOURNEYS = ("billing_dispute", "outage", "delivery")
-
-
-def generate(seed: int, n_tickets: int = 300) -> list[dict[str, Any]]:
-    rng = random.Random(seed)
-    events: list[dict[str, Any]] = []
-
-    def ev(event_type: str, at: datetime, **fields: Any) -> dict[str, Any]:
-        e = {"event_id": uuid.UUID(int=rng.getrandbits(128)).hex, "event_type": event_type,
-             "occurred_at": at.isoformat(), "schema_version": 1, **fields}  # fmt: skip
-        events.append(e)
-        return e
-
-    for i in range(n_tickets):
-        closed = START + timedelta(days=rng.uniform(0, 28))
-        fields = dict(ticket_id=f"T{i}", journey=rng.choice(JOURNEYS), ai_assisted=rng.random() < 0.5,
-                      channel=rng.choice(["chat", "email", "phone"]), handoffs=rng.choice([0, 0, 1, 2]),
-                      handle_time_s=rng.uniform(60, 1200), after_contact_work_s=rng.uniform(0, 300),
-                      csat=rng.choice([None, 1, 3, 4, 5]), closed_at=closed.isoformat())  # fmt: skip
-        ev("ticket.closed", closed, **fields)
-        if rng.random() < 0.1:  # reopened and closed again later: the latest close counts
-            later = closed + timedelta(days=rng.uniform(1, 5))
-            ev("ticket.closed", later, **{**fields, "closed_at": later.isoformat(), "handoffs": 3})
-        if rng.random() < 0.3:
-            days = rng.uniform(0.5, 30)
-            ev("ticket.repeat_contact", closed + timedelta(days=days), earlier_ticket_id=f"T{i}",
-               later_ticket_id=f"T{i}-r", days_between=round(days, 3))  # fmt: skip
-        if rng.random() < 0.4:
-            ev("next_steps.confirmed", closed, ticket_id=f"T{i}",
-               diff={"resolver_overridden": rng.random() < 0.25})  # fmt: skip
-    for _ in range(n_tickets):
-        at = START + timedelta(days=rng.uniform(0, 28))
-        cap = rng.choice(["reply_draft", "next_steps", "context_summary"])
-        nba = rng.random() < 0.3
-        ev("feedback.recorded", at, capability="next_best_action" if nba else cap,
-           prompt_version=f"{'next_best_action' if nba else cap}/v{rng.choice([1, 2])}",
-           rating=None if nba else rng.choice(["used_unchanged", "lightly_edited", "heavily_edited", "not_helpful"]),
-           nba_offer_id=rng.choice(["RET-1", "UP-2"]) if nba else None, segment=rng.choice(["gold", "standard"]),
-           nba_outcome=rng.choice(["accepted", "rejected", "converted"]) if nba else None)  # fmt: skip
-    return events
-
-
-def deliver(events: list[dict[str, Any]], seed: int) -> list[tuple[str, str, datetime, str, str]]:
-    """Pub/Sub as it is: some messages twice, some hours or days late, in any order."""
-    rng = random.Random(seed + 1)
-    rows = []
-    for e in events:
-        occurred = datetime.fromisoformat(e["occurred_at"])
-        for _ in range(1 + (rng.random() < 0.25) + (rng.random() < 0.05)):
-            late = timedelta(days=rng.uniform(2, 10)) if rng.random() < 0.1 else timedelta(seconds=rng.uniform(0, 60))
-            rows.append(("cx-events-warehouse", uuid.uuid4().hex, occurred + late, json.dumps(e), "{}"))
-    rng.shuffle(rows)
-    return rows
 
 
 def monday(d: datetime) -> date:
