@@ -63,7 +63,8 @@ def test_explicit_rating_wins_and_comment_stays_out_of_events(runtime: Runtime, 
 def test_nba_outcomes_feed_the_engine_exactly_once(runtime: Runtime) -> None:
     runtime = Runtime(runtime.settings.model_copy(update={"offers_cache_ttl_s": 0.0}))  # see new counts at once
     set_default_runtime(runtime)
-    chat = [{"speaker": "customer", "text": "Danke, der Router läuft. Gibt es schnellere Tarife?"}]  # C-1010: used only here
+    # C-1010 is used only here, so the recorded outcomes cannot change other tests' expectations.
+    chat = [{"speaker": "customer", "text": "Danke, der Router läuft. Gibt es schnellere Tarife?"}]
     nba = post("next_best_action", {"customer_id": "C-1010", "channel": "chat", "transcript": chat}).get_json()
     offer = nba["primary"]["offer_id"]
     before = runtime.offers.acceptance("standard").get(offer, (0, 0))

@@ -1,0 +1,30 @@
+resource "google_firestore_database" "default" {
+  name                        = "(default)"
+  location_id                 = var.firestore_location
+  type                        = "FIRESTORE_NATIVE"
+  point_in_time_recovery_enablement = "POINT_IN_TIME_RECOVERY_ENABLED"
+  delete_protection_state     = "DELETE_PROTECTION_ENABLED"
+  depends_on                  = [google_project_service.apis]
+}
+
+# Vector index for knowledge retrieval with Vertex embeddings (field emb_<embedder name>).
+resource "google_firestore_index" "kb_vector" {
+  database    = google_firestore_database.default.name
+  collection  = "kb_articles"
+  query_scope = "COLLECTION"
+  fields {
+    field_path = "emb_textmultilingualembedding002256"
+    vector_config {
+      dimension = 256
+      flat {}
+    }
+  }
+}
+
+# Stored suggestions expire (TTL on expire_at); single-field indexes cover every other query.
+resource "google_firestore_field" "suggestions_ttl" {
+  database   = google_firestore_database.default.name
+  collection = "suggestions"
+  field      = "expire_at"
+  ttl_config {}
+}

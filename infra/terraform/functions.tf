@@ -1,0 +1,95 @@
+variable "http_ingress" {
+  type        = string
+  default     = "ALLOW_INTERNAL_AND_GCLB"
+  description = "ALLOW_ALL if the contact-center platform calls from outside Google Cloud (IAM still required)."
+}
+
+resource "google_storage_bucket" "source" {
+  # checkov:skip=CKV_GCP_62: holds only deploy archives (deleted after 90 days); admin access is in Cloud Audit Logs
+  name                        = "${var.project_id}-cx-copilot-source"
+  location                    = var.region
+  uniform_bucket_level_access = true
+  public_access_prevention    = "enforced"
+  force_destroy               = false
+  versioning {
+    enabled = true
+  }
+  lifecycle_rule {
+    condition {
+      age = 90
+    }
+    action {
+      type = "Delete"
+    }
+  }
+}
+
+data "archive_file" "source" {
+  type        = "zip"
+  source_dir  = local.source_root
+  output_path = "${path.module}/.build/source.zip"
+  excludes = [
+    ".git", ".venv", ".local", ".ci", ".pytest_cache", ".ruff_cache", ".hypothesis", "tests", "infra",
+    "scripts", "cloudbuild.yaml", "README.md", "requirements-dev.txt",
+  ]
+}
+
+resource "google_storage_bucket_object" "source" {
+  name   = "source-${data.archive_file.source.output_md5}.zip"
+  bucket = google_storage_bucket.source.name
+  source = data.archive_file.source.output_path
+}
+
+resource "google_cloudfunctions2_function" "fn" {
+  for_each = local.functions
+  name     = replace(each.key, "_", "-")
+  location = var.region
+  labels   = { app = "cx-copilot", environment = var.environment, commit = local.label_commit }
+
+  build_config {
+    runtime     = "python312"
+    entry_point = each.key
+    source {
+      storage_source {
+        bucket = google_storage_bucket.source.name
+        object = google_storage_bucket_object.source.name
+      }
+    }
+  }
+
+  service_config {
+    available_memory                 = each.value.memory
+    available_cpu                    = each.value.cpu
+    max_instance_request_concurrency = each.value.concurrency
+    min_instance_count               = each.value.min
+    max_instance_count               = each.value.max
+    timeout_seconds                  = each.value.timeout
+    service_account_email            = google_service_account.fn[each.key].email
+    ingress_settings                 = each.value.http ? var.http_ingress : "ALLOW_INTERNAL_ONLY"
+    all_traffic_on_latest_revision   = true
+    # gunicorn threads match the request concurrency
+    environment_variables = merge(local.environment, { THREADS = tostring(each.value.concurrency) })
+    secret_environment_variables {
+      key        = "CX_PSEUDONYM_KEY"
+      project_id = var.project_id
+      secret     = google_secret_manager_secret.pseudonym_key.secret_id
+      version    = "latest"
+    }
+  }
+
+  dynamic "event_trigger" {
+    for_each = each.value.http ? [] : [1]
+    content {
+      trigger_region        = var.region
+      event_type            = "google.cloud.pubsub.topic.v1.messagePublished"
+      pubsub_topic          = google_pubsub_topic.ticket_closed.id
+      retry_policy          = "RETRY_POLICY_RETRY"
+      service_account_email = google_service_account.fn[each.key].email
+    }
+  }
+
+  depends_on = [
+    google_project_iam_member.firestore_user, google_pubsub_topic_iam_member.events_publisher,
+    google_secret_manager_secret_iam_member.pseudonym_key,
+  ]
+}

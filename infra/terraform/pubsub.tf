@@ -1,0 +1,67 @@
+locals {
+  pubsub_agent = "serviceAccount:service-${data.google_project.this.number}@gcp-sa-pubsub.iam.gserviceaccount.com"
+}
+
+resource "google_pubsub_topic" "events" {
+  # checkov:skip=CKV_GCP_83: Google-managed encryption at rest; customer-managed keys are an organisation policy choice (see README)
+  name                       = local.events_topic
+  message_retention_duration = "604800s"
+}
+
+resource "google_pubsub_topic" "ticket_closed" {
+  # checkov:skip=CKV_GCP_83: Google-managed encryption at rest; customer-managed keys are an organisation policy choice (see README)
+  name                       = local.closed_topic
+  message_retention_duration = "604800s"
+}
+
+resource "google_pubsub_topic" "ticket_closed_dlq" {
+  # checkov:skip=CKV_GCP_83: Google-managed encryption at rest; customer-managed keys are an organisation policy choice (see README)
+  name                       = local.closed_dlq
+  message_retention_duration = "2678400s"
+}
+
+resource "google_pubsub_topic" "events_bq_dlq" {
+  # checkov:skip=CKV_GCP_83: Google-managed encryption at rest; customer-managed keys are an organisation policy choice (see README)
+  name                       = local.bq_dlq
+  message_retention_duration = "2678400s"
+}
+
+# Events land in BigQuery through a BigQuery subscription (see README: ingestion choice).
+resource "google_pubsub_subscription" "events_warehouse" {
+  name  = "${local.events_topic}-warehouse"
+  topic = google_pubsub_topic.events.id
+  bigquery_config {
+    table          = "${var.project_id}.${google_bigquery_dataset.analytics.dataset_id}.${google_bigquery_table.events_raw.table_id}"
+    write_metadata = true
+  }
+  dead_letter_policy {
+    dead_letter_topic     = google_pubsub_topic.events_bq_dlq.id
+    max_delivery_attempts = 10
+  }
+  depends_on = [google_bigquery_dataset_iam_member.pubsub_writer]
+}
+
+# Somewhere to read dead letters from (kept 31 days).
+resource "google_pubsub_subscription" "dead_letters" {
+  for_each                   = { ticket_closed = google_pubsub_topic.ticket_closed_dlq.id, events_bq = google_pubsub_topic.events_bq_dlq.id }
+  name                       = "${each.key}-dead-letters"
+  topic                      = each.value
+  message_retention_duration = "2678400s"
+  expiration_policy {
+    ttl = ""
+  }
+}
+
+# The Pub/Sub service agent forwards undeliverable messages to the dead-letter topics.
+resource "google_pubsub_topic_iam_member" "dlq_publisher" {
+  for_each = { ticket_closed = google_pubsub_topic.ticket_closed_dlq.name, events_bq = google_pubsub_topic.events_bq_dlq.name }
+  topic    = each.value
+  role     = "roles/pubsub.publisher"
+  member   = local.pubsub_agent
+}
+
+resource "google_pubsub_subscription_iam_member" "dlq_subscriber" {
+  subscription = google_pubsub_subscription.events_warehouse.name
+  role         = "roles/pubsub.subscriber"
+  member       = local.pubsub_agent
+}

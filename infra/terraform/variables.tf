@@ -1,0 +1,43 @@
+variable "project_id" {
+  type        = string
+  description = "Google Cloud project to deploy into."
+}
+
+variable "region" {
+  type        = string
+  default     = "europe-west1"
+  description = "Region for functions, Vertex AI and Firestore."
+}
+
+variable "environment" {
+  type        = string
+  default     = "prod"
+  description = "dev | staging | prod (a secret pseudonym key is required outside dev)."
+  validation {
+    condition     = contains(["dev", "staging", "prod"], var.environment)
+    error_message = "environment must be dev, staging or prod."
+  }
+}
+
+variable "firestore_location" {
+  type        = string
+  default     = "eur3"
+  description = "Firestore location (multi-region eur3, nam5, or a region)."
+}
+
+variable "gemini_model" {
+  type    = string
+  default = "gemini-2.5-flash"
+}
+
+variable "invoker_members" {
+  type        = list(string)
+  default     = []
+  description = "Who may call the HTTP functions, e.g. [\"serviceAccount:platform@acme.iam.gserviceaccount.com\"]."
+}
+
+variable "commit_sha" {
+  type        = string
+  default     = "manual"
+  description = "Commit deployed; recorded as a label on every function."
+}

@@ -1,0 +1,128 @@
+"""Infrastructure as code is consistent with the code: these fail when something is added
+to the code (a function, a setting, a topic, a collection, a view) without infra."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+import hcl2
+import pytest
+import sqlglot
+
+import main
+from shared.config import ROOT, Settings
+from shared.kb import VertexEmbedder
+
+TF = ROOT / "infra" / "terraform"
+SQL = ROOT / "infra" / "bigquery"
+LOCAL_ONLY = {"firestore_emulator_host", "pubsub_emulator_host", "config_dir", "prompts_dir", "vertex_base_url"}
+SECRETS = {"pseudonym_key"}
+
+
+def _load() -> dict[str, Any]:
+    merged: dict[str, Any] = {"resource": [], "locals": [], "variable": [], "data": [], "output": []}
+    for path in sorted(TF.glob("*.tf")):
+        with path.open(encoding="utf-8") as fh:
+            parsed = hcl2.load(fh)  # a syntax error fails here
+        for key, value in parsed.items():
+            if key in merged:
+                merged[key] += value
+    return merged
+
+
+TFDOC = _load()
+LOCALS = {k: v for block in TFDOC["locals"] for k, v in block.items()}
+
+
+def _unquote(value: str) -> str:
+    return value.strip('"')
+
+
+def resources(kind: str) -> dict[str, Any]:
+    """Resources of one type by name (python-hcl2 keeps block labels quoted)."""
+    return {_unquote(name): body for block in TFDOC["resource"] for k, named in block.items()
+            if _unquote(k) == kind for name, body in named.items()}  # fmt: skip
+
+
+def _resolve(value: Any) -> str:
+    """A local's literal value, following one level of ${local.x} references."""
+    text = _unquote(str(value))
+    m = re.fullmatch(r"\$\{local\.(\w+)\}", text)
+    return _unquote(str(LOCALS[m.group(1)])) if m else text
+
+
+def test_every_terraform_file_parses_and_declares_the_basics() -> None:
+    assert {"project_id", "region", "environment"} <= {_unquote(k) for v in TFDOC["variable"] for k in v}
+    assert resources("google_project_service")["apis"]
+
+
+def test_every_entry_point_is_deployed_with_its_trigger() -> None:
+    functions = {_unquote(k): v for k, v in LOCALS["functions"].items()}
+    assert set(functions) == set(main.__all__)
+    for name, spec in functions.items():
+        assert spec["http"] == (name not in main.EVENT_FUNCTIONS), name
+    fn = resources("google_cloudfunctions2_function")["fn"]
+    assert "each.key" in str(fn["build_config"]) and "python312" in str(fn["build_config"])
+    assert "THREADS" in str(fn["service_config"])  # gunicorn threads follow the concurrency
+    assert "RETRY_POLICY_RETRY" in str(fn["dynamic"])
+
+
+def test_every_setting_the_code_reads_is_set_in_infra() -> None:
+    env = {_unquote(k) for k in LOCALS["environment"]}
+    service = str(resources("google_cloudfunctions2_function")["fn"]["service_config"])
+    secret_keys = set(re.findall(r"CX_[A-Z_]+", service))
+    wanted = {f"CX_{name.upper()}" for name in Settings.model_fields} - {f"CX_{n.upper()}" for n in LOCAL_ONLY}
+    missing = wanted - env - {f"CX_{n.upper()}" for n in SECRETS}
+    assert missing == set(), f"settings not set in infra/terraform/locals.tf: {sorted(missing)}"
+    assert {f"CX_{n.upper()}" for n in SECRETS} <= secret_keys
+    assert env - wanted - {"CX_PROJECT"} == set(), "infra sets variables the code does not read"
+
+
+def test_every_topic_and_subscription_the_code_uses_exists() -> None:
+    defaults = Settings.model_construct()
+    env = {_unquote(k): _resolve(v) for k, v in LOCALS["environment"].items()}
+    topics = {_resolve(body["name"]) for body in resources("google_pubsub_topic").values()}
+    for field in ("events_topic", "ticket_closed_topic", "ticket_closed_dlq_topic"):
+        name = getattr(defaults, field)
+        assert env[f"CX_{field.upper()}"] == name and name in topics, field
+    warehouse = resources("google_pubsub_subscription")["events_warehouse"]
+    assert "warehouse" in str(warehouse["name"]) and f"{defaults.events_topic}-warehouse" in (
+        defaults.local_topics[defaults.events_topic])  # fmt: skip
+    assert "dead_letter_policy" in warehouse
+
+
+def test_collections_with_indexes_and_ttl_match_the_code() -> None:
+    defaults = Settings.model_construct()
+    vector = resources("google_firestore_index")["kb_vector"]
+    assert _unquote(vector["collection"]) == defaults.kb_collection
+    field = VertexEmbedder(None, defaults.embedding_model, defaults.embedding_dim).name
+    assert _unquote(vector["fields"][0]["field_path"]) == f"emb_{field}"
+    assert vector["fields"][0]["vector_config"][0]["dimension"] == defaults.embedding_dim
+    ttl = resources("google_firestore_field")["suggestions_ttl"]
+    assert _unquote(ttl["collection"]) == defaults.suggestions_collection and _unquote(ttl["field"]) == "expire_at"
+
+
+def test_bigquery_views_are_the_sql_files_the_tests_run() -> None:
+    files = sorted(p.name for p in SQL.glob("*.sql"))
+    for name in files[1:]:
+        declared = re.search(r"CREATE OR REPLACE VIEW cx_analytics\.(\w+) AS", (SQL / name).read_text("utf-8"))
+        assert declared and declared.group(1) == name[3:-4], f"{name} must be named after its view"
+    bq = (TF / "bigquery.tf").read_text("utf-8")
+    assert 'fileset(local.sql_dir, "[0-9][0-9]_*.sql")' in bq and _unquote(str(LOCALS["sql_dir"])).endswith("bigquery")
+    assert {"events", "tickets", "kpi"} <= set(resources("google_bigquery_table"))
+
+
+def test_events_raw_schema_matches_the_ddl() -> None:
+    ddl = sqlglot.parse_one((SQL / "00_events_raw.sql").read_text("utf-8"), read="bigquery")
+    ddl_cols = [c.name for c in ddl.find_all(sqlglot.exp.ColumnDef)]
+    tf_cols = re.findall(r"name\s*=\s*\\?\"(\w+)\\?\"", str(resources("google_bigquery_table")["events_raw"]["schema"]))
+    assert tf_cols == ddl_cols
+
+
+@pytest.mark.parametrize("path", sorted(TF.glob("*.tf")), ids=lambda p: p.name)
+def test_no_secret_values_or_public_invokers(path: Path) -> None:
+    text = path.read_text("utf-8")
+    assert "allUsers" not in text and "allAuthenticatedUsers" not in text
+    assert "secret_data" not in text  # secret values are added out of band
