@@ -203,16 +203,21 @@ def _explicit(text: str, local: datetime, table: dict[str, Any]) -> date | None:
     return parsed.date() if parsed else None
 
 
+@lru_cache(maxsize=64)
+def _public_holidays(country: str | None, subdivision: str | None, year: int) -> Any:
+    """The country's public holidays for this year and the next; none for unsupported countries."""
+    if not country:
+        return {}
+    import holidays
+
+    if country not in holidays.list_supported_countries():
+        return {}
+    return holidays.country_holidays(country, subdiv=subdivision, years=[year, year + 1])
+
+
 class _Calendar:
     def __init__(self, country: str | None, subdivision: str | None, year: int) -> None:
-        self._holidays: Any = {}
-        if country:
-            import holidays
-
-            try:
-                self._holidays = holidays.country_holidays(country, subdiv=subdivision, years=[year, year + 1])
-            except NotImplementedError:
-                self._holidays = {}
+        self._holidays = _public_holidays(country, subdivision, year)
 
     def is_business_day(self, d: date) -> bool:
         return d.weekday() < 5 and d not in self._holidays

@@ -128,7 +128,7 @@ def handle(data: bytes, rt: Runtime, message_id: str = "") -> str:
     if not _close(ticket, rt):
         log.info("duplicate ticket close ignored", extra={"fields": {"ticket_id": ticket.ticket_id}})
         return "duplicate"
-    _ensure_next_steps(ticket, rt)
+    confirmed = _ensure_next_steps(ticket, rt)
     _mark_repeats(ticket, rt)
     _prune_history(ticket.customer_id, rt)
     rt.events.publish(TicketClosedEvent(
@@ -137,7 +137,7 @@ def handle(data: bytes, rt: Runtime, message_id: str = "") -> str:
         journey=ticket.journey, category=ticket.category, opened_at=ticket.opened_at, closed_at=ticket.closed_at,
         handoffs=ticket.handoffs, handle_time_s=ticket.handle_time_s, after_contact_work_s=ticket.after_contact_work_s,
         resolution_code=ticket.resolution_code, csat=ticket.csat, ai_assisted=ticket.ai_assisted,
-        next_steps_confirmed=_confirmed(ticket, rt),
+        next_steps_confirmed=confirmed,
     ))  # fmt: skip
     return "processed"
 
@@ -190,17 +190,15 @@ def _close(ticket: TicketClosed, rt: Runtime) -> bool:
     return _txn(rt.firestore.transaction())
 
 
-def _confirmed(ticket: TicketClosed, rt: Runtime) -> bool:
-    _, ticket_ref, _, _ = _refs(ticket, rt)
-    steps = (ticket_ref.get().to_dict() or {}).get("next_steps") or {}
-    return not steps.get("unconfirmed", True)
+def _ensure_next_steps(ticket: TicketClosed, rt: Runtime) -> bool:
+    """A closed ticket always has next steps: extracted now (unconfirmed) if the agent never confirmed.
 
-
-def _ensure_next_steps(ticket: TicketClosed, rt: Runtime) -> None:
-    """A closed ticket always has next steps: extracted now (unconfirmed) if the agent never confirmed."""
+    Returns whether the agent had confirmed them.
+    """
     _, ticket_ref, _, _ = _refs(ticket, rt)
-    if (ticket_ref.get().to_dict() or {}).get("next_steps"):
-        return
+    existing = (ticket_ref.get().to_dict() or {}).get("next_steps")
+    if existing:
+        return not existing.get("unconfirmed", True)
     record: dict[str, Any] = {"suggestion_id": None, "suggested": None, "confirmed": None, "unconfirmed": True}
     if ticket.transcript:
         from shared.nextsteps import NextStepsRequest, extract
@@ -212,6 +210,7 @@ def _ensure_next_steps(ticket: TicketClosed, rt: Runtime) -> None:
         suggestion = extract(req, rt)
         record |= {"suggestion_id": suggestion.suggestion_id, "suggested": suggestion.model_dump(mode="json")}
     ticket_ref.set({"next_steps": record}, merge=True)
+    return False
 
 
 def _mark_repeats(ticket: TicketClosed, rt: Runtime) -> None:

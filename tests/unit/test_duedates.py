@@ -99,3 +99,8 @@ def test_phrases_are_found_in_sentences(sentence: str, lang: str, phrase: str | 
 
 def test_table_size() -> None:
     assert len(CASES) >= 60 and {c[0] for c in CASES} == {"en", "de"}
+
+
+def test_unknown_country_counts_weekends_only() -> None:
+    due = R.resolve("within 3 business days", end=XMAS, tz="Europe/Berlin", country="XX", language="en")
+    assert due.due_by == D(2026, 12, 28)  # 24, 25, 28: no holidays known, weekends still skipped
