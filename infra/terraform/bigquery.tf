@@ -1,9 +1,9 @@
 resource "google_bigquery_dataset" "analytics" {
   # checkov:skip=CKV_GCP_81: Google-managed encryption at rest; customer-managed keys are an organisation policy choice (see README)
-  dataset_id    = local.dataset
-  location      = "EU"
-  description   = "CX Copilot events and KPI views"
-  depends_on    = [google_project_service.apis]
+  dataset_id  = local.dataset
+  location    = "EU"
+  description = "CX Copilot events and KPI views"
+  depends_on  = [google_project_service.apis]
 }
 
 # Same columns as ../bigquery/00_events_raw.sql (a test compares them).

@@ -1,10 +1,10 @@
 resource "google_firestore_database" "default" {
-  name                        = "(default)"
-  location_id                 = var.firestore_location
-  type                        = "FIRESTORE_NATIVE"
+  name                              = "(default)"
+  location_id                       = var.firestore_location
+  type                              = "FIRESTORE_NATIVE"
   point_in_time_recovery_enablement = "POINT_IN_TIME_RECOVERY_ENABLED"
-  delete_protection_state     = "DELETE_PROTECTION_ENABLED"
-  depends_on                  = [google_project_service.apis]
+  delete_protection_state           = "DELETE_PROTECTION_ENABLED"
+  depends_on                        = [google_project_service.apis]
 }
 
 # Vector index for knowledge retrieval with Vertex embeddings (field emb_<embedder name>).

@@ -28,7 +28,7 @@ data "archive_file" "source" {
   type        = "zip"
   source_dir  = local.source_root
   output_path = "${path.module}/.build/source.zip"
-  excludes = [
+  excludes    = [
     ".git", ".venv", ".local", ".ci", ".pytest_cache", ".ruff_cache", ".hypothesis", "tests", "infra",
     "scripts", "cloudbuild.yaml", "README.md", "requirements-dev.txt",
   ]

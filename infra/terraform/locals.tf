@@ -1,14 +1,14 @@
 locals {
-  prefix        = "cx"
-  dataset       = "cx_analytics"
-  events_topic  = "cx-events"
-  closed_topic  = "cx-ticket-closed"
-  closed_dlq    = "cx-ticket-closed-dlq"
-  bq_dlq        = "cx-events-bq-dlq"
-  model_roles   = ["roles/aiplatform.user"]
-  sql_dir       = "${path.module}/../bigquery"
-  source_root   = "${path.module}/../.."
-  label_commit  = substr(lower(replace(var.commit_sha, "/[^a-z0-9_-]/", "-")), 0, 63)
+  prefix       = "cx"
+  dataset      = "cx_analytics"
+  events_topic = "cx-events"
+  closed_topic = "cx-ticket-closed"
+  closed_dlq   = "cx-ticket-closed-dlq"
+  bq_dlq       = "cx-events-bq-dlq"
+  model_roles  = ["roles/aiplatform.user"]
+  sql_dir      = "${path.module}/../bigquery"
+  source_root  = "${path.module}/../.."
+  label_commit = substr(lower(replace(var.commit_sha, "/[^a-z0-9_-]/", "-")), 0, 63)
 
   # One entry per entry point in main.py (a test keeps the two in step).
   functions = {
@@ -24,47 +24,47 @@ locals {
 
   # Every setting the code reads (shared/config.py), set explicitly per environment.
   environment = {
-    CX_PROJECT                 = var.project_id
-    CX_REGION                  = var.region
-    CX_ENVIRONMENT             = var.environment
-    CX_MODEL_BACKEND           = "vertex"
-    CX_GEMINI_MODEL            = var.gemini_model
-    CX_TEMPERATURE             = "0.2"
-    CX_MAX_OUTPUT_TOKENS       = "1024"
-    CX_MODEL_TIMEOUT_MS        = "8000"
-    CX_LATENCY_BUDGET_MS       = "12000"
-    CX_MODEL_RETRY_ATTEMPTS    = "3"
+    CX_PROJECT                     = var.project_id
+    CX_REGION                      = var.region
+    CX_ENVIRONMENT                 = var.environment
+    CX_MODEL_BACKEND               = "vertex"
+    CX_GEMINI_MODEL                = var.gemini_model
+    CX_TEMPERATURE                 = "0.2"
+    CX_MAX_OUTPUT_TOKENS           = "1024"
+    CX_MODEL_TIMEOUT_MS            = "8000"
+    CX_LATENCY_BUDGET_MS           = "12000"
+    CX_MODEL_RETRY_ATTEMPTS        = "3"
     CX_MODEL_RETRY_INITIAL_DELAY_S = "0.5"
-    CX_MODEL_RETRY_MAX_DELAY_S = "4"
-    CX_CONTEXT_TOKEN_BUDGET    = "1200"
-    CX_SNAPSHOT_LIMIT          = "50"
-    CX_FIRESTORE_DATABASE      = "(default)"
-    CX_CUSTOMERS_COLLECTION    = "customers"
-    CX_OUTBOX_COLLECTION       = "event_outbox"
-    CX_KB_COLLECTION           = "kb_articles"
-    CX_NEXT_STEPS_COLLECTION   = "next_steps"
-    CX_SUGGESTIONS_COLLECTION  = "suggestions"
-    CX_FEEDBACK_COLLECTION     = "feedback"
-    CX_SUGGESTION_TTL_DAYS     = "180"
-    CX_OFFER_STATS_SHARDS      = "10"
-    CX_OFFERS_COLLECTION       = "offers"
-    CX_OFFER_STATS_COLLECTION  = "offer_stats"
-    CX_OFFERS_CACHE_TTL_S      = "60"
-    CX_NBA_MAX_CANDIDATES      = "5"
-    CX_NBA_REPORT_TOP          = "20"
-    CX_EMBEDDING_MODEL         = "text-multilingual-embedding-002"
-    CX_EMBEDDING_DIM           = "256"
-    CX_LOCAL_EMBEDDING_DIM     = "1024"
-    CX_EVENTS_TOPIC            = local.events_topic
-    CX_TICKET_CLOSED_TOPIC     = local.closed_topic
-    CX_TICKET_CLOSED_DLQ_TOPIC = local.closed_dlq
-    CX_EVENTS_MAX_LATENCY_S    = "0.05"
-    CX_EVENTS_MAX_MESSAGES     = "100"
-    CX_MAX_INTERACTIONS        = "1000"
-    CX_MAX_REQUEST_BYTES       = "262144"
-    CX_PROMPT_VERSIONS         = jsonencode({ context_summary = "v1", next_best_action = "v1", reply_draft = "v1", next_steps = "v1", closing_message = "v1" })
-    CX_AGENT_LANGUAGE          = "en"
-    CX_DETECT_LANGUAGES        = jsonencode(["en", "de", "fr", "es", "pt", "it", "nl", "pl", "sv", "da", "tr"])
-    CX_LOG_LEVEL               = "INFO"
+    CX_MODEL_RETRY_MAX_DELAY_S     = "4"
+    CX_CONTEXT_TOKEN_BUDGET        = "1200"
+    CX_SNAPSHOT_LIMIT              = "50"
+    CX_FIRESTORE_DATABASE          = "(default)"
+    CX_CUSTOMERS_COLLECTION        = "customers"
+    CX_OUTBOX_COLLECTION           = "event_outbox"
+    CX_KB_COLLECTION               = "kb_articles"
+    CX_NEXT_STEPS_COLLECTION       = "next_steps"
+    CX_SUGGESTIONS_COLLECTION      = "suggestions"
+    CX_FEEDBACK_COLLECTION         = "feedback"
+    CX_SUGGESTION_TTL_DAYS         = "180"
+    CX_OFFER_STATS_SHARDS          = "10"
+    CX_OFFERS_COLLECTION           = "offers"
+    CX_OFFER_STATS_COLLECTION      = "offer_stats"
+    CX_OFFERS_CACHE_TTL_S          = "60"
+    CX_NBA_MAX_CANDIDATES          = "5"
+    CX_NBA_REPORT_TOP              = "20"
+    CX_EMBEDDING_MODEL             = "text-multilingual-embedding-002"
+    CX_EMBEDDING_DIM               = "256"
+    CX_LOCAL_EMBEDDING_DIM         = "1024"
+    CX_EVENTS_TOPIC                = local.events_topic
+    CX_TICKET_CLOSED_TOPIC         = local.closed_topic
+    CX_TICKET_CLOSED_DLQ_TOPIC     = local.closed_dlq
+    CX_EVENTS_MAX_LATENCY_S        = "0.05"
+    CX_EVENTS_MAX_MESSAGES         = "100"
+    CX_MAX_INTERACTIONS            = "1000"
+    CX_MAX_REQUEST_BYTES           = "262144"
+    CX_PROMPT_VERSIONS             = jsonencode({ context_summary = "v1", next_best_action = "v1", reply_draft = "v1", next_steps = "v1", closing_message = "v1" })
+    CX_AGENT_LANGUAGE              = "en"
+    CX_DETECT_LANGUAGES            = jsonencode(["en", "de", "fr", "es", "pt", "it", "nl", "pl", "sv", "da", "tr"])
+    CX_LOG_LEVEL                   = "INFO"
   }
 }
