@@ -51,6 +51,23 @@ def publisher_client(settings: Settings) -> PublisherClient:
     return _cached("publisher", (settings.events_max_messages, settings.events_max_latency_s), build)
 
 
+def genai_client(settings: Settings) -> Any:
+    """The google-genai Vertex client (Gemini and embeddings share it); imported on first use."""
+
+    def build() -> Any:
+        from google import genai
+
+        from shared.model import VertexEngine
+
+        return genai.Client(vertexai=True, project=settings.project, location=settings.region,
+                            http_options=VertexEngine.http_options(settings))  # fmt: skip
+
+    key = settings.model_dump_json(include={
+        "project", "region", "vertex_base_url", "model_timeout_ms", "model_retry_attempts",
+        "model_retry_initial_delay_s", "model_retry_max_delay_s"})  # fmt: skip
+    return _cached("genai", key, build)
+
+
 def reset() -> None:
     """Forget cached clients (tests that switch emulators or settings)."""
     with _lock:

@@ -18,6 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from shared import suggestions
 from shared.calls import ID_PATTERN, CallContext
+from shared.context import pseudonymizer_for
 from shared.errors import BadRequest, Conflict, NotFound
 from shared.events import Event
 from shared.model import register_offline
@@ -238,8 +239,6 @@ def closing_message(req: ClosingRequest, rt: Runtime, call: CallContext | None =
     snapshot = rt.snapshots.get_snapshot(req.customer_id, 1)
     c = snapshot.customer
     language = req.language or c.profile.language
-    from shared.context import pseudonymizer_for
-
     pseudo = pseudonymizer_for(snapshot)
     actions = [{"owner": a.owner, "description": a.description.rstrip(".!"),
                 "due": _format_day(a.due_by, language) if a.due_by else None} for a in req.actions]  # fmt: skip

@@ -26,6 +26,17 @@ def _identifier(languages: tuple[str, ...]) -> Any:
         return _identifiers[languages]
 
 
+MIN_CONFIDENCE = 0.5
+
+
+def choose_language(text: str, languages: tuple[str, ...], fallback: str) -> tuple[str, bool]:
+    """(language, detected): the detected language when confident, else ``fallback``."""
+    if not text:
+        return fallback, False
+    code, confidence = detect_language(text, languages, fallback)
+    return (code, True) if confidence >= MIN_CONFIDENCE else (fallback, False)
+
+
 def detect_language(text: str, languages: tuple[str, ...], default: str) -> tuple[str, float]:
     """(ISO 639-1 code, probability); ``default`` when the text has no letters to judge."""
     if not any(ch.isalpha() for ch in text):

@@ -118,7 +118,11 @@ class VertexEngine:
 
         self._types = types
         self._settings = settings
-        self._client = client or self._build_client(settings, credentials)
+        if client is None:
+            from shared.clients import genai_client
+
+            client = self._build_client(settings, credentials) if credentials is not None else genai_client(settings)
+        self._client = client
 
     @staticmethod
     def http_options(settings: Settings) -> Any:

@@ -25,6 +25,7 @@ from shared.offers import CustomerFacts, Offer, Rules, Score, Suppressed, arbitr
 from shared.pii import customer_key
 from shared.prompts import Prompt
 from shared.runtime import Runtime
+from shared.sentiment import SentimentOut
 from shared.snapshots import CustomerSnapshot
 from shared.suggestions import SuggestionMeta
 
@@ -61,11 +62,6 @@ class Action(BaseModel):
     requires_agent_confirmation: bool
     auto_suggest_allowed: bool
     priority: float
-
-
-class SentimentOut(BaseModel):
-    label: Literal["positive", "neutral", "negative"]
-    score: float = Field(description="Rule-based score in [-1, 1] that the business rules used.")
 
 
 class NbaResponse(SuggestionMeta):

@@ -20,13 +20,11 @@ from shared import suggestions
 from shared.calls import ID_PATTERN, CallContext
 from shared.context import pseudonymizer_for
 from shared.conversation import MAX_TURNS, Turn
-from shared.errors import NotFound
 from shared.guardrails import sentences
-from shared.language import detect_language
+from shared.language import choose_language
 from shared.model import register_offline
 from shared.prompts import Prompt
 from shared.runtime import Runtime
-from shared.snapshots import Ticket
 from shared.suggestions import SuggestionMeta
 from shared.tokens import estimate_tokens
 
@@ -153,20 +151,15 @@ def _budgeted(turns: list[Turn], budget: int) -> list[dict[str, Any]]:
 def extract(req: NextStepsRequest, rt: Runtime, call: CallContext | None = None) -> NextStepsResponse:
     call = call or CallContext()
     settings = rt.settings
-    found = rt.snapshots.get_tickets(req.customer_id, [req.ticket_id])
-    if not found:
-        raise NotFound(f"ticket {req.ticket_id!r} not found for this customer")
-    ticket: Ticket = found[0]
+    ticket = rt.snapshots.get_ticket(req.customer_id, req.ticket_id)
     customer_text = "\n".join(t.text for t in req.transcript if t.speaker == "customer")
     subject = req.ticket_metadata.subject or ticket.subject
     # Knowledge retrieval and the snapshot read are independent: overlap their round trips.
     kb_future = _pool.submit(rt.kb.search, f"{subject}\n{customer_text[:1500]}", rt.embedder, 3)
     snapshot = rt.snapshots.get_snapshot(req.customer_id, settings.snapshot_limit)
     c = snapshot.customer
-    language = req.language or c.profile.language
-    if not req.language and customer_text:
-        code, confidence = detect_language(customer_text, tuple(settings.detect_languages), language)
-        language = code if confidence >= 0.5 else language
+    language = req.language or choose_language(customer_text, tuple(settings.detect_languages),
+                                               c.profile.language)[0]  # fmt: skip
     tz = req.timezone or c.profile.timezone
     end = req.conversation_end_time or next(
         (t.timestamp for t in reversed(req.transcript) if t.timestamp), None

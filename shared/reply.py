@@ -17,19 +17,18 @@ from shared import suggestions
 from shared.calls import ID_PATTERN, CallContext
 from shared.context import build_context, pseudonymizer_for
 from shared.conversation import Turn
-from shared.errors import NotFound
 from shared.guardrails import ReviewReason
-from shared.language import detect_language
+from shared.language import choose_language
 from shared.model import register_offline
 from shared.nba import rank_actions
 from shared.prompts import Prompt
 from shared.runtime import Runtime
+from shared.sentiment import SentimentOut
 from shared.snapshots import CustomerSnapshot
 from shared.suggestions import SuggestionMeta
 
 CAPABILITY = "reply_draft"
 MAX_MESSAGE_CHARS = 20000
-MIN_DETECTION_CONFIDENCE = 0.5
 MIN_INTENT_CONFIDENCE = 0.5
 CHANNEL_FOR_POLICY = {"email": "email", "chat": "chat", "phone_notes": "phone"}
 
@@ -64,11 +63,6 @@ class SuggestedAction(BaseModel):
     requires_agent_confirmation: bool
 
 
-class SentimentOut(BaseModel):
-    label: Literal["positive", "neutral", "negative"]
-    score: float
-
-
 class ReplyResponse(SuggestionMeta):
     intent_summary: str
     reply: str
@@ -87,11 +81,7 @@ class ReplyResponse(SuggestionMeta):
 def _language(rt: Runtime, req: ReplyRequest, snapshot: CustomerSnapshot) -> tuple[str, bool]:
     if req.language:
         return req.language, False
-    profile_language = snapshot.customer.profile.language
-    code, confidence = detect_language(req.message, tuple(rt.settings.detect_languages), profile_language)
-    if confidence < MIN_DETECTION_CONFIDENCE:
-        return profile_language, False
-    return code, True
+    return choose_language(req.message, tuple(rt.settings.detect_languages), snapshot.customer.profile.language)
 
 
 def _formal(texts: dict[str, Any], language: str, message: str, preferences: list[str], channel: str) -> bool:
@@ -113,12 +103,7 @@ def draft_reply(req: ReplyRequest, rt: Runtime, call: CallContext | None = None)
     settings, guard = rt.settings, rt.guardrails
     snapshot = rt.snapshots.get_snapshot(req.customer_id, settings.snapshot_limit)
     c = snapshot.customer
-    ticket = None
-    if req.ticket_id:
-        found = rt.snapshots.get_tickets(req.customer_id, [req.ticket_id])
-        if not found:
-            raise NotFound(f"ticket {req.ticket_id!r} not found for this customer")
-        ticket = found[0]
+    ticket = rt.snapshots.get_ticket(req.customer_id, req.ticket_id) if req.ticket_id else None
     language, detected = _language(rt, req, snapshot)
     sentiment = rt.sentiment.score(req.message, language)
     intent = rt.reply_intents.predict(req.message)

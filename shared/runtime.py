@@ -16,7 +16,7 @@ from shared.events import EventPublisher, FirestoreOutbox, register_for_shutdown
 from shared.guardrails import Guardrails
 from shared.intents import IntentDetector
 from shared.kb import Embedder, HashEmbedder, KbRepository, VertexEmbedder
-from shared.model import Engine, ModelFailure, OfflineEngine, VertexEngine, build_engine
+from shared.model import Engine, ModelFailure, OfflineEngine, build_engine
 from shared.offers import OfferRepository, Rules
 from shared.prompts import Prompt, PromptLibrary
 from shared.queues import QueueCatalogue
@@ -102,10 +102,7 @@ class Runtime:
     def embedder(self) -> Embedder:
         """Vertex embeddings with the Vertex engine; the local hashing embedder otherwise."""
         if self.settings.backend == "vertex":
-            from google import genai
-
-            client = genai.Client(vertexai=True, project=self.settings.project, location=self.settings.region,
-                                  http_options=VertexEngine.http_options(self.settings))  # fmt: skip
+            client = clients.genai_client(self.settings)
             return VertexEmbedder(client, self.settings.embedding_model, self.settings.embedding_dim)
         return HashEmbedder(self.settings.local_embedding_dim)
 

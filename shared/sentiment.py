@@ -16,12 +16,20 @@ from pathlib import Path
 from typing import Literal
 
 import yaml
+from pydantic import BaseModel, Field
 
 Label = Literal["positive", "neutral", "negative"]
 _TOKEN = re.compile(r"[\w'’]+", re.UNICODE)
 NEGATION_WINDOW = 3
 SQUASH_ALPHA = 4.0
 THRESHOLD = 0.2
+
+
+class SentimentOut(BaseModel):
+    """Sentiment as responses report it."""
+
+    label: Label
+    score: float = Field(description="Rule-based score in [-1, 1]; the one business rules use.")
 
 
 @dataclass(frozen=True)

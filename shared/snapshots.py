@@ -209,6 +209,12 @@ class SnapshotRepository:
         docs = self._db.get_all([col.document(t) for t in ticket_ids])
         return [Ticket.model_validate(d.to_dict()) for d in docs if d.exists]
 
+    def get_ticket(self, customer_id: str, ticket_id: str) -> Ticket:
+        """One ticket of this customer; NotFound (404) if there is none."""
+        for ticket in self.get_tickets(customer_id, [ticket_id]):
+            return ticket
+        raise NotFound(f"ticket {ticket_id!r} not found for this customer")
+
     def exists(self, customer_id: str) -> bool:
         return bool(self._customer_ref(customer_id).get(field_paths=["segment"]).exists)
 

@@ -14,11 +14,9 @@ from pydantic import BaseModel, ConfigDict, Field
 from shared import suggestions
 from shared.calls import ID_PATTERN, CallContext
 from shared.context import build_context, pseudonymizer_for
-from shared.errors import NotFound
 from shared.model import register_offline
 from shared.prompts import Prompt
 from shared.runtime import Runtime
-from shared.snapshots import Ticket
 from shared.suggestions import SuggestionMeta
 
 CAPABILITY = "context_summary"
@@ -53,17 +51,11 @@ class ContextSummaryResponse(SuggestionMeta, SummaryOutput):
     language: str
 
 
-def _find_ticket(rt: Runtime, customer_id: str, ticket_id: str) -> Ticket:
-    for ticket in rt.snapshots.get_tickets(customer_id, [ticket_id]):
-        return ticket
-    raise NotFound(f"ticket {ticket_id!r} not found for this customer")
-
-
 def summarize(req: ContextSummaryRequest, rt: Runtime, call: CallContext | None = None) -> ContextSummaryResponse:
     call = call or CallContext()
     settings = rt.settings
     snapshot = rt.snapshots.get_snapshot(req.customer_id, settings.snapshot_limit)
-    current = _find_ticket(rt, req.customer_id, req.ticket_id) if req.ticket_id else None
+    current = rt.snapshots.get_ticket(req.customer_id, req.ticket_id) if req.ticket_id else None
 
     policy = rt.context_policy
     built = build_context(
