@@ -28,7 +28,7 @@ data "archive_file" "source" {
   type        = "zip"
   source_dir  = local.source_root
   output_path = "${path.module}/.build/source.zip"
-  excludes    = [
+  excludes = [
     ".git", ".venv", ".local", ".ci", ".pytest_cache", ".ruff_cache", ".hypothesis", "tests", "infra",
     "scripts", "cloudbuild.yaml", "README.md", "requirements-dev.txt",
   ]
@@ -77,16 +77,9 @@ resource "google_cloudfunctions2_function" "fn" {
     }
   }
 
-  dynamic "event_trigger" {
-    for_each = each.value.http ? [] : [1]
-    content {
-      trigger_region        = var.region
-      event_type            = "google.cloud.pubsub.topic.v1.messagePublished"
-      pubsub_topic          = google_pubsub_topic.ticket_closed.id
-      retry_policy          = "RETRY_POLICY_RETRY"
-      service_account_email = google_service_account.fn[each.key].email
-    }
-  }
+  # No event_trigger: ticket_closed is pushed to by the subscription in pubsub.tf, which we
+  # manage ourselves so that it can carry a dead-letter policy (an Eventarc trigger creates
+  # its own subscription, which Terraform cannot configure). See README: ticket close.
 
   depends_on = [
     google_project_iam_member.firestore_user, google_pubsub_topic_iam_member.events_publisher,

@@ -39,18 +39,25 @@ resource "google_secret_manager_secret_iam_member" "pseudonym_key" {
   member    = "serviceAccount:${google_service_account.fn[each.key].email}"
 }
 
-# The Eventarc trigger of ticket_closed runs as the function's account.
-resource "google_project_iam_member" "event_receiver" {
-  project = var.project_id
-  role    = "roles/eventarc.eventReceiver"
-  member  = "serviceAccount:${google_service_account.fn["ticket_closed"].email}"
+# The ticket-close push subscription authenticates as its own account (OIDC token) and
+# may invoke only ticket_closed.
+resource "google_service_account" "push" {
+  account_id   = "cx-ticket-closed-push"
+  display_name = "CX Copilot ticket-close push subscription"
 }
 
-resource "google_cloud_run_v2_service_iam_member" "trigger_invoker" {
+resource "google_cloud_run_v2_service_iam_member" "push_invoker" {
   location = var.region
   name     = google_cloudfunctions2_function.fn["ticket_closed"].name
   role     = "roles/run.invoker"
-  member   = "serviceAccount:${google_service_account.fn["ticket_closed"].email}"
+  member   = "serviceAccount:${google_service_account.push.email}"
+}
+
+# Pub/Sub's service agent mints the OIDC tokens for the push account.
+resource "google_service_account_iam_member" "push_token_creator" {
+  service_account_id = google_service_account.push.name
+  role               = "roles/iam.serviceAccountTokenCreator"
+  member             = local.pubsub_agent
 }
 
 # No unauthenticated access: only the listed callers (Google ID tokens) may invoke.

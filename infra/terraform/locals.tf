@@ -5,10 +5,12 @@ locals {
   closed_topic = "cx-ticket-closed"
   closed_dlq   = "cx-ticket-closed-dlq"
   bq_dlq       = "cx-events-bq-dlq"
-  model_roles  = ["roles/aiplatform.user"]
-  sql_dir      = "${path.module}/../bigquery"
-  source_root  = "${path.module}/../.."
-  label_commit = substr(lower(replace(var.commit_sha, "/[^a-z0-9_-]/", "-")), 0, 63)
+  # 20 attempts with 10 s..600 s backoff: about 2.5 h of retries before a message is parked.
+  closed_max_delivery_attempts = 20
+  model_roles                  = ["roles/aiplatform.user"]
+  sql_dir                      = "${path.module}/../bigquery"
+  source_root                  = "${path.module}/../.."
+  label_commit                 = substr(lower(replace(var.commit_sha, "/[^a-z0-9_-]/", "-")), 0, 63)
 
   # One entry per entry point in main.py (a test keeps the two in step).
   functions = {

@@ -66,7 +66,42 @@ def test_every_entry_point_is_deployed_with_its_trigger() -> None:
     fn = resources("google_cloudfunctions2_function")["fn"]
     assert "each.key" in str(fn["build_config"]) and "python312" in str(fn["build_config"])
     assert "THREADS" in str(fn["service_config"])  # gunicorn threads follow the concurrency
-    assert "RETRY_POLICY_RETRY" in str(fn["dynamic"])
+    assert "dynamic" not in fn and "event_trigger" not in fn  # event functions get a managed push subscription
+    subs = resources("google_pubsub_subscription").values()
+    pushed = {str(body["push_config"]) for body in subs if "push_config" in body}
+    for name in main.EVENT_FUNCTIONS:
+        assert any(f'fn["{name}"].service_config[0].uri' in p for p in pushed), f"nothing pushes to {name}"
+
+
+def test_ticket_close_dead_letters_are_kept_alerted_and_replayable() -> None:
+    """No silent loss: retries, then the dead-letter topic, a subscription that keeps it, an alert on it."""
+    defaults = Settings.model_construct()
+    subs = resources("google_pubsub_subscription")
+    push = subs["ticket_closed"]
+    assert "google_pubsub_topic.ticket_closed.id" in str(push["topic"])
+    policy = push["dead_letter_policy"][0]
+    assert "google_pubsub_topic.ticket_closed_dlq.id" in str(policy["dead_letter_topic"])
+    assert 5 <= int(_resolve(policy["max_delivery_attempts"])) <= 100
+    assert push["retry_policy"] and push["push_config"][0]["oidc_token"]
+    assert _resolve(push["message_retention_duration"]) == "604800s"  # longer than Eventarc's 24 h
+    topics = {k: _resolve(v["name"]) for k, v in resources("google_pubsub_topic").items()}
+    assert topics["ticket_closed_dlq"] == defaults.ticket_closed_dlq_topic
+    dead = subs["dead_letters"]
+    assert "ticket_closed" in str(dead["for_each"]) and "ticket_closed_dlq" in str(dead["for_each"])
+    # the replay command reads the subscription Terraform creates
+    from scripts.replay_dead_letters import DEFAULT_SUBSCRIPTION
+
+    assert str(dead["name"]).replace("${each.key}", "ticket_closed").strip('"') == DEFAULT_SUBSCRIPTION
+    # the Pub/Sub service agent may publish dead letters and ack them on the source subscription
+    assert "ticket_closed" in str(resources("google_pubsub_topic_iam_member")["dlq_publisher"]["for_each"])
+    assert "google_pubsub_subscription.ticket_closed" in str(
+        resources("google_pubsub_subscription_iam_member")["ticket_closed_dlq_subscriber"]["subscription"])
+    alert = resources("google_monitoring_alert_policy")["ticket_closed_dead_letters"]
+    threshold = alert["conditions"][0]["condition_threshold"][0]
+    assert "subscription/num_undelivered_messages" in threshold["filter"]
+    assert 'google_pubsub_subscription.dead_letters["ticket_closed"].name' in threshold["filter"]
+    assert _unquote(threshold["comparison"]) == "COMPARISON_GT" and threshold["threshold_value"] == 0
+    assert "monitoring.googleapis.com" in str(resources("google_project_service")["apis"]["for_each"])
 
 
 def test_every_setting_the_code_reads_is_set_in_infra() -> None:

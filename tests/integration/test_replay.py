@@ -1,0 +1,137 @@
+"""No silent loss on ticket close: Pub/Sub dead-letters, the managed push path, the replay command."""
+
+from __future__ import annotations
+
+import base64
+import json
+import uuid
+from collections.abc import Iterator
+from concurrent.futures import Future
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+from functions_framework import create_app
+from google.cloud import pubsub_v1
+
+from scripts.replay_dead_letters import replay
+from shared.config import ROOT, Settings
+from shared.runtime import Runtime
+from tests.integration.test_ticket_closed import T0, close, new_customer, tickets
+
+pytestmark = pytest.mark.integration
+
+
+@pytest.fixture
+def pubsub(settings: Settings) -> Iterator[tuple[Any, Any, Any]]:
+    subscriber, publisher = pubsub_v1.SubscriberClient(), pubsub_v1.PublisherClient()
+    created: list[str] = []
+
+    def subscribe(topic: str, **extra: Any) -> str:
+        path = subscriber.subscription_path(settings.gcp_project_or_local, f"test-{uuid.uuid4().hex[:10]}")
+        subscriber.create_subscription(request={"name": path, "topic": topic, **extra})
+        created.append(path)
+        return path
+
+    yield subscriber, publisher, subscribe
+    for path in created:
+        subscriber.delete_subscription(subscription=path)
+    subscriber.close()
+
+
+def topic(settings: Settings, name: str) -> str:
+    return f"projects/{settings.gcp_project_or_local}/topics/{name}"
+
+
+def drain(subscriber: Any, path: str) -> list[Any]:
+    out = []
+    while True:
+        msgs = subscriber.pull(subscription=path, max_messages=100, timeout=5).received_messages
+        if not msgs:
+            return out
+        subscriber.acknowledge(subscription=path, ack_ids=[m.ack_id for m in msgs])
+        out += [m.message for m in msgs]
+
+
+def park(publisher: Any, dlq: str, payload: bytes, **attrs: str) -> str:
+    return publisher.publish(dlq, payload, **attrs).result(timeout=30)
+
+
+def test_failing_deliveries_end_on_the_dead_letter_topic_not_dropped(settings: Settings, pubsub: Any) -> None:
+    """The subscription policy Terraform sets, on the emulator: after N nacks the message is parked."""
+    subscriber, publisher, subscribe = pubsub
+    source = topic(settings, f"test-src-{uuid.uuid4().hex[:8]}")
+    publisher.create_topic(name=source)
+    dlq_topic = topic(settings, settings.ticket_closed_dlq_topic)
+    dlq = subscribe(dlq_topic)
+    sub = subscribe(source, dead_letter_policy={"dead_letter_topic": dlq_topic, "max_delivery_attempts": 5})
+    publisher.publish(source, b'{"ticket_id": "T-fails"}', kind="test").result(timeout=30)
+    for _ in range(12):  # the function keeps failing: nack every delivery
+        msgs = subscriber.pull(subscription=sub, max_messages=10, timeout=5).received_messages
+        if msgs:
+            subscriber.modify_ack_deadline(subscription=sub, ack_ids=[m.ack_id for m in msgs], ack_deadline_seconds=0)
+    parked = drain(subscriber, dlq)
+    publisher.delete_topic(topic=source)
+    assert [m.data for m in parked] == [b'{"ticket_id": "T-fails"}']
+    assert parked[0].attributes["kind"] == "test"
+
+
+def test_replay_republishes_then_acks_and_keeps_invalid(settings: Settings, pubsub: Any) -> None:
+    subscriber, publisher, subscribe = pubsub
+    dlq_topic = topic(settings, settings.ticket_closed_dlq_topic)
+    closed_topic = topic(settings, settings.ticket_closed_topic)
+    dlq = subscribe(dlq_topic)
+    sink = subscribe(closed_topic)
+    undelivered = [json.dumps({"ticket_id": f"T-{i}"}).encode() for i in range(3)]
+    ids = [park(publisher, dlq_topic, d, CloudPubSubDeadLetterSourceDeliveryCount="20",
+                CloudPubSubDeadLetterSourceSubscription="cx-ticket-closed-fn", origin="ticketing") for d in undelivered]
+    invalid = park(publisher, dlq_topic, b"not json", error='[{"type": "json_invalid"}]', source="ticket_closed",
+                   message_id="m-1")  # fmt: skip
+
+    dry = replay(subscriber, publisher, dlq, closed_topic, dry_run=True, timeout=5)
+    assert sorted(p.message_id for p in dry.listed) == sorted([*ids, invalid]) and dry.republished == []
+    assert drain(subscriber, sink) == []  # nothing published by a dry run
+
+    res = replay(subscriber, publisher, dlq, closed_topic, timeout=5)
+    assert sorted(res.republished) == sorted(ids) and res.kept_invalid == [invalid] and not res.failed
+    replayed = drain(subscriber, sink)
+    assert sorted(m.data for m in replayed) == sorted(undelivered)
+    for m in replayed:  # original attributes kept, Pub/Sub's dead-letter bookkeeping dropped, provenance added
+        assert m.attributes["origin"] == "ticketing" and m.attributes["replay_of"] in ids
+        assert not any(k.startswith("CloudPubSubDeadLetter") for k in m.attributes)
+    left = drain(subscriber, dlq)  # acked ones are gone; the invalid one was released for the next run
+    assert [m.message_id for m in left] == [invalid]
+
+
+def test_replay_acks_nothing_whose_publish_failed(settings: Settings, pubsub: Any) -> None:
+    subscriber, publisher, subscribe = pubsub
+    dlq_topic = topic(settings, settings.ticket_closed_dlq_topic)
+    closed_topic = topic(settings, settings.ticket_closed_topic)
+    dlq = subscribe(dlq_topic)
+    ok, bad = park(publisher, dlq_topic, b'{"n": 1}'), park(publisher, dlq_topic, b'{"n": 2}')
+
+    class FlakyPublisher:
+        def publish(self, topic_path: str, data: bytes, **attrs: str) -> Future[str]:
+            if data == b'{"n": 2}':
+                failed: Future[str] = Future()
+                failed.set_exception(RuntimeError("publish refused"))
+                return failed
+            return publisher.publish(topic_path, data, **attrs)
+
+    res = replay(subscriber, FlakyPublisher(), dlq, closed_topic, timeout=5)
+    assert res.republished == [ok] and list(res.failed) == [bad]
+    assert [m.message_id for m in drain(subscriber, dlq)] == [bad]
+
+
+def test_raw_push_delivery_reaches_ticket_closed(runtime: Runtime) -> None:
+    """The push subscription posts Pub/Sub's plain push body (no CloudEvent headers), as Terraform deploys it."""
+    client = create_app(target="ticket_closed", source=str(ROOT / "main.py")).test_client()
+    cid = new_customer(runtime)
+    payload = close(cid, "TK-PUSH1", T0, T0 + timedelta(hours=1))
+    body = {"message": {"data": base64.b64encode(json.dumps(payload).encode()).decode(), "messageId": "1234",
+                        "publishTime": datetime.now(UTC).isoformat(), "attributes": {}},
+            "subscription": "projects/p/subscriptions/cx-ticket-closed-fn"}  # fmt: skip
+    assert client.post("/", json=body).status_code == 200
+    assert client.post("/", json=body).status_code == 200  # a redelivery is acknowledged too
+    closed = tickets(runtime, cid)
+    assert list(closed) == ["TK-PUSH1"] and closed["TK-PUSH1"]["status"] == "closed"
