@@ -1,11 +1,14 @@
 """Evaluate next-step extraction and knowledge retrieval for the configured engine.
 
-    python -m scripts.eval_next_steps gold   [tests/fixtures/next_steps_gold.yaml]
-    python -m scripts.eval_next_steps kb     [../shared/data/abcd]
+    python -m scripts.eval_next_steps gold [FILE_OR_DIR ...] [--misses] [--out result.json]
+    python -m scripts.eval_next_steps kb   [../shared/data/abcd]
     python -m scripts.eval_next_steps all
 
-Starts its own emulators. The gold set is the project's own (40 contacts, EN+DE); ABCD
-data is read from its path and never copied into the repository.
+Starts its own emulators. One scorer for every engine: offline by default, Gemini when
+CX_PROJECT is set (credentials from the environment). Gold sets: the first 40-contact
+file and the development set tests/fixtures/next_steps_gold/*.yaml (by default both).
+Figures overall and by language, channel, source and failure class. ABCD data is read
+from its path and never copied into the repository.
 """
 
 from __future__ import annotations
@@ -25,6 +28,7 @@ import yaml
 from shared.config import ROOT, load_settings
 
 GOLD = ROOT / "tests" / "fixtures" / "next_steps_gold.yaml"
+GOLD_DIR = ROOT / "tests" / "fixtures" / "next_steps_gold"
 ABCD = ROOT.parent / "shared" / "data" / "abcd"
 WRITTEN_QUERIES = {
     "My router keeps restarting by itself": "KB-ROUTER-REBOOT",
@@ -36,34 +40,130 @@ WRITTEN_QUERIES = {
 }
 
 
-def score(cases: list[dict[str, Any]], predictions: dict[str, Any]) -> dict[str, Any]:
-    """Match gold actions to predicted ones by their key word; then compare owner and due date."""
-    gold_n = pred_n = matched = owner_ok = due_ok = resolver_ok = 0
+_WORDS = re.compile(r"[\wäöüß]+", re.IGNORECASE)
+_SUFFIXES = ("ungen", "ung", "ing", "ed", "es", "en", "er", "s", "e", "t", "y", "ies")
+ASK_MARKERS = ("ask", "unresolved", "relative", "ambiguous", "unknown")
+
+
+def _stem(word: str) -> str:
+    w = word.lower()
+    for suffix in _SUFFIXES:
+        if len(w) - len(suffix) >= 4 and w.endswith(suffix):
+            return w[: -len(suffix)]
+    return w
+
+
+def key_in(key: str, text: str) -> bool:
+    """The gold key is in the text: as a substring (case-insensitive) or, word by word, by stem."""
+    if key.lower() in text.lower():
+        return True
+    stems = {_stem(w) for w in _WORDS.findall(text)}
+    return all(_stem(w) in stems for w in _WORDS.findall(key))
+
+
+def _due_ok(gold: Any, action: dict[str, Any]) -> bool:
+    if gold == "ask":
+        flags = " ".join(str(action.get(k) or "") for k in ("due_status", "due_rule", "due_resolution")).lower()
+        return action.get("due_by") is None and any(m in flags for m in ASK_MARKERS)
+    want = gold.isoformat() if isinstance(gold, date) else gold
+    return action.get("due_by") == want
+
+
+def match(gold_actions: list[dict[str, Any]], actions: list[dict[str, Any]]) -> list[tuple[int, int]]:
+    """One-to-one (gold index, predicted index): description matches before evidence-only ones,
+    the same owner before another owner; keys are taken longest first."""
+    pairs: list[tuple[int, int]] = []
+    used: set[int] = set()
+    order = sorted(range(len(gold_actions)), key=lambda g: -len(str(gold_actions[g]["key"])))
+    for g in order:
+        key = str(gold_actions[g]["key"])
+        best: tuple[int, int] | None = None
+        for i, a in enumerate(actions):
+            if i in used:
+                continue
+            in_desc = key_in(key, a.get("description", ""))
+            if not in_desc and not key_in(key, a.get("evidence", "")):
+                continue
+            rank = (0 if in_desc else 2) + (0 if a["owner"] == gold_actions[g]["owner"] else 1)
+            if best is None or rank < best[0]:
+                best = (rank, i)
+        if best is not None:
+            used.add(best[1])
+            pairs.append((g, best[1]))
+    return pairs
+
+
+def _tally() -> dict[str, int]:
+    return dict.fromkeys(("cases", "gold", "pred", "matched", "owner_ok", "due_ok", "route_ok", "fcr_ok", "fcr_n",
+                          "leaks", "leak_cases", "review"), 0)  # fmt: skip
+
+
+def _rates(t: dict[str, int]) -> dict[str, Any]:
+    def r(a: int, b: int) -> float | None:
+        return round(a / b, 3) if b else None
+
+    return {"cases": t["cases"], "gold_actions": t["gold"], "predicted_actions": t["pred"],
+            "action_recall": r(t["matched"], t["gold"]), "action_precision": r(t["matched"], t["pred"]),
+            "owner_accuracy": r(t["owner_ok"], t["matched"]), "due_date_exact": r(t["due_ok"], t["matched"]),
+            "resolver_accuracy": r(t["route_ok"], t["cases"]), "fcr_accuracy": r(t["fcr_ok"], t["fcr_n"]),
+            "not_action_leaks": t["leaks"], "needs_review": t["review"]}  # fmt: skip
+
+
+def score(cases: list[dict[str, Any]], predictions: dict[str, Any], detail: bool = False) -> dict[str, Any]:
+    """Match gold actions to predicted ones by key (one-to-one); compare owner, due date, routing,
+    first-contact resolution; count `not_actions` words leaking into any extracted action.
+    With ``detail``: the same figures by language, channel, source and failure class, plus misses."""
+    total = _tally()
+    groups: dict[str, dict[str, dict[str, int]]] = {"language": {}, "channel": {}, "source": {}, "class": {}}
+    misses: list[dict[str, Any]] = []
     for case in cases:
         pred = predictions[case["id"]]
         actions = pred["actions"]
-        pred_n += len(actions)
-        gold_n += len(case["actions"])
-        used: set[int] = set()
-        for g in case["actions"]:
-            key = g["key"].lower()
-            candidates = [i for i, a in enumerate(actions) if i not in used and key in a["description"].lower()]
-            if not candidates:
-                continue
-            i = next((i for i in candidates if actions[i]["owner"] == g["owner"]), candidates[0])
-            used.add(i)
-            matched += 1
-            owner_ok += actions[i]["owner"] == g["owner"]
-            want = g["due_by"].isoformat() if isinstance(g["due_by"], date) else g["due_by"]
-            due_ok += actions[i]["due_by"] == want
-        resolver_ok += pred["resolver_group"] == case["group"]
-    return {
-        "cases": len(cases), "gold_actions": gold_n, "predicted_actions": pred_n,
-        "action_recall": round(matched / gold_n, 3), "action_precision": round(matched / pred_n, 3) if pred_n else 0.0,
-        "owner_accuracy": round(owner_ok / matched, 3) if matched else 0.0,
-        "due_date_exact": round(due_ok / matched, 3) if matched else 0.0,
-        "resolver_accuracy": round(resolver_ok / len(cases), 3),
-    }  # fmt: skip
+        t = _tally()
+        t["cases"], t["gold"], t["pred"] = 1, len(case["actions"]), len(actions)
+        t["review"] = sum(1 for a in actions if a.get("needs_review"))
+        pairs = match(case["actions"], actions)
+        t["matched"] = len(pairs)
+        for g, i in pairs:
+            gold_action = case["actions"][g]
+            owner_ok = actions[i]["owner"] == gold_action["owner"]
+            due_ok = _due_ok(gold_action["due_by"], actions[i])
+            t["owner_ok"] += owner_ok
+            t["due_ok"] += due_ok
+            if detail and not (owner_ok and due_ok):
+                misses.append({"case": case["id"], "kind": "owner" if not owner_ok else "due",
+                               "key": gold_action["key"],
+                               "gold": [gold_action["owner"], str(gold_action["due_by"])],
+                               "got": [actions[i]["owner"], actions[i].get("due_by"), actions[i].get("due_text")],
+                               "description": actions[i]["description"]})  # fmt: skip
+        if detail:
+            found = {g for g, _ in pairs}
+            taken = {i for _, i in pairs}
+            misses += [{"case": case["id"], "kind": "missed", "key": a["key"], "owner": a["owner"]}
+                       for g, a in enumerate(case["actions"]) if g not in found]  # fmt: skip
+            misses += [{"case": case["id"], "kind": "extra", "owner": a["owner"], "description": a["description"]}
+                       for i, a in enumerate(actions) if i not in taken]  # fmt: skip
+        t["route_ok"] = int(pred["resolver_group"] == case["group"])
+        if "first_contact_resolvable" in case:
+            t["fcr_n"] = 1
+            t["fcr_ok"] = int(bool(pred["first_contact_resolvable"]["value"]) == bool(case["first_contact_resolvable"]))
+        leaks = [w for w in case.get("not_actions", []) for a in actions if w.lower() in a["description"].lower()]
+        t["leaks"] = len(leaks)
+        for k, v in t.items():
+            total[k] += v
+        if detail:
+            buckets = {"language": [case.get("language", "?")], "channel": [case.get("channel", "?")],
+                       "source": [case.get("source", "?")], "class": case.get("classes", [])}  # fmt: skip
+            for dim, values in buckets.items():
+                for value in values:
+                    bucket = groups[dim].setdefault(value, _tally())
+                    for k, v in t.items():
+                        bucket[k] += v
+    result = _rates(total)
+    if detail:
+        result["by"] = {dim: {k: _rates(v) for k, v in sorted(b.items())} for dim, b in groups.items()}
+        result["misses"] = misses
+    return result
 
 
 def _stack() -> Any:
@@ -71,7 +171,8 @@ def _stack() -> Any:
 
     emu = Emulators(Path(tempfile.mkdtemp(prefix="cx-eval-"))).start()
     os.environ.update(emu.env)
-    os.environ.setdefault("CX_MODEL_BACKEND", "offline")
+    if not os.environ.get("CX_PROJECT"):
+        os.environ.setdefault("CX_MODEL_BACKEND", "offline")  # Gemini only when a project is set
     from scripts.seed import seed_all
     from shared.runtime import Runtime
 
@@ -82,25 +183,60 @@ def _stack() -> Any:
     return emu, rt
 
 
-def gold(path: Path, rt: Any) -> dict[str, Any]:
+def load_cases(paths: list[Path]) -> list[tuple[str, dict[str, Any]]]:
+    """(end time, case) from gold files: a YAML file, or a directory of them (``end:`` + ``cases:``)."""
+    out = []
+    for path in paths:
+        files = sorted(path.glob("*.yaml")) if path.is_dir() else [path]
+        for f in files:
+            data = yaml.safe_load(f.read_text("utf-8"))
+            out += [(str(data["end"]), case) for case in data["cases"]]
+    return out
+
+
+def predict(rt: Any, end: str, case: dict[str, Any]) -> dict[str, Any]:
     from shared.nextsteps import NextStepsRequest, extract
     from shared.snapshots import Ticket
 
-    data = yaml.safe_load(path.read_text("utf-8"))
-    predictions = {}
-    for case in data["cases"]:
-        ticket_id = f"T-GOLD-{case['id']}"
-        rt.snapshots.put_many(case["customer_id"], [Ticket(ticket_id=ticket_id, subject=case["subject"],
-                                                            opened_at=data["end"])])  # fmt: skip
-        req = NextStepsRequest(
-            customer_id=case["customer_id"], ticket_id=ticket_id, channel=case["channel"],
-            transcript=[{"speaker": s, "text": t} for s, t in case["transcript"]],
-            ticket_metadata={"subject": case["subject"]}, conversation_end_time=data["end"],
-        )  # fmt: skip
-        predictions[case["id"]] = extract(req, rt).model_dump(mode="json")
-    result = score(data["cases"], predictions)
+    ticket_id = f"T-GOLD-{case['id']}"
+    rt.snapshots.put_many(case["customer_id"], [Ticket(ticket_id=ticket_id, subject=case["subject"], opened_at=end)])
+    req = NextStepsRequest(
+        customer_id=case["customer_id"], ticket_id=ticket_id, channel=case["channel"],
+        transcript=[{"speaker": s, "text": t} for s, t in case["transcript"]],
+        ticket_metadata={"subject": case["subject"]}, conversation_end_time=end,
+    )  # fmt: skip
+    return extract(req, rt).model_dump(mode="json")
+
+
+def _table(result: dict[str, Any]) -> str:
+    cols = ("cases", "gold_actions", "predicted_actions", "action_recall", "action_precision", "owner_accuracy",
+            "due_date_exact", "resolver_accuracy", "fcr_accuracy", "not_action_leaks", "needs_review")  # fmt: skip
+    heads = ("cases", "gold", "pred", "recall", "prec", "owner", "due", "route", "fcr", "leaks", "review")
+    lines = [f"{'':<28}" + "".join(f"{h:>8}" for h in heads)]
+
+    def row(name: str, r: dict[str, Any]) -> str:
+        return f"{name:<28}" + "".join(f"{'-' if r[c] is None else r[c]!s:>8}" for c in cols)
+
+    lines.append(row("ALL", result))
+    for dim, buckets in result.get("by", {}).items():
+        for name, r in buckets.items():
+            lines.append(row(f"{dim}={name}", r))
+    return "\n".join(lines)
+
+
+def gold(paths: list[Path], rt: Any, show_misses: bool = False, out: Path | None = None) -> dict[str, Any]:
+    loaded = load_cases(paths)
+    predictions = {case["id"]: predict(rt, end, case) for end, case in loaded}
+    result = score([c for _, c in loaded], predictions, detail=True)
     result["engine"] = rt.settings.backend
-    print("next steps on the gold set:", json.dumps(result))
+    result["files"] = [str(p) for p in paths]
+    print(f"next steps, engine={result['engine']}, gold={', '.join(result['files'])}")
+    print(_table(result))
+    if show_misses:
+        for m in result["misses"]:
+            print(json.dumps(m, ensure_ascii=False))
+    if out:
+        out.write_text(json.dumps({**result, "predictions": predictions}, indent=1, ensure_ascii=False, default=str))
     return result
 
 
@@ -137,14 +273,17 @@ def kb(folder: Path, rt: Any) -> dict[str, Any]:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("part", choices=["gold", "kb", "all"])
-    parser.add_argument("path", nargs="?", type=Path)
+    parser.add_argument("paths", nargs="*", type=Path, help="gold files/directories (gold) or the ABCD folder (kb)")
+    parser.add_argument("--misses", action="store_true", help="print every missed, extra or wrong action")
+    parser.add_argument("--out", type=Path, help="write figures and predictions as JSON")
     args = parser.parse_args(argv)
     emu, rt = _stack()
     try:
         if args.part in ("gold", "all"):
-            gold(args.path if args.part == "gold" and args.path else GOLD, rt)
+            paths = args.paths if args.part == "gold" and args.paths else [GOLD, GOLD_DIR]
+            gold([p for p in paths if p.exists()], rt, args.misses, args.out)
         if args.part in ("kb", "all"):
-            kb(args.path if args.part == "kb" and args.path else ABCD, rt)
+            kb(args.paths[0] if args.part == "kb" and args.paths else ABCD, rt)
         rt.events.flush()
     finally:
         emu.stop()

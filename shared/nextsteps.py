@@ -20,7 +20,6 @@ from shared import suggestions
 from shared.calls import ID_PATTERN, CallContext
 from shared.context import pseudonymizer_for
 from shared.conversation import MAX_TURNS, Turn
-from shared.guardrails import sentences
 from shared.language import choose_language
 from shared.model import register_offline
 from shared.prompts import Prompt
@@ -78,6 +77,8 @@ class ModelAction(BaseModel):
     description: str
     due_text: str | None = Field(default=None, description="The words that set or imply the deadline, verbatim.")
     evidence: str = Field(description="The transcript sentence this action comes from, verbatim.")
+    confidence: float = Field(default=0.8, ge=0.0, le=1.0, description="How sure the extractor is that it was agreed.")
+    done: bool = Field(default=False, description="Already completed during the contact (nothing left to do).")
 
 
 class FirstContact(BaseModel):
@@ -109,6 +110,9 @@ class ActionOut(BaseModel):
     due_rule: str
     evidence: str
     evidence_verified: bool
+    confidence: float = Field(ge=0.0, le=1.0)
+    done: bool = False
+    needs_review: bool = Field(description="Low confidence or unverified evidence: the agent must confirm it.")
 
 
 class KbSuggestion(BaseModel):
@@ -178,7 +182,9 @@ def extract(req: NextStepsRequest, rt: Runtime, call: CallContext | None = None)
         "transcript": _budgeted(req.transcript, TRANSCRIPT_TOKEN_BUDGET),
         "kb_candidates": [{"kb_id": a.kb_id, "title": a.title, "snippet": a.body[:300]} for a, _ in retrieved],
     }  # fmt: skip
-    context["commitments"] = rt.commitment_cues.annotate(context["transcript"], language, rt.due_dates.find_phrase)
+    context["commitments"] = rt.extractor.actions(context["transcript"], language, rt.due_dates.find_phrase)
+    context["summary"] = rt.extractor.summary_sentences(context["transcript"], language, limit=3)
+    context["review_below"] = rt.extractor.review_below
     prompt = rt.prompts.get(CAPABILITY).render(context=pseudo.mask_obj(context), language=settings.agent_language,
                                                customer_language=language)  # fmt: skip
     output, usage = rt.engine.generate(prompt, NextStepsModelOutput)
@@ -192,14 +198,16 @@ def extract(req: NextStepsRequest, rt: Runtime, call: CallContext | None = None)
         sla = route.sla_business_days if a.owner == "backoffice" else None
         due = rt.due_dates.resolve(a.due_text, end=end, tz=tz, country=country, language=language,
                                    sla_business_days=sla)  # fmt: skip
+        verified = bool(a.evidence) and _norm(a.evidence) in spoken
         actions.append(ActionOut(owner=a.owner, description=a.description, due_by=due.due_by, due_text=a.due_text,
-                                 due_rule=due.rule, evidence=a.evidence,
-                                 evidence_verified=bool(a.evidence) and _norm(a.evidence) in spoken))  # fmt: skip
+                                 due_rule=due.rule, evidence=a.evidence, evidence_verified=verified,
+                                 confidence=a.confidence, done=a.done,
+                                 needs_review=not verified or a.confidence < rt.extractor.review_below))  # fmt: skip
     titles = {a.kb_id: a.title for a, _ in retrieved}
     kb = [KbSuggestion(kb_id=k.kb_id, title=titles[k.kb_id], why=k.why) for k in output.kb_suggestions
           if k.kb_id in titles][:3]  # fmt: skip — the model never invents an article
-    pattern = rt.queues.first_contact(intent.label, f"{subject}\n{spoken}")
-    fcr = FirstContact(value=True, reason=pattern.reason) if pattern else output.first_contact_resolvable
+    fcr = _first_contact(output, actions, rt.queues.first_contact(intent.label, f"{subject}\n{spoken}"),
+                         prompt)  # fmt: skip
 
     meta = suggestions.record(
         rt, call, customer_id=req.customer_id, prompt=prompt, policy_version=rt.queues.version, usage=usage,
@@ -217,76 +225,61 @@ def extract(req: NextStepsRequest, rt: Runtime, call: CallContext | None = None)
     return response
 
 
+def _first_contact(output: NextStepsModelOutput, actions: list[ActionOut], pattern: Any,
+                   prompt: Prompt) -> FirstContact:  # fmt: skip
+    """Resolvable in this contact only when no back-office or future step remains (any engine)."""
+    pending = [a for a in actions if not a.done]
+    if any(a.owner == "backoffice" for a in pending):
+        return FirstContact(value=False, reason=prompt.text("fcr_backoffice"))
+    if pending:
+        return FirstContact(value=False, reason=prompt.text("fcr_pending"))
+    if pattern:
+        return FirstContact(value=True, reason=pattern.reason)
+    if not output.first_contact_resolvable.value:
+        return output.first_contact_resolvable
+    return FirstContact(value=True, reason=prompt.text("fcr_no_backoffice"))
+
+
 # --- offline engine ----------------------------------------------------------------
-
-AGENT_SIDE_CUES = ("backoffice", "customer_request", "agent")
-
-
-class CommitmentCues:
-    """Who commits to what, from per-language cue phrases (config/commitments.yaml)."""
-
-    def __init__(self, path: Any) -> None:
-        import yaml
-
-        raw = yaml.safe_load(path.read_text("utf-8"))
-        self.version = str(raw.pop("version"))
-        self._cues = {
-            lang: {k: re.compile(r"(?<!\w)(?:" + "|".join(re.escape(p) for p in sorted(v, key=len, reverse=True))
-                                 + ")", re.IGNORECASE) for k, v in table.items()}
-            for lang, table in raw.items()
-        }  # fmt: skip
-
-    def owner(self, speaker: str, sentence: str, language: str) -> str | None:
-        cues = self._cues.get(language) or self._cues["en"]
-        if speaker == "agent":
-            kind = next((k for k in AGENT_SIDE_CUES if cues[k].search(sentence)), None)
-            if kind == "agent" and sentence.rstrip().endswith("?"):
-                return None  # "Shall I send it?" is an offer, not a commitment
-            return {"backoffice": "backoffice", "customer_request": "customer", "agent": "agent"}.get(kind or "")
-        if speaker == "customer" and cues["customer_self"].search(sentence):
-            return "customer"
-        return None
-
-    def annotate(self, transcript: list[dict[str, Any]], language: str, find_due: Any) -> list[dict[str, Any]]:
-        """Every sentence with a commitment cue, its owner and deadline words (offline engine input)."""
-        found = []
-        for turn in transcript:
-            for sentence in sentences(turn["text"]):
-                owner = self.owner(turn["speaker"], sentence, language)
-                if owner:
-                    found.append({"owner": owner, "sentence": sentence, "due_text": find_due(sentence, language)})
-        return found
 
 
 @register_offline(CAPABILITY)
 def offline_next_steps(prompt: Prompt) -> NextStepsModelOutput:
-    """Rule-based commitments: who said they (or a team) would do what, and by when."""
+    """Actions from sentence structure (shared/extraction.py): owner, act, confidence, due words."""
     ctx = prompt.context
-    actions: list[ModelAction] = []
-    seen: set[str] = set()
-    for item in ctx["commitments"]:
-        key = item["sentence"].lower()
-        if key in seen:
-            continue
-        seen.add(key)
-        actions.append(ModelAction(owner=item["owner"], description=item["sentence"], due_text=item["due_text"],
-                                   evidence=item["sentence"]))  # fmt: skip
-    backoffice = any(a.owner == "backoffice" for a in actions)
-    fcr = FirstContact(value=not backoffice, reason=prompt.text_in(
-        prompt.language, "fcr_backoffice" if backoffice else "fcr_no_backoffice"))  # fmt: skip
-    closing = _closing(prompt, actions)
+    actions = [ModelAction(owner=item["owner"], description=item["description"], due_text=item["due_text"],
+                           evidence=item["sentence"], confidence=item["confidence"], done=item["act"] == "completed")
+               for item in ctx["commitments"]][:10]  # fmt: skip
+    pending = [a for a in actions if not a.done]
+    backoffice = any(a.owner == "backoffice" for a in pending)
+    key = "fcr_backoffice" if backoffice else "fcr_pending" if pending else "fcr_no_backoffice"
+    fcr = FirstContact(value=not pending, reason=prompt.text(key))
     kb = [KbPick(kb_id=k["kb_id"], why=prompt.text("kb_why", title=k["title"])) for k in ctx["kb_candidates"]]
     return NextStepsModelOutput(
-        issue_summary=prompt.text(f"summary_{ctx['intent']}", subject=ctx["subject"]),
-        actions=actions[:10], resolver_group=ctx["route_hint"], first_contact_resolvable=fcr,
-        kb_suggestions=kb[:3], customer_facing_closing_text=closing,
+        issue_summary=_issue_summary(prompt), actions=actions, resolver_group=ctx["route_hint"],
+        first_contact_resolvable=fcr, kb_suggestions=kb[:3], customer_facing_closing_text=_closing(prompt, actions),
     )  # fmt: skip
 
 
+def _issue_summary(prompt: Prompt) -> str:
+    """Intent label + the customer's problem sentence (extractive), else the subject; never a bare label + colon."""
+    ctx = prompt.context
+    problem = next((s["text"] for s in ctx.get("summary", []) if s["speaker"] == "customer"), None)
+    detail = (problem or ctx.get("subject") or "").strip()
+    intent = ctx.get("intent") or "general"
+    if not detail:
+        return prompt.text(f"label_{intent}") if f"label_{intent}" in prompt.texts["en"] else prompt.text("no_summary")
+    return prompt.text(f"summary_{intent}", subject=detail)
+
+
 def _closing(prompt: Prompt, actions: list[ModelAction]) -> str:
+    """What happens next, for the customer: only confident steps; no "what we need" section without one."""
     lang = prompt.customer_language or "en"
-    ours = [a for a in actions if a.owner in ("agent", "backoffice")]
-    yours = [a for a in actions if a.owner == "customer"]
+    sure = [a for a in actions if a.confidence >= prompt.context.get("review_below", 0.0) and not a.done]
+    ours = [a for a in sure if a.owner in ("agent", "backoffice")]
+    yours = [a for a in sure if a.owner == "customer"]
+    if not ours and not yours:
+        return " ".join([prompt.text_in(lang, "closing_none"), prompt.text_in(lang, "closing_outro")])
     lines = [prompt.text_in(lang, "closing_intro")]
     if ours:
         lines.append(prompt.text_in(lang, "closing_ours", items="; ".join(_plain(a) for a in ours)))

@@ -111,10 +111,11 @@ class Runtime:
         return QueueCatalogue.load(self.settings.config_dir / "queues.yaml")
 
     @cached_property
-    def commitment_cues(self):  # type: ignore[no-untyped-def]
-        from shared.nextsteps import CommitmentCues
+    def extractor(self):  # type: ignore[no-untyped-def]
+        """Structural next-step extractor and extractive summarizer; spaCy loads on first use."""
+        from shared.extraction import Extractor
 
-        return CommitmentCues(self.settings.config_dir / "commitments.yaml")
+        return Extractor(self.settings.config_dir / "extraction.yaml")
 
     @cached_property
     def next_steps_store(self):  # type: ignore[no-untyped-def]

@@ -10,10 +10,10 @@ from scripts.kb_ingest import load_articles
 from shared.config import ROOT
 from shared.confirmations import FinalAction, diff
 from shared.kb import HashEmbedder
-from shared.nextsteps import CommitmentCues
+from shared.extraction import Extractor
 from shared.queues import QueueCatalogue
 
-CUES = CommitmentCues(ROOT / "config" / "commitments.yaml")
+EXTRACTOR = Extractor(ROOT / "config" / "extraction.yaml")
 QUEUES = QueueCatalogue.load(ROOT / "config" / "queues.yaml")
 
 
@@ -33,7 +33,8 @@ QUEUES = QueueCatalogue.load(ROOT / "config" / "queues.yaml")
     ],
 )
 def test_commitment_owner(speaker: str, sentence: str, lang: str, owner: str | None) -> None:
-    assert CUES.owner(speaker, sentence, lang) == owner
+    found = EXTRACTOR.actions([{"speaker": speaker, "text": sentence}], lang, lambda text, language: None)
+    assert [a["owner"] for a in found] == ([owner] if owner else [])
 
 
 def test_routing_aliases_and_triage() -> None:

@@ -1,0 +1,634 @@
+"""Next steps from sentence structure, and an extractive conversation summary.
+
+For every clause: who is the actor (speaker + grammatical subject: I / we / you / a team
+or person / a thing or passive / none), which act it is (commitment, instruction,
+request, question, offer, negation, completed fact, statement; conditional when it
+depends on "if / once / sobald …"), and what the action is. English clauses come from
+spaCy's dependency parse; German (no parser on the registry) from rule-based clause
+analysis over spaCy's tokenizer. Words per language live in ``config/extraction.yaml``.
+
+Owners: agent (the agent's own commitments, incl. asking another team), customer
+(instructions and requests to the customer, the customer's own promises), backoffice
+(a team, a third party, a passive process, or something the agent arranged for
+someone else to do). Negations and questions are never actions; a low-confidence
+action is kept and marked ``needs_review``.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from shared.nlp import Pipelines, SentenceSplitter
+
+ACTION_ACTS = ("commitment", "instruction", "request", "process", "receive", "completed_delegation", "completed",
+               "present_statement")  # fmt: skip
+_WORD = re.compile(r"[\wäöüß']+", re.IGNORECASE)
+
+
+@dataclass
+class Clause:
+    speaker: str
+    sentence: str
+    text: str
+    act: str
+    actor: str
+    owner: str | None = None
+    conditional: bool = False
+    confidence: float = 0.0
+    turn: int = 0
+
+    @property
+    def is_action(self) -> bool:
+        return self.owner is not None and self.act in ACTION_ACTS
+
+
+@dataclass
+class Lang:
+    words: dict[str, set[str]]
+    phrases: dict[str, list[str]] = field(default_factory=dict)
+
+    def has(self, kind: str, word: str) -> bool:
+        return word.lower() in self.words.get(kind, set())
+
+    def contains(self, kind: str, text: str) -> bool:
+        low = " " + " ".join(_WORD.findall(text.lower())) + " "
+        return any(f" {p} " in low for p in self.phrases.get(kind, []))
+
+
+class Extractor:
+    """Clauses and actions from a transcript; pipelines are loaded lazily by ``Pipelines``."""
+
+    def __init__(self, path: Path, pipelines: Pipelines | None = None) -> None:
+        raw = yaml.safe_load(path.read_text("utf-8"))
+        self.version = str(raw["version"])
+        self.review_below = float(raw["review_below"])
+        self.conf = {k: float(v) for k, v in raw["confidence"].items()}
+        self.langs: dict[str, Lang] = {}
+        for code in ("en", "de"):
+            table = raw[code]
+            words = {k: {str(w).lower() for w in v} for k, v in table.items() if isinstance(v, list)}
+            phrases = {k: [" ".join(_WORD.findall(str(w).lower())) for w in v] for k, v in table.items()
+                       if isinstance(v, list)}  # fmt: skip
+            self.langs[code] = Lang(words, phrases)
+        self.splitter = SentenceSplitter.from_config(path)
+        self.pipelines = pipelines or Pipelines()
+
+    def lang(self, language: str) -> tuple[str, Lang]:
+        code = language if language in self.langs else "en"
+        return code, self.langs[code]
+
+    # --- clauses ---------------------------------------------------------------------
+
+    def clauses(self, transcript: list[dict[str, Any]], language: str) -> list[Clause]:
+        code, lang = self.lang(language)
+        items: list[tuple[int, str, str]] = []
+        for n, turn in enumerate(transcript):
+            if turn["speaker"] not in ("agent", "customer"):
+                continue
+            for sentence in self.splitter.split(turn["text"]):
+                if turn["speaker"] == "customer" and not self._customer_may_commit(sentence, lang):
+                    continue  # a customer's sentence is a task only when they promise something themselves
+                items.append((turn.get("i", n), turn["speaker"], sentence))
+        if not items:
+            return []
+        nlp = self.pipelines.get(code)
+        out: list[Clause] = []
+        for (i, speaker, _), doc in zip(items, nlp.pipe([s for _, _, s in items]), strict=True):
+            found = self._en(doc, speaker, lang) if code == "en" else self._de(doc, speaker, lang)
+            for c in found:
+                c.turn = i
+            out += found
+        return out
+
+    def _customer_may_commit(self, sentence: str, lang: Lang) -> bool:
+        words = {w.lower() for w in _WORD.findall(sentence)}
+        return bool(words & (lang.words["first_person"] | lang.words["first_plural"] | {"i'll", "i'm", "we'll"}))
+
+    def actions(self, transcript: list[dict[str, Any]], language: str,
+                find_due: Callable[[str, str], str | None]) -> list[dict[str, Any]]:  # fmt: skip
+        """The clauses that are next steps, with due words, confidence and review flag."""
+        found: list[dict[str, Any]] = []
+        seen: set[str] = set()
+        clauses = self.clauses(transcript, language)
+        per_sentence = Counter(c.sentence for c in clauses if c.is_action)
+        for c in clauses:
+            if not c.is_action:
+                continue
+            key = c.text.lower()
+            if key in seen:
+                continue
+            seen.add(key)
+            due = find_due(c.text, language)
+            if due is None and per_sentence[c.sentence] == 1:
+                due = find_due(c.sentence, language)
+            confidence = c.confidence
+            if c.act in ("process", "present_statement") and due is not None:
+                confidence = max(confidence, self.conf["process"])
+            confidence = round(confidence, 2)
+            found.append({"owner": c.owner, "sentence": c.sentence, "description": c.text, "due_text": due,
+                          "act": c.act, "conditional": c.conditional, "confidence": confidence,
+                          "needs_review": confidence < self.review_below, "speaker": c.speaker})  # fmt: skip
+        return found
+
+    def _make(self, speaker: str, sentence: str, text: str, act: str, actor: str, owner: str | None,
+              conf_key: str | None, conditional: bool) -> Clause:  # fmt: skip
+        conf = self.conf.get(conf_key or "", 0.0)
+        if conditional:
+            conf *= self.conf["conditional_factor"]
+        text = text.strip(" ,;:-–")
+        return Clause(speaker=speaker, sentence=sentence, text=text or sentence, act=act, actor=actor,
+                      owner=owner, conditional=conditional, confidence=conf)  # fmt: skip
+
+    # --- English: dependency parse ------------------------------------------------------
+
+    def _en(self, doc: Any, speaker: str, lang: Lang) -> list[Clause]:
+        sentence = doc.text
+        question = sentence.rstrip().endswith("?")
+        preds = [t for t in doc if t.dep_ == "ROOT" or (
+            t.dep_ in ("conj", "parataxis") and t.pos_ in ("VERB", "AUX") and _subject(t) is not None
+            and t.head.pos_ in ("VERB", "AUX")) or (t.dep_ == "ccomp" and t.i < t.head.i and _subject(t) is not None)]
+        separate = {p.i for p in preds}
+        out = []
+        for p in preds:
+            cond_mark = None
+            excluded: set[int] = set()
+            for child in p.children:
+                if child.i in separate:
+                    excluded |= {t.i for t in child.subtree}
+                    excluded |= {c.i for c in p.children if c.dep_ == "cc" and c.i < child.i}
+                if child.dep_ == "advcl" and _mark(child, lang):
+                    cond_mark = _mark(child, lang)
+                    excluded |= {t.i for t in child.subtree}
+            for other in preds:  # a separate clause inside this one's subtree (comma splice)
+                if other is not p and other.i in {t.i for t in p.subtree}:
+                    excluded |= {t.i for t in other.subtree}
+            tokens = [t for t in p.subtree if t.i not in excluded]
+            text = "".join(t.text_with_ws for t in tokens).strip()
+            if p.dep_ == "advcl" or not text:
+                continue
+            conditional = cond_mark is not None or _mark(p, lang) is not None
+            out.append(self._en_decide(p, speaker, sentence, text, question, conditional, lang))
+        return out
+
+    def _en_decide(self, p: Any, speaker: str, sentence: str, text: str, question: bool, conditional: bool,
+                   lang: Lang) -> Clause:  # fmt: skip
+        make = self._make
+        low = sentence.lower()
+        verb, mood = _en_verb(p, lang)
+        subj = _subject(p) or (_subject(p.head) if p.dep_ == "conj" else None)
+        actor = "self" if mood == "let_me" else _en_actor(subj, p, lang)
+        negated = _en_negated(p, verb, lang)
+        auxes = {c.lemma_.lower() for v in {p, verb} for c in v.children if c.dep_ in ("aux", "auxpass")}
+        passive = any(c.dep_ in ("auxpass", "nsubjpass") for v in {p, verb} for c in v.children)
+        lemma = verb.lemma_.lower()
+
+        if speaker == "customer":
+            if actor in ("self", "we") and mood == "future" and not question and not negated:
+                return make(speaker, sentence, text, "commitment", actor, "customer", "commitment", conditional)
+            return make(speaker, sentence, text, "question" if question else "statement", actor, None, None, False)
+
+        if lang.contains("offer_markers", low) and question:
+            return make(speaker, sentence, text, "offer", actor, None, None, False)
+        if negated:
+            return make(speaker, sentence, text, "negation", actor, None, None, False)
+        if mood == "let_know":
+            return make(speaker, sentence, text, "question", actor, None, None, False)
+        if question:
+            if actor == "you" and (auxes & lang.words["ability_aux"] | auxes & lang.words["future_aux"]) \
+                    and lemma not in lang.words["info_verbs"]:
+                return make(speaker, sentence, text, "request", actor, "customer", "request_question", conditional)
+            return make(speaker, sentence, text, "question", actor, None, None, False)
+
+        if actor in ("self", "we"):
+            if mood in ("future", "let_me", "progressive"):
+                if _delegated(verb, lang):
+                    return make(speaker, sentence, text, "commitment", actor, "backoffice", "commitment", conditional)
+                if lemma in lang.words["stative_verbs"] and mood != "let_me":
+                    return make(speaker, sentence, text, "statement", actor, None, None, False)
+                return make(speaker, sentence, text, "commitment", actor, "agent", "commitment", conditional)
+            if mood == "perfect":
+                if _delegated(verb, lang):
+                    return make(speaker, sentence, text, "completed_delegation", actor, "backoffice",
+                                "completed_delegation", conditional)  # fmt: skip
+                return make(speaker, sentence, text, "completed", actor, "agent", "completed", conditional)
+            return make(speaker, sentence, text, "statement", actor, None, None, False)
+        if actor == "you":
+            if passive:
+                return make(speaker, sentence, text, "process", actor, "backoffice", "process", conditional)
+            if mood == "obligation":
+                return make(speaker, sentence, text, "instruction", actor, "customer", "instruction", conditional)
+            if mood == "future":
+                if lemma in lang.words["receive_verbs"]:
+                    return make(speaker, sentence, text, "receive", actor, "backoffice", "receive", conditional)
+                return make(speaker, sentence, text, "instruction", actor, "customer", "request_question",
+                            conditional)  # fmt: skip
+            return make(speaker, sentence, text, "statement", actor, None, None, False)
+        if actor in ("team", "thing"):
+            if mood in ("future", "progressive", "obligation"):
+                key = "commitment" if actor == "team" else "process"
+                return make(speaker, sentence, text, key, actor, "backoffice", key, conditional)
+            if mood == "present" and actor == "thing" and passive:
+                return make(speaker, sentence, text, "present_statement", actor, "backoffice", "present_statement",
+                            conditional)  # fmt: skip
+            return make(speaker, sentence, text, "statement", actor, None, None, False)
+        if mood == "imperative" and lemma not in lang.words["courtesy_imperatives"]:
+            return make(speaker, sentence, text, "instruction", "none", "customer", "instruction", conditional)
+        return make(speaker, sentence, text, "statement", actor, None, None, False)
+
+    # --- German: rule-based clause analysis ------------------------------------------------
+
+    def _de(self, doc: Any, speaker: str, lang: Lang) -> list[Clause]:
+        sentence = doc.text
+        question = sentence.rstrip().endswith("?")
+        tokens = [t.text for t in doc]
+        segments = _de_segments(tokens, lang)
+        out: list[Clause] = []
+        pending_condition = False
+        last_actor: str | None = None
+        for kind, seg, main_len in segments:
+            words = [w for w in seg[:main_len] if _WORD.fullmatch(w)]
+            if words and words[0].lower() in lang.words["clause_conjunctions"]:
+                words = words[1:]
+            if not words:
+                continue
+            if kind == "condition":
+                pending_condition = True
+                if out:  # "Ich rufe Sie an, sobald …": the condition belongs to the clause before it
+                    out[-1].conditional = True
+                    out[-1].confidence *= self.conf["conditional_factor"] if out[-1].is_action else 1.0
+                continue
+            text = _join(seg[1:] if seg[0].lower() in lang.words["clause_conjunctions"] else seg)
+            actor = _de_actor(words, lang) or (last_actor if kind == "continued" else None) or "none"
+            last_actor = actor if actor != "none" else last_actor
+            out.append(self._de_decide(words, speaker, sentence, text, question, pending_condition, actor, lang))
+            pending_condition = False
+        return out
+
+    def _de_decide(self, words: list[str], speaker: str, sentence: str, text: str, question: bool,
+                   conditional: bool, actor: str, lang: Lang) -> Clause:  # fmt: skip
+        make = self._make
+        low = [w.lower() for w in words]
+        lowset = set(low)
+        negated = bool(lowset & lang.words["negations"])
+        future = bool(lowset & lang.words["future_aux"])
+        obligation = bool(lowset & lang.words["obligation_aux"])
+        ability = bool(lowset & lang.words["ability_aux"])
+        participle_end = _de_participle(low[-1], lang) if low else False
+        perfect = bool(lowset & lang.words["perfect_aux"]) and participle_end and not future
+        passive = future and participle_end and actor not in ("self", "we")
+        please = bool(lowset & lang.words["please"])
+        imperative = len(words) > 1 and words[1] == "Sie" and low[0] not in lang.words["question_words"] \
+            and low[0] not in lang.words["ability_aux"] | lang.words["future_aux"] | lang.words["perfect_aux"]
+        finite = _de_finite(words, lang)
+        stative = finite is not None and finite.lower() in lang.words["stative_verbs"]
+
+        if speaker == "customer":
+            if actor in ("self", "we") and not question and not negated and (future or (not stative and not perfect
+                                                                                         and not ability)):
+                return make(speaker, sentence, text, "commitment", actor, "customer", "commitment", conditional)
+            return make(speaker, sentence, text, "question" if question else "statement", actor, None, None, False)
+
+        joined = " ".join(w for w in low if w not in lang.words["please"])
+        if question and lang.contains("offer_markers", joined):
+            return make(speaker, sentence, text, "offer", actor, None, None, False)
+        if negated:
+            return make(speaker, sentence, text, "negation", actor, None, None, False)
+        if lang.contains("let_know", joined):
+            return make(speaker, sentence, text, "question", actor, None, None, False)
+        if question:
+            verb_last = low[-1]
+            if actor == "you" and ability and verb_last not in lang.words["info_verbs"]:
+                return make(speaker, sentence, text, "request", actor, "customer", "request_question", conditional)
+            return make(speaker, sentence, text, "question", actor, None, None, False)
+
+        if actor in ("self", "we"):
+            if perfect:
+                if low[-1] in lang.words["delegation_verbs"]:
+                    return make(speaker, sentence, text, "completed_delegation", actor, "backoffice",
+                                "completed_delegation", conditional)  # fmt: skip
+                return make(speaker, sentence, text, "completed", actor, "agent", "completed", conditional)
+            if (ability and not future) or (stative and not future):
+                return make(speaker, sentence, text, "statement", actor, None, None, False)
+            return make(speaker, sentence, text, "commitment", actor, "agent", "commitment", conditional)
+        if actor == "you":
+            if imperative or please or obligation:
+                return make(speaker, sentence, text, "instruction", actor, "customer", "instruction", conditional)
+            if lowset & lang.words["receive_verbs"]:
+                return make(speaker, sentence, text, "receive", actor, "backoffice", "receive", conditional)
+            return make(speaker, sentence, text, "statement", actor, None, None, False)
+        if actor in ("team", "thing"):
+            if perfect:
+                return make(speaker, sentence, text, "statement", actor, None, None, False)
+            if actor == "team":
+                return make(speaker, sentence, text, "commitment", actor, "backoffice", "commitment", conditional)
+            if future or passive:
+                return make(speaker, sentence, text, "process", actor, "backoffice", "process", conditional)
+            if finite is not None and not stative:
+                return make(speaker, sentence, text, "present_statement", actor, "backoffice", "present_statement",
+                            conditional)  # fmt: skip
+            return make(speaker, sentence, text, "statement", actor, None, None, False)
+        if please and not question:
+            return make(speaker, sentence, text, "instruction", actor, "customer", "instruction", conditional)
+        return make(speaker, sentence, text, "statement", actor, None, None, False)
+
+    # --- extractive summary ----------------------------------------------------------------
+
+    def summary_sentences(self, turns: list[dict[str, Any]], language: str, limit: int = 3) -> list[dict[str, Any]]:
+        """The sentences that state the problem, the resolution and the commitments (no spaCy).
+
+        Centrality: cosine similarity of each sentence's bag of content words to the whole
+        conversation (TextRank-style degree centrality), boosted by role: the customer's
+        first problem statement, the agent's commitments/instructions, and late agent
+        sentences (the resolution). Returned in conversation order.
+        """
+        _, lang = self.lang(language)
+        stop = lang.words["stopwords"]
+        rows: list[dict[str, Any]] = []
+        for n, turn in enumerate(turns):
+            if turn["speaker"] not in ("agent", "customer"):
+                continue
+            for s in self.splitter.split(_clean(turn["text"])):
+                words = [w for w in _WORD.findall(s.lower()) if w not in stop and len(w) > 1 and not w.isdigit()]
+                if len(words) < 2:
+                    continue
+                rows.append({"turn": n, "speaker": turn["speaker"], "text": s, "bag": Counter(words)})
+        if not rows:
+            return []
+        df = Counter(w for r in rows for w in r["bag"])
+        total = len(rows)
+        for r in rows:
+            r["vec"] = {w: c * math.log(1 + total / df[w]) for w, c in r["bag"].items()}
+        n_turns = max(r["turn"] for r in rows) + 1
+        first_customer = next((i for i, r in enumerate(rows) if r["speaker"] == "customer"), None)
+        for i, r in enumerate(rows):
+            others = [_cos(r["vec"], o["vec"]) for j, o in enumerate(rows) if j != i]
+            centrality = sum(others) / len(others) if others else 0.0
+            low = r["text"].lower()
+            role = 0.0
+            if r["speaker"] == "customer":
+                if lang.contains("problem_cues", low) or "?" in r["text"]:
+                    role += 0.15
+                if i == first_customer:
+                    role += 0.25
+            else:
+                if lang.contains("resolution_cues", low):
+                    role += 0.15
+                role += 0.1 * (r["turn"] / max(n_turns - 1, 1))
+            r["score"] = centrality + role
+        best_problem = max((r for r in rows if r["speaker"] == "customer"), key=lambda r: r["score"], default=None)
+        best_agent = max((r for r in rows if r["speaker"] == "agent"), key=lambda r: r["score"], default=None)
+        chosen = [r for r in (best_problem, best_agent) if r is not None]
+        for r in sorted(rows, key=lambda r: r["score"], reverse=True):
+            if len(chosen) >= limit:
+                break
+            if r not in chosen:
+                chosen.append(r)
+        chosen.sort(key=lambda r: (r["turn"], rows.index(r)))
+        return [{"speaker": r["speaker"], "text": r["text"], "score": round(r["score"], 3)} for r in chosen]
+
+
+# --- helpers -----------------------------------------------------------------------------
+
+_HANDLE = re.compile(r"(?:^|\s)@\w+|https?://\S+|\^\w+$")
+
+
+def _clean(text: str) -> str:
+    """Drop @handles, links and sign-offs like ^JD (social-media dialogue noise)."""
+    return re.sub(r"\s+", " ", _HANDLE.sub(" ", text)).strip()
+
+
+def _cos(a: dict[str, float], b: dict[str, float]) -> float:
+    if not a or not b:
+        return 0.0
+    dot = sum(v * b.get(w, 0.0) for w, v in a.items())
+    na = math.sqrt(sum(v * v for v in a.values()))
+    nb = math.sqrt(sum(v * v for v in b.values()))
+    return dot / (na * nb) if na and nb else 0.0
+
+
+def _subject(t: Any) -> Any:
+    return next((c for c in t.children if c.dep_ in ("nsubj", "nsubjpass", "expl")), None)
+
+
+def _mark(t: Any, lang: Lang) -> str | None:
+    marks = [c for c in t.children if c.dep_ in ("mark", "advmod") and c.i < t.i]
+    text = " ".join(c.text.lower() for c in sorted(marks, key=lambda c: c.i))
+    for m in marks:
+        if m.text.lower() in lang.words["conditional_marks"]:
+            return m.text.lower()
+    if text and lang.contains("conditional_marks", text):
+        return text
+    return None
+
+
+def _en_verb(p: Any, lang: Lang) -> tuple[Any, str]:
+    """(main verb, mood) with mood in future, obligation, progressive, perfect, let_me, let_know,
+    imperative, present, past."""
+    children = list(p.children)
+    lemma = p.lemma_.lower()
+    aux = [c for c in children if c.dep_ in ("aux", "auxpass")]
+    aux_l = {c.lemma_.lower() for c in aux} | {c.text.lower() for c in aux}
+    xcomp = next((c for c in children if c.dep_ == "xcomp" and c.pos_ in ("VERB", "AUX")), None)
+    if lemma == "let":
+        who = next((c for c in p.subtree if c.text.lower() in ("me", "us") and c.i > p.i), None)
+        comp = next((c for c in children if c.dep_ in ("ccomp", "xcomp")), None)
+        if who is not None and comp is not None:
+            if comp.lemma_.lower() == "know" or comp.lemma_.lower() in ("tell",):
+                return comp, "let_know"
+            return comp, "let_me"
+    if lemma == "go" and p.tag_ == "VBG" and xcomp is not None:
+        return xcomp, "future"
+    if xcomp is not None and (lemma in ("need", "have", "require") or
+                              (lemma == "be" and any(c.lemma_.lower() == "require" for c in children))):
+        return xcomp, "obligation"
+    if aux_l & lang.words["future_aux"]:
+        return p, "future"
+    if aux_l & lang.words["obligation_aux"]:
+        return p, "obligation"
+    if "have" in aux_l and p.tag_ == "VBN":
+        return p, "perfect"
+    if p.tag_ == "VBG" and "be" in aux_l:
+        return p, "progressive"
+    if aux_l & lang.words["ability_aux"]:
+        return p, "ability"
+    if p.tag_ == "VB" and _subject(p) is None:
+        return p, "imperative"
+    if p.tag_ in ("VBD",) or (p.tag_ == "VBN" and "be" not in aux_l):
+        return p, "past"
+    return p, "present"
+
+
+def _en_actor(subj: Any, p: Any, lang: Lang) -> str:
+    if subj is None:
+        return "none"
+    word = subj.text.lower()
+    if word in lang.words["first_person"]:
+        return "self"
+    if word in lang.words["first_plural"]:
+        return "we"
+    if word in lang.words["second_person"]:
+        if subj.dep_ == "nsubjpass" and _by_agent(p, lang):
+            return "team"
+        return "you"
+    lemmas = {subj.lemma_.lower()} | {c.lemma_.lower() for c in subj.children if c.dep_ in ("compound", "amod")}
+    if lemmas & lang.words["team_nouns"]:
+        return "team"
+    if subj.dep_ == "expl":
+        return "none"
+    return "thing"
+
+
+def _by_agent(p: Any, lang: Lang) -> bool:
+    for c in p.children:
+        if c.dep_ == "agent":
+            return any(t.lemma_.lower() in lang.words["team_nouns"] for t in c.subtree)
+    return False
+
+
+def _en_negated(p: Any, verb: Any, lang: Lang) -> bool:
+    for v in {p, verb}:
+        for c in v.children:
+            if c.dep_ == "neg":
+                return True
+            if c.dep_ in ("dobj", "nsubj", "attr", "nsubjpass") and c.lemma_.lower() in ("nothing", "none", "nobody"):
+                return True
+            if c.dep_ in ("dobj", "attr") and any(d.dep_ == "det" and d.lemma_.lower() == "no" for d in c.children):
+                return True
+    return False
+
+
+def _delegated(verb: Any, lang: Lang) -> bool:
+    """'arrange for a courier to collect it', 'have a technician visit' — someone else acts."""
+    if verb.lemma_.lower() not in lang.words["delegation_verbs"]:
+        return False
+    for c in verb.children:
+        if c.dep_ == "prep" and c.text.lower() == "for" and any(t.dep_ == "pobj" for t in c.children):
+            later = [t for t in verb.subtree if t.i > c.i and t.pos_ == "VERB"
+                     and any(a.dep_ == "aux" and a.text.lower() == "to" for a in t.children)]
+            if later:
+                return True  # "arranged for a courier to collect it"
+        if c.dep_ in ("ccomp", "xcomp") and _subject(c) is not None and _subject(c).lemma_.lower() in \
+                lang.words["team_nouns"]:
+            return True
+    return False
+
+
+def _join(tokens: list[str]) -> str:
+    text = " ".join(tokens)
+    text = re.sub(r"\s+([,.;:!?)])", r"\1", text)
+    return re.sub(r"([(])\s+", r"\1", text).strip()
+
+
+_DE_SUBORDINATE = {"dass", "weil", "da", "damit", "ob", "obwohl", "sodass", "wobei", "welche", "welcher", "der",
+                   "die", "das", "wo", "wie", "was"}  # fmt: skip
+
+
+def _de_segments(tokens: list[str], lang: Lang) -> list[tuple[str, list[str], int]]:
+    """Split a German sentence into (kind, tokens, main_length): kind main | continued | condition.
+
+    Commas and clause conjunctions start a new clause; a subordinate clause ("dass …", a
+    relative "die ich …" after a comma) stays with the clause before it but outside its
+    main part (``main_length``); "und melde mich …" without its own subject is merged into
+    the previous clause (same actor, one action)."""
+    pieces: list[list[Any]] = [["main", [], None]]
+    conj = lang.words["clause_conjunctions"]
+    i = 0
+    while i < len(tokens):
+        tok = tokens[i]
+        low = tok.lower()
+        nxt = tokens[i + 1] if i + 1 < len(tokens) else ""
+        after = tokens[i + 2] if i + 2 < len(tokens) else ""
+        if tok in (",", ";", ":", "–", "-") and nxt:
+            nlow = nxt.lower()
+            relative = nlow in ("der", "die", "das", "dem", "den") and not after[:1].isupper()
+            if nlow in lang.words["conditional_marks"]:
+                pieces.append(["condition", [], None])
+            elif relative or (nlow in _DE_SUBORDINATE and nlow not in ("der", "die", "das", "dem", "den")):
+                if pieces[-1][2] is None:
+                    pieces[-1][2] = len(pieces[-1][1])
+                pieces[-1][1].append(tok)
+            elif nlow in lang.words["please"]:
+                pieces[-1][1].append(tok)
+            elif nlow in conj:
+                pieces.append(["continued", [], None])
+            else:
+                pieces.append(["main", [], None])
+            i += 1
+            continue
+        if low in conj and pieces[-1][1] and nxt and pieces[-1][0] != "condition" and pieces[-1][2] is None:
+            nlow = nxt.lower()
+            starts_clause = (nlow in lang.words["first_person"] | lang.words["first_plural"] | {"sie", "du"}
+                             or (nxt[:1].islower() and nlow not in lang.words["articles"]
+                                 and nlow not in lang.words["object_pronouns"] and not nxt[:1].isdigit()))
+            if starts_clause:
+                pieces.append(["continued", [], None])
+        if i == 0 and low in lang.words["conditional_marks"]:
+            pieces[-1][0] = "condition"
+        pieces[-1][1].append(tok)
+        i += 1
+    out: list[tuple[str, list[str], int]] = []
+    for kind, seg, main_len in pieces:
+        if not seg:
+            continue
+        main = seg[:main_len] if main_len is not None else seg
+        core = [w for w in main if _WORD.fullmatch(w)]
+        if kind == "continued" and core and core[0].lower() in conj:
+            core = core[1:]
+        if kind == "continued" and out and out[-1][0] != "condition" and _de_actor(core, lang) is None:
+            prev_kind, prev, prev_main = out[-1]
+            merged_main = prev_main if prev_main < len(prev) else len(prev) + (main_len or len(seg))
+            out[-1] = (prev_kind, prev + seg, merged_main)
+            continue
+        out.append((kind, seg, main_len if main_len is not None else len(seg)))
+    return out
+
+
+def _de_actor(words: list[str], lang: Lang) -> str | None:
+    """The clause's subject: the first nominative pronoun, team or article+noun in the first positions."""
+    for n, w in enumerate(words[:5]):
+        low = w.lower()
+        if low in lang.words["first_person"]:
+            return "self"
+        if low in lang.words["first_plural"]:
+            return "we"
+        if low in ("sie", "du") and (w == "Sie" or low == "du" or n == 0):
+            return "you"
+        if low in lang.words["object_pronouns"]:
+            continue
+        if any(low.endswith(t) for t in lang.words["team_nouns"]) and w[0].isupper():
+            return "team"
+        if low in lang.words["articles"] and n + 1 < len(words):
+            nxt = words[n + 1]
+            if any(nxt.lower().endswith(t) for t in lang.words["team_nouns"]):
+                return "team"
+            if nxt[:1].isupper() or (n + 2 < len(words) and words[n + 2][:1].isupper()):
+                if low in ("es", "er"):
+                    return "thing"
+                return "thing"
+    return None
+
+
+def _de_participle(word: str, lang: Lang) -> bool:
+    if len(word) < 5:
+        return False
+    if word.endswith("iert"):
+        return True
+    prefixes = tuple(lang.words["participle_prefixes"])
+    return word.startswith(prefixes) and word.endswith(("t", "en")) or "ge" in word[2:5] and word.endswith("t")
+
+
+def _de_finite(words: list[str], lang: Lang) -> str | None:
+    """The finite verb in verb-second position (or first, for questions/imperatives)."""
+    subjects = lang.words["first_person"] | lang.words["first_plural"] | {"sie", "du"}
+    for n, w in enumerate(words[:4]):
+        if w.lower() in subjects and n + 1 < len(words):
+            return words[n + 1] if n == 0 else words[n - 1]
+    return words[1] if len(words) > 1 else None
