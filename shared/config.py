@@ -113,6 +113,11 @@ class Settings(BaseSettings):
 
     # --- HTTP ---------------------------------------------------------------------
     max_request_bytes: int = Field(default=256 * 1024, ge=1024, le=10 * 1024 * 1024)
+    cors_origins: list[str] = Field(
+        default_factory=list,
+        description="Browser origins allowed to call the HTTP functions (JSON list in CX_CORS_ORIGINS, e.g. the "
+        "agent desktop's static site); empty = no CORS headers, no preflight.",
+    )
 
     # --- Data and privacy ------------------------------------------------------------
     config_dir: Path = ROOT / "config"
@@ -127,12 +132,24 @@ class Settings(BaseSettings):
         min_length=16,
         description="HMAC key for pseudonymous customer keys in events and logs.",
     )
+    pii_backend: Literal["local", "dlp"] = Field(
+        default="local",
+        description="PII masking backend: local recognisers, or Cloud Sensitive Data Protection plus local patterns.",
+    )
+    pii_dlp_location: str = Field(default="global", description="Sensitive Data Protection location (backend dlp).")
     agent_language: str = Field(default="en", pattern=r"^[a-z]{2}$")
     detect_languages: list[str] = Field(
         default_factory=lambda: ["en", "de", "fr", "es", "pt", "it", "nl", "pl", "sv", "da", "tr"],
         min_length=1, description="Languages the detector chooses from (JSON list in CX_DETECT_LANGUAGES).",
     )
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+
+    # --- Routing ----------------------------------------------------------------------
+    router_artefact: str | None = Field(
+        default=str(ROOT / ".local" / "router"),
+        description="Trained router (directory with router.joblib + router.json, or gs://bucket/prefix); "
+        "none there = routing by the intent mapping.",
+    )
 
     @model_validator(mode="after")
     def _check_consistency(self) -> Settings:
@@ -142,6 +159,8 @@ class Settings(BaseSettings):
             raise ValueError(
                 f"CX_PSEUDONYM_KEY must be set to a secret in environment {self.environment!r}"
             )
+        if self.pii_backend == "dlp" and not self.project:
+            raise ValueError("CX_PII_BACKEND=dlp needs CX_PROJECT (or GOOGLE_CLOUD_PROJECT)")
         if self.model_retry_max_delay_s < self.model_retry_initial_delay_s:
             raise ValueError("CX_MODEL_RETRY_MAX_DELAY_S is smaller than the initial delay")
         for path in (self.config_dir, self.prompts_dir):
