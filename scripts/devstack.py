@@ -1,7 +1,8 @@
 """The local stack: emulators, topics, demo data and every function on localhost.
 
-    python -m scripts.devstack up      # serve until Ctrl-C
-    python -m scripts.devstack demo    # start, call each function, print, stop
+    python -m scripts.devstack up          # serve until Ctrl-C; prints the agent desktop URL
+    python -m scripts.devstack demo        # start, call each function, print, stop
+    python -m scripts.devstack export-web  # the agent desktop as a static site (.local/agent-desktop)
 
 Each function runs in its own ``functions-framework`` process, as in the cloud. No
 Google Cloud project is used: the offline engine answers, labelled ``engine: offline``.
@@ -10,11 +11,14 @@ Google Cloud project is used: the offline engine answers, labelled ``engine: off
 from __future__ import annotations
 
 import argparse
+import http.server
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
+import threading
 import time
 import urllib.error
 import urllib.request
@@ -46,26 +50,135 @@ def local_stack(log_dir: Path, base_port: int | None = None) -> Iterator[dict[st
         rt = Runtime(settings)
         count = seed_all(rt.snapshots, offers=rt.offers, kb=rt.kb, embedder=rt.embedder)
         print(f"emulators up (firestore {emu.firestore_host}, pubsub {emu.pubsub_host}); seeded {count} customers")
-        procs: list[subprocess.Popen[bytes]] = []
-        urls: dict[str, str] = {}
-        try:
-            for i, name in enumerate(FUNCTIONS):
-                port = base_port + i if base_port else free_port()
-                cmd = [sys.executable, "-m", "functions_framework", f"--target={name}",
-                       f"--source={ROOT / 'main.py'}", "--host=127.0.0.1", f"--port={port}"]  # fmt: skip
-                log = (log_dir / f"{name}.log").open("wb")
-                procs.append(subprocess.Popen(cmd, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT,
-                                              env=os.environ.copy(), start_new_session=True))  # fmt: skip
-                urls[name] = f"http://127.0.0.1:{port}/"
-            for name, url in urls.items():
-                _wait_http(url, log_dir / f"{name}.log")
+        with function_servers(log_dir, base_port=base_port) as urls:
             yield urls
-        finally:
-            for proc in procs:
-                if proc.poll() is None:
-                    os.killpg(proc.pid, signal.SIGTERM)
-            for proc in procs:
-                proc.wait(timeout=10)
+
+
+@contextmanager
+def function_servers(
+    log_dir: Path, base_port: int | None = None, names: list[str] | None = None, env: dict[str, str] | None = None
+) -> Iterator[dict[str, str]]:
+    """One ``functions-framework`` process per function (as in the cloud); yield ``{function: url}``.
+
+    The processes read the emulator hosts and settings from ``env`` (default: this process's
+    environment), so the caller starts the emulators first.
+    """
+    log_dir.mkdir(parents=True, exist_ok=True)
+    procs: list[subprocess.Popen[bytes]] = []
+    urls: dict[str, str] = {}
+    try:
+        for i, name in enumerate(names or FUNCTIONS):
+            port = base_port + i if base_port else free_port()
+            cmd = [sys.executable, "-m", "functions_framework", f"--target={name}",
+                   f"--source={ROOT / 'main.py'}", "--host=127.0.0.1", f"--port={port}"]  # fmt: skip
+            log = (log_dir / f"{name}.log").open("wb")
+            procs.append(subprocess.Popen(cmd, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT,
+                                          env=dict(env or os.environ), start_new_session=True))  # fmt: skip
+            urls[name] = f"http://127.0.0.1:{port}/"
+        for name, url in urls.items():
+            _wait_http(url, log_dir / f"{name}.log")
+        yield urls
+    finally:
+        for proc in procs:
+            if proc.poll() is None:
+                os.killpg(proc.pid, signal.SIGTERM)
+        for proc in procs:
+            proc.wait(timeout=10)
+
+
+WEB_ROOT = ROOT / "web" / "agent-desktop"
+PROXY_HEADERS = ("Content-Type", "X-Agent-Id", "X-Agent-Role", "X-Request-Id", "X-Cloud-Trace-Context")
+
+
+def queue_catalogue_json() -> bytes:
+    """The resolver groups the next-steps dropdown offers, read from config/queues.yaml."""
+    from shared.config import get_settings
+    from shared.queues import QueueCatalogue
+
+    cat = QueueCatalogue.load(get_settings().config_dir / "queues.yaml")
+    groups = [{"label": g.label, "code": g.code, "sla_business_days": g.sla_business_days} for g in cat.groups]
+    body = {"version": cat.version, "triage": {"label": cat.triage.label, "code": cat.triage.code}, "groups": groups}
+    return json.dumps(body, ensure_ascii=False).encode()
+
+
+class _DesktopHandler(http.server.SimpleHTTPRequestHandler):
+    """The agent desktop's files, ``/queues.json`` from the catalogue, and ``/api/<function>``
+    forwarded to the function servers: one origin, so the browser needs no CORS."""
+
+    urls: dict[str, str] = {}
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        super().__init__(*args, directory=str(WEB_ROOT), **kwargs)  # type: ignore[arg-type]
+
+    def end_headers(self) -> None:
+        self.send_header("Cache-Control", "no-store")
+        super().end_headers()
+
+    def log_message(self, format: str, *args: object) -> None:  # noqa: A002 - the base class's name
+        pass
+
+    def _send(self, status: int, body: bytes, headers: dict[str, str]) -> None:
+        self.send_response(status)
+        for name, value in headers.items():
+            self.send_header(name, value)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def do_GET(self) -> None:  # noqa: N802
+        if self.path.split("?")[0] == "/queues.json":
+            self._send(200, queue_catalogue_json(), {"Content-Type": "application/json"})
+            return
+        super().do_GET()
+
+    def do_POST(self) -> None:  # noqa: N802
+        name = self.path.split("?")[0].removeprefix("/api/").strip("/")
+        if not self.path.startswith("/api/") or name not in self.urls:
+            self._send(404, json.dumps({"error": {"code": "not_found", "message": f"no function {name!r}",
+                                                  "request_id": ""}}).encode(),  # fmt: skip
+                       {"Content-Type": "application/json"})
+            return
+        data = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        headers = {h: v for h in PROXY_HEADERS if (v := self.headers.get(h)) is not None}
+        req = urllib.request.Request(self.urls[name], data=data, method="POST", headers=headers)
+        try:
+            with urllib.request.urlopen(req, timeout=60) as resp:
+                status, body, got = resp.status, resp.read(), resp.headers
+        except urllib.error.HTTPError as exc:
+            status, body, got = exc.code, exc.read(), exc.headers
+        except OSError as exc:
+            err = {"error": {"code": "bad_gateway", "message": f"{name} unreachable: {exc}",
+                             "request_id": self.headers.get("X-Request-Id", "")}}  # fmt: skip
+            self._send(502, json.dumps(err).encode(), {"Content-Type": "application/json"})
+            return
+        out = {h: v for h in ("Content-Type", "X-Request-Id") if (v := got.get(h)) is not None}
+        self._send(status, body, out)
+
+
+@contextmanager
+def desktop_server(urls: dict[str, str], port: int = 0) -> Iterator[str]:
+    """Serve the agent desktop and its function proxy on 127.0.0.1; yield the page URL."""
+    handler = type("DesktopHandler", (_DesktopHandler,), {"urls": {n: u for n, u in urls.items()}})
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", port), handler)
+    server.daemon_threads = True
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.1}, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}/"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def export_web(out: Path) -> Path:
+    """The desktop as a static site (for a bucket or CDN): the files plus the queue catalogue.
+
+    Point ``config.json`` (``functionsBase``) at the deployed functions and allow the site's
+    origin there with ``CX_CORS_ORIGINS``.
+    """
+    shutil.copytree(WEB_ROOT, out, dirs_exist_ok=True)
+    (out / "queues.json").write_bytes(queue_catalogue_json())
+    return out
 
 
 def _wait_http(url: str, log: Path, timeout: float = 30.0) -> None:
@@ -290,18 +403,26 @@ def _pull_events(expected: int) -> list[dict]:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("command", choices=["up", "demo"])
+    parser.add_argument("command", choices=["up", "demo", "export-web"])
     parser.add_argument("--port", type=int, default=8081, help="first function port (up)")
+    parser.add_argument("--web-port", type=int, default=8080, help="agent desktop page and /api proxy (up)")
+    parser.add_argument("--out", type=Path, default=ROOT / ".local" / "agent-desktop",
+                        help="directory for the static site (export-web)")  # fmt: skip
     args = parser.parse_args(argv)
     log_dir = ROOT / ".local" / "logs"
+    if args.command == "export-web":
+        print(f"static agent desktop written to {export_web(args.out)}")
+        return 0
     # SIGTERM (systemd, CI, `kill`) stops the stack as cleanly as Ctrl-C does.
     signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
     if args.command == "demo":
-        with local_stack(log_dir) as urls:
+        with local_stack(log_dir) as urls, desktop_server(urls) as page:
+            print(f"agent desktop (served while the demo runs; `devstack up` keeps it up): {page}")
             return demo(urls)
-    with local_stack(log_dir, base_port=args.port) as urls:
+    with local_stack(log_dir, base_port=args.port) as urls, desktop_server(urls, args.web_port) as page:
         for name, url in urls.items():
             print(f"{name:<20} POST {url}")
+        print(f"agent desktop        {page}  (functions proxied under {page}api/<function>)")
         print(f"logs in {log_dir}; Ctrl-C stops everything")
         try:
             signal.pause()

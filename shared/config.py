@@ -118,6 +118,11 @@ class Settings(BaseSettings):
         description="Browser origins allowed to call the HTTP functions (JSON list in CX_CORS_ORIGINS, e.g. the "
         "agent desktop's static site); empty = no CORS headers, no preflight.",
     )
+    cors_origins: list[str] = Field(
+        default_factory=list,
+        description="Browser origins allowed to call the HTTP functions (JSON list in CX_CORS_ORIGINS, e.g. the "
+        "agent desktop's static site); empty = no CORS headers, no preflight.",
+    )
 
     # --- Data and privacy ------------------------------------------------------------
     config_dir: Path = ROOT / "config"

@@ -88,6 +88,24 @@ def _json_response(payload: Any, status: int, request_id: str, **headers: str) -
     return resp
 
 
+CORS_ALLOW_HEADERS = ", ".join(("Content-Type", AGENT_ID_HEADER, AGENT_ROLE_HEADER, REQUEST_ID_HEADER, TRACE_HEADER))
+
+
+def cors_headers(request: flask.Request, settings: Settings) -> dict[str, str]:
+    """CORS headers for an allowed browser origin (``CX_CORS_ORIGINS``); none when CORS is off."""
+    origin = request.headers.get("Origin")
+    allowed = settings.cors_origins
+    if not origin or not (origin in allowed or "*" in allowed):
+        return {}
+    return {"Access-Control-Allow-Origin": origin, "Vary": "Origin", "Access-Control-Expose-Headers": REQUEST_ID_HEADER}
+
+
+def _with(resp: flask.Response, headers: dict[str, str]) -> flask.Response:
+    for name, value in headers.items():
+        resp.headers[name] = value
+    return resp
+
+
 def _error_body(exc: CxError, request_id: str) -> dict[str, Any]:
     err: dict[str, Any] = {"code": exc.code, "message": exc.message, "request_id": request_id}
     if exc.details:
@@ -171,22 +189,29 @@ def endpoint(
             logs.bind_request(request_id, request.headers.get(TRACE_HEADER), settings.project)
             ctx = CallContext(request_id=request_id)
             status = 500
+            cors = cors_headers(request, settings)
             try:
+                if request.method == "OPTIONS" and cors:  # preflight: no identity, no body
+                    status = 204
+                    preflight = flask.Response(status=204)
+                    return _with(preflight, {**cors, "Access-Control-Allow-Methods": "POST, OPTIONS",
+                                             "Access-Control-Allow-Headers": CORS_ALLOW_HEADERS,
+                                             "Access-Control-Max-Age": "3600"})  # fmt: skip
                 ctx.agent_id, ctx.agent_role = _identity(request, settings)
                 if ctx.agent_role is not None and ctx.agent_role not in roles:
                     raise Forbidden(f"role {ctx.agent_role!r} may not call {capability}")
                 body = parse_request(request, request_model, settings)
                 result = handler(body, ctx)
                 status = 200
-                return _json_response(result.model_dump(mode="json"), 200, request_id)
+                return _with(_json_response(result.model_dump(mode="json"), 200, request_id), cors)
             except CxError as exc:
                 status = exc.status
                 extra = {"Allow": "POST"} if isinstance(exc, MethodNotAllowed) else {}
-                return _json_response(_error_body(exc, request_id), exc.status, request_id, **extra)
+                return _with(_json_response(_error_body(exc, request_id), exc.status, request_id, **extra), cors)
             except Exception:
                 log.exception("unhandled error", extra={"fields": {"capability": capability}})
                 internal = CxError("internal error; quote the request id when reporting it")
-                return _json_response(_error_body(internal, request_id), 500, request_id)
+                return _with(_json_response(_error_body(internal, request_id), 500, request_id), cors)
             finally:
                 latency_ms = ctx.elapsed_ms()
                 severity = 40 if status >= 500 else 30 if status >= 400 else 20

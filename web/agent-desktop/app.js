@@ -1,0 +1,87 @@
+// The agent desktop: pick a customer and a contact, then work through the panels.
+import { loadConfig, resourceUrl, config } from "./lib/config.js";
+import { esc } from "./lib/dom.js";
+import { LANGUAGES, language, setLanguage, t } from "./lib/i18n.js";
+import "./panels/context.js";
+import "./panels/reply.js";
+import "./panels/nba.js";
+import "./panels/nextsteps.js";
+
+const $ = (sel) => document.querySelector(sel);
+const panels = () => document.querySelectorAll("cx-context-panel, cx-reply-panel, cx-nba-panel, cx-next-steps-panel");
+let samples = { customers: [], contacts: [] };
+const loaded = {};
+
+async function contactFile(entry) {
+  if (!loaded[entry.id]) {
+    const resp = await fetch(resourceUrl(`samples/${entry.file}`));
+    loaded[entry.id] = await resp.json();
+  }
+  return loaded[entry.id];
+}
+
+function renderShell() {
+  $("#title").textContent = t("app.title");
+  $("#lang-label").textContent = t("app.language");
+  $("#customer-label").textContent = t("app.customer");
+  $("#contact-label").textContent = t("app.contact");
+  $("#picker-legend").textContent = t("app.pick");
+  $("#agent").textContent = t("app.agent", { agent: config().agentId, role: config().agentRole });
+  $("#skip").textContent = t("app.skip");
+  const lang = $("#lang");
+  lang.innerHTML = LANGUAGES.map((l) => `<option value="${l}" ${l === language() ? "selected" : ""}>${esc(t("lang." + l))}</option>`).join("");
+  const customer = $("#customer");
+  const chosen = customer.value;
+  customer.innerHTML = `<option value="">${esc(t("app.choose"))}</option>` +
+    samples.customers.map((c) => `<option value="${esc(c.customer_id)}" ${c.customer_id === chosen ? "selected" : ""}>${esc(c.customer_id)} — ${esc(c.label)}</option>`).join("");
+  renderContacts();
+}
+
+function renderContacts() {
+  const customer = $("#customer").value;
+  const contact = $("#contact");
+  const chosen = contact.value;
+  const list = samples.contacts.filter((c) => c.customer_id === customer);
+  contact.disabled = !list.length;
+  contact.innerHTML = `<option value="">${esc(t("app.choose"))}</option>` +
+    list.map((c) => `<option value="${esc(c.id)}" ${c.id === chosen ? "selected" : ""}>${esc(t("channel." + c.channel))}: ${esc(c.title[language()] || c.title.en)}</option>`).join("");
+}
+
+async function openContact() {
+  const entry = samples.contacts.find((c) => c.id === $("#contact").value);
+  const view = $("#transcript");
+  if (!entry) {
+    view.innerHTML = "";
+    for (const p of panels()) p.contact = null;
+    return;
+  }
+  const contact = await contactFile(entry);
+  view.innerHTML = `<h2>${esc(t("app.transcript"))}</h2><p class="muted">${esc(t("channel." + contact.channel))} · ${esc(contact.customer_id)} · ${esc(contact.ticket_id || "")}</p>` +
+    `<ol class="turns">${(contact.transcript || []).map((turn) => `<li class="turn ${esc(turn.speaker)}"><span class="speaker">${esc(t("speaker." + turn.speaker))}</span> ${esc(turn.text)}</li>`).join("")}</ol>` +
+    (contact.message ? `<div class="email">${esc(contact.message)}</div>` : "");
+  for (const p of panels()) p.contact = contact;
+}
+
+async function main() {
+  const cfg = await loadConfig();
+  await setLanguage(cfg.language);
+  try {
+    samples = await (await fetch(resourceUrl(cfg.samplesUrl))).json();
+  } catch {
+    samples = { customers: [], contacts: [] };
+  }
+  renderShell();
+  document.addEventListener("cx-language", renderShell);
+  $("#lang").addEventListener("change", (ev) => setLanguage(ev.target.value));
+  $("#customer").addEventListener("change", () => {
+    renderContacts();
+    openContact();
+  });
+  $("#contact").addEventListener("change", openContact);
+  document.addEventListener("cx-contact-closed", (ev) => {
+    $("#status").textContent = t("app.closed", { ticket: ev.detail.ticket_id || ev.detail.customer_id });
+  });
+  document.body.dataset.ready = "true";
+}
+
+main();
