@@ -2,12 +2,13 @@
 
 * **Review flags** (the draft stays, the agent must review): topics never answered
   automatically, found in the customer's message; commitments (refunds, compensation,
-  money amounts, legal admissions, deadlines) found in the reply; segments a human
-  always handles first. Each flag carries the exact sentence that raised it.
-* **Violations** (the draft is replaced by a safe one and flagged): a discount above the
-  cap or one no approved action offers, links outside the allowed domains, placeholders
-  that do not belong to this request, personal data that is neither the customer's own
-  nor in their message, and text from the system prompt.
+  money amounts, legal admissions, deadlines) found in the reply in ANY configured
+  language; segments a human always handles first. Each flag carries the exact sentence that raised it.
+* **Violations** (the draft is replaced by a safe one and flagged): placeholders that do
+  not belong to this request, personal data that is neither the customer's own nor in
+  their message, and text from the system prompt. Everything else a reply may or may not
+  contain (links, contact points, offers, credentials, language, encodings, role breaks)
+  is the output policy's job: shared/policy.py with config/output_policy.yaml.
 """
 
 from __future__ import annotations
@@ -20,12 +21,9 @@ from typing import Literal
 import yaml
 from pydantic import BaseModel
 
-from shared.offers import discounts_mentioned
 from shared.pii import PLACEHOLDER, detect
 
 _SENTENCE_BREAK = re.compile(r"(?<=[.!?])\s+|\n+")  # a dot inside a URL or email is not a break
-_URL = re.compile(r"(?:https?://|www\.)[^\s<>\"')\]]+|\b[a-z0-9-]+(?:\.[a-z0-9-]+)*\.(?:com|net|org|xyz|io|de|co|info|biz|ru|top)\b(?:/[^\s]*)?", re.IGNORECASE)  # noqa: E501
-_EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
 SHINGLE_WORDS = 8
 
 
@@ -60,9 +58,11 @@ class _PhraseSet:
                 merged.setdefault(code, []).extend(phrases)
         return cls(by_language, {code: _phrase_pattern(p) for code, p in merged.items()})
 
-    def find(self, text: str, language: str) -> list[tuple[str, str]]:
-        """(code, sentence) for each sentence that contains a phrase of the code."""
-        patterns = self.by_language.get(language, self.any_language)
+    def find(self, text: str, language: str | None) -> list[tuple[str, str]]:
+        """(code, sentence) for each sentence that contains a phrase of the code.
+
+        ``language=None`` checks with every language's phrases at once."""
+        patterns = self.any_language if language is None else self.by_language.get(language, self.any_language)
         hits = []
         for sentence in sentences(text):
             for code, pattern in patterns.items():
@@ -79,47 +79,30 @@ class Guardrails:
         self._commitments = _PhraseSet.build(raw["commitments"])
         self._amount = re.compile(raw["amount_pattern"], re.IGNORECASE)
         self.human_first_segments = set(raw.get("human_first_segments", []))
-        self.allowed_domains = {d.lower() for d in raw.get("allowed_link_domains", [])}
 
     def review_reasons(self, message: str, reply: str, language: str, segment: str) -> list[ReviewReason]:
         reasons = [ReviewReason(code=f"topic:{code}", source="message", sentence=s)
                    for code, s in self._topics.find(message, language)]  # fmt: skip
+        # A reply's commitments are checked in every configured language: an injected German
+        # "Wir erstatten Ihnen heute" inside an English reply is still a refund promise.
         reasons += [ReviewReason(code=f"commitment:{code}", source="reply", sentence=s)
-                    for code, s in self._commitments.find(reply, language)]  # fmt: skip
+                    for code, s in self._commitments.find(reply, None)]  # fmt: skip
         reasons += [ReviewReason(code="commitment:amount", source="reply", sentence=s)
                     for s in sentences(reply) if self._amount.search(s)]  # fmt: skip
         if segment in self.human_first_segments:
             reasons.append(ReviewReason(code="segment:human_first", source="customer", sentence=None, detail=segment))
         return _dedupe(reasons)
 
-    def violations(
-        self,
-        reply: str,
-        *,
-        message: str,
-        max_discount: float,
-        approved_discounts: set[float],
-        own_values: set[str],
-        system_prompt: str,
-    ) -> list[ReviewReason]:
-        """Injection symptoms in a restored reply; any one means the draft is not used."""
+    def violations(self, reply: str, *, message: str, own_values: set[str], system_prompt: str) -> list[ReviewReason]:
+        """Request-bound injection symptoms in a restored reply; any one means the draft is not used.
+
+        Links, contact points, offers and the rest of the output policy are checked by
+        :class:`shared.policy.OutputPolicy`; these checks need the request itself."""
         found: list[ReviewReason] = []
+        message_lower = message.lower()
         for s in sentences(reply):
-            for d in discounts_mentioned(s):
-                if d > max_discount:
-                    found.append(ReviewReason(code="violation:discount_above_cap", source="reply", sentence=s,
-                                              detail=f"{d:g} %"))  # fmt: skip
-                elif d not in approved_discounts:
-                    found.append(ReviewReason(code="violation:unapproved_offer", source="reply", sentence=s,
-                                              detail=f"{d:g} % is not an approved action's discount"))  # fmt: skip
-            for url in _URL.findall(_EMAIL.sub(" ", s)):
-                host = re.sub(r"^(?:https?://)?(?:www\.)?", "", url.lower()).split("/")[0]
-                if not any(host == d or host.endswith("." + d) for d in self.allowed_domains):
-                    found.append(ReviewReason(code="violation:unapproved_link", source="reply", sentence=s,
-                                              detail=host))  # fmt: skip
             for ph in PLACEHOLDER.findall(s):
                 found.append(ReviewReason(code="violation:leaked_placeholder", source="reply", sentence=s, detail=ph))
-            message_lower = message.lower()
             for span in detect(s):
                 value = span.text.lower()
                 if value not in own_values and value not in message_lower:

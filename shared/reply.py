@@ -2,8 +2,11 @@
 
 request → snapshot → language (given or detected) → sentiment, intent → next-best-actions
 (shared engine) → policy-filtered, budgeted, pseudonymized context → prompt (customer
-message delimited as untrusted data) → model → restore → violations (draft replaced by a
-safe one) → review flags → response + ``suggestion.generated``.
+message delimited as untrusted data) → model → restore → output policy (shared/policy.py,
+every engine, every configured language) and request-bound violations → draft replaced
+by a safe one or flagged → review flags → response + ``suggestion.generated``.
+
+Any intent label is served: one without its own reply text gets the generic template.
 """
 
 from __future__ import annotations
@@ -130,7 +133,7 @@ def draft_reply(req: ReplyRequest, rt: Runtime, call: CallContext | None = None)
         "actions": [{"offer_id": o.offer_id, "type": o.type, "title": o.title, "discount_percent": o.discount_percent,
                      "pitch": o.pitch.get(language) or o.pitch.get("en", ""),
                      "auto_suggest_allowed": o.auto_suggest_allowed} for o in actions],
-        "allowed_link_domains": sorted(guard.allowed_domains),
+        "allowed_link_domains": sorted(rt.output_policy.allowed_domains),
     }  # fmt: skip
     prompt = template.render(context=pseudo.mask_obj(context), language=settings.agent_language,
                              customer_language=language)  # fmt: skip
@@ -138,21 +141,19 @@ def draft_reply(req: ReplyRequest, rt: Runtime, call: CallContext | None = None)
     output = pseudo.restore_model(output)
 
     own = {v.lower() for v in pseudo.placeholders.values()}
-    violations = guard.violations(
-        output.reply, message=req.message, max_discount=rt.nba_rules.max_discount_percent,
-        approved_discounts={0.0, *(o.discount_percent for o in actions)}, own_values=own, system_prompt=prompt.system,
-    )  # fmt: skip
+    violations, flags = _check_output(rt, output.reply, req.message, language, actions, own, prompt.system)
     reply = output.reply
     if violations:
         reply = pseudo.restore(prompt.text_in(language, "safe_reply", name=_first_name_placeholder(context, pseudo)))
-    reasons = violations + guard.review_reasons(req.message, reply, language, c.segment)
+    reasons = violations + flags + guard.review_reasons(req.message, reply, language, c.segment)
     questions = list(output.questions_for_agent)
     if intent.confidence < MIN_INTENT_CONFIDENCE:
         questions.append(prompt.text("q_unclear"))
     reason_text = {s.offer_id: prompt.text("action_reason", intent=intent.label, priority=f"{s.priority:.1f}",
                                            type=s.type) for s in top}  # fmt: skip
     meta = suggestions.record(
-        rt, call, customer_id=req.customer_id, prompt=prompt, policy_version=guard.version, usage=usage,
+        rt, call, customer_id=req.customer_id, prompt=prompt,
+        policy_version=f"{guard.version}+{rt.output_policy.version}", usage=usage,
         attributes={"language": language, "intent": intent.label, "requires_human_review": bool(reasons),
                     "review_codes": sorted({r.code for r in reasons}), "draft_replaced": bool(violations),
                     "context_tokens": built.estimated_tokens},
@@ -168,6 +169,18 @@ def draft_reply(req: ReplyRequest, rt: Runtime, call: CallContext | None = None)
         requires_human_review=bool(reasons), review_reasons=reasons, draft_replaced=bool(violations),
         questions_for_agent=questions[:4], personalization_used=output.personalization_used,
     )  # fmt: skip
+
+
+def _check_output(rt: Runtime, reply: str, message: str, language: str, actions: list[Any], own: set[str],
+                  system_prompt: str) -> tuple[list[ReviewReason], list[ReviewReason]]:
+    """(violations → the draft is replaced, flags → the agent reviews) for one restored reply."""
+    policy = rt.output_policy
+    approved = policy.approved_from([p for o in actions for p in (o.title, *o.pitch.values())],
+                                    [o.discount_percent for o in actions], rt.nba_rules.max_discount_percent)  # fmt: skip
+    hits = policy.check(reply, language=language, approved=approved, own_values=own)
+    violations = rt.guardrails.violations(reply, message=message, own_values=own, system_prompt=system_prompt)
+    violations += [h for h in hits if h.code.startswith("violation:")]
+    return violations, [h for h in hits if not h.code.startswith("violation:")]
 
 
 def _first_name_placeholder(context: dict[str, Any], pseudo: Any) -> str:
@@ -193,7 +206,7 @@ def offline_reply(prompt: Prompt) -> ReplyModelOutput:
     if has_name:
         used.append("name")
     lines.append(t(f"opening_{ctx['sentiment']['label']}_{style}"))
-    lines.append(t(f"body_{ctx['intent']}_{style}"))
+    lines.append(t(_intent_key(prompt, "body_", ctx["intent"], f"_{style}")))
     open_tickets = ctx["customer_context"].get("open_tickets", [])
     current = ctx["customer_context"].get("current_ticket")
     related = current or next((tk for tk in open_tickets if tk["category"] == ctx["intent"]), None)
@@ -214,10 +227,10 @@ def offline_reply(prompt: Prompt) -> ReplyModelOutput:
         lines.append(t(f"closing_{style}"))
     separator = " " if ctx["channel"] == "chat" else "\n\n"
     questions = []
-    if ctx["intent"] in ("billing", "cancellation"):
+    if f"q_{ctx['intent']}" in prompt.texts.get("en", {}):
         questions.append(prompt.text(f"q_{ctx['intent']}"))
     mood = prompt.text(f"summary_sentiment_{ctx['sentiment']['label']}")
-    summary = prompt.text("summary_" + ctx["intent"]) + " " + mood
+    summary = prompt.text(_intent_key(prompt, "summary_", ctx["intent"], "")) + " " + mood
     return ReplyModelOutput(
         intent_summary=summary,
         reply=separator.join(line for line in lines if line),
@@ -225,3 +238,12 @@ def offline_reply(prompt: Prompt) -> ReplyModelOutput:
         personalization_used=used,
         referenced_offer_ids=[auto["offer_id"]] if auto else [],
     )
+
+
+GENERIC_INTENT = "general"
+
+
+def _intent_key(prompt: Prompt, prefix: str, intent: str, suffix: str) -> str:
+    """The intent's own phrase key, or the generic template's for an intent without texts."""
+    key = f"{prefix}{intent}{suffix}"
+    return key if key in prompt.texts.get("en", {}) else f"{prefix}{GENERIC_INTENT}{suffix}"

@@ -18,6 +18,7 @@ from shared.intents import IntentDetector
 from shared.kb import Embedder, HashEmbedder, KbRepository, VertexEmbedder
 from shared.model import Engine, ModelFailure, OfflineEngine, build_engine
 from shared.offers import OfferRepository, Rules
+from shared.policy import OutputPolicy
 from shared.prompts import Prompt, PromptLibrary
 from shared.queues import QueueCatalogue
 from shared.sentiment import SentimentScorer
@@ -37,6 +38,13 @@ class Runtime:
     """Lazily built dependencies; pass a subset explicitly to override (tests, tools)."""
 
     settings: Settings
+
+    def __post_init__(self) -> None:
+        # Config and prompt files are checked against each other once per instance, at
+        # start: a change the code cannot serve fails here, naming the file and the key.
+        from shared.config_check import validate
+
+        validate(self.settings)
 
     @cached_property
     def firestore(self):  # type: ignore[no-untyped-def]
@@ -84,6 +92,10 @@ class Runtime:
     @cached_property
     def guardrails(self) -> Guardrails:
         return Guardrails(self.settings.config_dir / "guardrails.yaml")
+
+    @cached_property
+    def output_policy(self) -> OutputPolicy:
+        return OutputPolicy(self.settings.config_dir / "output_policy.yaml", tuple(self.settings.detect_languages))
 
     @cached_property
     def reply_intents(self) -> NaiveBayes:
