@@ -1,26 +1,44 @@
-"""Spoken deadlines ("by Friday", "within 3 business days", "bis Ende der Woche",
-"morgen") turned into real dates, in code.
+"""Spoken deadlines ("by Friday", "within 3 business days", "Mitte Januar", "bis 17 Uhr") turned into
+real dates, in code — or, when a date cannot be given with confidence, an explicit question for the agent.
 
-Dates count from the conversation's end in the customer's time zone. Deadlines landing
-on a weekend or public holiday of the customer's country (``holidays``) move to the
-next business day; "end of week/month" deadlines move back to the last business day of
-that period. Explicit dates ("15 December", "15.12.") go through ``dateparser``. With no
-phrase, the resolver group's SLA applies. Phrases are per-language data
-(config/due_phrases.yaml); the logic has no language branches.
+Every answer is a typed :class:`Due`:
+
+- ``resolved``: a date (and sometimes a time of day) with the rule that produced it;
+- ``confirm``: a proposed date the agent should confirm (two deadlines in one sentence, "next Friday"
+  said mid-week, "tomorrow" said after local midnight, a weekday that does not match the date);
+- ``ask_agent``: no date, the phrase, a reason code and a question in the agent's language — a deadline
+  relative to another event ("within two weeks after the contract ends", "nach Erhalt der Rechnung"),
+  a date in the past, a date that does not exist, or words that are not understood;
+- ``none``: nothing was said and no service level applies.
+
+Dates count from the conversation's end in the customer's time zone. Company-side work (agent,
+back office) follows business days of the customer's country and ISO 3166-2 subdivision
+(``holidays``): deadlines landing on a weekend or public holiday move to the next business day, "end
+of week/month" moves back to the last business day of that period. The customer's own deadlines
+follow calendar days. Phrases, questions and rules are per-language data (config/due_phrases.yaml);
+the logic has no language branches.
+
+Rule for several deadlines: the deadline in the action's clause wins (``action=``); within a clause a
+deadline marked "at the latest"/"spätestens" wins, alternatives ("today or tomorrow") give the latest,
+a date inside a named period refines it ("next week, on Tuesday"), and anything else gives the
+earliest date flagged for confirmation.
 """
 
 from __future__ import annotations
 
 import calendar
 import re
-from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from dataclasses import dataclass, field, replace
+from datetime import date, datetime, time, timedelta
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 from zoneinfo import ZoneInfo
 
 import yaml
+
+Status = Literal["resolved", "confirm", "ask_agent", "none"]
+CALENDAR_DAY_OWNERS = frozenset({"customer"})  # everyone else is company-side and works business days
 
 
 @dataclass(frozen=True)
@@ -28,196 +46,217 @@ class Due:
     due_by: date | None
     rule: str
     phrase: str | None = None
+    status: Status = "resolved"
+    reason: str | None = None
+    question: str | None = None
+    due_time: time | None = None
+    options: tuple[date, ...] = ()
 
 
-def _alt(words: list[str] | Any) -> str:
-    return "|".join(re.escape(str(w)) for w in sorted({str(w) for w in words}, key=len, reverse=True))
+# --- per-language patterns ----------------------------------------------------------------------
+
+
+def _alt(words: Any) -> str:
+    items = sorted({str(w).lower() for w in words if str(w)}, key=len, reverse=True)
+    return "|".join(re.escape(w) for w in items) or r"(?!x)x"
+
+
+SPECIFICITY = {"explicit": 6, "day_of_month": 5, "weekday": 4, "keyword": 3, "time": 3, "duration": 2,
+               "period": 1, "period_alone": 1}  # fmt: skip
 
 
 @dataclass(frozen=True)
 class _Lang:
+    code: str
     table: dict[str, Any]
-    within: re.Pattern[str]
-    keyword: re.Pattern[str]
-    weekday: re.Pattern[str]
-    explicit: re.Pattern[str]
-    find: re.Pattern[str]
+    kinds: list[tuple[str, re.Pattern[str]]]
+    clause: re.Pattern[str]
+    glue: re.Pattern[str]
+    alternatives: re.Pattern[str]
+    binding: re.Pattern[str]
+    now: re.Pattern[str]
+    anchors: re.Pattern[str]
+    units: dict[str, str]
+    positions: dict[str, str]
+    periods: dict[str, str]
+    alone: dict[str, str]
+    questions: dict[str, str]
+    stopwords: frozenset[str]
 
 
-def _anon(pattern: str) -> str:
-    """The same alternation without named groups, so several can sit in one regex."""
-    return re.sub(r"\?P<\w+>", "?:", pattern)
-
-
-KEYWORD_RULES = ("day_after_tomorrow", "tomorrow", "today", "end_of_month", "end_of_week", "next_week")
-
-
-def _compile(t: dict[str, Any]) -> _Lang:
-    numbers = _alt(t["numbers"])
-    units = _alt([u for forms in t["units"].values() for u in forms])
-    within = rf"(?:{_alt(t['within'])})\s+(?P<num>\d+|{numbers})\s*(?P<unit>{units})"
-    keywords = {rule: _alt(t[rule]) for rule in KEYWORD_RULES}
-    keyword = "|".join(f"(?P<{rule}>{alt})" for rule, alt in keywords.items())
-    weekday = rf"(?:(?P<next>{_alt(t['next_marker'])})\s+)?(?P<day>{_alt(t['weekdays'])})"
-    months = _alt(t["months"])
-    explicit = (rf"\d{{4}}-\d{{2}}-\d{{2}}|\d{{1,2}}\.\s?\d{{1,2}}\.(?:\d{{2,4}})?|\d{{1,2}}/\d{{1,2}}(?:/\d{{2,4}})?"
-                rf"|\d{{1,2}}(?:st|nd|rd|th|\.)?\s+(?:of\s+)?(?:{months})\b\.?(?:\s+\d{{4}})?"
-                rf"|(?:{months})\b\.?\s+\d{{1,2}}(?:st|nd|rd|th)?(?:,?\s+\d{{4}})?")  # fmt: skip
-    prefix = rf"(?:(?:{_alt(t['prefixes'])})\s+)?"
-    bounded = lambda p: rf"(?<!\w)(?:{p})(?!\w)"  # noqa: E731
+def _compile(code: str, t: dict[str, Any]) -> _Lang:
+    a = _alt
     flags = re.IGNORECASE
+    b = lambda p: re.compile(rf"(?<!\w)(?:{p})(?!\w)", flags)  # noqa: E731
+    prefix = rf"(?P<prefix>(?:{a(t['prefixes'])})\s+)?"
+    suffix = rf"(?P<suffix>,?\s+(?:{a(t['binding'])})(?!\s*\w))?"  # "Monday at the latest", not "…, at the latest by"
+    num = rf"(?:\d{{1,3}}|{a(t['numbers'])})"
+    units = {form.lower(): unit for unit, forms in t["units"].items() for form in forms or []}
+    dur = rf"(?P<num>{num})\s*(?P<unit>{a(units)})"
+    within = a(t["within"])
+    seps = a(t["clause_separators"])
+    stop = rf"(?=\s*(?:[,;.!?]|$)|\s+(?:{seps})(?!\w))"
+    months = a(t["months"])
+    positions = {w.lower(): pos for pos, words in t["positions"].items() for w in words}
+    periods = {w.lower(): ref for ref, words in t["periods"].items() for w in words}
+    alone = {w.lower(): key for key, words in t["periods_alone"].items() for w in words}
+    keyword = "|".join(f"(?P<{k}>{a(t[k])})" for k in ("day_after_tomorrow", "tomorrow", "today", "within_hour"))
+    markers = a([*t["this_marker"], *t["next_marker"]])
+    ordinal = t["ordinal"]
+    explicit = (rf"(?P<iy>\d{{4}})-(?P<im>\d{{2}})-(?P<id>\d{{2}})"
+                rf"|(?P<nd>\d{{1,2}})(?:\.\s?(?P<nm>\d{{1,2}})\.(?P<ny>\d{{4}}|\d{{2}})?"
+                rf"|/(?P<sm>\d{{1,2}})(?:/(?P<sy>\d{{4}}|\d{{2}}))?)"
+                rf"|(?P<md>\d{{1,2}})(?:{ordinal}|\.)?\s+(?:of\s+)?(?P<mm>{months})\.?(?:\s+(?P<my>\d{{4}}))?"
+                rf"|(?P<mm2>{months})\.?\s+(?P<md2>\d{{1,2}})(?:{ordinal})?(?:,?\s+(?P<my2>\d{{4}}))?")  # fmt: skip
+    fillers = a(t["event_fillers"])
+    event = (rf"(?:(?:{fillers})\s+){{0,4}}(?:{a(t['event_nouns'])})[^\s,;.!?]*"
+             rf"(?:\s+(?!(?:{seps})(?!\w))[^\s,;.!?]+){{0,2}}")
+    kinds: list[tuple[str, re.Pattern[str]]] = [
+        ("relative", b(rf"(?:(?:{within})\s+)?{dur}\s+(?P<marker>{a(t['relative_markers'])})\s+"
+                       rf"(?P<event>[^,;.!?]+?){stop}")),
+        ("relative", b(rf"(?P<marker>{a(t['relative_prefixes'])})\s+(?P<event>{event})")),
+        ("duration", b(rf"{prefix}(?:{within})\s+{dur}{suffix}")),
+        ("keyword", b(rf"{prefix}(?:{keyword}){suffix}")),
+        ("period", b(rf"{prefix}(?P<pos>{a(positions)})[\s-]*(?P<ref>{a(periods)}|{months})"
+                     rf"(?:\s+(?P<year>\d{{4}}))?{suffix}")),
+        ("period_alone", b(rf"{prefix}(?P<alone>{a(alone)}){suffix}")),
+        ("weekday", b(rf"{prefix}(?:(?P<rel>{markers})\s+)?(?P<day>{a(t['weekdays'])}){suffix}")),
+        ("explicit", b(rf"{prefix}(?:{explicit}){suffix}")),
+        ("day_of_month", b(rf"{prefix}(?:{a(t['day_of_month_lead'])})\s+(?P<dom>\d{{1,2}}){ordinal}"
+                           rf"(?!\s*\d){suffix}")),
+        ("time", b(rf"{prefix}(?P<named>{a(t['named_times'])}){suffix}")),
+    ] + [("time", b(rf"{prefix}(?:{p}){suffix}")) for p in t["time_patterns"]]  # fmt: skip
     return _Lang(
-        table=t,
-        within=re.compile(bounded(within), flags),
-        keyword=re.compile(bounded(keyword), flags),
-        weekday=re.compile(bounded(weekday), flags),
-        explicit=re.compile(bounded(explicit), flags),
-        find=re.compile(bounded(prefix + f"(?:{within}|{_anon(keyword)}|{explicit}|{_anon(weekday)})"), flags),
+        code=code, table=t, kinds=kinds,
+        clause=re.compile(rf"(?<!\w)(?:{seps})(?!\w)|;", flags),
+        glue=re.compile(rf"^[\s,]*(?:(?:{a(t['glue'])})[\s,]+)*$", flags),
+        alternatives=re.compile(rf"^[\s,]*(?:{a(t['alternatives'])})[\s,]*$", flags),
+        binding=re.compile(rf"(?:^|\s)(?:{a(t['binding'])})(?:\s|,|$)", flags),
+        now=re.compile(rf"^(?:{a(t['now_words'])})(?!\w)", flags),
+        anchors=re.compile(rf"(?<!\w)(?:{a(t['sentence_anchors'])})(?!\w)[^,;.!?]*", flags),
+        units=units, positions=positions, periods=periods, alone=alone, questions=dict(t["questions"]),
+        stopwords=frozenset(w.lower() for w in t["stopwords"]),
     )  # fmt: skip
 
 
-class DueDateResolver:
-    def __init__(self, path: Path) -> None:
-        raw = yaml.safe_load(path.read_text("utf-8"))
-        self.version = str(raw.pop("version"))
-        self._langs = {lang: _compile(table) for lang, table in raw.items()}
+@dataclass(frozen=True)
+class _Mention:
+    start: int
+    end: int
+    kind: str
+    m: re.Match[str]
 
-    def _lang(self, language: str) -> list[_Lang]:
-        return [self._langs[language]] if language in self._langs else list(self._langs.values())
+    @property
+    def text(self) -> str:
+        return self.m.group()
 
-    def find_phrase(self, text: str, language: str) -> str | None:
-        """The first deadline phrase in a sentence, with its preposition ("by Friday")."""
-        best: re.Match[str] | None = None
-        for lang in self._lang(language):
-            m = lang.find.search(text)
-            if m and (best is None or m.start() < best.start()):
-                best = m
-        if best is None:
+
+@dataclass
+class _Group:
+    mentions: list[_Mention]
+    clause: int = 0
+
+    @property
+    def start(self) -> int:
+        return self.mentions[0].start
+
+    @property
+    def end(self) -> int:
+        return self.mentions[-1].end
+
+
+def _scan(lang: _Lang, text: str) -> list[_Mention]:
+    found: list[_Mention] = []
+    for kind, pattern in lang.kinds:
+        for m in pattern.finditer(text):
+            if kind == "relative" and lang.now.match(m.group("event").strip()):
+                if "num" not in m.groupdict():
+                    continue
+                kind_here = "duration"  # "within 5 days from today" counts from now: an ordinary duration
+            else:
+                kind_here = kind
+            found.append(_Mention(m.start(), m.end(), kind_here, m))
+    found.sort(key=lambda x: (x.start, -(x.end - x.start), x.kind != "relative"))
+    chosen: list[_Mention] = []
+    for mention in found:
+        if chosen and mention.start < chosen[-1].end:
+            continue
+        chosen.append(mention)
+    return chosen
+
+
+def _groups(lang: _Lang, text: str) -> list[_Group]:
+    """Mentions that belong together ("Friday, 4 December at 5pm") form one group; groups carry their clause."""
+    breaks = [m.start() for m in lang.clause.finditer(text)]
+    groups: list[_Group] = []
+    for mention in _scan(lang, text):
+        clause = sum(1 for b in breaks if b <= mention.start)
+        last = groups[-1].mentions[-1] if groups else None
+        if (last and groups[-1].clause == clause and _belong_together(last, mention)
+                and lang.glue.match(text[last.end : mention.start]) and not _binding_mention(lang, mention)):  # fmt: skip
+            groups[-1].mentions.append(mention)
+        else:
+            groups.append(_Group([mention], clause))
+    return groups
+
+
+_REFINES = {frozenset(p) for p in (("weekday", "explicit"), ("weekday", "day_of_month"), ("weekday", "period"),
+                                    ("weekday", "period_alone"), ("relative", "weekday"), ("relative", "explicit"))}
+
+
+def _belong_together(a: _Mention, b: _Mention) -> bool:
+    """A time of day joins any date; a weekday joins a date or a named week. Two full deadlines
+    ("by Friday, within 2 weeks") stay apart."""
+    return "time" in (a.kind, b.kind) and a.kind != b.kind or frozenset((a.kind, b.kind)) in _REFINES
+
+
+def _binding_mention(lang: _Lang, m: _Mention) -> bool:
+    return any(lang.binding.search(f" {(m.m.groupdict().get(k) or '')} ") for k in ("prefix", "suffix"))
+
+
+def _binding(lang: _Lang, group: _Group) -> bool:
+    return any(_binding_mention(lang, m) for m in group.mentions)
+
+
+def _content_words(lang: _Lang, text: str) -> set[str]:
+    """Word stems (first four letters) without the language's function words: enough to tie an action
+    description to its clause across inflections ("zurücksenden" ~ "zurück")."""
+    stop = lang.stopwords
+    return {w[:4] for w in re.findall(r"[^\W\d_]{3,}", text.lower()) if w not in stop}
+
+
+# --- calendar ---------------------------------------------------------------------------------
+
+
+def _subdivision_code(country: str | None, subdivision: str | None) -> str | None:
+    """'DE-BY' or 'BY' → 'BY'; a code for another country is ignored."""
+    if not subdivision:
+        return None
+    code = subdivision.strip().upper()
+    if "-" in code:
+        prefix, _, code = code.partition("-")
+        if country and prefix != country.upper():
             return None
-        phrase = best.group().strip()
-        # A sentence's full stop after a word is not part of the phrase ("15.12." keeps its dot).
-        return phrase[:-1] if re.search(r"[^\W\d]\.$", phrase) else phrase
-
-    def resolve(
-        self,
-        phrase: str | None,
-        *,
-        end: datetime,
-        tz: str,
-        country: str | None,
-        language: str,
-        sla_business_days: int | None = None,
-        subdivision: str | None = None,
-    ) -> Due:
-        local = end.astimezone(ZoneInfo(tz))
-        cal = _Calendar(country, subdivision, local.year)
-        start = local.date()
-        if phrase:
-            for lang in self._lang(language):
-                due = _resolve(lang, phrase.lower(), local, start, cal)
-                if due is not None:
-                    return Due(due[0], due[1], phrase)
-        if sla_business_days is not None:
-            return Due(cal.add_business_days(start, sla_business_days), "sla_default", None)
-        return Due(None, "none", phrase)
+    return code or None
 
 
-def _resolve(lang: _Lang, phrase: str, local: datetime, start: date, cal: _Calendar) -> tuple[date, str] | None:
-    t = lang.table
-    m = lang.explicit.search(phrase)
-    if m:
-        parsed = _explicit(m.group(), local, t)
-        if parsed is not None:
-            return cal.forward(parsed), "explicit_date"
-    m = lang.within.search(phrase)
-    if m:
-        raw = m.group("num").lower()
-        n = int(raw) if raw.isdigit() else int(t["numbers"][raw])
-        unit = next(u for u, forms in t["units"].items() if m.group("unit").lower() in forms)
-        if unit == "business_day":
-            return cal.add_business_days(start, n), "within_business_days"
-        if unit == "day":
-            return cal.forward(start + timedelta(days=n)), "within_days"
-        if unit == "hour":
-            return cal.forward((local + timedelta(hours=n)).date()), "within_hours"
-        if unit == "week":
-            return cal.forward(start + timedelta(weeks=n)), "within_weeks"
-        month = start.month - 1 + n
-        year, month = start.year + month // 12, month % 12 + 1
-        return cal.forward(date(year, month, min(start.day, calendar.monthrange(year, month)[1]))), "within_months"
-    m = lang.keyword.search(phrase)
-    if m:
-        rule = next(r for r in KEYWORD_RULES if m.group(r))
-        if rule == "today":
-            return cal.forward(start), rule
-        if rule == "tomorrow":
-            return cal.forward(start + timedelta(days=1)), rule
-        if rule == "day_after_tomorrow":
-            return cal.forward(start + timedelta(days=2)), rule
-        friday = start + timedelta(days=4 - start.weekday())
-        if rule == "end_of_week":
-            if start.weekday() > 4:
-                friday += timedelta(days=7)
-            return cal.backward(friday, floor=start), rule
-        if rule == "next_week":
-            return cal.backward(friday + timedelta(days=7), floor=start), rule
-        last = date(start.year, start.month, calendar.monthrange(start.year, start.month)[1])
-        due = cal.backward(last, floor=start)
-        return due, rule
-    m = lang.weekday.search(phrase)
-    if m:
-        wd = int(t["weekdays"][m.group("day").lower()])
-        ahead = (wd - start.weekday()) % 7 or 7
-        target = start + timedelta(days=ahead)
-        if m.group("next") and target.isocalendar()[1] == start.isocalendar()[1]:
-            target += timedelta(days=7)
-        return cal.forward(target), "weekday"
-    return None
-
-
-_NUMERIC = re.compile(
-    r"^(?:(?P<y>\d{4})-(?P<m>\d{2})-(?P<d>\d{2})|(?P<d2>\d{1,2})[./]\s?(?P<m2>\d{1,2})[./]?(?P<y2>\d{2,4})?)$"
-)
-
-
-def _explicit(text: str, local: datetime, table: dict[str, Any]) -> date | None:
-    """Numeric dates directly (day first, year inferred forward); month names via dateparser."""
-    m = _NUMERIC.match(text.strip())
-    if m:
-        day, month = int(m.group("d") or m.group("d2")), int(m.group("m") or m.group("m2"))
-        year_text = m.group("y") or m.group("y2")
-        year = int(year_text) + (2000 if year_text and len(year_text) == 2 else 0) if year_text else local.year
-        try:
-            parsed = date(year, month, day)
-        except ValueError:
-            return None
-        if not year_text and parsed < local.date():
-            parsed = date(year + 1, month, day)
-        return parsed
-    import dateparser
-
-    cleaned = re.sub(r"(\d)(st|nd|rd|th)\b", r"\1", text, flags=re.IGNORECASE).replace(" of ", " ")
-    cleaned = re.sub(r"^(\d{1,2})\.\s?(\d{1,2})\.$", r"\1.\2.", cleaned.strip())
-    settings = {"RELATIVE_BASE": local.replace(tzinfo=None), "PREFER_DATES_FROM": "future", "DATE_ORDER": "DMY"}
-    parsed = dateparser.parse(cleaned, settings=settings)  # type: ignore[arg-type]
-    return parsed.date() if parsed else None
-
-
-@lru_cache(maxsize=64)
+@lru_cache(maxsize=128)
 def _public_holidays(country: str | None, subdivision: str | None, year: int) -> Any:
-    """The country's public holidays for this year and the next; none for unsupported countries."""
+    """Public holidays of the country (and subdivision, when the package knows it) for this year and the next."""
     if not country:
         return {}
     import holidays
 
-    if country not in holidays.list_supported_countries():
+    supported = holidays.list_supported_countries()
+    if country not in supported:
         return {}
-    return holidays.country_holidays(country, subdiv=subdivision, years=[year, year + 1])
+    subdiv = subdivision if subdivision in supported[country] else None
+    return holidays.country_holidays(country, subdiv=subdiv, years=[year, year + 1, year + 2])
 
 
 class _Calendar:
     def __init__(self, country: str | None, subdivision: str | None, year: int) -> None:
-        self._holidays = _public_holidays(country, subdivision, year)
+        self._holidays = _public_holidays(country, _subdivision_code(country, subdivision), year)
 
     def is_business_day(self, d: date) -> bool:
         return d.weekday() < 5 and d not in self._holidays
@@ -240,6 +279,387 @@ class _Calendar:
             if self.is_business_day(d):
                 n -= 1
         return d
+
+
+# --- evaluation -------------------------------------------------------------------------------
+
+
+@dataclass
+class _Val:
+    day: date | None
+    rule: str
+    kind: str
+    status: Status = "resolved"
+    reason: str | None = None
+    at: time | None = None
+    adjust: Literal["forward", "backward", "none"] = "forward"
+    period: tuple[date, date] | None = None
+    weekday: int | None = None
+    info: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class _Ctx:
+    lang: _Lang
+    local: datetime
+    start: date
+    cal: _Calendar
+    rules: dict[str, Any]
+    month_first: bool
+
+
+def _ask(reason: str, kind: str, **info: str) -> _Val:
+    return _Val(None, reason, kind, status="ask_agent", reason=reason, info=dict(info))
+
+
+def _add_months(d: date, n: int, day: int | None = None) -> date:
+    month = d.month - 1 + n
+    year, month = d.year + month // 12, month % 12 + 1
+    return date(year, month, min(day or d.day, calendar.monthrange(year, month)[1]))
+
+
+def _number(ctx: _Ctx, raw: str) -> int:
+    raw = raw.lower()
+    return int(raw) if raw.isdigit() else int(ctx.lang.table["numbers"][raw])
+
+
+def _eval(m: _Mention, ctx: _Ctx) -> _Val:
+    g = {k: v for k, v in m.m.groupdict().items() if v is not None}
+    start, local, t = ctx.start, ctx.local, ctx.lang.table
+    if m.kind == "relative":
+        return _ask("relative_event", m.kind, event=g["event"].strip())
+    if m.kind == "duration":
+        n, unit = _number(ctx, g["num"]), ctx.lang.units[g["unit"].lower()]
+        if unit == "business_day":
+            return _Val(ctx.cal.add_business_days(start, n), "within_business_days", m.kind, adjust="none")
+        if unit == "hour":
+            due = local + timedelta(hours=n)
+            same_shift = n < int(ctx.rules["same_shift_hours"])
+            return _Val(due.date(), "within_hours", m.kind, at=due.time().replace(second=0, microsecond=0)
+                        if same_shift else None, adjust="none" if same_shift else "forward")  # fmt: skip
+        if unit == "month":
+            return _Val(_add_months(start, n), "within_months", m.kind)
+        days = {"day": 1, "week": 7, "fortnight": 14}[unit] * n
+        return _Val(start + timedelta(days=days), f"within_{unit}s", m.kind)
+    if m.kind == "keyword":
+        if "within_hour" in g:
+            due = local + timedelta(hours=1)
+            return _Val(due.date(), "within_the_hour", m.kind, at=due.time().replace(second=0, microsecond=0),
+                        adjust="none")  # fmt: skip
+        rule = next(k for k in ("day_after_tomorrow", "tomorrow", "today") if k in g)
+        val = _Val(start + timedelta(days={"today": 0, "tomorrow": 1, "day_after_tomorrow": 2}[rule]), rule, m.kind)
+        if rule != "today" and local.hour < int(ctx.rules["small_hours_end"]):
+            val.status, val.reason = "confirm", "small_hours"
+        return val
+    if m.kind in ("period", "period_alone"):
+        if m.kind == "period_alone":
+            pos, ref = ctx.lang.alone[g["alone"].lower()].split(".")
+        else:
+            pos, ref = ctx.lang.positions[g["pos"].lower()], g["ref"].lower()
+            ref = ctx.lang.periods.get(ref, ref)
+        return _period(ctx, pos, ref, g.get("year"), m.kind)
+    if m.kind == "weekday":
+        wd = int(t["weekdays"][g["day"].lower()])
+        target = start + timedelta(days=(wd - start.weekday()) % 7 or 7)
+        val = _Val(target, "weekday", m.kind, weekday=wd)
+        nxt = g.get("rel", "").lower() in {w.lower() for w in t["next_marker"]}
+        if nxt and target.isocalendar()[:2] == start.isocalendar()[:2]:
+            # "next Friday" said on Thursday: the week after (the common reading), for the agent to confirm
+            val.day, val.rule = target + timedelta(days=7), "next_weekday"
+            val.status, val.reason = "confirm", "next_weekday"
+            val.info = {"near": target.isoformat(), "far": (target + timedelta(days=7)).isoformat()}
+        return val
+    if m.kind == "explicit":
+        return _explicit(ctx, g, m.kind)
+    if m.kind == "day_of_month":
+        dom = int(g["dom"])
+        if not 1 <= dom <= 31:
+            return _ask("invalid_date", m.kind)
+        months_ahead = 0 if dom >= start.day else 1
+        first = _add_months(start.replace(day=1), months_ahead, 1)
+        if dom > calendar.monthrange(first.year, first.month)[1]:
+            return _ask("invalid_date", m.kind)
+        return _Val(first.replace(day=dom), "day_of_month", m.kind)
+    # time of day
+    if "named" in g:
+        hh, mm = (int(x) for x in t["named_times"][g["named"].lower()].split(":"))
+    else:
+        hh, mm = int(g["h"]), int(g.get("mi") or 0)
+        ampm = g.get("ampm", "").lower().replace(".", "")
+        hh = hh % 12 + (12 if ampm == "pm" else 0) if ampm else hh
+    if hh > 23 or mm > 59:
+        return _ask("invalid_date", m.kind)
+    at = time(hh, mm)
+    day = start if at > local.time().replace(tzinfo=None) else start + timedelta(days=1)
+    return _Val(day, "time_of_day", m.kind, at=at, adjust="none")
+
+
+def _period(ctx: _Ctx, pos: str, ref: str, year_text: str | None, kind: str) -> _Val:
+    start = ctx.start
+    if ref.endswith("week"):
+        monday = start - timedelta(days=start.weekday())
+        if start.weekday() > 4 and ref == "this_week":
+            monday += timedelta(days=7)  # said at the weekend: the coming working week
+        if ref == "next_week":
+            monday += timedelta(days=7)
+        first, last, mid = monday, monday + timedelta(days=4), monday + timedelta(days=2)
+    elif ref.endswith("year"):
+        year = start.year + (1 if ref == "next_year" else 0)
+        first, last, mid = date(year, 1, 1), date(year, 12, 31), date(year, 7, 1)
+    else:
+        if ref in ("this_month", "next_month"):
+            first = _add_months(start.replace(day=1), 1 if ref == "next_month" else 0, 1)
+        else:
+            month = int(ctx.lang.table["months"][ref])
+            year = int(year_text) if year_text else start.year + (1 if month < start.month else 0)
+            first = date(year, month, 1)
+        last = first.replace(day=calendar.monthrange(first.year, first.month)[1])
+        mid = first.replace(day=int(ctx.rules["mid_month_day"]))
+    day = {"start": first, "mid": mid, "end": last}[pos]
+    if day < start and pos != "end":
+        return _ask("past_date", kind, date=day.isoformat())
+    if last < start:
+        return _ask("past_date", kind, date=last.isoformat())
+    return _Val(max(day, start), f"{pos}_of_{ref if ref in ctx.lang.periods.values() else 'named_month'}", kind,
+                adjust="backward" if pos == "end" else "forward", period=(first, last))  # fmt: skip
+
+
+def _explicit(ctx: _Ctx, g: dict[str, str], kind: str) -> _Val:
+    months = ctx.lang.table["months"]
+    if "iy" in g:
+        y, mo, d = int(g["iy"]), int(g["im"]), int(g["id"])
+    elif "nd" in g:
+        first, second = int(g["nd"]), int(g.get("nm") or g["sm"])
+        d, mo = (second, first) if "sm" in g and ctx.month_first else (first, second)
+        raw = g.get("ny") or g.get("sy")
+        y = (int(raw) + (2000 if len(raw) == 2 else 0)) if raw else 0
+    else:
+        d, mo = int(g.get("md") or g["md2"]), int(months[(g.get("mm") or g["mm2"]).lower()])
+        y = int(g.get("my") or g.get("my2") or 0)
+    try:
+        parsed = date(y or ctx.start.year, mo, d)
+    except ValueError:
+        return _ask("invalid_date", kind)
+    if parsed < ctx.start:
+        if y or (ctx.start - parsed).days <= int(ctx.rules["past_reference_days"]):
+            return _ask("past_date", kind, date=parsed.isoformat())
+        parsed = parsed.replace(year=parsed.year + 1)  # "15 January" said in November: next year
+    return _Val(parsed, "explicit_date", kind)
+
+
+def _combine(group: _Group, ctx: _Ctx) -> _Val:
+    """One deadline from mentions that belong together: a relative part makes it unresolved; a time of
+    day attaches to the date; a weekday inside a named week is that week's day; otherwise the most
+    specific mention gives the date."""
+    vals = [_eval(m, ctx) for m in group.mentions]
+    asks = [v for v in vals if v.status == "ask_agent"]
+    if asks:
+        return next((v for v in asks if v.reason == "relative_event"), asks[0])
+    at = next((v.at for v in vals if v.kind == "time"), None)
+    dated = [v for v in vals if v.kind != "time"] or vals
+    best = max(dated, key=lambda v: SPECIFICITY[v.kind])
+    week = next((v for v in dated if v.period and (v.period[1] - v.period[0]).days == 4), None)
+    weekday = next((v for v in dated if v.kind == "weekday"), None)
+    if week and weekday and week.period and weekday.weekday is not None and best is weekday:
+        # "next week, on Tuesday": the weekday inside the named week, whatever "next" alone would mean
+        best = _Val(week.period[0] + timedelta(days=weekday.weekday), "weekday_in_week", "weekday")
+    elif weekday and best.kind in ("explicit", "day_of_month"):
+        # "Friday, 4 December": the date says which Friday; a weekday that does not match is a question
+        if best.day and best.day.weekday() != weekday.weekday and best.status == "resolved":
+            best = replace(best, status="confirm", reason="inconsistent")
+    else:
+        pending = next((v for v in dated if v.status == "confirm"), None)
+        if pending and best.status == "resolved":
+            best = replace(best, status="confirm", reason=pending.reason, info=pending.info)
+    if at is not None and best.kind != "time":
+        best = replace(best, at=at)
+    return best
+
+
+def _final(val: _Val, ctx: _Ctx, calendar_days: bool) -> date | None:
+    if val.day is None or calendar_days or val.adjust == "none":
+        return val.day
+    if val.adjust == "backward":
+        return ctx.cal.backward(val.day, floor=ctx.start)
+    return ctx.cal.forward(val.day)
+
+
+class DueDateResolver:
+    def __init__(self, path: Path) -> None:
+        raw = yaml.safe_load(path.read_text("utf-8"))
+        self.version = str(raw["version"])
+        self.rules: dict[str, Any] = dict(raw["rules"])
+        self._langs = {code: _compile(code, table) for code, table in raw["languages"].items()}
+
+    @property
+    def languages(self) -> list[str]:
+        return list(self._langs)
+
+    def _lang(self, language: str) -> list[_Lang]:
+        return [self._langs[language]] if language in self._langs else list(self._langs.values())
+
+    def _best_groups(self, text: str, language: str) -> tuple[_Lang, list[_Group]] | None:
+        for lang in self._lang(language):
+            groups = _groups(lang, text)
+            if groups:
+                return lang, groups
+        return None
+
+    def mention_spans(self, text: str, language: str) -> list[tuple[int, int]]:
+        """Character spans of deadline phrases: a sentence splitter must not break inside one
+        ("bis spätestens 11. Dezember", "am 3. 12.", "by 5 p.m.")."""
+        found = self._best_groups(text, language)
+        return [(g.start, g.end) for g in found[1]] if found else []
+
+    def find_phrase(self, text: str, language: str, action: str | None = None) -> str | None:
+        """The deadline phrase of a sentence, with its preposition ("by Friday").
+
+        With several deadlines: the clause that shares most words with ``action`` (else the first clause
+        with a deadline); inside it, the deadline marked "at the latest" or the first, together with the
+        deadlines linked to it by a comma, "or" or glue words ("Friday or Monday at the latest")."""
+        found = self._best_groups(text, language)
+        if not found:
+            return None
+        lang, groups = found
+        clause = groups[0].clause
+        if action:
+            words = _content_words(lang, action)
+            clauses = lang.clause.split(text)
+            scores = {g.clause: len(words & _content_words(lang, clauses[g.clause])) for g in groups}
+            top = max(scores.values())
+            if top > 0:
+                clause = min(c for c, s in scores.items() if s == top)
+        members = [g for g in groups if g.clause == clause]
+        anchor = next((i for i, g in enumerate(members) if _binding(lang, g)), 0)
+        lo = hi = anchor
+        linked = lambda a, b: len(text[a.end : b.start]) <= 30 and (  # noqa: E731
+            lang.alternatives.match(text[a.end : b.start]) or _binding(lang, b) or _binding(lang, a))
+        while lo > 0 and linked(members[lo - 1], members[lo]):
+            lo -= 1
+        while hi < len(members) - 1 and linked(members[hi], members[hi + 1]):
+            hi += 1
+        phrase = text[members[lo].start : members[hi].end].strip()
+        # A sentence's full stop after a word is not part of the phrase ("zum 3." keeps its dot).
+        return phrase[:-1] if re.search(r"[^\W\d]\.$", phrase) and not phrase.lower().endswith("std.") else phrase
+
+    def resolve(
+        self,
+        phrase: str | None,
+        *,
+        end: datetime,
+        tz: str,
+        country: str | None,
+        language: str,
+        sla_business_days: int | None = None,
+        subdivision: str | None = None,
+        owner: str | None = None,
+        sentence: str | None = None,
+        action: str | None = None,
+        agent_language: str | None = None,
+    ) -> Due:
+        """A date for ``phrase`` counted from the conversation end ``end`` in time zone ``tz``.
+
+        ``owner`` "customer" counts calendar days; agent/back office (or unknown) count business days of
+        ``country``/``subdivision`` (ISO 3166-2, "DE-BY" or "BY"). ``sentence`` (the evidence) lets the
+        resolver see other deadlines and event anchors ("Once we receive it, ...") around the phrase;
+        ``action`` says which clause the deadline belongs to. Questions are in ``agent_language``."""
+        local = end.astimezone(ZoneInfo(tz))
+        ctx = _Ctx(self._langs[language] if language in self._langs else next(iter(self._langs.values())),
+                   local, local.date(), _Calendar(country, subdivision, local.year), self.rules,
+                   month_first=(country or "").upper() == "US")  # fmt: skip
+        calendar_days = (owner or "").lower() in CALENDAR_DAY_OWNERS
+        questions = self._questions(agent_language or language)
+        phrase = (phrase or "").strip() or None
+        if phrase is None:
+            if sla_business_days is not None and not calendar_days:
+                return Due(ctx.cal.add_business_days(ctx.start, sla_business_days), "sla_default", None)
+            return Due(None, "none", None, status="none")
+        found = self._best_groups(phrase, language)
+        if not found:
+            return self._due(None, phrase, questions, _ask("not_understood", "none"), ctx)
+        lang, groups = found
+        ctx = replace(ctx, lang=lang)
+        val, options = self._choose(lang, phrase, groups, ctx, calendar_days)
+        if sentence and val.status != "ask_agent":
+            val, options = self._check_sentence(lang, phrase, sentence, action, val, options, ctx, calendar_days)
+        return self._due(_final(val, ctx, calendar_days), phrase, questions, val, ctx, options)
+
+    def _choose(self, lang: _Lang, text: str, groups: list[_Group], ctx: _Ctx,
+                calendar_days: bool) -> tuple[_Val, tuple[date, ...]]:  # fmt: skip
+        vals = [_combine(g, ctx) for g in groups]
+        if len(vals) == 1:
+            return vals[0], ()
+        binding = [v for g, v in zip(groups, vals, strict=True) if _binding(lang, g)]
+        if binding:
+            vals = binding[:1] if len(binding) == 1 else binding
+            if len(vals) == 1:
+                return vals[0], ()
+        asks = [v for v in vals if v.status == "ask_agent"]
+        if asks:
+            return asks[0], ()
+        finals = [_final(v, ctx, calendar_days) for v in vals]
+        gaps = [text[a.end : b.start] for a, b in zip(groups, groups[1:], strict=False)]
+        if not binding and gaps and all(lang.alternatives.match(gap) for gap in gaps):
+            i = max(range(len(vals)), key=lambda k: finals[k])  # type: ignore[arg-type,return-value]
+            return replace(vals[i], rule=f"{vals[i].rule}+latest_alternative"), ()
+        specific = [v for v in vals if not any(o is not v and o.period and v.day and o.period[0] <= v.day <= o.period[1]
+                                               and v.period is None for o in vals) or v.period is None]  # fmt: skip
+        specific = [v for v in specific if v.period is None] or specific
+        dates = sorted({_final(v, ctx, calendar_days) for v in specific})  # type: ignore[type-var]
+        first = min(specific, key=lambda v: _final(v, ctx, calendar_days))  # type: ignore[arg-type,return-value]
+        if len(dates) == 1:
+            return first, ()
+        return replace(first, status="confirm", reason="two_deadlines"), tuple(dates)  # type: ignore[arg-type]
+
+    def _check_sentence(self, lang: _Lang, phrase: str, sentence: str, action: str | None, val: _Val,
+                        options: tuple[date, ...], ctx: _Ctx,
+                        calendar_days: bool) -> tuple[_Val, tuple[date, ...]]:  # fmt: skip
+        """Deadlines and event anchors elsewhere in the sentence: a duration counted from an event
+        ("Once we receive it, ... within 2 days") is unresolved; another deadline in another clause
+        makes the answer one to confirm unless the action's words tie the phrase to its clause."""
+        at = sentence.lower().find(phrase.lower())
+        if at < 0:
+            return val, options
+        span = (at, at + len(phrase))
+        outside = sentence[: span[0]] + " " * len(phrase) + sentence[span[1] :]
+        if val.kind == "duration" or val.rule == "within_the_hour":
+            anchor = lang.anchors.search(outside)
+            if anchor:
+                return _ask("relative_event", "relative", event=anchor.group().strip()), ()
+        others = [g for g in _groups(lang, sentence) if g.end <= span[0] or g.start >= span[1]]
+        mine = _final(val, ctx, calendar_days)
+        differ = sorted({d for g in others if (d := _final(_combine(g, ctx), ctx, calendar_days)) and d != mine})
+        if not differ:
+            return val, options
+        if action:
+            clauses = lang.clause.split(sentence)
+            breaks = [m.start() for m in lang.clause.finditer(sentence)]
+            own = sum(1 for b in breaks if b <= span[0])
+            words = _content_words(lang, action)
+            scores = [len(words & _content_words(lang, c)) for c in clauses]
+            if scores[own] > 0 and all(s < scores[own] for i, s in enumerate(scores) if i != own):
+                return val, options
+        if val.status == "resolved":
+            val = replace(val, status="confirm", reason="two_deadlines")
+        return val, tuple(sorted({*options, *([mine] if mine else []), *differ}))
+
+    def _questions(self, language: str) -> dict[str, str]:
+        lang = self._langs.get(language) or self._langs.get("en") or next(iter(self._langs.values()))
+        return lang.questions
+
+    @staticmethod
+    def _due(day: date | None, phrase: str, questions: dict[str, str], val: _Val, ctx: _Ctx,
+             options: tuple[date, ...] = ()) -> Due:  # fmt: skip
+        if val.status == "resolved":
+            return Due(day, val.rule, phrase, "resolved", due_time=val.at)
+        fields = {"phrase": phrase, "event": "", "options": ", ".join(o.isoformat() for o in options),
+                  "date": (day or ctx.start).isoformat(), "time": ctx.local.strftime("%H:%M"), "near": "", "far": "",
+                  **val.info}  # fmt: skip
+        question = questions.get(val.reason or "not_understood", questions["not_understood"]).format(**fields)
+        if val.status == "ask_agent":
+            return Due(None, val.rule, phrase, "ask_agent", reason=val.reason, question=question)
+        return Due(day, val.rule, phrase, "confirm", reason=val.reason, question=question, due_time=val.at,
+                   options=options)  # fmt: skip
 
 
 @lru_cache(maxsize=2)
