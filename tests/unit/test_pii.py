@@ -165,8 +165,7 @@ def test_placeholders_are_stable_and_restorable() -> None:
     text = "Sabine Hoffmann wrote from a@b.de and again from A@B.DE; Sabine also gave x@y.org"
     masked = p.mask(text)
     assert masked == (
-        "[CUSTOMER_NAME] wrote from [EMAIL_1] and again from [EMAIL_1]; "
-        "[CUSTOMER_FIRST_NAME] also gave [EMAIL_2]"
+        "[CUSTOMER_NAME] wrote from [EMAIL_1] and again from [EMAIL_1]; [CUSTOMER_FIRST_NAME] also gave [EMAIL_2]"
     )
     assert p.restore(masked) == "Sabine Hoffmann wrote from a@b.de and again from a@b.de; Sabine also gave x@y.org"
 
@@ -258,3 +257,67 @@ def test_customer_key_is_keyed_and_stable() -> None:
     assert a == customer_key("C-1001", "k" * 32)
     assert a != customer_key("C-1001", "j" * 32)
     assert "1001" not in a and len(a) == 24
+
+
+class _FakeDlp:
+    """Stands in for dlp_v2.DlpServiceClient: records requests, answers real response types."""
+
+    def __init__(self, findings: list[dict] | None = None, fail: bool = False) -> None:
+        self.requests: list[dict] = []
+        self.findings = findings or []
+        self.fail = fail
+
+    def inspect_content(self, request: dict, timeout: float) -> object:
+        from google.cloud import dlp_v2
+
+        self.requests.append(request)
+        if self.fail:
+            raise TimeoutError("deadline exceeded")
+        return dlp_v2.InspectContentResponse({"result": {"findings": self.findings}})
+
+
+def _finding(info_type: str, row: int, start: int, end: int, quote: str) -> dict:
+    cell = [{"record_location": {"table_location": {"row_index": row}}}]
+    return {"info_type": {"name": info_type}, "quote": quote, "likelihood": "LIKELY",
+            "location": {"codepoint_range": {"start": start, "end": end}, "content_locations": cell}}  # fmt: skip
+
+
+def test_dlp_backend_sends_one_table_request_and_merges_with_local_patterns() -> None:
+    from google.cloud import dlp_v2
+
+    from shared.pii_dlp import DlpDetector
+
+    texts = ["IBAN CH36 0483 5012 3456 7890 0", "Ask Ottilie Brandt about it", "nothing here"]
+    fake = _FakeDlp(
+        [
+            _finding("PERSON_NAME", 1, 4, 18, "Ottilie Brandt"),
+            _finding("PERSON_NAME", 2, 0, 7, "Zebedee"),  # a quote that is not in the row: dropped
+            _finding("STREET_ADDRESS", 1, 100, 110, "Brandt"),  # table-relative offsets: found by its quote
+            _finding("AGE", 1, 0, 3, "Ask"),  # an info type we do not map
+        ]
+    )
+    detector = DlpDetector(local_detector(ROOT / "config"), "proj-1", location="europe-west3", client=fake)
+    p = Pseudonymizer(detector)
+    assert p.mask_many(texts) == ["IBAN [IBAN_1]", "Ask [PERSON_1] about it", "nothing here"]
+    (request,) = fake.requests
+    parsed = dlp_v2.InspectContentRequest(request)  # the request is valid for the real API types
+    assert parsed.parent == "projects/proj-1/locations/europe-west3"
+    assert [r.values[0].string_value for r in parsed.item.table.rows] == texts
+    assert {"PERSON_NAME", "IBAN_CODE", "SWITZERLAND_SOCIAL_SECURITY_NUMBER"} <= {
+        t.name for t in parsed.inspect_config.info_types
+    }
+
+
+def test_dlp_failure_falls_back_to_local_masking() -> None:
+    from shared.pii_dlp import DlpDetector
+
+    detector = DlpDetector(local_detector(ROOT / "config"), "proj-1", client=_FakeDlp(fail=True))
+    assert Pseudonymizer(detector).mask("call me on 0716967895") == "call me on [PHONE_1]"
+
+
+def test_dlp_backend_needs_a_project() -> None:
+    from shared.config import SettingsError, load_settings
+
+    with pytest.raises(SettingsError, match="PII_BACKEND"):
+        load_settings(pii_backend="dlp", project=None)
+    assert load_settings(pii_backend="dlp", project="p").pii_backend == "dlp"
