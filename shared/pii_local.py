@@ -242,12 +242,26 @@ class LocalDetector:
         code, confidence = detect_language(text, self._languages, "")
         return code in ner.languages or confidence < 0.5
 
+    def _served_sentence(self, text: str, start: int, cache: dict[str, bool]) -> bool:
+        """Whether the sentence around ``start`` may be English (a mixed text passes the
+        whole-text check while its German sentences would still be tagged)."""
+        from shared.language import detect_language
+
+        begin = max(text.rfind(ch, 0, start) for ch in ".!?\n") + 1
+        ends = [i for i in (text.find(ch, start) for ch in ".!?\n") if i >= 0]
+        sentence = text[begin : min(ends) if ends else len(text)]
+        if sentence not in cache:
+            code, confidence = detect_language(sentence, self._languages, "")
+            cache[sentence] = code in self.config.ner.languages or confidence < 0.5
+        return cache[sentence]
+
     def _ner_spans(self, text: str, doc: Any, pattern_spans: list[Span]) -> list[Span]:
         ner = self.config.ner
         out: list[Span] = []
+        sentences: dict[str, bool] = {}
         for ent in doc.ents:
             label = ner.labels.get(ent.label_)
-            if label is None:
+            if label is None or not self._served_sentence(text, ent.start_char, sentences):
                 continue
             value = ent.text.strip()
             if label == "PERSON":
