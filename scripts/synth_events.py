@@ -11,6 +11,8 @@ from typing import Any
 
 START = datetime(2026, 9, 7, tzinfo=UTC)  # a Monday
 JOURNEYS = ("billing_dispute", "outage", "delivery")
+EXPERIMENT = "nba-goal-first"
+NBA_OUTCOME_WEIGHTS = {"control": (0.35, 0.45, 0.2), "candidate": (0.45, 0.35, 0.2)}  # accepted, rejected, converted
 
 
 def generate(seed: int, n_tickets: int = 300) -> list[dict[str, Any]]:
@@ -44,11 +46,23 @@ def generate(seed: int, n_tickets: int = 300) -> list[dict[str, Any]]:
         at = START + timedelta(days=rng.uniform(0, 28))
         cap = rng.choice(["reply_draft", "next_steps", "context_summary"])
         nba = rng.random() < 0.3
-        ev("feedback.recorded", at, capability="next_best_action" if nba else cap,
-           prompt_version=f"{'next_best_action' if nba else cap}/v{rng.choice([1, 2])}",
+        capability = "next_best_action" if nba else cap
+        # NBA runs the experiment (config/experiments.yaml); the candidate is accepted more often
+        arm = rng.choice(["control", "candidate"]) if nba else None
+        version = (2 if arm == "candidate" else 1) if nba else rng.choice([1, 2])
+        suggestion_id = uuid.UUID(int=rng.getrandbits(128)).hex
+        ev("suggestion.generated", at - timedelta(seconds=rng.uniform(5, 600)), suggestion_id=suggestion_id,
+           capability=capability, prompt_version=f"{capability}/v{version}", engine="offline",
+           experiment=EXPERIMENT if nba else None, arm=arm)  # fmt: skip
+        if rng.random() < 0.1:  # no feedback on this one
+            continue
+        outcome = (rng.choices(["accepted", "rejected", "converted"], NBA_OUTCOME_WEIGHTS[arm])[0]
+                   if nba else None)  # fmt: skip
+        ev("feedback.recorded", at, suggestion_id=suggestion_id, capability=capability,
+           prompt_version=f"{capability}/v{version}",
            rating=None if nba else rng.choice(["used_unchanged", "lightly_edited", "heavily_edited", "not_helpful"]),
            nba_offer_id=rng.choice(["RET-1", "UP-2"]) if nba else None, segment=rng.choice(["gold", "standard"]),
-           nba_outcome=rng.choice(["accepted", "rejected", "converted"]) if nba else None)  # fmt: skip
+           nba_outcome=outcome)  # fmt: skip
     return events
 
 

@@ -50,6 +50,8 @@ class SuggestionGenerated(Event):
     capability: str
     customer_key: str = Field(description="HMAC pseudonym of the customer id, never the id.")
     prompt_version: str
+    experiment: str | None = None
+    arm: Literal["control", "candidate"] | None = None
     policy_version: str | None = None
     engine: Literal["vertex", "offline"]
     model: str

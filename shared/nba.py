@@ -155,8 +155,8 @@ def recommend(req: NbaRequest, rt: Runtime, call: CallContext | None = None) -> 
     pseudo = pseudonymizer_for(snapshot)
     context = _prompt_context(facts, rules, top, suppressed, catalogue, req, language, snapshot.customer.profile.name)
     agent_language = settings.agent_language
-    prompt = rt.prompts.get(CAPABILITY).render(context=pseudo.mask_obj(context), language=agent_language,
-                                               customer_language=language)  # fmt: skip
+    template = rt.prompts.get(CAPABILITY, unit=req.ticket_id or req.customer_id)  # experiment arm by contact
+    prompt = template.render(context=pseudo.mask_obj(context), language=agent_language, customer_language=language)
     override_reason = None
     if top:
         proposed, usage = rt.engine.generate(prompt, NbaModelOutput)

@@ -9,14 +9,17 @@ from __future__ import annotations
 
 import json
 import threading
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import jinja2
 import yaml
 
 from shared.tokens import estimate_tokens
+
+if TYPE_CHECKING:
+    from shared.experiments import Experiments
 
 
 @dataclass(frozen=True)
@@ -31,6 +34,8 @@ class Prompt:
     language: str = "en"
     texts: dict[str, Any] = field(default_factory=dict, repr=False)
     customer_language: str | None = None
+    experiment: str | None = None
+    arm: str | None = None  # "control" | "candidate" inside an experiment (shared/experiments.py)
 
     @property
     def version_id(self) -> str:
@@ -57,6 +62,8 @@ class PromptTemplate:
     system: jinja2.Template
     user: jinja2.Template
     texts: dict[str, Any]
+    experiment: str | None = None
+    arm: str | None = None
 
     def render(self, *, context: dict[str, Any], language: str, **variables: Any) -> Prompt:
         values = {"context": context, "language": language, **variables}
@@ -69,6 +76,8 @@ class PromptTemplate:
             language=language,
             texts=self.texts,
             customer_language=variables.get("customer_language"),
+            experiment=self.experiment,
+            arm=self.arm,
         )
 
 
@@ -79,9 +88,10 @@ def _tojson(value: Any) -> str:
 class PromptLibrary:
     """Loads each (capability, version) once per instance."""
 
-    def __init__(self, root: Path, active: dict[str, str]) -> None:
+    def __init__(self, root: Path, active: dict[str, str], experiments: Experiments | None = None) -> None:
         self._root = root
         self._active = dict(active)
+        self._experiments = experiments
         self._env = jinja2.Environment(
             loader=jinja2.FileSystemLoader(str(root)),
             undefined=jinja2.StrictUndefined,
@@ -92,7 +102,11 @@ class PromptLibrary:
         self._cache: dict[tuple[str, str], PromptTemplate] = {}
         self._lock = threading.Lock()
 
-    def get(self, capability: str, version: str | None = None) -> PromptTemplate:
+    def get(self, capability: str, version: str | None = None, *, unit: str | None = None) -> PromptTemplate:
+        """The active version, or with ``unit`` (the contact id) the version of its experiment arm."""
+        assigned = self._experiments.assign(capability, unit) if self._experiments and not version else None
+        if assigned is not None:
+            return replace(self.get(capability, assigned.version), experiment=assigned.experiment, arm=assigned.arm)
         version = version or self._active.get(capability)
         if not version:
             raise KeyError(f"no active prompt version configured for {capability!r}")

@@ -65,7 +65,10 @@ class Runtime:
 
     @cached_property
     def prompts(self) -> PromptLibrary:
-        return PromptLibrary(self.settings.prompts_dir, self.settings.prompt_versions)
+        from shared.experiments import Experiments
+
+        experiments = Experiments.load(self.settings.config_dir / "experiments.yaml", self.settings.prompts_dir)
+        return PromptLibrary(self.settings.prompts_dir, self.settings.prompt_versions, experiments)
 
     @cached_property
     def context_policy(self) -> ContextPolicy:

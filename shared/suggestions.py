@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from shared.calls import CallContext
 from shared.events import SuggestionGenerated, new_id
@@ -29,6 +29,8 @@ class SuggestionMeta(BaseModel):
     engine: Literal["vertex", "offline"]
     degraded: bool
     degraded_reason: str | None = None
+    experiment: str | None = Field(default=None, description="Prompt experiment this contact is in, if any.")
+    arm: Literal["control", "candidate"] | None = Field(default=None, description="Experiment arm of the contact.")
 
 
 def record(
@@ -51,6 +53,8 @@ def record(
         engine=usage.engine,
         degraded=usage.degraded,
         degraded_reason=usage.degraded_reason,
+        experiment=prompt.experiment,
+        arm=prompt.arm,
     )
     key = customer_key(customer_id, rt.settings.pseudonym_key)
     call.note(customer_key=key, engine=usage.engine, degraded=usage.degraded,
@@ -58,7 +62,8 @@ def record(
     now = datetime.now(UTC)
     rt.firestore.collection(rt.settings.suggestions_collection).document(meta.suggestion_id).set({
         "capability": prompt.capability, "customer_id": customer_id, "customer_key": key,
-        "prompt_version": meta.prompt_version, "engine": usage.engine, "text": text, "created_at": now,
+        "prompt_version": meta.prompt_version, "experiment": meta.experiment, "arm": meta.arm,
+        "engine": usage.engine, "text": text, "created_at": now,
         "expire_at": now + timedelta(days=rt.settings.suggestion_ttl_days), **(feedback_context or {}),
     })  # fmt: skip
     rt.events.publish(
@@ -67,6 +72,8 @@ def record(
             capability=prompt.capability,
             customer_key=key,
             prompt_version=meta.prompt_version,
+            experiment=meta.experiment,
+            arm=meta.arm,
             policy_version=policy_version,
             engine=usage.engine,
             model=usage.model,

@@ -6,11 +6,20 @@ DuckDB file, so a KPI definition changes in one place only. The loader consumes 
 events subscription (as the production BigQuery subscription does) into ``events_raw``
 and acknowledges after the rows are committed: duplicates may land, and the ``events``
 view removes them by ``event_id``.
+
+Materialization: the views re-parse the raw JSON on every query, so a daily job
+(BigQuery scheduled query in ``infra/terraform/bigquery.tf``; :func:`materialize` locally)
+writes each view into a ``mat_<view>`` table, reading the already materialized
+``mat_events`` / ``mat_tickets`` instead of the views. The statements are derived from the
+view files by :func:`materialize_sql` (Terraform applies the same regex). Analysts read
+the ``cx_kpi`` dataset: one view per KPI over its ``mat_`` table, nothing else.
 """
 
 from __future__ import annotations
 
 import json
+import re
+import time
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
@@ -19,6 +28,13 @@ from shared.config import ROOT
 
 SQL_DIR = ROOT / "infra" / "bigquery"
 DATASET = "cx_analytics"
+KPI_DATASET = "cx_kpi"  # what analysts see (authorized dataset in Terraform)
+# Same pattern as infra/terraform/bigquery.tf (local.mat_pattern): views read materialized inputs.
+MAT_PATTERN = r"cx_analytics\.(events|tickets)\b"
+VIEW_HEADER = re.compile(r"(?s)^.*?CREATE OR REPLACE VIEW \S+ AS")
+# BigQuery-only table options of the large materialized tables (dropped for DuckDB).
+MAT_OPTIONS = {"events": "PARTITION BY DATE(publish_time) CLUSTER BY event_type",
+               "tickets": "PARTITION BY DATE(closed_at) CLUSTER BY journey"}  # fmt: skip
 
 
 def sql_files() -> list[Path]:
@@ -37,14 +53,59 @@ def to_duckdb(sql: str) -> str:
 
 
 def connect(path: Path | str = ":memory:") -> Any:
-    """A DuckDB connection with the dataset's tables and views created."""
+    """A DuckDB connection with the dataset's tables and views, the materialized tables (built on
+    first use) and the analysts' ``cx_kpi`` views over them."""
     import duckdb
 
     con = duckdb.connect(str(path))
     con.execute(f"CREATE SCHEMA IF NOT EXISTS {DATASET}")
+    con.execute(f"CREATE SCHEMA IF NOT EXISTS {KPI_DATASET}")
     for file in sql_files():
         con.execute(to_duckdb(file.read_text("utf-8")))
+    present = {r[0] for r in con.execute(
+        "SELECT table_name FROM information_schema.tables WHERE table_schema = ? AND table_type = 'BASE TABLE'",
+        [DATASET]).fetchall()}  # fmt: skip
+    if not {f"mat_{v}" for v in MATERIALIZED} <= present:
+        materialize(con)
+    for view in KPI_VIEWS:
+        con.execute(to_duckdb(kpi_view_sql(view)))
     return con
+
+
+def view_names() -> list[str]:
+    """Every view, in file (dependency) order."""
+    return [f.stem[3:] for f in sql_files() if f.name != "00_events_raw.sql"]
+
+
+def view_body(name: str) -> str:
+    (file,) = [f for f in sql_files() if f.stem[3:] == name]
+    return VIEW_HEADER.sub("", file.read_text("utf-8")).strip()
+
+
+def materialize_sql(name: str) -> str:
+    """BigQuery statement that (re)writes ``mat_<name>`` from the view's own SQL."""
+    body = re.sub(MAT_PATTERN, rf"{DATASET}.mat_\1", view_body(name))
+    options = f" {MAT_OPTIONS[name]}" if name in MAT_OPTIONS else ""
+    return f"CREATE OR REPLACE TABLE {DATASET}.mat_{name}{options} AS\n{body}"
+
+
+def materialize_script() -> str:
+    """The daily scheduled query: every view materialized, inputs first."""
+    return ";\n\n".join(materialize_sql(v) for v in view_names()) + ";\n"
+
+
+def kpi_view_sql(name: str) -> str:
+    return f"CREATE OR REPLACE VIEW {KPI_DATASET}.{name} AS SELECT * FROM {DATASET}.mat_{name}"
+
+
+def materialize(con: Any) -> dict[str, float]:
+    """Run the materialization locally (what the scheduled query does daily); seconds per table."""
+    took = {}
+    for view in view_names():
+        start = time.perf_counter()
+        con.execute(to_duckdb(materialize_sql(view)))
+        took[view] = time.perf_counter() - start
+    return took
 
 
 def insert_raw(con: Any, rows: Iterable[tuple[str, str, Any, str, str]]) -> int:
@@ -99,5 +160,6 @@ def query(con: Any, sql: str) -> list[dict[str, Any]]:
 
 KPI_VIEWS = (
     "kpi_first_contact_resolution", "kpi_repeat_contacts", "kpi_handoffs", "kpi_handle_time",
-    "kpi_suggestion_ratings", "kpi_nba", "kpi_resolver_overrides",
+    "kpi_suggestion_ratings", "kpi_nba", "kpi_resolver_overrides", "kpi_experiments",
 )  # fmt: skip
+MATERIALIZED = ("events", "tickets", *KPI_VIEWS)

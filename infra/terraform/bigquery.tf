@@ -85,3 +85,137 @@ resource "google_bigquery_dataset_iam_member" "pubsub_writer" {
   role       = "roles/bigquery.dataEditor"
   member     = local.pubsub_agent
 }
+
+# --- Materialization: a daily scheduled query writes every view into a mat_<view> table ----
+# Same derivation as shared/warehouse.py (materialize_sql): the view's SQL, reading the already
+# materialized events and tickets (mat_pattern), so dashboards never re-parse the raw JSON.
+locals {
+  kpi_dataset = "cx_kpi"
+  mat_pattern = "/cx_analytics\\.(events|tickets)\\b/"
+  mat_options = {
+    events  = "PARTITION BY DATE(publish_time) CLUSTER BY event_type"
+    tickets = "PARTITION BY DATE(closed_at) CLUSTER BY journey"
+  }
+  view_names = [for f in sort(fileset(local.sql_dir, "[0-9][0-9]_*.sql")) : trimsuffix(substr(f, 3, -1), ".sql") if f != "00_events_raw.sql"]
+  view_body = {
+    for f in fileset(local.sql_dir, "[0-9][0-9]_*.sql") :
+    trimsuffix(substr(f, 3, -1), ".sql") => trimspace(replace(file("${local.sql_dir}/${f}"), "/(?s)^.*?CREATE OR REPLACE VIEW \\S+ AS/", ""))
+    if f != "00_events_raw.sql"
+  }
+  materialize_script = join(";\n\n", [
+    for name in local.view_names : replace(
+      format("CREATE OR REPLACE TABLE cx_analytics.mat_%s%s AS\n%s", name,
+        contains(keys(local.mat_options), name) ? " ${local.mat_options[name]}" : "",
+      replace(local.view_body[name], local.mat_pattern, "cx_analytics.mat_$1")),
+      "cx_analytics.", "`${var.project_id}.cx_analytics`."
+    )
+  ])
+}
+
+resource "google_service_account" "materialize" {
+  account_id   = "cx-kpi-materialize"
+  display_name = "CX Copilot daily KPI materialization (scheduled query)"
+}
+
+resource "google_project_iam_member" "materialize_jobs" {
+  project = var.project_id
+  role    = "roles/bigquery.jobUser"
+  member  = "serviceAccount:${google_service_account.materialize.email}"
+}
+
+resource "google_bigquery_dataset_iam_member" "materialize_writer" {
+  dataset_id = google_bigquery_dataset.analytics.dataset_id
+  role       = "roles/bigquery.dataEditor"
+  member     = "serviceAccount:${google_service_account.materialize.email}"
+}
+
+# The Data Transfer service agent runs the scheduled query as the account above.
+resource "google_service_account_iam_member" "materialize_token_creator" {
+  service_account_id = google_service_account.materialize.name
+  role               = "roles/iam.serviceAccountTokenCreator"
+  member             = "serviceAccount:service-${data.google_project.this.number}@gcp-sa-bigquerydatatransfer.iam.gserviceaccount.com"
+}
+
+resource "google_bigquery_data_transfer_config" "materialize" {
+  display_name         = "cx-kpi-materialize"
+  location             = google_bigquery_dataset.analytics.location
+  data_source_id       = "scheduled_query"
+  schedule             = "every day 03:00"
+  service_account_name = google_service_account.materialize.email
+  params = {
+    query = local.materialize_script
+  }
+  depends_on = [
+    google_project_iam_member.materialize_jobs, google_bigquery_dataset_iam_member.materialize_writer,
+    google_service_account_iam_member.materialize_token_creator, google_bigquery_table.kpi,
+  ]
+}
+
+# Run the script once at apply (and again whenever the SQL changes), so the mat_ tables the
+# analysts' views read exist before the first scheduled run.
+resource "google_bigquery_job" "materialize_now" {
+  job_id   = "cx_materialize_${substr(sha256(local.materialize_script), 0, 16)}"
+  location = google_bigquery_dataset.analytics.location
+  query {
+    query              = local.materialize_script
+    use_legacy_sql     = false
+    create_disposition = ""
+    write_disposition  = ""
+  }
+  depends_on = [google_bigquery_table.kpi]
+}
+
+# --- What analysts see: an authorized dataset with one view per KPI table --------------------
+variable "analyst_members" {
+  type        = list(string)
+  default     = []
+  description = "Who may query the KPI views, e.g. [\"group:cx-analysts@acme.com\"] (no access to events)."
+}
+
+resource "google_bigquery_dataset" "kpi" {
+  # checkov:skip=CKV_GCP_81: Google-managed encryption at rest; customer-managed keys are an organisation policy choice (see README)
+  dataset_id  = local.kpi_dataset
+  location    = google_bigquery_dataset.analytics.location
+  description = "CX Copilot KPIs for analysts and dashboards (daily materialized; no per-customer data)"
+  depends_on  = [google_project_service.apis]
+}
+
+resource "google_bigquery_table" "kpi_shared" {
+  # checkov:skip=CKV_GCP_80: Google-managed encryption at rest; customer-managed keys are an organisation policy choice (see README)
+  # checkov:skip=CKV_GCP_121: a view holds no data and is recreated on every apply; the data is in cx_analytics
+  for_each            = local.kpi_views
+  dataset_id          = google_bigquery_dataset.kpi.dataset_id
+  table_id            = each.key
+  deletion_protection = false
+  view {
+    query          = "SELECT * FROM `${var.project_id}.cx_analytics.mat_${each.key}`"
+    use_legacy_sql = false
+  }
+  depends_on = [google_bigquery_job.materialize_now]
+}
+
+# The cx_kpi views may read cx_analytics on the analysts' behalf; the analysts may not.
+resource "google_bigquery_dataset_access" "kpi_authorized" {
+  dataset_id = google_bigquery_dataset.analytics.dataset_id
+  dataset {
+    dataset {
+      project_id = var.project_id
+      dataset_id = google_bigquery_dataset.kpi.dataset_id
+    }
+    target_types = ["VIEWS"]
+  }
+}
+
+resource "google_bigquery_dataset_iam_member" "analysts" {
+  for_each   = toset(var.analyst_members)
+  dataset_id = google_bigquery_dataset.kpi.dataset_id
+  role       = "roles/bigquery.dataViewer"
+  member     = each.value
+}
+
+resource "google_project_iam_member" "analyst_jobs" {
+  for_each = toset(var.analyst_members)
+  project  = var.project_id
+  role     = "roles/bigquery.jobUser"
+  member   = each.value
+}

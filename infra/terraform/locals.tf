@@ -68,5 +68,9 @@ locals {
     CX_AGENT_LANGUAGE              = "en"
     CX_DETECT_LANGUAGES            = jsonencode(["en", "de", "fr", "es", "pt", "it", "nl", "pl", "sv", "da", "tr"])
     CX_LOG_LEVEL                   = "INFO"
+    CX_CORS_ORIGINS                = jsonencode(var.cors_origins)
+    CX_PII_BACKEND                 = var.pii_backend
+    CX_PII_DLP_LOCATION            = "global"
+    CX_ROUTER_ARTEFACT             = var.router_artefact
   }
 }

@@ -41,3 +41,25 @@ variable "commit_sha" {
   default     = "manual"
   description = "Commit deployed; recorded as a label on every function."
 }
+
+variable "cors_origins" {
+  type        = list(string)
+  default     = []
+  description = "Browser origins allowed to call the HTTP functions (the agent desktop's static site); empty = no CORS."
+}
+
+variable "pii_backend" {
+  type        = string
+  default     = "local"
+  description = "PII masking: local recognisers, or dlp (Sensitive Data Protection plus local patterns)."
+  validation {
+    condition     = contains(["local", "dlp"], var.pii_backend)
+    error_message = "pii_backend must be local or dlp."
+  }
+}
+
+variable "router_artefact" {
+  type        = string
+  default     = ""
+  description = "Trained resolver-group router (gs://bucket/prefix or a path in the deploy bundle); empty = intent mapping."
+}

@@ -4,6 +4,8 @@ to the code (a function, a setting, a topic, a collection, a view) without infra
 from __future__ import annotations
 
 import re
+import shutil
+import subprocess
 from pathlib import Path
 from typing import Any
 
@@ -161,3 +163,37 @@ def test_no_secret_values_or_public_invokers(path: Path) -> None:
     text = path.read_text("utf-8")
     assert "allUsers" not in text and "allAuthenticatedUsers" not in text
     assert "secret_data" not in text  # secret values are added out of band
+
+
+def test_materialization_and_the_analysts_dataset() -> None:
+    from shared.warehouse import KPI_DATASET, MAT_OPTIONS, MAT_PATTERN
+
+    assert _unquote(str(LOCALS["kpi_dataset"])) == KPI_DATASET
+    assert _unquote(str(LOCALS["mat_pattern"])).strip("/").replace("\\\\", "\\") == MAT_PATTERN
+    assert {_unquote(k): _unquote(v) for k, v in LOCALS["mat_options"].items()} == MAT_OPTIONS
+    transfer = resources("google_bigquery_data_transfer_config")["materialize"]
+    assert _unquote(transfer["data_source_id"]) == "scheduled_query" and "every day" in transfer["schedule"]
+    assert "local.materialize_script" in str(transfer["params"])
+    shared = resources("google_bigquery_table")["kpi_shared"]
+    assert "local.kpi_views" in str(shared["for_each"]) and "mat_${each.key}" in str(shared["view"])
+    access = resources("google_bigquery_dataset_access")["kpi_authorized"]
+    assert "google_bigquery_dataset.kpi.dataset_id" in str(access["dataset"]) and "VIEWS" in str(access["dataset"])
+    analysts = resources("google_bigquery_dataset_iam_member")["analysts"]
+    assert "google_bigquery_dataset.kpi" in str(analysts["dataset_id"])  # never the events dataset
+
+
+@pytest.mark.skipif(shutil.which("terraform") is None, reason="terraform CLI not installed")
+def test_terraform_materialization_script_is_the_one_the_local_warehouse_runs(tmp_path: Path) -> None:
+    """Evaluates the HCL locals with `terraform console` (no providers needed) and compares."""
+    from shared.warehouse import materialize_script
+
+    text = (TF / "bigquery.tf").read_text("utf-8")
+    block = text[text.index("locals {\n  kpi_dataset"):]
+    block = block[: block.index("\n}\n") + 3]
+    (tmp_path / "main.tf").write_text(f'variable "project_id" {{\n  default = "proj"\n}}\n'
+                                      f'locals {{\n  sql_dir = "{SQL}"\n}}\n{block}', "utf-8")  # fmt: skip
+    out = subprocess.run(["terraform", "console"], input="local.materialize_script\n", cwd=tmp_path,
+                         capture_output=True, text=True, timeout=120, check=True).stdout.strip()  # fmt: skip
+    assert out.startswith("<<EOT")
+    tf = out[len("<<EOT\n") : out.rindex("EOT")].strip()
+    assert tf == materialize_script().replace("cx_analytics.", "`proj.cx_analytics`.").strip().rstrip(";")

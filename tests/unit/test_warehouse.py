@@ -75,12 +75,26 @@ def oracle(events: list[dict[str, Any]]) -> dict[str, dict[tuple, dict[str, floa
             overrides[key].append(e["diff"]["resolver_overridden"])
     for key, flags in overrides.items():
         out["kpi_resolver_overrides"][key] = {"confirmations": len(flags), "resolver_override_rate": mean(flags)}
+    shown = {e["suggestion_id"]: e for e in unique if e["event_type"] == "suggestion.generated" and e["experiment"]}
+    feedback = {e["suggestion_id"]: e for e in unique if e["event_type"] == "feedback.recorded"}
+    arms: dict[tuple, list[dict[str, Any] | None]] = defaultdict(list)
+    for sid, e in shown.items():
+        key = (e["capability"], e["experiment"], e["arm"], e["prompt_version"],
+               monday(datetime.fromisoformat(e["occurred_at"])))  # fmt: skip
+        arms[key].append(feedback.get(sid))
+    for key, fbs in arms.items():
+        outcomes = [f["nba_outcome"] for f in fbs if f]
+        offered, accepted = sum(o in ("accepted", "rejected") for o in outcomes), outcomes.count("accepted")
+        out["kpi_experiments"][key] = {"suggestions": len(fbs), "rated": sum(bool(f and f["rating"]) for f in fbs),
+                                       "offered": offered, "accepted": accepted,
+                                       "acceptance_rate": accepted / offered if offered else None}  # fmt: skip
     return out
 
 
 KEYS = {
     "kpi_suggestion_ratings": ("capability", "prompt_version", "week"),
     "kpi_nba": ("offer_id", "segment"),
+    "kpi_experiments": ("capability", "experiment", "arm", "prompt_version", "week"),
 }
 
 
@@ -135,3 +149,28 @@ def test_report_has_the_kpi_table_and_charts() -> None:
     page = html_report(con, date(2026, 9, 1), date(2026, 9, 30))
     assert page.count("<svg") == 4 and "First-contact resolution" in page and "AI-assisted" in page
     assert kpi_table(con, date(2020, 1, 1), date(2020, 1, 31)) == []
+
+
+def test_materialized_tables_equal_the_views_and_analysts_see_only_kpis() -> None:
+    from shared.warehouse import KPI_DATASET, MATERIALIZED, materialize, materialize_script
+
+    con = connect()
+    insert_raw(con, deliver(generate(5, n_tickets=120), 5))
+    assert query(con, "SELECT COUNT(*) AS n FROM cx_analytics.mat_tickets")[0]["n"] == 0  # built at connect, empty
+    took = materialize(con)
+    assert set(took) == set(MATERIALIZED)
+    def rows(table: str) -> list[str]:  # averages may differ in the last bit (summation order)
+        return sorted(repr(tuple(round(v, 9) if isinstance(v, float) else v for v in r))
+                      for r in con.execute(f"SELECT * FROM cx_analytics.{table}").fetchall())  # fmt: skip
+
+    for view in MATERIALIZED:
+        live = rows(view)
+        assert live and rows(f"mat_{view}") == live, view
+    shared = {r["table_name"] for r in query(con, f"SELECT table_name FROM information_schema.tables "
+                                                   f"WHERE table_schema = '{KPI_DATASET}'")}  # fmt: skip
+    assert shared == set(KPI_VIEWS)  # no events, no tickets, nothing with customer keys
+    (fcr,) = query(con, f"SELECT SUM(tickets) AS n FROM {KPI_DATASET}.kpi_first_contact_resolution")
+    assert fcr["n"] == query(con, "SELECT COUNT(*) AS n FROM cx_analytics.tickets")[0]["n"]
+    script = materialize_script()  # what the scheduled query runs: inputs before the tables reading them
+    assert script.index("mat_events ") < script.index("mat_tickets ") < script.index("mat_kpi_handoffs ")
+    assert "FROM cx_analytics.events\n" not in script and "FROM cx_analytics.mat_events" in script

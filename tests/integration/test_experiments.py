@@ -1,0 +1,40 @@
+"""The arm travels with the suggestion: response, Firestore document and suggestion.generated."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from shared.experiments import Experiments
+from shared.runtime import Runtime
+from tests.conftest import EventSink
+from tests.integration.test_next_best_action import HAPPY_EN, client, nba_runtime, post  # noqa: F401
+
+pytestmark = pytest.mark.integration
+
+
+def test_nba_records_arm_and_version_of_the_contact(client: Any, nba_runtime: Runtime,  # noqa: F811
+                                                     event_sink: EventSink) -> None:  # fmt: skip
+    exp = Experiments.load(nba_runtime.settings.config_dir / "experiments.yaml").get("next_best_action")
+    assert exp is not None
+    tickets = {exp.arm(t): t for t in (f"TK-EXP{i}" for i in range(40))}  # one contact per arm
+    bodies = {}
+    for arm, ticket in tickets.items():
+        body = post(client, {"customer_id": "C-1014", "ticket_id": ticket, "channel": "chat", "transcript": HAPPY_EN})
+        assert body.status_code == 200, body.get_json()
+        bodies[arm] = body.get_json()
+        again = post(client, {"customer_id": "C-1014", "ticket_id": ticket, "channel": "chat",
+                              "transcript": HAPPY_EN}).get_json()  # fmt: skip
+        assert again["arm"] == arm  # the same contact stays in its arm
+    assert bodies["control"]["prompt_version"] == f"next_best_action/{exp.control}"
+    assert bodies["candidate"]["prompt_version"] == f"next_best_action/{exp.candidate}"
+    for arm, body in bodies.items():
+        assert body["arm"] == arm and body["experiment"] == exp.name
+        doc = nba_runtime.firestore.collection("suggestions").document(body["suggestion_id"]).get().to_dict()
+        assert (doc["arm"], doc["experiment"], doc["prompt_version"]) == (arm, exp.name, body["prompt_version"])
+    nba_runtime.events.flush()
+    ids = {b["suggestion_id"] for b in bodies.values()}
+    events = event_sink.collect(2, lambda e: e.get("event_type") == "suggestion.generated"
+                                and e.get("suggestion_id") in ids)  # fmt: skip
+    assert {(e["arm"], e["prompt_version"]) for e in events} == {(a, b["prompt_version"]) for a, b in bodies.items()}
