@@ -28,7 +28,8 @@ import yaml
 
 from shared.nlp import Pipelines, SentenceSplitter
 
-ACTION_ACTS = ("commitment", "instruction", "request", "process", "receive", "completed_delegation", "completed",
+# "completed" (done during the contact) is analysed but is not a next step.
+ACTION_ACTS = ("commitment", "instruction", "request", "process", "receive", "completed_delegation",
                "present_statement")  # fmt: skip
 _WORD = re.compile(r"[\wäöüß']+", re.IGNORECASE)
 
@@ -44,6 +45,7 @@ class Clause:
     conditional: bool = False
     confidence: float = 0.0
     turn: int = 0
+    needs_due: bool = False  # an action only when a deadline is stated (else it was done in the contact)
 
     @property
     def is_action(self) -> bool:
@@ -129,6 +131,8 @@ class Extractor:
             due = find_due(c.text, language)
             if due is None and per_sentence[c.sentence] == 1:
                 due = find_due(c.sentence, language)
+            if due is None and (c.needs_due or c.act == "present_statement"):
+                continue  # "I'll do that", "the credit is applied": nothing open without a stated time
             confidence = c.confidence
             if c.act in ("process", "present_statement") and due is not None:
                 confidence = max(confidence, self.conf["process"])
@@ -153,8 +157,10 @@ class Extractor:
         sentence = doc.text
         question = sentence.rstrip().endswith("?")
         preds = [t for t in doc if t.dep_ == "ROOT" or (
-            t.dep_ in ("conj", "parataxis") and t.pos_ in ("VERB", "AUX") and _subject(t) is not None
-            and t.head.pos_ in ("VERB", "AUX")) or (t.dep_ == "ccomp" and t.i < t.head.i and _subject(t) is not None)]
+            t.dep_ in ("conj", "parataxis") and t.pos_ in ("VERB", "AUX") and t.head.pos_ in ("VERB", "AUX")
+            and (_subject(t) is not None or (_subject(t.head) is None and t.tag_ == "VB" and t.head.tag_ == "VB")
+                 or any(c.dep_ == "aux" for c in t.children)))
+            or (t.dep_ == "ccomp" and t.i < t.head.i and _subject(t) is not None)]
         separate = {p.i for p in preds}
         out = []
         for p in preds:
@@ -175,11 +181,11 @@ class Extractor:
             if p.dep_ == "advcl" or not text:
                 continue
             conditional = cond_mark is not None or _mark(p, lang) is not None
-            out.append(self._en_decide(p, speaker, sentence, text, question, conditional, lang))
+            out += self._en_decide(p, speaker, sentence, text, question, conditional, lang)
         return out
 
     def _en_decide(self, p: Any, speaker: str, sentence: str, text: str, question: bool, conditional: bool,
-                   lang: Lang) -> Clause:  # fmt: skip
+                   lang: Lang) -> list[Clause]:  # fmt: skip
         make = self._make
         low = sentence.lower()
         verb, mood = _en_verb(p, lang)
@@ -189,59 +195,85 @@ class Extractor:
         auxes = {c.lemma_.lower() for v in {p, verb} for c in v.children if c.dep_ in ("aux", "auxpass")}
         passive = any(c.dep_ in ("auxpass", "nsubjpass") for v in {p, verb} for c in v.children)
         lemma = verb.lemma_.lower()
+        obj = next((c for c in verb.children if c.dep_ in ("dobj", "obj")), None)
+
+        def none(act: str) -> list[Clause]:
+            return [make(speaker, sentence, text, act, actor, None, None, False)]
+
+        def one(act: str, owner: str, key: str) -> list[Clause]:
+            return [make(speaker, sentence, text, act, actor, owner, key, conditional)]
 
         if speaker == "customer":
             if actor in ("self", "we") and mood == "future" and not question and not negated:
-                return make(speaker, sentence, text, "commitment", actor, "customer", "commitment", conditional)
-            return make(speaker, sentence, text, "question" if question else "statement", actor, None, None, False)
+                if lemma in lang.words["customer_non_tasks"]:
+                    return none("statement")
+                c = make(speaker, sentence, text, "commitment", actor, "customer", "commitment", conditional)
+                c.needs_due = lemma == "do" or (obj is not None and obj.text.lower() in lang.words["anaphora"])
+                return [c]
+            return none("question" if question else "statement")
 
         if lang.contains("offer_markers", low) and question:
-            return make(speaker, sentence, text, "offer", actor, None, None, False)
+            return none("offer")
         if negated:
-            return make(speaker, sentence, text, "negation", actor, None, None, False)
+            return none("negation")
         if mood == "let_know":
-            return make(speaker, sentence, text, "question", actor, None, None, False)
+            return none("question")
         if question:
             if actor == "you" and (auxes & lang.words["ability_aux"] | auxes & lang.words["future_aux"]) \
                     and lemma not in lang.words["info_verbs"]:
-                return make(speaker, sentence, text, "request", actor, "customer", "request_question", conditional)
-            return make(speaker, sentence, text, "question", actor, None, None, False)
+                if lang.contains("in_contact_markers", low):
+                    return none("question")  # "could you restart it now / for me?"
+                c = make(speaker, sentence, text, "request", actor, "customer", "request_question", conditional)
+                c.needs_due = True  # asked without a time: most are done while still on the line
+                return [c]
+            return none("question")
 
         if actor in ("self", "we"):
-            if mood in ("future", "let_me", "progressive"):
+            if mood in ("future", "let_me", "progressive", "obligation"):
+                if mood == "let_me" and lemma in lang.words["in_contact_verbs"]:
+                    return none("statement")  # "let me check…" happens during the contact
                 if _delegated(verb, lang):
-                    return make(speaker, sentence, text, "commitment", actor, "backoffice", "commitment", conditional)
+                    return one("commitment", "backoffice", "commitment")
                 if lemma in lang.words["stative_verbs"] and mood != "let_me":
-                    return make(speaker, sentence, text, "statement", actor, None, None, False)
-                return make(speaker, sentence, text, "commitment", actor, "agent", "commitment", conditional)
+                    return none("statement")
+                out = one("commitment", "agent", "commitment")
+                decided = _asked_team(verb, lang)
+                if decided is not None:  # "I'll ask my supervisor to waive it": the team decides
+                    out.append(make(speaker, sentence, decided, "commitment", "team", "backoffice", "process",
+                                    conditional))  # fmt: skip
+                return out
             if mood == "perfect":
-                if _delegated(verb, lang):
-                    return make(speaker, sentence, text, "completed_delegation", actor, "backoffice",
-                                "completed_delegation", conditional)  # fmt: skip
-                return make(speaker, sentence, text, "completed", actor, "agent", "completed", conditional)
-            return make(speaker, sentence, text, "statement", actor, None, None, False)
+                if _delegated(verb, lang) or (obj is not None and obj.lemma_.lower() in lang.words["team_nouns"]
+                                              and lemma in lang.words["delegation_verbs"]):
+                    return one("completed_delegation", "backoffice", "completed_delegation")
+                return none("completed")
+            return none("statement")
         if actor == "you":
             if passive:
-                return make(speaker, sentence, text, "process", actor, "backoffice", "process", conditional)
+                return one("process", "backoffice", "process")
+            if lemma in lang.words["receive_verbs"] and mood in ("future", "obligation", "present"):
+                return one("receive", "backoffice", "receive")
             if mood == "obligation":
-                return make(speaker, sentence, text, "instruction", actor, "customer", "instruction", conditional)
+                return one("instruction", "customer", "instruction")
             if mood == "future":
                 if lemma in lang.words["receive_verbs"]:
-                    return make(speaker, sentence, text, "receive", actor, "backoffice", "receive", conditional)
-                return make(speaker, sentence, text, "instruction", actor, "customer", "request_question",
-                            conditional)  # fmt: skip
-            return make(speaker, sentence, text, "statement", actor, None, None, False)
+                    return one("receive", "backoffice", "receive")
+                return one("instruction", "customer", "request_question")
+            return none("statement")
         if actor in ("team", "thing"):
+            if mood == "obligation" and actor == "thing" and not passive:
+                return one("instruction", "customer", "request_question")  # "someone has to be at home"
             if mood in ("future", "progressive", "obligation"):
                 key = "commitment" if actor == "team" else "process"
-                return make(speaker, sentence, text, key, actor, "backoffice", key, conditional)
+                return one(key, "backoffice", key)
             if mood == "present" and actor == "thing" and passive:
-                return make(speaker, sentence, text, "present_statement", actor, "backoffice", "present_statement",
-                            conditional)  # fmt: skip
-            return make(speaker, sentence, text, "statement", actor, None, None, False)
-        if mood == "imperative" and lemma not in lang.words["courtesy_imperatives"]:
-            return make(speaker, sentence, text, "instruction", "none", "customer", "instruction", conditional)
-        return make(speaker, sentence, text, "statement", actor, None, None, False)
+                return one("present_statement", "backoffice", "present_statement")
+            return none("statement")
+        if mood == "imperative" and lemma not in lang.words["courtesy_imperatives"] \
+                and not lang.contains("courtesy_imperatives", low) and verb.text.lower() == lemma \
+                and not (obj is None and sentence.rstrip().endswith("!")):
+            return one("instruction", "customer", "instruction")
+        return none("statement")
 
     # --- German: rule-based clause analysis ------------------------------------------------
 
@@ -461,7 +493,8 @@ def _en_verb(p: Any, lang: Lang) -> tuple[Any, str]:
         return p, "ability"
     if p.tag_ == "VB" and _subject(p) is None:
         return p, "imperative"
-    if p.tag_ in ("VBD",) or (p.tag_ == "VBN" and "be" not in aux_l):
+    if p.tag_ in ("VBD",) or (p.tag_ == "VBN" and "be" not in aux_l) or any(
+            c.tag_ == "VBD" for c in aux):
         return p, "past"
     return p, "present"
 
@@ -478,6 +511,8 @@ def _en_actor(subj: Any, p: Any, lang: Lang) -> str:
         if subj.dep_ == "nsubjpass" and _by_agent(p, lang):
             return "team"
         return "you"
+    if word in lang.words["third_party_pronouns"]:
+        return "team"
     lemmas = {subj.lemma_.lower()} | {c.lemma_.lower() for c in subj.children if c.dep_ in ("compound", "amod")}
     if lemmas & lang.words["team_nouns"]:
         return "team"
@@ -500,7 +535,8 @@ def _en_negated(p: Any, verb: Any, lang: Lang) -> bool:
                 return True
             if c.dep_ in ("dobj", "nsubj", "attr", "nsubjpass") and c.lemma_.lower() in ("nothing", "none", "nobody"):
                 return True
-            if c.dep_ in ("dobj", "attr") and any(d.dep_ == "det" and d.lemma_.lower() == "no" for d in c.children):
+            if c.dep_ in ("dobj", "attr", "nsubj", "nsubjpass") and any(
+                    d.dep_ == "det" and d.lemma_.lower() == "no" for d in c.children):
                 return True
     return False
 
@@ -519,6 +555,19 @@ def _delegated(verb: Any, lang: Lang) -> bool:
                 lang.words["team_nouns"]:
             return True
     return False
+
+
+def _asked_team(verb: Any, lang: Lang) -> str | None:
+    """'ask my supervisor to waive it' → 'my supervisor … waive it' (what the team decides)."""
+    if verb.lemma_.lower() not in lang.words["ask_verbs"]:
+        return None
+    team = next((c for c in verb.children if c.dep_ in ("dobj", "dative")
+                 and c.lemma_.lower() in lang.words["team_nouns"]), None)  # fmt: skip
+    then = next((c for c in verb.children if c.dep_ in ("xcomp", "ccomp") and c.pos_ == "VERB"), None)
+    if team is None or then is None:
+        return None
+    words = [t for t in team.subtree] + [t for t in then.subtree]
+    return "".join(t.text_with_ws for t in words).strip(" .")
 
 
 def _join(tokens: list[str]) -> str:
@@ -599,8 +648,8 @@ def _de_actor(words: list[str], lang: Lang) -> str | None:
             return "self"
         if low in lang.words["first_plural"]:
             return "we"
-        if low in ("sie", "du") and (w == "Sie" or low == "du" or n == 0):
-            return "you"
+        if low in ("sie", "du") and (n == 0 or low == "du" or (w == "Sie" and words[n - 1].lower().endswith("n"))):
+            return "you"  # "rufe Sie an": Sie is the object of a first-person verb
         if low in lang.words["object_pronouns"]:
             continue
         if any(low.endswith(t) for t in lang.words["team_nouns"]) and w[0].isupper():
