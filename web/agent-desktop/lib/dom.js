@@ -46,7 +46,7 @@ export function highlight(text, flags, idPrefix) {
     const codes = r.flags.map((f) => f.code).join(" ");
     const labels = r.flags.map((f) => f.label).join(", ");
     const ids = r.flags.map((f) => `${idPrefix}-${f.index}`);
-    html += `<mark class="flag" id="${ids[0]}" data-flags="${esc(codes)}" data-flag-index="${r.flags.map((f) => f.index).join(" ")}" tabindex="0" title="${esc(labels)}"><span class="sr-only">${esc(t("reply.flagged"))}: ${esc(labels)}. </span>${esc(text.slice(r.start, r.end))}</mark>`;
+    html += `<mark class="flag" id="${ids[0]}" data-flags="${esc(codes)}" data-flag-index="${r.flags.map((f) => f.index).join(" ")}" tabindex="0" title="${esc(labels)}"><span class="sr-only">${esc(t("reply.flagged"))}: ${esc(labels)}. </span><span class="flag-text">${esc(text.slice(r.start, r.end))}</span></mark>`;
     pos = r.end;
   }
   html += esc(text.slice(pos));

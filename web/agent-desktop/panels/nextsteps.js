@@ -175,7 +175,7 @@ export class NextStepsPanel extends Panel {
     } else if (!seen.has(data.resolver_group)) {
       html += `<optgroup label="${esc(t("ns.suggested"))}">${option(data.resolver_group)}</optgroup>`;
     }
-    const groups = catalogue ? [...catalogue.groups, catalogue.triage] : [];
+    const groups = catalogue ? catalogue.groups : []; // triage is where routing abstains, not a choice
     const rest = groups.filter((g) => !seen.has(g.label));
     if (rest.length) html += `<optgroup label="${esc(t("ns.all_queues"))}" data-group="catalogue">${rest.map((g) => option(g.label, g.code ? ` — ${g.code}` : "")).join("")}</optgroup>`;
     if (form.resolver_group && !seen.has(form.resolver_group)) html += option(form.resolver_group);

@@ -80,7 +80,7 @@ export class ReplyPanel extends Panel {
         const where = f.sentence
           ? id
             ? `<a href="#${id}">${esc(t("reply.flag_goto"))}</a>`
-            : `<blockquote><mark class="flag" data-flags="${esc(f.code)}" data-flag-index="${f.index}" tabindex="0">${esc(f.sentence)}</mark></blockquote><span class="muted">${esc(t("reply.flag_replaced"))}</span>`
+            : `<blockquote><mark class="flag" data-flags="${esc(f.code)}" data-flag-index="${f.index}" tabindex="0"><span class="flag-text">${esc(f.sentence)}</span></mark></blockquote><span class="muted">${esc(t("reply.flag_replaced"))}</span>`
           : `<span class="muted">${esc(t("reply.flag_whole"))}</span>`;
         return `<li data-code="${esc(f.code)}" data-source="${esc(f.source)}"><strong>${esc(f.label)}</strong> <span class="badge">${esc(t("source." + f.source))}</span>${f.detail ? ` <span class="muted">(${esc(f.detail)})</span>` : ""} ${where}</li>`;
       }).join("");

@@ -1,0 +1,102 @@
+"""The agent desktop in a real headless browser against the running local stack.
+
+Session fixtures: the emulators (tests/conftest.py), demo customers seeded into a Firestore
+database of their own (feedback the page records cannot shift other tests' NBA counters),
+every HTTP function in its own functions-framework process (scripts.devstack), and the
+page with its /api proxy. Chromium is Debian's (/usr/bin/chromium, or CX_CHROMIUM); the
+tests skip with the reason when it is missing.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+CHROMIUM = os.environ.get("CX_CHROMIUM", "/usr/bin/chromium")
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync"]  # fmt: skip
+DATABASE = "agent-desktop-tests"
+HTTP_FUNCTIONS = ["context_summary", "next_best_action", "reply_draft", "next_steps", "confirm_next_steps",
+                  "closing_message", "feedback"]  # fmt: skip
+
+
+def _missing() -> str | None:
+    if not Path(CHROMIUM).exists() and not shutil.which(CHROMIUM):
+        return f"{CHROMIUM} not found: install Debian's chromium (scripts/test.sh does it as root) or set CX_CHROMIUM"
+    try:
+        import playwright.sync_api  # noqa: F401
+    except ImportError:
+        return "the playwright Python package is not installed (pip install -r requirements-dev.txt)"
+    return None
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    reason = _missing()
+    here = Path(__file__).parent
+    for item in items:
+        if here in Path(str(item.fspath)).parents:
+            item.add_marker(pytest.mark.browser)
+            if reason:
+                item.add_marker(pytest.mark.skip(reason=reason))
+
+
+@pytest.fixture(scope="session")
+def desktop(emulators: Any, tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
+    """Seeded database, function servers and the desktop server; yields the page URL and function URLs."""
+    from scripts.devstack import desktop_server, function_servers
+    from scripts.seed import seed_all
+    from shared.config import load_settings
+    from shared.runtime import Runtime
+
+    rt = Runtime(load_settings(model_backend="offline", firestore_database=DATABASE))
+    seed_all(rt.snapshots, offers=rt.offers, kb=rt.kb, embedder=rt.embedder)
+    env = {**os.environ, "CX_MODEL_BACKEND": "offline", "CX_FIRESTORE_DATABASE": DATABASE, "CX_ENVIRONMENT": "local"}
+    env.pop("CX_PROJECT", None)
+    env.pop("GOOGLE_CLOUD_PROJECT", None)
+    log_dir = tmp_path_factory.mktemp("desktop-logs")
+    with function_servers(log_dir, names=HTTP_FUNCTIONS, env=env) as urls, desktop_server(urls) as page_url:
+        yield {"url": page_url, "functions": urls, "logs": log_dir, "runtime": rt}
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Any]:
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        chromium = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture
+def page(browser: Any, desktop: dict[str, Any]) -> Iterator[Any]:
+    """A fresh browser context (own clipboard, storage) on the desktop page, ready to use."""
+    context = browser.new_context(viewport={"width": 1400, "height": 1000}, locale="en-GB")
+    context.grant_permissions(["clipboard-read", "clipboard-write"], origin=desktop["url"].rstrip("/"))
+    context.set_default_timeout(30000)
+    pg = context.new_page()
+    errors: list[str] = []
+    pg.on("pageerror", lambda exc: errors.append(str(exc)))
+    pg.goto(desktop["url"])
+    pg.wait_for_selector("body[data-ready=true]")
+    pg.js_errors = errors
+    yield pg
+    context.close()
+    assert not errors, f"uncaught errors in the page: {errors}"
+
+
+@pytest.fixture
+def open_contact(page: Any) -> Any:
+    """Pick a customer and one of their sample contacts, as an agent does."""
+
+    def pick(customer: str, contact: str) -> None:
+        page.select_option("#customer", customer)
+        page.select_option("#contact", contact)
+        page.wait_for_selector(f"#transcript:has-text('{customer}')")
+
+    return pick
