@@ -31,9 +31,20 @@ MIN_CASES = 60
 LONG_TURNS = 15
 
 FailureClass = Literal[
-    "negation", "question", "plain_instruction", "passive_thirdparty", "owner_swap", "german_word_order",
-    "conditional", "no_action", "relative_deadline", "multi_deadline", "vague_deadline", "completed_fact",
-    "customer_commitment", "long_transcript",
+    "negation",
+    "question",
+    "plain_instruction",
+    "passive_thirdparty",
+    "owner_swap",
+    "german_word_order",
+    "conditional",
+    "no_action",
+    "relative_deadline",
+    "multi_deadline",
+    "vague_deadline",
+    "completed_fact",
+    "customer_commitment",
+    "long_transcript",
 ]
 ALL_CLASSES = frozenset(FailureClass.__args__)  # type: ignore[attr-defined]
 
@@ -166,17 +177,20 @@ BREAKAGES: dict[str, Callable[[dict[str, Any]], None]] = {
     "unknown group": _set(("cases", 0, "group"), "Billing"),
     "unknown customer": _set(("cases", 0, "customer_id"), "C-9999"),
     "wrong-language customer": lambda r: r["cases"][0].update(
-        customer_id=next(s.customer_id for s in SEEDS if s.language != r["cases"][0]["language"])),
+        customer_id=next(s.customer_id for s in SEEDS if s.language != r["cases"][0]["language"])
+    ),
     "too few cases": lambda r: r.update(cases=r["cases"][:59]),
     "one channel missing": lambda r: r.update(cases=[c for c in r["cases"] if c["channel"] != "email"]),
     "mostly original": lambda r: [c.update(source="original") for c in r["cases"]],
-    "class missing": lambda r: [c.update(classes=[k for k in c["classes"] if k != "negation"] or ["question"])
-                                for c in r["cases"]],
+    "class missing": lambda r: [
+        c.update(classes=[k for k in c["classes"] if k != "negation"] or ["question"]) for c in r["cases"]
+    ],
     "fcr with open actions": lambda r: r["cases"][_first_with_actions(r)].update(first_contact_resolvable=True),
     "key not in transcript": lambda r: r["cases"][_first_with_actions(r)]["actions"][0].update(key="zebra"),
     "due in the past": lambda r: r["cases"][_first_with_actions(r)]["actions"][0].update(due_by=dt.date(2026, 11, 1)),
     "not_action is an action key": lambda r: r["cases"][_first_with_actions(r)].update(
-        not_actions=[r["cases"][_first_with_actions(r)]["actions"][0]["key"]]),
+        not_actions=[r["cases"][_first_with_actions(r)]["actions"][0]["key"]]
+    ),
 }
 SCHEMA_BREAKAGES: dict[str, Callable[[dict[str, Any]], None]] = {
     "bad owner": lambda r: r["cases"][_first_with_actions(r)]["actions"][0].update(owner="supervisor"),
