@@ -156,6 +156,13 @@ class Settings(BaseSettings):
         "none there = routing by the intent mapping.",
     )
 
+    # --- Routing ----------------------------------------------------------------------
+    router_artefact: str | None = Field(
+        default=str(ROOT / ".local" / "router"),
+        description="Trained router (directory with router.joblib + router.json, or gs://bucket/prefix); "
+        "none there = routing by the intent mapping.",
+    )
+
     @model_validator(mode="after")
     def _check_consistency(self) -> Settings:
         if self.model_backend == "vertex" and not self.project:

@@ -23,6 +23,7 @@ from shared.conversation import MAX_TURNS, Turn
 from shared.language import choose_language
 from shared.model import register_offline
 from shared.prompts import Prompt
+from shared.router import Candidate, final_route
 from shared.runtime import Runtime
 from shared.suggestions import SuggestionMeta
 from shared.tokens import estimate_tokens
@@ -126,7 +127,10 @@ class NextStepsResponse(SuggestionMeta):
     actions: list[ActionOut]
     resolver_group: str
     queue_code: str
-    routing_flagged: bool = Field(description="The suggested group was unknown; routed to triage.")
+    routing_flagged: bool = Field(description="Unknown group or the router was unsure: triage or agent check.")
+    router_version: str = Field(description="The routing model (or fallback mapping) that suggested the group.")
+    route_confidence: float = Field(ge=0, le=1, description="Router's calibrated probability of its best group.")
+    route_candidates: list[Candidate] = Field(description="Router's top groups with probabilities (dropdown).")
     first_contact_resolvable: FirstContact
     kb_suggestions: list[KbSuggestion] = Field(max_length=3)
     customer_facing_closing_text: str
@@ -168,15 +172,18 @@ def extract(req: NextStepsRequest, rt: Runtime, call: CallContext | None = None)
     end = req.conversation_end_time or next(
         (t.timestamp for t in reversed(req.transcript) if t.timestamp), None
     ) or datetime.now(UTC)  # fmt: skip
-    intent = rt.reply_intents.predict(f"{subject}\n{customer_text}")
-    queue = req.ticket_metadata.queue
-    hint = rt.queues.route(queue) if queue else rt.queues.for_intent(intent.label)
+    intent = rt.reply_intents.predict(f"{subject}\n{customer_text}", language)
+    others = "\n".join(t.text for t in req.transcript if t.speaker != "customer")
+    routing = rt.router.route(subject, customer_text, others, current_queue=req.ticket_metadata.queue)
+    hint = routing.as_route()
     retrieved = kb_future.result()
 
     pseudo = pseudonymizer_for(snapshot)
     context = {
         "subject": subject, "intent": intent.label, "channel": req.channel, "language": language,
         "route_hint": hint.resolver_group, "resolver_groups": rt.queues.labels,
+        "route_candidates": [c.model_dump() for c in routing.candidates], "route_abstained": routing.abstained,
+        "route_examples": [e.model_dump() for e in routing.examples],
         "customer_name": c.profile.name,
         "conversation_end": end.astimezone(ZoneInfo(tz)).strftime("%A %Y-%m-%d %H:%M"),
         "transcript": _budgeted(req.transcript, TRANSCRIPT_TOKEN_BUDGET),
@@ -190,7 +197,7 @@ def extract(req: NextStepsRequest, rt: Runtime, call: CallContext | None = None)
     output, usage = rt.engine.generate(prompt, NextStepsModelOutput)
     output = pseudo.restore_model(output)
 
-    route = rt.queues.route(output.resolver_group)
+    route = final_route(rt.queues, routing, output.resolver_group)
     spoken = _norm(" ".join(t.text for t in req.transcript))
     country = c.profile.address.country if c.profile.address else None
     actions = []
@@ -212,13 +219,16 @@ def extract(req: NextStepsRequest, rt: Runtime, call: CallContext | None = None)
     meta = suggestions.record(
         rt, call, customer_id=req.customer_id, prompt=prompt, policy_version=rt.queues.version, usage=usage,
         attributes={"ticket_id": req.ticket_id, "actions": len(actions), "resolver_group": route.resolver_group,
-                    "routing_flagged": route.flagged, "kb": [k.kb_id for k in kb], "turns": len(req.transcript)},
+                    "routing_flagged": route.flagged, "kb": [k.kb_id for k in kb], "turns": len(req.transcript),
+                    "router_version": routing.router_version, "route_confidence": routing.confidence,
+                    "route_candidates": [c.model_dump() for c in routing.candidates]},
         text=output.customer_facing_closing_text,
     )  # fmt: skip
     response = NextStepsResponse(
         **meta.model_dump(), issue_summary=output.issue_summary, actions=actions,
         resolver_group=route.resolver_group, queue_code=route.queue_code, routing_flagged=route.flagged,
-        first_contact_resolvable=fcr, kb_suggestions=kb,
+        router_version=routing.router_version, route_confidence=routing.confidence,
+        route_candidates=routing.candidates, first_contact_resolvable=fcr, kb_suggestions=kb,
         customer_facing_closing_text=output.customer_facing_closing_text, language=language, ticket_id=req.ticket_id,
     )  # fmt: skip
     rt.next_steps_store.save_suggestion(req.customer_id, req.ticket_id, response)

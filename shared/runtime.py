@@ -8,13 +8,12 @@ from functools import cached_property
 import yaml
 
 from shared import clients, logs
-from shared.classifier import NaiveBayes
 from shared.config import Settings, get_settings
 from shared.context import ContextPolicy
 from shared.duedates import DueDateResolver
 from shared.events import EventPublisher, FirestoreOutbox, register_for_shutdown
 from shared.guardrails import Guardrails
-from shared.intents import IntentDetector
+from shared.intents import IntentClassifier, IntentDetector
 from shared.kb import Embedder, HashEmbedder, KbRepository, VertexEmbedder
 from shared.model import Engine, ModelFailure, OfflineEngine, build_engine
 from shared.offers import OfferRepository, Rules
@@ -101,8 +100,9 @@ class Runtime:
         return OutputPolicy(self.settings.config_dir / "output_policy.yaml", tuple(self.settings.detect_languages))
 
     @cached_property
-    def reply_intents(self) -> NaiveBayes:
-        return NaiveBayes.from_examples_file(self.settings.config_dir / "intent_examples.yaml")[0]
+    def reply_intents(self) -> IntentClassifier:
+        d = self.settings.config_dir
+        return IntentClassifier(d / "intents.yaml", d / "intent_examples.yaml")
 
     @cached_property
     def policy_snippets(self) -> dict[str, dict[str, str]]:
@@ -124,6 +124,16 @@ class Runtime:
     @cached_property
     def queues(self) -> QueueCatalogue:
         return QueueCatalogue.load(self.settings.config_dir / "queues.yaml")
+
+    @cached_property
+    def router(self):  # type: ignore[no-untyped-def]
+        """Resolver-group routing; the trained artefact is read on the first ticket routed."""
+        from shared.router import Router, RoutingConfig
+
+        intents = self.reply_intents
+        return Router(catalogue=self.queues, config=RoutingConfig.load(self.settings.config_dir / "routing.yaml"),
+                      artefact=self.settings.router_artefact, fallback_intent=intents.classify,
+                      fallback_version=f"intents-{intents.version}")  # fmt: skip
 
     @cached_property
     def extractor(self):  # type: ignore[no-untyped-def]
