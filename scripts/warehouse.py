@@ -1,9 +1,14 @@
-"""Local analytics warehouse: load events from Pub/Sub into DuckDB, report the KPIs.
+"""Analytics warehouse: load events from Pub/Sub into DuckDB, materialize, report the KPIs.
 
     python -m scripts.warehouse load   [--db .local/warehouse.duckdb]   # emulator subscription -> DuckDB
     python -m scripts.warehouse report [--db …] [--from 2026-09-01] [--to 2026-12-31] [--html report.html]
+    python -m scripts.warehouse report --project my-project …           # the same report from BigQuery
 
-The views are the BigQuery SQL in infra/bigquery, transpiled (shared/warehouse.py).
+The views are the BigQuery SQL in infra/bigquery, transpiled (shared/warehouse.py). The
+report reads the materialized tables (``mat_tickets``, ``cx_kpi.*``): locally it refreshes
+them first (what the daily scheduled query does in BigQuery; ``--no-refresh`` skips it).
+With a project (``--project`` or CX_PROJECT) the same queries run on BigQuery through
+google-cloud-bigquery, imported only then.
 """
 
 from __future__ import annotations
@@ -16,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from shared.config import ROOT, load_settings
-from shared.warehouse import DATASET, connect, load_from_subscription, query
+from shared.warehouse import DATASET, KPI_DATASET, connect, load_from_subscription, materialize, query
 
 DEFAULT_DB = ROOT / ".local" / "warehouse.duckdb"
 SERIES = (("first_contact_resolution", "kpi_first_contact_resolution", "First-contact resolution", "{:.0%}"),
@@ -36,9 +41,49 @@ def load(db: Path) -> int:
     con = connect(db)
     with subscriber:
         n = load_from_subscription(con, subscriber, path)
+    materialize(con)
     con.close()
     print(f"loaded {n} messages from {name} into {db}")
     return n
+
+
+class _Cursor:
+    def __init__(self, rows: list[Any]) -> None:
+        self._rows = rows
+        fields = rows[0].keys() if rows else []
+        self.description = [(name,) for name in fields]
+
+    def fetchall(self) -> list[tuple[Any, ...]]:
+        return [tuple(r.values()) for r in self._rows]
+
+
+class BigQueryConnection:
+    """The DuckDB connection's ``execute`` over BigQuery, so every report query runs on either.
+
+    ``cx_analytics.x`` / ``cx_kpi.x`` resolve in the client's project. The client is created
+    here (scripts only, never in a function) unless one is injected.
+    """
+
+    def __init__(self, project: str, client: Any = None, location: str = "EU") -> None:
+        if client is None:
+            from google.cloud import bigquery
+
+            client = bigquery.Client(project=project, location=location)
+        self.client = client
+
+    def execute(self, sql: str) -> _Cursor:
+        return _Cursor([dict(row.items()) for row in self.client.query(sql).result()])
+
+
+def open_warehouse(db: Path, project: str | None = None, *, refresh: bool = False) -> Any:
+    """BigQuery when a project is given or set (CX_PROJECT), else the local DuckDB file."""
+    project = project or load_settings().project
+    if project:
+        return BigQueryConnection(project)
+    con = connect(db)
+    if refresh:
+        materialize(con)
+    return con
 
 
 def kpi_table(con: Any, start: date, end: date) -> list[dict[str, Any]]:
@@ -50,7 +95,7 @@ def kpi_table(con: Any, start: date, end: date) -> list[dict[str, Any]]:
                AVG(CASE WHEN t.repeat_30d THEN 1 ELSE 0 END) AS repeat_rate_30d,
                AVG(t.handoffs) AS handoffs_per_case, AVG(t.handle_time_s) AS avg_handle_time_s,
                AVG(t.after_contact_work_s) AS avg_after_contact_work_s, AVG(t.csat) AS avg_csat
-        FROM {DATASET}.tickets AS t
+        FROM {DATASET}.mat_tickets AS t
         WHERE CAST(t.closed_at AS DATE) BETWEEN DATE '{start}' AND DATE '{end}'
         GROUP BY 1, 2 ORDER BY 1, 2""")  # noqa: S608 - dates are parsed date objects
 
@@ -86,7 +131,7 @@ def html_report(con: Any, start: date, end: date) -> str:
     for column, view, title, fmt in SERIES:
         rows = query(con, f"""
             SELECT week, ai_assisted, SUM({column} * tickets) / SUM(tickets) AS value
-            FROM {DATASET}.{view}
+            FROM {KPI_DATASET}.{view}
             WHERE CAST(week AS DATE) BETWEEN DATE '{start}' AND DATE '{end}'
             GROUP BY 1, 2 ORDER BY 1""")  # noqa: S608
         weeks = sorted({r["week"] for r in rows})
@@ -115,11 +160,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--from", dest="start", type=date.fromisoformat, default=date(2000, 1, 1))
     parser.add_argument("--to", dest="end", type=date.fromisoformat, default=date(2100, 1, 1))
     parser.add_argument("--html", type=Path, help="also write the HTML report with charts here")
+    parser.add_argument("--project", help="report from BigQuery in this project (default: CX_PROJECT)")
+    parser.add_argument("--no-refresh", action="store_true", help="locally: report the tables as last materialized")
     args = parser.parse_args(argv)
     if args.command == "load":
         load(args.db)
         return 0
-    con = connect(args.db)
+    con = open_warehouse(args.db, args.project, refresh=not args.no_refresh)
     rows = kpi_table(con, args.start, args.end)
     if not rows:
         print("no closed tickets in that range")

@@ -35,3 +35,15 @@ def test_pyproject_pins_match_the_lock_files() -> None:
 def test_no_heavy_vertex_sdk_in_the_runtime() -> None:
     runtime = _pins("requirements.txt")
     assert "google-cloud-aiplatform" not in runtime and "vertexai" not in runtime
+
+
+def test_functions_never_import_the_analytics_or_evaluation_sdks() -> None:
+    """Cold start: importing every entry point loads no BigQuery or Vertex evaluation SDK."""
+    import subprocess
+    import sys
+
+    code = ("import sys, main; heavy = [m for m in ('google.cloud.bigquery', 'google.cloud.aiplatform', 'vertexai', "
+            "'duckdb', 'sqlglot', 'scripts.warehouse', 'scripts.experiment_report') if m in sys.modules]; "
+            "print(','.join(heavy) or 'none')")  # fmt: skip
+    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "none"

@@ -141,9 +141,11 @@ def test_sql_files_are_bigquery_sql_transpiled_not_copies() -> None:
 
 def test_report_has_the_kpi_table_and_charts() -> None:
     from scripts.warehouse import html_report, kpi_table
+    from shared.warehouse import materialize
 
     con = connect()
     insert_raw(con, deliver(generate(4), 4))
+    materialize(con)  # the report reads the materialized tables
     table = kpi_table(con, date(2026, 9, 1), date(2026, 9, 30))
     assert {(r["journey"], r["ai_assisted"]) for r in table} == {(j, a) for j in JOURNEYS for a in (True, False)}
     page = html_report(con, date(2026, 9, 1), date(2026, 9, 30))
@@ -174,3 +176,54 @@ def test_materialized_tables_equal_the_views_and_analysts_see_only_kpis() -> Non
     script = materialize_script()  # what the scheduled query runs: inputs before the tables reading them
     assert script.index("mat_events ") < script.index("mat_tickets ") < script.index("mat_kpi_handoffs ")
     assert "FROM cx_analytics.events\n" not in script and "FROM cx_analytics.mat_events" in script
+
+
+def test_experiment_report_finds_the_planted_difference_and_matches_chi_square() -> None:
+    from scipy.stats import chi2_contingency
+
+    from scripts.experiment_report import compare, report, two_proportion_z
+    from shared.warehouse import materialize
+
+    z, p = two_proportion_z(40, 100, 55, 100)
+    chi2, p_chi, _, _ = chi2_contingency([[40, 60], [55, 45]], correction=False)
+    assert z**2 == pytest.approx(chi2) and p == pytest.approx(p_chi)
+    con = connect()
+    insert_raw(con, deliver(generate(6, n_tickets=4000), 6))  # candidate accepted more often (synth_events)
+    materialize(con)
+    rows = query(con, "SELECT * FROM cx_kpi.kpi_experiments")
+    (nba,) = [c for c in compare(rows) if c.capability == "next_best_action"]
+    assert nba.experiment == "nba-goal-first" and nba.control[1] > 300 and nba.candidate[1] > 300
+    assert nba.diff is not None and nba.diff > 0 and nba.significant(0.05)
+    assert any("significant at alpha 0.05" in line and "not" not in line for line in report(con))
+    small = connect()
+    insert_raw(small, deliver(generate(7, n_tickets=60), 7))
+    materialize(small)
+    (few,) = compare(query(small, "SELECT * FROM cx_kpi.kpi_experiments"))
+    assert not few.significant(0.05)  # a handful of contacts proves nothing
+
+
+def test_report_runs_on_bigquery_through_the_same_queries() -> None:
+    """google-cloud-bigquery's client is injected: the SQL sent and the rows read back are what the report uses."""
+    from scripts.warehouse import BigQueryConnection, kpi_table
+
+    class Row(dict):
+        pass
+
+    class Job:
+        def __init__(self, rows: list[dict[str, Any]]) -> None:
+            self.rows = rows
+
+        def result(self) -> list[Row]:
+            return [Row(r) for r in self.rows]
+
+    class Client:
+        sent: list[str] = []
+
+        def query(self, sql: str) -> Job:
+            self.sent.append(sql)
+            return Job([{"journey": "outage", "ai_assisted": True, "tickets": 3, "first_contact_resolution": 0.5}])
+
+    client = Client()
+    rows = kpi_table(BigQueryConnection("proj", client=client), date(2026, 9, 1), date(2026, 9, 30))
+    assert rows == [{"journey": "outage", "ai_assisted": True, "tickets": 3, "first_contact_resolution": 0.5}]
+    assert "FROM cx_analytics.mat_tickets" in client.sent[0] and "DATE '2026-09-01'" in client.sent[0]
