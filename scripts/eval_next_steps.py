@@ -2,6 +2,7 @@
 
     python -m scripts.eval_next_steps gold [FILE_OR_DIR ...] [--misses] [--out result.json]
     python -m scripts.eval_next_steps kb   [../shared/data/abcd]
+    python -m scripts.eval_next_steps summary [../shared/data/tweetsumm/dialogues_dev.jsonl]
     python -m scripts.eval_next_steps all
 
 Starts its own emulators. One scorer for every engine: offline by default, Gemini when
@@ -30,6 +31,7 @@ from shared.config import ROOT, load_settings
 GOLD = ROOT / "tests" / "fixtures" / "next_steps_gold.yaml"
 GOLD_DIR = ROOT / "tests" / "fixtures" / "next_steps_gold"
 ABCD = ROOT.parent / "shared" / "data" / "abcd"
+TWEETSUMM = ROOT.parent / "shared" / "data" / "tweetsumm" / "dialogues_dev.jsonl"
 WRITTEN_QUERIES = {
     "My router keeps restarting by itself": "KB-ROUTER-REBOOT",
     "Sie haben mir den Oktober doppelt abgebucht": "KB-DUPLICATE-CHARGE-DE",
@@ -240,6 +242,65 @@ def gold(paths: list[Path], rt: Any, show_misses: bool = False, out: Path | None
     return result
 
 
+def _tokens(text: str) -> list[str]:
+    return [w.lower() for w in _WORDS.findall(text)]
+
+
+def _lcs(a: list[str], b: list[str]) -> int:
+    prev = [0] * (len(b) + 1)
+    for x in a:
+        cur = [0]
+        for j, y in enumerate(b):
+            cur.append(prev[j] + 1 if x == y else max(prev[j + 1], cur[j]))
+        prev = cur
+    return prev[-1]
+
+
+def rouge(candidate: str, reference: str) -> tuple[float, float]:
+    """(ROUGE-1 F1, ROUGE-L F1) on lower-cased word tokens, no stemming or stop-word removal."""
+    c, r = _tokens(candidate), _tokens(reference)
+    if not c or not r:
+        return 0.0, 0.0
+
+    def f1(hits: int) -> float:
+        p, q = hits / len(c), hits / len(r)
+        return 2 * p * q / (p + q) if hits else 0.0
+
+    overlap = sum(min(n, r.count(w)) for w, n in {w: c.count(w) for w in set(c)}.items())
+    return f1(overlap), f1(_lcs(c, r))
+
+
+def summary(path: Path, rt: Any = None, limit: int = 2) -> dict[str, Any]:
+    """Extractive dialogue summary vs. the old "first message" baseline on TweetSumm (human summaries)."""
+    from shared.config import ROOT as root
+    from shared.extraction import Extractor
+
+    if not path.exists():
+        print(f"skipped TweetSumm summary check: {path} not found")
+        return {}
+    extractor = rt.extractor if rt is not None else Extractor(root / "config" / "extraction.yaml")
+    systems: dict[str, list[tuple[float, float]]] = {"first_message": [], "extractive": []}
+    n = 0
+    for line in path.read_text("utf-8").splitlines():
+        d = json.loads(line)
+        refs = [" ".join(s) for s in d.get("abstractive_summaries", []) if s]
+        if not refs:
+            continue
+        n += 1
+        turns = [{"speaker": t["speaker"], "text": t["text"]} for t in d["turns"]]
+        first = next((t["text"] for t in turns if t["speaker"] == "customer"), turns[0]["text"])
+        picked = " ".join(s["text"] for s in extractor.summary_sentences(turns, "en", limit=limit))
+        for name, text in (("first_message", first), ("extractive", picked)):
+            scores = [rouge(text, r) for r in refs]
+            systems[name].append((sum(x for x, _ in scores) / len(scores), sum(y for _, y in scores) / len(scores)))
+    out = {"dialogues": n, "sentences": limit}
+    for name, rows in systems.items():
+        out[name] = {"rouge1_f": round(sum(x for x, _ in rows) / n, 3),
+                     "rougeL_f": round(sum(y for _, y in rows) / n, 3)}  # fmt: skip
+    print("TweetSumm summaries (mean over dialogues of mean F1 vs the 3 human summaries):", json.dumps(out))
+    return out
+
+
 def kb(folder: Path, rt: Any) -> dict[str, Any]:
     out: dict[str, Any] = {}
     hits = sum(want in [a.kb_id for a, _ in rt.kb.search(q, rt.embedder, k=3)] for q, want in WRITTEN_QUERIES.items())
@@ -272,11 +333,14 @@ def kb(folder: Path, rt: Any) -> dict[str, Any]:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("part", choices=["gold", "kb", "all"])
+    parser.add_argument("part", choices=["gold", "kb", "summary", "all"])
     parser.add_argument("paths", nargs="*", type=Path, help="gold files/directories (gold) or the ABCD folder (kb)")
     parser.add_argument("--misses", action="store_true", help="print every missed, extra or wrong action")
     parser.add_argument("--out", type=Path, help="write figures and predictions as JSON")
     args = parser.parse_args(argv)
+    if args.part == "summary":  # no emulators needed
+        summary(args.paths[0] if args.paths else TWEETSUMM)
+        return 0
     emu, rt = _stack()
     try:
         if args.part in ("gold", "all"):
@@ -284,6 +348,8 @@ def main(argv: list[str] | None = None) -> int:
             gold([p for p in paths if p.exists()], rt, args.misses, args.out)
         if args.part in ("kb", "all"):
             kb(args.paths[0] if args.part == "kb" and args.paths else ABCD, rt)
+        if args.part == "all":
+            summary(TWEETSUMM, rt)
         rt.events.flush()
     finally:
         emu.stop()

@@ -210,7 +210,8 @@ class ClosingRequest(BaseModel):
 
     customer_id: str = Field(pattern=ID_PATTERN)
     ticket_id: str | None = Field(default=None, pattern=ID_PATTERN)
-    actions: list[FinalAction] = Field(min_length=1, max_length=20)
+    actions: list[FinalAction] = Field(default_factory=list, max_length=20,
+                                       description="Confirmed actions; none = settled in the contact.")  # fmt: skip
     channel: Literal["email", "chat"]
     language: str | None = Field(default=None, pattern=r"^[a-z]{2}$")
 
@@ -258,11 +259,18 @@ def closing_message(req: ClosingRequest, rt: Runtime, call: CallContext | None =
 def offline_closing(prompt: Prompt) -> ClosingOutput:
     ctx = prompt.context
     lines = [prompt.text("greeting", name=ctx["name"]) if ctx.get("name") else prompt.text("greeting_anonymous")]
-    lines.append(prompt.text("intro"))
-    for a in ctx["actions"]:
-        who = prompt.text(f"who_{a['owner']}")
-        when = prompt.text("by", day=a["due"]) if a["due"] else ""
-        lines.append(f"- {who}: {a['description']}{when}")
+    if not ctx["actions"]:  # nothing open: no list, no "what we need from you"
+        lines.append(prompt.text("intro_none"))
+    else:
+        lines.append(prompt.text("intro"))
+        ours = [a for a in ctx["actions"] if a["owner"] != "customer"]
+        yours = [a for a in ctx["actions"] if a["owner"] == "customer"]
+        for a in ours + yours:
+            who = prompt.text(f"who_{a['owner']}")
+            when = prompt.text("by", day=a["due"]) if a["due"] else ""
+            lines.append(f"- {who}: {a['description']}{when}")
+        if not yours:
+            lines.append(prompt.text("nothing_from_you"))
     lines.append(prompt.text("outro"))
     if ctx["channel"] == "email":
         lines.append(prompt.text("signature"))

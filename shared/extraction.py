@@ -21,6 +21,7 @@ import re
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -46,6 +47,7 @@ class Clause:
     confidence: float = 0.0
     turn: int = 0
     needs_due: bool = False  # an action only when a deadline is stated (else it was done in the contact)
+    untimed_confidence: float | None = None  # confidence when no deadline is stated
 
     @property
     def is_action(self) -> bool:
@@ -134,6 +136,8 @@ class Extractor:
             if due is None and (c.needs_due or c.act == "present_statement"):
                 continue  # "I'll do that", "the credit is applied": nothing open without a stated time
             confidence = c.confidence
+            if due is None and c.untimed_confidence is not None:
+                confidence = min(confidence, c.untimed_confidence)
             if c.act in ("process", "present_statement") and due is not None:
                 confidence = max(confidence, self.conf["process"])
             confidence = round(confidence, 2)
@@ -224,7 +228,7 @@ class Extractor:
                 if lang.contains("in_contact_markers", low):
                     return none("question")  # "could you restart it now / for me?"
                 c = make(speaker, sentence, text, "request", actor, "customer", "request_question", conditional)
-                c.needs_due = True  # asked without a time: most are done while still on the line
+                c.untimed_confidence = self.conf["request_untimed"]  # without a time it may be done on the line
                 return [c]
             return none("question")
 
@@ -681,3 +685,45 @@ def _de_finite(words: list[str], lang: Lang) -> str | None:
         if w.lower() in subjects and n + 1 < len(words):
             return words[n + 1] if n == 0 else words[n - 1]
     return words[1] if len(words) > 1 else None
+
+
+# --- condensing stored contact texts (context summary) ----------------------------------------
+
+_SPEAKER_PREFIX = re.compile(r"^\s*(customer|client|kunde|kundin|user|agent|support|mitarbeiter(?:in)?)\s*:\s*",
+                             re.IGNORECASE)  # fmt: skip
+_AGENT_NAMES = {"agent", "support", "mitarbeiter", "mitarbeiterin"}
+
+
+@lru_cache(maxsize=1)
+def default_extractor() -> Extractor:
+    from shared.config import ROOT
+
+    return Extractor(ROOT / "config" / "extraction.yaml")
+
+
+def guess_language(text: str, extractor: Extractor) -> str:
+    """en or de by stop-word hits (cheap; only to pick the summary's word lists)."""
+    words = _WORD.findall(text.lower())
+    hits = {code: sum(w in lang.words["stopwords"] for w in words) for code, lang in extractor.langs.items()}
+    return max(hits, key=lambda code: (hits[code], code == "en"))
+
+
+def condense(text: str, limit: int = 2, extractor: Extractor | None = None) -> str:
+    """A stored contact text (a note or a "Customer: … / Agent: …" transcript) cut down to the
+    sentences that state the problem and the resolution; short texts are returned as they are."""
+    ex = extractor or default_extractor()
+    turns: list[dict[str, Any]] = []
+    for line in text.splitlines():
+        m = _SPEAKER_PREFIX.match(line)
+        if m:
+            speaker = "agent" if m.group(1).lower() in _AGENT_NAMES else "customer"
+            turns.append({"speaker": speaker, "text": line[m.end():]})
+        elif line.strip():
+            if turns:
+                turns[-1]["text"] += " " + line.strip()
+            else:
+                turns.append({"speaker": "customer", "text": line.strip()})
+    if sum(len(ex.splitter.split(t["text"])) for t in turns) <= limit:
+        return text.strip()
+    picked = ex.summary_sentences(turns, guess_language(text, ex), limit=limit)
+    return " ".join(p["text"] for p in picked) or text.strip()

@@ -35,7 +35,10 @@ class ReviewReason(BaseModel):
 
 
 def sentences(text: str) -> list[str]:
-    return [s.strip() for s in _SENTENCE_BREAK.split(text) if s and s.strip()]
+    """Sentences by shared.nlp's rule-based splitter (abbreviations, ordinals; no spaCy: cheap per draft)."""
+    from shared.nlp import split_sentences
+
+    return split_sentences(text)
 
 
 def _phrase_pattern(phrases: list[str]) -> re.Pattern[str]:

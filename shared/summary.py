@@ -14,6 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from shared import suggestions
 from shared.calls import ID_PATTERN, CallContext
 from shared.context import build_context, pseudonymizer_for
+from shared.extraction import condense
 from shared.model import register_offline
 from shared.prompts import Prompt
 from shared.runtime import Runtime
@@ -137,8 +138,12 @@ def offline_summary(prompt: Prompt) -> SummaryOutput:
         bullets.append(prompt.text(
             "last_contact", total=history.get("interactions_total", len(interactions)),
             first=history.get("first_contact") or last["date"], date=last["date"],
-            channel=last["channel"], summary=last["summary"],
+            channel=last["channel"], summary=condense(last["summary"]),
         ))  # fmt: skip
+        if len(interactions) > 1 and interactions[1]["summary"].strip() != last["summary"].strip():
+            prev = interactions[1]
+            bullets.append(prompt.text("earlier_contact", date=prev["date"], channel=prev["channel"],
+                                       summary=condense(prev["summary"])))  # fmt: skip
     elif orders:
         o = orders[0]
         bullets.append(prompt.text("last_order", order_id=o["order_id"], status=o["status"],
