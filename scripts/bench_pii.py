@@ -103,6 +103,42 @@ def per_call(texts: list[str]) -> dict[str, float]:
     return result
 
 
+def context_path() -> dict[str, float]:
+    """mask_obj on the contexts the capabilities build (seeded customers, 2000-token budget)."""
+    from scripts.seed import SEEDS, build
+    from shared.context import FIELDS, build_context, pseudonymizer_for
+    from shared.pii import local_detector
+    from shared.snapshots import CustomerSnapshot
+
+    contexts = []
+    for seed in SEEDS:
+        customer, items = build(seed)
+        snap = CustomerSnapshot(
+            customer=customer,
+            orders=[i for i in items if type(i).__name__ == "Order"],
+            interactions=[i for i in items if type(i).__name__ == "Interaction"][:200],
+        )
+        contexts.append((snap, build_context(snap, allowed=frozenset(FIELDS), token_budget=2000).data))
+    detector = local_detector(ROOT / "config")
+    result: dict[str, float] = {
+        "contexts": len(contexts),
+        "median_chars": statistics.median(len(str(c)) for _, c in contexts),
+    }
+    for ner in (True, False):
+        times = []
+        for _ in range(3):
+            for snap, data in contexts:
+                p = pseudonymizer_for(snap)
+                p._detector, p._ner = detector, ner  # the product's pseudonymizer with this detector setting
+                start = time.perf_counter()
+                p.mask_obj(data)
+                times.append((time.perf_counter() - start) * 1e3)
+        key = "ner" if ner else "patterns_only"
+        result[f"mask_obj_{key}_p50_ms"] = _pct(times, 50)
+        result[f"mask_obj_{key}_p95_ms"] = _pct(times, 95)
+    return result
+
+
 def spans_per_10kb(texts: list[str]) -> dict[str, float]:
     from shared.pii import local_detector
 
@@ -123,6 +159,7 @@ def main(argv: list[str] | None = None) -> int:
     print("cold (fresh interpreter, median of 3):", json.dumps(cold()))
     texts = texts_from(args.path, args.n)
     print("per call (warm):", json.dumps(per_call(texts)))
+    print("product context path (warm):", json.dumps(context_path()))
     print("spans per 10 kB of ticket text:", json.dumps(spans_per_10kb(texts)))
     return 0
 

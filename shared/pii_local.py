@@ -103,14 +103,16 @@ class LocalDetector:
     # --- detection ---------------------------------------------------------------------
 
     def detect_many(self, texts: Sequence[str], *, ner: bool = True) -> list[list[Span]]:
-        found = [self._detect_patterns(t) for t in texts]
+        unique = list(dict.fromkeys(texts))  # a context repeats statuses, channels, templates
+        found = [self._detect_patterns(t) for t in unique]
         if ner:
-            wanted = [i for i, t in enumerate(texts) if self._ner_language(t)]
+            wanted = [i for i, t in enumerate(unique) if self._ner_language(t)]
             if wanted:
                 nlp = self._load_nlp()
-                for i, doc in zip(wanted, nlp.pipe([texts[i] for i in wanted], batch_size=64), strict=True):
-                    found[i].extend(self._ner_spans(texts[i], doc, found[i]))
-        return [resolve_overlaps(spans, self.config.entities) for spans in found]
+                for i, doc in zip(wanted, nlp.pipe([unique[i] for i in wanted], batch_size=64), strict=True):
+                    found[i].extend(self._ner_spans(unique[i], doc, found[i]))
+        by_text = {t: resolve_overlaps(spans, self.config.entities) for t, spans in zip(unique, found, strict=True)}
+        return [list(by_text[t]) for t in texts]
 
     def _detect_patterns(self, text: str) -> list[Span]:
         if not text or len(text) < 5:
@@ -155,8 +157,9 @@ class LocalDetector:
     def _phones(self, text: str) -> list[Span]:
         candidates = {(m.start(), m.end()) for m in _PHONE.finditer(text)}
         candidates |= {(m.start(), m.end()) for m in _BARE_DIGITS.finditer(text)}
-        self._load_recognizers()
-        candidates |= {(r.start, r.end) for r in self._phone.analyze(text, ["PHONE_NUMBER"], None)}
+        if any(ch.isspace() for ch in text):  # free text; single tokens (timestamps, ids) need no matcher
+            self._load_recognizers()
+            candidates |= {(r.start, r.end) for r in self._phone.analyze(text, ["PHONE_NUMBER"], None)}
         return [Span("PHONE", s, e, text[s:e]) for s, e in candidates if self._phone_ok(text, s, e)]
 
     def _phone_ok(self, text: str, start: int, end: int) -> bool:
