@@ -4,6 +4,7 @@
     python -m scripts.eval_router languages [tickets_5_languages.csv]  # the same, per language
     python -m scripts.eval_router catalogue [tickets_en_de.csv] [--config-dir DIR]  # a new catalogue, config only
     python -m scripts.eval_router ood       [intents folder]           # confident wrong intents out of domain
+    python -m scripts.eval_router sentiment [labelled.yaml]            # EN/DE accuracy, negative recall
     python -m scripts.eval_router all
 
 Every split is stratified and seeded (20 % held back); the abstain threshold is chosen
@@ -169,9 +170,45 @@ def ood(folder: Path, config_dir: Path = ROOT / "config") -> dict[str, Any]:
     return out
 
 
+def sentiment(path: Path, tickets_csv: Path = DATA / "tickets" / "tickets_en_de.csv") -> dict[str, Any]:
+    """Accuracy and negative recall on the project's labelled set (angry counts as negative);
+    on the tickets (no sentiment labels) only the label distribution."""
+    import yaml
+
+    from shared.sentiment import SentimentScorer
+
+    if _missing(path):
+        return {}
+    scorer = SentimentScorer(ROOT / "config" / "sentiment_lexicon.yaml")
+    data = yaml.safe_load(path.read_text("utf-8"))
+    out: dict[str, Any] = {}
+    for lang in ("en", "de"):
+        hits = n = neg_hits = neg_n = angry_hits = angry_n = 0
+        for cls, texts in data[lang].items():
+            want = "negative" if cls in ("angry", "negative") else cls
+            for text in texts:
+                got = scorer.score(text, lang).label
+                n += 1
+                hits += got == want
+                if want == "negative":
+                    neg_n += 1
+                    neg_hits += got == "negative"
+                if cls == "angry":
+                    angry_n += 1
+                    angry_hits += got == "negative"
+        out[lang] = {"n": n, "accuracy": round(hits / n, 4), "negative_recall": round(neg_hits / neg_n, 4),
+                     "angry_recall": round(angry_hits / angry_n, 4)}  # fmt: skip
+    if tickets_csv.exists():
+        rows = list(csv.DictReader(tickets_csv.open(encoding="utf-8")))
+        labels = Counter(scorer.score(r["body"], r["language"]).label for r in rows)
+        out["tickets_label_share"] = {k: round(v / len(rows), 4) for k, v in labels.most_common()}
+    print(f"sentiment on {path.name}:", json.dumps(out))
+    return out
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("part", choices=["tickets", "languages", "catalogue", "ood", "all"])
+    ap.add_argument("part", choices=["tickets", "languages", "catalogue", "ood", "sentiment", "all"])
     ap.add_argument("path", nargs="?", type=Path)
     ap.add_argument("--config-dir", type=Path)
     args = ap.parse_args(argv)
@@ -185,6 +222,9 @@ def main(argv: list[str] | None = None) -> int:
                   args.config_dir or NEW_CATALOGUE)  # fmt: skip
     if args.part in ("ood", "all"):
         ood(args.path if args.part != "all" and args.path else DATA / "intents", args.config_dir or ROOT / "config")
+    if args.part in ("sentiment", "all"):
+        labelled = ROOT / "tests" / "fixtures" / "sentiment_labelled.yaml"
+        sentiment(args.path if args.part != "all" and args.path else labelled)
     return 0
 
 
