@@ -254,7 +254,9 @@ def build(seed: Seed, now: datetime = REFERENCE_NOW) -> tuple[Customer, list[Ord
         customer_id=seed.customer_id,
         profile=Profile(
             name=seed.name, email=email, phone=_phone(rng, country),
-            address=Address(street=street, postal_code=postcode, city=city, country=country),
+            address=Address(street=street, postal_code=postcode, city=city, country=country,
+                            subdivision={"München": "DE-BY", "Nürnberg": "DE-BY",
+                                         "Edinburgh": "GB-SCT"}.get(city)),  # regional holidays
             language=lang, region=seed.region,
             timezone={"GB": "Europe/London", "IE": "Europe/Dublin", "BE": "Europe/Brussels",
                       "US": "America/Los_Angeles"}.get(country, "Europe/Berlin"),

@@ -92,7 +92,7 @@ def _compile(code: str, t: dict[str, Any]) -> _Lang:
     suffix = rf"(?P<suffix>,?\s+(?:{a(t['binding'])})(?!\s*\w))?"  # "Monday at the latest", not "…, at the latest by"
     num = rf"(?:\d{{1,3}}|{a(t['numbers'])})"
     units = {form.lower(): unit for unit, forms in t["units"].items() for form in forms or []}
-    dur = rf"(?P<num>{num})\s*(?P<unit>{a(units)})"
+    dur = rf"(?P<num>{num})(?:\s*(?:{a(t['range_words'])})\s*(?P<num2>{num}))?\s*(?P<unit>{a(units)})"
     within = a(t["within"])
     seps = a(t["clause_separators"])
     stop = rf"(?=\s*(?:[,;.!?]|$)|\s+(?:{seps})(?!\w))"
@@ -107,10 +107,12 @@ def _compile(code: str, t: dict[str, Any]) -> _Lang:
                 rf"|(?P<nd>\d{{1,2}})(?:\.\s?(?P<nm>\d{{1,2}})\.(?P<ny>\d{{4}}|\d{{2}})?"
                 rf"|/(?P<sm>\d{{1,2}})(?:/(?P<sy>\d{{4}}|\d{{2}}))?)"
                 rf"|(?P<md>\d{{1,2}})(?:{ordinal}|\.)?\s+(?:of\s+)?(?P<mm>{months})\.?(?:\s+(?P<my>\d{{4}}))?"
-                rf"|(?P<mm2>{months})\.?\s+(?P<md2>\d{{1,2}})(?:{ordinal})?(?:,?\s+(?P<my2>\d{{4}}))?")  # fmt: skip
+                rf"|(?P<mm2>{months})\.?\s+(?P<md2>\d{{1,2}})(?:{ordinal})?(?:,?\s+(?P<my2>\d{{4}}))?"
+                rf"|(?:(?:{a(t['day_of_month_lead'])})\s+)?(?P<mw>{a(t['ordinal_words'])})\s+(?:of\s+)?(?P<mm3>{months})"
+                rf"(?:\s+(?P<my3>\d{{4}}))?")  # fmt: skip
     fillers = a(t["event_fillers"])
     event = (rf"(?:(?:{fillers})\s+){{0,4}}(?:{a(t['event_nouns'])})[^\s,;.!?]*"
-             rf"(?:\s+(?!(?:{seps})(?!\w))[^\s,;.!?]+){{0,2}}")
+             rf"(?:\s+(?!(?:{seps}|{a(t['prefixes'])}|{a(t['day_of_month_lead'])})(?!\w))[^\s,;.!?]+){{0,2}}")
     kinds: list[tuple[str, re.Pattern[str]]] = [
         ("relative", b(rf"(?:(?:{within})\s+)?{dur}\s+(?P<marker>{a(t['relative_markers'])})\s+"
                        rf"(?P<event>[^,;.!?]+?){stop}")),
@@ -120,7 +122,8 @@ def _compile(code: str, t: dict[str, Any]) -> _Lang:
         ("period", b(rf"{prefix}(?P<pos>{a(positions)})[\s-]*(?P<ref>{a(periods)}|{months})"
                      rf"(?:\s+(?P<year>\d{{4}}))?{suffix}")),
         ("period_alone", b(rf"{prefix}(?P<alone>{a(alone)}){suffix}")),
-        ("weekday", b(rf"{prefix}(?:(?P<rel>{markers})\s+)?(?P<day>{a(t['weekdays'])}){suffix}")),
+        ("weekday", b(rf"{prefix}(?:(?P<rel>{markers})\s+)?(?P<day>{a(t['weekdays'])})(?:{a(t['weekday_suffixes'])})?"
+                      rf"{suffix}")),
         ("explicit", b(rf"{prefix}(?:{explicit}){suffix}")),
         ("day_of_month", b(rf"{prefix}(?:{a(t['day_of_month_lead'])})\s+(?P<dom>\d{{1,2}}){ordinal}"
                            rf"(?!\s*\d){suffix}")),
@@ -192,8 +195,9 @@ def _groups(lang: _Lang, text: str) -> list[_Group]:
     for mention in _scan(lang, text):
         clause = sum(1 for b in breaks if b <= mention.start)
         last = groups[-1].mentions[-1] if groups else None
-        if (last and groups[-1].clause == clause and _belong_together(last, mention)
-                and lang.glue.match(text[last.end : mention.start]) and not _binding_mention(lang, mention)):  # fmt: skip
+        gap = text[last.end : mention.start] if last else ""
+        if (last and groups[-1].clause == clause and _belong_together(last, mention) and lang.glue.match(gap)
+                and not _binding_mention(lang, mention)):  # fmt: skip
             groups[-1].mentions.append(mention)
         else:
             groups.append(_Group([mention], clause))
@@ -258,6 +262,9 @@ class _Calendar:
     def __init__(self, country: str | None, subdivision: str | None, year: int) -> None:
         self._holidays = _public_holidays(country, _subdivision_code(country, subdivision), year)
 
+    def is_holiday(self, d: date) -> bool:
+        return d in self._holidays
+
     def is_business_day(self, d: date) -> bool:
         return d.weekday() < 5 and d not in self._holidays
 
@@ -292,7 +299,9 @@ class _Val:
     status: Status = "resolved"
     reason: str | None = None
     at: time | None = None
-    adjust: Literal["forward", "backward", "none"] = "forward"
+    # forward/backward: to a business day (company side); named: a day the speaker chose, kept on a
+    # weekend, confirmed on a public holiday; none: as computed
+    adjust: Literal["forward", "backward", "named", "none"] = "forward"
     period: tuple[date, date] | None = None
     weekday: int | None = None
     info: dict[str, str] = field(default_factory=dict)
@@ -329,14 +338,14 @@ def _eval(m: _Mention, ctx: _Ctx) -> _Val:
     if m.kind == "relative":
         return _ask("relative_event", m.kind, event=g["event"].strip())
     if m.kind == "duration":
-        n, unit = _number(ctx, g["num"]), ctx.lang.units[g["unit"].lower()]
+        # "3 to 5 working days": the promise is kept until the upper bound
+        n, unit = _number(ctx, g.get("num2") or g["num"]), ctx.lang.units[g["unit"].lower()]
         if unit == "business_day":
             return _Val(ctx.cal.add_business_days(start, n), "within_business_days", m.kind, adjust="none")
-        if unit == "hour":
+        if unit == "hour":  # clock time: "within 48 hours" on a Thursday afternoon is Saturday afternoon
             due = local + timedelta(hours=n)
-            same_shift = n < int(ctx.rules["same_shift_hours"])
-            return _Val(due.date(), "within_hours", m.kind, at=due.time().replace(second=0, microsecond=0)
-                        if same_shift else None, adjust="none" if same_shift else "forward")  # fmt: skip
+            return _Val(due.date(), "within_hours", m.kind, at=due.time().replace(second=0, microsecond=0),
+                        adjust="none")  # fmt: skip
         if unit == "month":
             return _Val(_add_months(start, n), "within_months", m.kind)
         days = {"day": 1, "week": 7, "fortnight": 14}[unit] * n
@@ -361,7 +370,7 @@ def _eval(m: _Mention, ctx: _Ctx) -> _Val:
     if m.kind == "weekday":
         wd = int(t["weekdays"][g["day"].lower()])
         target = start + timedelta(days=(wd - start.weekday()) % 7 or 7)
-        val = _Val(target, "weekday", m.kind, weekday=wd)
+        val = _Val(target, "weekday", m.kind, weekday=wd, adjust="named")
         nxt = g.get("rel", "").lower() in {w.lower() for w in t["next_marker"]}
         if nxt and target.isocalendar()[:2] == start.isocalendar()[:2]:
             # "next Friday" said on Thursday: the week after (the common reading), for the agent to confirm
@@ -379,7 +388,7 @@ def _eval(m: _Mention, ctx: _Ctx) -> _Val:
         first = _add_months(start.replace(day=1), months_ahead, 1)
         if dom > calendar.monthrange(first.year, first.month)[1]:
             return _ask("invalid_date", m.kind)
-        return _Val(first.replace(day=dom), "day_of_month", m.kind)
+        return _Val(first.replace(day=dom), "day_of_month", m.kind, adjust="named")
     # time of day
     if "named" in g:
         hh, mm = (int(x) for x in t["named_times"][g["named"].lower()].split(":"))
@@ -396,6 +405,13 @@ def _eval(m: _Mention, ctx: _Ctx) -> _Val:
 
 def _period(ctx: _Ctx, pos: str, ref: str, year_text: str | None, kind: str) -> _Val:
     start = ctx.start
+    if ref.endswith("weekend"):
+        # a weekend is chosen on purpose: kept as said, its Sunday as the deadline
+        saturday = start + timedelta(days=5 - start.weekday() if start.weekday() <= 5 else -1)
+        saturday += timedelta(days=7 if ref == "next_weekend" else 0)
+        sunday = saturday + timedelta(days=1)
+        return _Val(max(sunday if pos == "end" else saturday, start), f"{pos}_of_{ref}", kind, adjust="none",
+                    period=(saturday, sunday))  # fmt: skip
     if ref.endswith("week"):
         monday = start - timedelta(days=start.weekday())
         if start.weekday() > 4 and ref == "this_week":
@@ -433,6 +449,9 @@ def _explicit(ctx: _Ctx, g: dict[str, str], kind: str) -> _Val:
         d, mo = (second, first) if "sm" in g and ctx.month_first else (first, second)
         raw = g.get("ny") or g.get("sy")
         y = (int(raw) + (2000 if len(raw) == 2 else 0)) if raw else 0
+    elif "mw" in g:
+        d, mo = int(ctx.lang.table["ordinal_words"][g["mw"].lower()]), int(months[g["mm3"].lower()])
+        y = int(g.get("my3") or 0)
     else:
         d, mo = int(g.get("md") or g["md2"]), int(months[(g.get("mm") or g["mm2"]).lower()])
         y = int(g.get("my") or g.get("my2") or 0)
@@ -444,7 +463,7 @@ def _explicit(ctx: _Ctx, g: dict[str, str], kind: str) -> _Val:
         if y or (ctx.start - parsed).days <= int(ctx.rules["past_reference_days"]):
             return _ask("past_date", kind, date=parsed.isoformat())
         parsed = parsed.replace(year=parsed.year + 1)  # "15 January" said in November: next year
-    return _Val(parsed, "explicit_date", kind)
+    return _Val(parsed, "explicit_date", kind, adjust="named")
 
 
 def _combine(group: _Group, ctx: _Ctx) -> _Val:
@@ -453,6 +472,9 @@ def _combine(group: _Group, ctx: _Ctx) -> _Val:
     specific mention gives the date."""
     vals = [_eval(m, ctx) for m in group.mentions]
     asks = [v for v in vals if v.status == "ask_agent"]
+    dated_event = next((v for v in vals if v.kind in ("explicit", "day_of_month") and v.status != "ask_agent"), None)
+    if dated_event and asks and all(v.reason == "relative_event" for v in asks):
+        return replace(dated_event, rule="event_on_date")  # "with the next bill on 1 December"
     if asks:
         return next((v for v in asks if v.reason == "relative_event"), asks[0])
     at = next((v.at for v in vals if v.kind == "time"), None)
@@ -479,6 +501,8 @@ def _combine(group: _Group, ctx: _Ctx) -> _Val:
 def _final(val: _Val, ctx: _Ctx, calendar_days: bool) -> date | None:
     if val.day is None or calendar_days or val.adjust == "none":
         return val.day
+    if val.adjust == "named":
+        return ctx.cal.forward(val.day) if ctx.cal.is_holiday(val.day) else val.day
     if val.adjust == "backward":
         return ctx.cal.backward(val.day, floor=ctx.start)
     return ctx.cal.forward(val.day)
@@ -582,7 +606,10 @@ class DueDateResolver:
         val, options = self._choose(lang, phrase, groups, ctx, calendar_days)
         if sentence and val.status != "ask_agent":
             val, options = self._check_sentence(lang, phrase, sentence, action, val, options, ctx, calendar_days)
-        return self._due(_final(val, ctx, calendar_days), phrase, questions, val, ctx, options)
+        day = _final(val, ctx, calendar_days)
+        if val.status == "resolved" and val.adjust == "named" and day != val.day:
+            val = replace(val, status="confirm", reason="holiday", info={"named": str(val.day)})
+        return self._due(day, phrase, questions, val, ctx, options)
 
     def _choose(self, lang: _Lang, text: str, groups: list[_Group], ctx: _Ctx,
                 calendar_days: bool) -> tuple[_Val, tuple[date, ...]]:  # fmt: skip
@@ -623,7 +650,10 @@ class DueDateResolver:
         span = (at, at + len(phrase))
         outside = sentence[: span[0]] + " " * len(phrase) + sentence[span[1] :]
         if val.kind == "duration" or val.rule == "within_the_hour":
-            anchor = lang.anchors.search(outside)
+            cuts = [0, *[m.start() for m in lang.clause.finditer(sentence)], len(sentence)]
+            lo = max(c for c in cuts if c <= span[0])
+            hi = min(c for c in cuts if c >= span[1])
+            anchor = lang.anchors.search(outside[lo:hi])  # "Once we receive it, ... within 2 days" (same clause)
             if anchor:
                 return _ask("relative_event", "relative", event=anchor.group().strip()), ()
         others = [g for g in _groups(lang, sentence) if g.end <= span[0] or g.start >= span[1]]

@@ -109,6 +109,11 @@ class ActionOut(BaseModel):
     due_by: date | None
     due_text: str | None
     due_rule: str
+    due_status: Literal["resolved", "confirm", "ask_agent", "none"] = Field(
+        default="none", description="resolved: a date; confirm: a proposed date to confirm; ask_agent: no date "
+        "(e.g. relative to another event), see due_question; none: no deadline.")
+    due_question: str | None = Field(default=None, description="For the agent, in the agent's language.")
+    due_time: str | None = Field(default=None, description="Local time of day (HH:MM) when one was said.")
     evidence: str
     evidence_verified: bool
     confidence: float = Field(ge=0.0, le=1.0)
@@ -200,16 +205,22 @@ def extract(req: NextStepsRequest, rt: Runtime, call: CallContext | None = None)
     route = final_route(rt.queues, routing, output.resolver_group)
     spoken = _norm(" ".join(t.text for t in req.transcript))
     country = c.profile.address.country if c.profile.address else None
+    subdivision = c.profile.address.subdivision if c.profile.address else None
     actions = []
     for a in output.actions:
         sla = route.sla_business_days if a.owner == "backoffice" else None
         due = rt.due_dates.resolve(a.due_text, end=end, tz=tz, country=country, language=language,
-                                   sla_business_days=sla)  # fmt: skip
+                                   sla_business_days=sla, subdivision=subdivision, owner=a.owner,
+                                   sentence=a.evidence, action=a.description,
+                                   agent_language=settings.agent_language)  # fmt: skip
         verified = bool(a.evidence) and _norm(a.evidence) in spoken
         actions.append(ActionOut(owner=a.owner, description=a.description, due_by=due.due_by, due_text=a.due_text,
-                                 due_rule=due.rule, evidence=a.evidence, evidence_verified=verified,
+                                 due_rule=due.rule, due_status=due.status, due_question=due.question,
+                                 due_time=due.due_time.strftime("%H:%M") if due.due_time else None,
+                                 evidence=a.evidence, evidence_verified=verified,
                                  confidence=a.confidence, done=a.done,
-                                 needs_review=not verified or a.confidence < rt.extractor.review_below))  # fmt: skip
+                                 needs_review=not verified or a.confidence < rt.extractor.review_below
+                                 or due.status in ("confirm", "ask_agent")))  # fmt: skip
     titles = {a.kb_id: a.title for a, _ in retrieved}
     kb = [KbSuggestion(kb_id=k.kb_id, title=titles[k.kb_id], why=k.why) for k in output.kb_suggestions
           if k.kb_id in titles][:3]  # fmt: skip — the model never invents an article

@@ -18,7 +18,7 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from shared.errors import NotFound
 
@@ -44,6 +44,14 @@ class Address(Doc):
     postal_code: str
     city: str
     country: str = Field(pattern=r"^[A-Z]{2}$")
+    subdivision: str | None = Field(default=None, pattern=r"^[A-Z]{2}-[A-Z0-9]{1,3}$",
+                                    description="ISO 3166-2 code (DE-BY, GB-SCT, US-CA): regional public holidays.")
+
+    @model_validator(mode="after")
+    def _subdivision_in_country(self) -> Address:
+        if self.subdivision and not self.subdivision.startswith(f"{self.country}-"):
+            raise ValueError(f"subdivision {self.subdivision} is not in country {self.country}")
+        return self
 
 
 class Profile(Doc):

@@ -24,7 +24,7 @@ CASES = [
     ("en", "Thursday", D(2026, 11, 26)),
     ("en", "within 3 business days", D(2026, 11, 24)), ("en", "within two working days", D(2026, 11, 23)),
     ("en", "in 2 days", D(2026, 11, 23)), ("en", "within 5 days", D(2026, 11, 24)),
-    ("en", "within 24 hours", D(2026, 11, 20)), ("en", "within 48 hours", D(2026, 11, 23)),
+    ("en", "within 24 hours", D(2026, 11, 20)), ("en", "within 48 hours", D(2026, 11, 21)),
     ("en", "in a week", D(2026, 11, 26)), ("en", "within two weeks", D(2026, 12, 3)),
     ("en", "in a month", D(2026, 12, 21)), ("en", "by the end of the week", D(2026, 11, 20)),
     ("en", "this week", D(2026, 11, 20)), ("en", "next week", D(2026, 11, 27)),
@@ -38,7 +38,7 @@ CASES = [
     ("de", "nächsten Freitag", D(2026, 11, 27)), ("de", "bis Mittwoch", D(2026, 11, 25)),
     ("de", "innerhalb von 3 Werktagen", D(2026, 11, 24)), ("de", "innerhalb von zwei Werktagen", D(2026, 11, 23)),
     ("de", "in zwei Tagen", D(2026, 11, 23)), ("de", "binnen 5 Tagen", D(2026, 11, 24)),
-    ("de", "innerhalb von 24 Stunden", D(2026, 11, 20)), ("de", "innerhalb von 48 Stunden", D(2026, 11, 23)),
+    ("de", "innerhalb von 24 Stunden", D(2026, 11, 20)), ("de", "innerhalb von 48 Stunden", D(2026, 11, 21)),
     ("de", "in einer Woche", D(2026, 11, 26)), ("de", "in zwei Wochen", D(2026, 12, 3)),
     ("de", "bis Ende der Woche", D(2026, 11, 20)), ("de", "diese Woche", D(2026, 11, 20)),
     ("de", "nächste Woche", D(2026, 11, 27)), ("de", "bis Monatsende", D(2026, 11, 30)),
@@ -191,7 +191,7 @@ TYPED = [
     row("ordinal", "en", "no later than December 11th", D(2026, 12, 11)),
     row("ordinal", "en", "Friday, 4 December", D(2026, 12, 4)),
     row("ordinal", "de", "Freitag, den 4. Dezember", D(2026, 12, 4)),
-    row("ordinal", "en", "Friday, 5 December", D(2026, 12, 7), CONFIRM),  # 5 Dec is a Saturday: which one?
+    row("ordinal", "en", "Friday, 5 December", D(2026, 12, 5), CONFIRM),  # 5 Dec is a Saturday: which one?
     # relative to another event: never counted from the call
     row("relative", "en", "within two weeks after the contract ends", None, ASK),
     row("relative", "de", "innerhalb von zwei Wochen nach Vertragsende", None, ASK),
@@ -216,7 +216,7 @@ TYPED = [
     row("owner", "de", "bis morgen", D(2026, 11, 23), owner="backoffice", end=FRI),
     row("owner", "en", "by Friday", D(2026, 12, 25), owner="customer", end=XMAS),
     row("owner", "de", "bis Freitag", D(2026, 12, 25), owner="customer", end=XMAS),
-    row("owner", "de", "bis Freitag", D(2026, 12, 28), owner="agent", end=XMAS),
+    row("owner", "de", "bis Freitag", D(2026, 12, 28), CONFIRM, owner="agent", end=XMAS),  # named day on a holiday
     row("owner", "en", "within 3 business days", D(2026, 12, 29), owner="customer", end=XMAS),  # said business days
     row("owner", "en", "within 5 days", D(2026, 11, 29), owner="customer", end=datetime(2026, 11, 24, 9, tzinfo=UTC)),
     row("owner", "de", "innerhalb von 5 Tagen", D(2026, 11, 30), owner="agent",
@@ -233,13 +233,13 @@ TYPED = [
         end=datetime(2025, 12, 31, 12, tzinfo=UTC)),  # 1 and 2 Jan
     row("region", "en", "within 1 business day", D(2026, 1, 2), country="GB", subdivision="GB-ENG", tz="Europe/London",
         end=datetime(2025, 12, 31, 12, tzinfo=UTC)),
-    row("region", "en", "by Monday", D(2026, 12, 1), country="GB", subdivision="GB-SCT", tz="Europe/London",
+    row("region", "en", "by Monday", D(2026, 12, 1), CONFIRM, country="GB", subdivision="GB-SCT", tz="Europe/London",
         end=FRI + timedelta(days=7)),
     row("region", "en", "by Monday", D(2026, 11, 30), country="GB", subdivision="GB-ENG", tz="Europe/London",
         end=FRI + timedelta(days=7)),
     row("region", "en", "within 1 business day", D(2027, 1, 5), country="GB", subdivision="GB-SCT", tz="Europe/London",
         end=datetime(2026, 12, 31, 12, tzinfo=UTC)),  # 4 Jan 2027 observed in Scotland only
-    row("region", "en", "by Monday", D(2027, 4, 20), country="US", subdivision="US-MA", tz="America/New_York",
+    row("region", "en", "by Monday", D(2027, 4, 20), CONFIRM, country="US", subdivision="US-MA", tz="America/New_York",
         end=datetime(2027, 4, 16, 15, tzinfo=UTC)),  # Patriots' Day
     row("region", "en", "by Monday", D(2027, 4, 19), country="US", subdivision="US-CA", tz="America/Los_Angeles",
         end=datetime(2027, 4, 16, 18, tzinfo=UTC)),
@@ -249,7 +249,8 @@ TYPED = [
         end=datetime(2027, 1, 5, 9, tzinfo=UTC)),
     # year rollover
     row("year", "en", "by 15 January", D(2027, 1, 15)), row("year", "de", "bis zum 15. Januar", D(2027, 1, 15)),
-    row("year", "en", "on 2 January", D(2027, 1, 4), end=datetime(2026, 12, 30, 9, tzinfo=UTC)),
+    row("year", "en", "on 2 January", D(2027, 1, 2),  # a named Saturday stays
+        end=datetime(2026, 12, 30, 9, tzinfo=UTC)),
     row("year", "en", "on 2 January", D(2027, 1, 2), owner="customer", end=datetime(2026, 12, 30, 9, tzinfo=UTC)),
     row("year", "en", "within two weeks", D(2027, 1, 7), subdivision="DE-BY", end=XMAS),  # 6 Jan: Epiphany
     row("year", "de", "innerhalb von zwei Wochen", D(2027, 1, 6), end=XMAS),
@@ -267,6 +268,24 @@ TYPED = [
     row("midnight", "en", "tomorrow", D(2026, 11, 24), CONFIRM, country="JP", tz="Asia/Tokyo",
         end=datetime(2026, 11, 19, 16, tzinfo=UTC)),  # Fri 01:00 Tokyo; Mon 23 Nov is Labour Thanksgiving Day
     row("midnight", "de", "bis 9 Uhr", D(2026, 11, 20), end=AFTER_MIDNIGHT),  # 9:00 still ahead that morning
+    # ranges count to the upper bound; ordinal words; an event with its own date; compounds; weekends
+    row("range", "en", "within 3 to 5 working days", D(2026, 11, 26)),
+    row("range", "de", "innerhalb von 3 bis 5 Werktagen", D(2026, 11, 26)),
+    row("ordinal_word", "en", "on the first of December", D(2026, 12, 1)),
+    row("ordinal_word", "de", "am ersten Dezember", D(2026, 12, 1)),
+    row("dated_event", "en", "with your next invoice on the first of December", D(2026, 12, 1)),
+    row("dated_event", "de", "mit der nächsten Rechnung am ersten Dezember", D(2026, 12, 1)),
+    row("weekday", "de", "am Mittwochmorgen", D(2026, 11, 25)),
+    row("weekday", "en", "Wednesday morning", D(2026, 11, 25)),
+    row("weekend", "en", "this weekend", D(2026, 11, 22), owner="customer"),
+    row("weekend", "de", "am Wochenende", D(2026, 11, 22), owner="customer"),
+    row("weekend", "en", "next weekend", D(2026, 11, 29), owner="agent"),  # a weekend is chosen on purpose
+    row("named_day", "en", "on Saturday", D(2026, 11, 21), owner="backoffice"),  # a booked Saturday stays Saturday
+    row("named_day", "de", "am Samstag", D(2026, 11, 21), owner="backoffice"),
+    row("hour", "en", "within 72 hours", D(2026, 11, 22)),
+    row("hour", "de", "innerhalb von 72 Stunden", D(2026, 11, 22)),
+    row("hour", "en", "within forty-eight hours", D(2026, 11, 21)),
+    row("hour", "de", "innerhalb von achtundvierzig Stunden", D(2026, 11, 21)),
     # words that are no deadline
     row("none", "en", "whenever suits you", None, ASK), row("none", "de", "irgendwann", None, ASK),
 ]  # fmt: skip
@@ -342,6 +361,13 @@ SENTENCES = [
     ("en", "You can cancel within two weeks after the contract ends.",
      "Cancel", "customer", "within two weeks after the contract ends", None, ASK),
     ("de", "Ich kläre das und melde mich bis übermorgen.", "Melden", "agent", "bis übermorgen", D(2026, 11, 23), OK),
+    # an anchor in another clause does not touch the deadline
+    ("en", "The network team will restore the service within the hour, and I'll text you as soon as it's confirmed.",
+     "Restore the service", "backoffice", "within the hour", D(2026, 11, 19), OK),
+    ("de", "Nach dem Hochladen ändert unsere Vertragsabteilung den Namen innerhalb von 2 Werktagen.",
+     "Namen ändern", "backoffice", "innerhalb von 2 Werktagen", None, ASK),
+    ("en", "Your bank will show them within 3 to 5 working days.", "Refund", "backoffice", "within 3 to 5 working days",
+     D(2026, 11, 26), OK),
 ]  # fmt: skip
 
 
@@ -390,13 +416,9 @@ def test_us_slash_dates_are_month_first() -> None:
 
 
 def test_mention_spans_keep_ordinal_dates_whole() -> None:
-    from shared.guardrails import sentences
-
     text = "Bitte schicken Sie die Unterlagen bis spätestens 11. Dezember zurück. Danke!"
     spans = R.mention_spans(text, "de")
     assert [text[a:b] for a, b in spans] == ["bis spätestens 11. Dezember"]
-    # the generic splitter breaks inside the span: a splitter must keep these spans together
-    assert any(s.endswith("11.") for s in sentences(text))
 
 
 # --- the findings from the first release, one row per class (before: 8 of 14 right) ----------------
@@ -429,7 +451,7 @@ FINDINGS = [
     ("customer tomorrow", "en", "I'll send you the photo by tomorrow.", None, "customer", FRI, {}, D(2026, 11, 21), OK),
     ("DE-BY holiday", "de", "Ich rufe Sie morgen zurück.", None, "agent", datetime(2027, 1, 5, 9, tzinfo=UTC),
      {"subdivision": "DE-BY"}, D(2027, 1, 7), OK),
-    ("GB-SCT holiday", "en", "I'll call you back on Monday.", None, "agent", FRI + timedelta(days=7),
+    ("GB-SCT holiday", "en", "I'll get back to you within one business day.", None, "agent", FRI + timedelta(days=7),
      {"country": "GB", "subdivision": "GB-SCT", "tz": "Europe/London"}, D(2026, 12, 1), OK),
 ]  # fmt: skip
 
