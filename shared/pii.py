@@ -88,6 +88,7 @@ class PhoneConfig(BaseModel):
     negative_words: int = Field(ge=1, le=10)
     contact_cues: dict[str, list[str]]
     negative_cues: dict[str, list[str]]
+    labels_after: dict[str, list[str]] = Field(default_factory=dict)
 
 
 class AddressConfig(BaseModel):

@@ -29,13 +29,13 @@ _PHONE = re.compile(
     r"(?:\+|00)\d{1,3}[ .-]?(?:\(0?\d{1,4}\)[ .-]?)?\d{1,5}(?:[ .-]?\d{1,5}){1,4}"
     r"|\(\d{2,5}\)[ .-]?\d{2,5}(?:[ .-]?\d{2,5}){0,3}"
     r"|\d{2,5}(?:[ ./-]\d{2,8}){1,4}"
-    r")(?:\s?(?:x|ext\.?)\s?\d{1,5})?(?![\w-])"
+    r")(?:\s?(?:x|ext\.?)\s?\d{1,5})?(?!\w|-\d)"
 )
-_BARE_DIGITS = re.compile(r"(?<![\w.,/+-])\d{7,15}(?![\w-]|[.,]\d)")
+_BARE_DIGITS = re.compile(r"(?<![\w.,/+-])\d{7,15}(?!\w|-\d|[.,]\d)")
 _NOT_PHONE = re.compile(
-    r"^(?:\d{4}[-./]\d{1,2}[-./]\d{1,2}"  # ISO dates (and "date hour")
-    r"|\d{1,2}[-./]\d{1,2}[-./]\d{2,4}"  # European / US dates
-    r"|\d{1,3}(?:\.\d{1,3}){3}$)"  # IPv4 addresses
+    r"^(?:(?:\d{4}[-./]\d{1,2}[-./]\d{1,2}"  # ISO dates
+    r"|\d{1,2}[-./]\d{1,2}[-./](?:\d{4}|\d{2}))(?:[ T]\d{1,2})?"  # European / US dates (and "date hour")
+    r"|\d{1,3}(?:\.\d{1,3}){3})$"  # IPv4 addresses
 )
 _WORD = re.compile(r"[^\s]+")
 _AFTER_AMOUNT = re.compile(r"^\s*(?:€|\$|£|eur\b|euro|chf\b|usd\b|gbp\b|franken|dollar|pfund|pcs\b|stück)", re.I)
@@ -58,6 +58,7 @@ class LocalDetector:
         cue = {w.lower() for words in c.phone.contact_cues.values() for w in words}
         neg = {w.lower() for words in c.phone.negative_cues.values() for w in words}
         self._contact_cues, self._negative_cues = cue, neg
+        self._labels_after = {w.lower() for words in c.phone.labels_after.values() for w in words}
         suffix = c.addresses.town_suffix
         self._addresses = [re.compile(rx + suffix) for rxs in c.addresses.per_language().values() for rx in rxs]
         name = c.names.name_word
@@ -181,8 +182,11 @@ class LocalDetector:
         if len(groups) == 2 and number.startswith("0"):
             return True  # trunk prefix + subscriber number
         # Bare runs and two-group numbers ("99 668472") are amounts, postcodes and ids as
-        # often as phones: only after a contact word.
-        return any(c == w or (len(c) > 3 and c in w) for w in words for c in self._contact_cues)
+        # often as phones: only after a contact word, or labelled right after ("781 1704 office").
+        if any(c == w or (len(c) > 3 and c in w) for w in words for c in self._contact_cues):
+            return True
+        after = _WORD.findall(text[end : end + 40])[:1]
+        return bool(after) and after[0].strip("-,;:()").lower() in self._labels_after
 
     # --- IBAN shape ----------------------------------------------------------------------
 

@@ -47,6 +47,10 @@ FINDINGS = [
     ("You can reach me on 99 668472 after six.", "PHONE", "99 668472"),
     ("Sie erreichen mich unter 99 668472 ab 18 Uhr.", "PHONE", "99 668472"),
     ("Phone: +41 71 696 78 95", "PHONE", "+41 71 696 78 95"),
+    ("Can someone call me on 01.84.17.61.18?", "PHONE", "01.84.17.61.18"),
+    ("Rückruf bitte an 71-33-52-22", "PHONE", "71-33-52-22"),
+    ("Jane Doe\n781 1704 office\n(579)888-3058 fax", "PHONE", "781 1704"),
+    ("Max Muster\n668 5702 Büro", "PHONE", "668 5702"),
     # IBAN-shaped tokens, whole, with or without a valid checksum
     ("Refund to CH36 0483 5012 3456 7890 0 please.", "IBAN", "CH36 0483 5012 3456 7890 0"),
     ("Bitte auf DE88 3704 0044 0532 0130 00 überweisen.", "IBAN", "DE88 3704 0044 0532 0130 00"),
@@ -124,6 +128,8 @@ LOOKALIKES = [
     "house 43 73313 and order ORD-2291-7781",
     "Der Betrag von 1.234.567,89 EUR wurde am 03.11.2026 abgebucht.",
     "server 10.20.30.40 answered",  # an IP, never a phone
+    "Termin am 03.12.26 14 Uhr oder am 11/27/2026",
+    "delivered 2026-11-27 10:30, 2 parcels of 12.5 kg",
 ]
 
 
