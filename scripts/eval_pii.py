@@ -8,8 +8,9 @@ Runs the same detector the Pseudonymizer uses (local backend, NER included unles
 and *masked* when any detection overlaps it (what matters for privacy: the value does
 not reach the model raw). A detection is correct when it overlaps a gold span of a type
 its entity stands for; "on any PII" counts detections overlapping any gold span (a
-street part labelled PERSON is still personal data masked; a product name is not). Gold types with no mapping are not masked by design; they are
-listed with the share of their spans that got masked anyway.
+street part labelled PERSON is still personal data masked; a product name is not).
+Gold types with no mapping are not masked by design; they are listed with the share of
+their spans that got masked anyway.
 """
 
 from __future__ import annotations
