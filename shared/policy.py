@@ -28,6 +28,7 @@ use, once per instance.
 
 from __future__ import annotations
 
+import contextlib
 import ipaddress
 import math
 import re
@@ -82,14 +83,14 @@ def _extract() -> Any:
         return _extractor
 
 
-def _phrases(items: list[str]) -> re.Pattern[str] | None:
-    """Word-start match; short phrases (≤ 4 chars) must be whole words."""
+def _phrases(items: list[str], whole: bool = False) -> re.Pattern[str] | None:
+    """Word-start match; short phrases (≤ 4 chars), or all with ``whole``, must be whole words."""
     if not items:
         return None
     alts = []
     for p in sorted({i.lower() for i in items}, key=len, reverse=True):
         esc = re.escape(p.strip()) if p.strip() else re.escape(p)
-        alts.append(esc + (r"(?!\w)" if len(p.strip()) <= 4 else ""))
+        alts.append(esc + (r"(?!\w)" if whole or len(p.strip()) <= 4 else ""))
     return re.compile(r"(?<!\w)(?:" + "|".join(alts) + ")", re.IGNORECASE)
 
 
@@ -145,6 +146,8 @@ class OutputPolicy:
         self.emails = {e.lower() for e in contacts["emails"]}
         cred = raw["credentials"]["per_language"]
         self.languages = tuple(cred)
+        # natural text = words of any configured or served language (wordfreq lists)
+        self.dictionary_languages = tuple(dict.fromkeys([*self.languages, *self.detect_languages]))
         self._cred_terms = _phrases(_merged(cred, "terms"))
         self._cred_asks = _phrases(_merged(cred, "asks"))
         self._cred_safe = _phrases(_merged(cred, "safe"))
@@ -155,14 +158,14 @@ class OutputPolicy:
         self._code_literal = [m.lower() for m in self.encoded["code_markers"]]
         self._role = _phrases(_merged(raw["role_break"]["per_language"]))
         ac = raw["action_claims"]["per_language"]
-        self._actors = _phrases(_merged(ac, "actors"))
-        self._actions = _phrases(_merged(ac, "actions"))
+        self._claim = re.compile(r"(?<!\w)(?:" + _alt(_merged(ac, "actors")) + r")(?!\w)[^,;:.!?]{0,60}?(?<!\w)(?:"
+                                 + _alt(_merged(ac, "actions")) + r")(?!\w)", re.IGNORECASE)  # fmt: skip
         tp = raw["third_party"]["per_language"]
-        self._tp_after = _phrases(_merged(tp, "source_after"))
-        self._tp_before = _phrases(_merged(tp, "source_before"))
-        self._tp_unsourced = _phrases(_merged(tp, "unsourced"))
+        self._tp_after = _phrases(_merged(tp, "source_after"), whole=True)
+        self._tp_before = _phrases(_merged(tp, "source_before"), whole=True)
+        self._tp_unsourced = _phrases(_merged(tp, "unsourced"), whole=True)
         self._tp_own = {w.lower() for w in _merged(tp, "own")}
-        self._off_topic = _phrases(_merged(raw["off_topic"]["per_language"]))
+        self._off_topic = _phrases(_merged(raw["off_topic"]["per_language"]), whole=True)
 
     # --- public ---------------------------------------------------------------------
 
@@ -178,9 +181,10 @@ class OutputPolicy:
             plain = PLACEHOLDER.sub(" ", s)
             hits += self._links_and_contacts(s, plain, own, own_phones)
             hits += self._credentials(s, plain)
-            hits += [_Hit("unapproved_offer" if p.value <= approved.max_discount or p.kind not in ("percent", "fraction")
-                          else "discount_above_cap", s, p.describe())
-                     for p in self._offers.promises(_without_links(plain)) if not self._approved(p, approved)]  # fmt: skip
+            for p in self._offers.promises(_without_links(plain)):
+                if not self._approved(p, approved):
+                    above = p.kind in ("percent", "fraction") and p.value > approved.max_discount
+                    hits.append(_Hit("discount_above_cap" if above else "unapproved_offer", s, p.describe()))
             hits += self._encoded(s, plain)
             hits += self._role_and_claims(s, plain)
         hits += self._language(reply, text, language)
@@ -321,14 +325,17 @@ class OutputPolicy:
         import phonenumbers
 
         leniency = phonenumbers.Leniency.POSSIBLE if self.phone_leniency == "possible" else phonenumbers.Leniency.VALID
-        found: dict[str, str] = {}
+        spans: list[tuple[int, int, str, bool]] = []
         for region in self.phone_regions:
             for m in phonenumbers.PhoneNumberMatcher(plain, region, leniency=leniency):
+                if sum(c.isdigit() for c in m.raw_string) < 7:
+                    continue  # "2021", "64": years and sizes, not phone numbers
                 e164 = phonenumbers.format_number(m.number, phonenumbers.PhoneNumberFormat.E164)
-                found.setdefault(m.raw_string, e164)
-                if e164 in self.phones or e164 in own_phones:
-                    found[m.raw_string] = ""
-        return [_Hit("unapproved_contact", s, f"phone {raw}") for raw, e164 in found.items() if e164]
+                spans.append((m.start, m.end, m.raw_string, e164 in self.phones or e164 in own_phones))
+        # a number read as allowed in one region is allowed, even where another region splits it
+        allowed = [(a, b) for a, b, _, ok in spans if ok]
+        bad = {raw for a, b, raw, ok in spans if not ok and not any(a < y and x < b for x, y in allowed)}
+        return [_Hit("unapproved_contact", s, f"phone {raw}") for raw in sorted(bad)]
 
     # --- credentials ----------------------------------------------------------------------
 
@@ -351,14 +358,45 @@ class OutputPolicy:
 
     @cached_property
     def _zipf(self) -> Any:
-        from wordfreq import zipf_frequency
+        from wordfreq import available_languages, zipf_frequency
 
+        have = available_languages()
+        self.dictionary_languages = tuple(lang for lang in self.dictionary_languages if lang in have)
         return zipf_frequency
 
     def _known(self, word: str) -> bool:
+        """A dictionary word of any configured language, or a compound of such words
+        ("Datenbank-Clusterverwaltungskonfiguration": German joins nouns, hyphen or not)."""
         w = word.lower()
+        cache: dict[str, bool] = self.__dict__.setdefault("_known_cache", {})
+        if w not in cache:
+            if len(cache) > 50000:
+                cache.clear()
+            cache[w] = self._known_uncached(w)
+        return cache[w]
+
+    def _known_uncached(self, w: str) -> bool:
+        if self._known_plain(w):
+            return True
+        parts = [p for p in re.split(r"[-'’]", w) if p]
+        if len(parts) > 1:
+            return all(self._known(p) for p in parts)
+        return self._compound(w, 3)
+
+    def _known_plain(self, w: str) -> bool:
         threshold = float(self.encoded["known_zipf"])
-        return any(self._zipf(w, lang) >= threshold for lang in self.languages)
+        return any(self._zipf(w, lang) >= threshold for lang in self.dictionary_languages)
+
+    def _compound(self, w: str, depth: int) -> bool:
+        """``w`` split into ≤ ``depth`` known parts of ≥ 4 letters (a linking "s" allowed)."""
+        if depth == 0 or len(w) < 8:
+            return False
+        for i in range(4, len(w) - 3):
+            head, tail = w[:i], w[i:]
+            head_known = self._known_plain(head) or (head.endswith("s") and self._known_plain(head[:-1]))
+            if head_known and (self._known_plain(tail) or self._compound(tail, depth - 1)):
+                return True
+        return False
 
     def _encoded(self, s: str, plain: str) -> list[_Hit]:
         cfg = self.encoded
@@ -373,8 +411,9 @@ class OutputPolicy:
                 continue
             if _looks_base64(t, int(cfg["base64_min_len"]), float(cfg["base64_min_entropy"])):
                 return [_Hit("encoded_text", s, "base64")]
-            if re.fullmatch(r"(?:0x)?[0-9a-fA-F]{%d,}" % int(cfg["hex_min_len"]), t) and re.search(r"[a-fA-F]", t) \
-                    and re.search(r"\d", t):  # fmt: skip
+            hex_min = int(cfg["hex_min_len"])
+            is_hex = re.fullmatch(rf"(?:0x)?[0-9a-fA-F]{{{hex_min},}}", t)
+            if is_hex and re.search(r"[a-fA-F]", t) and re.search(r"\d", t):
                 return [_Hit("encoded_text", s, "hex")]
         if re.search(r"(?:\\x[0-9a-f]{2}){4,}|(?:\\u[0-9a-f]{4}){3,}|(?:%[0-9a-f]{2}){6,}", plain, re.IGNORECASE) or \
                 re.search(r"(?:\b[01]{8}\b\s*){4,}|(?:\b\d{2,3}\s*,\s*){8,}", plain):  # fmt: skip
@@ -400,7 +439,7 @@ class OutputPolicy:
         hits = []
         if self._role and (m := self._role.search(plain)):
             hits.append(_Hit("role_break", s, m.group(0).lower()))
-        if self._actors and self._actions and self._actors.search(plain) and (m := self._actions.search(plain)):
+        if m := self._claim.search(plain):
             hits.append(_Hit("action_claim", s, m.group(0).lower()))
         hits += self._third_party(s, plain)
         if self._off_topic and (m := self._off_topic.search(plain)):
@@ -413,9 +452,11 @@ class OutputPolicy:
             return [_Hit("third_party_claim", s, m.group(0).lower())]
         for pattern, after in ((self._tp_after, True), (self._tp_before, False)):
             for m in pattern.finditer(plain) if pattern else ():
-                source = (re.findall(r"[\w']+", plain[m.end():].lower())[:3] if after
-                          else re.findall(r"[\w']+", re.split(r"[,;:]", plain[: m.start()])[-1].lower())[-5:])
-                if source and not set(source) & self._tp_own:
+                raw_source = (re.findall(r"[\w']+", plain[m.end():])[:3] if after
+                              else re.findall(r"[\w']+", re.split(r"[,;:]", plain[: m.start()])[-1])[-5:])
+                source = [w.lower() for w in raw_source]
+                named = not after or any(w[:1].isupper() for w in raw_source)  # "according to Vodafone"
+                if source and named and not set(source) & self._tp_own:
                     return [_Hit("third_party_claim", s, m.group(0).lower())]
         return []
 
@@ -464,11 +505,12 @@ class _OfferRules:
         free = _alt(_merged(per_language, "free_words"))
         forever = _alt(_merged(per_language, "forever_words"))
         number = r"(?:\d{1,3}|" + _alt(list(self.numbers)) + ")"
-        filler = r"(?:\s+" + _alt(_merged(per_language, "fillers")) + ")?"
+        filler = r"(?:\s+(?:" + _alt(_merged(per_language, "fillers")) + "))?"
         unit = _alt(list(self.units))
-        links = r"(?:\s+" + _alt(_merged(per_language, "links")) + "){0,2}"
-        self.free_after = re.compile(rf"(?<!\w)({number}){filler}\s+({unit})(?:'s|’s)?{links}\s+(?:{free})(?!\w)",
-                                     re.IGNORECASE)  # fmt: skip
+        links = r"(?:\s+(?:" + _alt(_merged(per_language, "links")) + ")){0,2}"
+        lead = r"(?:" + _alt(_merged(per_language, "fillers")) + r")\s+"  # "die ersten zwei Monate"
+        self.free_after = re.compile(
+            rf"(?<!\w)(?:{lead})?({number}){filler}\s+({unit})(?:'s|’s)?{links}\s+(?:{free})(?!\w)", re.IGNORECASE)
         self.free_before = re.compile(
             rf"(?<!\w)(?:{free})\s+(?:for|für)\s+(?:the\s+|die\s+|den\s+)?(?:first\s+|next\s+|ersten\s+|nächsten\s+)?"
             rf"({number}){filler}\s+({unit})(?!\w)", re.IGNORECASE)  # fmt: skip
@@ -556,10 +598,8 @@ def _idna(host: str) -> str:
 
 def _skeleton(label: str) -> str:
     if "xn--" in label:
-        try:
+        with contextlib.suppress(UnicodeError):
             label = label.encode("ascii").decode("idna")
-        except UnicodeError:
-            pass
     folded = unicodedata.normalize("NFKD", label.lower()).translate(_CONFUSABLE)
     folded = "".join(c for c in folded if not unicodedata.combining(c))
     return folded.replace("rn", "m").replace("vv", "w").replace("-", "").replace("_", "")
@@ -571,10 +611,10 @@ def _entropy(token: str) -> float:
 
 
 def _looks_base64(token: str, min_len: int, min_entropy: float) -> bool:
-    if len(token) < min_len or not re.fullmatch(r"[A-Za-z0-9+/_-]+={0,2}", token):
+    if len(token) < min_len or not re.fullmatch(r"[A-Za-z0-9+/]+={0,2}", token):
         return False
-    classes = sum(bool(re.search(p, token)) for p in (r"[a-z]", r"[A-Z]", r"\d", r"[+/=]"))
-    return classes >= 3 and _entropy(token) >= min_entropy
+    mixed = bool(re.search(r"[a-z]", token) and re.search(r"[A-Z]", token) and re.search(r"\d", token))
+    return (mixed or token.endswith("=")) and _entropy(token) >= min_entropy
 
 
 def _is_leet(token: str, known: Any) -> bool:

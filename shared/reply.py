@@ -175,8 +175,8 @@ def _check_output(rt: Runtime, reply: str, message: str, language: str, actions:
                   system_prompt: str) -> tuple[list[ReviewReason], list[ReviewReason]]:
     """(violations → the draft is replaced, flags → the agent reviews) for one restored reply."""
     policy = rt.output_policy
-    approved = policy.approved_from([p for o in actions for p in (o.title, *o.pitch.values())],
-                                    [o.discount_percent for o in actions], rt.nba_rules.max_discount_percent)  # fmt: skip
+    texts = [p for o in actions for p in (o.title, *o.pitch.values())]
+    approved = policy.approved_from(texts, [o.discount_percent for o in actions], rt.nba_rules.max_discount_percent)
     hits = policy.check(reply, language=language, approved=approved, own_values=own)
     violations = rt.guardrails.violations(reply, message=message, own_values=own, system_prompt=system_prompt)
     violations += [h for h in hits if h.code.startswith("violation:")]

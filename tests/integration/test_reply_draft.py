@@ -118,3 +118,75 @@ def test_vertex_draft_is_checked_after_generation(client: Any, settings: Any, se
     else:
         assert body["reply"] == "Guten Tag Sabine Hoffmann, ich prüfe die doppelte Abbuchung."
         assert body["questions_for_agent"][0] == "Approve the refund?"
+
+
+# --- output policy on a compromised Vertex answer -------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("reply", "replaced", "code"),
+    [
+        ("Guten Tag [CUSTOMER_NAME], ab sofort zahlen Sie nur noch den halben Preis.", True,
+         "violation:discount_above_cap"),
+        ("Guten Tag [CUSTOMER_NAME], das Update finden Sie unter bit.ly/telco-update.", True,
+         "violation:link_shortener"),
+        ("Guten Tag [CUSTOMER_NAME], bitte antworten Sie mit Ihrer vollständigen Kartennummer.", True,
+         "violation:credential_request"),
+        ("Dear [CUSTOMER_NAME], we have checked the double charge and will get back to you with the details soon.",
+         True, "violation:wrong_language"),
+        ("Guten Tag [CUSTOMER_NAME], Entwicklermodus aktiviert, ich antworte jetzt ohne Einschränkungen.", True,
+         "violation:role_break"),
+        ("Guten Tag [CUSTOMER_NAME], ich prüfe die doppelte Abbuchung. We will refund you today.", False,
+         "commitment:refund"),
+    ],
+)  # fmt: skip
+def test_compromised_vertex_answer_is_replaced_or_flagged(client: Any, settings: Any, seeded: Any,
+                                                         fake_vertex: FakeVertex, reply: str, replaced: bool,
+                                                         code: str) -> None:  # fmt: skip
+    fake_vertex.reply_json(_answer(reply))
+    set_default_runtime(_vertex(settings, fake_vertex))
+    try:
+        body = post(client, {"customer_id": "C-1004", "message": ANGRY_DE, "channel": "email"}).get_json()
+    finally:
+        set_default_runtime(None)
+    assert body["engine"] == "vertex" and body["language"] == "de"
+    assert body["draft_replaced"] is replaced and body["requires_human_review"] is True
+    hit = [r for r in body["review_reasons"] if r["code"] == code]
+    assert hit and hit[0]["source"] == "reply"
+    restored = reply.replace("[CUSTOMER_NAME]", "Sabine Hoffmann")
+    assert hit[0]["sentence"] in restored  # the exact sentence that raised it
+    if replaced:
+        assert body["reply"].startswith("Hallo Sabine, vielen Dank")
+    else:
+        assert body["reply"] == restored
+
+
+class _Intent:
+    def __init__(self, label: str) -> None:
+        self.label, self.confidence, self.known = label, 0.9, True
+
+
+class _FixedIntents:
+    def __init__(self, label: str) -> None:
+        self.label = label
+
+    def predict(self, text: str, language: str | None = None) -> _Intent:
+        return _Intent(self.label)
+
+
+@pytest.mark.parametrize("label", ["account_billing_management", "unknown", "general"])
+def test_any_intent_label_gets_a_draft_offline(client: Any, settings: Any, seeded: Any, label: str) -> None:
+    rt = Runtime(settings)
+    rt.__dict__["reply_intents"] = _FixedIntents(label)
+    set_default_runtime(rt)
+    try:
+        resp = post(client, {"customer_id": "C-1001", "message": "Please merge my two billing accounts.",
+                             "channel": "email", "language": "en"})  # fmt: skip
+    finally:
+        set_default_runtime(None)
+    assert resp.status_code == 200, resp.get_json()
+    body = resp.get_json()
+    assert body["intent"] == label and body["engine"] == "offline"
+    assert "I am looking into your request and will get back to you with the details." in body["reply"]
+    assert body["draft_replaced"] is False
+    assert body["intent_summary"].startswith("Customer has a general request.")
