@@ -90,6 +90,8 @@ FINDINGS = [
     ("Die Lieferung ging an Bahnhofstrasse 12, 8001 Zürich.", "ADDRESS", "Bahnhofstrasse 12, 8001 Zürich"),
     ("Er wohnt in der Hauptstraße 5 in Berlin.", "ADDRESS", "Hauptstraße 5"),
     ("my new address is Harjukuja 54, Apt. 3", "ADDRESS", "Harjukuja 54, Apt. 3"),
+    ("Send the statement to 28245 Puruntie 82 Apt. 595 please", "ADDRESS", "28245 Puruntie 82 Apt. 595"),
+    ("Bitte an Postfach 1234, 10115 Berlin schicken", "ADDRESS", "Postfach 1234, 10115 Berlin"),
 ]
 
 
