@@ -59,16 +59,75 @@ def test_next_steps_plan_is_resolved_routed_and_stored(runtime: Runtime, event_s
     assert event["capability"] == "next_steps" and event["attributes"]["resolver_group"] == "Billing and Payments"
 
 
-def test_first_contact_pattern_and_sla_default(runtime: Runtime) -> None:
+def test_backoffice_work_pending_is_not_first_contact_and_gets_the_sla(runtime: Runtime) -> None:
     body = post("next_steps", {"customer_id": "C-1009", "ticket_id": "T-1009-01", "channel": "chat",
                                "conversation_end_time": END, "transcript": [
         {"speaker": "customer", "text": "Where is my parcel?"},
         {"speaker": "agent", "text": "I'll send you the tracking link right away."},
         {"speaker": "agent", "text": "Our billing team will check the delivery fee."}]}).get_json()  # fmt: skip
-    assert body["first_contact_resolvable"]["value"] is True
-    assert "tracking link" in body["first_contact_resolvable"]["reason"]
+    # The "tracking link" pattern says first-contact, but the billing team still has to act.
+    assert body["first_contact_resolvable"]["value"] is False
     backoffice = next(a for a in body["actions"] if a["owner"] == "backoffice")
     assert backoffice["due_text"] is None and backoffice["due_rule"] == "sla_default"
+
+
+NO_ACTION_CHAT = [
+    {"speaker": "customer", "text": "Kindly let me know how you can help. My invoice shows the wrong address."},
+    {"speaker": "agent", "text": "I've corrected the address on your account just now."},
+    {"speaker": "agent", "text": "You don't need to do anything else."},
+    {"speaker": "customer", "text": "Great, thanks!"},
+]
+
+
+def test_zero_actions_honest_summary_and_closing(runtime: Runtime) -> None:
+    resp = post("next_steps", {"customer_id": "C-1009", "ticket_id": "T-1009-01", "channel": "chat",
+                               "conversation_end_time": END, "transcript": NO_ACTION_CHAT,
+                               "ticket_metadata": {"subject": ""}})  # fmt: skip
+    assert resp.status_code == 200, resp.get_json()
+    body = resp.get_json()
+    assert body["actions"] == []  # the negation and the customer's question are not tasks
+    assert body["first_contact_resolvable"]["value"] is True
+    assert "need from you" not in body["customer_facing_closing_text"]
+    assert "nothing further is needed" in body["customer_facing_closing_text"]
+    assert not body["issue_summary"].rstrip().endswith(":") and "wrong address" in body["issue_summary"]
+    stored = runtime.next_steps_store.suggestion(body["suggestion_id"])
+    assert stored["suggestion"]["actions"] == [] and stored["suggestion"]["first_contact_resolvable"]["value"] is True
+    assert stored["suggestion"]["customer_facing_closing_text"] == body["customer_facing_closing_text"]
+
+
+def test_structural_owners_confidence_and_review_flags(runtime: Runtime) -> None:
+    body = post("next_steps", {"customer_id": "C-1009", "ticket_id": "T-1009-01", "channel": "phone",
+                               "conversation_end_time": END, "transcript": [
+        {"speaker": "customer", "text": "The refund for my returned speaker never arrived."},
+        {"speaker": "agent", "text": "I'll ask my supervisor to waive the restocking fee."},
+        {"speaker": "agent", "text": "Once our warehouse has checked the speaker, the refund will appear on your "
+                                     "statement within 5 working days."},
+        {"speaker": "agent", "text": "Could you send us a photo of the receipt?"},
+        {"speaker": "agent", "text": "You don't need to return anything else."}]}).get_json()  # fmt: skip
+    got = {(a["owner"], a["description"]) for a in body["actions"]}
+    assert ("agent", "I'll ask my supervisor to waive the restocking fee.") in got
+    assert any(o == "backoffice" and "waive" in d for o, d in got)  # the supervisor decides
+    refund = next(a for a in body["actions"] if "refund" in a["description"])
+    assert refund["owner"] == "backoffice" and refund["due_text"] == "within 5 working days"
+    photo = next(a for a in body["actions"] if "photo" in a["description"])
+    assert photo["owner"] == "customer" and photo["needs_review"] is True and photo["confidence"] < 0.6
+    assert not any("return anything" in d for _, d in got)
+    assert body["first_contact_resolvable"]["value"] is False
+    stored = runtime.next_steps_store.suggestion(body["suggestion_id"])["suggestion"]
+    assert stored["actions"] == body["actions"]
+    # Unconfirmed (low-confidence) steps are not promised to the customer.
+    assert "photo" not in body["customer_facing_closing_text"]
+
+
+def test_closing_message_with_zero_actions(runtime: Runtime) -> None:
+    de = post("closing_message", {"customer_id": "C-1004", "channel": "email", "actions": []}).get_json()
+    assert de["message"].startswith("Guten Tag Sabine Hoffmann,")
+    assert "Sie müssen nichts weiter tun" in de["message"] and "- " not in de["message"]
+    en = post("closing_message", {"customer_id": "C-1001", "channel": "chat"}).get_json()
+    assert "nothing further you need to do" in en["message"] and "Kind regards" not in en["message"]
+    ours = post("closing_message", {"customer_id": "C-1001", "channel": "chat", "actions": [
+        {"owner": "backoffice", "description": "Refund the fee", "due_by": "2026-11-26"}]}).get_json()  # fmt: skip
+    assert "There is nothing you need to do." in ours["message"] and "- Our team: Refund the fee" in ours["message"]
 
 
 def test_confirmation_is_stored_diffed_and_idempotent(runtime: Runtime, event_sink: EventSink) -> None:
