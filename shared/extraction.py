@@ -304,7 +304,15 @@ class Extractor:
             text = _join(seg[1:] if seg[0].lower() in lang.words["clause_conjunctions"] else seg)
             actor = _de_actor(words, lang) or (last_actor if kind == "continued" else None) or "none"
             last_actor = actor if actor != "none" else last_actor
-            out.append(self._de_decide(words, speaker, sentence, text, question, pending_condition, actor, lang))
+            clause = self._de_decide(words, speaker, sentence, text, question, pending_condition, actor, lang)
+            out.append(clause)
+            sub = [w for w in seg[main_len:] if _WORD.fullmatch(w)]
+            finite = _de_finite(words, lang)
+            if (clause.owner == "agent" and finite is not None and finite.lower() in lang.words["ask_verbs"]
+                    and any(w.lower() in lang.words["team_nouns"] for w in words) and sub):
+                # "Ich frage meine Vorgesetzte, ob wir die Gebühr erlassen können": the team decides
+                out.append(self._make(speaker, sentence, _join(seg[main_len:]), "commitment", "team", "backoffice",
+                                      "process", pending_condition))  # fmt: skip
             pending_condition = False
         return out
 
@@ -618,9 +626,14 @@ def _de_segments(tokens: list[str], lang: Lang) -> list[tuple[str, list[str], in
             continue
         if low in conj and pieces[-1][1] and nxt and pieces[-1][0] != "condition" and pieces[-1][2] is None:
             nlow = nxt.lower()
+            verb_after = tokens[i + 3] if i + 3 < len(tokens) else ""
             starts_clause = (nlow in lang.words["first_person"] | lang.words["first_plural"] | {"sie", "du"}
                              or (nxt[:1].islower() and nlow not in lang.words["articles"]
-                                 and nlow not in lang.words["object_pronouns"] and not nxt[:1].isdigit()))
+                                 and nlow not in lang.words["object_pronouns"] and not nxt[:1].isdigit())
+                             # "und der Techniker ruft …": article + noun + verb is a new clause
+                             or (nlow in lang.words["articles"] and after[:1].isupper() and verb_after[:1].islower()
+                                 and verb_after.lower() not in lang.words["articles"] and _WORD.fullmatch(verb_after)
+                                 is not None))
             if starts_clause:
                 pieces.append(["continued", [], None])
         if i == 0 and low in lang.words["conditional_marks"]:
