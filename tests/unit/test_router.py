@@ -1,0 +1,191 @@
+"""Router: training on a project-written fixture, calibration and abstain, fallback, catalogue swap."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from scripts.train_router import Columns, apply_overrides, canonical, read_export, read_overrides, split
+from shared.intents import IntentClassifier
+from shared.queues import QueueCatalogue
+from shared.router import (
+    Router,
+    RoutingConfig,
+    choose_threshold,
+    final_route,
+    pseudonymize_example,
+    train,
+)
+
+ROOT = Path(__file__).resolve().parents[2]
+FIXTURES = ROOT / "tests" / "fixtures"
+CONFIG = ROOT / "config"
+ACME = FIXTURES / "routing_catalogue"
+QUEUES = QueueCatalogue.load(CONFIG / "queues.yaml")
+CFG = RoutingConfig.load(CONFIG / "routing.yaml")
+INTENTS = IntentClassifier(CONFIG / "intents.yaml", CONFIG / "intent_examples.yaml")
+BILLING_DE = ("Doppelte Abbuchung", "Sie haben die Rechnung für Oktober zweimal abgebucht, bitte erstatten.")
+OFF_TOPIC = ("Weather", "What will the weather be like in Lisbon next weekend, and which museums are open?")
+
+
+@pytest.fixture(scope="module")
+def artefact(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    tickets = read_export(FIXTURES / "routing_tickets.csv", Columns())
+    trained = train([t.text for t in tickets], [t.queue for t in tickets], CFG, QUEUES, source="fixture")
+    return trained.save(tmp_path_factory.mktemp("router"))
+
+
+def router(artefact: Path | None, **config: object) -> Router:
+    cfg = CFG.model_copy(update=config)
+    return Router(QUEUES, cfg, str(artefact) if artefact else None, fallback_intent=INTENTS.classify,
+                  fallback_version="intents-test")  # fmt: skip
+
+
+def test_artefact_is_versioned_with_its_data_and_catalogue(artefact: Path) -> None:
+    meta = json.loads((artefact / "router.json").read_text("utf-8"))
+    assert meta["router_version"].startswith("router-") and meta["router_version"].endswith(
+        meta["training_data_sha256"][:8])  # fmt: skip
+    assert meta["catalogue_version"] == QUEUES.version and meta["tickets"] == 48
+    assert set(meta["labels"]) <= set(QUEUES.labels) and len(meta["labels"]) == 6
+    assert 0.0 <= meta["abstain_threshold"] < 1.0
+    assert "out-of-fold" in meta["threshold_selection"]["method"]
+    assert {e["resolver_group"] for e in meta["examples"]} == set(meta["labels"])
+    assert all(len(e["text"]) <= CFG.example_chars + 2 for e in meta["examples"])
+
+
+def test_clear_ticket_is_routed_with_three_calibrated_candidates(artefact: Path) -> None:
+    r = router(artefact)
+    d = r.route(*BILLING_DE)
+    meta = json.loads((artefact / "router.json").read_text("utf-8"))
+    assert (d.resolver_group, d.queue_code, d.abstained, d.flagged) == ("Billing and Payments", "Q-BILL", False, False)
+    assert d.method == "model" and d.router_version == meta["router_version"] == r.version
+    probs = [c.probability for c in d.candidates]
+    assert len(probs) == 3 and probs == sorted(probs, reverse=True) and sum(probs) <= 1.0001
+    assert d.candidates[0].resolver_group == "Billing and Payments" and d.confidence == probs[0]
+    assert d.examples and d.examples[0].resolver_group == "Billing and Payments"
+    assert "abgebucht" in d.examples[0].text  # the nearest stored past ticket is the similar one
+
+
+def test_unsure_ticket_goes_to_triage_flagged_with_candidates(artefact: Path) -> None:
+    d = router(artefact).route(*OFF_TOPIC)
+    assert d.confidence < 0.6  # calibrated: no near-1.0 certainty on text unlike any queue
+    assert (d.resolver_group, d.queue_code, d.abstained, d.flagged) == ("Triage", "Q-TRIAGE", True, True)
+    assert len(d.candidates) == 3 and d.candidates[0].queue_code != "Q-TRIAGE"
+
+
+def test_abstain_threshold_is_configuration(artefact: Path) -> None:
+    assert router(artefact, abstain_threshold=0.0).route(*OFF_TOPIC).abstained is False
+    always = router(artefact, abstain_threshold=1.0).route(*BILLING_DE)
+    assert always.abstained and always.queue_code == "Q-TRIAGE"
+
+
+def test_ticket_queue_given_by_the_agent_wins_but_candidates_stay(artefact: Path) -> None:
+    d = router(artefact).route(*OFF_TOPIC, current_queue="Abrechnung")
+    assert (d.queue_code, d.method, d.flagged) == ("Q-BILL", "ticket", False) and len(d.candidates) == 3
+
+
+def test_without_artefact_the_intent_mapping_routes(tmp_path: Path) -> None:
+    r = router(tmp_path / "nothing-here")
+    d = r.route("Rechnung", "Sie haben mir den Oktober doppelt abgebucht.")
+    assert (d.resolver_group, d.method, d.flagged) == ("Billing and Payments", "fallback", False)
+    assert d.router_version == "fallback:intents-test" == r.version
+    off = r.route(*OFF_TOPIC)
+    assert (off.queue_code, off.flagged, off.candidates) == ("Q-TRIAGE", True, [])
+
+
+def test_threshold_is_the_smallest_that_reaches_the_target() -> None:
+    proba = np.array([[0.9, 0.1], [0.8, 0.2], [0.6, 0.4], [0.55, 0.45], [0.3, 0.7]])
+    labels = ["a", "a", "b", "a", "b"]  # the 0.6 prediction is wrong
+    t, info = choose_threshold(proba, labels, ["a", "b"], target=0.9, min_kept_share=0.2)
+    assert t == pytest.approx(0.61) and info["kept_accuracy"] == 1.0 and info["target_met"] == 1.0
+    t, info = choose_threshold(proba, labels, ["a", "b"], target=1.0, min_kept_share=0.9)
+    assert info["target_met"] == 0.0 and info["kept_share"] >= 0.9
+
+
+def test_final_route_keeps_known_labels_and_abstains_on_unknown(artefact: Path) -> None:
+    unsure = router(artefact).route(*OFF_TOPIC)
+    top = unsure.candidates[0].resolver_group
+    assert final_route(QUEUES, unsure, top).model_dump() == {**QUEUES.route(top).model_dump(), "flagged": True}
+    outside = next(g for g in QUEUES.labels if g not in {c.resolver_group for c in unsure.candidates})
+    assert final_route(QUEUES, unsure, outside).queue_code == "Q-TRIAGE"
+    sure = router(artefact).route(*BILLING_DE)
+    assert final_route(QUEUES, sure, "Kundenservice").queue_code == "Q-CS"  # the model's known choice stands
+    assert final_route(QUEUES, sure, "Moon base").model_dump()["flagged"] is True
+
+
+def test_overrides_are_newer_ground_truth(tmp_path: Path) -> None:
+    events = tmp_path / "events.jsonl"
+    rows = [{"event_type": "resolver.overridden", "ticket_id": "RT-001", "final_group": "Customer Service",
+             "occurred_at": "2026-11-20T10:00:00+00:00"},
+            {"event_type": "resolver.overridden", "ticket_id": "RT-001", "final_group": "Technical Support",
+             "occurred_at": "2026-11-21T10:00:00+00:00"},
+            {"data": json.dumps({"event_type": "resolver.overridden", "ticket_id": "RT-009",
+                                 "final_group": "Kundenservice", "occurred_at": "2026-11-21T10:00:00+00:00"})},
+            {"event_type": "next_steps.confirmed", "ticket_id": "RT-010"}]  # fmt: skip
+    events.write_text("\n".join(json.dumps(r) for r in rows), "utf-8")
+    overrides = read_overrides(events)
+    assert overrides == {"RT-001": "Technical Support", "RT-009": "Kundenservice"}
+    tickets = read_export(FIXTURES / "routing_tickets.csv", Columns())
+    assert apply_overrides(tickets, overrides) == 2
+    tickets = canonical(tickets, QUEUES, drop_unknown=False)
+    by_id = {t.ticket_id: t.queue for t in tickets}
+    assert by_id["RT-001"] == "Technical Support" and by_id["RT-009"] == "Customer Service"  # alias resolved
+
+
+def test_split_is_stratified_and_seeded() -> None:
+    tickets = read_export(FIXTURES / "routing_tickets.csv", Columns())
+    train_part, test_part = split(tickets)
+    assert len(test_part) == 12 and {t.queue for t in test_part} == {t.queue for t in tickets}
+    assert [t.ticket_id for t in split(tickets)[1]] == [t.ticket_id for t in test_part]
+
+
+def test_a_new_catalogue_works_by_configuration_only(artefact: Path) -> None:
+    acme = QueueCatalogue.load(ACME / "queues.yaml")
+    tickets = canonical(read_export(ACME / "routing_tickets.csv", Columns()), acme, drop_unknown=False)
+    trained = train([t.text for t in tickets], [t.queue for t in tickets], CFG, acme)
+    directory = trained.save(Path(str(artefact) + "-acme"))
+    r = Router(acme, CFG.model_copy(update={"abstain_threshold": 0.0}), str(directory))
+    d = r.route("Absturz", "Die Software stürzt beim Speichern mit einem Fehler ab.")
+    assert (d.resolver_group, d.queue_code) == ("Tech Desk", "ACME-TEC")
+    assert {c.queue_code for c in d.candidates} <= {"ACME-FIN", "ACME-TEC", "ACME-CARE", "ACME-PRD"}
+    assert acme.route("Billing and Payments").queue_code == "ACME-FIN"  # old export labels are aliases
+    assert acme.route("Pizza").queue_code == "ACME-000"
+    # An artefact trained for the old catalogue never routes into labels the new one lacks.
+    stale = Router(acme, CFG.model_copy(update={"abstain_threshold": 0.0}), str(artefact)).route(*BILLING_DE)
+    assert stale.queue_code == "ACME-FIN" and stale.candidates[0].queue_code == "ACME-FIN"
+    outdated = Router(acme, CFG.model_copy(update={"abstain_threshold": 0.0}), str(artefact))
+    assert outdated.route("Router", "Mein Router startet ständig neu.").queue_code in ("ACME-TEC", "ACME-000")
+    unknown_intents = IntentClassifier(ACME / "intents.yaml", ACME / "intent_examples.yaml")
+    assert unknown_intents.predict("Die Rechnung hat eine falsche Gebühr").label == "payment"
+    assert unknown_intents.predict("What is the capital of Peru?").label == "unknown"
+
+
+def test_training_rejects_labels_outside_the_catalogue() -> None:
+    with pytest.raises(ValueError, match="not in the queue catalogue"):
+        train(["a b", "c d", "e f", "g h"], ["Moon base", "Moon base", "Billing and Payments", "Billing and Payments"],
+              CFG, QUEUES)  # fmt: skip
+
+
+def test_examples_are_pseudonymized_and_clipped() -> None:
+    text = pseudonymize_example("Write to jane.doe@example.com or call +49 30 1234567 " + "word " * 100, 80)
+    assert "jane" not in text and "[EMAIL]" in text and "[PHONE]" in text and len(text) <= 82
+
+
+def test_intent_says_unknown_without_topic_evidence() -> None:
+    assert INTENTS.predict("I want to cancel my contract").label == "cancellation"
+    assert INTENTS.predict("Seit gestern kein Internet", "de").label == "outage"
+    off = INTENTS.predict("How do I activate my new debit card for contactless payments abroad?")
+    assert off.known is False or off.label == "billing"  # "payments" is a billing cue; never a random topic
+    weather = INTENTS.predict("Will it rain in Lisbon next weekend?")
+    assert (weather.label, weather.known, weather.confidence) == ("general", False, 0.0)
+
+
+def test_importing_the_router_does_not_import_sklearn() -> None:
+    code = "import sys, shared.router, shared.runtime, shared.nextsteps; print('sklearn' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"
