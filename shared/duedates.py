@@ -61,6 +61,7 @@ def _alt(words: Any) -> str:
     return "|".join(re.escape(w) for w in items) or r"(?!x)x"
 
 
+KEYWORDS = ("day_after_tomorrow", "tomorrow", "today", "within_hour", "asap")
 SPECIFICITY = {"explicit": 6, "day_of_month": 5, "weekday": 4, "keyword": 3, "time": 3, "duration": 2,
                "period": 1, "period_alone": 1}  # fmt: skip
 
@@ -100,19 +101,20 @@ def _compile(code: str, t: dict[str, Any]) -> _Lang:
     positions = {w.lower(): pos for pos, words in t["positions"].items() for w in words}
     periods = {w.lower(): ref for ref, words in t["periods"].items() for w in words}
     alone = {w.lower(): key for key, words in t["periods_alone"].items() for w in words}
-    keyword = "|".join(f"(?P<{k}>{a(t[k])})" for k in ("day_after_tomorrow", "tomorrow", "today", "within_hour"))
+    keyword = "|".join(f"(?P<{k}>{a(t[k])})" for k in KEYWORDS)
     markers = a([*t["this_marker"], *t["next_marker"]])
     ordinal = t["ordinal"]
     explicit = (rf"(?P<iy>\d{{4}})-(?P<im>\d{{2}})-(?P<id>\d{{2}})"
-                rf"|(?P<nd>\d{{1,2}})(?:\.\s?(?P<nm>\d{{1,2}})\.(?P<ny>\d{{4}}|\d{{2}})?"
-                rf"|/(?P<sm>\d{{1,2}})(?:/(?P<sy>\d{{4}}|\d{{2}}))?)"
+                rf"|(?P<nd>\d{{1,2}})(?:\.\s?(?P<nm>\d{{1,2}})\.(?P<ny>\d{{4}}|\d{{2}})|/(?P<sm>\d{{1,2}})/(?P<sy>\d{{4}}|\d{{2}}))"
                 rf"|(?P<md>\d{{1,2}})(?:{ordinal}|\.)?\s+(?:of\s+)?(?P<mm>{months})\.?(?:\s+(?P<my>\d{{4}}))?"
                 rf"|(?P<mm2>{months})\.?\s+(?P<md2>\d{{1,2}})(?:{ordinal})?(?:,?\s+(?P<my2>\d{{4}}))?"
                 rf"|(?:(?:{a(t['day_of_month_lead'])})\s+)?(?P<mw>{a(t['ordinal_words'])})\s+(?:of\s+)?(?P<mm3>{months})"
                 rf"(?:\s+(?P<my3>\d{{4}}))?")  # fmt: skip
     fillers = a(t["event_fillers"])
-    event = (rf"(?:(?:{fillers})\s+){{0,4}}(?:{a(t['event_nouns'])})[^\s,;.!?]*"
-             rf"(?:\s+(?!(?:{seps}|{a(t['prefixes'])}|{a(t['day_of_month_lead'])})(?!\w))[^\s,;.!?]+){{0,2}}")
+    noun_tail = r"[^\s,;.!?]*" if t["event_noun_compounds"] else r"s?(?!\w)"
+    deadline_words = a([*t["prefixes"], *t["day_of_month_lead"], *t["today"], *t["tomorrow"], *t["within"]])
+    event = (rf"(?:(?:{fillers})\s+){{0,4}}(?:{a(t['event_nouns'])}){noun_tail}"
+             rf"(?:\s+(?!(?:{seps}|{deadline_words})(?!\w))[^\s,;.!?]+){{0,2}}")
     kinds: list[tuple[str, re.Pattern[str]]] = [
         ("relative", b(rf"(?:(?:{within})\s+)?{dur}\s+(?P<marker>{a(t['relative_markers'])})\s+"
                        rf"(?P<event>[^,;.!?]+?){stop}")),
@@ -125,6 +127,9 @@ def _compile(code: str, t: dict[str, Any]) -> _Lang:
         ("weekday", b(rf"{prefix}(?:(?P<rel>{markers})\s+)?(?P<day>{a(t['weekdays'])})(?:{a(t['weekday_suffixes'])})?"
                       rf"{suffix}")),
         ("explicit", b(rf"{prefix}(?:{explicit}){suffix}")),
+        # without a year, a numeric date needs its preposition ("am 15.12.", "by 3/12"): "Redis 6.2." is a version
+        ("explicit", b(rf"(?P<prefix>(?:{a(t['prefixes'])})\s+)(?P<nd>\d{{1,2}})"
+                       rf"(?:\.\s?(?P<nm>\d{{1,2}})\.|/(?P<sm>\d{{1,2}})){suffix}")),
         ("day_of_month", b(rf"{prefix}(?:{a(t['day_of_month_lead'])})\s+(?P<dom>\d{{1,2}}){ordinal}"
                            rf"(?!\s*\d){suffix}")),
         ("time", b(rf"{prefix}(?P<named>{a(t['named_times'])}){suffix}")),
@@ -136,7 +141,8 @@ def _compile(code: str, t: dict[str, Any]) -> _Lang:
         alternatives=re.compile(rf"^[\s,]*(?:{a(t['alternatives'])})[\s,]*$", flags),
         binding=re.compile(rf"(?:^|\s)(?:{a(t['binding'])})(?:\s|,|$)", flags),
         now=re.compile(rf"^(?:{a(t['now_words'])})(?!\w)", flags),
-        anchors=re.compile(rf"(?<!\w)(?:{a(t['sentence_anchors'])})(?!\w)[^,;.!?]*", flags),
+        anchors=re.compile(rf"(?<!\w)(?!(?:{a(t['anchor_exceptions'])})(?!\w))(?:{a(t['sentence_anchors'])})(?!\w)[^,;.!?]*",
+                           flags),
         units=units, positions=positions, periods=periods, alone=alone, questions=dict(t["questions"]),
         stopwords=frozenset(w.lower() for w in t["stopwords"]),
     )  # fmt: skip
@@ -355,9 +361,11 @@ def _eval(m: _Mention, ctx: _Ctx) -> _Val:
             due = local + timedelta(hours=1)
             return _Val(due.date(), "within_the_hour", m.kind, at=due.time().replace(second=0, microsecond=0),
                         adjust="none")  # fmt: skip
-        rule = next(k for k in ("day_after_tomorrow", "tomorrow", "today") if k in g)
-        val = _Val(start + timedelta(days={"today": 0, "tomorrow": 1, "day_after_tomorrow": 2}[rule]), rule, m.kind)
-        if rule != "today" and local.hour < int(ctx.rules["small_hours_end"]):
+        rule = next(k for k in ("day_after_tomorrow", "tomorrow", "today", "asap") if k in g)
+        val = _Val(start + timedelta(days={"tomorrow": 1, "day_after_tomorrow": 2}.get(rule, 0)), rule, m.kind)
+        if rule == "asap":
+            val.status, val.reason = "confirm", "asap"
+        elif rule != "today" and local.hour < int(ctx.rules["small_hours_end"]):
             val.status, val.reason = "confirm", "small_hours"
         return val
     if m.kind in ("period", "period_alone"):

@@ -104,6 +104,12 @@ def test_sla_default_and_nothing_said() -> None:
         ("Bitte kündigen Sie bis zum Vertragsende.", "de", "bis zum Vertragsende"),
         ("I'll get back to you within the hour.", "en", "within the hour"),
         ("Mitte Januar kommt der Techniker.", "de", "Mitte Januar"),
+        # no deadline: versions, teams and platforms are not dates or events
+        ("It stopped working, maybe because of Redis 6.2.", "en", None),
+        ("Es liegt vielleicht an Redis 6.2.", "de", None),
+        ("It might be an issue with the payment processing platform.", "en", None),
+        ("Könnten Sie mehr Details zum Rechnungsstellungsverfahren geben?", "de", None),
+        ("Bitte zahlen Sie bis 24.12.2026.", "de", "bis 24.12.2026"),
     ],
 )
 def test_phrases_are_found_in_sentences(sentence: str, lang: str, phrase: str | None) -> None:
@@ -286,6 +292,12 @@ TYPED = [
     row("hour", "de", "innerhalb von 72 Stunden", D(2026, 11, 22)),
     row("hour", "en", "within forty-eight hours", D(2026, 11, 21)),
     row("hour", "de", "innerhalb von achtundvierzig Stunden", D(2026, 11, 21)),
+    row("now", "en", "right now", D(2026, 11, 19)), row("now", "de", "jetzt", D(2026, 11, 19)),
+    row("ordinal_word", "en", "by the twenty-seventh of November", D(2026, 11, 27)),
+    row("ordinal_word", "de", "bis zum siebenundzwanzigsten November", D(2026, 11, 27)),
+    row("asap", "en", "as soon as possible", D(2026, 11, 19), CONFIRM),
+    row("asap", "de", "schnellstmöglich", D(2026, 11, 19), CONFIRM),
+    row("now", "de", "heute Morgen", D(2026, 11, 19)), row("now", "en", "this morning", D(2026, 11, 19)),
     # words that are no deadline
     row("none", "en", "whenever suits you", None, ASK), row("none", "de", "irgendwann", None, ASK),
 ]  # fmt: skip
@@ -366,6 +378,13 @@ SENTENCES = [
      "Restore the service", "backoffice", "within the hour", D(2026, 11, 19), OK),
     ("de", "Nach dem Hochladen ändert unsere Vertragsabteilung den Namen innerhalb von 2 Werktagen.",
      "Namen ändern", "backoffice", "innerhalb von 2 Werktagen", None, ASK),
+    # "billing team" is a team, not an event; "today" stays the deadline
+    ("en", "I'll file a refund request with our billing team today.", "File a refund request", "agent", "today",
+     D(2026, 11, 19), OK),
+    ("de", "Ich leite das heute noch an unsere Rechnungsabteilung weiter.", "Weiterleiten", "agent", "heute noch",
+     D(2026, 11, 19), OK),
+    ("en", "We'll look into it as soon as possible and refund you within 5 business days.", "Refund", "backoffice",
+     "within 5 business days", D(2026, 11, 26), OK),
     ("en", "Your bank will show them within 3 to 5 working days.", "Refund", "backoffice", "within 3 to 5 working days",
      D(2026, 11, 26), OK),
 ]  # fmt: skip
