@@ -60,6 +60,7 @@ FINDINGS = [
     ("The card 4111.1111.1111.1111 was charged twice.", "CARD", "4111.1111.1111.1111"),
     ("Meine Karte 5500.0000.0000.0004 wurde belastet.", "CARD", "5500.0000.0000.0004"),
     ("new Mastercard 2223 0031 2200 3222", "CARD", "2223 0031 2200 3222"),
+    ("Meine Maestro-Karte 503867297114 geht nicht", "CARD", "503867297114"),  # 12 digits: only after a card word
     # emails with non-ASCII local parts and domains
     ("write to jürg.müller@bluewin.ch", "EMAIL", "jürg.müller@bluewin.ch"),
     ("Schreiben Sie an jürg.müller@bluewin.ch oder an renée@exämple.de", "EMAIL", "renée@exämple.de"),
@@ -122,6 +123,7 @@ LOOKALIKES = [
     "Kundennummer 0716967895, Vertragsnummer 1234567",
     "Call me between 10:00 and 12:00 on 2026-11-30.",
     "Order number 12345678 ships in 3-5 days.",
+    "Order 503867297114 ships today.",  # 12 digits, Luhn-valid, but no card word
     "Sendungsnummer 00340434161234567890 laut DHL",
     "App version 2.3.14 on a FRITZ!Box 7590",
     "Meine Postleitzahl ist 80331.",
