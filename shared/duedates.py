@@ -88,7 +88,8 @@ class _Lang:
 def _compile(code: str, t: dict[str, Any]) -> _Lang:
     a = _alt
     flags = re.IGNORECASE
-    b = lambda p: re.compile(rf"(?<!\w)(?:{p})(?!\w)", flags)  # noqa: E731
+    # a word boundary that also refuses "Monday.com" and "sept-2"
+    b = lambda p: re.compile(rf"(?<!\w)(?:{p})(?!\w|[.\-]\w)", flags)  # noqa: E731
     prefix = rf"(?P<prefix>(?:{a(t['prefixes'])})\s+)?"
     suffix = rf"(?P<suffix>,?\s+(?:{a(t['binding'])})(?!\s*\w))?"  # "Monday at the latest", not "…, at the latest by"
     num = rf"(?:\d{{1,3}}|{a(t['numbers'])})"
@@ -116,6 +117,7 @@ def _compile(code: str, t: dict[str, Any]) -> _Lang:
     event = (rf"(?:(?:{fillers})\s+){{0,4}}(?:{a(t['event_nouns'])}){noun_tail}"
              rf"(?:\s+(?!(?:{seps}|{deadline_words})(?!\w))[^\s,;.!?]+){{0,2}}")
     kinds: list[tuple[str, re.Pattern[str]]] = [
+        ("not_deadline", b(a(t["not_deadlines"]))),
         ("relative", b(rf"(?:(?:{within})\s+)?{dur}\s+(?P<marker>{a(t['relative_markers'])})\s+"
                        rf"(?P<event>[^,;.!?]+?){stop}")),
         ("relative", b(rf"(?P<marker>{a(t['relative_prefixes'])})\s+(?P<event>{event})")),
@@ -191,7 +193,7 @@ def _scan(lang: _Lang, text: str) -> list[_Mention]:
         if chosen and mention.start < chosen[-1].end:
             continue
         chosen.append(mention)
-    return chosen
+    return [m for m in chosen if m.kind != "not_deadline"]
 
 
 def _groups(lang: _Lang, text: str) -> list[_Group]:

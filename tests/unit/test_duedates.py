@@ -110,6 +110,10 @@ def test_sla_default_and_nothing_said() -> None:
         ("It might be an issue with the payment processing platform.", "en", None),
         ("Könnten Sie mehr Details zum Rechnungsstellungsverfahren geben?", "de", None),
         ("Bitte zahlen Sie bis 24.12.2026.", "de", "bis 24.12.2026"),
+        ("Till now, we've optimized database queries.", "en", None),
+        ("In today's digital environment this matters.", "en", None),
+        ("We use the integration with Monday.com for this.", "en", None),
+        ("Bis jetzt hat sich nichts geändert.", "de", None),
     ],
 )
 def test_phrases_are_found_in_sentences(sentence: str, lang: str, phrase: str | None) -> None:
