@@ -9,6 +9,7 @@ tests skip with the reason when it is missing.
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 from collections.abc import Iterator
@@ -60,7 +61,18 @@ def desktop(emulators: Any, tmp_path_factory: pytest.TempPathFactory) -> Iterato
     env.pop("GOOGLE_CLOUD_PROJECT", None)
     log_dir = tmp_path_factory.mktemp("desktop-logs")
     with function_servers(log_dir, names=HTTP_FUNCTIONS, env=env) as urls, desktop_server(urls) as page_url:
-        yield {"url": page_url, "functions": urls, "logs": log_dir, "runtime": rt}
+        yield {"url": page_url, "functions": urls, "logs": log_dir, "runtime": rt, "env": env}
+
+
+@pytest.fixture(scope="session")
+def cors_function(desktop: dict[str, Any]) -> Iterator[str]:
+    """context_summary served on its own origin with CX_CORS_ORIGINS naming the desktop's origin."""
+    from scripts.devstack import function_servers
+
+    origin = desktop["url"].rstrip("/")
+    env = {**desktop["env"], "CX_CORS_ORIGINS": json.dumps([origin])}
+    with function_servers(desktop["logs"] / "cors", names=["context_summary"], env=env) as urls:
+        yield urls["context_summary"]
 
 
 @pytest.fixture(scope="session")

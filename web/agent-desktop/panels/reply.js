@@ -79,7 +79,7 @@ export class ReplyPanel extends Panel {
         const id = target(f);
         const where = f.sentence
           ? id
-            ? `<a href="#${id}">${esc(t("reply.flag_goto"))}</a>`
+            ? `<a href="#${id}" title="${esc(t("reply.flag_goto"))}">“${esc(f.sentence.length > 90 ? f.sentence.slice(0, 88) + "…" : f.sentence)}”</a>`
             : `<blockquote><mark class="flag" data-flags="${esc(f.code)}" data-flag-index="${f.index}" tabindex="0"><span class="flag-text">${esc(f.sentence)}</span></mark></blockquote><span class="muted">${esc(t("reply.flag_replaced"))}</span>`
           : `<span class="muted">${esc(t("reply.flag_whole"))}</span>`;
         return `<li data-code="${esc(f.code)}" data-source="${esc(f.source)}"><strong>${esc(f.label)}</strong> <span class="badge">${esc(t("source." + f.source))}</span>${f.detail ? ` <span class="muted">(${esc(f.detail)})</span>` : ""} ${where}</li>`;

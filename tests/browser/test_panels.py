@@ -1,0 +1,102 @@
+"""Panels one by one: embedded alone, by keyboard, in German, and from another origin (CORS)."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+from urllib.parse import quote
+
+import pytest
+
+pytestmark = pytest.mark.browser
+
+
+def _tab_to(page: Any, selector: str, limit: int = 40) -> None:
+    for _ in range(limit):
+        page.keyboard.press("Tab")
+        if page.evaluate("s => document.activeElement && document.activeElement.matches(s)", selector):
+            return
+    raise AssertionError(f"{selector} is not reachable with the Tab key")
+
+
+def test_one_panel_embedded_alone_works_by_keyboard(page: Any, desktop: dict[str, Any]) -> None:
+    page.goto(desktop["url"] + "embed.html?panel=nba&contact=samples/chat-c1002-outage.json")
+    page.wait_for_selector("body[data-ready=true]")
+    assert page.locator("cx-nba-panel").count() == 1
+    assert page.locator("cx-context-panel, cx-reply-panel, cx-next-steps-panel").count() == 0
+    nba = page.locator("cx-nba-panel")
+    assert nba.get_attribute("role") == "region"
+    assert nba.get_attribute("aria-labelledby") == nba.locator("h2").get_attribute("id")
+    assert nba.locator(".result").get_attribute("aria-live") == "polite"
+    suggest = nba.get_by_role("button", name="Suggest next best action")
+    suggest.wait_for()
+    page.wait_for_function("document.querySelector('cx-nba-panel').contact !== null")
+
+    _tab_to(page, "cx-nba-panel button[data-action=suggest]")
+    with page.expect_response("**/api/next_best_action") as info:
+        page.keyboard.press("Enter")
+    assert info.value.status == 200
+    nba.locator(".action.primary").wait_for()
+    assert page.evaluate("document.activeElement.dataset.action") == "suggest"  # focus stays on the control
+
+    _tab_to(page, "cx-nba-panel .action.primary button[data-outcome=rejected]")
+    with page.expect_response("**/api/feedback") as info:
+        page.keyboard.press("Space")
+    assert info.value.status == 200
+    assert json.loads(info.value.request.post_data)["nba"]["outcome"] == "rejected"
+    nba.locator(".action.primary [data-outcome=rejected][role=status]").wait_for()
+
+
+def test_panel_mounted_from_attributes_only(page: Any, desktop: dict[str, Any]) -> None:
+    page.goto(desktop["url"] + "embed.html?panel=context&customer-id=C-1003&channel=email")
+    page.wait_for_selector("body[data-ready=true]")
+    ctx = page.locator("cx-context-panel")
+    with page.expect_request("**/api/context_summary") as sent:
+        ctx.get_by_role("button", name="Load context overview").click()
+    assert json.loads(sent.value.post_data) == {"customer_id": "C-1003", "language": "en", "channel": "email"}
+    assert sent.value.headers["x-agent-id"] == "agent-demo" and sent.value.headers["x-agent-role"] == "agent"
+    ctx.locator(".bullets li").first.wait_for()
+
+
+def test_labels_switch_to_german(page: Any, open_contact: Any) -> None:
+    page.get_by_label("Language").select_option("de")
+    page.get_by_role("heading", name="Kontextübersicht").wait_for()
+    assert page.locator("html").get_attribute("lang") == "de"
+    for name in ("Antwortentwurf", "Nächste beste Aktion", "Nächste Schritte und Abschluss"):
+        assert page.get_by_role("heading", name=name).is_visible()
+    open_contact("C-1002", "chat-c1002-outage")
+    assert "Schon wieder kein Internet" in page.locator("#contact option:checked").inner_text()
+    ctx = page.locator("cx-context-panel")
+    with page.expect_request("**/api/context_summary") as sent:
+        ctx.get_by_role("button", name="Kontextübersicht laden").click()
+    assert json.loads(sent.value.post_data)["language"] == "de"  # the agent's language for the overview
+    ctx.get_by_role("heading", name="Auf einen Blick").wait_for()
+    page.get_by_label("Sprache").select_option("en")
+    page.get_by_role("heading", name="At a glance").wait_for()  # results re-render in the new language
+
+
+def test_static_site_calls_a_function_on_another_origin_through_cors(
+    page: Any, desktop: dict[str, Any], cors_function: str, open_contact: Any
+) -> None:
+    page.goto(desktop["url"] + "?fn.context_summary=" + quote(cors_function, safe=""))
+    page.wait_for_selector("body[data-ready=true]")
+    open_contact("C-1002", "chat-c1002-outage")
+    ctx = page.locator("cx-context-panel")
+    with page.expect_response(cors_function) as info:
+        ctx.get_by_role("button", name="Load context overview").click()
+    assert info.value.status == 200
+    assert info.value.headers["access-control-allow-origin"] == desktop["url"].rstrip("/")
+    ctx.locator(".bullets li").first.wait_for()
+
+
+def test_without_cors_the_browser_blocks_the_call_and_the_page_says_so(
+    page: Any, desktop: dict[str, Any], open_contact: Any
+) -> None:
+    direct = desktop["functions"]["context_summary"]  # no CX_CORS_ORIGINS on this server
+    page.goto(desktop["url"] + "?fn.context_summary=" + quote(direct, safe=""))
+    page.wait_for_selector("body[data-ready=true]")
+    open_contact("C-1002", "chat-c1002-outage")
+    ctx = page.locator("cx-context-panel")
+    ctx.get_by_role("button", name="Load context overview").click()
+    alert = ctx.get_by_role("alert")
+    assert "no answer" in alert.inner_text() and "network" in alert.inner_text()
