@@ -74,7 +74,7 @@ def connect(path: Path | str = ":memory:") -> Any:
 
 def view_names() -> list[str]:
     """Every view, in file (dependency) order."""
-    return [f.stem[3:] for f in sql_files() if f.name != "00_events_raw.sql"]
+    return [f.stem[3:] for f in sql_files() if not f.name.startswith("00_")]
 
 
 def view_body(name: str) -> str:
@@ -160,6 +160,6 @@ def query(con: Any, sql: str) -> list[dict[str, Any]]:
 
 KPI_VIEWS = (
     "kpi_first_contact_resolution", "kpi_repeat_contacts", "kpi_handoffs", "kpi_handle_time",
-    "kpi_suggestion_ratings", "kpi_nba", "kpi_resolver_overrides", "kpi_experiments",
+    "kpi_suggestion_ratings", "kpi_nba", "kpi_resolver_overrides", "kpi_experiments", "kpi_qa_verdicts",
 )  # fmt: skip
 MATERIALIZED = ("events", "tickets", *KPI_VIEWS)
