@@ -1,7 +1,7 @@
 """The local stack: emulators, topics, demo data and every function on localhost.
 
     python -m scripts.devstack up          # serve until Ctrl-C; prints the agent desktop URL
-    python -m scripts.devstack demo        # start, call each function, print, stop
+    python -m scripts.devstack demo        # start, call each function, print, stop (--serve: keep it up)
     python -m scripts.devstack export-web  # the agent desktop as a static site (.local/agent-desktop)
 
 Each function runs in its own ``functions-framework`` process, as in the cloud. No
@@ -170,14 +170,18 @@ def desktop_server(urls: dict[str, str], port: int = 0) -> Iterator[str]:
         server.server_close()
 
 
-def export_web(out: Path) -> Path:
+def export_web(out: Path, functions_base: str | None = None) -> Path:
     """The desktop as a static site (for a bucket or CDN): the files plus the queue catalogue.
 
-    Point ``config.json`` (``functionsBase``) at the deployed functions and allow the site's
-    origin there with ``CX_CORS_ORIGINS``.
+    ``functions_base`` (e.g. ``https://europe-west1-PROJECT.cloudfunctions.net/``) goes into
+    ``config.json``; allow the site's origin on the functions with ``CX_CORS_ORIGINS``.
     """
     shutil.copytree(WEB_ROOT, out, dirs_exist_ok=True)
     (out / "queues.json").write_bytes(queue_catalogue_json())
+    if functions_base:
+        config = json.loads((out / "config.json").read_text("utf-8"))
+        config["functionsBase"] = functions_base
+        (out / "config.json").write_text(json.dumps(config, indent=2) + "\n", "utf-8")
     return out
 
 
@@ -406,29 +410,54 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("command", choices=["up", "demo", "export-web"])
     parser.add_argument("--port", type=int, default=8081, help="first function port (up)")
     parser.add_argument("--web-port", type=int, default=8080, help="agent desktop page and /api proxy (up)")
+    parser.add_argument("--serve", action="store_true", help="demo: keep the stack and the desktop up afterwards")
     parser.add_argument("--out", type=Path, default=ROOT / ".local" / "agent-desktop",
                         help="directory for the static site (export-web)")  # fmt: skip
+    parser.add_argument("--functions-base", help="export-web: base URL of the deployed functions for config.json")
     args = parser.parse_args(argv)
     log_dir = ROOT / ".local" / "logs"
     if args.command == "export-web":
-        print(f"static agent desktop written to {export_web(args.out)}")
+        print(f"static agent desktop written to {export_web(args.out, args.functions_base)}")
         return 0
     # SIGTERM (systemd, CI, `kill`) stops the stack as cleanly as Ctrl-C does.
     signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
     if args.command == "demo":
-        with local_stack(log_dir) as urls, desktop_server(urls) as page:
-            print(f"agent desktop (served while the demo runs; `devstack up` keeps it up): {page}")
-            return demo(urls)
+        with local_stack(log_dir) as urls, desktop_server(urls, args.web_port if args.serve else 0) as page:
+            hint = "" if args.serve else "  (up while the demo runs; add --serve to keep it)"
+            print(f"agent desktop: {page}{hint}")
+            code = demo(urls)
+            code = code or (0 if _check_desktop(page) else 1)
+            if args.serve:
+                print(f"\nagent desktop still served at {page}; Ctrl-C stops everything")
+                _wait_for_interrupt()
+            return code
     with local_stack(log_dir, base_port=args.port) as urls, desktop_server(urls, args.web_port) as page:
         for name, url in urls.items():
             print(f"{name:<20} POST {url}")
         print(f"agent desktop        {page}  (functions proxied under {page}api/<function>)")
         print(f"logs in {log_dir}; Ctrl-C stops everything")
-        try:
-            signal.pause()
-        except KeyboardInterrupt:
-            print("\nstopping")
+        _wait_for_interrupt()
     return 0
+
+
+def _check_desktop(page: str) -> bool:
+    """The page, its catalogue and one call through the /api proxy, as the browser makes them."""
+    with urllib.request.urlopen(page, timeout=10) as resp:
+        html_ok = resp.status == 200 and b"cx-context-panel" in resp.read()
+    with urllib.request.urlopen(page + "queues.json", timeout=10) as resp:
+        queues = len(json.loads(resp.read())["groups"])
+    status, body = call(page + "api/context_summary", {"customer_id": "C-1002", "channel": "chat"})
+    ok = html_ok and queues > 0 and status == 200 and bool(body.get("bullets"))
+    print(f"\n=== agent desktop {page}: page {'OK' if html_ok else 'FAILED'}, {queues} queues in the catalogue, "
+          f"context_summary through the /api proxy: HTTP {status}")  # fmt: skip
+    return ok
+
+
+def _wait_for_interrupt() -> None:
+    try:
+        signal.pause()
+    except KeyboardInterrupt:
+        print("\nstopping")
 
 
 if __name__ == "__main__":

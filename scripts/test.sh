@@ -15,4 +15,14 @@ if [ ! -f "$infra_stamp" ]; then
   touch "$infra_stamp"
 fi
 .venv-infra/bin/checkov -d infra/terraform --framework terraform --quiet --compact --skip-download
+# --- Chromium for the agent-desktop browser tests (tests/browser) -----------------------
+# Playwright drives Debian's Chromium (/usr/bin/chromium), never a `playwright install`
+# download. A fresh CI machine running as root with apt gets it installed here; anywhere
+# else the browser tests skip and say why.
+echo "== chromium (tests/browser)"
+if [ ! -x /usr/bin/chromium ] && [ "$(id -u)" = "0" ] && command -v apt-get >/dev/null 2>&1; then
+  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium
+fi
+if [ -x /usr/bin/chromium ]; then /usr/bin/chromium --version 2>/dev/null; else echo "no /usr/bin/chromium: browser tests will skip"; fi
+# -------------------------------------------------------------------------------------
 echo "== pytest"; exec python -m pytest "$@"

@@ -88,7 +88,9 @@ def _json_response(payload: Any, status: int, request_id: str, **headers: str) -
     return resp
 
 
-CORS_ALLOW_HEADERS = ", ".join(("Content-Type", AGENT_ID_HEADER, AGENT_ROLE_HEADER, REQUEST_ID_HEADER, TRACE_HEADER))
+CORS_ALLOW_HEADERS = ", ".join(
+    ("Authorization", "Content-Type", AGENT_ID_HEADER, AGENT_ROLE_HEADER, REQUEST_ID_HEADER, TRACE_HEADER)
+)
 
 
 def cors_headers(request: flask.Request, settings: Settings) -> dict[str, str]:

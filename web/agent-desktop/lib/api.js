@@ -23,6 +23,7 @@ export async function callFunction(name, body) {
   const cfg = config();
   const requestId = newRequestId();
   const headers = {
+    ...(cfg.headers || {}), // e.g. {"Authorization": "Bearer <ID token>"} from the host desktop's sign-in
     "Content-Type": "application/json",
     "X-Agent-Id": cfg.agentId,
     "X-Agent-Role": cfg.agentRole,
