@@ -76,6 +76,7 @@ class _Lang:
     alternatives: re.Pattern[str]
     binding: re.Pattern[str]
     now: re.Pattern[str]
+    start: re.Pattern[str]
     anchors: re.Pattern[str]
     units: dict[str, str]
     positions: dict[str, str]
@@ -143,6 +144,7 @@ def _compile(code: str, t: dict[str, Any]) -> _Lang:
         alternatives=re.compile(rf"^[\s,]*(?:{a(t['alternatives'])})[\s,]*$", flags),
         binding=re.compile(rf"(?:^|\s)(?:{a(t['binding'])})(?:\s|,|$)", flags),
         now=re.compile(rf"^(?:{a(t['now_words'])})(?!\w)", flags),
+        start=re.compile(rf"(?<!\w)(?:{a(t['start_markers'])})\s+(?:the\s+)?$", flags),
         anchors=re.compile(rf"(?<!\w)(?!(?:{a(t['anchor_exceptions'])})(?!\w))(?:{a(t['sentence_anchors'])})(?!\w)[^,;.!?]*",
                            flags),
         units=units, positions=positions, periods=periods, alone=alone, questions=dict(t["questions"]),
@@ -193,7 +195,10 @@ def _scan(lang: _Lang, text: str) -> list[_Mention]:
         if chosen and mention.start < chosen[-1].end:
             continue
         chosen.append(mention)
-    return [m for m in chosen if m.kind != "not_deadline"]
+    chosen = [m for m in chosen if m.kind != "not_deadline"]
+    # "From the first of December the new plan applies, the old one ends on the thirtieth": a start is no deadline
+    starts = [m for m in chosen if m.kind != "relative" and lang.start.search(text[max(0, m.start - 25) : m.start])]
+    return [m for m in chosen if m not in starts] if len(starts) < len(chosen) else chosen
 
 
 def _groups(lang: _Lang, text: str) -> list[_Group]:
@@ -518,11 +523,26 @@ def _final(val: _Val, ctx: _Ctx, calendar_days: bool) -> date | None:
     return ctx.cal.forward(val.day)
 
 
+def _validate(path: Path, languages: dict[str, Any]) -> None:
+    """Every language has the same keys, and every phrase is text (YAML reads a bare `on` as true)."""
+    keys = {code: set(table) for code, table in languages.items()}
+    first = next(iter(keys.values()))
+    for code, have in keys.items():
+        if have != first:
+            raise ValueError(f"{path}: language {code!r} differs in keys {sorted(have ^ first)}")
+        for key, value in languages[code].items():
+            items = list(value) if isinstance(value, dict | list) else []  # scalars are settings
+            bad = [i for i in items if isinstance(i, bool) or i is None]
+            if bad:
+                raise ValueError(f"{path}: {code}.{key} has non-text entries {bad!r}: quote them")
+
+
 class DueDateResolver:
     def __init__(self, path: Path) -> None:
         raw = yaml.safe_load(path.read_text("utf-8"))
         self.version = str(raw["version"])
         self.rules: dict[str, Any] = dict(raw["rules"])
+        _validate(path, raw["languages"])
         self._langs = {code: _compile(code, table) for code, table in raw["languages"].items()}
 
     @property

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, time, timedelta
+from pathlib import Path
 
 import pytest
 
@@ -111,6 +112,10 @@ def test_sla_default_and_nothing_said() -> None:
         ("Könnten Sie mehr Details zum Rechnungsstellungsverfahren geben?", "de", None),
         ("Bitte zahlen Sie bis 24.12.2026.", "de", "bis 24.12.2026"),
         ("Till now, we've optimized database queries.", "en", None),
+        ("Let me walk you through it now.", "en", None),  # done in the call: no deadline
+        ("From the first of December the new allowance applies, and the old plan ends on the thirtieth of November.",
+         "en", "on the thirtieth of November"),
+        ("Ab 1. Dezember gilt der neue Tarif, der alte endet am 30. November.", "de", "am 30. November"),
         ("In today's digital environment this matters.", "en", None),
         ("We use the integration with Monday.com for this.", "en", None),
         ("Bis jetzt hat sich nichts geändert.", "de", None),
@@ -296,7 +301,7 @@ TYPED = [
     row("hour", "de", "innerhalb von 72 Stunden", D(2026, 11, 22)),
     row("hour", "en", "within forty-eight hours", D(2026, 11, 21)),
     row("hour", "de", "innerhalb von achtundvierzig Stunden", D(2026, 11, 21)),
-    row("now", "en", "right now", D(2026, 11, 19)), row("now", "de", "jetzt", D(2026, 11, 19)),
+    row("now", "en", "right now", D(2026, 11, 19)), row("now", "de", "jetzt gleich", D(2026, 11, 19)),
     row("ordinal_word", "en", "by the twenty-seventh of November", D(2026, 11, 27)),
     row("ordinal_word", "de", "bis zum siebenundzwanzigsten November", D(2026, 11, 27)),
     row("asap", "en", "as soon as possible", D(2026, 11, 19), CONFIRM),
@@ -490,3 +495,17 @@ def _finding_correct(row: tuple) -> bool:
 @pytest.mark.parametrize("finding", FINDINGS, ids=[f[0] for f in FINDINGS])
 def test_findings(finding: tuple) -> None:
     assert _finding_correct(finding)
+
+
+def test_vocabulary_loader_rejects_yaml_booleans_and_missing_keys(tmp_path: Path) -> None:
+    from shared.duedates import DueDateResolver
+
+    text = (ROOT / "config" / "due_phrases.yaml").read_text("utf-8")
+    unquoted = tmp_path / "unquoted.yaml"
+    unquoted.write_text(text.replace('prefixes: [by, until, till, before, "on",', "prefixes: [by, until, before, on,"))
+    with pytest.raises(ValueError, match=r"en\.prefixes has non-text entries \[True\]"):
+        DueDateResolver(unquoted)
+    missing = tmp_path / "missing.yaml"
+    missing.write_text(text.replace("    start_markers: [ab, ab dem,", "    starts: [ab, ab dem,"))
+    with pytest.raises(ValueError, match="language 'de' differs in keys"):
+        DueDateResolver(missing)
