@@ -290,7 +290,8 @@ def _issue_summary(prompt: Prompt) -> str:
     intent = ctx.get("intent") or "general"
     if not detail:
         return prompt.text(f"label_{intent}") if f"label_{intent}" in prompt.texts["en"] else prompt.text("no_summary")
-    return prompt.text(f"summary_{intent}", subject=detail)
+    key = f"summary_{intent}" if f"summary_{intent}" in prompt.texts["en"] else "summary_general"  # any taxonomy
+    return prompt.text(key, subject=detail)
 
 
 def _closing(prompt: Prompt, actions: list[ModelAction]) -> str:

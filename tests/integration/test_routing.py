@@ -1,0 +1,161 @@
+"""Routing through the functions: router version and candidates in responses and events,
+triage when unsure, and a different queue catalogue by configuration only."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from functions_framework import create_app
+
+from scripts.train_router import Columns, canonical, read_export
+from shared.config import ROOT, load_settings
+from shared.queues import QueueCatalogue
+from shared.router import RoutingConfig, train
+from shared.runtime import Runtime, set_default_runtime
+from tests.conftest import EventSink
+
+pytestmark = pytest.mark.integration
+FIXTURES = ROOT / "tests" / "fixtures"
+ACME = FIXTURES / "routing_catalogue"
+ACME_FILES = {n: (ACME / n).read_text("utf-8") for n in ("queues.yaml", "intents.yaml", "intent_examples.yaml")}
+HEADERS = {"X-Agent-Id": "agent-7", "X-Agent-Role": "agent"}
+END = "2026-11-19T15:00:00+01:00"
+BILLING_CALL = [
+    {"speaker": "customer", "text": "Sie haben mir den Oktober doppelt abgebucht, bitte erstatten Sie das."},
+    {"speaker": "agent", "text": "Unser Abrechnungsteam erstattet den Betrag innerhalb von 5 Werktagen."},
+]
+CRASH_CALL = [
+    {"speaker": "customer", "text": "Die Software stürzt seit dem Update beim Speichern mit einem Fehler ab."},
+    {"speaker": "agent", "text": "Unsere Technik prüft den Fehler und meldet sich bis Freitag."},
+]
+
+
+def post(target: str, body: dict) -> Any:
+    client = create_app(target=target, source=str(ROOT / "main.py")).test_client()
+    return client.post("/", json=body, headers=HEADERS)
+
+
+def _train(tickets_csv: Path, queues: Path, out: Path) -> dict[str, Any]:
+    catalogue = QueueCatalogue.load(queues)
+    tickets = canonical(read_export(tickets_csv, Columns()), catalogue, drop_unknown=False)
+    trained = train([t.text for t in tickets], [t.queue for t in tickets],
+                    RoutingConfig.load(ROOT / "config" / "routing.yaml"), catalogue)  # fmt: skip
+    trained.save(out)
+    return trained.meta
+
+
+@pytest.fixture(scope="module")
+def artefact(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, Any]]:
+    out = tmp_path_factory.mktemp("router")
+    return out, _train(FIXTURES / "routing_tickets.csv", ROOT / "config" / "queues.yaml", out)
+
+
+@pytest.fixture
+def use_runtime(seeded: Any) -> Iterator[Any]:
+    made: list[Runtime] = []
+
+    def make(**overrides: Any) -> Runtime:
+        rt = Runtime(load_settings(model_backend="offline", **overrides))
+        set_default_runtime(rt)
+        made.append(rt)
+        return rt
+
+    yield make
+    for rt in made:
+        rt.events.flush()
+    set_default_runtime(None)
+
+
+def _config_copy(tmp_path: Path, **files: str) -> Path:
+    config = tmp_path / "config"
+    shutil.copytree(ROOT / "config", config)
+    for name, text in files.items():
+        (config / name).write_text(text, "utf-8")
+    return config
+
+
+def test_next_steps_reports_router_version_and_top_candidates(
+    use_runtime: Any, event_sink: EventSink, artefact: tuple[Path, dict[str, Any]]
+) -> None:
+    path, meta = artefact
+    rt = use_runtime(router_artefact=str(path))
+    resp = post("next_steps", {"customer_id": "C-1004", "ticket_id": "T-1004-01", "channel": "phone",
+                               "transcript": BILLING_CALL, "conversation_end_time": END})  # fmt: skip
+    assert resp.status_code == 200, resp.get_json()
+    body = resp.get_json()
+    assert (body["resolver_group"], body["queue_code"], body["routing_flagged"]) == ("Billing and Payments",
+                                                                                      "Q-BILL", False)  # fmt: skip
+    assert body["router_version"] == meta["router_version"]
+    candidates = body["route_candidates"]
+    assert len(candidates) == 3 and candidates[0]["queue_code"] == "Q-BILL"
+    assert candidates[0]["probability"] == body["route_confidence"] >= candidates[1]["probability"]
+    stored = rt.next_steps_store.suggestion(body["suggestion_id"])
+    assert stored["suggestion"]["router_version"] == meta["router_version"]
+    rt.events.flush()
+    (event,) = event_sink.collect(1, lambda e: e.get("suggestion_id") == body["suggestion_id"])
+    assert event["attributes"]["router_version"] == meta["router_version"]
+    assert [c["queue_code"] for c in event["attributes"]["route_candidates"]] == [c["queue_code"] for c in candidates]
+
+
+def test_unsure_routing_goes_to_triage_flagged(use_runtime: Any, tmp_path: Path,
+                                               artefact: tuple[Path, dict[str, Any]]) -> None:  # fmt: skip
+    routing = (ROOT / "config" / "routing.yaml").read_text("utf-8").replace("abstain_threshold: null",
+                                                                           "abstain_threshold: 0.995")  # fmt: skip
+    use_runtime(router_artefact=str(artefact[0]), config_dir=_config_copy(tmp_path, **{"routing.yaml": routing}))
+    body = post("next_steps", {"customer_id": "C-1004", "ticket_id": "T-1004-01", "channel": "phone",
+                               "transcript": BILLING_CALL, "conversation_end_time": END}).get_json()  # fmt: skip
+    assert (body["resolver_group"], body["queue_code"], body["routing_flagged"]) == ("Triage", "Q-TRIAGE", True)
+    assert len(body["route_candidates"]) == 3 and body["route_candidates"][0]["queue_code"] == "Q-BILL"
+
+
+def test_without_artefact_the_intent_mapping_answers(use_runtime: Any, tmp_path: Path) -> None:
+    use_runtime(router_artefact=str(tmp_path / "none"))
+    body = post("next_steps", {"customer_id": "C-1004", "ticket_id": "T-1004-01", "channel": "phone",
+                               "transcript": BILLING_CALL, "conversation_end_time": END}).get_json()  # fmt: skip
+    assert body["router_version"].startswith("fallback:intents-") and body["queue_code"] == "Q-BILL"
+
+
+def test_a_new_catalogue_by_configuration_only(use_runtime: Any, tmp_path: Path, event_sink: EventSink) -> None:
+    config = _config_copy(tmp_path, **ACME_FILES)
+    meta = _train(ACME / "routing_tickets.csv", config / "queues.yaml", tmp_path / "router")
+    assert meta["labels"] == ["Care Team", "Finance Desk", "Tech Desk"]
+    use_runtime(config_dir=config, router_artefact=str(tmp_path / "router"))
+
+    steps = post("next_steps", {"customer_id": "C-1004", "ticket_id": "T-1004-01", "channel": "phone",
+                                "transcript": CRASH_CALL, "conversation_end_time": END,
+                                "ticket_metadata": {"subject": "Absturz nach Update"}})  # fmt: skip
+    assert steps.status_code == 200, steps.get_json()
+    body = steps.get_json()
+    assert body["router_version"] == meta["router_version"]
+    assert {c["queue_code"] for c in body["route_candidates"]} <= {"ACME-FIN", "ACME-TEC", "ACME-CARE"}
+    assert body["queue_code"] in ("ACME-TEC", "ACME-000")  # a group of the new catalogue, or its triage
+    assert body["route_candidates"][0]["queue_code"] == "ACME-TEC"
+
+    confirm = post("confirm_next_steps", {
+        "suggestion_id": body["suggestion_id"], "customer_id": "C-1004", "ticket_id": "T-1004-01",
+        "actions": [], "resolver_group": "finance", "kb_used": []})  # fmt: skip
+    assert confirm.status_code == 200, confirm.get_json()
+    assert (confirm.get_json()["resolver_group"], confirm.get_json()["queue_code"]) == ("Finance Desk", "ACME-FIN")
+    rejected = post("confirm_next_steps", {
+        "suggestion_id": body["suggestion_id"], "customer_id": "C-1004", "ticket_id": "T-1004-01",
+        "actions": [], "resolver_group": "Billing team", "kb_used": []})  # fmt: skip
+    assert rejected.status_code == 400 and "Finance Desk" in json.dumps(rejected.get_json())
+
+
+@pytest.mark.xfail(reason="the offline NBA reason text is keyed by the default intent labels (shared/nba.py "
+                   "prompt.text(f'intent_{label}')): KeyError for a new taxonomy; reported to the lead")
+def test_nba_and_reply_with_a_new_intent_taxonomy(use_runtime: Any, tmp_path: Path) -> None:
+    config = _config_copy(tmp_path, **ACME_FILES)
+    use_runtime(config_dir=config, router_artefact=str(tmp_path / "none"))
+    reply = post("reply_draft", {"customer_id": "C-1004", "channel": "email",
+                                 "message": "Die Software stürzt mit einem Fehler ab."})  # fmt: skip
+    assert reply.status_code == 200, reply.get_json()
+    assert reply.get_json()["intent"] == "fault"
+    nba = post("next_best_action", {"customer_id": "C-1004", "channel": "chat", "transcript": CRASH_CALL})
+    assert nba.status_code == 200, nba.get_json()
+    assert nba.get_json()["intent"] == "fault"
