@@ -18,9 +18,10 @@ from __future__ import annotations
 
 import math
 import re
-from collections import Counter
+import threading
+from collections import Counter, OrderedDict
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -84,6 +85,9 @@ class Extractor:
             self.langs[code] = Lang(words, phrases)
         self.splitter = SentenceSplitter.from_config(path)
         self.pipelines = pipelines or Pipelines()
+        self.cache_size = int(raw.get("cache_sentences", 4096))
+        self._cache: OrderedDict[tuple[str, str, str], list[Clause]] = OrderedDict()
+        self._lock = threading.Lock()
 
     def lang(self, language: str) -> tuple[str, Lang]:
         code = language if language in self.langs else "en"
@@ -103,14 +107,24 @@ class Extractor:
                 items.append((turn.get("i", n), turn["speaker"], sentence))
         if not items:
             return []
-        nlp = self.pipelines.get(code)
+        todo = list(dict.fromkeys((speaker, s) for _, speaker, s in items if (code, speaker, s) not in self._cache))
+        if todo:
+            nlp = self.pipelines.get(code)
+            for (speaker, sentence), doc in zip(todo, nlp.pipe([s for _, s in todo], batch_size=64), strict=True):
+                found = self._en(doc, speaker, lang) if code == "en" else self._de(doc, speaker, lang)
+                self._remember((code, speaker, sentence), found)
         out: list[Clause] = []
-        for (i, speaker, _), doc in zip(items, nlp.pipe([s for _, _, s in items]), strict=True):
-            found = self._en(doc, speaker, lang) if code == "en" else self._de(doc, speaker, lang)
-            for c in found:
-                c.turn = i
-            out += found
+        for i, speaker, sentence in items:
+            out += [replace(c, turn=i) for c in self._cache[(code, speaker, sentence)]]
         return out
+
+    def _remember(self, key: tuple[str, str, str], clauses: list[Clause]) -> None:
+        """Per-instance LRU of sentence analyses: a live call re-requests with a growing transcript."""
+        with self._lock:
+            self._cache[key] = clauses
+            self._cache.move_to_end(key)
+            while len(self._cache) > self.cache_size:
+                self._cache.popitem(last=False)
 
     def _customer_may_commit(self, sentence: str, lang: Lang) -> bool:
         words = {w.lower() for w in _WORD.findall(sentence)}
