@@ -228,10 +228,12 @@ class LocalDetector:
         out = []
         for rx in self._name_cues:
             for m in rx.finditer(text):
-                words = m.group(1).split()
-                while words and words[-1].lower() in self._not_names:
-                    words.pop()
-                if not words or words[0].lower() in self._not_names:
+                words = []
+                for w in m.group(1).split():
+                    if not w[0].isupper() or w.lower() in self._not_names:
+                        break
+                    words.append(w)
+                if not words:
                     continue
                 value = " ".join(words)
                 start = m.start(1)

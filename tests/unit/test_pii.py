@@ -86,6 +86,10 @@ FINDINGS = [
     ("Mein Nachbar Klaus Becker hat das Paket angenommen.", "PERSON", "Klaus Becker"),
     ("Frau Sabine Weber von Ihrer Hotline hat mir das versprochen.", "PERSON", "Sabine Weber"),
     ("Viele Grüße,\nJürg Müller", "PERSON", "Jürg Müller"),
+    ("Ihr Techniker Max Müller kam nicht.", "PERSON", "Max Müller"),
+    ("Ich habe mit Herrn Özdemir gesprochen.", "PERSON", "Özdemir"),
+    ("Der Kurier Łukasz Nowak hat geklingelt.", "PERSON", "Łukasz Nowak"),
+    ("Your agent Éric Dupont promised a refund.", "PERSON", "Éric Dupont"),
     # other people's street addresses
     ("Please ship it to 42 Baker Street, London.", "ADDRESS", "42 Baker Street"),
     ("Die Lieferung ging an Bahnhofstrasse 12, 8001 Zürich.", "ADDRESS", "Bahnhofstrasse 12, 8001 Zürich"),
