@@ -11,13 +11,15 @@ from typing import Any
 
 import pytest
 from functions_framework import create_app
+from google.oauth2.credentials import Credentials
 
 from scripts.train_router import Columns, canonical, read_export
 from shared.config import ROOT, load_settings
+from shared.model import ResilientEngine, VertexEngine
 from shared.queues import QueueCatalogue
 from shared.router import RoutingConfig, train
 from shared.runtime import Runtime, set_default_runtime
-from tests.conftest import EventSink
+from tests.conftest import EventSink, FakeVertex, vertex_settings
 
 pytestmark = pytest.mark.integration
 FIXTURES = ROOT / "tests" / "fixtures"
@@ -159,3 +161,32 @@ def test_nba_and_reply_with_a_new_intent_taxonomy(use_runtime: Any, tmp_path: Pa
     nba = post("next_best_action", {"customer_id": "C-1004", "channel": "chat", "transcript": CRASH_CALL})
     assert nba.status_code == 200, nba.get_json()
     assert nba.get_json()["intent"] == "fault"
+
+
+def _vertex_answer(group: str) -> dict[str, Any]:
+    return {"issue_summary": "Doppelte Abbuchung.", "actions": [], "resolver_group": group,
+            "first_contact_resolvable": {"value": False, "reason": "Billing."}, "kb_suggestions": [],
+            "customer_facing_closing_text": "Wir melden uns."}  # fmt: skip
+
+
+@pytest.mark.parametrize(("group", "expected"), [("Abrechnung", ("Billing and Payments", "Q-BILL", False)),
+                                                 ("Accounts Tiger Team", ("Triage", "Q-TRIAGE", True))])  # fmt: skip
+def test_gemini_sees_candidates_and_past_tickets_and_code_maps_its_label(
+    settings: Any, seeded: Any, fake_vertex: FakeVertex, artefact: tuple[Path, dict[str, Any]], group: str,
+    expected: tuple[str, str, bool],
+) -> None:
+    fake_vertex.reply_json(_vertex_answer(group))
+    rt = Runtime(load_settings(model_backend="offline", router_artefact=str(artefact[0])))
+    rt.__dict__["engine"] = ResilientEngine(VertexEngine(vertex_settings(fake_vertex), credentials=Credentials("t")),
+                                            latency_budget_ms=10000)  # fmt: skip
+    set_default_runtime(rt)
+    try:
+        body = post("next_steps", {"customer_id": "C-1004", "ticket_id": "T-1004-01", "channel": "phone",
+                                   "transcript": BILLING_CALL, "conversation_end_time": END}).get_json()  # fmt: skip
+    finally:
+        set_default_runtime(None)
+    prompt = fake_vertex.requests[0]["raw"]
+    assert "<routing>" in prompt and "similar_past_tickets" in prompt and "Billing and Payments" in prompt
+    assert "abgebucht" in prompt.split("<routing>", 1)[1]  # the nearest past billing ticket is shown as an example
+    assert (body["resolver_group"], body["queue_code"], body["routing_flagged"]) == expected
+    assert body["engine"] == "vertex" and len(body["route_candidates"]) == 3
