@@ -126,6 +126,12 @@ class Extractor:
             while len(self._cache) > self.cache_size:
                 self._cache.popitem(last=False)
 
+    def non_task(self, sentence: str, language: str) -> bool:
+        """The sentence is only a negation, question or offer (a model's action quoting it is suspect)."""
+        clauses = self.clauses([{"speaker": "agent", "text": sentence}], language)
+        return bool(clauses) and not any(c.is_action for c in clauses) and any(
+            c.act in ("negation", "question", "offer") for c in clauses)
+
     def _customer_may_commit(self, sentence: str, lang: Lang) -> bool:
         words = {w.lower() for w in _WORD.findall(sentence)}
         return bool(words & (lang.words["first_person"] | lang.words["first_plural"] | {"i'll", "i'm", "we'll"}))

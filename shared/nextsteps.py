@@ -31,6 +31,7 @@ from shared.tokens import estimate_tokens
 CAPABILITY = "next_steps"
 Owner = Literal["agent", "customer", "backoffice"]
 TRANSCRIPT_TOKEN_BUDGET = 3000
+NON_TASK_CONFIDENCE = 0.2
 _pool = ThreadPoolExecutor(max_workers=8, thread_name_prefix="cx-kb")
 
 
@@ -214,12 +215,15 @@ def extract(req: NextStepsRequest, rt: Runtime, call: CallContext | None = None)
                                    sentence=a.evidence, action=a.description,
                                    agent_language=settings.agent_language)  # fmt: skip
         verified = bool(a.evidence) and _norm(a.evidence) in spoken
+        # Any engine: an action quoting only a negation, question or offer is never asserted.
+        suspect = verified and rt.extractor.non_task(a.evidence, language)
+        confidence = min(a.confidence, NON_TASK_CONFIDENCE) if suspect else a.confidence
         actions.append(ActionOut(owner=a.owner, description=a.description, due_by=due.due_by, due_text=a.due_text,
                                  due_rule=due.rule, due_status=due.status, due_question=due.question,
                                  due_time=due.due_time.strftime("%H:%M") if due.due_time else None,
                                  evidence=a.evidence, evidence_verified=verified,
-                                 confidence=a.confidence, done=a.done,
-                                 needs_review=not verified or a.confidence < rt.extractor.review_below
+                                 confidence=confidence, done=a.done,
+                                 needs_review=not verified or confidence < rt.extractor.review_below
                                  or due.status in ("confirm", "ask_agent")))  # fmt: skip
     titles = {a.kb_id: a.title for a, _ in retrieved}
     kb = [KbSuggestion(kb_id=k.kb_id, title=titles[k.kb_id], why=k.why) for k in output.kb_suggestions

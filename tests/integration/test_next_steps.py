@@ -233,3 +233,35 @@ def test_vertex_answer_is_checked(settings: Any, seeded: Any, fake_vertex: FakeV
     assert [k["kb_id"] for k in body["kb_suggestions"]] == ["KB-DUPLICATE-CHARGE-DE"]  # invented id dropped
     assert body["kb_suggestions"][0]["title"] == "Doppelte Abbuchung"  # title from the store, not the model
     assert body["customer_facing_closing_text"].endswith("Sabine.")
+
+
+def test_vertex_v2_action_quoting_a_negation_is_never_asserted(settings: Any, seeded: Any,
+                                                                 fake_vertex: FakeVertex) -> None:  # fmt: skip
+    fake_vertex.reply_json({
+        "issue_summary": "Doppelte Abbuchung im Oktober.",
+        "actions": [
+            {"owner": "customer", "description": "Nichts tun", "due_text": None, "evidence": "Sie müssen nichts tun.",
+             "confidence": 0.9},
+            {"owner": "backoffice", "description": "Erstattung", "due_text": "innerhalb von 5 Werktagen",
+             "evidence": "Unser Abrechnungsteam erstattet den Betrag innerhalb von 5 Werktagen.", "confidence": 0.95}],
+        "resolver_group": "Billing and Payments",
+        "first_contact_resolvable": {"value": True, "reason": "Alles erledigt."},
+        "kb_suggestions": [],
+        "customer_facing_closing_text": "Wir erstatten Ihnen den Betrag.",
+    })  # fmt: skip
+    versions = {**settings.prompt_versions, "next_steps": "v2"}
+    rt = Runtime(settings.model_copy(update={"prompt_versions": versions}))
+    rt.__dict__["engine"] = ResilientEngine(VertexEngine(vertex_settings(fake_vertex), credentials=Credentials("t")),
+                                            latency_budget_ms=10000)  # fmt: skip
+    set_default_runtime(rt)
+    try:
+        transcript = [CALL[0], {"speaker": "agent", "text": "Sie müssen nichts tun."}, CALL[1]]
+        body = post("next_steps", steps(transcript=transcript)).get_json()
+    finally:
+        set_default_runtime(None)
+    assert "Never an action: a negation" in fake_vertex.requests[0]["raw"]  # the v2 instructions were sent
+    assert body["prompt_version"] == "next_steps/v2"
+    negation, refund = body["actions"]
+    assert negation["needs_review"] is True and negation["confidence"] == 0.2
+    assert refund["needs_review"] is False and refund["due_by"] == "2026-11-26"
+    assert body["first_contact_resolvable"]["value"] is False  # back-office work remains, whatever the model says
