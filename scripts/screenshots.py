@@ -90,7 +90,7 @@ def take(url: str) -> list[Path]:
         page.click("cx-next-steps-panel button[data-action=copy]")
         page.wait_for_selector("cx-next-steps-panel [data-copied]")
         shots.append(_shot(steps, "next-steps-confirmed-closing"))
-        page.evaluate("window.scrollTo(0, 0)")
+        page.evaluate("document.body.style.zoom = '0.45'; window.scrollTo(0, 0)")  # the whole desktop, small
         shots.append(_shot(page.locator("body"), "agent-desktop"))
     with chromium_page(url, width=1300, height=900) as page:  # what an error and a degraded answer look like
         page.route("**/api/next_best_action", lambda route: route.fulfill(status=500, json={"error": {
