@@ -205,6 +205,7 @@ export class NextStepsPanel extends Panel {
         <button type="button" data-action="add">${esc(t("ns.add"))}</button>
         <div class="queue"><label for="${this.ids.queue}">${esc(t("ns.queue"))}</label>
           <select id="${this.ids.queue}" data-field="queue">${this.queueOptions()}</select>
+          ${data.route_confidence != null ? `<p class="muted route-confidence">${esc(t("ns.route_confidence", { pct: Math.round(data.route_confidence * 100), version: data.router_version || "" }))}</p>` : ""}
           ${data.routing_flagged ? `<p class="warn" role="note">${esc(t("ns.routing_flagged"))}</p>` : ""}
           ${catalogue ? "" : `<p class="muted">${esc(t("ns.catalogue_missing"))}</p>`}</div>
         <fieldset class="kb"><legend>${esc(t("ns.kb"))}</legend>${kb ? `<ul>${kb}</ul>` : `<p class="muted">${esc(t("common.none"))}</p>`}</fieldset>
