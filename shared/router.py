@@ -1,13 +1,15 @@
 """Resolver-group routing learnt from the company's own tickets, with calibrated confidence.
 
-A trained artefact (``router.joblib`` + ``router.json`` metadata, written by
-``python -m scripts.train_router``) holds a scikit-learn pipeline: TF-IDF over word
-1–2-grams and character 2–5-grams, a linear SVM, and sigmoid calibration so that the
+Training (``python -m scripts.train_router``) fits a scikit-learn pipeline: TF-IDF over
+word 1–2-grams and character 2–5-grams, a linear SVM, and sigmoid calibration so that the
 probabilities mean something. Below the abstain threshold the ticket goes to triage,
 flagged, with the top candidates and their probabilities for the agent's dropdown.
 
-scikit-learn costs ~0.7 s to import, so nothing here imports it at module import: the
-artefact is loaded once per instance, on the first request that routes. Without an
+The artefact (``router.npz`` arrays + ``router.json`` metadata) holds only what inference
+needs: vocabularies, idf weights, SVM coefficients and the calibration. Functions score
+with numpy alone (:class:`LinearTextModel`, checked against scikit-learn in the tests):
+scikit-learn and SciPy cost ~0.8 s to import on every new instance, and no pickle is
+ever loaded. The artefact is read once per instance, on the first request that routes. Without an
 artefact the router falls back to the reply-intent → queue mapping of config/queues.yaml
 (``router_version`` says which one answered, in every response and event).
 """
@@ -33,9 +35,9 @@ from pydantic import BaseModel, Field
 from shared import logs
 from shared.queues import QueueCatalogue, Route
 
-MODEL_FILE = "router.joblib"
+MODEL_FILE = "router.npz"
 META_FILE = "router.json"
-ARTEFACT_FORMAT = 1
+ARTEFACT_FORMAT = 2
 _log = logs.get_logger("router")
 
 
@@ -186,12 +188,10 @@ class TrainedRouter:
     meta: dict[str, Any]
 
     def save(self, directory: Path) -> Path:
-        import joblib
+        import numpy as np
 
         directory.mkdir(parents=True, exist_ok=True)
-        for _, vectorizer in self.pipeline.named_steps["features"].transformer_list:
-            vectorizer.stop_words_ = None  # the pruned n-grams: only for introspection, most of the file
-        joblib.dump(self.pipeline, directory / MODEL_FILE, compress=1)
+        np.savez_compressed(directory / MODEL_FILE, **LinearTextModel.export(self.pipeline))
         (directory / META_FILE).write_text(json.dumps(self.meta, indent=2, ensure_ascii=False) + "\n", "utf-8")
         return directory
 
@@ -285,13 +285,102 @@ def evaluate(pipeline: Any, threshold: float, texts: Sequence[str], labels: Sequ
 # --- serving -------------------------------------------------------------------------
 
 
+class LinearTextModel:
+    """The fitted pipeline's inference in numpy: same tokens, TF-IDF, SVM scores, calibration."""
+
+    _WORD = re.compile(r"(?u)\b\w\w+\b")  # scikit-learn's default token pattern
+    _SPACE = re.compile(r"\s\s+")
+
+    def __init__(self, arrays: Any) -> None:
+        import numpy as np
+
+        self._np = np
+        self.classes = str(arrays["classes"]).split("\n")
+        self.word_range = tuple(int(x) for x in arrays["word_range"])
+        self.char_range = tuple(int(x) for x in arrays["char_range"])
+        self.word_vocab = {t: i for i, t in enumerate(str(arrays["word_terms"]).split("\n"))}
+        self.char_vocab = {t: i for i, t in enumerate(str(arrays["char_terms"]).split("\n"))}
+        self.word_idf, self.char_idf = arrays["word_idf"], arrays["char_idf"]
+        self.coef, self.intercept = arrays["coef"], arrays["intercept"]
+        self.cal_a, self.cal_b = arrays["cal_a"], arrays["cal_b"]
+        self.n_features = len(self.word_vocab) + len(self.char_vocab)
+
+    @staticmethod
+    def export(pipeline: Any) -> dict[str, Any]:
+        import numpy as np
+
+        word, char = (v for _, v in pipeline.named_steps["features"].transformer_list)
+        calibrated = pipeline.named_steps["clf"].calibrated_classifiers_
+        if len(calibrated) != 1 or pipeline.named_steps["clf"].method != "sigmoid":
+            raise ValueError("the numpy scorer needs one sigmoid-calibrated classifier (ensemble=False)")
+        svm, calibrators = calibrated[0].estimator, calibrated[0].calibrators
+
+        def terms(v: Any) -> str:
+            return "\n".join(sorted(v.vocabulary_, key=v.vocabulary_.get))
+
+        return {"classes": np.array("\n".join(str(c) for c in pipeline.classes_)),
+                "word_range": np.array(word.ngram_range), "char_range": np.array(char.ngram_range),
+                "word_terms": np.array(terms(word)), "char_terms": np.array(terms(char)),
+                "word_idf": word.idf_, "char_idf": char.idf_, "coef": svm.coef_, "intercept": svm.intercept_,
+                "cal_a": np.array([c.a_ for c in calibrators]), "cal_b": np.array([c.b_ for c in calibrators])}
+
+    def _word_terms(self, text: str) -> list[str]:
+        tokens = self._WORD.findall(text.lower())
+        lo, hi = self.word_range
+        return [" ".join(tokens[i : i + n]) for n in range(lo, hi + 1) for i in range(len(tokens) - n + 1)]
+
+    def _char_terms(self, text: str) -> list[str]:
+        lo, hi = self.char_range
+        out = []
+        for w in self._SPACE.sub(" ", text.lower()).split():
+            w = f" {w} "
+            for n in range(lo, hi + 1):
+                if len(w) <= n:  # a short word counts once, whole (as scikit-learn does)
+                    out.append(w)
+                    break
+                out.extend(w[i : i + n] for i in range(len(w) - n + 1))
+        return out
+
+    def _block(self, terms: list[str], vocab: dict[str, int], idf: Any, offset: int) -> tuple[Any, Any]:
+        from collections import Counter
+
+        np = self._np
+        counts = Counter(vocab[t] for t in terms if t in vocab)
+        if not counts:
+            return np.empty(0, dtype=np.int64), np.empty(0)
+        idx = np.fromiter(counts, dtype=np.int64, count=len(counts))
+        tf = np.fromiter(counts.values(), dtype=np.float64, count=len(counts))
+        values = (1.0 + np.log(tf)) * idf[idx]  # sublinear tf × idf, then L2 per block
+        return idx + offset, values / np.linalg.norm(values)
+
+    def vector(self, text: str) -> tuple[Any, Any]:
+        """Sparse TF-IDF vector (indices, values) of one text, word block then character block."""
+        np = self._np
+        wi, wv = self._block(self._word_terms(text), self.word_vocab, self.word_idf, 0)
+        ci, cv = self._block(self._char_terms(text), self.char_vocab, self.char_idf, len(self.word_vocab))
+        return np.concatenate([wi, ci]), np.concatenate([wv, cv])
+
+    def proba(self, vector: tuple[Any, Any]) -> Any:
+        np = self._np
+        idx, values = vector
+        scores = self.coef[:, idx] @ values + self.intercept
+        p = 1.0 / (1.0 + np.exp(self.cal_a * scores + self.cal_b))
+        if len(self.classes) == 2:
+            return np.array([1.0 - p[0], p[0]])
+        total = p.sum()
+        return p / total if total > 0 else np.full(len(self.classes), 1.0 / len(self.classes))
+
+    def predict_proba(self, texts: Sequence[str]) -> Any:
+        return self._np.vstack([self.proba(self.vector(t)) for t in texts])
+
+
 @dataclass
 class _Loaded:
-    pipeline: Any
+    model: LinearTextModel
     meta: dict[str, Any]
     classes: list[str]
     example_rows: list[dict[str, str]]
-    example_matrix: Any
+    example_vectors: list[tuple[Any, Any]]
     load_ms: float
 
 
@@ -360,7 +449,8 @@ class Router:
         return decision
 
     def _predict(self, loaded: _Loaded, text: str) -> RouteDecision:
-        proba = loaded.pipeline.predict_proba([text])[0]
+        vector = loaded.model.vector(text)  # once: for the model and the examples
+        proba = loaded.model.proba(vector)
         order = proba.argsort()[::-1]
         candidates = []
         for i in order[: self.config.top_k]:
@@ -375,15 +465,18 @@ class Router:
             resolver_group=chosen.resolver_group, queue_code=chosen.queue_code,
             sla_business_days=chosen.sla_business_days, confidence=round(confidence, 4), abstained=abstained,
             flagged=abstained, candidates=candidates, router_version=loaded.meta["router_version"], method="model",
-            examples=self._nearest(loaded, text, [c.resolver_group for c in candidates]),
+            examples=self._nearest(loaded, vector, [c.resolver_group for c in candidates]),
         )  # fmt: skip
 
-    def _nearest(self, loaded: _Loaded, text: str, groups: list[str]) -> list[RouteExample]:
+    def _nearest(self, loaded: _Loaded, vector: tuple[Any, Any], groups: list[str]) -> list[RouteExample]:
         """For each top candidate, its most similar stored past ticket."""
-        if loaded.example_matrix is None or not self.config.nearest_examples:
+        if not loaded.example_vectors or not self.config.nearest_examples:
             return []
-        vec = loaded.pipeline.named_steps["features"].transform([text])
-        sims = (loaded.example_matrix @ vec.T).toarray().ravel()
+        import numpy as np
+
+        dense = np.zeros(loaded.model.n_features)
+        dense[vector[0]] = vector[1]
+        sims = [float(dense[i] @ v) for i, v in loaded.example_vectors]
         out = []
         for group in groups[: self.config.nearest_examples]:
             idx = [i for i, row in enumerate(loaded.example_rows) if row["resolver_group"] == group]
@@ -409,28 +502,25 @@ class Router:
 
 
 def _read(directory: Path, catalogue: QueueCatalogue, started: float) -> _Loaded:
-    import joblib
-    import sklearn
+    import numpy as np
 
     meta = json.loads((directory / META_FILE).read_text("utf-8"))
     if meta.get("format") != ARTEFACT_FORMAT:
         raise ValueError(f"router artefact format {meta.get('format')!r} is not {ARTEFACT_FORMAT}")
-    pipeline = joblib.load(directory / MODEL_FILE)  # our own artefact: from the deploy bundle or our bucket
-    classes = [str(c) for c in pipeline.classes_]
+    with np.load(directory / MODEL_FILE, allow_pickle=False) as arrays:
+        model = LinearTextModel(arrays)
+    classes = model.classes
     unknown = [c for c in classes if catalogue.route(c).flagged]
     if unknown or meta.get("catalogue_version") != catalogue.version:
         _log.warning("router artefact trained for another queue catalogue; its unknown labels go to triage",
                      extra={"fields": {"artefact_catalogue": meta.get("catalogue_version"),
                                        "catalogue": catalogue.version, "unknown_labels": unknown}})  # fmt: skip
-    if meta.get("sklearn_version") != sklearn.__version__:
-        _log.warning("router artefact trained with another scikit-learn version",
-                     extra={"fields": {"trained": meta.get("sklearn_version"), "runtime": sklearn.__version__}})
     rows = list(meta.get("examples", []))
-    matrix = pipeline.named_steps["features"].transform([r["text"] for r in rows]) if rows else None
+    vectors = [model.vector(r["text"]) for r in rows]
     load_ms = round((time.perf_counter() - started) * 1000, 1)
     _log.info("router artefact loaded", extra={"fields": {"router_version": meta["router_version"],
                                                           "load_ms": load_ms, "labels": len(classes)}})  # fmt: skip
-    return _Loaded(pipeline, meta, classes, rows, matrix, load_ms)
+    return _Loaded(model, meta, classes, rows, vectors, load_ms)
 
 
 def _download(uri: str) -> Path | None:

@@ -185,7 +185,27 @@ def test_intent_says_unknown_without_topic_evidence() -> None:
     assert (weather.label, weather.known, weather.confidence) == ("general", False, 0.0)
 
 
-def test_importing_the_router_does_not_import_sklearn() -> None:
-    code = "import sys, shared.router, shared.runtime, shared.nextsteps; print('sklearn' in sys.modules)"
+def test_serving_never_imports_sklearn(artefact: Path) -> None:
+    code = ("import sys, shared.router, shared.runtime, shared.nextsteps; before = 'sklearn' in sys.modules\n"
+            "from shared.queues import QueueCatalogue\nfrom shared.router import Router, RoutingConfig\n"
+            f"q = QueueCatalogue.load(shared.router.Path({str(CONFIG / 'queues.yaml')!r}))\n"
+            f"d = Router(q, RoutingConfig(version='t'), {str(artefact)!r}).route('Rechnung', 'doppelt abgebucht')\n"
+            "print(before, 'sklearn' in sys.modules, 'scipy' in sys.modules, d.method)")  # fmt: skip
     out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True)
-    assert out.stdout.strip() == "False"
+    assert out.stdout.strip().splitlines()[-1] == "False False False model"
+
+
+def test_numpy_scorer_matches_scikit_learn(tmp_path: Path) -> None:
+    from shared.router import LinearTextModel
+
+    tickets = read_export(FIXTURES / "routing_tickets.csv", Columns())
+    for labels in ([t.queue for t in tickets],  # multiclass
+                   ["Billing and Payments" if t.queue == "Billing and Payments" else "Customer Service"
+                    for t in tickets]):  # binary  # fmt: skip
+        trained = train([t.text for t in tickets], labels, CFG, QUEUES)
+        directory = trained.save(tmp_path / str(len(set(labels))))
+        with np.load(directory / "router.npz", allow_pickle=False) as arrays:
+            model = LinearTextModel(arrays)
+        texts = [*BILLING_DE, *OFF_TOPIC, "", "a", "Ünïcode   spaces\tand\nlines — 42 € refund!!", "x" * 300]
+        assert model.classes == list(trained.pipeline.classes_)
+        assert np.allclose(model.predict_proba(texts), trained.pipeline.predict_proba(texts), atol=1e-9)
