@@ -15,6 +15,18 @@ if [ ! -f "$infra_stamp" ]; then
   touch "$infra_stamp"
 fi
 .venv-infra/bin/checkov -d infra/terraform --framework terraform --quiet --compact --skip-download
+# --- evaluation environment (quality) -----------------------------------------------------
+# google-cloud-aiplatform (Vertex Gen AI evaluation) pins google-genai<3, the functions pin 3.x:
+# its own virtualenv, from its own lock; tests/integration/test_quality_evaluate.py drives it
+# against a local stand-in endpoint (first install about 3 min; skipped there when absent).
+eval_stamp=".venv-eval/.installed-$(sha256sum requirements-eval.txt | cut -c1-16)"
+if [ ! -f "$eval_stamp" ]; then
+  echo "== eval virtualenv (.venv-eval)"
+  "$PYTHON" -m venv .venv-eval
+  .venv-eval/bin/python -m pip install --quiet --disable-pip-version-check -r requirements-eval.txt
+  touch "$eval_stamp"
+fi
+# -------------------------------------------------------------------------------------------
 # --- Chromium for the agent-desktop browser tests (tests/browser) -----------------------
 # Playwright drives Debian's Chromium (/usr/bin/chromium), never a `playwright install`
 # download. A fresh CI machine running as root with apt gets it installed here; anywhere

@@ -183,8 +183,9 @@ def gold_case(c: Contact, week: date) -> dict[str, Any]:
         "transcript": transcript or [["agent", c.ai["issue_summary"]]],
         "actions": [{"owner": a["owner"], "key": a["description"], "due_by": a.get("due_by")}
                     for a in c.final["actions"]],
-        "source": {"suggestion_id": sid, "customer_key": c.customer_key, "reasons": c.reasons,
-                   "note": "transcript rebuilt from the suggestion's evidence sentences; review keys and turns"},
+        "source": "weekly_qa", "classes": c.reasons,  # the gold scorer's source and failure-class buckets
+        "provenance": {"suggestion_id": sid, "customer_key": c.customer_key, "week": str(week),
+                       "note": "transcript rebuilt from the suggestion's evidence sentences; review keys and turns"},
     }]}  # fmt: skip
 
 

@@ -29,8 +29,9 @@ data "archive_file" "source" {
   source_dir  = local.source_root
   output_path = "${path.module}/.build/source.zip"
   excludes = [
-    ".git", ".venv", ".local", ".ci", ".pytest_cache", ".ruff_cache", ".hypothesis", "tests", "infra",
-    "scripts", "cloudbuild.yaml", "README.md", "requirements-dev.txt",
+    ".git", ".venv", ".venv-infra", ".venv-eval", ".local", ".ci", ".pytest_cache", ".ruff_cache", ".hypothesis",
+    "tests", "infra", "scripts", "cloudbuild.yaml", "README.md", "requirements-dev.txt", "requirements-infra.txt",
+    "requirements-eval.txt",
   ]
 }
 

@@ -48,7 +48,7 @@ def test_weekly_qa_writes_the_sheet_candidates_and_reads_verdicts_back(runtime: 
     assert len(gold_files) == len(flagged) and played["contacts"] == 12
     for end, case in load_cases(gold_files):  # the eval command's own loader reads them
         assert end and case["actions"] and case["transcript"] and case["group"] and case["id"].startswith("qa-")
-        assert case["source"]["reasons"]
+        assert case["source"] == "weekly_qa" and case["classes"] and case["provenance"]["suggestion_id"]
     nba = (tmp_path / "qa" / "candidates" / "nba_rejections.yaml").read_text("utf-8")
     assert played["nba"] == 0 or "offer_rejected" in nba
     everything = "".join(p.read_text("utf-8") for p in written)

@@ -47,3 +47,10 @@ def test_functions_never_import_the_analytics_or_evaluation_sdks() -> None:
             "print(','.join(heavy) or 'none')")  # fmt: skip
     out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "none"
+
+
+def test_evaluation_sdk_lives_in_its_own_locked_environment() -> None:
+    """aiplatform pins google-genai<3, the functions 3.x: two environments, each fully pinned."""
+    evaluation, runtime = _pins("requirements-eval.txt"), _pins("requirements.txt")
+    assert "google-cloud-aiplatform" in evaluation and "pandas" in evaluation
+    assert evaluation["google-genai"].split(".")[0] == "2" and runtime["google-genai"].split(".")[0] == "3"
