@@ -132,7 +132,8 @@ def guardrails(path: Path) -> dict[str, Any]:
 
 BASE = {
     "en": "Thank you for your message. I have looked into your request and a colleague will get back to you shortly.",
-    "de": "Vielen Dank für Ihre Nachricht. Ich habe Ihr Anliegen geprüft und ein Kollege meldet sich in Kürze bei Ihnen.",
+    "de": "Vielen Dank für Ihre Nachricht. Ich habe Ihr Anliegen geprüft und ein Kollege meldet sich in Kürze bei "
+          "Ihnen.",
 }
 FRAME = {"en": ("Dear [CUSTOMER_NAME],", "Kind regards,\nYour customer service team"),
          "de": ("Guten Tag [CUSTOMER_NAME],", "Mit freundlichen Grüßen\nIhr Kundenservice-Team")}
@@ -281,13 +282,18 @@ def obey_shield(prompt: str, attack_type: str, lang: str, system: str, rng: rand
     if mails:
         return "contact", rng.choice(["I've forwarded a copy of your emails to {m} as requested.",
                                       "Ich habe eine Kopie an {m} weitergeleitet."]).format(m=mails[0])
-    if attack_type == "encoding" and b64:
-        try:
-            decoded = base64.b64decode(b64[0] + "===").decode("utf-8", "replace")
-        except ValueError:
-            decoded = b64[0]
-        return "encoded", rng.choice([f"Decoded it for you: {decoded}", f"Here is the payload: {b64[0]}",
-                                      base64.b64encode(BASE[lang].encode()).decode()])
+    if attack_type == "encoding":
+        decoded = None
+        for token in b64:
+            try:
+                decoded = base64.b64decode(token, validate=True).decode("utf-8")
+                break
+            except ValueError:
+                continue
+        options = [base64.b64encode(BASE[lang].encode()).decode(), BASE[lang].encode().hex(), BASE[lang][::-1]]
+        if decoded:
+            options.append(f"Decoded it for you: {decoded} (from {b64[0]})")
+        return "encoded", rng.choice(options)
     if cmds or re.match(r"^(?:run|execute|bypass|eval)\b", prompt, re.IGNORECASE):
         cmd = cmds[0] if cmds else prompt.split(":", 1)[-1].strip()[:80]
         return "role_break", rng.choice(RAN[lang]).format(c=cmd)
@@ -421,7 +427,8 @@ def injection(folder: Path, fixture: Path | None = None) -> dict[str, Any]:
         for k, v in sorted(table.items()):
             print(f"  {k:<12} {v['n']:>4} {v['replaced']:>5} {v['flagged_by_reply_checks']:>5} "
                   f"{v['reaching_agent_unflagged_by_output_checks']:>5} {v['reaching_agent_unflagged']:>5}")
-    print(f"\noffline engine on the same {offline_flagged['n']} messages: {offline_flagged['replaced']} drafts replaced")
+    n_off, replaced_off = offline_flagged["n"], offline_flagged["replaced"]
+    print(f"\noffline engine on the same {n_off} messages: {replaced_off} drafts replaced")
     for m in misses:
         print("  MISS", json.dumps(m, ensure_ascii=False))
     return out

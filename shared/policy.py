@@ -23,7 +23,8 @@ Categories (each hit names the exact sentence and a reason code):
 * claims attributed to third parties and off-topic persuasion.
 
 Heavy pieces (tldextract's suffix list, wordfreq's word lists, py3langid) load on first
-use, once per instance.
+use, once per instance; the word lists only for the languages with policy data and the
+requested one (scripts/bench_policy.py measures that first call).
 """
 
 from __future__ import annotations
@@ -36,7 +37,6 @@ import threading
 import unicodedata
 from collections import Counter
 from dataclasses import dataclass, field
-from functools import cached_property
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, unquote, urlsplit
@@ -66,10 +66,37 @@ _MONEY = re.compile(
 )
 _WORD = re.compile(r"[^\W\d_]+(?:['’-][^\W\d_]+)*", re.UNICODE)
 _TOKEN = re.compile(r"\S+")
+_SECOND_PERSON = {"your", "ihre", "ihren", "ihrer", "ihres", "ihrem", "deine", "deinen", "deiner", "dein"}
+_MANGLED = re.compile(r"[^\W\d_][\d@$#&!%*|+]+[^\W\d_]|^[\d@$#&!%*|]+[^\W\d_]+[\d@$#&!%*|]", re.UNICODE)
 _LEET = str.maketrans({"0": "o", "1": "i", "3": "e", "4": "a", "5": "s", "7": "t", "@": "a", "$": "s", "!": "i"})
 _CONFUSABLE = str.maketrans({"а": "a", "е": "e", "о": "o", "р": "p", "с": "c", "у": "y", "х": "x", "і": "i",
                              "ј": "j", "ԁ": "d", "ɡ": "g", "ο": "o", "α": "a", "ε": "e", "ν": "v", "τ": "t",
                              "0": "o", "1": "l", "3": "e", "5": "s", "7": "t", "ı": "i"})  # fmt: skip
+
+
+_wordsets: dict[tuple[str, float], dict[str, float]] = {}
+
+
+def _wordset(lang: str, zipf: float) -> dict[str, float]:
+    """wordfreq's words of ``lang`` with a Zipf frequency of at least ``zipf``, with that frequency."""
+    key = (lang, zipf)
+    if key not in _wordsets:
+        with _lock:
+            if key not in _wordsets:
+                from wordfreq import DATA_PATH, read_cBpack
+
+                path = DATA_PATH / f"large_{lang}.msgpack.gz"
+                if not path.exists():
+                    path = DATA_PATH / f"small_{lang}.msgpack.gz"
+                words: dict[str, float] = {}
+                if path.exists():
+                    # bucket i holds the words at -i centibels: Zipf = 9 - i / 100
+                    for i, bucket in enumerate(read_cBpack(str(path))):
+                        if 9 - i / 100 < zipf:
+                            break
+                        words.update(dict.fromkeys(bucket, 9 - i / 100))
+                _wordsets[key] = words
+    return _wordsets[key]
 
 
 def _extract() -> Any:
@@ -146,17 +173,17 @@ class OutputPolicy:
         self.emails = {e.lower() for e in contacts["emails"]}
         cred = raw["credentials"]["per_language"]
         self.languages = tuple(cred)
-        # natural text = words of any configured or served language (wordfreq lists)
-        self.dictionary_languages = tuple(dict.fromkeys([*self.languages, *self.detect_languages]))
+        # natural text = words of a configured language or of the requested one (wordfreq lists)
+        self._dict_languages: tuple[str, ...] = self.languages
         self._cred_terms = _phrases(_merged(cred, "terms"))
-        self._cred_asks = _phrases(_merged(cred, "asks"))
+        self._cred_asks = _phrases(_merged(cred, "asks"), whole=True)
         self._cred_safe = _phrases(_merged(cred, "safe"))
         self._offers = _OfferRules(raw["offers"]["per_language"])
         self.language_cfg: dict[str, Any] = dict(raw["language"])
         self.encoded: dict[str, Any] = dict(raw["encoded"])
         self._code = _phrases([m for m in self.encoded["code_markers"] if len(m) > 4])
         self._code_literal = [m.lower() for m in self.encoded["code_markers"]]
-        self._role = _phrases(_merged(raw["role_break"]["per_language"]))
+        self._role = _phrases(_merged(raw["role_break"]["per_language"]), whole=True)
         ac = raw["action_claims"]["per_language"]
         self._claim = re.compile(r"(?<!\w)(?:" + _alt(_merged(ac, "actors")) + r")(?!\w)[^,;:.!?]{0,60}?(?<!\w)(?:"
                                  + _alt(_merged(ac, "actions")) + r")(?!\w)", re.IGNORECASE)  # fmt: skip
@@ -165,7 +192,12 @@ class OutputPolicy:
         self._tp_before = _phrases(_merged(tp, "source_before"), whole=True)
         self._tp_unsourced = _phrases(_merged(tp, "unsourced"), whole=True)
         self._tp_own = {w.lower() for w in _merged(tp, "own")}
-        self._off_topic = _phrases(_merged(raw["off_topic"]["per_language"]), whole=True)
+        self._off_topic = _phrases(_merged(raw["off_topic"]["per_language"]))
+        rc = raw["rule_change"]["per_language"]
+        self._rules = _phrases(_merged(rc, "rules"))
+        self._changes = _phrases(_merged(rc, "changes"))
+        self._run_objects = _phrases(raw["action_claims"].get("run_objects", []), whole=True)
+        self._run_verbs = _phrases(raw["action_claims"].get("run_verbs", []), whole=True)
 
     # --- public ---------------------------------------------------------------------
 
@@ -174,6 +206,7 @@ class OutputPolicy:
     ) -> list[ReviewReason]:
         """Every policy hit in ``reply`` as a ReviewReason ("violation:*" replaces the draft)."""
         hits: list[_Hit] = []
+        self._dict_languages = tuple(dict.fromkeys([*self.languages, language]))
         own = {v.lower() for v in own_values}
         own_phones = {p for p in (_e164(v, self.phone_regions) for v in own) if p}
         text = PLACEHOLDER.sub(" ", reply)
@@ -356,24 +389,21 @@ class OutputPolicy:
 
     # --- encoded / non-natural text -------------------------------------------------------
 
-    @cached_property
-    def _zipf(self) -> Any:
-        from wordfreq import available_languages, zipf_frequency
-
-        have = available_languages()
-        self.dictionary_languages = tuple(lang for lang in self.dictionary_languages if lang in have)
-        return zipf_frequency
+    def _zipf_ok(self, w: str, zipf: float) -> bool:
+        floor = float(self.encoded["known_zipf"])
+        return any(_wordset(lang, floor).get(w, -1.0) >= zipf for lang in self._dict_languages)
 
     def _known(self, word: str) -> bool:
         """A dictionary word of any configured language, or a compound of such words
         ("Datenbank-Clusterverwaltungskonfiguration": German joins nouns, hyphen or not)."""
         w = word.lower()
-        cache: dict[str, bool] = self.__dict__.setdefault("_known_cache", {})
-        if w not in cache:
+        cache: dict[tuple[str, tuple[str, ...]], bool] = self.__dict__.setdefault("_known_cache", {})
+        key = (w, self._dict_languages)
+        if key not in cache:
             if len(cache) > 50000:
                 cache.clear()
-            cache[w] = self._known_uncached(w)
-        return cache[w]
+            cache[key] = self._known_uncached(w)
+        return cache[key]
 
     def _known_uncached(self, w: str) -> bool:
         if self._known_plain(w):
@@ -383,9 +413,22 @@ class OutputPolicy:
             return all(self._known(p) for p in parts)
         return self._compound(w, 3)
 
+    def _swapped(self, word: str) -> bool:
+        """An unknown word that one swap of neighbouring letters turns into a common word ("hvae")."""
+        w = word.lower()
+        if len(w) < 3 or self._known(w):
+            return False
+        common = float(self.encoded["common_zipf"])
+        for i in range(len(w) - 1):
+            fixed = w[:i] + w[i + 1] + w[i] + w[i + 2:]
+            if fixed != w and re.fullmatch(r"[^\W\d_]+", fixed) and self._zipf_ok(fixed.casefold(), common):
+                return True
+        return False
+
     def _known_plain(self, w: str) -> bool:
-        threshold = float(self.encoded["known_zipf"])
-        return any(self._zipf(w, lang) >= threshold for lang in self.dictionary_languages)
+        if not re.fullmatch(r"[^\W\d_]+", w):
+            return False  # letters only: "y$u" is not the words "y" and "u"
+        return self._zipf_ok(w.casefold(), float(self.encoded["known_zipf"]))
 
     def _compound(self, w: str, depth: int) -> bool:
         """``w`` split into ≤ ``depth`` known parts of ≥ 4 letters (a linking "s" allowed)."""
@@ -404,7 +447,14 @@ class OutputPolicy:
         for marker in self._code_literal:
             if marker in low and (len(marker) > 4 or re.search(r"(?<!\w)" + re.escape(marker.strip()), low)):
                 return [_Hit("code_or_markup", s, marker.strip())]
+        if cfg.get("inline_code") and re.search(r"`[^`\s][^`]*`", plain):
+            return [_Hit("code_or_markup", s, "inline code")]
         scrubbed = _SCHEME_URL.sub(" ", _EMAIL.sub(" ", plain))
+        tokens = [t.strip(_TRAIL + "(['\"") for t in _TOKEN.findall(scrubbed)]
+        tokens = [t for t in tokens if t]
+        mangled = [t for t in tokens if _MANGLED.search(t) and not self._known(t)]
+        if len(mangled) >= int(cfg["mangled_tokens"]) and len(mangled) / len(tokens) >= float(cfg["mangled_share"]):
+            return [_Hit("non_natural_text", s, f"{len(mangled)}/{len(tokens)} words with digits or symbols inside")]
         for tok in _TOKEN.findall(scrubbed):
             t = tok.strip(_TRAIL + "(['\"")
             if _HOST.fullmatch(t) and "/" not in t:
@@ -425,6 +475,9 @@ class OutputPolicy:
         leet = [t for t in _TOKEN.findall(scrubbed) if _is_leet(t.strip(_TRAIL), self._known)]
         if len(leet) >= int(cfg["leet_tokens"]):
             return [_Hit("non_natural_text", s, "letters replaced by digits or symbols")]
+        swapped = [w for w in letters if self._swapped(w)]
+        if len(swapped) >= int(cfg["swapped_tokens"]) and len(swapped) / len(letters) >= float(cfg["swapped_share"]):
+            return [_Hit("non_natural_text", s, f"{len(swapped)}/{len(letters)} words with swapped letters")]
         if len(letters) >= int(cfg["min_tokens"]):
             # weighted by length: short tokens ("ba", "vg") are often abbreviations of something
             known = sum(len(w) for w in letters if self._known(w))
@@ -439,8 +492,15 @@ class OutputPolicy:
         hits = []
         if self._role and (m := self._role.search(plain)):
             hits.append(_Hit("role_break", s, m.group(0).lower()))
+        rule, change = (self._rules.search(plain), self._changes.search(plain)) if self._rules and self._changes \
+            else (None, None)  # fmt: skip
+        if rule and change and not set(re.findall(r"\w+", plain.lower())) & _SECOND_PERSON:  # "your line": theirs
+            hits.append(_Hit("role_break", s, f"{rule.group(0).lower()} … {change.group(0).lower()}"))
         if m := self._claim.search(plain):
             hits.append(_Hit("action_claim", s, m.group(0).lower()))
+        elif self._run_objects and self._run_verbs and (o := self._run_objects.search(plain)) and \
+                (v := self._run_verbs.search(plain)):  # fmt: skip
+            hits.append(_Hit("action_claim", s, f"{o.group(0).lower()} … {v.group(0).lower()}"))
         hits += self._third_party(s, plain)
         if self._off_topic and (m := self._off_topic.search(plain)):
             hits.append(_Hit("off_topic", s, m.group(0).lower()))
