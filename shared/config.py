@@ -217,4 +217,13 @@ def load_settings(**overrides: object) -> Settings:
 
 @lru_cache(maxsize=1)
 def get_settings() -> Settings:
-    return load_settings()
+    """Settings for a deployed instance; config and prompt files are checked against each other
+    here, once, so a change the code cannot serve fails at start (shared/config_check.py)."""
+    settings = load_settings()
+    from shared.config_check import ConfigError, validate
+
+    try:
+        validate(settings)
+    except ConfigError as exc:
+        raise SettingsError(str(exc)) from None
+    return settings

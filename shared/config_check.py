@@ -11,11 +11,12 @@ from __future__ import annotations
 
 import threading
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import yaml
 
-from shared.config import Settings
+if TYPE_CHECKING:
+    from shared.config import Settings
 
 POLICY_CATEGORIES = {
     "unapproved_link", "link_shortener", "open_redirect", "link_userinfo", "lookalike_domain", "unapproved_contact",
@@ -37,6 +38,9 @@ REPLY_KEYS = (
 )  # fmt: skip
 
 
+_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
 class ConfigError(RuntimeError):
     """Configuration files that the code cannot serve; the message names file and key."""
 
@@ -50,7 +54,7 @@ def _load(path: Path, problems: list[str]) -> Any:
         problems.append(f"{path}: file is missing")
         return None
     try:
-        return yaml.safe_load(path.read_text("utf-8"))
+        return yaml.load(path.read_text("utf-8"), Loader=_LOADER)  # noqa: S506 - the C build of SafeLoader
     except yaml.YAMLError as exc:
         problems.append(f"{path}: not valid YAML ({exc.__class__.__name__}: {str(exc).splitlines()[0]})")
         return None
@@ -61,7 +65,7 @@ def _intents(config_dir: Path) -> set[str]:
     for name, key in (("intent_examples.yaml", "examples"), ("intents.yaml", "intents")):
         path = config_dir / name
         try:
-            raw = yaml.safe_load(path.read_text("utf-8")) if path.is_file() else None
+            raw = yaml.load(path.read_text("utf-8"), Loader=_LOADER) if path.is_file() else None  # noqa: S506
         except yaml.YAMLError:
             continue
         if isinstance(raw, dict) and isinstance(raw.get(key), dict):

@@ -155,7 +155,7 @@ class _Hit:
 
 class OutputPolicy:
     def __init__(self, path: Path, languages: tuple[str, ...] = ("en", "de")) -> None:
-        raw = yaml.safe_load(path.read_text("utf-8"))
+        raw = yaml.load(path.read_text("utf-8"), Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))  # noqa: S506
         self.path = path
         self.version = str(raw["version"])
         self.actions: dict[str, str] = dict(raw["actions"])

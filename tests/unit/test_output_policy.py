@@ -11,8 +11,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from shared.config import ROOT, load_settings
-from shared.config_check import ConfigError, check, validate
+from shared.config import ROOT
 from shared.policy import OutputPolicy
 
 LANGS = ("en", "de", "fr", "es", "pt", "it", "nl", "pl", "sv", "da", "tr")
@@ -263,48 +262,3 @@ def test_a_language_is_added_as_data(tmp_path: Path) -> None:
     assert [r.code for r in fr.check("Envoyez-nous votre numéro de carte.", language="fr", approved=approved)] == [
         "violation:credential_request"]
     assert not P.check("Envoyez-nous votre numéro de carte.", language="fr", approved=APPROVED)
-
-
-# --- configuration checked at start -------------------------------------------------------
-
-
-def _copy_tree(tmp_path: Path) -> tuple[Path, Path]:
-    import shutil
-
-    cfg, prompts = tmp_path / "config", tmp_path / "prompts"
-    shutil.copytree(ROOT / "config", cfg)
-    shutil.copytree(ROOT / "prompts", prompts)
-    return cfg, prompts
-
-
-def test_shipped_configuration_is_valid() -> None:
-    errors, _notes = check(load_settings())
-    assert errors == []
-
-
-def test_missing_phrase_key_is_named_with_its_file(tmp_path: Path) -> None:
-    cfg, prompts = _copy_tree(tmp_path)
-    texts = prompts / "reply_draft" / "v1" / "texts.yaml"
-    raw = yaml.safe_load(texts.read_text("utf-8"))
-    del raw["en"]["safe_reply"]
-    texts.write_text(yaml.safe_dump(raw, allow_unicode=True), "utf-8")
-    policy = cfg / "output_policy.yaml"
-    praw = yaml.safe_load(policy.read_text("utf-8"))
-    praw["actions"]["teleport"] = "replace"
-    policy.write_text(yaml.safe_dump(praw, allow_unicode=True), "utf-8")
-    with pytest.raises(ConfigError) as exc:
-        validate(load_settings(config_dir=cfg, prompts_dir=prompts))
-    message = str(exc.value)
-    assert f"{texts}: en: missing key 'safe_reply'" in message
-    assert f"{policy}: actions: unknown category 'teleport'" in message
-
-
-def test_a_new_intent_without_texts_is_a_note_not_an_error(tmp_path: Path) -> None:
-    cfg, prompts = _copy_tree(tmp_path)
-    examples = cfg / "intent_examples.yaml"
-    raw = yaml.safe_load(examples.read_text("utf-8"))
-    raw["examples"]["account_billing_management"] = ["Please merge my two billing accounts."]
-    examples.write_text(yaml.safe_dump(raw, allow_unicode=True), "utf-8")
-    errors, notes = check(load_settings(config_dir=cfg, prompts_dir=prompts))
-    assert errors == []
-    assert any("body_account_billing_management_formal" in n and "generic template" in n for n in notes)
