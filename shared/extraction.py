@@ -354,11 +354,23 @@ class Extractor:
         finite = _de_finite(words, lang)
         stative = finite is not None and finite.lower() in lang.words["stative_verbs"]
 
+        past = bool(lowset & lang.words["past_forms"])
+        in_contact = bool(lowset & lang.words["in_contact_markers"]) or lang.contains("in_contact_markers",
+                                                                                       " ".join(low))  # fmt: skip
+        copula = finite is not None and finite.lower() in lang.words["copula_verbs"] and not participle_end
+        if future and participle_end and "werden" not in low[-2:]:
+            future = False  # "wird … verrechnet" is the present passive, not a future
+            passive = actor not in ("self", "we")
+
         if speaker == "customer":
-            if actor in ("self", "we") and not question and not negated and (future or (not stative and not perfect
-                                                                                         and not ability)):
-                return make(speaker, sentence, text, "commitment", actor, "customer", "commitment", conditional)
+            if actor in ("self", "we") and not question and not negated and not past and not perfect and not stative \
+                    and not ability:
+                c = make(speaker, sentence, text, "commitment", actor, "customer", "commitment", conditional)
+                c.needs_due = not future  # "Mach ich." / "ich hab ein neues Handy": a promise needs a time
+                return c
             return make(speaker, sentence, text, "question" if question else "statement", actor, None, None, False)
+        if past:
+            return make(speaker, sentence, text, "statement", actor, None, None, False)
 
         joined = " ".join(w for w in low if w not in lang.words["please"])
         if question and lang.contains("offer_markers", joined):
@@ -381,20 +393,29 @@ class Extractor:
                 return make(speaker, sentence, text, "completed", actor, "agent", "completed", conditional)
             if (ability and not future) or (stative and not future):
                 return make(speaker, sentence, text, "statement", actor, None, None, False)
-            return make(speaker, sentence, text, "commitment", actor, "agent", "commitment", conditional)
+            c = make(speaker, sentence, text, "commitment", actor, "agent", "commitment", conditional)
+            # "Ich schaue mal nach…", "ich öffne kurz Ihr Konto": done while on the line, unless a time is said
+            c.needs_due = not future and (in_contact or (finite is not None and finite.lower() in
+                                                         lang.words["in_contact_verbs"]))  # fmt: skip
+            return c
         if actor == "you":
             if imperative or please or obligation:
-                return make(speaker, sentence, text, "instruction", actor, "customer", "instruction", conditional)
+                c = make(speaker, sentence, text, "instruction", actor, "customer", "instruction", conditional)
+                c.needs_due = in_contact  # "Melden Sie sich bitte jetzt einmal an": done on the line
+                return c
             if lowset & lang.words["receive_verbs"]:
                 return make(speaker, sentence, text, "receive", actor, "backoffice", "receive", conditional)
             return make(speaker, sentence, text, "statement", actor, None, None, False)
         if actor in ("team", "thing"):
-            if perfect:
+            if perfect or copula:
                 return make(speaker, sentence, text, "statement", actor, None, None, False)
             if actor == "team":
                 return make(speaker, sentence, text, "commitment", actor, "backoffice", "commitment", conditional)
-            if future or passive:
+            if future:
                 return make(speaker, sentence, text, "process", actor, "backoffice", "process", conditional)
+            if passive:
+                return make(speaker, sentence, text, "present_statement", actor, "backoffice", "present_statement",
+                            conditional)  # fmt: skip
             if finite is not None and not stative:
                 return make(speaker, sentence, text, "present_statement", actor, "backoffice", "present_statement",
                             conditional)  # fmt: skip
@@ -695,7 +716,7 @@ def _de_actor(words: list[str], lang: Lang) -> str | None:
             nxt = words[n + 1]
             if any(nxt.lower().endswith(t) for t in lang.words["team_nouns"]):
                 return "team"
-            if nxt[:1].isupper() or (n + 2 < len(words) and words[n + 2][:1].isupper()):
+            if nxt[:1].isupper() or (n + 2 < len(words) and words[n + 2][:1].isupper() and words[n + 2] != "Sie"):
                 if low in ("es", "er"):
                     return "thing"
                 return "thing"
