@@ -6,8 +6,9 @@
 Each panel's button is clicked ``--clicks`` times after ``--warmup`` clicks (first requests
 load lazily cached models and rules). Two clocks: in the page, from the click handler to the
 frame after the result is in the DOM (the panel's ``cx-rendered`` event); and outside, from
-Playwright's click to that event reaching the test (adds the browser round trip). The
-request goes through the devstack /api proxy to functions-framework, as in local use.
+Playwright's click to that event reaching the test (adds the browser round trip); plus the
+HTTP call alone (Resource Timing), so the page's own share is the difference. The request
+goes through the devstack /api proxy to functions-framework, as in local use.
 Figures are printed, never asserted.
 """
 
@@ -32,9 +33,9 @@ STEPS = [
 ]
 
 
-def _click(page: Any, panel: str, action: str, done: str) -> tuple[float, float]:
-    """(in-page ms, outside ms) for one click until the panel reports the rendered result."""
-    page.evaluate("window.__cx = []")
+def _click(page: Any, panel: str, action: str, done: str) -> tuple[float, float, float]:
+    """(in-page ms, outside ms, HTTP ms) for one click until the panel reports the rendered result."""
+    page.evaluate("window.__cx = []; performance.clearResourceTimings()")
     t = time.perf_counter()
     page.click(f"{panel} button[data-action={action}]")
     page.wait_for_function("window.__cx.length > 0")
@@ -42,7 +43,9 @@ def _click(page: Any, panel: str, action: str, done: str) -> tuple[float, float]
     detail = page.evaluate("window.__cx[0]")
     if not detail["ok"] or page.locator(done).count() == 0:
         raise RuntimeError(f"{panel} {action} did not render a result: {page.locator(panel).inner_text()[:500]}")
-    return detail["ms"], outside
+    http = page.evaluate("fn => performance.getEntriesByType('resource').filter(e => e.name.endsWith('/api/' + fn))"
+                         ".map(e => e.duration).pop() || 0", detail["fn"])  # fmt: skip
+    return detail["ms"], outside, http
 
 
 def run(url: str, clicks: int, warmup: int, contact: tuple[str, str]) -> dict[str, dict[str, float]]:
@@ -53,25 +56,28 @@ def run(url: str, clicks: int, warmup: int, contact: tuple[str, str]) -> dict[st
         page.select_option("#contact", contact[1])
         page.wait_for_selector(f"#transcript:has-text('{contact[0]}')")
         for label, panel, action, done in STEPS:
-            inside, outside = [], []
+            inside, outside, http = [], [], []
             for i in range(warmup + clicks):
                 if action == "confirm":  # a confirmation needs a fresh suggestion (a new contact state)
                     page.locator(panel).evaluate("el => { el.contact = el.contact; }")
                     _click(page, panel, "suggest", "cx-next-steps-panel .ns-form")
-                ms_in, ms_out = _click(page, panel, action, done)
+                ms_in, ms_out, ms_http = _click(page, panel, action, done)
                 if i >= warmup:
                     inside.append(ms_in)
                     outside.append(ms_out)
+                    http.append(ms_http)
+            p90 = statistics.quantiles(inside, n=10, method="inclusive")[-1] if clicks >= 2 else inside[0]
             results[label] = {
                 "clicks": clicks,
                 "p50_ms": round(statistics.median(inside), 1),
-                "p90_ms": round(statistics.quantiles(inside, n=10, method="inclusive")[-1], 1) if clicks >= 2 else inside[0],
+                "p90_ms": round(p90, 1),
                 "p50_outside_ms": round(statistics.median(outside), 1),
+                "p50_http_ms": round(statistics.median(http), 1),
                 "max_ms": round(max(inside), 1),
             }
-            print(f"{label:<20} p50 {results[label]['p50_ms']:>7.1f} ms   p90 {results[label]['p90_ms']:>7.1f} ms   "
-                  f"max {results[label]['max_ms']:>7.1f} ms   (Playwright clock p50 "
-                  f"{results[label]['p50_outside_ms']:.1f} ms)")  # fmt: skip
+            r = results[label]
+            print(f"{label:<20} p50 {r['p50_ms']:>7.1f} ms   p90 {r['p90_ms']:>7.1f} ms   max {r['max_ms']:>7.1f} ms   "
+                  f"of which HTTP p50 {r['p50_http_ms']:>6.1f} ms  (Playwright clock p50 {r['p50_outside_ms']:.1f} ms)")
     return results
 
 
