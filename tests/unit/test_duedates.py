@@ -509,3 +509,21 @@ def test_vocabulary_loader_rejects_yaml_booleans_and_missing_keys(tmp_path: Path
     missing.write_text(text.replace("    start_markers: [ab, ab dem,", "    starts: [ab, ab dem,"))
     with pytest.raises(ValueError, match="language 'de' differs in keys"):
         DueDateResolver(missing)
+
+
+def test_address_subdivision_is_iso_3166_2_within_the_country() -> None:
+    from pydantic import ValidationError
+
+    from shared.snapshots import Address
+
+    base = {"street": "Marienplatz 3", "postal_code": "80331", "city": "München", "country": "DE"}
+    assert Address(**base, subdivision="DE-BY").subdivision == "DE-BY"
+    assert Address(**base).subdivision is None
+    for bad in ("GB-SCT", "BY", "de-by"):
+        with pytest.raises(ValidationError):
+            Address(**base, subdivision=bad)
+
+
+def test_subdivision_unknown_to_the_holiday_calendar_falls_back_to_the_country() -> None:
+    kw = {"end": datetime(2027, 1, 5, 9, tzinfo=UTC), "tz": "Europe/Berlin", "country": "DE", "language": "en"}
+    assert R.resolve("tomorrow", subdivision="DE-ZZ", **kw).due_by == D(2027, 1, 6)  # type: ignore[arg-type]
