@@ -1,7 +1,7 @@
 """Weekly QA: a review sheet of last week's confirmed contacts, verdicts back into the warehouse,
 regression candidates from real use.
 
-    python -m scripts.weekly_qa run                          # end to end on demo data (own emulators)
+    python -m scripts.weekly_qa run [--eval]                 # end to end on demo data (own emulators)
     python -m scripts.weekly_qa run --db .local/warehouse.duckdb [--week 2026-11-16] [--n 5]
     python -m scripts.weekly_qa run --project P [--week …]    # BigQuery + Firestore in the project
     python -m scripts.weekly_qa verdicts .local/qa/2026-11-16/review.csv [--db …|--project P]
@@ -51,6 +51,7 @@ from shared.config import ROOT
 
 QA_DIR = ROOT / ".local" / "qa"
 GOLD_DIR = QA_DIR / "regression"
+GOLD_REL = "tests/fixtures/next_steps_gold.yaml tests/fixtures/next_steps_gold"
 STAND_IN_CUSTOMER = "C-1001"  # a seeded demo customer: the gold runner needs one to exist
 HEAVY_EDIT = 2  # owner changes + actions added/removed + due dates moved, at least
 VERDICTS = ("owner_right", "date_realistic", "bounced")
@@ -316,6 +317,8 @@ def main(argv: list[str] | None = None) -> int:
     run_p.add_argument("--week", type=date.fromisoformat, help="Monday of the week (default: last week)")
     run_p.add_argument("--n", type=int, default=5, help="contacts per journey")
     run_p.add_argument("--out", type=Path)
+    run_p.add_argument("--eval", action="store_true", help="also score the gold sets + kept regression cases "
+                       "(scripts.evaluate; with a project, Vertex's evaluation of the prompt experiment too)")
     v_p = sub.add_parser("verdicts")
     v_p.add_argument("sheet", type=Path)
     v_p.add_argument("--db", type=Path, default=ROOT / ".local" / "warehouse.duckdb")
@@ -329,7 +332,7 @@ def main(argv: list[str] | None = None) -> int:
         print(json.dumps(read_verdicts(args.sheet, con, args.gold_dir)))
         return 0
     if not (args.db or args.project or os.environ.get("CX_PROJECT")):
-        return demo(args.n, args.out)
+        return demo(args.n, args.out, args.eval)
     from shared.config import load_settings
     from shared.runtime import Runtime
 
@@ -337,6 +340,10 @@ def main(argv: list[str] | None = None) -> int:
     con = open_warehouse(args.db or ROOT / ".local" / "warehouse.duckdb", args.project, refresh=bool(args.db))
     written = weekly(con, Runtime(load_settings()), week, args.n, args.out or QA_DIR / str(week))
     print("\n".join(str(p) for p in written))
+    if args.eval:
+        from scripts.evaluate import main as evaluate
+
+        return evaluate(["run", *(["--project", args.project] if args.project else [])])
     return 0
 
 
@@ -435,7 +442,7 @@ def simulate_lead(csv_path: Path, seed: str = "demo") -> None:
         writer.writerows(rows)
 
 
-def demo(n: int, out: Path | None) -> int:
+def demo(n: int, out: Path | None, evaluate: bool = False) -> int:
     """Everything once on demo data: own emulators, demo contacts, warehouse, sheet, verdicts back."""
     from google.cloud import pubsub_v1
 
@@ -454,6 +461,7 @@ def demo(n: int, out: Path | None) -> int:
         materialize(con)
         week = monday(datetime.now(UTC).date())
         out = out or QA_DIR / f"demo-{week}"
+        shutil.rmtree(out, ignore_errors=True)  # demo output is regenerated, never merged with an earlier run
         written = weekly(con, rt, week, n, out)
         print(f"played {played['contacts']} confirmed contacts and {played['nba']} NBA outcomes; "
               f"loaded {loaded} events into the local warehouse")  # fmt: skip
@@ -473,8 +481,14 @@ def demo(n: int, out: Path | None) -> int:
         for r in query(con, "SELECT * FROM cx_kpi.kpi_qa_verdicts ORDER BY journey"):
             print("  kpi_qa_verdicts: " + "  ".join(f"{k}={v:.2f}" if isinstance(v, float) else f"{k}={v}"
                                                    for k, v in r.items()))  # fmt: skip
-        print(f"run the kept cases next to the gold set: python -m scripts.eval_next_steps gold "
-              f"tests/fixtures/next_steps_gold.yaml {out / 'regression'}")
+        if evaluate:
+            from scripts.eval_next_steps import GOLD, GOLD_DIR
+            from scripts.evaluate import offline
+
+            offline([GOLD, GOLD_DIR, out / "regression"], rt)
+        else:
+            print(f"score the kept cases next to the gold sets: python -m scripts.evaluate "
+                  f"{GOLD_REL} {out / 'regression'}  (or run with --eval)")
     finally:
         emu.stop()
     return 0
