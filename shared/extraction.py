@@ -381,8 +381,10 @@ class Extractor:
             return make(speaker, sentence, text, "question", actor, None, None, False)
         if question:
             verb_last = low[-1]
-            if actor == "you" and ability and verb_last not in lang.words["info_verbs"]:
-                return make(speaker, sentence, text, "request", actor, "customer", "request_question", conditional)
+            if actor == "you" and ability and verb_last not in lang.words["info_verbs"] and not in_contact:
+                c = make(speaker, sentence, text, "request", actor, "customer", "request_question", conditional)
+                c.untimed_confidence = self.conf["request_untimed"]
+                return c
             return make(speaker, sentence, text, "question", actor, None, None, False)
 
         if actor in ("self", "we"):
@@ -399,6 +401,8 @@ class Extractor:
                                                          lang.words["in_contact_verbs"]))  # fmt: skip
             return c
         if actor == "you":
+            if lowset & lang.words["receive_verbs"] and not obligation:
+                return make(speaker, sentence, text, "receive", actor, "backoffice", "receive", conditional)
             if imperative or please or obligation:
                 c = make(speaker, sentence, text, "instruction", actor, "customer", "instruction", conditional)
                 c.needs_due = in_contact  # "Melden Sie sich bitte jetzt einmal an": done on the line
@@ -409,6 +413,8 @@ class Extractor:
         if actor in ("team", "thing"):
             if perfect or copula:
                 return make(speaker, sentence, text, "statement", actor, None, None, False)
+            if actor == "thing" and obligation and not passive:  # "morgen muss eine volljährige Person da sein"
+                return make(speaker, sentence, text, "instruction", actor, "customer", "request_question", conditional)
             if actor == "team":
                 return make(speaker, sentence, text, "commitment", actor, "backoffice", "commitment", conditional)
             if future:
@@ -699,7 +705,13 @@ def _de_segments(tokens: list[str], lang: Lang) -> list[tuple[str, list[str], in
 
 
 def _de_actor(words: list[str], lang: Lang) -> str | None:
-    """The clause's subject: the first nominative pronoun, team or article+noun in the first positions."""
+    """The clause's subject: "ich"/"wir" near the verb (also after a fronted object: "Ihre Anfrage leite
+    ich weiter"), else the first team, article+noun or "Sie" in the first positions."""
+    for w in words[:5]:
+        if w.lower() in lang.words["first_person"]:
+            return "self"
+        if w.lower() in lang.words["first_plural"]:
+            return "we"
     for n, w in enumerate(words[:5]):
         low = w.lower()
         if low in lang.words["first_person"]:
