@@ -61,7 +61,7 @@ def _alt(words: Any) -> str:
     return "|".join(re.escape(w) for w in items) or r"(?!x)x"
 
 
-KEYWORDS = ("day_after_tomorrow", "tomorrow", "today", "within_hour", "asap")
+KEYWORDS = ("day_after_tomorrow", "tomorrow", "today", "within_hour", "asap", "few_days")
 SPECIFICITY = {"explicit": 6, "day_of_month": 5, "weekday": 4, "keyword": 3, "time": 3, "duration": 2,
                "period": 1, "period_alone": 1}  # fmt: skip
 
@@ -108,7 +108,8 @@ def _compile(code: str, t: dict[str, Any]) -> _Lang:
     ordinal = t["ordinal"]
     explicit = (rf"(?P<iy>\d{{4}})-(?P<im>\d{{2}})-(?P<id>\d{{2}})"
                 rf"|(?P<nd>\d{{1,2}})(?:\.\s?(?P<nm>\d{{1,2}})\.(?P<ny>\d{{4}}|\d{{2}})|/(?P<sm>\d{{1,2}})/(?P<sy>\d{{4}}|\d{{2}}))"
-                rf"|(?P<md>\d{{1,2}})(?:{ordinal}|\.)?\s+(?:of\s+)?(?P<mm>{months})\.?(?:\s+(?P<my>\d{{4}}))?"
+                rf"|(?:(?:{a(t['day_of_month_lead'])})\s+)?(?P<md>\d{{1,2}})(?:{ordinal}|\.)?\s+(?:of\s+)?(?P<mm>{months})"
+                rf"\.?(?:\s+(?P<my>\d{{4}}))?"
                 rf"|(?P<mm2>{months})\.?\s+(?P<md2>\d{{1,2}})(?:{ordinal})?(?:,?\s+(?P<my2>\d{{4}}))?"
                 rf"|(?:(?:{a(t['day_of_month_lead'])})\s+)?(?P<mw>{a(t['ordinal_words'])})\s+(?:of\s+)?(?P<mm3>{months})"
                 rf"(?:\s+(?P<my3>\d{{4}}))?")  # fmt: skip
@@ -123,6 +124,7 @@ def _compile(code: str, t: dict[str, Any]) -> _Lang:
                        rf"(?P<event>[^,;.!?]+?){stop}")),
         ("relative", b(rf"(?P<marker>{a(t['relative_prefixes'])})\s+(?P<event>{event})")),
         ("duration", b(rf"{prefix}(?:{within})\s+{dur}{suffix}")),
+        ("duration", b(rf"(?P<prefix>(?:{a(t['duration_leads'])})\s+)(?:[^\W\d]+\s+){{0,2}}?{dur}{suffix}")),
         ("keyword", b(rf"{prefix}(?:{keyword}){suffix}")),
         ("period", b(rf"{prefix}(?P<pos>{a(positions)})[\s-]*(?P<ref>{a(periods)}|{months})"
                      rf"(?:\s+(?P<year>\d{{4}}))?{suffix}")),
@@ -368,8 +370,9 @@ def _eval(m: _Mention, ctx: _Ctx) -> _Val:
             due = local + timedelta(hours=1)
             return _Val(due.date(), "within_the_hour", m.kind, at=due.time().replace(second=0, microsecond=0),
                         adjust="none")  # fmt: skip
-        rule = next(k for k in ("day_after_tomorrow", "tomorrow", "today", "asap") if k in g)
-        val = _Val(start + timedelta(days={"tomorrow": 1, "day_after_tomorrow": 2}.get(rule, 0)), rule, m.kind)
+        rule = next(k for k in ("day_after_tomorrow", "tomorrow", "today", "asap", "few_days") if k in g)
+        val = _Val(start + timedelta(days={"tomorrow": 1, "day_after_tomorrow": 2, "few_days": 3}.get(rule, 0)), rule,
+                   m.kind)  # fmt: skip
         if rule == "asap":
             val.status, val.reason = "confirm", "asap"
         elif rule != "today" and local.hour < int(ctx.rules["small_hours_end"]):
@@ -687,7 +690,8 @@ class DueDateResolver:
             anchor = lang.anchors.search(outside[lo:hi])  # "Once we receive it, ... within 2 days" (same clause)
             if anchor:
                 return _ask("relative_event", "relative", event=anchor.group().strip()), ()
-        others = [g for g in _groups(lang, sentence) if g.end <= span[0] or g.start >= span[1]]
+        others = [g for g in _groups(lang, sentence) if (g.end <= span[0] or g.start >= span[1])
+                  and any(m.kind != "time" for m in g.mentions)]  # "between 8am and 12pm" is a window, not a deadline
         mine = _final(val, ctx, calendar_days)
         differ = sorted({d for g in others if (d := _final(_combine(g, ctx), ctx, calendar_days)) and d != mine})
         if not differ:

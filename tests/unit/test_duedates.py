@@ -111,6 +111,11 @@ def test_sla_default_and_nothing_said() -> None:
         ("It might be an issue with the payment processing platform.", "en", None),
         ("Könnten Sie mehr Details zum Rechnungsstellungsverfahren geben?", "de", None),
         ("Bitte zahlen Sie bis 24.12.2026.", "de", "bis 24.12.2026"),
+        ("The engineer will visit on the 2nd of December between 8am and 12pm.", "en", "on the 2nd of December"),
+        ("Der Techniker kommt am Dienstag, den 24.11., zwischen 8 und 12 Uhr.", "de", "am Dienstag, den 24.11."),
+        ("Please allow 5 business days for the refund.", "en", "Please allow 5 business days"),
+        ("Sie haben 14 Tage Zeit, das Gerät zurückzuschicken.", "de", "Sie haben 14 Tage"),
+        ("I have 2 questions about my bill.", "en", None),
         ("Till now, we've optimized database queries.", "en", None),
         ("Let me walk you through it now.", "en", None),  # done in the call: no deadline
         ("From the first of December the new allowance applies, and the old plan ends on the thirtieth of November.",
@@ -307,6 +312,14 @@ TYPED = [
     row("asap", "en", "as soon as possible", D(2026, 11, 19), CONFIRM),
     row("asap", "de", "schnellstmöglich", D(2026, 11, 19), CONFIRM),
     row("now", "de", "heute Morgen", D(2026, 11, 19)), row("now", "en", "this morning", D(2026, 11, 19)),
+    row("cob", "en", "by COB Friday", D(2026, 11, 20)), row("cob", "de", "Freitag bis 17 Uhr", D(2026, 11, 20)),
+    row("few_days", "en", "in the coming days", D(2026, 11, 23)),
+    row("few_days", "de", "in den nächsten Tagen", D(2026, 11, 23)),
+    row("asap", "en", "shortly", D(2026, 11, 19), CONFIRM), row("asap", "de", "zeitnah", D(2026, 11, 19), CONFIRM),
+    row("relative", "en", "in the next billing cycle", None, ASK),
+    row("relative", "de", "auf der nächsten Rechnung", None, ASK),
+    row("lead", "en", "please allow 5 business days", D(2026, 11, 26)),
+    row("lead", "de", "braucht unsere Vertragsabteilung 5 Werktage", D(2026, 11, 26)),
     # words that are no deadline
     row("none", "en", "whenever suits you", None, ASK), row("none", "de", "irgendwann", None, ASK),
 ]  # fmt: skip
@@ -332,6 +345,11 @@ def test_typed_table_size_and_classes() -> None:
     for r in TYPED:
         by_class.setdefault(r[0], set()).add(r[1])
     assert all(langs == {"en", "de"} for cls, langs in by_class.items() if cls not in {"past", "invalid"}), by_class
+
+
+def test_close_of_business_is_a_time_of_day() -> None:
+    due = R.resolve("by COB Friday", end=THU, tz="Europe/Berlin", country="DE", language="en")
+    assert (due.due_by, due.due_time, due.status) == (D(2026, 11, 20), time(17, 0), OK)
 
 
 @pytest.mark.parametrize(
