@@ -83,18 +83,27 @@ def _wordset(lang: str, zipf: float) -> dict[str, float]:
     if key not in _wordsets:
         with _lock:
             if key not in _wordsets:
-                from wordfreq import DATA_PATH, read_cBpack
+                import gzip
+
+                import msgpack
+                from wordfreq import DATA_PATH
 
                 path = DATA_PATH / f"large_{lang}.msgpack.gz"
                 if not path.exists():
                     path = DATA_PATH / f"small_{lang}.msgpack.gz"
                 words: dict[str, float] = {}
                 if path.exists():
-                    # bucket i holds the words at -i centibels: Zipf = 9 - i / 100
-                    for i, bucket in enumerate(read_cBpack(str(path))):
-                        if 9 - i / 100 < zipf:
-                            break
-                        words.update(dict.fromkeys(bucket, 9 - i / 100))
+                    # wordfreq's cBpack: [header, bucket 0, bucket 1, ...]; bucket i holds the words at
+                    # -i centibels (Zipf = 9 - i / 100). Streamed, and stopped at the floor: the rare
+                    # tail (most of the file) is never held in memory.
+                    with gzip.open(path, "rb") as fh:
+                        unpacker = msgpack.Unpacker(fh, raw=False)
+                        size = unpacker.read_array_header()
+                        unpacker.skip()
+                        for i in range(size - 1):
+                            if 9 - i / 100 < zipf:
+                                break
+                            words.update(dict.fromkeys(unpacker.unpack(), 9 - i / 100))
                 _wordsets[key] = words
     return _wordsets[key]
 
