@@ -276,16 +276,20 @@ class Extractor:
             if passive:
                 return one("process", "backoffice", "process")
             if lemma in lang.words["receive_verbs"] and mood in ("future", "obligation", "present"):
-                return one("receive", "backoffice", "receive")
+                (c,) = one("receive", "backoffice", "receive")
+                c.untimed_confidence = self.conf["request_untimed"]  # "you'll see it" without a time: agent checks
+                return [c]
             if mood == "obligation":
                 return one("instruction", "customer", "instruction")
             if mood == "future":
                 if lemma in lang.words["receive_verbs"]:
-                    return one("receive", "backoffice", "receive")
+                    (c,) = one("receive", "backoffice", "receive")
+                    c.untimed_confidence = self.conf["request_untimed"]
+                    return [c]
                 return one("instruction", "customer", "request_question")
             return none("statement")
         if actor in ("team", "thing"):
-            if mood == "obligation" and actor == "thing" and not passive:
+            if mood == "obligation" and actor == "thing" and not passive and "should" not in auxes:
                 return one("instruction", "customer", "request_question")  # "someone has to be at home"
             if mood in ("future", "progressive", "obligation"):
                 key = "commitment" if actor == "team" else "process"
@@ -389,7 +393,8 @@ class Extractor:
 
         if actor in ("self", "we"):
             if perfect:
-                if low[-1] in lang.words["delegation_verbs"]:
+                if low[-1] in lang.words["delegation_verbs"] and any(
+                        any(w.endswith(t) for t in lang.words["team_nouns"]) for w in low):
                     return make(speaker, sentence, text, "completed_delegation", actor, "backoffice",
                                 "completed_delegation", conditional)  # fmt: skip
                 return make(speaker, sentence, text, "completed", actor, "agent", "completed", conditional)
@@ -402,7 +407,9 @@ class Extractor:
             return c
         if actor == "you":
             if lowset & lang.words["receive_verbs"] and not obligation:
-                return make(speaker, sentence, text, "receive", actor, "backoffice", "receive", conditional)
+                c = make(speaker, sentence, text, "receive", actor, "backoffice", "receive", conditional)
+                c.untimed_confidence = self.conf["request_untimed"]
+                return c
             if imperative or please or obligation:
                 c = make(speaker, sentence, text, "instruction", actor, "customer", "instruction", conditional)
                 c.needs_due = in_contact  # "Melden Sie sich bitte jetzt einmal an": done on the line
