@@ -116,6 +116,7 @@ def test_sla_default_and_nothing_said() -> None:
         ("Please allow 5 business days for the refund.", "en", "Please allow 5 business days"),
         ("Sie haben 14 Tage Zeit, das Gerät zurückzuschicken.", "de", "Sie haben 14 Tage"),
         ("I have 2 questions about my bill.", "en", None),
+        ("I'll text you as soon as it's confirmed.", "en", None),  # an event, no date: the extractor's call
         ("Till now, we've optimized database queries.", "en", None),
         ("Let me walk you through it now.", "en", None),  # done in the call: no deadline
         ("From the first of December the new allowance applies, and the old plan ends on the thirtieth of November.",
