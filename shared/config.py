@@ -118,11 +118,6 @@ class Settings(BaseSettings):
         description="Browser origins allowed to call the HTTP functions (JSON list in CX_CORS_ORIGINS, e.g. the "
         "agent desktop's static site); empty = no CORS headers, no preflight.",
     )
-    cors_origins: list[str] = Field(
-        default_factory=list,
-        description="Browser origins allowed to call the HTTP functions (JSON list in CX_CORS_ORIGINS, e.g. the "
-        "agent desktop's static site); empty = no CORS headers, no preflight.",
-    )
 
     # --- Data and privacy ------------------------------------------------------------
     config_dir: Path = ROOT / "config"
@@ -148,13 +143,6 @@ class Settings(BaseSettings):
         min_length=1, description="Languages the detector chooses from (JSON list in CX_DETECT_LANGUAGES).",
     )
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
-
-    # --- Routing ----------------------------------------------------------------------
-    router_artefact: str | None = Field(
-        default=str(ROOT / ".local" / "router"),
-        description="Trained router (directory with router.joblib + router.json, or gs://bucket/prefix); "
-        "none there = routing by the intent mapping.",
-    )
 
     # --- Routing ----------------------------------------------------------------------
     router_artefact: str | None = Field(
