@@ -97,7 +97,7 @@ def match(gold_actions: list[dict[str, Any]], actions: list[dict[str, Any]]) -> 
 
 def _tally() -> dict[str, int]:
     return dict.fromkeys(("cases", "gold", "pred", "matched", "owner_ok", "due_ok", "route_ok", "fcr_ok", "fcr_n",
-                          "leaks", "leak_cases", "review"), 0)  # fmt: skip
+                          "leaks", "leak_cases", "review", "asserted", "asserted_matched"), 0)  # fmt: skip
 
 
 def _rates(t: dict[str, int]) -> dict[str, Any]:
@@ -106,6 +106,7 @@ def _rates(t: dict[str, int]) -> dict[str, Any]:
 
     return {"cases": t["cases"], "gold_actions": t["gold"], "predicted_actions": t["pred"],
             "action_recall": r(t["matched"], t["gold"]), "action_precision": r(t["matched"], t["pred"]),
+            "asserted_precision": r(t["asserted_matched"], t["asserted"]),
             "owner_accuracy": r(t["owner_ok"], t["matched"]), "due_date_exact": r(t["due_ok"], t["matched"]),
             "resolver_accuracy": r(t["route_ok"], t["cases"]), "fcr_accuracy": r(t["fcr_ok"], t["fcr_n"]),
             "not_action_leaks": t["leaks"], "needs_review": t["review"]}  # fmt: skip
@@ -126,6 +127,8 @@ def score(cases: list[dict[str, Any]], predictions: dict[str, Any], detail: bool
         t["review"] = sum(1 for a in actions if a.get("needs_review"))
         pairs = match(case["actions"], actions)
         t["matched"] = len(pairs)
+        t["asserted"] = t["pred"] - t["review"]
+        t["asserted_matched"] = sum(1 for _, i in pairs if not actions[i].get("needs_review"))
         for g, i in pairs:
             gold_action = case["actions"][g]
             owner_ok = actions[i]["owner"] == gold_action["owner"]
@@ -211,13 +214,14 @@ def predict(rt: Any, end: str, case: dict[str, Any]) -> dict[str, Any]:
 
 
 def _table(result: dict[str, Any]) -> str:
-    cols = ("cases", "gold_actions", "predicted_actions", "action_recall", "action_precision", "owner_accuracy",
-            "due_date_exact", "resolver_accuracy", "fcr_accuracy", "not_action_leaks", "needs_review")  # fmt: skip
-    heads = ("cases", "gold", "pred", "recall", "prec", "owner", "due", "route", "fcr", "leaks", "review")
-    lines = [f"{'':<28}" + "".join(f"{h:>8}" for h in heads)]
+    cols = ("cases", "gold_actions", "predicted_actions", "action_recall", "action_precision", "asserted_precision",
+            "owner_accuracy", "due_date_exact", "resolver_accuracy", "fcr_accuracy", "not_action_leaks",
+            "needs_review")  # fmt: skip
+    heads = ("cases", "gold", "pred", "recall", "prec", "prec_sure", "owner", "due", "route", "fcr", "leaks", "review")
+    lines = [f"{'':<28}" + "".join(f"{h:>10}" for h in heads)]
 
     def row(name: str, r: dict[str, Any]) -> str:
-        return f"{name:<28}" + "".join(f"{'-' if r[c] is None else r[c]!s:>8}" for c in cols)
+        return f"{name:<28}" + "".join(f"{'-' if r[c] is None else r[c]!s:>10}" for c in cols)
 
     lines.append(row("ALL", result))
     for dim, buckets in result.get("by", {}).items():
