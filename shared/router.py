@@ -191,7 +191,13 @@ class TrainedRouter:
         import numpy as np
 
         directory.mkdir(parents=True, exist_ok=True)
-        np.savez_compressed(directory / MODEL_FILE, **LinearTextModel.export(self.pipeline))
+        arrays = LinearTextModel.export(self.pipeline)
+        model = LinearTextModel(arrays)
+        vectors = [model.vector(e["text"]) for e in self.meta.get("examples", [])]
+        arrays["ex_ptr"] = np.cumsum([0, *(len(i) for i, _ in vectors)])
+        arrays["ex_idx"] = np.concatenate([i for i, _ in vectors]) if vectors else np.empty(0, dtype=np.int64)
+        arrays["ex_val"] = np.concatenate([v for _, v in vectors]) if vectors else np.empty(0)
+        np.savez(directory / MODEL_FILE, **arrays)  # uncompressed: a new instance reads it without inflating
         (directory / META_FILE).write_text(json.dumps(self.meta, indent=2, ensure_ascii=False) + "\n", "utf-8")
         return directory
 
@@ -509,6 +515,8 @@ def _read(directory: Path, catalogue: QueueCatalogue, started: float) -> _Loaded
         raise ValueError(f"router artefact format {meta.get('format')!r} is not {ARTEFACT_FORMAT}")
     with np.load(directory / MODEL_FILE, allow_pickle=False) as arrays:
         model = LinearTextModel(arrays)
+        ptr, idx, val = arrays["ex_ptr"], arrays["ex_idx"], arrays["ex_val"]
+    vectors = [(idx[a:b], val[a:b]) for a, b in zip(ptr[:-1], ptr[1:], strict=True)]
     classes = model.classes
     unknown = [c for c in classes if catalogue.route(c).flagged]
     if unknown or meta.get("catalogue_version") != catalogue.version:
@@ -516,7 +524,8 @@ def _read(directory: Path, catalogue: QueueCatalogue, started: float) -> _Loaded
                      extra={"fields": {"artefact_catalogue": meta.get("catalogue_version"),
                                        "catalogue": catalogue.version, "unknown_labels": unknown}})  # fmt: skip
     rows = list(meta.get("examples", []))
-    vectors = [model.vector(r["text"]) for r in rows]
+    if len(vectors) != len(rows):
+        raise ValueError("router artefact: example vectors and examples differ")
     load_ms = round((time.perf_counter() - started) * 1000, 1)
     _log.info("router artefact loaded", extra={"fields": {"router_version": meta["router_version"],
                                                           "load_ms": load_ms, "labels": len(classes)}})  # fmt: skip
