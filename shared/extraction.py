@@ -465,7 +465,10 @@ class Extractor:
         for r in rows:
             r["vec"] = {w: c * math.log(1 + total / df[w]) for w, c in r["bag"].items()}
         n_turns = max(r["turn"] for r in rows) + 1
-        first_customer = next((i for i, r in enumerate(rows) if r["speaker"] == "customer"), None)
+        # The opening statement of the problem: the first customer sentence with a problem word or some
+        # substance (greetings and "hope you are well" do not count).
+        first_customer = next((i for i, r in enumerate(rows) if r["speaker"] == "customer" and (
+            lang.contains("problem_cues", r["text"].lower()) or len(r["bag"]) >= 4)), None)
         for i, r in enumerate(rows):
             others = [_cos(r["vec"], o["vec"]) for j, o in enumerate(rows) if j != i]
             centrality = sum(others) / len(others) if others else 0.0

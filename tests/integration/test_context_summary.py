@@ -186,3 +186,32 @@ def test_vertex_path_sees_no_raw_pii_and_output_is_restored(
     assert c.profile.phone in body["personalization_hints"][1]
     (event,) = event_sink.collect(1, lambda e: e["suggestion_id"] == body["suggestion_id"])
     assert event["engine"] == "vertex" and event["tokens_in"] == 901 and event["model"] == "gemini-2.5-flash"
+
+
+def test_latest_contacts_are_condensed_not_repeated(client: Any, runtime: Runtime) -> None:
+    """A stored contact that is a whole dialogue shows its problem and resolution, not its first message."""
+    from datetime import UTC, datetime, timedelta
+
+    from shared.snapshots import Customer, Interaction, Profile
+
+    now = datetime.now(UTC)
+    runtime.snapshots.put_customer(Customer(customer_id="C-SUMM-1", profile=Profile(name="Alex Rivera"),
+                                            customer_since=now - timedelta(days=400)))  # fmt: skip
+    dialogue = ("Customer: Hi there, hope you are well. Kindly let me know how you can help.\n"
+                "Customer: My streaming box freezes every evening since the last firmware update.\n"
+                "Agent: Thanks for reaching out. Sorry to hear that.\n"
+                "Agent: We will send you a replacement streaming box by Friday.\n"
+                "Customer: Thanks.")  # fmt: skip
+    runtime.snapshots.put_many("C-SUMM-1", [
+        Interaction(interaction_id="I-1", channel="chat", occurred_at=now - timedelta(days=2), summary=dialogue),
+        Interaction(interaction_id="I-0", channel="email", occurred_at=now - timedelta(days=30),
+                    summary="Asked for a copy of the October invoice; sent the same day."),
+    ])  # fmt: skip
+    resp = post(client, {"customer_id": "C-SUMM-1", "channel": "chat"})
+    assert resp.status_code == 200, resp.get_json()
+    bullets = resp.get_json()["bullets"]
+    latest = next(b for b in bullets if "latest on" in b)
+    assert latest.endswith("My streaming box freezes every evening since the last firmware update. "
+                           "We will send you a replacement streaming box by Friday.")  # fmt: skip
+    assert "Kindly let me know" not in latest
+    assert any(b.startswith("Before that") and "October invoice" in b for b in bullets)
