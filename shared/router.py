@@ -209,14 +209,20 @@ def train(texts: Sequence[str], labels: Sequence[str], cfg: RoutingConfig, catal
     import sklearn
     from sklearn.model_selection import StratifiedKFold, cross_val_predict
 
-    if len(set(labels)) < 2:
-        raise ValueError("routing needs at least two queues with labelled tickets")
     unknown = sorted({lab for lab in labels if catalogue.route(lab).flagged})
     if unknown:
         raise ValueError(f"labels not in the queue catalogue {catalogue.version}: {unknown}")
     labels = [catalogue.route(lab).resolver_group for lab in labels]  # aliases → canonical labels
-    started = time.perf_counter()
     spec = cfg.model
+    # calibration needs a few tickets of a queue in every training fold; rarer queues wait for more data
+    minimum = spec.calibration_folds + 1
+    dropped = sorted(c for c in set(labels) if labels.count(c) < minimum)
+    if dropped:
+        kept = [(t, lab) for t, lab in zip(texts, labels, strict=True) if lab not in dropped]
+        texts, labels = [t for t, _ in kept], [lab for _, lab in kept]
+    if len(set(labels)) < 2:
+        raise ValueError(f"routing needs at least two queues with {minimum} or more labelled tickets each")
+    started = time.perf_counter()
     folds = _folds(labels, spec.threshold_folds)
     cv = StratifiedKFold(folds, shuffle=True, random_state=spec.seed)
     oof = cross_val_predict(build_pipeline(spec), list(texts), labels, cv=cv, method="predict_proba")
@@ -239,6 +245,7 @@ def train(texts: Sequence[str], labels: Sequence[str], cfg: RoutingConfig, catal
         "tickets": len(labels),
         "overrides_applied": overrides,
         "per_label": {c: labels.count(c) for c in classes},
+        "dropped_labels": {"below_minimum": dropped, "minimum_tickets": minimum},
         "abstain_threshold": threshold,
         "threshold_selection": {"method": f"{folds}-fold out-of-fold probabilities on the training data",
                                 "target_kept_accuracy": cfg.target_kept_accuracy, **chosen,

@@ -209,3 +209,14 @@ def test_numpy_scorer_matches_scikit_learn(tmp_path: Path) -> None:
         texts = [*BILLING_DE, *OFF_TOPIC, "", "a", "Ünïcode   spaces\tand\nlines — 42 € refund!!", "x" * 300]
         assert model.classes == list(trained.pipeline.classes_)
         assert np.allclose(model.predict_proba(texts), trained.pipeline.predict_proba(texts), atol=1e-9)
+
+
+def test_queues_with_too_few_tickets_wait_for_more_data() -> None:
+    tickets = read_export(FIXTURES / "routing_tickets.csv", Columns())
+    texts = [t.text for t in tickets] + ["Please send me the HR form.", "Wo ist das Formular der Personalabteilung?"]
+    labels = [t.queue for t in tickets] + ["Human Resources", "hr"]
+    trained = train(texts, labels, CFG, QUEUES)
+    assert "Human Resources" not in trained.meta["labels"] and len(trained.meta["labels"]) == 6
+    assert trained.meta["dropped_labels"]["below_minimum"] == ["Human Resources"]
+    with pytest.raises(ValueError, match="at least two queues"):
+        train(texts[:8] + texts[-2:], labels[:8] + labels[-2:], CFG, QUEUES)
