@@ -56,9 +56,11 @@ async function openContact() {
     return;
   }
   const contact = await contactFile(entry);
+  // An email's own text is shown once, as the email; the thread lists the other turns.
+  const turns = (contact.transcript || []).filter((turn) => !(contact.message && contact.message.includes(turn.text)));
   view.innerHTML = `<h2>${esc(t("app.transcript"))}</h2><p class="muted">${esc(t("channel." + contact.channel))} · ${esc(contact.customer_id)} · ${esc(contact.ticket_id || "")}</p>` +
-    `<ol class="turns">${(contact.transcript || []).map((turn) => `<li class="turn ${esc(turn.speaker)}"><span class="speaker">${esc(t("speaker." + turn.speaker))}</span> ${esc(turn.text)}</li>`).join("")}</ol>` +
-    (contact.message ? `<div class="email">${esc(contact.message)}</div>` : "");
+    (contact.message ? `<div class="email">${esc(contact.message)}</div>` : "") +
+    `<ol class="turns">${turns.map((turn) => `<li class="turn ${esc(turn.speaker)}"><span class="speaker">${esc(t("speaker." + turn.speaker))}</span> ${esc(turn.text)}</li>`).join("")}</ol>`;
   for (const p of panels()) p.contact = contact;
 }
 
