@@ -110,7 +110,8 @@ def replay(subscriber: Any, publisher: Any, subscription: str, topic: str, *, dr
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--project", help="Google Cloud project (default: CX_PROJECT, else the local emulator)")
-    parser.add_argument("--subscription", default=DEFAULT_SUBSCRIPTION)
+    parser.add_argument("--subscription", help=f"default: {DEFAULT_SUBSCRIPTION} (the emulator's DLQ subscription "
+                        "without a project)")
     parser.add_argument("--topic", help="topic to republish to (default: CX_TICKET_CLOSED_TOPIC)")
     parser.add_argument("--dry-run", action="store_true", help="list what is parked; publish and ack nothing")
     parser.add_argument("--include-invalid", action="store_true", help="also replay payloads ticket_closed rejected")
@@ -122,7 +123,9 @@ def main(argv: list[str] | None = None) -> int:
     from google.cloud import pubsub_v1
 
     subscriber, publisher = pubsub_v1.SubscriberClient(), pubsub_v1.PublisherClient()
-    sub_path = subscriber.subscription_path(project, args.subscription)
+    local = settings.local_topics[settings.ticket_closed_dlq_topic][0]
+    name = args.subscription or (DEFAULT_SUBSCRIPTION if (args.project or settings.project) else local)
+    sub_path = subscriber.subscription_path(project, name)
     topic_path = publisher.topic_path(project, args.topic or settings.ticket_closed_topic)
     with subscriber:
         res = replay(subscriber, publisher, sub_path, topic_path, dry_run=args.dry_run,

@@ -135,3 +135,18 @@ def test_raw_push_delivery_reaches_ticket_closed(runtime: Runtime) -> None:
     assert client.post("/", json=body).status_code == 200  # a redelivery is acknowledged too
     closed = tickets(runtime, cid)
     assert list(closed) == ["TK-PUSH1"] and closed["TK-PUSH1"]["status"] == "closed"
+
+
+def test_replay_command_line(settings: Settings, pubsub: Any, capsys: pytest.CaptureFixture[str]) -> None:
+    from scripts.replay_dead_letters import main
+
+    subscriber, publisher, subscribe = pubsub
+    dlq = subscribe(topic(settings, settings.ticket_closed_dlq_topic))
+    sink = subscribe(topic(settings, settings.ticket_closed_topic))
+    parked = park(publisher, topic(settings, settings.ticket_closed_dlq_topic), b'{"ticket_id": "T-cli"}')
+    assert main(["--subscription", dlq.rsplit("/", 1)[-1], "--dry-run"]) == 0
+    assert "would replay 1" in capsys.readouterr().out and drain(subscriber, sink) == []
+    assert main(["--subscription", dlq.rsplit("/", 1)[-1]]) == 0
+    assert f"republished 1 to {topic(settings, settings.ticket_closed_topic)}" in capsys.readouterr().out
+    (msg,) = drain(subscriber, sink)
+    assert msg.data == b'{"ticket_id": "T-cli"}' and msg.attributes["replay_of"] == parked
