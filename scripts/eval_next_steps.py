@@ -157,8 +157,9 @@ def score(cases: list[dict[str, Any]], predictions: dict[str, Any], detail: bool
         for k, v in t.items():
             total[k] += v
         if detail:
-            buckets = {"language": [case.get("language", "?")], "channel": [case.get("channel", "?")],
-                       "source": [case.get("source", "?")], "class": case.get("classes", [])}  # fmt: skip
+            language = case.get("language") or case["id"].split("-")[0]  # the first set names it in the id
+            buckets = {"language": [language], "channel": [case.get("channel", "?")],
+                       "source": [case.get("source", "first-40")], "class": case.get("classes", [])}  # fmt: skip
             for dim, values in buckets.items():
                 for value in values:
                     bucket = groups[dim].setdefault(value, _tally())
