@@ -106,9 +106,11 @@ def test_full_flow_calls_every_function_and_records_the_agents_decisions(
     closing.wait_for()
     message = closing.input_value()
     assert message.strip()
-    steps.get_by_role("button", name="Copy closing message").click()
+    with page.expect_request(lambda r: r.url.endswith("/api/feedback") and '"closing_message"' in r.post_data) as sent:
+        steps.get_by_role("button", name="Copy closing message").click()
     steps.locator("[data-copied=true]").wait_for()
     assert page.evaluate("navigator.clipboard.readText()") == message
+    assert json.loads(sent.value.post_data)["final_text"] == message  # copied unchanged = used as suggested
 
     # Now, and only now, the contact can be closed
     assert close.is_enabled()
