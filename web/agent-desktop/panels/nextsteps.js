@@ -191,7 +191,7 @@ export class NextStepsPanel extends Panel {
         <label for="${id}-owner">${esc(t("ns.owner"))}</label>
         <select id="${id}-owner" data-field="owner" data-index="${i}">${OWNERS.map((o) => `<option value="${o}" ${o === a.owner ? "selected" : ""}>${esc(t("owner." + o))}</option>`).join("")}</select>
         <label for="${id}-desc">${esc(t("ns.description"))}</label>
-        <input id="${id}-desc" type="text" data-field="description" data-index="${i}" value="${esc(a.description)}">
+        <textarea id="${id}-desc" rows="2" data-field="description" data-index="${i}">${esc(a.description)}</textarea>
         <label for="${id}-due">${esc(t("ns.due_by"))}</label>
         <input id="${id}-due" type="date" data-field="due_by" data-index="${i}" value="${esc(a.due_by || "")}">
         ${a.evidence ? `<p class="evidence muted">${esc(t("ns.evidence"))}: “${esc(a.evidence)}”${a.due_text ? ` · ${esc(t("ns.due_text"))}: “${esc(a.due_text)}”` : ""}</p>` : ""}
@@ -223,7 +223,7 @@ export class NextStepsPanel extends Panel {
         : "";
       const closingHtml = closingText != null
         ? `<label for="${this.ids.closing}">${esc(t("ns.closing"))}</label>
-           <textarea id="${this.ids.closing}" data-field="closing" rows="6">${esc(closingText)}</textarea>
+           <textarea id="${this.ids.closing}" data-field="closing" rows="9">${esc(closingText)}</textarea>
            <button type="button" data-action="copy">${esc(t("ns.copy"))}</button>
            ${copied != null ? `<span class="${copied ? "ok" : "warn"}" role="status" data-copied="${copied}">${esc(copied ? t("ns.copied") : t("ns.copy_failed"))}</span>` : ""}`
         : "";
