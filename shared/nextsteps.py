@@ -223,8 +223,7 @@ def extract(req: NextStepsRequest, rt: Runtime, call: CallContext | None = None)
                                  due_time=due.due_time.strftime("%H:%M") if due.due_time else None,
                                  evidence=a.evidence, evidence_verified=verified,
                                  confidence=confidence, done=a.done,
-                                 needs_review=not verified or confidence < rt.extractor.review_below
-                                 or due.status in ("confirm", "ask_agent")))  # fmt: skip
+                                 needs_review=not verified or confidence < rt.extractor.review_below))  # fmt: skip
     titles = {a.kb_id: a.title for a, _ in retrieved}
     kb = [KbSuggestion(kb_id=k.kb_id, title=titles[k.kb_id], why=k.why) for k in output.kb_suggestions
           if k.kb_id in titles][:3]  # fmt: skip — the model never invents an article
