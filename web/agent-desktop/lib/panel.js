@@ -74,14 +74,19 @@ export class Panel extends HTMLElement {
 
   /** Call a function, keep the result or the error in state, time click → rendered result. */
   async run(fn, body, { started = performance.now(), key = "data" } = {}) {
+    const contact = this._contact;
     this.state = { ...this.state, busy: fn, error: null };
     this.render();
+    let data = null;
+    let error = null;
+    let requestId = null;
     try {
-      const { data, requestId } = await callFunction(fn, body);
-      this.state = { ...this.state, busy: null, [key]: data, requestId };
+      ({ data, requestId } = await callFunction(fn, body));
     } catch (err) {
-      this.state = { ...this.state, busy: null, error: err };
+      error = err;
     }
+    if (contact !== this._contact) return null; // the agent moved to another contact meanwhile
+    this.state = error ? { ...this.state, busy: null, error } : { ...this.state, busy: null, [key]: data, requestId };
     this.render();
     await new Promise((resolve) => requestAnimationFrame(() => resolve()));
     const ms = performance.now() - started;
