@@ -33,7 +33,7 @@ from shared.nlp import Pipelines, SentenceSplitter
 # "completed" (done during the contact) is analysed but is not a next step.
 ACTION_ACTS = ("commitment", "instruction", "request", "process", "receive", "completed_delegation",
                "present_statement")  # fmt: skip
-_WORD = re.compile(r"[\wäöüß']+", re.IGNORECASE)
+_WORD = re.compile(r"[\wäöüß'](?:[\wäöüß'-]*[\wäöüß'])?", re.IGNORECASE)
 
 
 @dataclass
@@ -422,6 +422,8 @@ class Extractor:
                 return make(speaker, sentence, text, "statement", actor, None, None, False)
             if actor == "thing" and obligation and not passive:  # "morgen muss eine volljährige Person da sein"
                 return make(speaker, sentence, text, "instruction", actor, "customer", "request_question", conditional)
+            if ability and not future:  # "dann kann er Ihnen eine Option buchen": a possibility, not a promise
+                return make(speaker, sentence, text, "statement", actor, None, None, False)
             if actor == "team":
                 return make(speaker, sentence, text, "commitment", actor, "backoffice", "commitment", conditional)
             if future:
@@ -435,6 +437,9 @@ class Extractor:
             return make(speaker, sentence, text, "statement", actor, None, None, False)
         if please and not question:
             return make(speaker, sentence, text, "instruction", actor, "customer", "instruction", conditional)
+        if passive:  # "alle drei werden morgen verschickt": an impersonal process, kept when a time is said
+            return make(speaker, sentence, text, "present_statement", actor, "backoffice", "present_statement",
+                        conditional)  # fmt: skip
         return make(speaker, sentence, text, "statement", actor, None, None, False)
 
     # --- extractive summary ----------------------------------------------------------------
@@ -675,6 +680,9 @@ def _de_segments(tokens: list[str], lang: Lang) -> list[tuple[str, list[str], in
                 pieces[-1][1].append(tok)
             elif nlow in lang.words["please"]:
                 pieces[-1][1].append(tok)
+            elif nlow in conj and after.lower() in lang.words["conditional_marks"]:
+                pieces.append(["condition", [], None])  # ", und sobald es eingegangen ist, …"
+                i += 1
             elif nlow in conj:
                 pieces.append(["continued", [], None])
             else:
@@ -717,7 +725,7 @@ def _de_segments(tokens: list[str], lang: Lang) -> list[tuple[str, list[str], in
 def _de_actor(words: list[str], lang: Lang) -> str | None:
     """The clause's subject: "ich"/"wir" near the verb (also after a fronted object: "Ihre Anfrage leite
     ich weiter"), else the first team, article+noun or "Sie" in the first positions."""
-    for w in words[:5]:
+    for w in words[:7]:
         if w.lower() in lang.words["first_person"]:
             return "self"
         if w.lower() in lang.words["first_plural"]:
@@ -728,6 +736,8 @@ def _de_actor(words: list[str], lang: Lang) -> str | None:
             return "self"
         if low in lang.words["first_plural"]:
             return "we"
+        if w == "sie" or low == "er":
+            return "team"  # "sie ruft Sie an", "er meldet sich": another person acts
         if low in ("sie", "du") and (n == 0 or low == "du" or (w == "Sie" and words[n - 1].lower().endswith("n"))):
             return "you"  # "rufe Sie an": Sie is the object of a first-person verb
         if low in lang.words["object_pronouns"]:
@@ -751,7 +761,9 @@ def _de_participle(word: str, lang: Lang) -> bool:
     if word.endswith("iert"):
         return True
     prefixes = tuple(lang.words["participle_prefixes"])
-    return word.startswith(prefixes) and word.endswith(("t", "en")) or "ge" in word[2:5] and word.endswith("t")
+    separable = tuple(p + "ge" for p in lang.words["separable_prefixes"])
+    return word.endswith(("t", "en")) and (word.startswith(prefixes) or word.startswith(separable)
+                                           or ("ge" in word[2:5] and word.endswith("t")))  # "weitergegeben"
 
 
 def _de_finite(words: list[str], lang: Lang) -> str | None:
