@@ -14,7 +14,6 @@ from pydantic import BaseModel, ConfigDict, Field
 from shared import suggestions
 from shared.calls import ID_PATTERN, CallContext
 from shared.context import build_context, pseudonymizer_for
-from shared.extraction import condense
 from shared.model import register_offline
 from shared.prompts import Prompt
 from shared.runtime import Runtime
@@ -107,6 +106,7 @@ def _trend(recent: list[dict[str, Any]], prompt: Prompt) -> tuple[str, str]:
 @register_offline(CAPABILITY)
 def offline_summary(prompt: Prompt) -> SummaryOutput:
     """Deterministic overview from the (pseudonymized, policy-filtered) context."""
+    from shared.extraction import condense  # on the offline path only: keeps the module's cold start as it was
     ctx = prompt.context
     cust = ctx.get("customer", {})
     history = ctx.get("history", {})
