@@ -220,3 +220,21 @@ def test_queues_with_too_few_tickets_wait_for_more_data() -> None:
     assert trained.meta["dropped_labels"]["below_minimum"] == ["Human Resources"]
     with pytest.raises(ValueError, match="at least two queues"):
         train(texts[:8] + texts[-2:], labels[:8] + labels[-2:], CFG, QUEUES)
+
+
+def test_overrides_are_read_from_the_local_warehouse(tmp_path: Path) -> None:
+    from datetime import UTC, datetime
+
+    from shared.warehouse import connect, insert_raw
+
+    db = tmp_path / "wh.duckdb"
+    con = connect(db)
+    event = {"event_id": "e-1", "event_type": "resolver.overridden", "occurred_at": "2026-11-21T10:00:00+00:00",
+             "ticket_id": "RT-017", "final_group": "Technical Support", "suggested_group": "Triage"}  # fmt: skip
+    other = {"event_id": "e-2", "event_type": "next_steps.confirmed", "occurred_at": "2026-11-21T10:00:00+00:00",
+             "ticket_id": "RT-018"}  # fmt: skip
+    now = datetime.now(UTC)
+    insert_raw(con, [("sub", "m1", now, json.dumps(event), "{}"), ("sub", "m2", now, json.dumps(event), "{}"),
+                     ("sub", "m3", now, json.dumps(other), "{}")])  # fmt: skip
+    con.close()
+    assert read_overrides(warehouse=db) == {"RT-017": "Technical Support"}
