@@ -147,7 +147,7 @@ class Settings(BaseSettings):
     # --- Routing ----------------------------------------------------------------------
     router_artefact: str | None = Field(
         default=str(ROOT / ".local" / "router"),
-        description="Trained router (directory with router.joblib + router.json, or gs://bucket/prefix); "
+        description="Trained router (directory with router.npz + router.json, or gs://bucket/prefix); "
         "none there = routing by the intent mapping.",
     )
 
