@@ -269,7 +269,7 @@ def offline_nba(prompt: Prompt) -> NbaModelOutput:
     if customer["churn_risk"] >= rules["churn_risk_threshold"] and primary["type"] == "retention":
         reasons.append(prompt.text("reason_churn", risk=f"{customer['churn_risk']:.2f}",
                                    threshold=f"{rules['churn_risk_threshold']:.2f}"))  # fmt: skip
-    elif signals["intent"] != "general":
+    elif signals["intent"] != "general" and prompt.has_text(f"intent_{signals['intent']}"):  # any taxonomy
         reasons.append(prompt.text("reason_intent", intent=prompt.text(f"intent_{signals['intent']}"),
                                    type=prompt.text(f"type_{primary['type']}")))  # fmt: skip
     reasons.append(prompt.text(
@@ -287,7 +287,7 @@ def offline_nba(prompt: Prompt) -> NbaModelOutput:
         reasons.append(prompt.text("reason_confirm"))
     score = signals["sentiment_score"]
     return NbaModelOutput(
-        customer_goal=prompt.text(f"goal_{signals['intent']}"),
+        customer_goal=prompt.text_for("goal", signals["intent"]),
         sentiment="positive" if score >= 0.2 else "negative" if score <= -0.2 else "neutral",
         primary_offer_id=primary["offer_id"],
         fallback_offer_id=fallback["offer_id"] if fallback else None,

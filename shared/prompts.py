@@ -49,6 +49,15 @@ class Prompt:
         """Offline phrasing of this prompt version in the prompt's language (English fallback)."""
         return self.text_in(self.language, key, **values)
 
+    def has_text(self, key: str) -> bool:
+        """Whether this version has an offline phrasing for ``key`` (English is the reference table)."""
+        return key in self.texts.get("en", {})
+
+    def text_for(self, family: str, name: str, generic: str = "general", **values: Any) -> str:
+        """``<family>_<name>``, or the generic entry of that family when a new taxonomy has no text for ``name``."""
+        key = f"{family}_{name}"
+        return self.text(key if self.has_text(key) else f"{family}_{generic}", **values)
+
     def text_in(self, language: str, key: str, **values: Any) -> str:
         table = self.texts.get(language) or self.texts["en"]
         template = table.get(key, self.texts["en"][key])

@@ -149,8 +149,6 @@ def test_a_new_catalogue_by_configuration_only(use_runtime: Any, tmp_path: Path,
     assert rejected.status_code == 400 and "Finance Desk" in json.dumps(rejected.get_json())
 
 
-@pytest.mark.xfail(reason="the offline NBA reason text is keyed by the default intent labels (shared/nba.py "
-                   "prompt.text(f'intent_{label}')): KeyError for a new taxonomy; reported to the lead")
 def test_nba_and_reply_with_a_new_intent_taxonomy(use_runtime: Any, tmp_path: Path) -> None:
     config = _config_copy(tmp_path, **ACME_FILES)
     use_runtime(config_dir=config, router_artefact=str(tmp_path / "none"))
