@@ -17,6 +17,9 @@ import pytest
 from shared.config import ROOT, Settings, load_settings
 
 FIXTURES = Path(__file__).parent / "fixtures"
+# Hermetic: a router someone trained locally (.local/router) must not change what tests route; tests that
+# need a trained router pass router_artefact explicitly.
+os.environ["CX_ROUTER_ARTEFACT"] = ""
 
 
 def fixture_json(*parts: str) -> Any:
