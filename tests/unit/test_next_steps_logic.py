@@ -9,8 +9,8 @@ from scripts.eval_next_steps import score
 from scripts.kb_ingest import load_articles
 from shared.config import ROOT
 from shared.confirmations import FinalAction, diff
-from shared.kb import HashEmbedder
 from shared.extraction import Extractor
+from shared.kb import HashEmbedder
 from shared.queues import QueueCatalogue
 
 EXTRACTOR = Extractor(ROOT / "config" / "extraction.yaml")
