@@ -124,7 +124,7 @@ class Settings(BaseSettings):
     prompts_dir: Path = ROOT / "prompts"
     prompt_versions: dict[str, str] = Field(
         default_factory=lambda: {"context_summary": "v1", "next_best_action": "v1", "reply_draft": "v1",
-                                 "next_steps": "v1", "closing_message": "v1"},
+                                 "next_steps": "v2", "closing_message": "v2"},
         description="Active prompt version per capability (JSON in CX_PROMPT_VERSIONS).",
     )
     pseudonym_key: str = Field(

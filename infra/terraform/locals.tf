@@ -64,7 +64,7 @@ locals {
     CX_EVENTS_MAX_MESSAGES         = "100"
     CX_MAX_INTERACTIONS            = "1000"
     CX_MAX_REQUEST_BYTES           = "262144"
-    CX_PROMPT_VERSIONS             = jsonencode({ context_summary = "v1", next_best_action = "v1", reply_draft = "v1", next_steps = "v1", closing_message = "v1" })
+    CX_PROMPT_VERSIONS             = jsonencode({ context_summary = "v1", next_best_action = "v1", reply_draft = "v1", next_steps = "v2", closing_message = "v2" })
     CX_AGENT_LANGUAGE              = "en"
     CX_DETECT_LANGUAGES            = jsonencode(["en", "de", "fr", "es", "pt", "it", "nl", "pl", "sv", "da", "tr"])
     CX_LOG_LEVEL                   = "INFO"
