@@ -109,8 +109,8 @@ class Extractor:
             return []
         todo = list(dict.fromkeys((speaker, s) for _, speaker, s in items if (code, speaker, s) not in self._cache))
         if todo:
-            nlp = self.pipelines.get(code)
-            for (speaker, sentence), doc in zip(todo, nlp.pipe([s for _, s in todo], batch_size=64), strict=True):
+            docs = self.pipelines.pipe(code, [s for _, s in todo])
+            for (speaker, sentence), doc in zip(todo, docs, strict=True):
                 found = self._en(doc, speaker, lang) if code == "en" else self._de(doc, speaker, lang)
                 self._remember((code, speaker, sentence), found)
         out: list[Clause] = []

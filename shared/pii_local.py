@@ -87,15 +87,19 @@ class LocalDetector:
                 self._recognizers = loaded
             return self._recognizers
 
+    # NER reads only its own tok2vec; the parser, tagger and lemmatizer of the shared model cost time.
+    _NER_SKIPS = ("parser", "lemmatizer", "tagger", "attribute_ruler", "senter")
+
     def _load_nlp(self) -> Any:
         with self._lock:
             if self._nlp is None:
-                import importlib
+                from shared.nlp import packaged_model  # one copy of the model, shared with the extractor
 
-                module = importlib.import_module(self.config.ner.model)
-                # NER needs only its own tok2vec; the parser, tagger and lemmatizer cost time.
-                self._nlp = module.load(exclude=["parser", "lemmatizer", "tagger", "attribute_ruler", "senter"])
+                self._nlp = packaged_model(self.config.ner.model)
             return self._nlp
+
+    def _ner_disabled(self, nlp: Any) -> list[str]:
+        return [name for name in self._NER_SKIPS if name in nlp.pipe_names]
 
     @property
     def ner_loaded(self) -> bool:
@@ -110,7 +114,8 @@ class LocalDetector:
             wanted = [i for i, t in enumerate(unique) if self._ner_language(t)]
             if wanted:
                 nlp = self._load_nlp()
-                for i, doc in zip(wanted, nlp.pipe([unique[i] for i in wanted], batch_size=64), strict=True):
+                docs = nlp.pipe([unique[i] for i in wanted], batch_size=64, disable=self._ner_disabled(nlp))
+                for i, doc in zip(wanted, docs, strict=True):
                     found[i].extend(self._ner_spans(unique[i], doc, found[i]))
         by_text = {t: resolve_overlaps(spans, self.config.entities) for t, spans in zip(unique, found, strict=True)}
         return [list(by_text[t]) for t in texts]
