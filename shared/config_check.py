@@ -38,6 +38,13 @@ REPLY_KEYS = (
 )  # fmt: skip
 
 
+# Offline phrasings looked up per label with a generic fallback (Prompt.text_for): the
+# generic entry must exist in every version's English table, whatever the taxonomy.
+GENERIC_KEYS = {
+    "next_best_action": ("goal_general", "intent_general"),
+    "next_steps": ("summary_general",),
+}
+
 _LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
@@ -130,7 +137,42 @@ def check(settings: Settings) -> tuple[list[str], list[str]]:
             for lang, table in texts.items():
                 if not isinstance(table, dict):
                     errors.append(f"{base / 'texts.yaml'}: '{lang}' is not a table of phrases")
+    _check_prompt_versions(settings, errors)
     return errors, notes
+
+
+def _versions_in_use(settings: Settings) -> set[tuple[str, str]]:
+    """Active versions plus both arms of every configured experiment."""
+    used = set(settings.prompt_versions.items())
+    experiments = _load(settings.config_dir / "experiments.yaml", []) if (
+        settings.config_dir / "experiments.yaml").is_file() else None  # fmt: skip
+    for item in (experiments or {}).get("experiments") or []:
+        if isinstance(item, dict) and item.get("capability"):
+            used.update((str(item["capability"]), str(item.get(arm))) for arm in ("control", "candidate"))
+    return used
+
+
+def _check_prompt_versions(settings: Settings, errors: list[str]) -> None:
+    """Every version a request can be served with has its templates and an English phrase table."""
+    for capability, version in sorted(_versions_in_use(settings)):
+        base = settings.prompts_dir / capability / version
+        if not base.is_dir():
+            errors.append(f"{base}: prompt version folder is missing (capability '{capability}')")
+            continue
+        for name in ("system.j2", "user.j2"):
+            if not (base / name).is_file():
+                errors.append(f"{base / name}: file is missing")
+        if capability == "reply_draft":
+            continue  # checked key by key above
+        texts = _load(base / "texts.yaml", errors) if (base / "texts.yaml").is_file() else {}
+        en = texts.get("en") if isinstance(texts, dict) else None
+        if texts and not isinstance(en, dict):
+            errors.append(f"{base / 'texts.yaml'}: missing key 'en' (the fallback language)")
+            continue
+        for key in GENERIC_KEYS.get(capability, ()):
+            if key not in (en or {}):
+                errors.append(f"{base / 'texts.yaml'}: en: missing key '{key}' (the fallback for labels "
+                              "without their own text)")  # fmt: skip
 
 
 def validate(settings: Settings) -> list[str]:

@@ -118,3 +118,18 @@ def test_settings_load_fails_at_start_naming_file_and_key(monkeypatch: pytest.Mo
     finally:
         get_settings.cache_clear()
     assert f"{texts}: en: missing key 'body_general_formal'" in str(exc.value)
+
+
+def test_every_served_prompt_version_is_checked_including_experiment_arms(tmp_path: Path) -> None:
+    cfg, prompts = _copy_tree(tmp_path)
+    nba_v2 = prompts / "next_best_action" / "v2" / "texts.yaml"  # the running experiment's candidate arm
+    raw = yaml.safe_load(nba_v2.read_text("utf-8"))
+    del raw["en"]["goal_general"]
+    nba_v2.write_text(yaml.safe_dump(raw, allow_unicode=True), "utf-8")
+    (prompts / "closing_message" / "v2" / "user.j2").unlink()
+    settings = load_settings(config_dir=cfg, prompts_dir=prompts,
+                             prompt_versions={**load_settings().prompt_versions, "context_summary": "v9"})  # fmt: skip
+    errors, _notes = check(settings)
+    assert f"{nba_v2}: en: missing key 'goal_general' (the fallback for labels without their own text)" in errors
+    assert f"{prompts / 'closing_message' / 'v2' / 'user.j2'}: file is missing" in errors
+    assert any(e.startswith(f"{prompts / 'context_summary' / 'v9'}: prompt version folder is missing") for e in errors)
