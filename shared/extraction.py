@@ -141,11 +141,22 @@ class Extractor:
         """The clauses that are next steps, with due words, confidence and review flag."""
         found: list[dict[str, Any]] = []
         seen: set[str] = set()
+        _, lang = self.lang(language)
         clauses = self.clauses(transcript, language)
         per_sentence = Counter(c.sentence for c in clauses if c.is_action)
-        for c in clauses:
+        hypothetical = self._hypothetical_turns(clauses)
+        for n, c in enumerate(clauses):
             if not c.is_action:
                 continue
+            if c.conditional and c.turn in hypothetical:
+                continue  # "if A, X; if B, Y — which applies?": options put to the customer, not steps yet
+            if c.act == "receive" and find_due(c.sentence, language) is None and any(
+                    o.turn == c.turn and o.act == "completed" and (o.sentence == c.sentence or i < n)
+                    for i, o in enumerate(clauses)):  # fmt: skip
+                continue  # "I've applied it; you'll see the new total": the visible effect of what was just done
+            if c.speaker == "agent" and c.act in ("request", "instruction") and find_due(c.sentence, language) is None \
+                    and self._reported_done(transcript, c.turn, lang):
+                continue  # "Could you send a screenshot?" — "Here it is.": done during the contact
             key = c.text.lower()
             if key in seen:
                 continue
@@ -166,6 +177,31 @@ class Extractor:
                           "needs_review": confidence < self.review_below, "speaker": c.speaker})  # fmt: skip
         return found
 
+    @staticmethod
+    def _hypothetical_turns(clauses: list[Clause]) -> set[int]:
+        """Turns that lay out two or more conditional branches and then ask the customer something."""
+        out = set()
+        for turn in {c.turn for c in clauses}:
+            mine = [c for c in clauses if c.turn == turn and c.speaker == "agent"]
+            branches = {c.sentence for c in mine if c.conditional}
+            conditions = sum(1 for c in mine if c.conditional)
+            last_branch = max((i for i, c in enumerate(mine) if c.conditional), default=None)
+            asks = last_branch is not None and any(c.act == "question" for c in mine[last_branch:])
+            if conditions >= 2 and asks and branches:
+                out.add(turn)
+        return out
+
+    def _reported_done(self, transcript: list[dict[str, Any]], turn: int, lang: Lang) -> bool:
+        """The customer's next turn says the request is already done ("here it is", "did that already")."""
+        for n, t in enumerate(transcript):
+            if t.get("i", n) <= turn or t["speaker"] not in ("agent", "customer"):
+                continue
+            if t["speaker"] == "agent":
+                return False
+            first = next(iter(self.splitter.split(t["text"])), "")
+            return lang.contains("done_replies", first)
+        return False
+
     def _make(self, speaker: str, sentence: str, text: str, act: str, actor: str, owner: str | None,
               conf_key: str | None, conditional: bool) -> Clause:  # fmt: skip
         conf = self.conf.get(conf_key or "", 0.0)
@@ -185,26 +221,45 @@ class Extractor:
             and (_subject(t) is not None or (_subject(t.head) is None and t.tag_ == "VB" and t.head.tag_ == "VB")
                  or any(c.dep_ == "aux" for c in t.children)))
             or (t.dep_ == "ccomp" and t.i < t.head.i and _subject(t) is not None)]
+        # A semicolon joins two independent clauses, whatever the parser attached them to.
+        part = [0] * len(doc)
+        for t in doc:
+            part[t.i] = part[t.i - 1] + (doc[t.i - 1].text == ";") if t.i else 0
+        ultimatum = lang.words["ultimatum_marks"] - {"or"}
+        for t in doc:  # "Please sign it, otherwise it lapses": the parser hangs the instruction on the consequence
+            if t.lower_ in ultimatum and t.head.i > t.i:
+                part[t.i:] = [x + 1 for x in part[t.i:]]
+        preds += [t for t in doc if t.dep_ == "advcl" and part[t.i] != part[t.head.i] and t not in preds]
         separate = {p.i for p in preds}
         out = []
         for p in preds:
             cond_mark = None
+            cond_negated = False
             excluded: set[int] = set()
             for child in p.children:
                 if child.i in separate:
                     excluded |= {t.i for t in child.subtree}
                     excluded |= {c.i for c in p.children if c.dep_ == "cc" and c.i < child.i}
-                if child.dep_ == "advcl" and _mark(child, lang):
+                if child.dep_ == "advcl" and _mark(child, lang) and part[child.i] == part[p.i]:
                     cond_mark = _mark(child, lang)
+                    cond_negated = cond_mark == "unless" or any(t.dep_ == "neg" for t in child.subtree)
                     excluded |= {t.i for t in child.subtree}
             for other in preds:  # a separate clause inside this one's subtree (comma splice)
                 if other is not p and other.i in {t.i for t in p.subtree}:
                     excluded |= {t.i for t in other.subtree}
-            tokens = [t for t in p.subtree if t.i not in excluded]
+            tokens = [t for t in p.subtree if t.i not in excluded and part[t.i] == part[p.i]]
             text = "".join(t.text_with_ws for t in tokens).strip()
-            if p.dep_ == "advcl" or not text:
+            if (p.dep_ == "advcl" and part[p.i] == part[p.head.i]) or not text:
                 continue
             conditional = cond_mark is not None or _mark(p, lang) is not None
+            if _en_consequence(p, lang) or (speaker == "customer" and cond_negated):
+                # "…, otherwise I'll cancel", "if you don't refund it I'll go to the regulator": a threat or a
+                # warned consequence (a sentiment/guardrail signal), not a next step
+                out.append(self._make(speaker, sentence, text, "ultimatum", "none", None, None, False))
+                continue
+            if _en_alternative(p, lang):  # "you can call us or visit a store": an option, not a step
+                out.append(self._make(speaker, sentence, text, "option", "none", None, None, False))
+                continue
             out += self._en_decide(p, speaker, sentence, text, question, conditional, lang)
         return out
 
@@ -297,6 +352,10 @@ class Extractor:
             if mood == "present" and actor == "thing" and passive:
                 return one("present_statement", "backoffice", "present_statement")
             return none("statement")
+        if mood == "imperative" and _en_status_quo(verb, lang):
+            (c,) = one("instruction", "customer", "instruction")
+            c.needs_due = True  # "just leave it switched on": nothing to do, unless for a stated time ("tonight")
+            return [c]
         if mood == "imperative" and lemma not in lang.words["courtesy_imperatives"] \
                 and not lang.contains("courtesy_imperatives", low) and verb.text.lower() == lemma \
                 and not (obj is None and sentence.rstrip().endswith("!")):
@@ -312,15 +371,19 @@ class Extractor:
         segments = _de_segments(tokens, lang)
         out: list[Clause] = []
         pending_condition = False
+        condition_negated = False
         last_actor: str | None = None
+        prev_words: list[str] = []
         for kind, seg, main_len in segments:
             words = [w for w in seg[:main_len] if _WORD.fullmatch(w)]
-            if words and words[0].lower() in lang.words["clause_conjunctions"]:
+            joined_by = words[0].lower() if words and words[0].lower() in lang.words["clause_conjunctions"] else None
+            if joined_by:
                 words = words[1:]
             if not words:
                 continue
             if kind == "condition":
                 pending_condition = True
+                condition_negated = bool({w.lower() for w in words} & lang.words["negations"])
                 if out:  # "Ich rufe Sie an, sobald …": the condition belongs to the clause before it
                     out[-1].conditional = True
                     out[-1].confidence *= self.conf["conditional_factor"] if out[-1].is_action else 1.0
@@ -328,6 +391,20 @@ class Extractor:
             text = _join(seg[1:] if seg[0].lower() in lang.words["clause_conjunctions"] else seg)
             actor = _de_actor(words, lang) or (last_actor if kind == "continued" else None) or "none"
             last_actor = actor if actor != "none" else last_actor
+            possible_before = bool({w.lower() for w in prev_words} & lang.words["ability_aux"]) and not (
+                {w.lower() for w in prev_words} & lang.words["future_aux"])
+            prev_words = words
+            if words[0].lower() in lang.words["ultimatum_marks"] or (speaker == "customer" and (
+                    (joined_by == "oder" and actor in ("self", "we")) or (pending_condition and condition_negated))):
+                # "…, sonst kündige ich" / "wenn das nicht klappt, gehe ich zum Anwalt": a threat or a warned
+                # consequence (a sentiment/guardrail signal), never a task
+                out.append(self._make(speaker, sentence, text, "ultimatum", actor, None, None, False))
+                pending_condition = False
+                continue
+            if joined_by == "oder" and possible_before:  # "Sie können anrufen, oder er trägt Sie ein": an option
+                out.append(self._make(speaker, sentence, text, "option", actor, None, None, False))
+                pending_condition = False
+                continue
             clause = self._de_decide(words, speaker, sentence, text, question, pending_condition, actor, lang)
             out.append(clause)
             sub = [w for w in seg[main_len:] if _WORD.fullmatch(w)]
@@ -406,6 +483,11 @@ class Extractor:
                                                          lang.words["in_contact_verbs"]))  # fmt: skip
             return c
         if actor == "you":
+            if imperative and low[0] in lang.words["status_quo_verbs"] and (
+                    low[-1] in lang.words["status_quo_ends"] or _de_participle(low[-1], lang)):
+                c = make(speaker, sentence, text, "instruction", actor, "customer", "instruction", conditional)
+                c.needs_due = True  # "Lassen Sie es an": nothing to do, unless for a stated time ("heute Nacht")
+                return c
             if lowset & lang.words["receive_verbs"] and not obligation:
                 c = make(speaker, sentence, text, "receive", actor, "backoffice", "receive", conditional)
                 c.untimed_confidence = self.conf["request_untimed"]
@@ -571,6 +653,37 @@ def _en_verb(p: Any, lang: Lang) -> tuple[Any, str]:
             c.tag_ == "VBD" for c in aux):
         return p, "past"
     return p, "present"
+
+
+def _en_consequence(p: Any, lang: Lang) -> bool:
+    """The clause is introduced by "otherwise / or else / or" right before its subject or verb."""
+    marks = lang.words["ultimatum_marks"]
+    if any(c.dep_ in ("advmod", "cc") and c.i < p.i and c.lower_ in marks - {"or"} for c in p.children):
+        return True
+    subj = _subject(p)
+    start = subj.left_edge.i if subj is not None else p.i
+    before = [p.doc[i].lower_ for i in range(max(start - 2, 0), start)]
+    if any(w in marks and w != "or" for w in before):
+        return True
+    return subj is not None and bool(before) and before[-1] == "or"  # "…by Friday or I'll cancel"
+
+
+def _en_status_quo(verb: Any, lang: Lang) -> bool:
+    """'leave it plugged in', 'keep the box switched on', 'leave it as it is': keep a state, no task."""
+    if verb.lemma_.lower() not in lang.words["status_quo_verbs"]:
+        return False
+    heads = [verb] + [c for c in verb.children if c.dep_ in ("dobj", "obj")]
+    return any(c.dep_ in ("ccomp", "xcomp", "oprd", "acomp", "acl") and c.tag_ in ("VBN", "VBG", "JJ")
+               or (c.dep_ in ("prt", "advmod") and c.lower_ in ("on", "in", "running", "alone"))
+               for h in heads for c in h.children)  # fmt: skip
+
+
+def _en_alternative(p: Any, lang: Lang) -> bool:
+    """'You can call us, or visit a store': the branch after "or" of a possibility is a possibility."""
+    if p.dep_ != "conj" or not any(c.dep_ == "cc" and c.lower_ == "or" for c in p.head.children):
+        return False
+    head_aux = {c.lower_ for c in p.head.children if c.dep_ == "aux"}
+    return bool(head_aux & lang.words["ability_aux"])
 
 
 def _en_actor(subj: Any, p: Any, lang: Lang) -> str:

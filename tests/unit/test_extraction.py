@@ -59,6 +59,70 @@ def test_negation_inside_a_condition_does_not_cancel_the_step() -> None:
     assert [a["owner"] for a in found] == ["agent"] and found[0]["due_text"] == "morgen"
 
 
+# --- threats, warned consequences, options, status quo: never tasks ----------------------------------
+
+
+@pytest.mark.parametrize(
+    ("lang", "speaker", "sentence"),
+    [("en", "customer", "Sort out my bill by Friday or I'll switch to another provider."),
+     ("en", "customer", "Refund the fee today, otherwise I'm going to the ombudsman."),
+     ("en", "customer", "If you don't fix the line this week, I will cancel my contract."),
+     ("de", "customer", "Erstatten Sie mir die Gebühr bis Freitag, sonst gehe ich zur Verbraucherzentrale."),
+     ("de", "customer", "Wenn das bis Montag nicht läuft, kündige ich den Vertrag."),
+     ("de", "customer", "Klären Sie das heute, oder ich wende mich an die Schlichtungsstelle.")],
+)  # fmt: skip
+def test_a_customer_threat_is_not_a_customer_action(lang: str, speaker: str, sentence: str) -> None:
+    found = EX.clauses([{"speaker": speaker, "text": sentence}], lang)
+    assert actions(lang, (speaker, sentence)) == []
+    assert "ultimatum" in [c.act for c in found]  # kept as a signal, not dropped silently
+
+
+def test_a_warned_consequence_is_not_a_step_but_the_instruction_is() -> None:
+    found = actions("en", ("agent", "Please sign the form by Friday, otherwise the order will lapse."))
+    assert [a["owner"] for a in found] == ["customer"] and "lapse" not in found[0]["description"]
+    found = actions("de", ("agent", "Bitte unterschreiben Sie bis Freitag, andernfalls verfällt das Angebot."))
+    assert [a["owner"] for a in found] == ["customer"] and "verfällt" not in found[0]["description"]
+
+
+def test_the_alternative_after_a_possibility_is_an_option() -> None:
+    assert actions("de", ("agent", "Sie können uns gern anrufen, oder Ihre Tochter meldet Sie im Portal an.")) == []
+    assert actions("en", ("agent", "You could phone us, or your son can add you in the portal.")) == []
+
+
+def test_keeping_things_as_they_are_is_a_step_only_with_a_time() -> None:
+    assert actions("en", ("agent", "No, simply keep it switched on.")) == []
+    assert actions("de", ("agent", "Nein, lassen Sie das Modem einfach eingesteckt.")) == []
+    assert owners("en", ("agent", "Please leave the modem plugged in tonight.")) == ["customer"]
+    assert owners("de", ("agent", "Lassen Sie das Modem heute Abend bitte eingeschaltet.")) == ["customer"]
+
+
+def test_a_request_the_customer_reports_done_is_not_open() -> None:
+    assert actions("en", ("agent", "Could you send me a photo of the label?"), ("customer", "Sure, here it is.")) == []
+    assert actions("en", ("agent", "Please restart the modem."), ("customer", "Already tried that twice.")) == []
+    assert actions("de", ("agent", "Können Sie den Router neu starten?"), ("customer", "Hab ich bereits.")) == []
+    # Not answered as done: the request stays (for review when untimed).
+    found = actions("en", ("agent", "Could you send me a photo of the label?"),
+                    ("customer", "I'm not at home, I'll do it tomorrow."))  # fmt: skip
+    assert [a["owner"] for a in found if "photo" in a["description"]] == ["customer"]
+
+
+def test_the_visible_effect_of_a_finished_action_is_not_a_step() -> None:
+    turn = ("agent", "I've added the discount to your order; you'll see the lower price when you reload the page.")
+    assert actions("en", turn) == []
+    # With a time it is a real pending process.
+    assert owners("en", ("agent", "I've raised the refund; you'll see it on your card within 5 days.")) == [
+        "backoffice"]
+
+
+def test_branches_put_to_the_customer_as_a_question_are_not_steps() -> None:
+    turn = ("agent", "If you still have the box, we'll collect it on Monday; if you don't, we'll send a bag "
+                     "tomorrow. Which is it?")  # fmt: skip
+    assert actions("en", turn) == []
+    turn = ("agent", "Falls die Rechnung offen ist, verrechnen wir den Betrag am Montag. Falls Sie schon bezahlt "
+                     "haben, überweisen wir ihn morgen zurück. Was trifft zu?")  # fmt: skip
+    assert actions("de", turn) == []
+
+
 # --- questions ------------------------------------------------------------------------------------
 
 
