@@ -1,10 +1,13 @@
 """Every Cloud Functions entry point, for ``functions-framework --target`` and ``--entry-point``.
 
 Settings are validated at import, so a misconfigured deployment fails at start with a
-clear message instead of on the first request.
+clear message instead of on the first request. With ``CX_PRELOAD`` the function named by
+``FUNCTION_TARGET`` also loads its models here, at start, instead of on its first request.
 """
 
 from __future__ import annotations
+
+import os
 
 from functions.closing_message import closing_message
 from functions.confirm_next_steps import confirm_next_steps
@@ -16,7 +19,11 @@ from functions.reply_draft import reply_draft
 from functions.ticket_closed import ticket_closed
 from shared.config import get_settings
 
-get_settings()
+if get_settings().preload:  # deployed instances load their function's models at start (shared/warmup.py)
+    from shared.runtime import default_runtime
+    from shared.warmup import warm
+
+    warm(default_runtime(), os.environ.get("FUNCTION_TARGET", ""))
 
 __all__ = [
     "context_summary",

@@ -145,6 +145,11 @@ class Settings(BaseSettings):
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
 
     # --- Routing ----------------------------------------------------------------------
+    preload: bool = Field(
+        default=False,
+        description="Load the function's models at instance start (FUNCTION_TARGET) instead of on its first "
+        "request; on in the deployed functions, off locally so imports stay cheap.",
+    )
     router_artefact: str | None = Field(
         default=str(ROOT / ".local" / "router"),
         description="Trained router (directory with router.npz + router.json, or gs://bucket/prefix); "

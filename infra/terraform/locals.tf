@@ -72,5 +72,6 @@ locals {
     CX_PII_BACKEND                 = var.pii_backend
     CX_PII_DLP_LOCATION            = "global"
     CX_ROUTER_ARTEFACT             = var.router_artefact
+    CX_PRELOAD                     = "true"
   }
 }
