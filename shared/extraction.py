@@ -140,6 +140,7 @@ class Extractor:
                 find_due: Callable[[str, str], str | None]) -> list[dict[str, Any]]:  # fmt: skip
         """The clauses that are next steps, with due words, confidence and review flag."""
         found: list[dict[str, Any]] = []
+        turns: list[int] = []
         seen: set[str] = set()
         _, lang = self.lang(language)
         clauses = self.clauses(transcript, language)
@@ -175,7 +176,40 @@ class Extractor:
             found.append({"owner": c.owner, "sentence": c.sentence, "description": c.text, "due_text": due,
                           "act": c.act, "conditional": c.conditional, "confidence": confidence,
                           "needs_review": confidence < self.review_below, "speaker": c.speaker})  # fmt: skip
-        return found
+            turns.append(c.turn)
+        return self._merge_acceptances(found, turns, lang)
+
+    def _merge_acceptances(self, found: list[dict[str, Any]], turns: list[int], lang: Lang) -> list[dict[str, Any]]:
+        """"Could you send us a photo?" — "I'll send the photos tonight": one step (the customer's), not two.
+
+        A customer's promise right after an agent's untimed request for one thing that shares a content
+        word with it (or only points back to it: "I'll do it tonight") is that request accepted: it is
+        dropped and its time becomes the request's."""
+        out: list[dict[str, Any]] = []
+        out_turns: list[int] = []
+        for a, turn in zip(found, turns, strict=True):
+            if a["speaker"] == "customer" and a["act"] == "commitment":
+                # Only an untimed request for one thing: a request with its own deadline and a promise of an
+                # earlier time are two dates; a request for several things may be accepted piece by piece.
+                asked = [i for i, (b, t) in enumerate(zip(out, out_turns, strict=True))
+                         if b["speaker"] == "agent" and b["owner"] == "customer" and t < turn
+                         and t == max(out_turns[j] for j, o in enumerate(out) if o["speaker"] == "agent")
+                         and b["due_text"] is None and not set(_WORD.findall(b["description"].lower()))
+                         & lang.words["and_words"]]  # fmt: skip
+                stems = _stems(a["description"], lang) - _stems(a["due_text"] or "", lang)
+                shared = [i for i in asked if stems & _stems(out[i]["description"], lang)]
+                anaphoric = not stems - _stems(" ".join(lang.words["anaphora"]), lang)
+                target = shared[0] if shared else (asked[0] if len(asked) == 1 and anaphoric else None)
+                if target is not None:
+                    request = out[target]
+                    if a["due_text"] is not None:
+                        request["due_text"] = a["due_text"]
+                        request["confidence"] = round(max(request["confidence"], self.conf["request_question"]), 2)
+                        request["needs_review"] = request["confidence"] < self.review_below
+                    continue
+            out.append(a)
+            out_turns.append(turn)
+        return out
 
     @staticmethod
     def _hypothetical_turns(clauses: list[Clause]) -> set[int]:
@@ -755,6 +789,13 @@ def _asked_team(verb: Any, lang: Lang) -> str | None:
         return None
     words = [t for t in team.subtree] + [t for t in then.subtree]
     return "".join(t.text_with_ws for t in words).strip(" .")
+
+
+def _stems(text: str, lang: Lang) -> set[str]:
+    """Content-word stems (first five letters of words of four letters or more, stop words and the
+    speaker's pronouns left out): enough to see that two sentences talk about the same thing."""
+    skip = lang.words["stopwords"] | lang.words["first_person"] | lang.words["second_person"]
+    return {w[:5] for w in _WORD.findall(text.lower()) if len(w) >= 4 and w not in skip and "'" not in w}
 
 
 def _join(tokens: list[str]) -> str:
