@@ -330,7 +330,6 @@ def ticket_close_throughput(n: int = 300) -> dict[str, float]:
 
 def warehouse_scale(n_events: int = 1_000_000) -> dict[str, float]:
     """Bulk load of a synthetic stream (duplicates included) and each KPI view's query time."""
-    import tempfile
 
     from scripts.synth_events import deliver, generate
     from shared.warehouse import KPI_VIEWS, connect, insert_raw, query
@@ -401,19 +400,10 @@ def main(argv: list[str] | None = None) -> int:
         report["warehouse_scale"] = warehouse_scale(args.events)
         print("warehouse at scale (DuckDB, same SQL as BigQuery):", json.dumps(report["warehouse_scale"]))
     if args.only in (None, "overhead", "tokens", "nba", "reply", "next_steps", "tickets"):
-        from scripts.emulators import Emulators, ensure_topics
+        from scripts.emulators import seeded
 
-        with Emulators(Path(tempfile.mkdtemp(prefix="cx-bench-"))) as emu:
-            os.environ.update(emu.env)
-            os.environ["CX_MODEL_BACKEND"] = "offline"
-            from scripts.seed import seed_all
-            from shared.config import load_settings
-            from shared.runtime import default_runtime
-
-            settings = load_settings()
-            ensure_topics(settings.gcp_project_or_local, settings.local_topics)
-            rt = default_runtime()
-            seed_all(rt.snapshots, offers=rt.offers, kb=rt.kb, embedder=rt.embedder)
+        with seeded("cx-bench-", force_offline=True) as rt:
+            settings = rt.settings
             if args.only in (None, "overhead"):
                 report["cold_first_request"] = first_request()
                 print("fresh instance per function, import + first request (median of 3):",

@@ -22,10 +22,8 @@ import os
 import statistics
 import subprocess
 import sys
-import tempfile
 import time
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
 from scripts.bench import HEADERS, _client_for, _pct, _timed
@@ -139,19 +137,9 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     print("cold start, functions.next_steps (median of 5):", json.dumps(cold_start()))
     print("spaCy pipelines, one-time load per instance (median of 3):", json.dumps(model_load()))
-    from scripts.emulators import Emulators, ensure_topics
+    from scripts.emulators import seeded
 
-    with Emulators(Path(tempfile.mkdtemp(prefix="cx-bench-ns-"))) as emu:
-        os.environ.update(emu.env)
-        os.environ["CX_MODEL_BACKEND"] = "offline"
-        from scripts.seed import seed_all
-        from shared.config import load_settings
-        from shared.runtime import default_runtime
-
-        settings = load_settings()
-        ensure_topics(settings.gcp_project_or_local, settings.local_topics)
-        rt = default_runtime()
-        seed_all(rt.snapshots, offers=rt.offers, kb=rt.kb, embedder=rt.embedder)
+    with seeded("cx-bench-ns-", force_offline=True):
         print("reply_draft first request in a fresh interpreter:", json.dumps(reply_draft_without_spacy()))
         print(f"next_steps overhead, {args.turns}-turn call (offline engine, emulator):",
               json.dumps(overhead(args.requests, args.turns)))  # fmt: skip

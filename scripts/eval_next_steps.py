@@ -16,17 +16,15 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import re
 import sys
-import tempfile
 from datetime import date
 from pathlib import Path
 from typing import Any
 
 import yaml
 
-from shared.config import ROOT, load_settings
+from shared.config import ROOT
 
 GOLD = ROOT / "tests" / "fixtures" / "next_steps_gold.yaml"
 GOLD_DIR = ROOT / "tests" / "fixtures" / "next_steps_gold"
@@ -173,20 +171,9 @@ def score(cases: list[dict[str, Any]], predictions: dict[str, Any], detail: bool
 
 
 def _stack() -> Any:
-    from scripts.emulators import Emulators, ensure_topics
+    from scripts.emulators import start_seeded
 
-    emu = Emulators(Path(tempfile.mkdtemp(prefix="cx-eval-"))).start()
-    os.environ.update(emu.env)
-    if not os.environ.get("CX_PROJECT"):
-        os.environ.setdefault("CX_MODEL_BACKEND", "offline")  # Gemini only when a project is set
-    from scripts.seed import seed_all
-    from shared.runtime import Runtime
-
-    settings = load_settings()
-    ensure_topics(settings.gcp_project_or_local, settings.local_topics)
-    rt = Runtime(settings)
-    seed_all(rt.snapshots, offers=rt.offers, kb=rt.kb, embedder=rt.embedder)
-    return emu, rt
+    return start_seeded("cx-eval-")
 
 
 def load_cases(paths: list[Path]) -> list[tuple[str, dict[str, Any]]]:

@@ -15,11 +15,9 @@ from __future__ import annotations
 import argparse
 import csv
 import json
-import os
 import random
 import re
 import sys
-import tempfile
 from collections import Counter, defaultdict
 from pathlib import Path
 from typing import Any
@@ -354,23 +352,14 @@ def _tally(table: dict[str, Counter[str]], category: str, resp: Any) -> None:
 def injection(folder: Path, fixture: Path | None = None) -> dict[str, Any]:
     if _missing(folder / "email_train.jsonl"):
         return {}
-    from scripts.emulators import Emulators, ensure_topics
+    from scripts.emulators import seeded
 
     fixture = fixture or ROOT / "tests" / "fixtures" / "compromised_replies.yaml"
     emails = [json.loads(line)["context"] for line in (folder / "email_train.jsonl").open(encoding="utf-8")]
     attacks = _attacks(folder)
     rng = random.Random(SPLIT_SEED)
-    with Emulators(Path(tempfile.mkdtemp(prefix="cx-eval-"))) as emu:
-        os.environ.update(emu.env)
-        os.environ["CX_MODEL_BACKEND"] = "offline"
-        from scripts.seed import seed_all
+    with seeded("cx-eval-", force_offline=True) as rt:
         from shared.reply import ReplyRequest, draft_reply
-        from shared.runtime import Runtime
-
-        settings = load_settings()
-        ensure_topics(settings.gcp_project_or_local, settings.local_topics)
-        rt = Runtime(settings)
-        seed_all(rt.snapshots, offers=rt.offers, kb=rt.kb, embedder=rt.embedder)
         system = rt.prompts.get("reply_draft").system.render(
             context={"formal": True, "channel": "email", "sentiment": {"label": "neutral"},
                      "allowed_link_domains": sorted(rt.output_policy.allowed_domains)},
