@@ -109,13 +109,18 @@ class Extractor:
             return []
         todo = list(dict.fromkeys((speaker, s) for _, speaker, s in items if (code, speaker, s) not in self._cache))
         if todo:
-            docs = self.pipelines.pipe(code, [s for _, s in todo])
+            # A fragment after a pause ("Let me check... promo codes are valid") is parsed as a sentence.
+            docs = self.pipelines.pipe(code, [s[:1].upper() + s[1:] for _, s in todo])
             for (speaker, sentence), doc in zip(todo, docs, strict=True):
                 found = self._en(doc, speaker, lang) if code == "en" else self._de(doc, speaker, lang)
                 self._remember((code, speaker, sentence), found)
         out: list[Clause] = []
         for i, speaker, sentence in items:
-            out += [replace(c, turn=i) for c in self._cache[(code, speaker, sentence)]]
+            # "Ich rufe Ihr Konto auf...", "hold both buttons for five seconds...": said while doing it
+            trailing = speaker == "agent" and sentence.rstrip().endswith(("...", "…"))
+            out += [replace(c, turn=i, sentence=sentence, needs_due=c.needs_due or (
+                trailing and c.act in ("commitment", "instruction", "request") and c.actor != "team"))
+                for c in self._cache[(code, speaker, sentence)]]  # fmt: skip
         return out
 
     def _remember(self, key: tuple[str, str, str], clauses: list[Clause]) -> None:
@@ -377,6 +382,9 @@ class Extractor:
                     return [c]
                 return one("instruction", "customer", "request_question")
             return none("statement")
+        already = any(c.lower_ in lang.words["already"] for v in {p, verb} for c in v.children)
+        if already and actor in ("team", "thing", "you"):
+            return none("completed")  # "the email should already be in your inbox": done, not pending
         if actor in ("team", "thing"):
             if mood == "obligation" and actor == "thing" and not passive and "should" not in auxes:
                 return one("instruction", "customer", "request_question")  # "someone has to be at home"
@@ -473,6 +481,9 @@ class Extractor:
         in_contact = bool(lowset & lang.words["in_contact_markers"]) or lang.contains("in_contact_markers",
                                                                                        " ".join(low))  # fmt: skip
         copula = finite is not None and finite.lower() in lang.words["copula_verbs"] and not participle_end
+        if actor == "thing" and not participle_end and not future:  # "Die Rechnung ist erst am 9. fällig"
+            copula = copula or bool(set(low[:6]) & lang.words["copula_verbs"])
+        already = bool(lowset & lang.words["already"])
         if future and participle_end and "werden" not in low[-2:]:
             future = False  # "wird … verrechnet" is the present passive, not a future
             passive = actor not in ("self", "we")
@@ -533,6 +544,10 @@ class Extractor:
             if lowset & lang.words["receive_verbs"]:
                 return make(speaker, sentence, text, "receive", actor, "backoffice", "receive", conditional)
             return make(speaker, sentence, text, "statement", actor, None, None, False)
+        if not _de_has_verb(words, lang):  # "Ihr Kundenservice-Team", ", spätestens einen Monat vorher": no clause
+            return make(speaker, sentence, text, "statement", actor, None, None, False)
+        if already and actor in ("team", "thing", "you"):  # "die Mail ist schon unterwegs": done, not pending
+            return make(speaker, sentence, text, "completed", actor, None, None, False)
         if actor in ("team", "thing"):
             if perfect or copula:
                 return make(speaker, sentence, text, "statement", actor, None, None, False)
@@ -804,7 +819,7 @@ def _join(tokens: list[str]) -> str:
     return re.sub(r"([(])\s+", r"\1", text).strip()
 
 
-_DE_SUBORDINATE = {"dass", "weil", "da", "damit", "ob", "obwohl", "sodass", "wobei", "welche", "welcher", "der",
+_DE_SUBORDINATE = {"dass", "weil", "da", "damit", "ob", "obwohl", "sodass", "wobei", "welche", "welcher", "der", "bis",
                    "die", "das", "wo", "wie", "was"}  # fmt: skip
 
 
@@ -832,7 +847,7 @@ def _de_segments(tokens: list[str], lang: Lang) -> list[tuple[str, list[str], in
                 if pieces[-1][2] is None:
                     pieces[-1][2] = len(pieces[-1][1])
                 pieces[-1][1].append(tok)
-            elif nlow in lang.words["please"]:
+            elif nlow in lang.words["please"] and tok != ";":  # "…; bitte sichern Sie…" is a new clause
                 pieces[-1][1].append(tok)
             elif nlow in conj and after.lower() in lang.words["conditional_marks"]:
                 pieces.append(["condition", [], None])  # ", und sobald es eingegangen ist, …"
@@ -907,6 +922,27 @@ def _de_actor(words: list[str], lang: Lang) -> str | None:
                     return "thing"
                 return "thing"
     return None
+
+
+def _de_has_verb(words: list[str], lang: Lang) -> bool:
+    """A German clause has a verb: some lower-case word that is no article, pronoun, preposition or
+    particle, and not an adjective standing after an article ("dem gewünschten Ende")."""
+    closed = (lang.words["articles"] | lang.words["object_pronouns"] | lang.words["prepositions"]
+              | lang.words["negations"] | lang.words["please"] | lang.words["clause_conjunctions"])  # fmt: skip
+    auxes = (lang.words["future_aux"] | lang.words["obligation_aux"] | lang.words["ability_aux"]
+             | lang.words["perfect_aux"] | lang.words["copula_verbs"] | lang.words["past_forms"])  # fmt: skip
+    if any(w.lower() in auxes for w in words):
+        return True
+    for n, w in enumerate(words):
+        low = w.lower()
+        if low in lang.words["first_person"] | lang.words["first_plural"] | {"sie", "du"} and n == 0:
+            continue
+        if w[:1].isupper() and n > 0 or low in closed or w.isdigit() or not low.endswith(("e", "t", "n", "st")):
+            continue
+        if n > 0 and words[n - 1].lower() in lang.words["articles"] - {"er", "es"}:
+            continue  # "dem gewünschten Ende": an adjective
+        return True
+    return bool(words) and words[0].lower() not in closed and words[0].lower().endswith(("e", "t", "n"))
 
 
 def _de_participle(word: str, lang: Lang) -> bool:

@@ -52,8 +52,8 @@ class SentenceSplitter:
         mark = text[start:end]
         if "\n" in mark:
             return True
-        if mark[0] != ".":
-            return True  # ! ? … always end a sentence
+        if mark[0] != "." or mark.startswith(".."):
+            return True  # ! ? … always end a sentence; so does a spoken pause "..." ("I'll check... ok, done")
         before = _WORD_BEFORE.search(text[:start + 1])
         word = before.group(1).lower().rstrip(".") if before else ""
         nxt = _NEXT_WORD.match(text, end)

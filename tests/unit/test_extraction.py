@@ -123,6 +123,53 @@ def test_branches_put_to_the_customer_as_a_question_are_not_steps() -> None:
     assert actions("de", turn) == []
 
 
+# --- precision: acceptances, pauses, states, fragments ------------------------------------------------
+
+
+def test_a_customer_accepting_an_untimed_request_is_one_step_with_the_customers_time() -> None:
+    (one,) = actions("en", ("agent", "Could you upload a copy of your ID in the app?"),
+                     ("customer", "Sure, I'll upload the copy tomorrow."))  # fmt: skip
+    assert one["owner"] == "customer" and "ID" in one["description"] and one["due_text"] == "tomorrow"
+    (eins,) = actions("de", ("agent", "Könnten Sie uns den Kaufbeleg schicken?"),
+                      ("customer", "Den Kaufbeleg schicke ich Ihnen morgen."))  # fmt: skip
+    assert eins["owner"] == "customer" and eins["due_text"] == "morgen" and not eins["needs_review"]
+    # The request has its own deadline: the earlier promise is a second date, both stay.
+    found = actions("en", ("agent", "Please sign the mandate by Friday."), ("customer", "I'll sign it tonight."))
+    assert [a["due_text"] for a in found] == ["by friday", "tonight"]
+
+
+def test_a_pause_ends_the_sentence_and_what_is_said_while_doing_it_is_not_open() -> None:
+    assert split_sentences("Let me look... right, the voucher expired yesterday.") == [
+        "Let me look...", "right, the voucher expired yesterday."]
+    assert actions("en", ("agent", "Let me look... vouchers from the app are valid for a month.")) == []
+    assert actions("de", ("agent", "Ich öffne Ihren Vertrag... ja, der läuft noch bis März.")) == []
+    assert actions("de", ("agent", "Drücken Sie bitte die Reset-Taste zehn Sekunden... leuchtet es rot?")) == []
+
+
+@pytest.mark.parametrize(
+    ("lang", "sentence"),
+    [("en", "The voucher should already be in your account."),
+     ("en", "Your engineer has already been booked."),
+     ("de", "Die Gutschrift ist bereits auf Ihrem Konto."),
+     ("de", "Die Dezemberrechnung ist erst am 12. Januar fällig."),
+     ("de", "Ab Montag gilt dann der neue Tarif."),
+     ("de", "Mit besten Grüßen, Ihr Team Kundenservice"),
+     ("de", "Ihre Buchung, mit dem Vermerk 'Kulanz'.")],
+)  # fmt: skip
+def test_states_and_fragments_are_not_steps(lang: str, sentence: str) -> None:
+    assert actions(lang, ("agent", sentence)) == []
+
+
+def test_german_clause_boundaries() -> None:
+    # "…, bis der Techniker kommt" belongs to the instruction before it.
+    (keep,) = actions("de", ("agent", "Bitte heben Sie den Karton auf, bis der Techniker ihn mitnimmt."))
+    assert keep["owner"] == "customer" and "Techniker" in keep["description"]
+    # A semicolon starts a new clause, also before "bitte".
+    (backup,) = actions("de", ("agent", "Die Cloud bleibt noch 60 Tage aktiv; bitte laden Sie Ihre Fotos bis "
+                                        "Freitag herunter."))  # fmt: skip
+    assert backup["owner"] == "customer" and backup["description"].startswith("bitte laden")
+
+
 # --- questions ------------------------------------------------------------------------------------
 
 
