@@ -49,6 +49,8 @@ class Clause:
     turn: int = 0
     needs_due: bool = False  # an action only when a deadline is stated (else it was done in the contact)
     untimed_confidence: float | None = None  # confidence when no deadline is stated
+    later_stage: bool = False  # "…will be sent out today and should arrive on Saturday": same subject, next stage
+    stage_text: str | None = None  # the last stage's words, whose time is the step's date
 
     @property
     def is_action(self) -> bool:
@@ -148,7 +150,7 @@ class Extractor:
         turns: list[int] = []
         seen: set[str] = set()
         _, lang = self.lang(language)
-        clauses = self.clauses(transcript, language)
+        clauses = self._merge_stages(self.clauses(transcript, language))
         per_sentence = Counter(c.sentence for c in clauses if c.is_action)
         hypothetical = self._hypothetical_turns(clauses)
         for n, c in enumerate(clauses):
@@ -167,7 +169,7 @@ class Extractor:
             if key in seen:
                 continue
             seen.add(key)
-            due = find_due(c.text, language)
+            due = (find_due(c.stage_text, language) if c.stage_text else None) or find_due(c.text, language)
             if due is None and per_sentence[c.sentence] == 1:
                 due = find_due(c.sentence, language)
             if due is None and (c.needs_due or c.act == "present_statement"):
@@ -183,6 +185,21 @@ class Extractor:
                           "needs_review": confidence < self.review_below, "speaker": c.speaker})  # fmt: skip
             turns.append(c.turn)
         return self._merge_acceptances(found, turns, lang)
+
+    @staticmethod
+    def _merge_stages(clauses: list[Clause]) -> list[Clause]:
+        """"The SIM will be sent out today and should arrive on Saturday": one step; its date is the last stage's."""
+        out: list[Clause] = []
+        for c in clauses:
+            prev = out[-1] if out else None
+            if c.later_stage and prev is not None and prev.sentence == c.sentence and prev.owner == "backoffice" \
+                    and prev.is_action and c.is_action:
+                a, b = c.sentence.find(prev.text), c.sentence.find(c.text)
+                text = c.sentence[a:b + len(c.text)] if 0 <= a < b else f"{prev.text} {c.text}"
+                out[-1] = replace(prev, text=text, stage_text=c.text)
+                continue
+            out.append(c)
+        return out
 
     def _merge_acceptances(self, found: list[dict[str, Any]], turns: list[int], lang: Lang) -> list[dict[str, Any]]:
         """"Could you send us a photo?" — "I'll send the photos tonight": one step (the customer's), not two.
@@ -319,7 +336,14 @@ class Extractor:
             return [make(speaker, sentence, text, act, actor, None, None, False)]
 
         def one(act: str, owner: str, key: str) -> list[Clause]:
-            return [make(speaker, sentence, text, act, actor, owner, key, conditional)]
+            c = make(speaker, sentence, text, act, actor, owner, key, conditional)
+            c.later_stage = p.dep_ == "conj" and _subject(p) is None and owner == "backoffice"
+            return [c]
+
+        purpose = actor == "you" and mood in ("present", "ability") and any(
+            c.dep_ in ("advmod", "mark") and c.i < p.i and c.lower_ in lang.words["purpose_marks"] for c in p.children)
+        if purpose or lang.contains("self_acting", text):
+            return none("statement")  # "it restarts by itself", "so you have time to …": nothing to do
 
         if speaker == "customer":
             if actor in ("self", "we") and mood == "future" and not question and not negated:
@@ -355,6 +379,8 @@ class Extractor:
                 if lemma in lang.words["stative_verbs"] and mood != "let_me":
                     return none("statement")
                 out = one("commitment", "agent", "commitment")
+                # "I'll do that", "let's do both": points back to something said; a step only with a time
+                out[0].needs_due = lemma == "do" and (obj is None or obj.lower_ in lang.words["anaphora"])
                 decided = _asked_team(verb, lang)
                 if decided is not None:  # "I'll ask my supervisor to waive it": the team decides
                     out.append(make(speaker, sentence, decided, "commitment", "team", "backoffice", "process",
@@ -526,6 +552,8 @@ class Extractor:
             # "Ich schaue mal nach…", "ich öffne kurz Ihr Konto": done while on the line, unless a time is said
             c.needs_due = not future and (in_contact or (finite is not None and finite.lower() in
                                                          lang.words["in_contact_verbs"]))  # fmt: skip
+            # "machen wir beides", "das mache ich": points back to something said; a step only with a time
+            c.needs_due = c.needs_due or bool(lowset & lang.words["do_verbs"] and lowset & lang.words["anaphora"])
             return c
         if actor == "you":
             if imperative and low[0] in lang.words["status_quo_verbs"] and (
@@ -543,6 +571,8 @@ class Extractor:
                 return c
             if lowset & lang.words["receive_verbs"]:
                 return make(speaker, sentence, text, "receive", actor, "backoffice", "receive", conditional)
+            return make(speaker, sentence, text, "statement", actor, None, None, False)
+        if lang.contains("self_acting", joined):  # "sie aktiviert sich von selbst": nobody has to act
             return make(speaker, sentence, text, "statement", actor, None, None, False)
         if not _de_has_verb(words, lang):  # "Ihr Kundenservice-Team", ", spätestens einen Monat vorher": no clause
             return make(speaker, sentence, text, "statement", actor, None, None, False)
@@ -675,7 +705,7 @@ def _en_verb(p: Any, lang: Lang) -> tuple[Any, str]:
     aux_l = {c.lemma_.lower() for c in aux} | {c.text.lower() for c in aux}
     xcomp = next((c for c in children if c.dep_ == "xcomp" and c.pos_ in ("VERB", "AUX")), None)
     if lemma == "let":
-        who = next((c for c in p.subtree if c.text.lower() in ("me", "us") and c.i > p.i), None)
+        who = next((c for c in p.subtree if c.text.lower() in ("me", "us", "'s") and c.i > p.i), None)
         comp = next((c for c in children if c.dep_ in ("ccomp", "xcomp")), None)
         if who is not None and comp is not None:
             if comp.lemma_.lower() == "know" or comp.lemma_.lower() in ("tell",):

@@ -160,6 +160,29 @@ def test_states_and_fragments_are_not_steps(lang: str, sentence: str) -> None:
     assert actions(lang, ("agent", sentence)) == []
 
 
+@pytest.mark.parametrize(
+    ("lang", "speaker", "sentence"),
+    [("en", "agent", "The modem will reboot on its own in a few minutes."),
+     ("de", "agent", "Das Gerät startet danach von selbst neu."),
+     ("en", "agent", "I can hold the order for a week, so you can decide in peace."),
+     ("en", "agent", "Noted."),
+     ("en", "agent", "Okay, let's do both."),
+     ("de", "agent", "Gut, dann machen wir beides."),
+     ("en", "customer", "Sure, I'll do both.")],
+)  # fmt: skip
+def test_self_acting_purposes_and_bare_acceptances_are_not_steps(lang: str, speaker: str, sentence: str) -> None:
+    assert actions(lang, (speaker, sentence)) == []
+
+
+def test_stages_of_one_process_are_one_step_dated_by_the_last_stage() -> None:
+    (one,) = actions("en", ("agent", "The replacement will be dispatched today and should reach you by friday."))
+    assert one["owner"] == "backoffice" and one["due_text"] == "by friday" and "dispatched" in one["description"]
+    # Two subjects, two steps.
+    found = actions("en", ("agent", "A courier will collect the old unit on Monday and the warehouse will send "
+                                    "the new one within 3 days."))  # fmt: skip
+    assert [a["due_text"] for a in found] == ["on monday", "within"]
+
+
 def test_german_clause_boundaries() -> None:
     # "…, bis der Techniker kommt" belongs to the instruction before it.
     (keep,) = actions("de", ("agent", "Bitte heben Sie den Karton auf, bis der Techniker ihn mitnimmt."))
