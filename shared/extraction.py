@@ -162,6 +162,10 @@ class Extractor:
                     o.turn == c.turn and o.act == "completed" and (o.sentence == c.sentence or i < n)
                     for i, o in enumerate(clauses)):  # fmt: skip
                 continue  # "I've applied it; you'll see the new total": the visible effect of what was just done
+            if c.owner == "backoffice" and lang.contains("hedges", c.text) and find_due(c.text, language) is None:
+                continue  # "he probably needs a log file": a guess without a time is no commitment
+            if c.act == "receive" and lang.contains("immediate", c.text):
+                continue  # "you get the code straight away": it happens during the contact
             if c.speaker == "agent" and c.act in ("request", "instruction") and find_due(c.sentence, language) is None \
                     and self._reported_done(transcript, c.turn, lang):
                 continue  # "Could you send a screenshot?" — "Here it is.": done during the contact
@@ -871,7 +875,8 @@ def _de_segments(tokens: list[str], lang: Lang) -> list[tuple[str, list[str], in
         if tok in (",", ";", ":", "–", "-") and nxt:
             nlow = nxt.lower()
             relative = nlow in ("der", "die", "das", "dem", "den") and not after[:1].isupper()
-            if nlow in lang.words["conditional_marks"]:
+            if nlow in lang.words["conditional_marks"] or (nlow in lang.words["conditional_openers"]
+                                                           and tokens[-1] != "?"):  # fmt: skip
                 pieces.append(["condition", [], None])
             elif relative or (nlow in _DE_SUBORDINATE and nlow not in ("der", "die", "das", "dem", "den")):
                 if pieces[-1][2] is None:
@@ -900,7 +905,8 @@ def _de_segments(tokens: list[str], lang: Lang) -> list[tuple[str, list[str], in
                                  is not None))
             if starts_clause:
                 pieces.append(["continued", [], None])
-        if i == 0 and low in lang.words["conditional_marks"]:
+        if i == 0 and (low in lang.words["conditional_marks"] or (
+                low in lang.words["conditional_openers"] and tokens[-1] != "?")):  # "Sollte die Leitung ausfallen, …"
             pieces[-1][0] = "condition"
         pieces[-1][1].append(tok)
         i += 1
@@ -912,7 +918,11 @@ def _de_segments(tokens: list[str], lang: Lang) -> list[tuple[str, list[str], in
         core = [w for w in main if _WORD.fullmatch(w)]
         if kind == "continued" and core and core[0].lower() in conj:
             core = core[1:]
-        if kind == "continued" and out and out[-1][0] != "condition" and _de_actor(core, lang) is None:
+        # "… und behebt sie morgen": the subject is left out; "sie" after the verb is its object
+        subjects = lang.words["articles"] | lang.words["first_person"] | lang.words["first_plural"] | {"sie", "du"}
+        elided = (len(core) > 1 and core[0][:1].islower() and core[1] in ("sie", "es", "ihn")
+                  and core[0].lower() not in subjects)  # fmt: skip
+        if kind == "continued" and out and out[-1][0] != "condition" and (_de_actor(core, lang) is None or elided):
             prev_kind, prev, prev_main = out[-1]
             merged_main = prev_main if prev_main < len(prev) else len(prev) + (main_len or len(seg))
             out[-1] = (prev_kind, prev + seg, merged_main)
@@ -958,7 +968,8 @@ def _de_has_verb(words: list[str], lang: Lang) -> bool:
     """A German clause has a verb: some lower-case word that is no article, pronoun, preposition or
     particle, and not an adjective standing after an article ("dem gewünschten Ende")."""
     closed = (lang.words["articles"] | lang.words["object_pronouns"] | lang.words["prepositions"]
-              | lang.words["negations"] | lang.words["please"] | lang.words["clause_conjunctions"])  # fmt: skip
+              | lang.words["negations"] | lang.words["please"] | lang.words["clause_conjunctions"]
+              | lang.words["hedges"])  # fmt: skip
     auxes = (lang.words["future_aux"] | lang.words["obligation_aux"] | lang.words["ability_aux"]
              | lang.words["perfect_aux"] | lang.words["copula_verbs"] | lang.words["past_forms"])  # fmt: skip
     if any(w.lower() in auxes for w in words):

@@ -183,6 +183,24 @@ def test_stages_of_one_process_are_one_step_dated_by_the_last_stage() -> None:
     assert [a["due_text"] for a in found] == ["on monday", "within"]
 
 
+@pytest.mark.parametrize(
+    ("lang", "sentence"),
+    [("en", "The engineer will probably want to see the wiring."),
+     ("de", "Die Technik braucht vermutlich noch Ihre Seriennummer."),
+     ("en", "You receive the PIN by text right away."),
+     ("de", "Sie bekommen die PIN sofort per SMS."),
+     ("de", "Sollte der Router bis dahin ausfallen, kann es an der Leitung liegen."),
+     ("de", "Diesen Monat entfällt die Grundgebühr.")],
+)  # fmt: skip
+def test_guesses_immediate_effects_and_verb_first_conditions_are_not_steps(lang: str, sentence: str) -> None:
+    assert actions(lang, ("agent", sentence)) == []
+
+
+def test_a_guess_with_a_time_and_an_elided_subject_stay_one_step() -> None:
+    (one,) = actions("de", ("agent", "Die Netzabteilung prüft die Leitung und repariert sie voraussichtlich morgen."))
+    assert one["owner"] == "backoffice" and "repariert" in one["description"] and one["due_text"] == "morgen"
+
+
 def test_german_clause_boundaries() -> None:
     # "…, bis der Techniker kommt" belongs to the instruction before it.
     (keep,) = actions("de", ("agent", "Bitte heben Sie den Karton auf, bis der Techniker ihn mitnimmt."))
