@@ -2,7 +2,7 @@
 
     python -m scripts.train_router --data export.csv [--overrides events.jsonl | --warehouse .local/warehouse.duckdb]
     python -m scripts.train_router --bigquery-table my-project.cx.closed_tickets   # with CX_PROJECT set
-    python -m scripts.train_router --data ../shared/data/tickets/tickets_en_de.csv --out /tmp/router
+    python -m scripts.train_router --data ../shared/data/tickets/tickets_en_de.csv --out .local/router-en-de
 
 Reads a labelled export (CSV, JSONL, or YAML ``examples: {queue: [texts]}``; column names
 configurable; ``subject``/``body``/``queue`` by default), applies ``resolver.overridden``
