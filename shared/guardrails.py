@@ -23,7 +23,6 @@ from pydantic import BaseModel
 
 from shared.pii import PLACEHOLDER, detect
 
-_SENTENCE_BREAK = re.compile(r"(?<=[.!?])\s+|\n+")  # a dot inside a URL or email is not a break
 SHINGLE_WORDS = 8
 
 
