@@ -227,7 +227,7 @@ def offline_reply(prompt: Prompt) -> ReplyModelOutput:
         lines.append(t(f"closing_{style}"))
     separator = " " if ctx["channel"] == "chat" else "\n\n"
     questions = []
-    if f"q_{ctx['intent']}" in prompt.texts.get("en", {}):
+    if prompt.has_text(f"q_{ctx['intent']}"):
         questions.append(prompt.text(f"q_{ctx['intent']}"))
     mood = prompt.text(f"summary_sentiment_{ctx['sentiment']['label']}")
     summary = prompt.text(_intent_key(prompt, "summary_", ctx["intent"], "")) + " " + mood
@@ -246,4 +246,4 @@ GENERIC_INTENT = "general"
 def _intent_key(prompt: Prompt, prefix: str, intent: str, suffix: str) -> str:
     """The intent's own phrase key, or the generic template's for an intent without texts."""
     key = f"{prefix}{intent}{suffix}"
-    return key if key in prompt.texts.get("en", {}) else f"{prefix}{GENERIC_INTENT}{suffix}"
+    return key if prompt.has_text(key) else f"{prefix}{GENERIC_INTENT}{suffix}"
