@@ -405,6 +405,17 @@ def _pull_events(expected: int) -> list[dict]:
     return events
 
 
+def _demo_router() -> Path:
+    """Train the demo's router on the project's own 48 labelled tickets (the way a company trains on its
+    export), so next steps route with router_version and candidates instead of the intent fallback."""
+    out = ROOT / ".local" / "router-demo"
+    data = ROOT / "tests" / "fixtures" / "routing_tickets.csv"
+    subprocess.run([sys.executable, "-m", "scripts.train_router", "--data", str(data), "--out", str(out)], cwd=ROOT,
+                   check=True, stdout=subprocess.DEVNULL)  # fmt: skip
+    print(f"router trained on {data.name} into {out.relative_to(ROOT)}")
+    return out
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("command", choices=["up", "demo", "export-web"])
@@ -421,6 +432,8 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     # SIGTERM (systemd, CI, `kill`) stops the stack as cleanly as Ctrl-C does.
     signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
+    if args.command == "demo" and "CX_ROUTER_ARTEFACT" not in os.environ:
+        os.environ["CX_ROUTER_ARTEFACT"] = str(_demo_router())
     if args.command == "demo":
         with local_stack(log_dir) as urls, desktop_server(urls, args.web_port if args.serve else 0) as page:
             hint = "" if args.serve else "  (up while the demo runs; add --serve to keep it)"
