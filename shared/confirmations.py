@@ -21,6 +21,7 @@ from shared.calls import ID_PATTERN, CallContext
 from shared.context import pseudonymizer_for
 from shared.errors import BadRequest, Conflict, NotFound
 from shared.events import Event
+from shared.experiments import contact_id
 from shared.model import register_offline
 from shared.pii import customer_key
 from shared.prompts import Prompt
@@ -244,8 +245,8 @@ def closing_message(req: ClosingRequest, rt: Runtime, call: CallContext | None =
     actions = [{"owner": a.owner, "description": a.description.rstrip(".!"),
                 "due": _format_day(a.due_by, language) if a.due_by else None} for a in req.actions]  # fmt: skip
     context = {"name": c.profile.name, "channel": req.channel, "actions": actions}
-    prompt = rt.prompts.get(CLOSING).render(context=pseudo.mask_obj(context), language=language,
-                                            customer_language=language)  # fmt: skip
+    template = rt.prompts.get(CLOSING, unit=contact_id(req))
+    prompt = template.render(context=pseudo.mask_obj(context), language=language, customer_language=language)
     output, usage = rt.engine.generate(prompt, ClosingOutput)
     output = pseudo.restore_model(output)
     meta = suggestions.record(

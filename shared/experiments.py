@@ -14,7 +14,7 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, model_validator
@@ -102,3 +102,9 @@ class Experiments:
 
     def __iter__(self):  # type: ignore[no-untyped-def]
         return iter(self._by_capability.values())
+
+
+def contact_id(request: Any) -> str:
+    """The unit every capability assigns arms by: the ticket id, else the customer id, so all
+    suggestions of one contact share an arm."""
+    return getattr(request, "ticket_id", None) or request.customer_id

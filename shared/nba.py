@@ -20,6 +20,7 @@ from shared.calls import ID_PATTERN, CallContext
 from shared.context import pseudonymizer_for
 from shared.conversation import MAX_TURNS, Turn, customer_text
 from shared.events import Event
+from shared.experiments import contact_id
 from shared.model import register_offline
 from shared.offers import CustomerFacts, Offer, Rules, Score, Suppressed, arbitrate, discounts_mentioned, eligibility
 from shared.pii import customer_key
@@ -155,7 +156,7 @@ def recommend(req: NbaRequest, rt: Runtime, call: CallContext | None = None) -> 
     pseudo = pseudonymizer_for(snapshot)
     context = _prompt_context(facts, rules, top, suppressed, catalogue, req, language, snapshot.customer.profile.name)
     agent_language = settings.agent_language
-    template = rt.prompts.get(CAPABILITY, unit=req.ticket_id or req.customer_id)  # experiment arm by contact
+    template = rt.prompts.get(CAPABILITY, unit=contact_id(req))
     prompt = template.render(context=pseudo.mask_obj(context), language=agent_language, customer_language=language)
     override_reason = None
     if top:

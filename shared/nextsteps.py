@@ -20,6 +20,7 @@ from shared import suggestions
 from shared.calls import ID_PATTERN, CallContext
 from shared.context import pseudonymizer_for
 from shared.conversation import MAX_TURNS, Turn
+from shared.experiments import contact_id
 from shared.language import choose_language
 from shared.model import register_offline
 from shared.prompts import Prompt
@@ -198,8 +199,9 @@ def extract(req: NextStepsRequest, rt: Runtime, call: CallContext | None = None)
     context["commitments"] = rt.extractor.actions(context["transcript"], language, rt.due_dates.find_phrase)
     context["summary"] = rt.extractor.summary_sentences(context["transcript"], language, limit=3)
     context["review_below"] = rt.extractor.review_below
-    prompt = rt.prompts.get(CAPABILITY).render(context=pseudo.mask_obj(context), language=settings.agent_language,
-                                               customer_language=language)  # fmt: skip
+    template = rt.prompts.get(CAPABILITY, unit=contact_id(req))
+    prompt = template.render(context=pseudo.mask_obj(context), language=settings.agent_language,
+                             customer_language=language)  # fmt: skip
     output, usage = rt.engine.generate(prompt, NextStepsModelOutput)
     output = pseudo.restore_model(output)
 

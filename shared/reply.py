@@ -20,6 +20,7 @@ from shared import suggestions
 from shared.calls import ID_PATTERN, CallContext
 from shared.context import build_context, pseudonymizer_for
 from shared.conversation import Turn
+from shared.experiments import contact_id
 from shared.guardrails import ReviewReason
 from shared.language import choose_language
 from shared.model import register_offline
@@ -115,7 +116,7 @@ def draft_reply(req: ReplyRequest, rt: Runtime, call: CallContext | None = None)
     top = ranking.ranked[:2]
     actions = [ranking.catalogue[s.offer_id] for s in top]
 
-    template = rt.prompts.get(CAPABILITY)
+    template = rt.prompts.get(CAPABILITY, unit=contact_id(req))
     built = build_context(snapshot, allowed=rt.context_policy.allowed(channel, c.profile.region),
                           token_budget=settings.context_token_budget, current_ticket=ticket)  # fmt: skip
     pseudo = pseudonymizer_for(snapshot)

@@ -14,6 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from shared import suggestions
 from shared.calls import ID_PATTERN, CallContext
 from shared.context import build_context, pseudonymizer_for
+from shared.experiments import contact_id
 from shared.model import register_offline
 from shared.prompts import Prompt
 from shared.runtime import Runtime
@@ -66,7 +67,8 @@ def summarize(req: ContextSummaryRequest, rt: Runtime, call: CallContext | None 
     )
     pseudo = pseudonymizer_for(snapshot)
     language = req.language or settings.agent_language
-    prompt = rt.prompts.get(CAPABILITY).render(context=pseudo.mask_obj(built.data), language=language)
+    template = rt.prompts.get(CAPABILITY, unit=contact_id(req))
+    prompt = template.render(context=pseudo.mask_obj(built.data), language=language)
 
     output, usage = rt.engine.generate(prompt, SummaryOutput)
     output = pseudo.restore_model(output)

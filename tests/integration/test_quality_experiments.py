@@ -38,3 +38,36 @@ def test_nba_records_arm_and_version_of_the_contact(client: Any, nba_runtime: Ru
     events = event_sink.collect(2, lambda e: e.get("event_type") == "suggestion.generated"
                                 and e.get("suggestion_id") in ids)  # fmt: skip
     assert {(e["arm"], e["prompt_version"]) for e in events} == {(a, b["prompt_version"]) for a, b in bodies.items()}
+
+
+def test_any_capability_runs_an_experiment_by_configuration_only(seeded: Any, tmp_path: Any) -> None:
+    """An experiment on closing_message (v1 vs v2) needs only a config entry: each contact gets its arm."""
+    import shutil
+
+    from shared.config import ROOT, load_settings
+    from shared.runtime import set_default_runtime
+    from tests.integration.test_next_steps import post as post_fn
+
+    config = tmp_path / "config"
+    shutil.copytree(ROOT / "config", config)
+    (config / "experiments.yaml").write_text(
+        "experiments:\n  - {name: closing-test, capability: closing_message, control: v2, candidate: v1, share: 0.5}\n",
+        "utf-8")  # fmt: skip
+    rt = Runtime(load_settings(model_backend="offline", config_dir=config))
+    set_default_runtime(rt)
+    try:
+        exp = Experiments.load(config / "experiments.yaml").get("closing_message")
+        assert exp is not None
+        tickets = {exp.arm(t): t for t in (f"TK-CL{i}" for i in range(40))}
+        seen = {}
+        for arm, ticket in tickets.items():
+            body = post_fn("closing_message", {"customer_id": "C-1001", "ticket_id": ticket, "channel": "chat",
+                                               "actions": []})  # fmt: skip
+            assert body.status_code == 200, body.get_json()
+            seen[arm] = body.get_json()
+        assert {a: (b["arm"], b["experiment"], b["prompt_version"]) for a, b in seen.items()} == {
+            "control": ("control", "closing-test", "closing_message/v2"),
+            "candidate": ("candidate", "closing-test", "closing_message/v1")}  # fmt: skip
+    finally:
+        rt.events.flush()
+        set_default_runtime(None)
