@@ -78,6 +78,9 @@ class _Lang:
     now: re.Pattern[str]
     start: re.Pattern[str]
     anchors: re.Pattern[str]
+    follow_up: re.Pattern[str]
+    committed_only: frozenset[str]
+    commitment_leads: re.Pattern[str]
     units: dict[str, str]
     positions: dict[str, str]
     periods: dict[str, str]
@@ -120,6 +123,8 @@ def _compile(code: str, t: dict[str, Any]) -> _Lang:
              rf"(?:\s+(?!(?:{seps}|{deadline_words})(?!\w))[^\s,;.!?]+){{0,2}}")
     kinds: list[tuple[str, re.Pattern[str]]] = [
         ("not_deadline", b(a(t["not_deadlines"]))),
+        # "within a further 5 working days": counted from an earlier step, not from the call
+        ("relative", b(rf"(?:(?:{within})\s+)?(?P<event>(?P<marker>{a(t['further_markers'])})\s+{dur})")),
         ("relative", b(rf"(?:(?:{within})\s+)?{dur}\s+(?P<marker>{a(t['relative_markers'])})\s+"
                        rf"(?P<event>[^,;.!?]+?){stop}")),
         ("relative", b(rf"(?P<marker>{a(t['relative_prefixes'])})\s+(?P<event>{event})")),
@@ -149,6 +154,9 @@ def _compile(code: str, t: dict[str, Any]) -> _Lang:
         start=re.compile(rf"(?<!\w)(?:{a(t['start_markers'])})\s+(?:the\s+)?$", flags),
         anchors=re.compile(rf"(?<!\w)(?!(?:{a(t['anchor_exceptions'])})(?!\w))(?:{a(t['sentence_anchors'])})(?!\w)[^,;.!?]*",
                            flags),
+        follow_up=re.compile(rf"(?<!\w)(?:{a(t['follow_up_words'])})(?!\w)", flags),
+        committed_only=frozenset(w.lower() for w in t["committed_only"]),
+        commitment_leads=re.compile(rf"(?<!\w)(?:{a(t['commitment_leads'])})(?!\w)", flags),
         units=units, positions=positions, periods=periods, alone=alone, questions=dict(t["questions"]),
         stopwords=frozenset(w.lower() for w in t["stopwords"]),
     )  # fmt: skip
@@ -188,6 +196,8 @@ def _scan(lang: _Lang, text: str) -> list[_Mention]:
                 if "num" not in m.groupdict():
                     continue
                 kind_here = "duration"  # "within 5 days from today" counts from now: an ordinary duration
+            elif kind == "keyword" and m.group().strip().lower() in lang.committed_only and not _committed(lang, m):
+                continue  # "Let me walk you through it now": no deadline without "I'll"/"we'll" before it
             else:
                 kind_here = kind
             found.append(_Mention(m.start(), m.end(), kind_here, m))
@@ -201,6 +211,14 @@ def _scan(lang: _Lang, text: str) -> list[_Mention]:
     # "From the first of December the new plan applies, the old one ends on the thirtieth": a start is no deadline
     starts = [m for m in chosen if m.kind != "relative" and lang.start.search(text[max(0, m.start - 25) : m.start])]
     return [m for m in chosen if m not in starts] if len(starts) < len(chosen) else chosen
+
+
+def _committed(lang: _Lang, m: re.Match[str]) -> bool:
+    """A speaker's own commitment ("I'll", "we're") earlier in the same clause as the match."""
+    if m.string.strip().lower() == m.group().strip().lower():
+        return True  # the phrase on its own: whoever chose it saw its sentence
+    head = re.split(r"[,;.!?]", m.string[: m.start()])[-1]
+    return bool(lang.commitment_leads.search(head))
 
 
 def _groups(lang: _Lang, text: str) -> list[_Group]:
@@ -629,6 +647,10 @@ class DueDateResolver:
         questions = self._questions(agent_language or language)
         phrase = (phrase or "").strip() or None
         if phrase is None:
+            if sla_business_days is not None and not calendar_days and sentence and self._after_event(sentence, ctx):
+                # "Once it has shipped, you'll get a text": the service level counts from that event, whose date
+                # nobody said; a date counted from the call would be confidently wrong
+                return Due(None, "sla_after_event", None, status="none", reason="after_event")
             if sla_business_days is not None and not calendar_days:
                 return Due(ctx.cal.add_business_days(ctx.start, sla_business_days), "sla_default", None)
             return Due(None, "none", None, status="none")
@@ -644,6 +666,11 @@ class DueDateResolver:
         if val.status == "resolved" and val.adjust == "named" and day != val.day:
             val = replace(val, status="confirm", reason="holiday", info={"named": str(val.day)})
         return self._due(day, phrase, questions, val, ctx, options)
+
+    def _after_event(self, sentence: str, ctx: _Ctx) -> bool:
+        """The sentence ties the work to another step ("once", "sobald", "then", "danach")."""
+        lang = ctx.lang
+        return bool(lang.anchors.search(sentence) or lang.follow_up.search(sentence))
 
     def _choose(self, lang: _Lang, text: str, groups: list[_Group], ctx: _Ctx,
                 calendar_days: bool) -> tuple[_Val, tuple[date, ...]]:  # fmt: skip
@@ -687,6 +714,9 @@ class DueDateResolver:
             cuts = [0, *[m.start() for m in lang.clause.finditer(sentence)], len(sentence)]
             lo = max(c for c in cuts if c <= span[0])
             hi = min(c for c in cuts if c >= span[1])
+            # the word before a clause break belongs to an anchor that ends with it ("ab dann braucht ... 5 Werktage")
+            before = re.search(r"\w+\s*$", sentence[:lo])
+            lo = before.start() if before and lo > 0 else lo
             anchor = lang.anchors.search(outside[lo:hi])  # "Once we receive it, ... within 2 days" (same clause)
             if anchor:
                 return _ask("relative_event", "relative", event=anchor.group().strip()), ()

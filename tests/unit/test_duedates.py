@@ -415,6 +415,29 @@ SENTENCES = [
      "within 5 business days", D(2026, 11, 26), OK),
     ("en", "Your bank will show them within 3 to 5 working days.", "Refund", "backoffice", "within 3 to 5 working days",
      D(2026, 11, 26), OK),
+    # "now" is today only after the speaker's own commitment; a state or a walkthrough is no deadline
+    ("en", "We'll restart the port now.", None, "backoffice", "now", D(2026, 11, 19), OK),
+    ("en", "I'm sending the form over now, with the label attached.", None, "agent", "now", D(2026, 11, 19), OK),
+    ("en", "You can now sign in with the new password.", None, "customer", None, None, "none"),
+    ("en", "Now, you'll need to top up the balance.", None, "customer", None, None, "none"),
+    # "right after the call" / "nach dem Telefonat": today
+    ("en", "I'll text you the code right after the call.", None, "agent", "right after the call", D(2026, 11, 19), OK),
+    ("de", "Die Zusammenfassung maile ich Ihnen gleich nach dem Telefonat.", None, "agent", "gleich nach dem Telefonat",
+     D(2026, 11, 19), OK),
+    # before an undated step of the customer's: the agent is asked
+    ("en", "Please remove the SIM card before you post the phone to us.", None, "customer", "before you post", None,
+     ASK),
+    ("de", "Bitte löschen Sie Ihre Daten vor dem Zurückschicken des Laptops.", None, "customer",
+     "vor dem Zurückschicken des Laptops", None, ASK),
+    # "a further N days" counts from an earlier step, not from the call
+    ("en", "The refund reaches your account within a further 3 working days.", None, "backoffice",
+     "within a further 3 working days", None, ASK),
+    ("de", "Die Gutschrift folgt in weiteren 4 Werktagen.", None, "backoffice", "in weiteren 4 Werktagen", None, ASK),
+    # "from that point" / "von da an" anchors a duration to the step named before it
+    ("en", "We need the signed form first; from that point our team takes 4 working days.", None, "backoffice",
+     "takes 4 working days", None, ASK),
+    ("de", "Zuerst brauchen wir Ihre Unterschrift; von da an dauert es 4 Werktage.", None, "backoffice",
+     "dauert es 4 Werktage", None, ASK),
 ]  # fmt: skip
 
 
@@ -448,6 +471,26 @@ def test_relative_deadline_does_not_fall_back_to_the_sla() -> None:
     due = R.resolve("nach Erhalt der Ware", end=THU, tz="Europe/Berlin", country="DE", language="de",
                     owner="backoffice", sla_business_days=3)  # fmt: skip
     assert (due.due_by, due.status, due.rule) == (None, ASK, "relative_event")
+
+
+@pytest.mark.parametrize(
+    ("lang", "sentence", "expected", "rule"),
+    [
+        ("en", "Once the meter reading is in, our billing team will redo the invoice.", None, "sla_after_event"),
+        ("de", "Unsere Technik prüft die Leitung anschließend.", None, "sla_after_event"),
+        ("de", "Danach schaut sich unser Netzteam die Störung an.", None, "sla_after_event"),
+        ("en", "Then the network team will look at the fault.", None, "sla_after_event"),
+        ("en", "Our billing team will redo the invoice.", D(2026, 11, 24), "sla_default"),  # 3 business days
+        ("de", "Unser Netzteam prüft die Störung.", D(2026, 11, 24), "sla_default"),
+    ],
+)  # fmt: skip
+def test_service_level_is_not_counted_from_the_call_when_work_waits_for_another_step(
+    lang: str, sentence: str, expected: date | None, rule: str
+) -> None:
+    due = R.resolve(None, end=THU, tz="Europe/Berlin", country="DE", language=lang, owner="backoffice",
+                    sla_business_days=3, sentence=sentence)  # fmt: skip
+    assert (due.due_by, due.rule) == (expected, rule), due
+    assert due.status == ("none" if expected is None else OK)
 
 
 def test_customer_without_phrase_gets_no_sla_and_status_none() -> None:
