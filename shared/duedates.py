@@ -647,6 +647,11 @@ class DueDateResolver:
         questions = self._questions(agent_language or language)
         phrase = (phrase or "").strip() or None
         if phrase is None:
+            step = self._earlier_step(sentence, action, ctx) if sentence and action else None
+            if step:
+                # "... sends it back within ten working days, and then we'll pay it to your card": no date of its own,
+                # after a step that has a period; the agent is asked rather than given a service-level guess
+                return self._due(None, step, questions, _ask("after_step", "relative", event=step), ctx)
             if sla_business_days is not None and not calendar_days and sentence and self._after_event(sentence, ctx):
                 # "Once it has shipped, you'll get a text": the service level counts from that event, whose date
                 # nobody said; a date counted from the call would be confidently wrong
@@ -671,6 +676,19 @@ class DueDateResolver:
         """The sentence ties the work to another step ("once", "sobald", "then", "danach")."""
         lang = ctx.lang
         return bool(lang.anchors.search(sentence) or lang.follow_up.search(sentence))
+
+    def _earlier_step(self, sentence: str, action: str, ctx: _Ctx) -> str | None:
+        """The deadline phrase of an earlier step this action follows ("X within 10 days, and then we'll pay"):
+        the action's own part of the sentence starts with a follow-up word and has no deadline, an earlier part has."""
+        lang = ctx.lang
+        at = sentence.lower().find(action.lower().strip(" .!?"))
+        if at <= 0:
+            return None
+        head = re.split(r"[,;]", sentence[:at])[-1]  # "..., und danach überweisen wir": the words leading into it
+        if not lang.follow_up.search(f"{head} {action}"[: len(head) + 20]):
+            return None
+        earlier = _groups(lang, sentence[:at])
+        return sentence[earlier[-1].start : earlier[-1].end] if earlier else None
 
     def _choose(self, lang: _Lang, text: str, groups: list[_Group], ctx: _Ctx,
                 calendar_days: bool) -> tuple[_Val, tuple[date, ...]]:  # fmt: skip

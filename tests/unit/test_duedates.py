@@ -493,6 +493,33 @@ def test_service_level_is_not_counted_from_the_call_when_work_waits_for_another_
     assert due.status == ("none" if expected is None else OK)
 
 
+@pytest.mark.parametrize(
+    ("lang", "sentence", "action", "owner", "step"),
+    [
+        ("en", "The courier collects the box within 3 days; after that our lab tests it.", "our lab tests it",
+         "backoffice", "within 3 days"),
+        ("de", "Die Prüfung dauert bis zu 5 Werktage, anschließend erstatten wir den Betrag.",
+         "erstatten wir den Betrag", "agent", "dauert bis zu 5 Werktage"),
+        ("en", "You'll get the paperwork by Monday, and then please sign and return it.", "please sign and return it",
+         "customer", "by Monday"),
+        ("de", "Der Techniker prüft die Leitung bis Freitag, danach schalten wir den Anschluss frei.",
+         "schalten wir den Anschluss frei", "backoffice", "bis Freitag"),
+    ],
+)  # fmt: skip
+def test_a_step_after_another_dated_step_asks_the_agent(lang: str, sentence: str, action: str, owner: str,
+                                                        step: str) -> None:  # fmt: skip
+    due = R.resolve(None, end=THU, tz="Europe/Berlin", country="DE", language=lang, owner=owner, sentence=sentence,
+                    action=action, sla_business_days=3)  # fmt: skip
+    assert (due.due_by, due.status, due.reason, due.phrase) == (None, ASK, "after_step", step), due
+    assert step in (due.question or "")
+
+
+def test_a_follow_up_word_without_an_earlier_deadline_is_just_undated() -> None:
+    due = R.resolve(None, end=THU, tz="Europe/Berlin", country="DE", language="en", owner="agent",
+                    sentence="I'll look at the logs and then call you back.", action="call you back")  # fmt: skip
+    assert (due.due_by, due.status) == (None, "none")
+
+
 def test_customer_without_phrase_gets_no_sla_and_status_none() -> None:
     due = R.resolve(None, end=THU, tz="Europe/Berlin", country="DE", language="en", owner="customer",
                     sla_business_days=2)  # fmt: skip
