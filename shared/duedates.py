@@ -61,7 +61,7 @@ def _alt(words: Any) -> str:
     return "|".join(re.escape(w) for w in items) or r"(?!x)x"
 
 
-KEYWORDS = ("day_after_tomorrow", "tomorrow", "today", "within_hour", "asap", "few_days")
+KEYWORDS = ("day_after_tomorrow", "tomorrow", "today", "within_hour", "asap", "few_days", "next_business_day")
 SPECIFICITY = {"explicit": 6, "day_of_month": 5, "weekday": 4, "keyword": 3, "time": 3, "duration": 2,
                "period": 1, "period_alone": 1}  # fmt: skip
 
@@ -375,9 +375,9 @@ def _eval(m: _Mention, ctx: _Ctx) -> _Val:
         n, unit = _number(ctx, g.get("num2") or g["num"]), ctx.lang.units[g["unit"].lower()]
         if unit == "business_day":
             return _Val(ctx.cal.add_business_days(start, n), "within_business_days", m.kind, adjust="none")
-        if unit == "hour":  # clock time: "within 48 hours" on a Thursday afternoon is Saturday afternoon
-            due = local + timedelta(hours=n)
-            return _Val(due.date(), "within_hours", m.kind, at=due.time().replace(second=0, microsecond=0),
+        if unit in ("hour", "minute"):  # clock time: "within 48 hours" on a Thursday afternoon is Saturday afternoon
+            due = local + (timedelta(hours=n) if unit == "hour" else timedelta(minutes=n))
+            return _Val(due.date(), f"within_{unit}s", m.kind, at=due.time().replace(second=0, microsecond=0),
                         adjust="none")  # fmt: skip
         if unit == "month":
             return _Val(_add_months(start, n), "within_months", m.kind)
@@ -388,6 +388,8 @@ def _eval(m: _Mention, ctx: _Ctx) -> _Val:
             due = local + timedelta(hours=1)
             return _Val(due.date(), "within_the_hour", m.kind, at=due.time().replace(second=0, microsecond=0),
                         adjust="none")  # fmt: skip
+        if "next_business_day" in g:  # said in business days: counted so whoever the owner is
+            return _Val(ctx.cal.add_business_days(start, 1), "next_business_day", m.kind, adjust="none")
         rule = next(k for k in ("day_after_tomorrow", "tomorrow", "today", "asap", "few_days") if k in g)
         val = _Val(start + timedelta(days={"tomorrow": 1, "day_after_tomorrow": 2, "few_days": 3}.get(rule, 0)), rule,
                    m.kind)  # fmt: skip

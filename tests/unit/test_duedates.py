@@ -298,6 +298,22 @@ TYPED = [
     row("dated_event", "de", "mit der nächsten Rechnung am ersten Dezember", D(2026, 12, 1)),
     row("weekday", "de", "am Mittwochmorgen", D(2026, 11, 25)),
     row("weekday", "en", "Wednesday morning", D(2026, 11, 25)),
+    # minutes, the next business day (counted in business days whoever the owner), a week's course, weekend's end
+    row("minutes", "en", "in 20 minutes", D(2026, 11, 19)), row("minutes", "de", "innerhalb von 45 Minuten",
+                                                                 D(2026, 11, 19)),
+    row("next_business_day", "en", "by the next working day", D(2026, 11, 20)),
+    row("next_business_day", "de", "am nächsten Werktag", D(2026, 11, 23), owner="customer", end=FRI),
+    row("next_business_day", "en", "next business day", D(2026, 11, 27), country="US", tz="America/New_York",
+        end=datetime(2026, 11, 25, 15, tzinfo=UTC)),  # Thanksgiving in between
+    row("next_business_day", "de", "innerhalb eines Werktages", D(2026, 11, 23), end=FRI),
+    row("week_course", "de", "noch in dieser Woche", D(2026, 11, 20)),
+    row("week_course", "de", "im Laufe der Woche", D(2026, 11, 20)),
+    row("weekend", "en", "by the end of the weekend", D(2026, 11, 22), owner="customer"),
+    row("weekend", "de", "bis Ende des Wochenendes", D(2026, 11, 22), owner="customer"),
+    row("week_course", "en", "later this week", D(2026, 11, 20)),
+    row("first_thing", "en", "first thing tomorrow morning", D(2026, 11, 20)),
+    row("first_thing", "de", "gleich morgen früh", D(2026, 11, 20)),
+    row("first_thing", "de", "morgen im Laufe des Tages", D(2026, 11, 20)),
     row("weekend", "en", "this weekend", D(2026, 11, 22), owner="customer"),
     row("weekend", "de", "am Wochenende", D(2026, 11, 22), owner="customer"),
     row("weekend", "en", "next weekend", D(2026, 11, 29), owner="agent"),  # a weekend is chosen on purpose
@@ -518,6 +534,11 @@ def test_a_follow_up_word_without_an_earlier_deadline_is_just_undated() -> None:
     due = R.resolve(None, end=THU, tz="Europe/Berlin", country="DE", language="en", owner="agent",
                     sentence="I'll look at the logs and then call you back.", action="call you back")  # fmt: skip
     assert (due.due_by, due.status) == (None, "none")
+
+
+def test_minutes_carry_the_clock_time() -> None:
+    due = R.resolve("in 20 minutes", end=THU, tz="Europe/Berlin", country="DE", language="en")
+    assert (due.due_by, due.due_time, due.rule) == (D(2026, 11, 19), time(15, 20), "within_minutes")
 
 
 def test_customer_without_phrase_gets_no_sla_and_status_none() -> None:
