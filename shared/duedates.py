@@ -80,6 +80,7 @@ class _Lang:
     anchors: re.Pattern[str]
     follow_up: re.Pattern[str]
     committed_only: frozenset[str]
+    arrival: re.Pattern[str]
     commitment_leads: re.Pattern[str]
     units: dict[str, str]
     positions: dict[str, str]
@@ -155,6 +156,7 @@ def _compile(code: str, t: dict[str, Any]) -> _Lang:
         anchors=re.compile(rf"(?<!\w)(?!(?:{a(t['anchor_exceptions'])})(?!\w))(?:{a(t['sentence_anchors'])})(?!\w)[^,;.!?]*",
                            flags),
         follow_up=re.compile(rf"(?<!\w)(?:{a(t['follow_up_words'])})(?!\w)", flags),
+        arrival=re.compile(rf"(?<!\w)(?:{a(t['arrival_words'])})(?!\w)", flags),
         committed_only=frozenset(w.lower() for w in t["committed_only"]),
         commitment_leads=re.compile(rf"(?<!\w)(?:{a(t['commitment_leads'])})(?!\w)", flags),
         units=units, positions=positions, periods=periods, alone=alone, questions=dict(t["questions"]),
@@ -599,14 +601,20 @@ class DueDateResolver:
         if not found:
             return None
         lang, groups = found
-        clause = groups[0].clause
-        if action:
+        clauses = lang.clause.split(text)
+        candidates = sorted({g.clause for g in groups})
+        quoted = [c for c in candidates if any(text[g.start : g.end].lower() in action.lower()
+                                                for g in groups if g.clause == c)] if action else []  # fmt: skip
+        if len(quoted) > 1:
+            candidates = quoted  # the action quotes several clauses with their deadlines: no clause of its own
+        elif action:
             words = _content_words(lang, action)
-            clauses = lang.clause.split(text)
-            scores = {g.clause: len(words & _content_words(lang, clauses[g.clause])) for g in groups}
+            scores = {c: len(words & _content_words(lang, clauses[c])) for c in candidates}
             top = max(scores.values())
-            if top > 0:
-                clause = min(c for c, s in scores.items() if s == top)
+            candidates = [c for c in candidates if scores[c] == top] if top > 0 else candidates
+        # "It leaves today and is with you the day after tomorrow": a shipment is due when it arrives
+        arrivals = [c for c in candidates if lang.arrival.search(clauses[c])]
+        clause = arrivals[-1] if arrivals and len(candidates) > 1 else candidates[0]
         members = [g for g in groups if g.clause == clause]
         anchor = next((i for i, g in enumerate(members) if _binding(lang, g)), 0)
         lo = hi = anchor
@@ -754,6 +762,9 @@ class DueDateResolver:
             scores = [len(words & _content_words(lang, c)) for c in clauses]
             if scores[own] > 0 and all(s < scores[own] for i, s in enumerate(scores) if i != own):
                 return val, options
+            if lang.arrival.search(clauses[own]) and phrase.lower() in action.lower() and all(
+                    sentence[g.start : g.end].lower() in action.lower() for g in others):
+                return val, options  # "leaves today and is with you on Saturday" as one action: due on arrival
         if val.status == "resolved":
             val = replace(val, status="confirm", reason="two_deadlines")
         return val, tuple(sorted({*options, *([mine] if mine else []), *differ}))

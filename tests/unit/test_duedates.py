@@ -449,6 +449,17 @@ SENTENCES = [
     ("en", "The refund reaches your account within a further 3 working days.", None, "backoffice",
      "within a further 3 working days", None, ASK),
     ("de", "Die Gutschrift folgt in weiteren 4 Werktagen.", None, "backoffice", "in weiteren 4 Werktagen", None, ASK),
+    # a dispatch and an arrival in one sentence: the shipment is due when it arrives
+    ("en", "Our warehouse dispatches it tomorrow and it should arrive by Tuesday.",
+     "Our warehouse dispatches it tomorrow and it should arrive by Tuesday", "backoffice", "by Tuesday",
+     D(2026, 11, 24), OK),
+    ("de", "Das Lager verschickt den Router morgen und er trifft am Dienstag bei Ihnen ein.",
+     "Das Lager verschickt den Router morgen und er trifft am Dienstag bei Ihnen ein", "backoffice", "am Dienstag",
+     D(2026, 11, 24), OK),
+    ("en", "Our warehouse dispatches it tomorrow and it should arrive by Tuesday.", None, "backoffice", "by Tuesday",
+     D(2026, 11, 24), CONFIRM),  # no action to tie it: the arrival, proposed
+    ("en", "Our warehouse dispatches it tomorrow and it should arrive by Tuesday.", "Our warehouse dispatches it",
+     "backoffice", "tomorrow", D(2026, 11, 20), OK),
     # "from that point" / "von da an" anchors a duration to the step named before it
     ("en", "We need the signed form first; from that point our team takes 4 working days.", None, "backoffice",
      "takes 4 working days", None, ASK),
