@@ -662,7 +662,8 @@ class DueDateResolver:
                 # "... sends it back within ten working days, and then we'll pay it to your card": no date of its own,
                 # after a step that has a period; the agent is asked rather than given a service-level guess
                 return self._due(None, step, questions, _ask("after_step", "relative", event=step), ctx)
-            if sla_business_days is not None and not calendar_days and sentence and self._after_event(sentence, ctx):
+            after_event = sentence is not None and self._after_event(sentence, action, ctx)
+            if sla_business_days is not None and not calendar_days and after_event:
                 # "Once it has shipped, you'll get a text": the service level counts from that event, whose date
                 # nobody said; a date counted from the call would be confidently wrong
                 return Due(None, "sla_after_event", None, status="none", reason="after_event")
@@ -682,10 +683,18 @@ class DueDateResolver:
             val = replace(val, status="confirm", reason="holiday", info={"named": str(val.day)})
         return self._due(day, phrase, questions, val, ctx, options)
 
-    def _after_event(self, sentence: str, ctx: _Ctx) -> bool:
-        """The sentence ties the work to another step ("once", "sobald", "then", "danach")."""
+    def _after_event(self, sentence: str, action: str | None, ctx: _Ctx) -> bool:
+        """The work waits for another step: an anchor anywhere in the sentence ("once", "sobald"), or a follow-up
+        word ("then", "danach") leading into the action's own words (not "We'll check it and then call you" for
+        the check)."""
         lang = ctx.lang
-        return bool(lang.anchors.search(sentence) or lang.follow_up.search(sentence))
+        if lang.anchors.search(sentence):
+            return True
+        at = sentence.lower().find(action.lower().strip(" .!?")) if action else -1
+        if at < 0:
+            return bool(lang.follow_up.search(sentence))
+        head = re.split(r"[,;]", sentence[:at])[-1]
+        return bool(lang.follow_up.search(f"{head} {action}"))
 
     def _earlier_step(self, sentence: str, action: str, ctx: _Ctx) -> str | None:
         """The deadline phrase of an earlier step this action follows ("X within 10 days, and then we'll pay"):

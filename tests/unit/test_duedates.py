@@ -552,6 +552,16 @@ def test_minutes_carry_the_clock_time() -> None:
     assert (due.due_by, due.due_time, due.rule) == (D(2026, 11, 19), time(15, 20), "within_minutes")
 
 
+def test_a_follow_up_word_after_the_action_leaves_its_service_level() -> None:
+    kw = {"end": THU, "tz": "Europe/Berlin", "country": "DE", "owner": "backoffice", "sla_business_days": 3}
+    sentence = "Our billing team will check the meter reading and then issue a corrected bill."
+    first = R.resolve(None, language="en", sentence=sentence, action="Our billing team will check the meter reading",
+                      **kw)  # type: ignore[arg-type]
+    then = R.resolve(None, language="en", sentence=sentence, action="then issue a corrected bill", **kw)  # type: ignore[arg-type]
+    assert (first.due_by, first.rule) == (D(2026, 11, 24), "sla_default")
+    assert (then.due_by, then.rule) == (None, "sla_after_event")
+
+
 def test_customer_without_phrase_gets_no_sla_and_status_none() -> None:
     due = R.resolve(None, end=THU, tz="Europe/Berlin", country="DE", language="en", owner="customer",
                     sla_business_days=2)  # fmt: skip
