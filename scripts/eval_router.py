@@ -170,6 +170,24 @@ def ood(folder: Path, config_dir: Path = ROOT / "config") -> dict[str, Any]:
     return out
 
 
+def labelled_rates(scorer: Any, by_class: dict[str, list[str]], lang: str) -> dict[str, float]:
+    """Accuracy, negative recall and angry recall of ``scorer`` on one language of the labelled set
+    (classes angry / negative / neutral / positive; angry counts as negative)."""
+    hits = n = neg_hits = neg_n = angry_hits = angry_n = 0
+    for cls, texts in by_class.items():
+        want = "negative" if cls in ("angry", "negative") else cls
+        for text in texts:
+            got = scorer.score(text, lang).label
+            n += 1
+            hits += got == want
+            neg_n += want == "negative"
+            neg_hits += want == "negative" and got == "negative"
+            angry_n += cls == "angry"
+            angry_hits += cls == "angry" and got == "negative"
+    return {"n": n, "accuracy": round(hits / n, 4), "negative_recall": round(neg_hits / neg_n, 4),
+            "angry_recall": round(angry_hits / angry_n, 4)}  # fmt: skip
+
+
 def sentiment(path: Path, tickets_csv: Path = DATA / "tickets" / "tickets_en_de.csv") -> dict[str, Any]:
     """Accuracy and negative recall on the project's labelled set (angry counts as negative);
     on the tickets (no sentiment labels) only the label distribution."""
@@ -183,21 +201,7 @@ def sentiment(path: Path, tickets_csv: Path = DATA / "tickets" / "tickets_en_de.
     data = yaml.safe_load(path.read_text("utf-8"))
     out: dict[str, Any] = {}
     for lang in ("en", "de"):
-        hits = n = neg_hits = neg_n = angry_hits = angry_n = 0
-        for cls, texts in data[lang].items():
-            want = "negative" if cls in ("angry", "negative") else cls
-            for text in texts:
-                got = scorer.score(text, lang).label
-                n += 1
-                hits += got == want
-                if want == "negative":
-                    neg_n += 1
-                    neg_hits += got == "negative"
-                if cls == "angry":
-                    angry_n += 1
-                    angry_hits += got == "negative"
-        out[lang] = {"n": n, "accuracy": round(hits / n, 4), "negative_recall": round(neg_hits / neg_n, 4),
-                     "angry_recall": round(angry_hits / angry_n, 4)}  # fmt: skip
+        out[lang] = labelled_rates(scorer, data[lang], lang)
     if tickets_csv.exists():
         rows = list(csv.DictReader(tickets_csv.open(encoding="utf-8")))
         labels = Counter(scorer.score(r["body"], r["language"]).label for r in rows)

@@ -16,20 +16,13 @@ LABELLED = yaml.safe_load((ROOT / "tests" / "fixtures" / "sentiment_labelled.yam
 
 @pytest.mark.parametrize("lang", ["en", "de"])
 def test_labelled_set_accuracy_and_negative_recall(lang: str) -> None:
-    hits = n = neg_hits = neg_n = angry_hits = 0
-    for cls, texts in LABELLED[lang].items():
-        want = "negative" if cls in ("angry", "negative") else cls
-        for text in texts:
-            got = SCORER.score(text, lang).label
-            n += 1
-            hits += got == want
-            neg_n += want == "negative"
-            neg_hits += want == "negative" and got == "negative"
-            angry_hits += cls == "angry" and got == "negative"
-    assert n >= 48
-    assert hits / n >= 0.8, f"{lang} accuracy {hits / n:.2f}"
-    assert neg_hits / neg_n >= 0.65, f"{lang} negative recall {neg_hits / neg_n:.2f}"
-    assert angry_hits == len(LABELLED[lang]["angry"])  # openly angry text is never neutral
+    from scripts.eval_router import labelled_rates  # the eval command's scorer, one definition
+
+    rates = labelled_rates(SCORER, LABELLED[lang], lang)
+    assert rates["n"] >= 48
+    assert rates["accuracy"] >= 0.8, f"{lang} accuracy {rates['accuracy']:.2f}"
+    assert rates["negative_recall"] >= 0.65, f"{lang} negative recall {rates['negative_recall']:.2f}"
+    assert rates["angry_recall"] == 1.0  # openly angry text is never neutral
 
 
 @pytest.mark.parametrize(
