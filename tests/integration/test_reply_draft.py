@@ -90,6 +90,16 @@ def _answer(reply: str) -> dict:
             "referenced_offer_ids": []}  # fmt: skip
 
 
+def _draft_with_vertex_answer(client: Any, settings: Any, fake_vertex: FakeVertex, reply: str) -> dict[str, Any]:
+    """reply_draft for the angry German email, with Vertex answering ``reply``."""
+    fake_vertex.reply_json(_answer(reply))
+    set_default_runtime(_vertex(settings, fake_vertex))
+    try:
+        return post(client, {"customer_id": "C-1004", "message": ANGRY_DE, "channel": "email"}).get_json()
+    finally:
+        set_default_runtime(None)
+
+
 @pytest.mark.parametrize(
     ("reply", "replaced", "code"),
     [
@@ -101,12 +111,7 @@ def _answer(reply: str) -> dict:
 )
 def test_vertex_draft_is_checked_after_generation(client: Any, settings: Any, seeded: Any, fake_vertex: FakeVertex,
                                                   reply: str, replaced: bool, code: str | None) -> None:  # fmt: skip
-    fake_vertex.reply_json(_answer(reply))
-    set_default_runtime(_vertex(settings, fake_vertex))
-    try:
-        body = post(client, {"customer_id": "C-1004", "message": ANGRY_DE, "channel": "email"}).get_json()
-    finally:
-        set_default_runtime(None)
+    body = _draft_with_vertex_answer(client, settings, fake_vertex, reply)
     sent = fake_vertex.requests[0]
     raw = sent["raw"]
     assert "Sabine" not in raw and "Hoffmann" not in raw and "C-1004" not in raw
@@ -143,12 +148,7 @@ def test_vertex_draft_is_checked_after_generation(client: Any, settings: Any, se
 def test_compromised_vertex_answer_is_replaced_or_flagged(client: Any, settings: Any, seeded: Any,
                                                          fake_vertex: FakeVertex, reply: str, replaced: bool,
                                                          code: str) -> None:  # fmt: skip
-    fake_vertex.reply_json(_answer(reply))
-    set_default_runtime(_vertex(settings, fake_vertex))
-    try:
-        body = post(client, {"customer_id": "C-1004", "message": ANGRY_DE, "channel": "email"}).get_json()
-    finally:
-        set_default_runtime(None)
+    body = _draft_with_vertex_answer(client, settings, fake_vertex, reply)
     assert body["engine"] == "vertex" and body["language"] == "de"
     assert body["draft_replaced"] is replaced and body["requires_human_review"] is True
     hit = [r for r in body["review_reasons"] if r["code"] == code]
