@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 
 pytestmark = pytest.mark.browser
+expect = pytest.importorskip("playwright.sync_api").expect  # waits for the page to render
 
 
 def test_a_real_400_names_the_field_and_blocks_closing(page: Any, open_contact: Any) -> None:
@@ -16,28 +17,30 @@ def test_a_real_400_names_the_field_and_blocks_closing(page: Any, open_contact: 
     steps.get_by_role("button", name="Suggest next steps").click()
     steps.get_by_role("button", name="Confirm next steps").wait_for()
     close = steps.get_by_role("button", name="Close contact")
-    assert close.is_disabled()
-    assert "Confirm the next steps before closing the contact." in steps.inner_text()
+    expect(close).to_be_disabled()
+    expect(steps).to_contain_text("Confirm the next steps before closing the contact.")
     close.click(force=True)  # a disabled button does nothing, even when clicked
-    assert steps.locator("[data-closed]").count() == 0
+    expect(steps.locator("[data-closed]")).to_have_count(0)
 
     steps.get_by_label("What").first.fill("   ")  # the agent blanks an action
     with page.expect_response("**/api/confirm_next_steps") as info:
         steps.get_by_role("button", name="Confirm next steps").click()
     assert info.value.status == 400
     error = json.loads(info.value.body())["error"]
+    assert error["request_id"] == info.value.headers["x-request-id"]
     alert = steps.get_by_role("alert")
-    assert "HTTP 400" in alert.inner_text() and error["code"] in alert.inner_text()
-    assert alert.locator("code.field").first.inner_text() == "actions.0.description"
-    assert alert.locator(".request-id code").inner_text() == error["request_id"] == info.value.headers["x-request-id"]
-    assert close.is_disabled()
+    expect(alert).to_contain_text("HTTP 400")
+    expect(alert).to_contain_text(error["code"])
+    expect(alert.locator("code.field").first).to_have_text("actions.0.description")
+    expect(alert.locator(".request-id code")).to_have_text(error["request_id"])
+    expect(close).to_be_disabled()
 
     steps.get_by_label("What").first.fill("Technician checks the line")
     with page.expect_response("**/api/confirm_next_steps") as info:
         steps.get_by_role("button", name="Confirm next steps").click()
     assert info.value.status == 200
-    assert steps.get_by_role("alert").count() == 0
-    assert close.is_enabled()
+    expect(close).to_be_enabled()  # waits for the page to render the answer
+    expect(steps.get_by_role("alert")).to_have_count(0)
 
 
 def test_injected_500_shows_the_request_id_and_a_retry_works(page: Any, open_contact: Any) -> None:
@@ -48,15 +51,16 @@ def test_injected_500_shows_the_request_id_and_a_retry_works(page: Any, open_con
     nba = page.locator("cx-nba-panel")
     nba.get_by_role("button", name="Suggest next best action").click()
     alert = nba.get_by_role("alert")
-    assert "The service failed" in alert.inner_text() and "HTTP 500" in alert.inner_text()
-    assert alert.locator(".request-id code").inner_text() == "req-injected-500"
-    assert "report the request id" in alert.inner_text()
-    assert nba.get_attribute("data-state") == "error"
+    expect(alert).to_contain_text("The service failed")
+    expect(alert).to_contain_text("HTTP 500")
+    expect(alert.locator(".request-id code")).to_have_text("req-injected-500")
+    expect(alert).to_contain_text("report the request id")
+    expect(nba).to_have_attribute("data-state", "error")
 
     page.unroute("**/api/next_best_action")
     nba.get_by_role("button", name="Suggest next best action").click()
     nba.locator(".action.primary").wait_for()
-    assert nba.get_by_role("alert").count() == 0
+    expect(nba.get_by_role("alert")).to_have_count(0)
 
 
 def test_a_gateway_error_without_a_json_body_still_shows_our_request_id(page: Any, open_contact: Any) -> None:
@@ -67,8 +71,8 @@ def test_a_gateway_error_without_a_json_body_still_shows_our_request_id(page: An
     with page.expect_request("**/api/context_summary") as sent:
         ctx.get_by_role("button", name="Load context overview").click()
     alert = ctx.get_by_role("alert")
-    assert "HTTP 502" in alert.inner_text()
-    assert alert.locator(".request-id code").inner_text() == sent.value.headers["x-request-id"]
+    expect(alert).to_contain_text("HTTP 502")
+    expect(alert.locator(".request-id code")).to_have_text(sent.value.headers["x-request-id"])
 
 
 def test_injected_400_names_every_field(page: Any, open_contact: Any) -> None:
@@ -80,9 +84,9 @@ def test_injected_400_names_every_field(page: Any, open_contact: Any) -> None:
     ctx = page.locator("cx-context-panel")
     ctx.get_by_role("button", name="Load context overview").click()
     alert = ctx.get_by_role("alert")
-    assert "The request was rejected" in alert.inner_text()
-    assert alert.locator("code.field").all_inner_texts() == ["customer_id", "header:X-Agent-Id"]
-    assert "Correct the named field" in alert.inner_text()
+    expect(alert).to_contain_text("The request was rejected")
+    expect(alert.locator("code.field")).to_have_text(["customer_id", "header:X-Agent-Id"])
+    expect(alert).to_contain_text("Correct the named field")
 
 
 @pytest.mark.parametrize(("fn", "panel", "button"), [
@@ -103,9 +107,9 @@ def test_degraded_answers_are_labelled(page: Any, open_contact: Any, fn: str, pa
     host = page.locator(panel)
     host.get_by_role("button", name=button).click()
     banner = host.locator(".degraded[data-degraded=true]")
-    banner.wait_for()
-    assert "Degraded answer" in banner.inner_text() and "model timed out after 8000 ms" in banner.inner_text()
-    assert host.locator(".badge.engine").get_attribute("data-engine") == "offline"
+    expect(banner).to_contain_text("Degraded answer")
+    expect(banner).to_contain_text("model timed out after 8000 ms")
+    expect(host.locator(".badge.engine")).to_have_attribute("data-engine", "offline")
 
 
 def test_a_real_answer_is_not_labelled_degraded(page: Any, open_contact: Any) -> None:
@@ -115,4 +119,4 @@ def test_a_real_answer_is_not_labelled_degraded(page: Any, open_contact: Any) ->
         ctx.get_by_role("button", name="Load context overview").click()
     assert json.loads(info.value.body())["degraded"] is False
     ctx.locator(".bullets").wait_for()
-    assert ctx.locator(".degraded").count() == 0
+    expect(ctx.locator(".degraded")).to_have_count(0)

@@ -9,6 +9,7 @@ from urllib.parse import quote
 import pytest
 
 pytestmark = pytest.mark.browser
+expect = pytest.importorskip("playwright.sync_api").expect  # waits for the page to render
 
 
 def _tab_to(page: Any, selector: str, limit: int = 40) -> None:
@@ -22,12 +23,12 @@ def _tab_to(page: Any, selector: str, limit: int = 40) -> None:
 def test_one_panel_embedded_alone_works_by_keyboard(page: Any, desktop: dict[str, Any]) -> None:
     page.goto(desktop["url"] + "embed.html?panel=nba&contact=samples/chat-c1002-outage.json")
     page.wait_for_selector("body[data-ready=true]")
-    assert page.locator("cx-nba-panel").count() == 1
-    assert page.locator("cx-context-panel, cx-reply-panel, cx-next-steps-panel").count() == 0
+    expect(page.locator("cx-nba-panel")).to_have_count(1)
+    expect(page.locator("cx-context-panel, cx-reply-panel, cx-next-steps-panel")).to_have_count(0)
     nba = page.locator("cx-nba-panel")
-    assert nba.get_attribute("role") == "region"
-    assert nba.get_attribute("aria-labelledby") == nba.locator("h2").get_attribute("id")
-    assert nba.locator(".result").get_attribute("aria-live") == "polite"
+    expect(nba).to_have_attribute("role", "region")
+    expect(nba).to_have_attribute("aria-labelledby", nba.locator("h2").get_attribute("id"))
+    expect(nba.locator(".result")).to_have_attribute("aria-live", "polite")
     suggest = nba.get_by_role("button", name="Suggest next best action")
     suggest.wait_for()
     page.wait_for_function("document.querySelector('cx-nba-panel').contact !== null")
@@ -37,7 +38,7 @@ def test_one_panel_embedded_alone_works_by_keyboard(page: Any, desktop: dict[str
         page.keyboard.press("Enter")
     assert info.value.status == 200
     nba.locator(".action.primary").wait_for()
-    assert page.evaluate("document.activeElement.dataset.action") == "suggest"  # focus stays on the control
+    expect(nba.locator("button[data-action=suggest]")).to_be_focused()  # focus stays on the control
 
     _tab_to(page, "cx-nba-panel .action.primary button[data-outcome=rejected]")
     with page.expect_response("**/api/feedback") as info:
@@ -61,11 +62,11 @@ def test_panel_mounted_from_attributes_only(page: Any, desktop: dict[str, Any]) 
 def test_labels_switch_to_german(page: Any, open_contact: Any) -> None:
     page.get_by_label("Language").select_option("de")
     page.get_by_role("heading", name="Kontextübersicht").wait_for()
-    assert page.locator("html").get_attribute("lang") == "de"
+    expect(page.locator("html")).to_have_attribute("lang", "de")
     for name in ("Antwortentwurf", "Nächste beste Aktion", "Nächste Schritte und Abschluss"):
-        assert page.get_by_role("heading", name=name).is_visible()
+        expect(page.get_by_role("heading", name=name)).to_be_visible()
     open_contact("C-1002", "chat-c1002-outage")
-    assert "Schon wieder kein Internet" in page.locator("#contact option:checked").inner_text()
+    expect(page.locator("#contact option:checked")).to_contain_text("Schon wieder kein Internet")
     ctx = page.locator("cx-context-panel")
     with page.expect_request("**/api/context_summary") as sent:
         ctx.get_by_role("button", name="Kontextübersicht laden").click()
@@ -99,4 +100,5 @@ def test_without_cors_the_browser_blocks_the_call_and_the_page_says_so(
     ctx = page.locator("cx-context-panel")
     ctx.get_by_role("button", name="Load context overview").click()
     alert = ctx.get_by_role("alert")
-    assert "no answer" in alert.inner_text() and "network" in alert.inner_text()
+    expect(alert).to_contain_text("no answer")
+    expect(alert).to_contain_text("network")

@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 
 pytestmark = pytest.mark.browser
+expect = pytest.importorskip("playwright.sync_api").expect  # waits for the page to render
 
 
 def _marks(panel: Any) -> list[dict[str, str]]:
@@ -18,9 +19,9 @@ def _marks(panel: Any) -> list[dict[str, str]]:
 
 
 def _assert_every_flag_marked(panel: Any, reasons: list[dict[str, Any]]) -> None:
-    marks = _marks(panel)
     listed = panel.locator("ol.flags > li")
-    assert listed.count() == len(reasons)
+    expect(listed).to_have_count(len(reasons))  # the flag list and its marks render together
+    marks = _marks(panel)
     for i, reason in enumerate(reasons):
         assert listed.nth(i).get_attribute("data-code") == reason["code"]
         if reason["sentence"] is None:
@@ -41,7 +42,7 @@ def test_real_flags_on_a_german_legal_threat_are_marked(page: Any, open_contact:
     _assert_every_flag_marked(panel, reasons)
     legal = next(m for m in _marks(panel) if "topic:legal_threat" in m["codes"])
     assert legal["where"] == "message" and "Anwalt" in legal["text"]
-    assert panel.get_by_role("heading", name=f"Human review required — {len(reasons)} flag(s)").is_visible()
+    expect(panel.get_by_role("heading", name=f"Human review required — {len(reasons)} flag(s)")).to_be_visible()
     # a flag's link takes keyboard focus to its sentence
     panel.locator("ol.flags > li[data-code='topic:legal_threat'] a").click()
     assert page.evaluate("document.activeElement.classList.contains('flag') || location.hash.length > 1")
@@ -59,8 +60,12 @@ def test_every_kind_of_flag_is_marked(page: Any, open_contact: Any) -> None:
             {"code": "commitment:refund", "source": "reply", "sentence": first, "detail": None},
             {"code": "commitment:deadline", "source": "reply", "sentence": last, "detail": None},
             {"code": "commitment:amount", "source": "reply", "sentence": first, "detail": None},
-            {"code": "violation:unapproved_link", "source": "reply", "sentence": "See http://evil.example.", "detail":
-             "evil.example"},
+            {
+                "code": "violation:unapproved_link",
+                "source": "reply",
+                "sentence": "See http://evil.example.",
+                "detail": "evil.example",
+            },
             {"code": "segment:human_first", "source": "customer", "sentence": None, "detail": "key_account"},
         ]
         body["requires_human_review"] = True
