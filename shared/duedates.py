@@ -14,7 +14,9 @@ Every answer is a typed :class:`Due`:
 Dates count from the conversation's end in the customer's time zone. Company-side work (agent,
 back office) follows business days of the customer's country and ISO 3166-2 subdivision
 (``holidays``): deadlines landing on a weekend or public holiday move to the next business day, "end
-of week/month" moves back to the last business day of that period. The customer's own deadlines
+of week/month" moves back to the last business day of that period. A named day ("Saturday", "on 2 January",
+"tomorrow", "übermorgen") is the day the speaker promised: kept on a weekend, and on a public holiday moved
+to the next business day for the agent to confirm. The customer's own deadlines
 follow calendar days. Phrases, questions and rules are per-language data (config/due_phrases.yaml);
 the logic has no language branches.
 
@@ -393,8 +395,10 @@ def _eval(m: _Mention, ctx: _Ctx) -> _Val:
         if "next_business_day" in g:  # said in business days: counted so whoever the owner is
             return _Val(ctx.cal.add_business_days(start, 1), "next_business_day", m.kind, adjust="none")
         rule = next(k for k in ("day_after_tomorrow", "tomorrow", "today", "asap", "few_days") if k in g)
+        # today / tomorrow / the day after tomorrow name one calendar day, as a weekday does: kept on a weekend
+        named = rule in ("today", "tomorrow", "day_after_tomorrow")
         val = _Val(start + timedelta(days={"tomorrow": 1, "day_after_tomorrow": 2, "few_days": 3}.get(rule, 0)), rule,
-                   m.kind)  # fmt: skip
+                   m.kind, adjust="named" if named else "forward")  # fmt: skip
         if rule == "asap":
             val.status, val.reason = "confirm", "asap"
         elif rule != "today" and local.hour < int(ctx.rules["small_hours_end"]):

@@ -19,7 +19,7 @@ CASES = [
     # (language, phrase, expected due date) — conversation ends Thu 19 Nov 2026, Berlin, Germany
     ("en", "today", D(2026, 11, 19)), ("en", "by end of day", D(2026, 11, 19)), ("en", "asap", D(2026, 11, 19)),
     ("en", "tonight", D(2026, 11, 19)), ("en", "tomorrow", D(2026, 11, 20)),
-    ("en", "by tomorrow morning", D(2026, 11, 20)), ("en", "the day after tomorrow", D(2026, 11, 23)),
+    ("en", "by tomorrow morning", D(2026, 11, 20)), ("en", "the day after tomorrow", D(2026, 11, 21)),
     ("en", "by Friday", D(2026, 11, 20)), ("en", "on Monday", D(2026, 11, 23)), ("en", "next Monday", D(2026, 11, 23)),
     ("en", "next Friday", D(2026, 11, 27)), ("en", "by Wednesday", D(2026, 11, 25)),
     ("en", "Thursday", D(2026, 11, 26)),
@@ -34,7 +34,7 @@ CASES = [
     ("en", "until 2027-01-08", D(2027, 1, 8)), ("en", "within a couple of days", D(2026, 11, 23)),
     ("en", "over the next few days", D(2026, 11, 23)),
     ("de", "heute", D(2026, 11, 19)), ("de", "noch heute", D(2026, 11, 19)), ("de", "sofort", D(2026, 11, 19)),
-    ("de", "morgen", D(2026, 11, 20)), ("de", "bis morgen", D(2026, 11, 20)), ("de", "übermorgen", D(2026, 11, 23)),
+    ("de", "morgen", D(2026, 11, 20)), ("de", "bis morgen", D(2026, 11, 20)), ("de", "übermorgen", D(2026, 11, 21)),
     ("de", "bis Freitag", D(2026, 11, 20)), ("de", "am Montag", D(2026, 11, 23)),
     ("de", "nächsten Freitag", D(2026, 11, 27)), ("de", "bis Mittwoch", D(2026, 11, 25)),
     ("de", "innerhalb von 3 Werktagen", D(2026, 11, 24)), ("de", "innerhalb von zwei Werktagen", D(2026, 11, 23)),
@@ -65,8 +65,12 @@ def test_phrases(lang: str, phrase: str, expected: date) -> None:
         ("end of the week", "GB", "Europe/London", XMAS, D(2026, 12, 24)),  # moves back, not past the holiday
         ("bis Ende des Monats", "DE", "Europe/Berlin", datetime(2026, 12, 30, 9, tzinfo=UTC), D(2026, 12, 31)),
         ("tomorrow", "US", "America/Los_Angeles", datetime(2026, 11, 25, 20, tzinfo=UTC), D(2026, 11, 27)),
-        # 23:30 UTC is already Friday in Berlin: "tomorrow" is Saturday, so Monday
-        ("tomorrow", "DE", "Europe/Berlin", datetime(2026, 11, 19, 23, 30, tzinfo=UTC), D(2026, 11, 23)),
+        # 23:30 UTC is already Friday in Berlin: "tomorrow" is Saturday, a named day, kept (as "by Saturday" is)
+        ("tomorrow", "DE", "Europe/Berlin", datetime(2026, 11, 19, 23, 30, tzinfo=UTC), D(2026, 11, 21)),
+        # said on Friday, company-side: Saturday is kept, not moved to Monday
+        ("tomorrow", "DE", "Europe/Berlin", datetime(2026, 11, 20, 10, tzinfo=UTC), D(2026, 11, 21)),
+        # "tomorrow" is Thanksgiving: the named day moves to the next business day (to be confirmed)
+        ("tomorrow", "US", "America/New_York", datetime(2026, 11, 25, 15, tzinfo=UTC), D(2026, 11, 27)),
     ],
 )  # fmt: skip
 def test_holidays_weekends_and_time_zones(phrase: str, country: str, tz: str, end: datetime, expected: date) -> None:
@@ -193,7 +197,7 @@ TYPED = [
     # fortnight, day after tomorrow, weekdays with this/next/kommenden, day of month
     row("fortnight", "en", "in a fortnight", D(2026, 12, 3)),
     row("fortnight", "de", "in vierzehn Tagen", D(2026, 12, 3)),
-    row("day_after", "de", "bis übermorgen", D(2026, 11, 23)),  # Saturday: company work moves to Monday
+    row("day_after", "de", "bis übermorgen", D(2026, 11, 21)),  # a named day: Saturday is kept, as "bis Samstag" is
     row("day_after", "de", "bis übermorgen", D(2026, 11, 21), owner="customer"),
     row("day_after", "en", "the day after tomorrow", D(2026, 11, 21), owner="customer"),
     row("weekday", "en", "this Friday", D(2026, 11, 20)), row("weekday", "de", "kommenden Freitag", D(2026, 11, 20)),
@@ -233,8 +237,9 @@ TYPED = [
     # customer deadlines count calendar days; company work counts business days
     row("owner", "en", "by tomorrow", D(2026, 11, 21), owner="customer", end=FRI),
     row("owner", "de", "bis morgen", D(2026, 11, 21), owner="customer", end=FRI),
-    row("owner", "en", "by tomorrow", D(2026, 11, 23), owner="agent", end=FRI),
-    row("owner", "de", "bis morgen", D(2026, 11, 23), owner="backoffice", end=FRI),
+    # "tomorrow" names one day, as "Saturday" does: kept on a weekend for every owner
+    row("owner", "en", "by tomorrow", D(2026, 11, 21), owner="agent", end=FRI),
+    row("owner", "de", "bis morgen", D(2026, 11, 21), owner="backoffice", end=FRI),
     row("owner", "en", "by Friday", D(2026, 12, 25), owner="customer", end=XMAS),
     row("owner", "de", "bis Freitag", D(2026, 12, 25), owner="customer", end=XMAS),
     row("owner", "de", "bis Freitag", D(2026, 12, 28), CONFIRM, owner="agent", end=XMAS),  # named day on a holiday
@@ -243,8 +248,10 @@ TYPED = [
     row("owner", "de", "innerhalb von 5 Tagen", D(2026, 11, 30), owner="agent",
         end=datetime(2026, 11, 24, 9, tzinfo=UTC)),
     # regional holidays through the ISO 3166-2 subdivision
-    row("region", "en", "tomorrow", D(2027, 1, 7), subdivision="DE-BY", end=datetime(2027, 1, 5, 9, tzinfo=UTC)),
-    row("region", "de", "morgen", D(2027, 1, 7), subdivision="BY", end=datetime(2027, 1, 5, 9, tzinfo=UTC)),
+    # a named day on a public holiday: the next business day, for the agent to confirm
+    row("region", "en", "tomorrow", D(2027, 1, 7), CONFIRM, subdivision="DE-BY",
+        end=datetime(2027, 1, 5, 9, tzinfo=UTC)),
+    row("region", "de", "morgen", D(2027, 1, 7), CONFIRM, subdivision="BY", end=datetime(2027, 1, 5, 9, tzinfo=UTC)),
     row("region", "de", "morgen", D(2027, 1, 6), end=datetime(2027, 1, 5, 9, tzinfo=UTC)),  # not a holiday in Berlin
     row("region", "de", "innerhalb von 2 Werktagen", D(2026, 6, 8), subdivision="DE-BY",
         end=datetime(2026, 6, 3, 9, tzinfo=UTC)),  # Corpus Christi
@@ -264,7 +271,7 @@ TYPED = [
         end=datetime(2027, 4, 16, 15, tzinfo=UTC)),  # Patriots' Day
     row("region", "en", "by Monday", D(2027, 4, 19), country="US", subdivision="US-CA", tz="America/Los_Angeles",
         end=datetime(2027, 4, 16, 18, tzinfo=UTC)),
-    row("region", "en", "tomorrow", D(2026, 11, 30), country="US", subdivision="US-TX", tz="America/Chicago",
+    row("region", "en", "tomorrow", D(2026, 11, 30), CONFIRM, country="US", subdivision="US-TX", tz="America/Chicago",
         end=datetime(2026, 11, 25, 18, tzinfo=UTC)),  # Thanksgiving, then the Texan Friday after
     row("region", "en", "tomorrow", D(2027, 1, 6), subdivision="GB-SCT",  # another country's code: ignored
         end=datetime(2027, 1, 5, 9, tzinfo=UTC)),
@@ -282,12 +289,12 @@ TYPED = [
     row("invalid", "en", "by 31 November", None, ASK), row("invalid", "de", "bis zum 31.11.", None, ASK),
     # conversations ending after local midnight (the local date counts; "tomorrow" at 00:30 is confirmed)
     row("midnight", "en", "today", D(2026, 11, 20), end=AFTER_MIDNIGHT),
-    row("midnight", "en", "tomorrow", D(2026, 11, 23), CONFIRM, end=AFTER_MIDNIGHT),
+    row("midnight", "en", "tomorrow", D(2026, 11, 21), CONFIRM, end=AFTER_MIDNIGHT),
     row("midnight", "de", "morgen", D(2026, 11, 21), CONFIRM, owner="customer", end=AFTER_MIDNIGHT),
     row("midnight", "en", "tomorrow", D(2026, 11, 20), country="US", tz="America/New_York",
         end=datetime(2026, 11, 20, 4, 30, tzinfo=UTC)),  # still Thursday 23:30 in New York
-    row("midnight", "en", "tomorrow", D(2026, 11, 24), CONFIRM, country="JP", tz="Asia/Tokyo",
-        end=datetime(2026, 11, 19, 16, tzinfo=UTC)),  # Fri 01:00 Tokyo; Mon 23 Nov is Labour Thanksgiving Day
+    row("midnight", "en", "tomorrow", D(2026, 11, 21), CONFIRM, country="JP", tz="Asia/Tokyo",
+        end=datetime(2026, 11, 19, 16, tzinfo=UTC)),  # Fri 01:00 Tokyo: Saturday, a named day
     row("midnight", "de", "bis 9 Uhr", D(2026, 11, 20), end=AFTER_MIDNIGHT),  # 9:00 still ahead that morning
     # ranges count to the upper bound; ordinal words; an event with its own date; compounds; weekends
     row("range", "en", "within 3 to 5 working days", D(2026, 11, 26)),
@@ -416,7 +423,7 @@ SENTENCES = [
      "Gutschrift", "backoffice", "innerhalb von 5 Werktagen", D(2026, 11, 26), OK),
     ("en", "You can cancel within two weeks after the contract ends.",
      "Cancel", "customer", "within two weeks after the contract ends", None, ASK),
-    ("de", "Ich kläre das und melde mich bis übermorgen.", "Melden", "agent", "bis übermorgen", D(2026, 11, 23), OK),
+    ("de", "Ich kläre das und melde mich bis übermorgen.", "Melden", "agent", "bis übermorgen", D(2026, 11, 21), OK),
     # an anchor in another clause does not touch the deadline
     ("en", "The network team will restore the service within the hour, and I'll text you as soon as it's confirmed.",
      "Restore the service", "backoffice", "within the hour", D(2026, 11, 19), OK),
@@ -600,7 +607,7 @@ FINDINGS = [
     ("Anfang nächster Woche", "de", "Ich melde mich Anfang nächster Woche.", None, "agent", THU, {},
      D(2026, 11, 23), OK),
     ("fortnight", "en", "The new card will arrive in a fortnight.", None, "backoffice", THU, {}, D(2026, 12, 3), OK),
-    ("übermorgen", "de", "Ich kläre das und melde mich bis übermorgen.", None, "agent", THU, {}, D(2026, 11, 23), OK),
+    ("übermorgen", "de", "Ich kläre das und melde mich bis übermorgen.", None, "agent", THU, {}, D(2026, 11, 21), OK),
     ("kommenden weekday", "de", "Der Techniker kommt kommenden Freitag.", None, "backoffice", THU, {},
      D(2026, 11, 20), OK),
     ("by the 3rd", "en", "Please pay the balance by the 3rd.", None, "customer", THU, {}, D(2026, 12, 3), OK),
@@ -609,7 +616,7 @@ FINDINGS = [
     ("time of day", "en", "I'll email you the quote by 5pm.", None, "agent", THU, {}, D(2026, 11, 19), OK),
     ("customer tomorrow", "en", "I'll send you the photo by tomorrow.", None, "customer", FRI, {}, D(2026, 11, 21), OK),
     ("DE-BY holiday", "de", "Ich rufe Sie morgen zurück.", None, "agent", datetime(2027, 1, 5, 9, tzinfo=UTC),
-     {"subdivision": "DE-BY"}, D(2027, 1, 7), OK),
+     {"subdivision": "DE-BY"}, D(2027, 1, 7), CONFIRM),
     ("GB-SCT holiday", "en", "I'll get back to you within one business day.", None, "agent", FRI + timedelta(days=7),
      {"country": "GB", "subdivision": "GB-SCT", "tz": "Europe/London"}, D(2026, 12, 1), OK),
 ]  # fmt: skip
