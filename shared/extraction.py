@@ -51,6 +51,7 @@ class Clause:
     untimed_confidence: float | None = None  # confidence when no deadline is stated
     later_stage: bool = False  # "…will be sent out today and should arrive on Saturday": same subject, next stage
     stage_text: str | None = None  # the last stage's words, whose time is the step's date
+    condition: str | None = None  # "if it still isn't working by Friday": its checkpoint dates an untimed action
 
     @property
     def is_action(self) -> bool:
@@ -176,6 +177,12 @@ class Extractor:
             due = (find_due(c.stage_text, language) if c.stage_text else None) or find_due(c.text, language)
             if due is None and per_sentence[c.sentence] == 1:
                 due = find_due(c.sentence, language)
+            if due is None and c.condition:
+                due = find_due(c.condition, language)  # "If it still fails by Friday, call us": checked on Friday
+            if due is None and c.condition and lang.contains("persistence", c.condition):
+                # "Try again tomorrow morning. If it still fails, call us": checked when the step before it is due
+                due = next((a["due_text"] for a, t in zip(reversed(found), reversed(turns), strict=True)
+                            if t == c.turn and a["due_text"]), None)  # fmt: skip
             if due is None and (c.needs_due or c.act == "present_statement"):
                 continue  # "I'll do that", "the credit is applied": nothing open without a stated time
             confidence = c.confidence
@@ -295,6 +302,7 @@ class Extractor:
         for p in preds:
             cond_mark = None
             cond_negated = False
+            condition = None
             excluded: set[int] = set()
             for child in p.children:
                 if child.i in separate:
@@ -303,6 +311,7 @@ class Extractor:
                 if child.dep_ == "advcl" and _mark(child, lang) and part[child.i] == part[p.i]:
                     cond_mark = _mark(child, lang)
                     cond_negated = cond_mark == "unless" or any(t.dep_ == "neg" for t in child.subtree)
+                    condition = "".join(t.text_with_ws for t in child.subtree).strip()
                     excluded |= {t.i for t in child.subtree}
             for other in preds:  # a separate clause inside this one's subtree (comma splice)
                 if other is not p and other.i in {t.i for t in p.subtree}:
@@ -320,7 +329,8 @@ class Extractor:
             if _en_alternative(p, lang):  # "you can call us or visit a store": an option, not a step
                 out.append(self._make(speaker, sentence, text, "option", "none", None, None, False))
                 continue
-            out += self._en_decide(p, speaker, sentence, text, question, conditional, lang)
+            out += [replace(c, condition=condition) if condition and c.conditional else c
+                    for c in self._en_decide(p, speaker, sentence, text, question, conditional, lang)]
         return out
 
     def _en_decide(self, p: Any, speaker: str, sentence: str, text: str, question: bool, conditional: bool,
@@ -444,6 +454,7 @@ class Extractor:
         out: list[Clause] = []
         pending_condition = False
         condition_negated = False
+        condition_text: str | None = None
         last_actor: str | None = None
         prev_words: list[str] = []
         for kind, seg, main_len in segments:
@@ -456,8 +467,10 @@ class Extractor:
             if kind == "condition":
                 pending_condition = True
                 condition_negated = bool({w.lower() for w in words} & lang.words["negations"])
+                condition_text = _join(seg)
                 if out:  # "Ich rufe Sie an, sobald …": the condition belongs to the clause before it
                     out[-1].conditional = True
+                    out[-1].condition = out[-1].condition or condition_text
                     out[-1].confidence *= self.conf["conditional_factor"] if out[-1].is_action else 1.0
                 continue
             text = _join(seg[1:] if seg[0].lower() in lang.words["clause_conjunctions"] else seg)
@@ -478,6 +491,8 @@ class Extractor:
                 pending_condition = False
                 continue
             clause = self._de_decide(words, speaker, sentence, text, question, pending_condition, actor, lang)
+            if pending_condition and clause.conditional:
+                clause.condition = condition_text
             out.append(clause)
             sub = [w for w in seg[main_len:] if _WORD.fullmatch(w)]
             finite = _de_finite(words, lang)

@@ -59,6 +59,27 @@ def test_negation_inside_a_condition_does_not_cancel_the_step() -> None:
     assert [a["owner"] for a in found] == ["agent"] and found[0]["due_text"] == "morgen"
 
 
+def test_an_untimed_step_under_a_condition_is_due_when_the_condition_is_checked() -> None:
+    # the condition has its own date: the step is due then; the step after it is not
+    call, visit = actions("en", ("agent", "If the line still drops by Friday, call our hotline and we'll send a "
+                                          "technician."))  # fmt: skip
+    assert (call["owner"], call["due_text"]) == ("customer", "by friday")
+    assert (visit["owner"], visit["due_text"]) == ("agent", None)
+    call, visit = actions("de", ("agent", "Falls die Leitung bis Freitag weiter abbricht, rufen Sie uns an, dann "
+                                          "schicken wir einen Techniker."))  # fmt: skip
+    assert (call["owner"], call["due_text"], visit["due_text"]) == ("customer", "bis freitag", None)
+    # "still": checked when the step before it in the same turn is due
+    found = actions("en", ("agent", "Please unplug the box tonight for a minute. If the picture is still frozen, "
+                                    "ring us back."))  # fmt: skip
+    assert [a["due_text"] for a in found] == ["tonight", "tonight"]
+    found = actions("de", ("agent", "Starten Sie das Gerät bitte heute Abend neu. Wenn das Bild dann immer noch "
+                                    "hängt, rufen Sie uns an."))  # fmt: skip
+    assert [a["due_text"] for a in found] == ["heute abend", "heute abend"]
+    # a condition that is not about the earlier step persisting gives no date
+    found = actions("en", ("agent", "Please unplug the box tonight. If it ever freezes again, ring us back."))
+    assert [a["due_text"] for a in found] == ["tonight", None]
+
+
 # --- threats, warned consequences, options, status quo: never tasks ----------------------------------
 
 
