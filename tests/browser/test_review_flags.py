@@ -23,9 +23,9 @@ def _assert_every_flag_marked(panel: Any, reasons: list[dict[str, Any]]) -> None
     expect(listed).to_have_count(len(reasons))  # the flag list and its marks render together
     marks = _marks(panel)
     for i, reason in enumerate(reasons):
-        assert listed.nth(i).get_attribute("data-code") == reason["code"]
+        expect(listed.nth(i)).to_have_attribute("data-code", reason["code"])
         if reason["sentence"] is None:
-            assert "applies to the whole contact" in listed.nth(i).inner_text()
+            expect(listed.nth(i)).to_contain_text("applies to the whole contact")
             continue
         hits = [m for m in marks if reason["code"] in m["codes"].split() and m["text"] == reason["sentence"]]
         assert hits, f"flag {reason['code']} not marked on {reason['sentence']!r}; marks: {marks}"
