@@ -17,9 +17,9 @@ from functions.next_best_action import next_best_action
 from functions.next_steps import next_steps
 from functions.reply_draft import reply_draft
 from functions.ticket_closed import ticket_closed
-from shared.config import get_settings
+from shared.runtime import startup_settings
 
-if get_settings().preload:  # deployed instances load their function's models at start (shared/warmup.py)
+if startup_settings().preload:  # deployed instances load their function's models at start (shared/warmup.py)
     from shared.runtime import default_runtime
     from shared.warmup import warm
 

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import functions_framework
 
-from shared.calls import CallContext
-from shared.confirmations import ClosingRequest, ClosingResponse
-from shared.confirmations import closing_message as compose
-from shared.http import endpoint
+from shared.capabilities.closing_message import ClosingRequest, ClosingResponse
+from shared.capabilities.closing_message import closing_message as compose
+from shared.platform.calls import CallContext
+from shared.platform.http import endpoint
 from shared.runtime import default_runtime
 
 

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import functions_framework
 
-from shared.calls import CallContext
-from shared.http import endpoint
+from shared.capabilities.context_summary import ContextSummaryRequest, ContextSummaryResponse, summarize
+from shared.platform.calls import CallContext
+from shared.platform.http import endpoint
 from shared.runtime import default_runtime
-from shared.summary import ContextSummaryRequest, ContextSummaryResponse, summarize
 
 
 @functions_framework.http

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import functions_framework
 
-from shared.calls import CallContext
-from shared.feedback import FeedbackRequest, FeedbackResponse, record
-from shared.http import endpoint
+from shared.capabilities.feedback import FeedbackRequest, FeedbackResponse, record
+from shared.platform.calls import CallContext
+from shared.platform.http import endpoint
 from shared.runtime import default_runtime
 
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import functions_framework
 
-from shared.calls import CallContext
-from shared.http import endpoint
-from shared.nba import NbaRequest, NbaResponse, recommend
+from shared.capabilities.next_best_action import NbaRequest, NbaResponse, recommend
+from shared.platform.calls import CallContext
+from shared.platform.http import endpoint
 from shared.runtime import default_runtime
 
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import functions_framework
 
-from shared.calls import CallContext
-from shared.http import endpoint
-from shared.nextsteps import NextStepsRequest, NextStepsResponse, extract
+from shared.capabilities.next_steps import NextStepsRequest, NextStepsResponse, extract
+from shared.platform.calls import CallContext
+from shared.platform.http import endpoint
 from shared.runtime import default_runtime
 
 

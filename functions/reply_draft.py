@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import functions_framework
 
-from shared.calls import CallContext
-from shared.http import endpoint
-from shared.reply import ReplyRequest, ReplyResponse, draft_reply
+from shared.capabilities.reply_draft import ReplyRequest, ReplyResponse, draft_reply
+from shared.platform.calls import CallContext
+from shared.platform.http import endpoint
 from shared.runtime import default_runtime
 
 

@@ -7,8 +7,8 @@ import base64
 import functions_framework
 from cloudevents.http.event import CloudEvent
 
+from shared.capabilities.ticket_closed import handle
 from shared.runtime import default_runtime
-from shared.tickets import handle
 
 
 @functions_framework.cloud_event

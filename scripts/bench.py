@@ -20,7 +20,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from shared.config import ROOT
+from shared.settings import ROOT
 
 MODULES = [
     "functions.context_summary", "functions.next_best_action", "functions.reply_draft", "functions.next_steps",
@@ -144,9 +144,9 @@ def overhead(n: int = 200) -> dict[str, float]:
 def tokens(histories: tuple[int, ...] = (0, 3, 10, 100, 1000)) -> list[dict[str, float]]:
     """Prompt input tokens (estimated; offline engine) for customers with growing histories."""
     from scripts.seed import SEEDS, build
-    from shared.calls import CallContext
+    from shared.capabilities.context_summary import ContextSummaryRequest, summarize
+    from shared.platform.calls import CallContext
     from shared.runtime import default_runtime
-    from shared.summary import ContextSummaryRequest, summarize
 
     rt = default_runtime()
     rows = []
@@ -180,9 +180,9 @@ def nba_overhead(sizes: tuple[int, ...] = (20, 200, 2000), n: int = 200) -> list
     """p50/p95 of next_best_action with catalogues of growing size (cached per instance, as deployed)."""
     import random
 
-    from shared.config import load_settings
-    from shared.offers import Eligibility, Offer
+    from shared.data.offers import Eligibility, Offer
     from shared.runtime import Runtime, set_default_runtime
+    from shared.settings import load_settings
 
     client = _client_for("next_best_action")
     transcript = [{"speaker": "customer", "text": "The internet is down again, this is unacceptable."}]
@@ -216,8 +216,8 @@ def nba_overhead(sizes: tuple[int, ...] = (20, 200, 2000), n: int = 200) -> list
 
 def reply_overhead(n: int = 200) -> dict[str, float]:
     """p50/p95 of reply_draft (offline engine, emulator) and prompt tokens for the 600-interaction customer."""
-    from shared.calls import CallContext
-    from shared.reply import ReplyRequest, draft_reply
+    from shared.capabilities.reply_draft import ReplyRequest, draft_reply
+    from shared.platform.calls import CallContext
     from shared.runtime import default_runtime
 
     client = _client_for("reply_draft")
@@ -254,8 +254,8 @@ def next_steps_overhead(n: int = 200, turns: int = 60) -> dict[str, float]:
             "conversation_end_time": "2026-11-19T15:00:00+00:00"}  # fmt: skip
     from datetime import UTC, datetime
 
+    from shared.data.snapshots import Ticket
     from shared.runtime import default_runtime
-    from shared.snapshots import Ticket
 
     default_runtime().snapshots.put_many("C-1001", [Ticket(ticket_id="T-BENCH-60", subject="Line drops",
                                                            opened_at=datetime.now(UTC))])  # fmt: skip
@@ -276,8 +276,8 @@ def ticket_close_throughput(n: int = 300) -> dict[str, float]:
     from functions_framework import create_app
 
     from scripts.warehouse import kpi_table
+    from scripts.warehouse_db import connect, load_from_subscription
     from shared.runtime import default_runtime
-    from shared.warehouse import connect, load_from_subscription
 
     rt = default_runtime()
     client = create_app(target="ticket_closed", source=str(ROOT / "main.py")).test_client()
@@ -332,7 +332,7 @@ def warehouse_scale(n_events: int = 1_000_000) -> dict[str, float]:
     """Bulk load of a synthetic stream (duplicates included) and each KPI view's query time."""
 
     from scripts.synth_events import deliver, generate
-    from shared.warehouse import KPI_VIEWS, connect, insert_raw, query
+    from scripts.warehouse_db import KPI_VIEWS, connect, insert_raw, query
 
     tickets = max(1, int(n_events / 2.75))  # about 2.8 events per generated ticket, feedback included
     t = time.perf_counter()
@@ -359,8 +359,8 @@ def loader_throughput(n: int = 5000) -> dict[str, float]:
 
     from google.cloud import pubsub_v1
 
+    from scripts.warehouse_db import connect, load_from_subscription
     from shared.runtime import default_runtime
-    from shared.warehouse import connect, load_from_subscription
 
     rt = default_runtime()
     sub = pubsub_v1.SubscriberClient()

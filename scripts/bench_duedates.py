@@ -3,7 +3,7 @@
     python -m scripts.bench_duedates [TICKETS_CSV] [--n 2000]
     (default ../shared/data/tickets/tickets_en_de.csv; without it, only the built-in sentences)
 
-* cold: in a fresh interpreter, ``import shared.duedates``, building the resolver from
+* cold: in a fresh interpreter, ``import shared.language.duedates``, building the resolver from
   config/due_phrases.yaml (regex compilation for every language) and the first ``resolve()``
   with holidays (imports ``holidays`` and builds the country/subdivision calendar);
 * per call: p50/p95 of ``find_phrase()`` + ``resolve(sentence=...)`` per sentence, warm;
@@ -28,7 +28,7 @@ from collections import Counter
 from datetime import UTC, datetime
 from pathlib import Path
 
-from shared.config import ROOT
+from shared.settings import ROOT
 
 DEFAULT = ROOT.parent / "shared" / "data" / "tickets" / "tickets_en_de.csv"
 END = datetime(2026, 11, 19, 14, 0, tzinfo=UTC)
@@ -43,9 +43,9 @@ BUILTIN = [
 COLD = """
 import time, json
 t0 = time.perf_counter()
-import shared.duedates as d
+import shared.language.duedates as d
 t1 = time.perf_counter()
-from shared.config import ROOT
+from shared.settings import ROOT
 r = d.DueDateResolver(ROOT / "config" / "due_phrases.yaml")
 t2 = time.perf_counter()
 from datetime import datetime, UTC
@@ -63,7 +63,7 @@ def cold(repeats: int = 3) -> dict[str, float]:
 
 
 def _sentences(path: Path, n: int) -> list[tuple[str, str]]:
-    from shared.nlp import SentenceSplitter
+    from shared.language.nlp import SentenceSplitter
 
     splitter = SentenceSplitter.from_config(ROOT / "config" / "extraction.yaml")
     with path.open(encoding="utf-8") as f:
@@ -84,7 +84,7 @@ def main() -> None:
     parser.add_argument("tickets", nargs="?", default=str(DEFAULT))
     parser.add_argument("--n", type=int, default=2000)
     args = parser.parse_args()
-    from shared.duedates import DueDateResolver
+    from shared.language.duedates import DueDateResolver
 
     resolver = DueDateResolver(ROOT / "config" / "due_phrases.yaml")
     path = Path(args.tickets)

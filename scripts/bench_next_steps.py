@@ -27,7 +27,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from scripts.bench import HEADERS, _client_for, _pct, _timed
-from shared.config import ROOT
+from shared.settings import ROOT
 
 CUSTOMER = [
     "My internet keeps dropping every evening around {h} o'clock and I work from home.",
@@ -76,7 +76,7 @@ def cold_start(repeats: int = 5) -> dict[str, Any]:
 
 
 def model_load() -> dict[str, Any]:
-    probe = ("import time, json; from shared.nlp import Pipelines; p = Pipelines(); t = time.perf_counter(); "
+    probe = ("import time, json; from shared.language.nlp import Pipelines; p = Pipelines(); t = time.perf_counter(); "
              "p.get('en'); en = time.perf_counter() - t; t = time.perf_counter(); p.get('de'); "
              "de = time.perf_counter() - t; t = time.perf_counter(); p.get('en'); again = time.perf_counter() - t; "
              "print(json.dumps({'en_s': en, 'de_s': de, 'cached_s': again}))")  # fmt: skip
@@ -97,8 +97,8 @@ def reply_draft_without_spacy() -> dict[str, Any]:
 def overhead(n: int, turns: int) -> dict[str, Any]:
     """Every timed request is a different 60-turn call (no sentence seen before), then the same call
     again (a live panel re-requesting: sentence analyses come from the per-instance cache)."""
+    from shared.data.snapshots import Ticket
     from shared.runtime import default_runtime
-    from shared.snapshots import Ticket
 
     rt = default_runtime()
     rt.snapshots.put_many("C-1001", [Ticket(ticket_id="T-BENCH-NS", subject="Line drops",

@@ -3,7 +3,7 @@
     python -m scripts.bench_pii [TICKETS_CSV] [--n 200]
     (default ../shared/data/tickets/tickets_en_de.csv; without it, built-in transcripts)
 
-* cold: in a fresh interpreter, ``import shared.pii`` (must stay light), the first
+* cold: in a fresh interpreter, ``import shared.safety.pii.base`` (must stay light), the first
   ``detect()`` (Presidio recognisers + phonenumbers) and the first ``mask()`` of English
   text (adds the spaCy NER model and the language identifier);
 * per call: p50/p95 of ``Pseudonymizer.mask()`` on 1-2 kB texts (English and German
@@ -27,7 +27,7 @@ import time
 from collections import Counter
 from pathlib import Path
 
-from shared.config import ROOT
+from shared.settings import ROOT
 
 DEFAULT = ROOT.parent / "shared" / "data" / "tickets" / "tickets_en_de.csv"
 BUILTIN = [
@@ -40,7 +40,7 @@ BUILTIN = [
 ]
 CODE_COLD = """
 import json, sys, time
-t = time.perf_counter(); import shared.pii as pii; t_import = time.perf_counter() - t
+t = time.perf_counter(); import shared.safety.pii.base as pii; t_import = time.perf_counter() - t
 heavy = [m for m in ("spacy", "presidio_analyzer", "phonenumbers") if m in sys.modules]
 t = time.perf_counter(); pii.detect("call me on 0716967895"); t_detect = time.perf_counter() - t
 t = time.perf_counter(); pii.Pseudonymizer().mask("Please ask John Smith from the shop to call me.")
@@ -83,7 +83,7 @@ def texts_from(path: Path, n: int, seed: int = 7) -> list[str]:
 
 
 def per_call(texts: list[str]) -> dict[str, float]:
-    from shared.pii import Pseudonymizer, detect, local_detector
+    from shared.safety.pii.base import Pseudonymizer, detect, local_detector
 
     detector = local_detector(ROOT / "config")
     Pseudonymizer(detector).mask(texts[0])  # warm: recognisers and model loaded
@@ -106,9 +106,9 @@ def per_call(texts: list[str]) -> dict[str, float]:
 def context_path() -> dict[str, float]:
     """mask_obj on the contexts the capabilities build (seeded customers, 2000-token budget)."""
     from scripts.seed import SEEDS, build
-    from shared.context import FIELDS, build_context, pseudonymizer_for
-    from shared.pii import local_detector
-    from shared.snapshots import CustomerSnapshot
+    from shared.data.snapshots import CustomerSnapshot
+    from shared.safety.context_policy import FIELDS, build_context, pseudonymizer_for
+    from shared.safety.pii.base import local_detector
 
     contexts = []
     for seed in SEEDS:
@@ -140,7 +140,7 @@ def context_path() -> dict[str, float]:
 
 
 def spans_per_10kb(texts: list[str]) -> dict[str, float]:
-    from shared.pii import local_detector
+    from shared.safety.pii.base import local_detector
 
     counts: Counter[str] = Counter()
     for spans in local_detector(ROOT / "config").detect_many(texts):

@@ -21,7 +21,7 @@ from pathlib import Path
 
 import yaml
 
-from shared.config import ROOT, load_settings
+from shared.settings import ROOT, load_settings
 
 DATA = ROOT.parent / "shared" / "data" / "tickets" / "tickets_en_de.csv"
 
@@ -58,7 +58,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("tickets", nargs="?", type=Path, default=DATA)
     parser.add_argument("--n", type=int, default=300, help="ticket answers sampled (when the data is present)")
     args = parser.parse_args(argv)
-    from shared.policy import OutputPolicy
+    from shared.safety.output_policy import OutputPolicy
 
     settings = load_settings()
     t0 = time.perf_counter()

@@ -19,13 +19,13 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from shared.config import ROOT
+from shared.settings import ROOT
 
 FIXTURE = ROOT / "tests" / "fixtures" / "routing_tickets.csv"
 PROBE = r"""
 import json, sys, time
 t0 = time.perf_counter()
-from shared.config import load_settings
+from shared.settings import load_settings
 from shared.runtime import Runtime
 t1 = time.perf_counter()
 rt = Runtime(load_settings(model_backend="offline", router_artefact=sys.argv[1] or None))

@@ -19,7 +19,7 @@ EVENTS_PER_TICKET = 3.7  # close, re-close, repeat, confirmation, suggestion and
 
 def run(n_events: int) -> dict[str, object]:
     from scripts.synth_events import deliver, generate
-    from shared.warehouse import KPI_DATASET, KPI_VIEWS, connect, insert_raw, materialize, query
+    from scripts.warehouse_db import KPI_DATASET, KPI_VIEWS, connect, insert_raw, materialize, query
 
     events = generate(1, n_tickets=max(1, int(n_events / EVENTS_PER_TICKET)))
     rows = deliver(events, 1)

@@ -27,7 +27,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from scripts.emulators import PROJECT, Emulators, ensure_topics, free_port
-from shared.config import ROOT
+from shared.settings import ROOT
 
 FUNCTIONS = [
     "context_summary", "next_best_action", "reply_draft", "next_steps", "confirm_next_steps", "closing_message",
@@ -42,8 +42,8 @@ def local_stack(log_dir: Path, base_port: int | None = None) -> Iterator[dict[st
         os.environ.update(emu.env)
         os.environ.setdefault("CX_MODEL_BACKEND", "offline")
         from scripts.seed import seed_all
-        from shared.config import load_settings
         from shared.runtime import Runtime
+        from shared.settings import load_settings
 
         settings = load_settings()
         ensure_topics(PROJECT, settings.local_topics)
@@ -92,8 +92,8 @@ PROXY_HEADERS = ("Content-Type", "X-Agent-Id", "X-Agent-Role", "X-Request-Id", "
 
 def queue_catalogue_json() -> bytes:
     """The resolver groups the next-steps dropdown offers, read from config/queues.yaml."""
-    from shared.config import get_settings
-    from shared.queues import QueueCatalogue
+    from shared.decisions.queues import QueueCatalogue
+    from shared.settings import get_settings
 
     cat = QueueCatalogue.load(get_settings().config_dir / "queues.yaml")
     groups = [{"label": g.label, "code": g.code, "sla_business_days": g.sla_business_days} for g in cat.groups]
@@ -303,7 +303,7 @@ def _close_tickets(function_url: str) -> bool:
 
     from google.cloud import pubsub_v1
 
-    from shared.config import load_settings
+    from shared.settings import load_settings
 
     settings = load_settings()
     rng = random.Random(11)
@@ -388,7 +388,7 @@ def _report() -> bool:
 def _pull_events(expected: int) -> list[dict]:
     from google.cloud import pubsub_v1
 
-    from shared.config import load_settings
+    from shared.settings import load_settings
 
     settings = load_settings()
     sub_name = settings.local_topics[settings.events_topic][0]

@@ -7,9 +7,9 @@ from __future__ import annotations
 
 import sys
 
-from shared import clients
-from shared.config import load_settings
-from shared.events import FirestoreOutbox, drain_outbox
+from shared.platform import clients
+from shared.platform.events import FirestoreOutbox, drain_outbox
+from shared.settings import load_settings
 
 
 def main() -> int:

@@ -165,8 +165,8 @@ def start_seeded(prefix: str, *, force_offline: bool = False) -> tuple[Emulators
     elif not os.environ.get("CX_PROJECT"):
         os.environ.setdefault("CX_MODEL_BACKEND", "offline")  # Gemini only when a project is set
     from scripts.seed import seed_all
-    from shared.config import load_settings
     from shared.runtime import Runtime
+    from shared.settings import load_settings
 
     settings = load_settings()
     ensure_topics(settings.gcp_project_or_local, settings.local_topics)

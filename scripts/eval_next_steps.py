@@ -24,7 +24,7 @@ from typing import Any
 
 import yaml
 
-from shared.config import ROOT
+from shared.settings import ROOT
 
 GOLD = ROOT / "tests" / "fixtures" / "next_steps_gold.yaml"
 GOLD_DIR = ROOT / "tests" / "fixtures" / "next_steps_gold"
@@ -188,8 +188,8 @@ def load_cases(paths: list[Path]) -> list[tuple[str, dict[str, Any]]]:
 
 
 def predict(rt: Any, end: str, case: dict[str, Any]) -> dict[str, Any]:
-    from shared.nextsteps import NextStepsRequest, extract
-    from shared.snapshots import Ticket
+    from shared.capabilities.next_steps import NextStepsRequest, extract
+    from shared.data.snapshots import Ticket
 
     ticket_id = f"T-GOLD-{case['id']}"
     rt.snapshots.put_many(case["customer_id"], [Ticket(ticket_id=ticket_id, subject=case["subject"], opened_at=end)])
@@ -264,8 +264,8 @@ def rouge(candidate: str, reference: str) -> tuple[float, float]:
 
 def summary(path: Path, rt: Any = None, limit: int = 2) -> dict[str, Any]:
     """Extractive dialogue summary vs. the old "first message" baseline on TweetSumm (human summaries)."""
-    from shared.config import ROOT as root
-    from shared.extraction import Extractor
+    from shared.language.extraction import Extractor
+    from shared.settings import ROOT as root
 
     if not path.exists():
         print(f"skipped TweetSumm summary check: {path} not found")
@@ -299,7 +299,7 @@ def kb(folder: Path, rt: Any) -> dict[str, Any]:
     out["written_queries_top3"] = f"{hits}/{len(WRITTEN_QUERIES)}"
     if (folder / "guidelines.json").exists():
         from scripts.kb_ingest import load_articles
-        from shared.kb import KbRepository
+        from shared.data.kb import KbRepository
 
         abcd_repo = KbRepository(rt.firestore, "kb_eval_abcd")
         articles = load_articles(folder / "guidelines.json")

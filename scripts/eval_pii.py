@@ -20,8 +20,8 @@ import json
 import sys
 from pathlib import Path
 
-from shared.config import ROOT
-from shared.pii import Span, local_detector
+from shared.safety.pii.base import Span, local_detector
+from shared.settings import ROOT
 
 DEFAULT = ROOT.parent / "shared" / "data" / "pii" / "presidio_synth_dev.json"
 # dataset label -> our entity

@@ -24,7 +24,7 @@ from typing import Any
 
 import yaml
 
-from shared.config import ROOT, load_settings
+from shared.settings import ROOT, load_settings
 
 DATA = ROOT.parent / "shared" / "data"
 SPLIT_SEED = 13
@@ -54,7 +54,7 @@ def split(rows: list[dict[str, str]], key: str) -> tuple[list[dict[str, str]], l
 
 
 def queue(path: Path) -> dict[str, Any]:
-    from shared.classifier import NaiveBayes
+    from shared.language.classifier import NaiveBayes
 
     if _missing(path):
         return {}
@@ -74,7 +74,7 @@ def queue(path: Path) -> dict[str, Any]:
 
 
 def language(path: Path) -> dict[str, Any]:
-    from shared.language import detect_language
+    from shared.language.detect import detect_language
 
     if _missing(path):
         return {}
@@ -98,7 +98,7 @@ def language(path: Path) -> dict[str, Any]:
 
 
 def guardrails(path: Path) -> dict[str, Any]:
-    from shared.guardrails import Guardrails
+    from shared.safety.guardrails import Guardrails
 
     if _missing(path):
         return {}
@@ -315,7 +315,7 @@ class ScriptedEngine:
         self.next_reply = ""
 
     def generate(self, prompt: Any, output_model: Any) -> Any:
-        from shared.model import Usage
+        from shared.engine.model import Usage
 
         out = output_model(intent_summary="compromised", reply=self.next_reply)
         return out, Usage(engine="vertex", model="compromised-simulation", latency_ms=0.0)
@@ -359,7 +359,7 @@ def injection(folder: Path, fixture: Path | None = None) -> dict[str, Any]:
     attacks = _attacks(folder)
     rng = random.Random(SPLIT_SEED)
     with seeded("cx-eval-", force_offline=True) as rt:
-        from shared.reply import ReplyRequest, draft_reply
+        from shared.capabilities.reply_draft import ReplyRequest, draft_reply
         system = rt.prompts.get("reply_draft").system.render(
             context={"formal": True, "channel": "email", "sentiment": {"label": "neutral"},
                      "allowed_link_domains": sorted(rt.output_policy.allowed_domains)},
@@ -430,7 +430,7 @@ AGENT_PLACEHOLDER = re.compile(r"<[a-z_]+>|\[[a-z_ ]+\]", re.IGNORECASE)
 
 def false_positives(paths: list[Path]) -> dict[str, Any]:
     """The same output policy on the `answer` column of the ticket sets, per language."""
-    from shared.policy import OutputPolicy
+    from shared.safety.output_policy import OutputPolicy
 
     paths = [p for p in paths if not _missing(p)]
     if not paths:
@@ -438,7 +438,7 @@ def false_positives(paths: list[Path]) -> dict[str, Any]:
     settings = load_settings()
     policy = OutputPolicy(settings.config_dir / "output_policy.yaml", tuple(settings.detect_languages))
     approved = policy.approved_from([], [], 20)
-    from shared.language import detect_language
+    from shared.language.detect import detect_language
 
     langs = tuple(settings.detect_languages)
     per: dict[str, Counter[str]] = defaultdict(Counter)

@@ -23,9 +23,9 @@ from pathlib import Path
 from typing import Any
 
 from scripts.train_router import Columns, canonical, held_out, read_export, split
-from shared.config import ROOT
-from shared.queues import QueueCatalogue
-from shared.router import Router, RoutingConfig
+from shared.decisions.queues import QueueCatalogue
+from shared.decisions.router import Router, RoutingConfig
+from shared.settings import ROOT
 
 DATA = ROOT.parent / "shared" / "data"
 NEW_CATALOGUE = ROOT / "tests" / "fixtures" / "routing_catalogue"
@@ -60,7 +60,7 @@ def _catalogue(config_dir: Path) -> tuple[QueueCatalogue, RoutingConfig]:
 
 def _fallback_accuracy(test: list[Any], config_dir: Path, catalogue: QueueCatalogue) -> float:
     """Yesterday's production path: reply intent → queue (the router without an artefact)."""
-    from shared.intents import IntentClassifier
+    from shared.language.intents import IntentClassifier
 
     intents = IntentClassifier(config_dir / "intents.yaml", config_dir / "intent_examples.yaml")
     router = Router(catalogue, RoutingConfig(version="eval"), artefact=None, fallback_intent=intents.classify)
@@ -140,8 +140,8 @@ def catalogue(path: Path, config_dir: Path = NEW_CATALOGUE) -> dict[str, Any]:
 
 def ood(folder: Path, config_dir: Path = ROOT / "config") -> dict[str, Any]:
     """Share of out-of-domain texts labelled with a confident wrong intent (strict and lenient)."""
-    from shared.classifier import NaiveBayes
-    from shared.intents import IntentClassifier
+    from shared.language.classifier import NaiveBayes
+    from shared.language.intents import IntentClassifier
 
     banking, dstc = folder / "banking77_train.csv", folder / "dstc11_dev_utterances.jsonl"
     if _missing(banking) or _missing(dstc):
@@ -193,7 +193,7 @@ def sentiment(path: Path, tickets_csv: Path = DATA / "tickets" / "tickets_en_de.
     on the tickets (no sentiment labels) only the label distribution."""
     import yaml
 
-    from shared.sentiment import SentimentScorer
+    from shared.language.sentiment import SentimentScorer
 
     if _missing(path):
         return {}

@@ -64,9 +64,9 @@ def build_dataset(rt: Any, gold_paths: list[Path], customers: list[str] | None =
     """Rows for the evaluation service: next steps vs the gold, and NBA control vs candidate."""
     from scripts.eval_next_steps import load_cases, predict
     from scripts.seed import SEEDS
-    from shared.experiments import Experiments
-    from shared.nba import NbaRequest, recommend
-    from shared.prompts import PromptLibrary
+    from shared.capabilities.next_best_action import NbaRequest, recommend
+    from shared.engine.experiments import Experiments
+    from shared.engine.prompts import PromptLibrary
 
     rows: list[dict[str, Any]] = []
     for end, case in load_cases([p for p in gold_paths if p.exists()]):

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from shared.warehouse import KPI_DATASET, query
+from scripts.warehouse_db import KPI_DATASET, query
 
 METRIC = {"next_best_action": ("accepted", "offered", "NBA acceptance")}
 DEFAULT_METRIC = ("used", "rated", "used unchanged or lightly edited")

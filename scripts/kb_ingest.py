@@ -14,8 +14,8 @@ from pathlib import Path
 
 import yaml
 
-from shared.config import load_settings
-from shared.kb import Article, abcd_articles
+from shared.data.kb import Article, abcd_articles
+from shared.settings import load_settings
 
 
 def load_articles(path: Path) -> list[Article]:

@@ -12,7 +12,7 @@ import tempfile
 import tomllib
 from pathlib import Path
 
-from shared.config import ROOT
+from shared.settings import ROOT
 
 
 def _freeze(packages: list[str]) -> list[str]:

@@ -13,7 +13,7 @@ from typing import Any
 
 from pydantic.json_schema import models_json_schema
 
-from shared.config import ROOT
+from shared.settings import ROOT
 
 OUTPUT = ROOT / "functions" / "openapi.json"
 ERRORS = {
@@ -38,7 +38,7 @@ HEADERS = [
 
 def build() -> dict[str, Any]:
     import main  # noqa: F401 - registers every entry point
-    from shared.http import ENDPOINTS, ErrorResponse
+    from shared.platform.http import ENDPOINTS, ErrorResponse
 
     specs = sorted(ENDPOINTS.values(), key=lambda e: e.name)
     models = [(m, "validation") for e in specs for m in (e.request_model,)]

@@ -19,7 +19,7 @@ import sys
 from dataclasses import dataclass, field
 from typing import Any
 
-from shared.config import load_settings
+from shared.settings import load_settings
 
 DEFAULT_SUBSCRIPTION = "ticket_closed-dead-letters"  # infra/terraform/pubsub.tf: "${each.key}-dead-letters"
 PUBSUB_ATTRIBUTE_PREFIX = "CloudPubSubDeadLetter"  # added by Pub/Sub when it forwards a message

@@ -13,9 +13,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from shared.config import ROOT, load_settings
-from shared.offers import OfferRepository, load_catalogue_file
-from shared.snapshots import (
+from shared.data.offers import OfferRepository, load_catalogue_file
+from shared.data.snapshots import (
     Address,
     Consent,
     Customer,
@@ -29,6 +28,7 @@ from shared.snapshots import (
     Ticket,
     apply_interaction,
 )
+from shared.settings import ROOT, load_settings
 
 REFERENCE_NOW = datetime(2026, 11, 20, 9, 0, tzinfo=UTC)
 CATALOGUE = {
@@ -299,7 +299,7 @@ ACCEPTANCE = [
 
 
 def main() -> int:
-    from shared.clients import firestore_client
+    from shared.platform.clients import firestore_client
 
     settings = load_settings()
     if not settings.firestore_emulator_host and "--allow-cloud" not in sys.argv:
@@ -309,7 +309,7 @@ def main() -> int:
     repo = SnapshotRepository(db, settings.customers_collection)
     offers = OfferRepository(db, offers=settings.offers_collection, stats=settings.offer_stats_collection,
                              customers=settings.customers_collection)  # fmt: skip
-    from shared.kb import HashEmbedder, KbRepository
+    from shared.data.kb import HashEmbedder, KbRepository
 
     count = seed_all(repo, offers=offers, kb=KbRepository(db, settings.kb_collection),
                      embedder=HashEmbedder(settings.local_embedding_dim))  # fmt: skip

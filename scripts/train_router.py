@@ -30,9 +30,9 @@ from typing import Any
 
 import yaml
 
-from shared.config import load_settings
-from shared.queues import QueueCatalogue
-from shared.router import RoutingConfig, TrainedRouter, evaluate, ticket_text, train
+from shared.decisions.queues import QueueCatalogue
+from shared.decisions.router import RoutingConfig, TrainedRouter, evaluate, ticket_text, train
+from shared.settings import load_settings
 
 SPLIT_SEED = 13
 TEST_SHARE = 0.2
@@ -108,7 +108,7 @@ def read_overrides(events_jsonl: Path | None = None, warehouse: Path | None = No
     if events_jsonl:
         events += [json.loads(line) for line in events_jsonl.open(encoding="utf-8") if line.strip()]
     if warehouse:
-        from shared.warehouse import DATASET, connect, query
+        from scripts.warehouse_db import DATASET, connect, query
 
         con = connect(warehouse)
         rows = query(con, f"SELECT CAST(data AS VARCHAR) AS data FROM {DATASET}.events "

@@ -20,8 +20,8 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from shared.config import ROOT, load_settings
-from shared.warehouse import DATASET, KPI_DATASET, connect, load_from_subscription, materialize, query
+from scripts.warehouse_db import DATASET, KPI_DATASET, connect, load_from_subscription, materialize, query
+from shared.settings import ROOT, load_settings
 
 DEFAULT_DB = ROOT / ".local" / "warehouse.duckdb"
 SERIES = (("first_contact_resolution", "kpi_first_contact_resolution", "First-contact resolution", "{:.0%}"),

@@ -47,7 +47,7 @@ from typing import Any
 
 import yaml
 
-from shared.config import ROOT
+from shared.settings import ROOT
 
 QA_DIR = ROOT / ".local" / "qa"
 GOLD_DIR = QA_DIR / "regression"
@@ -63,13 +63,13 @@ JOURNEY_BY_GROUP = {"Billing and Payments": "billing_dispute", "Service Outages 
 
 def _sql(con: Any, sql: str) -> str:
     from scripts.warehouse import BigQueryConnection
-    from shared.warehouse import to_duckdb
+    from scripts.warehouse_db import to_duckdb
 
     return sql if isinstance(con, BigQueryConnection) else to_duckdb(sql)
 
 
 def _rows(con: Any, sql: str) -> list[dict[str, Any]]:
-    from shared.warehouse import query
+    from scripts.warehouse_db import query
 
     return query(con, _sql(con, sql))
 
@@ -136,8 +136,8 @@ def _actions(actions: list[dict[str, Any]]) -> str:
 
 def fetch(rt: Any, rows: list[dict[str, Any]]) -> list[Contact]:
     """AI suggestion and confirmed version from Firestore, masked with the customer's pseudonymizer."""
-    from shared.context import pseudonymizer_for
-    from shared.pii import customer_key
+    from shared.safety.context_policy import pseudonymizer_for
+    from shared.safety.pii.base import customer_key
 
     out = []
     for row in rows:
@@ -191,7 +191,7 @@ def gold_case(c: Contact, week: date) -> dict[str, Any]:
 
 
 def nba_candidates(rt: Any, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    from shared.context import pseudonymizer_for
+    from shared.safety.context_policy import pseudonymizer_for
 
     out = []
     for r in rows:
@@ -333,8 +333,8 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     if not (args.db or args.project or os.environ.get("CX_PROJECT")):
         return demo(args.n, args.out, args.eval)
-    from shared.config import load_settings
     from shared.runtime import Runtime
+    from shared.settings import load_settings
 
     week = args.week or (date.today() - timedelta(days=date.today().weekday() + 7))
     con = open_warehouse(args.db or ROOT / ".local" / "warehouse.duckdb", args.project, refresh=bool(args.db))
@@ -375,13 +375,13 @@ def play_demo(rt: Any, contacts: int = 24, prefix: str = "TK-QA", nba_customers:
     suggestions with accepted and rejected outcomes."""
     from scripts.eval_next_steps import GOLD, key_in
     from scripts.seed import SEEDS
-    from shared.confirmations import ConfirmRequest, FinalAction, confirm
-    from shared.feedback import FeedbackRequest, NbaOutcome
-    from shared.feedback import record as record_feedback
-    from shared.nba import NbaRequest, recommend
-    from shared.nextsteps import NextStepsRequest, extract
-    from shared.snapshots import Ticket
-    from shared.tickets import handle
+    from shared.capabilities.confirm_next_steps import ConfirmRequest, FinalAction, confirm
+    from shared.capabilities.feedback import FeedbackRequest, NbaOutcome
+    from shared.capabilities.feedback import record as record_feedback
+    from shared.capabilities.next_best_action import NbaRequest, recommend
+    from shared.capabilities.next_steps import NextStepsRequest, extract
+    from shared.capabilities.ticket_closed import handle
+    from shared.data.snapshots import Ticket
 
     gold = yaml.safe_load(GOLD.read_text("utf-8"))
     end = datetime.fromisoformat(str(gold["end"]).replace("Z", "+00:00"))
@@ -447,7 +447,7 @@ def demo(n: int, out: Path | None, evaluate: bool = False) -> int:
     from google.cloud import pubsub_v1
 
     from scripts.eval_next_steps import _stack
-    from shared.warehouse import connect, load_from_subscription, materialize, query
+    from scripts.warehouse_db import connect, load_from_subscription, materialize, query
 
     emu, rt = _stack()
     try:

@@ -3,25 +3,27 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import cached_property
+from functools import cached_property, lru_cache
+from typing import Any
 
 import yaml
 
-from shared import clients, logs
-from shared.config import Settings, get_settings
-from shared.context import ContextPolicy
-from shared.duedates import DueDateResolver
-from shared.events import EventPublisher, FirestoreOutbox, register_for_shutdown
-from shared.guardrails import Guardrails
-from shared.intents import IntentClassifier, IntentDetector
-from shared.kb import Embedder, HashEmbedder, KbRepository, VertexEmbedder
-from shared.model import Engine, ModelFailure, OfflineEngine, build_engine
-from shared.offers import OfferRepository, Rules
-from shared.policy import OutputPolicy
-from shared.prompts import Prompt, PromptLibrary
-from shared.queues import QueueCatalogue
-from shared.sentiment import SentimentScorer
-from shared.snapshots import SnapshotRepository
+from shared.data.kb import Embedder, HashEmbedder, KbRepository, VertexEmbedder
+from shared.data.offers import OfferRepository
+from shared.data.snapshots import SnapshotRepository
+from shared.decisions.nba import Rules
+from shared.decisions.queues import QueueCatalogue
+from shared.engine.model import genai_client, Engine, ModelFailure, OfflineEngine, build_engine
+from shared.engine.prompts import Prompt, PromptLibrary
+from shared.language.duedates import DueDateResolver
+from shared.language.intents import IntentClassifier, IntentDetector
+from shared.language.sentiment import SentimentScorer
+from shared.platform import clients, logs
+from shared.platform.events import EventPublisher, FirestoreOutbox, register_for_shutdown
+from shared.safety.context_policy import ContextPolicy
+from shared.safety.guardrails import Guardrails
+from shared.safety.output_policy import OutputPolicy
+from shared.settings import Settings, SettingsError, get_settings
 
 
 def _log_model_failure(prompt: Prompt, failure: ModelFailure) -> None:
@@ -41,7 +43,7 @@ class Runtime:
     def __post_init__(self) -> None:
         # Config and prompt files are checked against each other once per instance, at
         # start: a change the code cannot serve fails here, naming the file and the key.
-        from shared.config_check import validate
+        from shared.engine.config_check import validate
 
         validate(self.settings)
 
@@ -64,7 +66,7 @@ class Runtime:
 
     @cached_property
     def prompts(self) -> PromptLibrary:
-        from shared.experiments import Experiments
+        from shared.engine.experiments import Experiments
 
         experiments = Experiments.load(self.settings.config_dir / "experiments.yaml", self.settings.prompts_dir)
         return PromptLibrary(self.settings.prompts_dir, self.settings.prompt_versions, experiments)
@@ -117,7 +119,7 @@ class Runtime:
     def embedder(self) -> Embedder:
         """Vertex embeddings with the Vertex engine; the local hashing embedder otherwise."""
         if self.settings.backend == "vertex":
-            client = clients.genai_client(self.settings)
+            client = genai_client(self.settings)
             return VertexEmbedder(client, self.settings.embedding_model, self.settings.embedding_dim)
         return HashEmbedder(self.settings.local_embedding_dim)
 
@@ -128,7 +130,7 @@ class Runtime:
     @cached_property
     def router(self):  # type: ignore[no-untyped-def]
         """Resolver-group routing; the trained artefact is read on the first ticket routed."""
-        from shared.router import Router, RoutingConfig
+        from shared.decisions.router import Router, RoutingConfig
 
         intents = self.reply_intents
         return Router(catalogue=self.queues, config=RoutingConfig.load(self.settings.config_dir / "routing.yaml"),
@@ -138,19 +140,19 @@ class Runtime:
     @cached_property
     def extractor(self):  # type: ignore[no-untyped-def]
         """Structural next-step extractor and extractive summarizer; spaCy loads on first use."""
-        from shared.extraction import Extractor
+        from shared.language.extraction import Extractor
 
         return Extractor(self.settings.config_dir / "extraction.yaml")
 
     @cached_property
     def next_steps_store(self):  # type: ignore[no-untyped-def]
-        from shared.confirmations import NextStepsStore
+        from shared.data.next_steps import NextStepsStore
 
         return NextStepsStore(self.firestore, self.settings.next_steps_collection, self.settings.customers_collection)
 
     @cached_property
     def feedback_buckets(self):  # type: ignore[no-untyped-def]
-        from shared.feedback import Buckets
+        from shared.capabilities.feedback import Buckets
 
         return Buckets.load(self.settings.config_dir / "feedback.yaml")
 
@@ -161,6 +163,12 @@ class Runtime:
     @cached_property
     def publisher(self):  # type: ignore[no-untyped-def]
         return clients.publisher_client(self.settings)
+
+    def extract_next_steps(self, request: dict[str, Any]) -> Any:
+        """next_steps for a capability that needs one (ticket_closed): capabilities never import each other."""
+        from shared.capabilities.next_steps import NextStepsRequest, extract
+
+        return extract(NextStepsRequest.model_validate(request), self)
 
     @property
     def dead_letter_topic(self) -> str:
@@ -180,10 +188,24 @@ class Runtime:
 _default: Runtime | None = None
 
 
+@lru_cache(maxsize=1)
+def startup_settings() -> Settings:
+    """Settings for a deployed instance, with the config and prompt files checked against each other
+    once, at start: a change the code cannot serve fails here with one message naming file and key."""
+    from shared.engine.config_check import ConfigError, validate
+
+    settings = get_settings()
+    try:
+        validate(settings)
+    except ConfigError as exc:
+        raise SettingsError(str(exc)) from None
+    return settings
+
+
 def default_runtime() -> Runtime:
     global _default
     if _default is None:
-        _default = Runtime(get_settings())
+        _default = Runtime(startup_settings())
     return _default
 
 

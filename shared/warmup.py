@@ -14,7 +14,7 @@ import time
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
-from shared import logs
+from shared.platform import logs
 
 if TYPE_CHECKING:
     from shared.runtime import Runtime
@@ -32,7 +32,7 @@ _SAMPLE = "Warm-up: please call Jane Miller on 0716 967895, 12 Main Street. Ich 
 
 
 def _pii(rt: Runtime) -> None:
-    from shared.pii import default_detector
+    from shared.safety.pii.base import default_detector
 
     default_detector().detect_many([_SAMPLE], ner=True)
 
@@ -45,7 +45,7 @@ def _policy(rt: Runtime) -> None:
 
 
 def _language(rt: Runtime) -> None:
-    from shared.language import detect_language
+    from shared.language.detect import detect_language
 
     detect_language(_SAMPLE, tuple(rt.settings.detect_languages), rt.settings.agent_language)
 

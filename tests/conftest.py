@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from shared.config import ROOT, Settings, load_settings
+from shared.settings import ROOT, Settings, load_settings
 
 FIXTURES = Path(__file__).parent / "fixtures"
 # Hermetic: a router someone trained locally (.local/router) must not change what tests route; tests that
@@ -38,7 +38,7 @@ def emulators(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
     else:
         emu = Emulators(tmp_path_factory.mktemp("emulators")).start()
         os.environ.update(emu.env)
-    from shared import clients
+    from shared.platform import clients
 
     clients.reset()
     settings = load_settings(model_backend="offline")
@@ -201,7 +201,7 @@ def vertex_settings(fake: FakeVertex, **overrides: Any) -> Settings:
 def vertex_engine(fake: FakeVertex, **overrides: Any) -> Any:
     from google.oauth2.credentials import Credentials
 
-    from shared.model import ResilientEngine, VertexEngine
+    from shared.engine.model import ResilientEngine, VertexEngine
 
     settings = vertex_settings(fake, **overrides)
     primary = VertexEngine(settings, credentials=Credentials("test-token"))

@@ -51,8 +51,8 @@ def desktop(emulators: Any, tmp_path_factory: pytest.TempPathFactory) -> Iterato
     """Seeded database, function servers and the desktop server; yields the page URL and function URLs."""
     from scripts.devstack import desktop_server, function_servers
     from scripts.seed import seed_all
-    from shared.config import load_settings
     from shared.runtime import Runtime
+    from shared.settings import load_settings
 
     rt = Runtime(load_settings(model_backend="offline", firestore_database=DATABASE))
     seed_all(rt.snapshots, offers=rt.offers, kb=rt.kb, embedder=rt.embedder)

@@ -10,10 +10,10 @@ from typing import Any
 import pytest
 from functions_framework import create_app
 
-from shared import logs
-from shared.config import ROOT
-from shared.pii import customer_key
+from shared.platform import logs
 from shared.runtime import Runtime, set_default_runtime
+from shared.safety.pii.base import customer_key
+from shared.settings import ROOT
 from tests.conftest import EventSink, FakeVertex, fixture_json, vertex_settings
 
 pytestmark = pytest.mark.integration
@@ -156,7 +156,7 @@ def test_vertex_path_sees_no_raw_pii_and_output_is_restored(
 ) -> None:
     from google.oauth2.credentials import Credentials
 
-    from shared.model import ResilientEngine, VertexEngine
+    from shared.engine.model import ResilientEngine, VertexEngine
 
     vs = vertex_settings(fake_vertex).model_copy(update={"project": None})
     rt = Runtime(settings)
@@ -192,7 +192,7 @@ def test_latest_contacts_are_condensed_not_repeated(client: Any, runtime: Runtim
     """A stored contact that is a whole dialogue shows its problem and resolution, not its first message."""
     from datetime import UTC, datetime, timedelta
 
-    from shared.snapshots import Customer, Interaction, Profile
+    from shared.data.snapshots import Customer, Interaction, Profile
 
     now = datetime.now(UTC)
     runtime.snapshots.put_customer(Customer(customer_id="C-SUMM-1", profile=Profile(name="Alex Rivera"),

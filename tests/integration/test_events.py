@@ -4,8 +4,8 @@ import json
 
 import pytest
 
-from shared import clients
-from shared.events import EventPublisher, FirestoreOutbox, SuggestionGenerated, drain_outbox
+from shared.platform import clients
+from shared.platform.events import EventPublisher, FirestoreOutbox, SuggestionGenerated, drain_outbox
 from shared.runtime import Runtime
 from tests.conftest import EventSink
 

@@ -8,8 +8,8 @@ from typing import Any
 import pytest
 from functions_framework import create_app
 
-from shared.config import ROOT
 from shared.runtime import Runtime, set_default_runtime
+from shared.settings import ROOT
 from tests.conftest import EventSink
 
 pytestmark = pytest.mark.integration

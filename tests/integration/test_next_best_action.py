@@ -9,10 +9,10 @@ import pytest
 from functions_framework import create_app
 from google.oauth2.credentials import Credentials
 
-from shared.config import ROOT
-from shared.model import ResilientEngine, VertexEngine
-from shared.offers import Offer
+from shared.data.offers import Offer
+from shared.engine.model import ResilientEngine, VertexEngine
 from shared.runtime import Runtime, set_default_runtime
+from shared.settings import ROOT
 from tests.conftest import EventSink, FakeVertex, vertex_settings
 
 pytestmark = pytest.mark.integration

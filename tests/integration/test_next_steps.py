@@ -8,9 +8,9 @@ import pytest
 from functions_framework import create_app
 from google.oauth2.credentials import Credentials
 
-from shared.config import ROOT
-from shared.model import ResilientEngine, VertexEngine
+from shared.engine.model import ResilientEngine, VertexEngine
 from shared.runtime import Runtime, set_default_runtime
+from shared.settings import ROOT
 from tests.conftest import EventSink, FakeVertex, vertex_settings
 
 pytestmark = pytest.mark.integration

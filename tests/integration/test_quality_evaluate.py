@@ -15,8 +15,8 @@ import yaml
 
 from scripts.eval_next_steps import GOLD
 from scripts.evaluate import EVAL_PYTHON, build_dataset, offline
-from shared.config import ROOT
 from shared.runtime import Runtime
+from shared.settings import ROOT
 
 pytestmark = pytest.mark.integration
 

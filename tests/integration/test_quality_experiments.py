@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from shared.experiments import Experiments
+from shared.engine.experiments import Experiments
 from shared.runtime import Runtime
 from tests.conftest import EventSink
 from tests.integration.test_next_best_action import HAPPY_EN, client, nba_runtime, post  # noqa: F401
@@ -44,8 +44,8 @@ def test_any_capability_runs_an_experiment_by_configuration_only(seeded: Any, tm
     """An experiment on closing_message (v1 vs v2) needs only a config entry: each contact gets its arm."""
     import shutil
 
-    from shared.config import ROOT, load_settings
     from shared.runtime import set_default_runtime
+    from shared.settings import ROOT, load_settings
     from tests.integration.test_next_steps import post as post_fn
 
     config = tmp_path / "config"

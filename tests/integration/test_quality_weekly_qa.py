@@ -11,10 +11,10 @@ import pytest
 
 from scripts.eval_next_steps import load_cases
 from scripts.seed import SEEDS
+from scripts.warehouse_db import connect, load_from_subscription, materialize, query
 from scripts.weekly_qa import monday, play_demo, read_verdicts, simulate_lead, weekly
+from shared.data.snapshots import Customer, Profile
 from shared.runtime import Runtime
-from shared.snapshots import Customer, Profile
-from shared.warehouse import connect, load_from_subscription, materialize, query
 from tests.conftest import EventSink
 
 pytestmark = pytest.mark.integration

@@ -15,8 +15,8 @@ from functions_framework import create_app
 from google.cloud import pubsub_v1
 
 from scripts.replay_dead_letters import replay
-from shared.config import ROOT, Settings
 from shared.runtime import Runtime
+from shared.settings import ROOT, Settings
 from tests.integration.test_ticket_closed import T0, close, new_customer, tickets
 
 pytestmark = pytest.mark.integration

@@ -14,11 +14,11 @@ from functions_framework import create_app
 from google.oauth2.credentials import Credentials
 
 from scripts.train_router import Columns, canonical, read_export
-from shared.config import ROOT, load_settings
-from shared.model import ResilientEngine, VertexEngine
-from shared.queues import QueueCatalogue
-from shared.router import RoutingConfig, train
+from shared.decisions.queues import QueueCatalogue
+from shared.decisions.router import RoutingConfig, train
+from shared.engine.model import ResilientEngine, VertexEngine
 from shared.runtime import Runtime, set_default_runtime
+from shared.settings import ROOT, load_settings
 from tests.conftest import EventSink, FakeVertex, vertex_settings
 
 pytestmark = pytest.mark.integration

@@ -4,9 +4,9 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from shared.errors import NotFound
+from shared.data.snapshots import Customer, Interaction, Profile
+from shared.platform.errors import NotFound
 from shared.runtime import Runtime
-from shared.snapshots import Customer, Interaction, Profile
 
 pytestmark = pytest.mark.integration
 T0 = datetime(2026, 1, 1, tzinfo=UTC)

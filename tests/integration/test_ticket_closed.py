@@ -12,9 +12,9 @@ from typing import Any
 import pytest
 from functions_framework import create_app
 
-from shared.config import ROOT
+from shared.data.snapshots import Customer, Profile
 from shared.runtime import Runtime
-from shared.snapshots import Customer, Profile
+from shared.settings import ROOT
 from tests.conftest import EventSink
 
 pytestmark = pytest.mark.integration
@@ -149,7 +149,7 @@ def test_missing_next_steps_are_extracted_unconfirmed(client: Any, runtime: Runt
 def test_loader_lands_published_events_once_in_the_warehouse(client: Any, runtime: Runtime) -> None:
     from google.cloud import pubsub_v1
 
-    from shared.warehouse import connect, load_from_subscription, query
+    from scripts.warehouse_db import connect, load_from_subscription, query
 
     sub = pubsub_v1.SubscriberClient()
     path = sub.subscription_path(runtime.settings.gcp_project_or_local, f"wh-{uuid.uuid4().hex[:8]}")

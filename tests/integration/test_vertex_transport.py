@@ -6,9 +6,9 @@ import json
 
 import pytest
 
-from shared.model import ResilientEngine
-from shared.prompts import Prompt
-from shared.summary import SummaryOutput
+from shared.capabilities.context_summary import SummaryOutput
+from shared.engine.model import ResilientEngine
+from shared.engine.prompts import Prompt
 from tests.conftest import FakeVertex, fixture_json, vertex_engine
 
 pytestmark = pytest.mark.integration
@@ -17,7 +17,7 @@ OUTPUT = fixture_json("vertex", "summary_output.json")
 
 
 def _prompt() -> Prompt:
-    from shared.summary import offline_summary  # noqa: F401 - registers the offline generator
+    from shared.capabilities.context_summary import offline_summary  # noqa: F401 - registers the offline generator
 
     return Prompt(
         capability="context_summary", version="v1", system="SYSTEM RULES", user="USER CONTEXT",
@@ -124,8 +124,8 @@ def test_request_json_is_valid_utf8_json(fake_vertex: FakeVertex) -> None:
 
 
 def test_missing_credentials_degrade_instead_of_failing(monkeypatch: pytest.MonkeyPatch, tmp_path) -> None:
-    from shared.config import load_settings
-    from shared.model import build_engine
+    from shared.engine.model import build_engine
+    from shared.settings import load_settings
 
     monkeypatch.setenv("GOOGLE_APPLICATION_CREDENTIALS", str(tmp_path / "missing.json"))
     settings = load_settings(project="p", model_backend="vertex")

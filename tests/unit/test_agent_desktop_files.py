@@ -8,8 +8,8 @@ import re
 import yaml
 
 from scripts.devstack import WEB_ROOT, export_web
-from shared.config import ROOT
-from shared.conversation import Turn
+from shared.language.conversation import Turn
+from shared.settings import ROOT
 
 
 def _labels(lang: str) -> dict[str, str]:

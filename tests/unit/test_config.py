@@ -5,8 +5,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from shared.config import ROOT, SettingsError, load_settings
-from shared.config_check import ConfigError, check, validate
+from shared.engine.config_check import ConfigError, check, validate
+from shared.settings import ROOT, SettingsError, load_settings
 
 
 def test_defaults_run_offline_without_a_project(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -102,7 +102,8 @@ def test_a_new_intent_without_texts_is_a_note_not_an_error(tmp_path: Path) -> No
 
 
 def test_settings_load_fails_at_start_naming_file_and_key(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    from shared.config import get_settings
+    from shared.runtime import startup_settings
+    from shared.settings import get_settings
 
     cfg, prompts = _copy_tree(tmp_path)
     texts = prompts / "reply_draft" / "v1" / "texts.yaml"
@@ -112,11 +113,13 @@ def test_settings_load_fails_at_start_naming_file_and_key(monkeypatch: pytest.Mo
     monkeypatch.setenv("CX_CONFIG_DIR", str(cfg))
     monkeypatch.setenv("CX_PROMPTS_DIR", str(prompts))
     get_settings.cache_clear()
+    startup_settings.cache_clear()
     try:
         with pytest.raises(SettingsError) as exc:
-            get_settings()
+            startup_settings()
     finally:
         get_settings.cache_clear()
+        startup_settings.cache_clear()
     assert f"{texts}: en: missing key 'body_general_formal'" in str(exc.value)
 
 

@@ -6,10 +6,10 @@ from datetime import UTC, datetime
 import pytest
 
 from scripts.seed import SEEDS, build
-from shared.config import ROOT
-from shared.context import FIELDS, ContextPolicy, build_context
-from shared.snapshots import CustomerSnapshot, Interaction, Order, Ticket
-from shared.tokens import estimate_tokens
+from shared.data.snapshots import CustomerSnapshot, Interaction, Order, Ticket
+from shared.platform.tokens import estimate_tokens
+from shared.safety.context_policy import FIELDS, ContextPolicy, build_context
+from shared.settings import ROOT
 
 NOW = datetime(2026, 11, 20, tzinfo=UTC)
 POLICY = ContextPolicy.load(ROOT / "config" / "context_policy.yaml")

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from shared.config import ROOT
-from shared.duedates import resolver
+from shared.language.duedates import resolver
+from shared.settings import ROOT
 
 R = resolver(ROOT / "config" / "due_phrases.yaml")
 THU = datetime(2026, 11, 19, 14, 0, tzinfo=UTC)  # Thursday 15:00 in Berlin
@@ -636,7 +636,7 @@ def test_findings(finding: tuple) -> None:
 
 
 def test_vocabulary_loader_rejects_yaml_booleans_and_missing_keys(tmp_path: Path) -> None:
-    from shared.duedates import DueDateResolver
+    from shared.language.duedates import DueDateResolver
 
     text = (ROOT / "config" / "due_phrases.yaml").read_text("utf-8")
     unquoted = tmp_path / "unquoted.yaml"
@@ -652,7 +652,7 @@ def test_vocabulary_loader_rejects_yaml_booleans_and_missing_keys(tmp_path: Path
 def test_address_subdivision_is_iso_3166_2_within_the_country() -> None:
     from pydantic import ValidationError
 
-    from shared.snapshots import Address
+    from shared.data.snapshots import Address
 
     base = {"street": "Marienplatz 3", "postal_code": "80331", "city": "München", "country": "DE"}
     assert Address(**base, subdivision="DE-BY").subdivision == "DE-BY"

@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 from pydantic import ValidationError
 
-from shared.config import ROOT
-from shared.experiments import Experiment, Experiments
-from shared.prompts import PromptLibrary
+from shared.engine.experiments import Experiment, Experiments
+from shared.engine.prompts import PromptLibrary
+from shared.settings import ROOT
 
 EXP = Experiment(name="nba-goal-first", capability="next_best_action", control="v1", candidate="v2", share=0.3)
 
@@ -20,7 +20,7 @@ def test_assignment_is_deterministic_across_processes_and_near_the_share() -> No
     ids = [f"T-{i}" for i in range(20_000)]
     arms = [EXP.arm(i) for i in ids]
     assert arms.count("candidate") / len(ids) == pytest.approx(0.3, abs=0.015)
-    code = ("from shared.experiments import Experiment as E; e = E(name='nba-goal-first', capability='x', "
+    code = ("from shared.engine.experiments import Experiment as E; e = E(name='nba-goal-first', capability='x', "
             "control='v1', candidate='v2', share=0.3); print(''.join(e.arm(f'T-{i}')[0] for i in range(200)))")
     other = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, check=True,
                            env={"PYTHONHASHSEED": "123", "PATH": ""}).stdout.strip()  # fmt: skip

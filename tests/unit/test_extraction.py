@@ -6,9 +6,9 @@ from __future__ import annotations
 import pytest
 
 from scripts.eval_next_steps import key_in, match, rouge, score
-from shared.config import ROOT
-from shared.extraction import Extractor, condense
-from shared.nlp import SentenceSplitter, split_sentences
+from shared.language.extraction import Extractor, condense
+from shared.language.nlp import SentenceSplitter, split_sentences
+from shared.settings import ROOT
 
 EX = Extractor(ROOT / "config" / "extraction.yaml")
 DUE_WORDS = ("tomorrow", "übermorgen", "morgen", "by friday", "bis freitag", "within", "innerhalb", "on monday",

@@ -5,10 +5,10 @@ from pathlib import Path
 import pytest
 import yaml
 
-from shared.classifier import NaiveBayes
-from shared.config import ROOT
-from shared.guardrails import Guardrails, sentences
-from shared.language import detect_language
+from shared.language.classifier import NaiveBayes
+from shared.language.detect import detect_language
+from shared.safety.guardrails import Guardrails, sentences
+from shared.settings import ROOT
 
 G = Guardrails(ROOT / "config" / "guardrails.yaml")
 LABELLED = Path(__file__).parents[1] / "fixtures" / "guardrails_labelled.yaml"

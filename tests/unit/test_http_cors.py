@@ -9,9 +9,9 @@ import flask
 import pytest
 from pydantic import BaseModel, ConfigDict
 
-from shared.calls import CallContext
-from shared.config import load_settings
-from shared.http import ENDPOINTS, endpoint
+from shared.platform.calls import CallContext
+from shared.platform.http import ENDPOINTS, endpoint
+from shared.settings import load_settings
 
 app = flask.Flask(__name__)
 SITE = "https://desk.example.com"

@@ -14,8 +14,8 @@ import pytest
 import sqlglot
 
 import main
-from shared.config import ROOT, Settings
-from shared.kb import VertexEmbedder
+from shared.data.kb import VertexEmbedder
+from shared.settings import ROOT, Settings
 
 TF = ROOT / "infra" / "terraform"
 SQL = ROOT / "infra" / "bigquery"
@@ -167,7 +167,7 @@ def test_no_secret_values_or_public_invokers(path: Path) -> None:
 
 
 def test_materialization_and_the_analysts_dataset() -> None:
-    from shared.warehouse import KPI_DATASET, MAT_OPTIONS, MAT_PATTERN
+    from scripts.warehouse_db import KPI_DATASET, MAT_OPTIONS, MAT_PATTERN
 
     assert _unquote(str(LOCALS["kpi_dataset"])) == KPI_DATASET
     assert _unquote(str(LOCALS["mat_pattern"])).strip("/").replace("\\\\", "\\") == MAT_PATTERN
@@ -186,7 +186,7 @@ def test_materialization_and_the_analysts_dataset() -> None:
 @pytest.mark.skipif(shutil.which("terraform") is None, reason="terraform CLI not installed")
 def test_terraform_materialization_script_is_the_one_the_local_warehouse_runs(tmp_path: Path) -> None:
     """Evaluates the HCL locals with `terraform console` (no providers needed) and compares."""
-    from shared.warehouse import materialize_script
+    from scripts.warehouse_db import materialize_script
 
     text = (TF / "bigquery.tf").read_text("utf-8")
     block = text[text.index("locals {\n  kpi_dataset"):]

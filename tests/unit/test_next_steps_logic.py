@@ -7,11 +7,11 @@ import pytest
 
 from scripts.eval_next_steps import score
 from scripts.kb_ingest import load_articles
-from shared.config import ROOT
-from shared.confirmations import FinalAction, diff
-from shared.extraction import Extractor
-from shared.kb import HashEmbedder
-from shared.queues import QueueCatalogue
+from shared.capabilities.confirm_next_steps import FinalAction, diff
+from shared.data.kb import HashEmbedder
+from shared.decisions.queues import QueueCatalogue
+from shared.language.extraction import Extractor
+from shared.settings import ROOT
 
 EXTRACTOR = Extractor(ROOT / "config" / "extraction.yaml")
 QUEUES = QueueCatalogue.load(ROOT / "config" / "queues.yaml")

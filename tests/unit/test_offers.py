@@ -8,20 +8,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from shared.config import ROOT
-from shared.nba import NbaModelOutput, check_choice, finalize
-from shared.offers import (
-    OFFER_TYPES,
-    CustomerFacts,
-    Eligibility,
-    Offer,
-    Rules,
-    arbitrate,
-    discounts_mentioned,
-    eligibility,
-    load_catalogue_file,
-    propensity,
-)
+from shared.capabilities.next_best_action import NbaModelOutput, check_choice, finalize
+from shared.data.offers import OFFER_TYPES, Eligibility, Offer, load_catalogue_file
+from shared.decisions.nba import CustomerFacts, Rules, arbitrate, discounts_mentioned, eligibility, propensity
+from shared.settings import ROOT
 
 NOW = datetime(2026, 11, 20, tzinfo=UTC)
 RULES = Rules.load(ROOT / "config" / "nba_rules.yaml")

@@ -5,7 +5,7 @@ import json
 from openapi_spec_validator import validate
 
 from scripts import openapi
-from shared.config import ROOT
+from shared.settings import ROOT
 
 
 def test_committed_openapi_is_current() -> None:
@@ -21,7 +21,7 @@ def test_openapi_is_a_valid_31_document() -> None:
 
 def test_every_entry_point_in_main_is_documented() -> None:
     import main
-    from shared.http import ENDPOINTS
+    from shared.platform.http import ENDPOINTS
 
     http_functions = set(main.__all__) - set(main.EVENT_FUNCTIONS)
     assert set(ENDPOINTS) == http_functions

@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from shared.config import ROOT
-from shared.policy import OutputPolicy
+from shared.safety.output_policy import OutputPolicy
+from shared.settings import ROOT
 
 LANGS = ("en", "de", "fr", "es", "pt", "it", "nl", "pl", "sv", "da", "tr")
 P = OutputPolicy(ROOT / "config" / "output_policy.yaml", LANGS)
@@ -229,7 +229,7 @@ def test_ordinary_sentences_are_not_role_breaks_or_claims(reply: str, lang: str)
 
 @pytest.mark.parametrize("case", FIXTURE["compromised"], ids=lambda c: f"{c['category']}-{c['reply'][:30]}")
 def test_realistic_compromised_replies_are_caught(case: dict) -> None:
-    from shared.guardrails import Guardrails
+    from shared.safety.guardrails import Guardrails
 
     found = codes(case["reply"], case["lang"])
     found |= {r.code for r in Guardrails(ROOT / "config" / "guardrails.yaml").review_reasons(

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 import tomllib
 
-from shared.config import ROOT
+from shared.settings import ROOT
 
 
 def _pins(path: str) -> dict[str, str]:

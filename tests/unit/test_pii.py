@@ -8,11 +8,11 @@ from collections.abc import Sequence
 import pytest
 
 from scripts.seed import SEEDS, build
-from shared.config import ROOT
-from shared.context import pseudonymizer_for
-from shared.pii import PiiConfig, Pseudonymizer, Span, customer_key, detect, local_detector
-from shared.pii_local import LocalDetector
-from shared.snapshots import CustomerSnapshot
+from shared.data.snapshots import CustomerSnapshot
+from shared.safety.context_policy import pseudonymizer_for
+from shared.safety.pii.base import PiiConfig, Pseudonymizer, Span, customer_key, detect, local_detector
+from shared.safety.pii.local import LocalDetector
+from shared.settings import ROOT
 
 
 def _entities(text: str) -> list[tuple[str, str]]:
@@ -232,7 +232,7 @@ def test_ner_model_loads_only_when_masking_needs_it() -> None:
 
 def test_importing_functions_loads_no_heavy_library() -> None:
     code = (
-        "import sys, shared.pii, functions.reply_draft, functions.context_summary, functions.next_steps;"
+        "import sys, shared.safety.pii.base, functions.reply_draft, functions.context_summary, functions.next_steps;"
         "heavy = [m for m in ('spacy', 'presidio_analyzer', 'phonenumbers', 'google.cloud.dlp_v2')"
         " if m in sys.modules];"
         "print(heavy)"
@@ -300,7 +300,7 @@ def _finding(info_type: str, row: int, start: int, end: int, quote: str) -> dict
 def test_dlp_backend_sends_one_table_request_and_merges_with_local_patterns() -> None:
     from google.cloud import dlp_v2
 
-    from shared.pii_dlp import DlpDetector
+    from shared.safety.pii.dlp import DlpDetector
 
     texts = ["IBAN CH36 0483 5012 3456 7890 0", "Ask Ottilie Brandt about it", "nothing here"]
     fake = _FakeDlp(
@@ -324,14 +324,14 @@ def test_dlp_backend_sends_one_table_request_and_merges_with_local_patterns() ->
 
 
 def test_dlp_failure_falls_back_to_local_masking() -> None:
-    from shared.pii_dlp import DlpDetector
+    from shared.safety.pii.dlp import DlpDetector
 
     detector = DlpDetector(local_detector(ROOT / "config"), "proj-1", client=_FakeDlp(fail=True))
     assert Pseudonymizer(detector).mask("call me on 0716967895") == "call me on [PHONE_1]"
 
 
 def test_dlp_backend_needs_a_project() -> None:
-    from shared.config import SettingsError, load_settings
+    from shared.settings import SettingsError, load_settings
 
     with pytest.raises(SettingsError, match="PII_BACKEND"):
         load_settings(pii_backend="dlp", project=None)

@@ -7,12 +7,12 @@ import jinja2
 import pytest
 
 from scripts.seed import SEEDS, build
-from shared.config import ROOT
-from shared.context import FIELDS, build_context, pseudonymizer_for
-from shared.model import OfflineEngine
-from shared.prompts import PromptLibrary
-from shared.snapshots import CustomerSnapshot, Interaction, Order, Ticket
-from shared.summary import SummaryOutput
+from shared.capabilities.context_summary import SummaryOutput
+from shared.data.snapshots import CustomerSnapshot, Interaction, Order, Ticket
+from shared.engine.model import OfflineEngine
+from shared.engine.prompts import PromptLibrary
+from shared.safety.context_policy import FIELDS, build_context, pseudonymizer_for
+from shared.settings import ROOT
 
 NOW = datetime(2026, 11, 20, tzinfo=UTC)
 LIB = PromptLibrary(ROOT / "prompts", {"context_summary": "v1"})

@@ -11,9 +11,8 @@ import numpy as np
 import pytest
 
 from scripts.train_router import Columns, apply_overrides, canonical, read_export, read_overrides, split
-from shared.intents import IntentClassifier
-from shared.queues import QueueCatalogue
-from shared.router import (
+from shared.decisions.queues import QueueCatalogue
+from shared.decisions.router import (
     Router,
     RoutingConfig,
     choose_threshold,
@@ -21,6 +20,7 @@ from shared.router import (
     pseudonymize_example,
     train,
 )
+from shared.language.intents import IntentClassifier
 
 ROOT = Path(__file__).resolve().parents[2]
 FIXTURES = ROOT / "tests" / "fixtures"
@@ -186,9 +186,9 @@ def test_intent_says_unknown_without_topic_evidence() -> None:
 
 
 def test_serving_never_imports_sklearn(artefact: Path) -> None:
-    code = ("import sys, shared.router, shared.runtime, shared.nextsteps; before = 'sklearn' in sys.modules\n"
-            "from shared.queues import QueueCatalogue\nfrom shared.router import Router, RoutingConfig\n"
-            f"q = QueueCatalogue.load(shared.router.Path({str(CONFIG / 'queues.yaml')!r}))\n"
+    code = ("import sys, shared.decisions.router, shared.runtime, shared.capabilities.next_steps; before = 'sklearn' in sys.modules\n"
+            "from shared.decisions.queues import QueueCatalogue\nfrom shared.decisions.router import Router, RoutingConfig\n"
+            f"q = QueueCatalogue.load(shared.decisions.router.Path({str(CONFIG / 'queues.yaml')!r}))\n"
             f"d = Router(q, RoutingConfig(version='t'), {str(artefact)!r}).route('Rechnung', 'doppelt abgebucht')\n"
             "print(before, 'sklearn' in sys.modules, 'scipy' in sys.modules, d.method)")  # fmt: skip
     out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True)
@@ -196,7 +196,7 @@ def test_serving_never_imports_sklearn(artefact: Path) -> None:
 
 
 def test_numpy_scorer_matches_scikit_learn(tmp_path: Path) -> None:
-    from shared.router import LinearTextModel
+    from shared.decisions.router import LinearTextModel
 
     tickets = read_export(FIXTURES / "routing_tickets.csv", Columns())
     for labels in ([t.queue for t in tickets],  # multiclass
@@ -225,7 +225,7 @@ def test_queues_with_too_few_tickets_wait_for_more_data() -> None:
 def test_overrides_are_read_from_the_local_warehouse(tmp_path: Path) -> None:
     from datetime import UTC, datetime
 
-    from shared.warehouse import connect, insert_raw
+    from scripts.warehouse_db import connect, insert_raw
 
     db = tmp_path / "wh.duckdb"
     con = connect(db)

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from shared.sentiment import SentimentOut, SentimentScorer
+from shared.language.sentiment import SentimentOut, SentimentScorer
 
 ROOT = Path(__file__).resolve().parents[2]
 SCORER = SentimentScorer(ROOT / "config" / "sentiment_lexicon.yaml")

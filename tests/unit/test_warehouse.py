@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from scripts.synth_events import JOURNEYS, deliver, generate
-from shared.warehouse import KPI_VIEWS, connect, insert_raw, query, sql_files, to_duckdb
+from scripts.warehouse_db import KPI_VIEWS, connect, insert_raw, query, sql_files, to_duckdb
 
 
 def monday(d: datetime) -> date:
@@ -141,7 +141,7 @@ def test_sql_files_are_bigquery_sql_transpiled_not_copies() -> None:
 
 def test_report_has_the_kpi_table_and_charts() -> None:
     from scripts.warehouse import html_report, kpi_table
-    from shared.warehouse import materialize
+    from scripts.warehouse_db import materialize
 
     con = connect()
     insert_raw(con, deliver(generate(4), 4))
@@ -154,7 +154,7 @@ def test_report_has_the_kpi_table_and_charts() -> None:
 
 
 def test_materialized_tables_equal_the_views_and_analysts_see_only_kpis() -> None:
-    from shared.warehouse import KPI_DATASET, MATERIALIZED, materialize, materialize_script
+    from scripts.warehouse_db import KPI_DATASET, MATERIALIZED, materialize, materialize_script
 
     con = connect()
     insert_raw(con, deliver(generate(5, n_tickets=120), 5))
@@ -184,7 +184,7 @@ def test_experiment_report_finds_the_planted_difference_and_matches_chi_square()
     from scipy.stats import chi2_contingency
 
     from scripts.experiment_report import compare, report, two_proportion_z
-    from shared.warehouse import materialize
+    from scripts.warehouse_db import materialize
 
     z, p = two_proportion_z(40, 100, 55, 100)
     chi2, p_chi, _, _ = chi2_contingency([[40, 60], [55, 45]], correction=False)

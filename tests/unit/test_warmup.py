@@ -6,7 +6,7 @@ import json
 import subprocess
 import sys
 
-from shared.config import ROOT
+from shared.settings import ROOT
 
 PROBE = """
 import json, sys

@@ -1,0 +1,94 @@
+"""The closing confirmation message to the customer: who does what by when, in the customer's language."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import TYPE_CHECKING, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from shared.capabilities import _pipeline as suggestions
+from shared.capabilities._pipeline import SuggestionMeta
+from shared.decisions.actions import FinalAction
+from shared.engine.experiments import contact_id
+from shared.engine.model import register_offline
+from shared.engine.prompts import Prompt
+from shared.platform.calls import ID_PATTERN, CallContext
+from shared.safety.context_policy import pseudonymizer_for
+
+if TYPE_CHECKING:
+    from shared.runtime import Runtime
+
+CLOSING = "closing_message"
+
+
+class ClosingRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    customer_id: str = Field(pattern=ID_PATTERN)
+    ticket_id: str | None = Field(default=None, pattern=ID_PATTERN)
+    actions: list[FinalAction] = Field(default_factory=list, max_length=20,
+                                       description="Confirmed actions; none = settled in the contact.")  # fmt: skip
+    channel: Literal["email", "chat"]
+    language: str | None = Field(default=None, pattern=r"^[a-z]{2}$")
+
+
+class ClosingOutput(BaseModel):
+    message: str
+
+
+class ClosingResponse(SuggestionMeta):
+    message: str
+    language: str
+
+
+def _format_day(day: date, language: str) -> str:
+    from babel.core import UnknownLocaleError
+    from babel.dates import format_date
+
+    try:
+        return format_date(day, format="full", locale=language)
+    except (UnknownLocaleError, ValueError):
+        return format_date(day, format="full", locale="en")
+
+
+def closing_message(req: ClosingRequest, rt: Runtime, call: CallContext | None = None) -> ClosingResponse:
+    call = call or CallContext()
+    snapshot = rt.snapshots.get_snapshot(req.customer_id, 1)
+    c = snapshot.customer
+    language = req.language or c.profile.language
+    pseudo = pseudonymizer_for(snapshot)
+    actions = [{"owner": a.owner, "description": a.description.rstrip(".!"),
+                "due": _format_day(a.due_by, language) if a.due_by else None} for a in req.actions]  # fmt: skip
+    context = {"name": c.profile.name, "channel": req.channel, "actions": actions}
+    template = rt.prompts.get(CLOSING, unit=contact_id(req))
+    prompt = template.render(context=pseudo.mask_obj(context), language=language, customer_language=language)
+    output, usage = rt.engine.generate(prompt, ClosingOutput)
+    output = pseudo.restore_model(output)
+    meta = suggestions.record(
+        rt, call, customer_id=req.customer_id, prompt=prompt, policy_version=rt.queues.version, usage=usage,
+        attributes={"actions": len(actions), "ticket_id": req.ticket_id}, text=output.message,
+    )
+    return ClosingResponse(**meta.model_dump(), message=output.message, language=language)
+
+
+@register_offline(CLOSING)
+def offline_closing(prompt: Prompt) -> ClosingOutput:
+    ctx = prompt.context
+    lines = [prompt.text("greeting", name=ctx["name"]) if ctx.get("name") else prompt.text("greeting_anonymous")]
+    if not ctx["actions"]:  # nothing open: no list, no "what we need from you"
+        lines.append(prompt.text("intro_none"))
+    else:
+        lines.append(prompt.text("intro"))
+        ours = [a for a in ctx["actions"] if a["owner"] != "customer"]
+        yours = [a for a in ctx["actions"] if a["owner"] == "customer"]
+        for a in ours + yours:
+            who = prompt.text(f"who_{a['owner']}")
+            when = prompt.text("by", day=a["due"]) if a["due"] else ""
+            lines.append(f"- {who}: {a['description']}{when}")
+        if not yours:
+            lines.append(prompt.text("nothing_from_you"))
+    lines.append(prompt.text("outro"))
+    if ctx["channel"] == "email":
+        lines.append(prompt.text("signature"))
+    return ClosingOutput(message="\n".join(lines))

@@ -1,0 +1,146 @@
+"""The agent's confirmed next steps beside the AI suggestion, and the differences as events.
+
+``next_steps/{suggestion_id}`` keeps every suggestion; confirming writes both versions
+and their diff onto ``customers/{id}/tickets/{ticket_id}.next_steps`` in one transaction.
+Re-sending the same confirmation changes nothing and re-emits events with the same ids.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from datetime import UTC, datetime
+from difflib import SequenceMatcher
+from typing import TYPE_CHECKING, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from shared.decisions.actions import FinalAction
+from shared.platform.calls import ID_PATTERN, CallContext
+from shared.platform.errors import BadRequest, Conflict, NotFound
+from shared.platform.events import Event
+from shared.safety.pii.base import customer_key
+
+if TYPE_CHECKING:
+    from shared.runtime import Runtime
+    pass
+
+
+SAME_ACTION = 0.5
+
+
+class ConfirmRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    suggestion_id: str = Field(pattern=r"^[a-f0-9]{32}$")
+    customer_id: str = Field(pattern=ID_PATTERN)
+    ticket_id: str = Field(pattern=ID_PATTERN)
+    actions: list[FinalAction] = Field(max_length=20)
+    resolver_group: str = Field(min_length=1, max_length=100)
+    kb_used: list[str] = Field(default_factory=list, max_length=10)
+
+
+class Diff(BaseModel):
+    owner_changed: int
+    actions_added: int
+    actions_removed: int
+    due_dates_moved: int
+    resolver_overridden: bool
+    kb_suggested_used: int
+
+
+class ConfirmResponse(BaseModel):
+    suggestion_id: str
+    ticket_id: str
+    resolver_group: str
+    queue_code: str
+    diff: Diff
+    confirmed_at: datetime
+
+
+class NextStepsConfirmed(Event):
+    event_type: Literal["next_steps.confirmed"] = "next_steps.confirmed"
+    suggestion_id: str
+    customer_key: str
+    ticket_id: str
+    agent_id: str | None
+    resolver_group: str
+    queue_code: str
+    suggested_actions: int
+    confirmed_actions: int
+    diff: Diff
+
+
+class ResolverOverridden(Event):
+    event_type: Literal["resolver.overridden"] = "resolver.overridden"
+    suggestion_id: str
+    customer_key: str
+    ticket_id: str
+    agent_id: str | None
+    suggested_group: str
+    suggested_queue: str
+    final_group: str
+    final_queue: str
+
+
+def diff(suggested: list[dict[str, Any]], final: list[FinalAction]) -> tuple[int, int, int, int]:
+    """(owner changed, added, removed, due moved), pairing actions by similar descriptions."""
+    pairs, used = [], set()
+    for f in final:
+        best, best_i = SAME_ACTION, None
+        for i, s in enumerate(suggested):
+            if i in used:
+                continue
+            ratio = SequenceMatcher(None, s["description"].lower(), f.description.lower()).ratio()
+            if ratio >= best:
+                best, best_i = ratio, i
+        if best_i is not None:
+            used.add(best_i)
+            pairs.append((suggested[best_i], f))
+    owner = sum(1 for s, f in pairs if s["owner"] != f.owner)
+    moved = sum(1 for s, f in pairs if (s.get("due_by") or None) != (f.due_by.isoformat() if f.due_by else None))
+    return owner, len(final) - len(pairs), len(suggested) - len(pairs), moved
+
+
+def confirm(req: ConfirmRequest, rt: Runtime, call: CallContext | None = None) -> ConfirmResponse:
+    call = call or CallContext()
+    stored = rt.next_steps_store.suggestion(req.suggestion_id)
+    if stored is None:
+        raise NotFound(f"suggestion {req.suggestion_id!r} not found")
+    if (stored["customer_id"], stored["ticket_id"]) != (req.customer_id, req.ticket_id):
+        raise Conflict("suggestion belongs to another customer or ticket")
+    route = rt.queues.route(req.resolver_group)
+    if route.flagged:
+        raise BadRequest("unknown resolver group", details=[
+            {"field": "resolver_group", "problem": f"must be one of {rt.queues.labels}"}])  # fmt: skip
+    suggestion = stored["suggestion"]
+    owner, added, removed, moved = diff(suggestion["actions"], req.actions)
+    suggested_kb = {k["kb_id"] for k in suggestion["kb_suggestions"]}
+    changes = Diff(owner_changed=owner, actions_added=added, actions_removed=removed, due_dates_moved=moved,
+                   resolver_overridden=route.resolver_group != suggestion["resolver_group"],
+                   kb_suggested_used=len(suggested_kb & set(req.kb_used)))  # fmt: skip
+    confirmed = req.model_dump(mode="json", include={"actions", "resolver_group", "kb_used"})
+    fingerprint = hashlib.sha256(json.dumps(confirmed, sort_keys=True).encode()).hexdigest()[:32]
+    record = {
+        "suggestion_id": req.suggestion_id, "suggested": suggestion, "confirmed": confirmed,
+        "queue_code": route.queue_code, "diff": changes.model_dump(), "confirmed_by": call.agent_id,
+        "confirmed_at": datetime.now(UTC), "fingerprint": fingerprint, "unconfirmed": False,
+    }  # fmt: skip
+    stored_record = rt.next_steps_store.confirm(req.suggestion_id, req.customer_id, req.ticket_id, record)
+    key = customer_key(req.customer_id, rt.settings.pseudonym_key)
+    rt.events.publish(NextStepsConfirmed(
+        event_id=f"{stored_record['fingerprint']}-confirmed", suggestion_id=req.suggestion_id, customer_key=key,
+        ticket_id=req.ticket_id, agent_id=call.agent_id, resolver_group=route.resolver_group,
+        queue_code=route.queue_code, suggested_actions=len(suggestion["actions"]), confirmed_actions=len(req.actions),
+        diff=changes,
+    ))  # fmt: skip
+    if changes.resolver_overridden:
+        rt.events.publish(ResolverOverridden(
+            event_id=f"{stored_record['fingerprint']}-resolver", suggestion_id=req.suggestion_id, customer_key=key,
+            ticket_id=req.ticket_id, agent_id=call.agent_id, suggested_group=suggestion["resolver_group"],
+            suggested_queue=suggestion["queue_code"], final_group=route.resolver_group, final_queue=route.queue_code,
+        ))  # fmt: skip
+    call.note(customer_key=key, resolver_overridden=changes.resolver_overridden)
+    return ConfirmResponse(suggestion_id=req.suggestion_id, ticket_id=req.ticket_id,
+                           resolver_group=route.resolver_group, queue_code=route.queue_code, diff=changes,
+                           confirmed_at=stored_record["confirmed_at"])  # fmt: skip

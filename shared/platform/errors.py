@@ -1,0 +1,55 @@
+"""A small error hierarchy that carries the HTTP status; translated to JSON in shared.platform.http."""
+
+from __future__ import annotations
+
+
+class CxError(Exception):
+    status = 500
+    code = "internal"
+
+    def __init__(self, message: str, *, details: list[dict[str, str]] | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.details = details or []
+
+
+class BadRequest(CxError):
+    status = 400
+    code = "invalid_request"
+
+
+class NotFound(CxError):
+    status = 404
+    code = "not_found"
+
+
+class MethodNotAllowed(CxError):
+    status = 405
+    code = "method_not_allowed"
+
+
+class Conflict(CxError):
+    status = 409
+    code = "conflict"
+
+
+class PayloadTooLarge(CxError):
+    status = 413
+    code = "payload_too_large"
+
+
+class UnsupportedMediaType(CxError):
+    status = 415
+    code = "unsupported_media_type"
+
+
+class Forbidden(CxError):
+    status = 403
+    code = "forbidden"
+
+
+class Unavailable(CxError):
+    """A dependency (Firestore) is down: the caller may retry."""
+
+    status = 503
+    code = "unavailable"

@@ -1,0 +1,238 @@
+"""HTTP conventions shared by every function: the one place errors become JSON.
+
+A function module declares its request model and a typed handler; :func:`endpoint`
+does method, size, media-type and schema checks, request ids, audit identity, the
+access log line and the error mapping, so handlers never see a malformed request.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import re
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, Literal, TypeVar
+
+import flask
+from pydantic import BaseModel, ValidationError
+
+from shared.platform import logs
+from shared.platform.calls import CallContext
+from shared.platform.errors import (
+    BadRequest,
+    CxError,
+    Forbidden,
+    MethodNotAllowed,
+    PayloadTooLarge,
+    UnsupportedMediaType,
+)
+from shared.settings import Settings, get_settings
+
+AGENT_ID_HEADER = "X-Agent-Id"
+AGENT_ROLE_HEADER = "X-Agent-Role"
+REQUEST_ID_HEADER = "X-Request-Id"
+TRACE_HEADER = "X-Cloud-Trace-Context"
+Role = Literal["agent", "supervisor", "system"]
+ROLES: tuple[str, ...] = ("agent", "supervisor", "system")
+_SAFE_ID = re.compile(r"^[A-Za-z0-9._:@-]{1,128}$")
+
+Req = TypeVar("Req", bound=BaseModel)
+
+
+class ErrorDetail(BaseModel):
+    field: str
+    problem: str
+
+
+class ErrorBody(BaseModel):
+    code: str
+    message: str
+    request_id: str
+    details: list[ErrorDetail] = []
+
+
+class ErrorResponse(BaseModel):
+    """Every non-2xx answer of every HTTP function."""
+
+    error: ErrorBody
+
+
+@dataclass(frozen=True)
+class EndpointSpec:
+    name: str
+    summary: str
+    request_model: type[BaseModel]
+    response_model: type[BaseModel]
+    roles: tuple[str, ...]
+
+
+ENDPOINTS: dict[str, EndpointSpec] = {}
+
+
+def validation_details(exc: ValidationError) -> list[dict[str, str]]:
+    details = []
+    for err in exc.errors(include_url=False, include_input=False):
+        loc = ".".join(str(p) for p in err["loc"]) or "body"
+        details.append({"field": loc, "problem": err["msg"]})
+    return details
+
+
+def _json_response(payload: Any, status: int, request_id: str, **headers: str) -> flask.Response:
+    body = json.dumps(payload, ensure_ascii=False, default=str)
+    resp = flask.Response(body, status=status, mimetype="application/json")
+    resp.headers[REQUEST_ID_HEADER] = request_id
+    for name, value in headers.items():
+        resp.headers[name.replace("_", "-")] = value
+    return resp
+
+
+CORS_ALLOW_HEADERS = ", ".join(
+    ("Authorization", "Content-Type", AGENT_ID_HEADER, AGENT_ROLE_HEADER, REQUEST_ID_HEADER, TRACE_HEADER)
+)
+
+
+def cors_headers(request: flask.Request, settings: Settings) -> dict[str, str]:
+    """CORS headers for an allowed browser origin (``CX_CORS_ORIGINS``); none when CORS is off."""
+    origin = request.headers.get("Origin")
+    allowed = settings.cors_origins
+    if not origin or not (origin in allowed or "*" in allowed):
+        return {}
+    return {"Access-Control-Allow-Origin": origin, "Vary": "Origin", "Access-Control-Expose-Headers": REQUEST_ID_HEADER}
+
+
+def _with(resp: flask.Response, headers: dict[str, str]) -> flask.Response:
+    for name, value in headers.items():
+        resp.headers[name] = value
+    return resp
+
+
+def _error_body(exc: CxError, request_id: str) -> dict[str, Any]:
+    err: dict[str, Any] = {"code": exc.code, "message": exc.message, "request_id": request_id}
+    if exc.details:
+        err["details"] = exc.details
+    return {"error": err}
+
+
+def _read_body(request: flask.Request, limit: int) -> bytes:
+    if request.content_length is not None and request.content_length > limit:
+        raise PayloadTooLarge(f"request body exceeds {limit} bytes")
+    data = request.stream.read(limit + 1)
+    if len(data) > limit:
+        raise PayloadTooLarge(f"request body exceeds {limit} bytes")
+    return data
+
+
+def parse_request(request: flask.Request, model: type[Req], settings: Settings) -> Req:
+    if request.method != "POST":
+        raise MethodNotAllowed(f"method {request.method} not allowed; use POST")
+    mimetype = request.mimetype or "application/json"
+    if mimetype != "application/json":
+        raise UnsupportedMediaType(f"content type {mimetype!r} not supported; send application/json")
+    raw = _read_body(request, settings.max_request_bytes)
+    try:
+        payload = json.loads(raw or b"null")
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise BadRequest(
+            "body is not valid JSON", details=[{"field": "body", "problem": str(exc)}]
+        ) from None
+    if not isinstance(payload, dict):
+        raise BadRequest(
+            "body must be a JSON object", details=[{"field": "body", "problem": "not an object"}]
+        )
+    try:
+        return model.model_validate(payload)
+    except ValidationError as exc:
+        raise BadRequest("request validation failed", details=validation_details(exc)) from None
+
+
+def _identity(request: flask.Request, settings: Settings) -> tuple[str | None, str | None]:
+    agent_id = request.headers.get(AGENT_ID_HEADER)
+    role = request.headers.get(AGENT_ROLE_HEADER)
+    problems = []
+    if agent_id is not None and not _SAFE_ID.match(agent_id):
+        problems.append({"field": f"header:{AGENT_ID_HEADER}", "problem": "invalid agent id"})
+    if role is not None and role not in ROLES:
+        problems.append(
+            {"field": f"header:{AGENT_ROLE_HEADER}", "problem": f"must be one of {list(ROLES)}"}
+        )
+    if settings.environment != "local" and agent_id is None:
+        problems.append({"field": f"header:{AGENT_ID_HEADER}", "problem": "required"})
+    if problems:
+        raise BadRequest("invalid caller identity", details=problems)
+    return agent_id, role
+
+
+def endpoint(
+    capability: str,
+    request_model: type[Req],
+    response_model: type[BaseModel],
+    *,
+    roles: tuple[str, ...] = ROLES,
+    settings_factory: Callable[[], Settings] = get_settings,
+) -> Callable[[Callable[[Req, CallContext], BaseModel]], Callable[[flask.Request], flask.Response]]:
+    """Wrap a typed handler ``(body, ctx) -> response model`` as a Cloud Functions entry point."""
+
+    def decorate(
+        handler: Callable[[Req, CallContext], BaseModel],
+    ) -> Callable[[flask.Request], flask.Response]:
+        log = logs.get_logger(capability)
+        ENDPOINTS[capability] = EndpointSpec(
+            capability, (handler.__doc__ or capability).strip().splitlines()[0],
+            request_model, response_model, roles,
+        )  # fmt: skip
+
+        @functools.wraps(handler)
+        def entry(request: flask.Request) -> flask.Response:
+            settings = settings_factory()
+            incoming = request.headers.get(REQUEST_ID_HEADER, "")
+            request_id = incoming if _SAFE_ID.match(incoming) else uuid.uuid4().hex
+            logs.bind_request(request_id, request.headers.get(TRACE_HEADER), settings.project)
+            ctx = CallContext(request_id=request_id)
+            status = 500
+            cors = cors_headers(request, settings)
+            try:
+                if request.method == "OPTIONS" and cors:  # preflight: no identity, no body
+                    status = 204
+                    preflight = flask.Response(status=204)
+                    return _with(preflight, {**cors, "Access-Control-Allow-Methods": "POST, OPTIONS",
+                                             "Access-Control-Allow-Headers": CORS_ALLOW_HEADERS,
+                                             "Access-Control-Max-Age": "3600"})  # fmt: skip
+                ctx.agent_id, ctx.agent_role = _identity(request, settings)
+                if ctx.agent_role is not None and ctx.agent_role not in roles:
+                    raise Forbidden(f"role {ctx.agent_role!r} may not call {capability}")
+                body = parse_request(request, request_model, settings)
+                result = handler(body, ctx)
+                status = 200
+                return _with(_json_response(result.model_dump(mode="json"), 200, request_id), cors)
+            except CxError as exc:
+                status = exc.status
+                extra = {"Allow": "POST"} if isinstance(exc, MethodNotAllowed) else {}
+                return _with(_json_response(_error_body(exc, request_id), exc.status, request_id, **extra), cors)
+            except Exception:
+                log.exception("unhandled error", extra={"fields": {"capability": capability}})
+                internal = CxError("internal error; quote the request id when reporting it")
+                return _with(_json_response(_error_body(internal, request_id), 500, request_id), cors)
+            finally:
+                latency_ms = ctx.elapsed_ms()
+                severity = 40 if status >= 500 else 30 if status >= 400 else 20
+                log.log(
+                    severity,
+                    f"{capability} {status}",
+                    extra={
+                        "fields": {
+                            "capability": capability,
+                            "status": status,
+                            "latency_ms": latency_ms,
+                            "agent_id": ctx.agent_id,
+                            "agent_role": ctx.agent_role,
+                            **ctx.log_fields,
+                        }
+                    },
+                )
+                logs.clear_request()
+
+        return entry
+
+    return decorate

@@ -1,0 +1,229 @@
+"""Builds the model's view of a customer: policy-filtered, budgeted, then pseudonymized.
+
+One orchestration step for every capability and channel, so personalization is the
+same wherever a contact starts. Data flows one way: snapshot → policy filter → budget
+→ pseudonymizer → prompt.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import BaseModel, Field
+
+from shared.data.snapshots import CustomerSnapshot, Interaction, Order, Ticket
+from shared.platform.tokens import estimate_tokens
+from shared.safety.pii.base import Pseudonymizer
+
+FIELDS = (
+    "name", "language", "segment", "tenure", "lifetime_value", "churn_risk", "products",
+    "preferences", "notes", "history_stats", "current_ticket", "open_tickets", "orders",
+    "interactions",
+)  # fmt: skip
+SUMMARY_CHARS = 280
+OMITTED_RESERVE = 30
+
+
+class PolicyRule(BaseModel):
+    match: dict[str, str] = Field(default_factory=dict)
+    allow: list[str]
+
+
+class ContextPolicy(BaseModel):
+    version: str
+    default: PolicyRule
+    rules: list[PolicyRule] = Field(default_factory=list)
+
+    def model_post_init(self, _: Any) -> None:
+        for rule in [self.default, *self.rules]:
+            unknown = set(rule.allow) - set(FIELDS)
+            if unknown:
+                raise ValueError(f"context policy names unknown fields {sorted(unknown)}")
+            if set(rule.match) - {"channel", "region"}:
+                raise ValueError("context policy rules match only on channel and region")
+
+    def allowed(self, channel: str | None, region: str | None) -> frozenset[str]:
+        best, best_score = self.default, -1
+        for rule in self.rules:
+            want_channel = rule.match.get("channel")
+            want_region = rule.match.get("region")
+            if want_channel and want_channel != channel:
+                continue
+            if want_region and want_region != region:
+                continue
+            score = (2 if want_region else 0) + (1 if want_channel else 0)
+            if score > best_score:
+                best, best_score = rule, score
+        return frozenset(best.allow)
+
+    @classmethod
+    def load(cls, path: Path) -> ContextPolicy:
+        return cls.model_validate(yaml.safe_load(path.read_text("utf-8")))
+
+
+@dataclass(frozen=True)
+class BuiltContext:
+    data: dict[str, Any]
+    estimated_tokens: int
+    included: dict[str, int]
+    omitted: dict[str, int]
+
+
+def pseudonymizer_for(snapshot: CustomerSnapshot) -> Pseudonymizer:
+    """Every known identifier of this customer, registered before any text is masked."""
+    c = snapshot.customer
+    p = Pseudonymizer()
+    p.add_known(c.profile.name, "[CUSTOMER_NAME]")
+    parts = c.profile.name.split()
+    if len(parts) > 1:
+        p.add_known(parts[0], "[CUSTOMER_FIRST_NAME]")
+        p.add_known(parts[-1], "[CUSTOMER_LAST_NAME]")
+    p.add_known(c.profile.email, "[CUSTOMER_EMAIL]")
+    p.add_known(c.profile.phone, "[CUSTOMER_PHONE]")
+    if c.profile.address:
+        p.add_known(c.profile.address.street, "[CUSTOMER_STREET]")
+        p.add_known(f"{c.profile.address.postal_code} {c.profile.address.city}", "[CUSTOMER_CITY]")
+        p.add_known(c.profile.address.postal_code, "[CUSTOMER_POSTCODE]")
+    p.add_known(c.customer_id, "[CUSTOMER_ID]")
+    p.add_numbered(c.account_ids, "ACCOUNT")
+    p.add_numbered([o.order_id for o in snapshot.orders], "ORDER")
+    return p
+
+
+def _day(value: datetime | None) -> str | None:
+    return value.astimezone(UTC).date().isoformat() if value else None
+
+
+def _clip(text: str, limit: int = SUMMARY_CHARS) -> str:
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+
+
+def _ticket(t: Ticket) -> dict[str, Any]:
+    return {
+        "ticket_id": t.ticket_id,
+        "subject": _clip(t.subject, 120),
+        "status": t.status,
+        "category": t.category,
+        "priority": t.priority,
+        "opened": _day(t.opened_at),
+        "handoffs": t.handoffs,
+    }
+
+
+def _order(o: Order) -> dict[str, Any]:
+    return {
+        "order_id": o.order_id,
+        "placed": _day(o.placed_at),
+        "status": o.status,
+        "items": [i.name for i in o.items][:5],
+        "total": round(o.total, 2),
+        "currency": o.currency,
+    }
+
+
+def _interaction(i: Interaction) -> dict[str, Any]:
+    return {
+        "date": _day(i.occurred_at),
+        "channel": i.channel,
+        "category": i.category,
+        "sentiment": i.sentiment,
+        "score": round(i.sentiment_score, 2),
+        "summary": _clip(i.summary),
+    }
+
+
+def build_context(
+    snapshot: CustomerSnapshot,
+    *,
+    allowed: frozenset[str],
+    token_budget: int,
+    current_ticket: Ticket | None = None,
+    now: datetime | None = None,
+) -> BuiltContext:
+    """The policy-allowed facts, newest first, cut to ``token_budget`` estimated tokens.
+
+    Fixed facts (profile, whole-history stats, the current ticket) always fit; lists are
+    then filled in priority order (open tickets, interactions, orders) one item at a time
+    until the next item would cross the budget, so cost is flat however long the history.
+    """
+    c = snapshot.customer
+    customer: dict[str, Any] = {}
+    if "name" in allowed:
+        customer["name"] = c.profile.name
+    if "language" in allowed:
+        customer["language"] = c.profile.language
+    if "segment" in allowed:
+        customer["segment"] = c.segment
+    if "tenure" in allowed:
+        customer["tenure_months"] = c.tenure_months(now)
+        customer["customer_since"] = _day(c.customer_since)
+    if "lifetime_value" in allowed:
+        customer["lifetime_value"] = round(c.lifetime_value, 2)
+        customer["currency"] = c.currency
+    if "churn_risk" in allowed:
+        customer["churn_risk"] = round(c.churn_risk, 2)
+    if "products" in allowed:
+        customer["products"] = [
+            {"name": p.name, "status": p.status, "since": _day(p.since)} for p in c.products
+        ]
+    if "preferences" in allowed:
+        customer["preferences"] = c.preferences
+    if "notes" in allowed:
+        customer["notes"] = [_clip(n) for n in c.notes[:5]]
+
+    data: dict[str, Any] = {"customer": customer}
+    if "history_stats" in allowed:
+        s = c.stats
+        top = sorted(s.category_counts.items(), key=lambda kv: (-kv[1], kv[0]))[:5]
+        data["history"] = {
+            "interactions_total": s.interactions_total,
+            "sentiment_counts": s.sentiment_counts,
+            "top_categories": dict(top),
+            "first_contact": _day(s.first_contact_at),
+            "last_contact": _day(s.last_contact_at),
+        }
+    if current_ticket is not None and "current_ticket" in allowed:
+        data["current_ticket"] = _ticket(current_ticket)
+
+    pools: list[tuple[str, list[dict[str, Any]]]] = []
+    if "open_tickets" in allowed:
+        pools.append(("open_tickets", [_ticket(t) for t in snapshot.open_tickets]))
+    if "interactions" in allowed:
+        pools.append(("recent_interactions", [_interaction(i) for i in snapshot.interactions]))
+    if "orders" in allowed:
+        pools.append(("recent_orders", [_order(o) for o in snapshot.orders]))
+
+    # Reserve room for the omitted_counts block added after the fill.
+    used = estimate_tokens(data) + OMITTED_RESERVE
+    included = {name: 0 for name, _ in pools}
+    for name, _ in pools:
+        data[name] = []
+    # Round-robin so a long interaction history cannot crowd out orders entirely.
+    cursor = {name: 0 for name, _ in pools}
+    progress = True
+    while progress:
+        progress = False
+        for name, items in pools:
+            i = cursor[name]
+            if i >= len(items):
+                continue
+            cost = estimate_tokens(items[i]) + 1
+            if used + cost > token_budget:
+                cursor[name] = len(items)
+                continue
+            data[name].append(items[i])
+            used += cost
+            cursor[name] += 1
+            included[name] += 1
+            progress = True
+    omitted = {name: len(items) - included[name] for name, items in pools}
+    if "interactions" in allowed:
+        omitted["recent_interactions"] = max(
+            omitted.get("recent_interactions", 0), c.stats.interactions_total - included.get("recent_interactions", 0)
+        )
+    data["omitted_counts"] = {k: v for k, v in omitted.items() if v}
+    return BuiltContext(data=data, estimated_tokens=estimate_tokens(data), included=included, omitted=omitted)

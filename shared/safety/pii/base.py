@@ -1,0 +1,337 @@
+"""Pseudonymize personal data before any prompt and restore it in the model's output.
+
+Two layers:
+
+* **known identifiers** of the customer in the request (name, email, phone, address,
+  customer/account/order ids) become stable role placeholders such as
+  ``[CUSTOMER_NAME]``, so the model can still write "Dear [CUSTOMER_FIRST_NAME]";
+* **detected PII** in free text becomes numbered placeholders (``[EMAIL_1]``), each
+  distinct value keeping its number for the whole request. Detection is a backend behind
+  :class:`PiiDetector`: ``local`` (Presidio's pattern recognisers, phonenumbers, the
+  patterns of ``config/pii.yaml`` and spaCy NER for English, see :mod:`shared.safety.pii.local`)
+  or ``dlp`` (Google Cloud Sensitive Data Protection plus the local patterns, see
+  :mod:`shared.safety.pii.dlp`), chosen by ``CX_PII_BACKEND``.
+
+Nothing heavy is imported here: Presidio, phonenumbers and spaCy load on the first
+masking call of an instance and stay cached. A :class:`Pseudonymizer` lives for one
+request; its mapping never leaves the process.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import re
+import threading
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Protocol, TypeVar
+
+import yaml
+from pydantic import BaseModel, Field, field_validator
+
+M = TypeVar("M", bound=BaseModel)
+
+PLACEHOLDER = re.compile(r"\[[A-Z]+(?:_[A-Z]+)*(?:_\d+)?\]")
+
+
+@dataclass(frozen=True)
+class Span:
+    entity: str
+    start: int
+    end: int
+    text: str
+
+
+# --- configuration (config/pii.yaml) ------------------------------------------------------
+
+
+class PresidioRecognizerConfig(BaseModel):
+    class_: str = Field(alias="class")
+    entity: str
+    replacement_pairs: list[tuple[str, str]] | None = None
+    extra_patterns: list[dict[str, Any]] = Field(default_factory=list)
+    extra_context: list[str] = Field(default_factory=list)
+
+
+class PresidioConfig(BaseModel):
+    score_threshold: float = Field(ge=0.0, le=1.0)
+    context_boost: float = Field(ge=0.0, le=1.0)
+    context_words: int = Field(ge=1, le=20)
+    recognizers: list[PresidioRecognizerConfig]
+
+
+class PatternConfig(BaseModel):
+    name: str
+    entity: str
+    regex: str
+    group: int = 0
+
+    @field_validator("regex")
+    @classmethod
+    def _compiles(cls, value: str) -> str:
+        re.compile(value)
+        return value
+
+
+class IbanConfig(BaseModel):
+    min_length: int = Field(ge=8, le=34)
+    lengths: dict[str, int]
+
+
+class PhoneConfig(BaseModel):
+    regions: list[str] = Field(min_length=1)
+    min_digits: int = Field(ge=5, le=12)
+    max_digits: int = Field(ge=10, le=17)
+    context_words: int = Field(ge=1, le=20)
+    negative_words: int = Field(ge=1, le=10)
+    contact_cues: dict[str, list[str]]
+    negative_cues: dict[str, list[str]]
+    labels_after: dict[str, list[str]] = Field(default_factory=dict)
+
+
+class AddressConfig(BaseModel):
+    model_config = {"extra": "allow"}
+    town_suffix: str
+
+    def per_language(self) -> dict[str, list[str]]:
+        return {k: v for k, v in (self.model_extra or {}).items() if isinstance(v, list)}
+
+
+class NamesConfig(BaseModel):
+    cues: dict[str, list[str]]
+    name_word: str
+    not_names: list[str] = Field(default_factory=list)
+
+
+class NerConfig(BaseModel):
+    model: str
+    languages: list[str]
+    labels: dict[str, str]
+    attach_to_address: list[str] = Field(default_factory=list)
+    min_chars: int = Field(default=12, ge=1)
+
+
+class DlpConfig(BaseModel):
+    info_types: dict[str, str] = Field(default_factory=dict)
+    min_likelihood: str = "LIKELY"
+
+
+class PiiConfig(BaseModel):
+    """``config/pii.yaml``: which recognisers run and the per-country/per-language data."""
+
+    version: str
+    entities: list[str]
+    identifier_entities: list[str]
+    presidio: PresidioConfig
+    patterns: list[PatternConfig]
+    iban: IbanConfig
+    phone: PhoneConfig
+    addresses: AddressConfig
+    names: NamesConfig
+    ner: NerConfig
+    dlp: DlpConfig = Field(default_factory=DlpConfig)
+
+    def model_post_init(self, _: Any) -> None:
+        known = set(self.entities)
+        used = {r.entity for r in self.presidio.recognizers} | {p.entity for p in self.patterns}
+        used |= set(self.identifier_entities) | set(self.ner.labels.values()) | set(self.dlp.info_types.values())
+        if used - known:
+            raise ValueError(f"pii.yaml uses entities not listed in `entities`: {sorted(used - known)}")
+
+    @classmethod
+    def load(cls, path: Path) -> PiiConfig:
+        return cls.model_validate(yaml.safe_load(path.read_text("utf-8")))
+
+
+# --- detection backends -------------------------------------------------------------------
+
+
+class PiiDetector(Protocol):
+    """A masking backend: spans per text, non-overlapping, in reading order."""
+
+    def detect_many(self, texts: Sequence[str], *, ner: bool = True) -> list[list[Span]]: ...
+
+
+def resolve_overlaps(spans: Iterable[Span], priority: Sequence[str]) -> list[Span]:
+    """Longest span first at each position, ties by entity priority; no overlaps."""
+    rank = {e: i for i, e in enumerate(priority)}
+    ordered = sorted(spans, key=lambda s: (s.start, -(s.end - s.start), rank.get(s.entity, len(rank))))
+    result: list[Span] = []
+    for span in ordered:
+        if result and span.start < result[-1].end:
+            continue
+        result.append(span)
+    return result
+
+
+_lock = threading.Lock()
+_detectors: dict[tuple[Any, ...], Any] = {}
+
+
+def local_detector(config_dir: Path | None = None) -> Any:
+    """The instance-wide local detector (recognisers and the NER model load on first use)."""
+    if config_dir is None:
+        from shared.settings import get_settings
+
+        config_dir = get_settings().config_dir
+    key = ("local", str(config_dir))
+    with _lock:
+        if key not in _detectors:
+            from shared.safety.pii.local import LocalDetector
+
+            _detectors[key] = LocalDetector(PiiConfig.load(config_dir / "pii.yaml"))
+        return _detectors[key]
+
+
+def default_detector() -> PiiDetector:
+    """The backend chosen by ``CX_PII_BACKEND``, built once per instance."""
+    from shared.settings import get_settings
+
+    settings = get_settings()
+    local = local_detector(settings.config_dir)
+    if settings.pii_backend == "local":
+        return local
+    key = ("dlp", str(settings.config_dir), settings.gcp_project_or_local, settings.pii_dlp_location)
+    with _lock:
+        if key not in _detectors:
+            from shared.safety.pii.dlp import DlpDetector
+
+            _detectors[key] = DlpDetector(local, settings.gcp_project_or_local, location=settings.pii_dlp_location)
+        return _detectors[key]
+
+
+def detect(text: str, *, entities: Sequence[str] | None = None) -> list[Span]:
+    """Identifier spans (emails, phones, IBANs, cards, national ids, IPs) found locally by pattern.
+
+    No NER and no cloud call: cheap enough for every sentence of a reply. ``entities``
+    widens or narrows the types (default: ``identifier_entities`` of ``config/pii.yaml``).
+    """
+    detector = local_detector()
+    wanted = set(entities if entities is not None else detector.config.identifier_entities)
+    return [s for s in detector.detect_many([text], ner=False)[0] if s.entity in wanted]
+
+
+def customer_key(customer_id: str, key: str) -> str:
+    """Pseudonymous, stable customer key for events and logs (HMAC-SHA256, 96 bits)."""
+    return hmac.new(key.encode(), customer_id.encode(), hashlib.sha256).hexdigest()[:24]
+
+
+class Pseudonymizer:
+    """Masks one request's personal data and restores it in what comes back.
+
+    ``detector`` defaults to the instance's configured backend; ``ner=False`` skips the
+    name/address model (patterns still run).
+    """
+
+    def __init__(self, detector: PiiDetector | None = None, *, ner: bool = True) -> None:
+        self._detector = detector
+        self._ner = ner
+        self._known: dict[str, str] = {}
+        self._by_placeholder: dict[str, str] = {}
+        self._counters: dict[str, int] = {}
+        self._pattern: re.Pattern[str] | None = None
+
+    def add_known(self, value: str | None, placeholder: str) -> None:
+        if not value or len(value.strip()) < 2:
+            return
+        value = value.strip()
+        key = value.lower()
+        if key not in self._known:
+            self._known[key] = placeholder
+            self._by_placeholder.setdefault(placeholder, value)
+            self._pattern = None
+
+    def add_numbered(self, values: Iterable[str], kind: str) -> None:
+        for value in values:
+            if value and value.strip().lower() not in self._known:
+                self.add_known(value, self._next(kind))
+
+    def _next(self, kind: str) -> str:
+        self._counters[kind] = self._counters.get(kind, 0) + 1
+        return f"[{kind}_{self._counters[kind]}]"
+
+    def _known_pattern(self) -> re.Pattern[str] | None:
+        if self._pattern is None and self._known:
+            alternatives = sorted(self._known, key=len, reverse=True)
+            self._pattern = re.compile(
+                r"(?<!\w)(?:" + "|".join(re.escape(a) for a in alternatives) + r")(?!\w)",
+                re.IGNORECASE,
+            )
+        return self._pattern
+
+    def mask_many(self, texts: Sequence[str]) -> list[str]:
+        """Mask several texts in one detector call (one NER batch, one DLP request)."""
+        pattern = self._known_pattern()
+        if pattern is not None:
+            texts = [pattern.sub(lambda m: self._known[m.group().lower()], t) for t in texts]
+        detector = self._detector if self._detector is not None else default_detector()
+        found = detector.detect_many(list(texts), ner=self._ner)
+        out = []
+        for text, spans in zip(texts, found, strict=True):
+            taken = [(m.start(), m.end()) for m in PLACEHOLDER.finditer(text)]
+            spans = [s for s in spans if not any(s.start < e and b < s.end for b, e in taken)]
+            placeholders = []
+            for span in spans:  # number in reading order
+                key = span.text.lower()
+                if key not in self._known:
+                    self._known[key] = self._next(span.entity)
+                    self._by_placeholder[self._known[key]] = span.text
+                    self._pattern = None
+                placeholders.append(self._known[key])
+            for span, placeholder in zip(reversed(spans), reversed(placeholders), strict=True):
+                text = text[: span.start] + placeholder + text[span.end :]
+            out.append(text)
+        return out
+
+    def mask(self, text: str) -> str:
+        return self.mask_many([text])[0]
+
+    def mask_obj(self, obj: Any) -> Any:
+        """Mask every string inside a JSON-like structure (keys are left alone), in one batch."""
+        strings: list[str] = []
+
+        def collect(o: Any) -> None:
+            if isinstance(o, str):
+                strings.append(o)
+            elif isinstance(o, dict):
+                for v in o.values():
+                    collect(v)
+            elif isinstance(o, list | tuple):
+                for v in o:
+                    collect(v)
+
+        collect(obj)
+        masked = iter(self.mask_many(strings)) if strings else iter(())
+
+        def rebuild(o: Any) -> Any:
+            if isinstance(o, str):
+                return next(masked)
+            if isinstance(o, dict):
+                return {k: rebuild(v) for k, v in o.items()}
+            if isinstance(o, list | tuple):
+                return [rebuild(v) for v in o]
+            return o
+
+        return rebuild(obj)
+
+    def restore(self, text: str) -> str:
+        return PLACEHOLDER.sub(lambda m: self._by_placeholder.get(m.group(), m.group()), text)
+
+    def restore_obj(self, obj: Any) -> Any:
+        if isinstance(obj, str):
+            return self.restore(obj)
+        if isinstance(obj, dict):
+            return {k: self.restore_obj(v) for k, v in obj.items()}
+        if isinstance(obj, list):
+            return [self.restore_obj(v) for v in obj]
+        return obj
+
+    def restore_model(self, model: M) -> M:
+        return type(model).model_validate(self.restore_obj(model.model_dump(mode="json")))
+
+    @property
+    def placeholders(self) -> dict[str, str]:
+        """Placeholder → original; for tests and in-process restoration only, never logged."""
+        return dict(self._by_placeholder)
