@@ -30,8 +30,9 @@ from typing import Any
 
 import yaml
 
+from scripts.router_training import TrainedRouter, evaluate, train
 from shared.decisions.queues import QueueCatalogue
-from shared.decisions.router import RoutingConfig, TrainedRouter, evaluate, ticket_text, train
+from shared.decisions.router import RoutingConfig, ticket_text
 from shared.settings import load_settings
 
 SPLIT_SEED = 13

@@ -13,7 +13,7 @@ from shared.data.offers import OfferRepository
 from shared.data.snapshots import SnapshotRepository
 from shared.decisions.nba import Rules
 from shared.decisions.queues import QueueCatalogue
-from shared.engine.model import genai_client, Engine, ModelFailure, OfflineEngine, build_engine
+from shared.engine.model import Engine, ModelFailure, OfflineEngine, build_engine, genai_client
 from shared.engine.prompts import Prompt, PromptLibrary
 from shared.language.duedates import DueDateResolver
 from shared.language.intents import IntentClassifier, IntentDetector

@@ -114,7 +114,9 @@ def draft_reply(req: ReplyRequest, rt: Runtime, call: CallContext | None = None)
     sentiment = rt.sentiment.score(req.message, language)
     intent = rt.reply_intents.predict(req.message)
     channel = CHANNEL_FOR_POLICY[req.channel]
-    ranking = rank_actions(rt.nba_rules, rt.offers, snapshot, channel=channel, sentiment=sentiment.score, intent=intent.label)
+    ranking = rank_actions(
+        rt.nba_rules, rt.offers, snapshot, channel=channel, sentiment=sentiment.score, intent=intent.label
+    )
     top = ranking.ranked[:2]
     actions = [ranking.catalogue[s.offer_id] for s in top]
 

@@ -10,16 +10,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from scripts.router_training import choose_threshold, pseudonymize_example, train
 from scripts.train_router import Columns, apply_overrides, canonical, read_export, read_overrides, split
 from shared.decisions.queues import QueueCatalogue
-from shared.decisions.router import (
-    Router,
-    RoutingConfig,
-    choose_threshold,
-    final_route,
-    pseudonymize_example,
-    train,
-)
+from shared.decisions.router import Router, RoutingConfig, final_route
 from shared.language.intents import IntentClassifier
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -186,8 +180,10 @@ def test_intent_says_unknown_without_topic_evidence() -> None:
 
 
 def test_serving_never_imports_sklearn(artefact: Path) -> None:
-    code = ("import sys, shared.decisions.router, shared.runtime, shared.capabilities.next_steps; before = 'sklearn' in sys.modules\n"
-            "from shared.decisions.queues import QueueCatalogue\nfrom shared.decisions.router import Router, RoutingConfig\n"
+    code = ("import sys, shared.decisions.router, shared.runtime, shared.capabilities.next_steps\n"
+            "before = 'sklearn' in sys.modules\n"
+            "from shared.decisions.queues import QueueCatalogue\n"
+            "from shared.decisions.router import Router, RoutingConfig\n"
             f"q = QueueCatalogue.load(shared.decisions.router.Path({str(CONFIG / 'queues.yaml')!r}))\n"
             f"d = Router(q, RoutingConfig(version='t'), {str(artefact)!r}).route('Rechnung', 'doppelt abgebucht')\n"
             "print(before, 'sklearn' in sys.modules, 'scipy' in sys.modules, d.method)")  # fmt: skip

@@ -1,1 +1,3 @@
-"""PII: the detector interface and pseudonymizer (base), the local Presidio/spaCy backend and the Sensitive Data Protection backend."""
+"""PII: the detector interface and pseudonymizer (base), the local Presidio/spaCy backend and the
+Sensitive Data Protection backend.
+"""
