@@ -152,6 +152,24 @@ def ensure_topics(project: str, topics: dict[str, list[str]]) -> None:
         subscriber.close()
 
 
+def prepare(*, seed: bool = True) -> Any:
+    """The one stack bootstrap on running emulators: topics, then the demo data; returns the runtime.
+
+    The local stack, every benchmark and evaluation command and the test session use it, so the
+    stack they measure is the one the demo shows.
+    """
+    from scripts.seed import seed_all
+    from shared.runtime import Runtime
+    from shared.settings import load_settings
+
+    settings = load_settings()
+    ensure_topics(settings.gcp_project_or_local, settings.local_topics)
+    rt = Runtime(settings)
+    if seed:
+        seed_all(rt.snapshots, offers=rt.offers, kb=rt.kb, embedder=rt.embedder)
+    return rt
+
+
 def start_seeded(prefix: str, *, force_offline: bool = False) -> tuple[Emulators, Any]:
     """Emulators on free ports, the topics, and the demo data (20 customers, offers, knowledge base).
 
@@ -164,15 +182,7 @@ def start_seeded(prefix: str, *, force_offline: bool = False) -> tuple[Emulators
         os.environ["CX_MODEL_BACKEND"] = "offline"
     elif not os.environ.get("CX_PROJECT"):
         os.environ.setdefault("CX_MODEL_BACKEND", "offline")  # Gemini only when a project is set
-    from scripts.seed import seed_all
-    from shared.runtime import Runtime
-    from shared.settings import load_settings
-
-    settings = load_settings()
-    ensure_topics(settings.gcp_project_or_local, settings.local_topics)
-    rt = Runtime(settings)
-    seed_all(rt.snapshots, offers=rt.offers, kb=rt.kb, embedder=rt.embedder)
-    return emu, rt
+    return emu, prepare()
 
 
 @contextlib.contextmanager
