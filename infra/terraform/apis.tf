@@ -2,6 +2,7 @@ resource "google_project_service" "apis" {
   for_each = toset(concat([
     "aiplatform.googleapis.com", "artifactregistry.googleapis.com", "bigquery.googleapis.com",
     "bigquerydatatransfer.googleapis.com", "cloudbuild.googleapis.com", "cloudfunctions.googleapis.com",
+    "cloudresourcemanager.googleapis.com",
     "cloudscheduler.googleapis.com", "compute.googleapis.com", "firestore.googleapis.com", "iam.googleapis.com",
     "iap.googleapis.com", "logging.googleapis.com", "monitoring.googleapis.com", "pubsub.googleapis.com",
     "run.googleapis.com", "secretmanager.googleapis.com", "storage.googleapis.com",

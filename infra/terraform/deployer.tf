@@ -30,7 +30,7 @@ locals {
     "roles/logging.configWriter"                 = "google_logging_metric"
     "roles/cloudscheduler.admin"                 = "google_cloud_scheduler_job"
     "roles/compute.loadBalancerAdmin"            = "address, certificate, SSL policy, NEGs, backend services, URL maps, proxies, forwarding rules"
-    "roles/iap.admin"                            = "google_iap_web_backend_service_iam_member"
+    "roles/iap.admin"                            = "google_iap_web_backend_service_iam_member, google_iap_settings"
   }
 }
 

@@ -166,6 +166,19 @@ resource "google_iap_web_backend_service_iam_member" "desktop" {
   member              = each.value
 }
 
+# Programmatic access (the platform's service account): with the Google-managed OAuth client
+# IAP blocks it until an OAuth client is allowlisted; callers then present a Google-issued ID
+# token whose audience is that client id. Nothing secret: only the client id is configured.
+resource "google_iap_settings" "api" {
+  for_each = { for k, v in local.http_functions : k => v if length(var.iap_programmatic_clients) > 0 }
+  name     = "projects/${data.google_project.this.number}/iap_web/compute/services/${google_compute_backend_service.api[each.key].name}"
+  access_settings {
+    oauth_settings {
+      programmatic_clients = var.iap_programmatic_clients
+    }
+  }
+}
+
 # IAP calls the backends as its service agent (X-Serverless-Authorization): invoker on each.
 resource "google_cloud_run_v2_service_iam_member" "iap_invoker" {
   for_each = local.http_functions

@@ -105,6 +105,12 @@ variable "agent_members" {
   description = "Who may open the agent desktop and call /api/* through IAP, e.g. [\"group:cx-agents@acme.com\"] (roles/iap.httpsResourceAccessor)."
 }
 
+variable "iap_programmatic_clients" {
+  type        = list(string)
+  default     = []
+  description = "OAuth client ids (created once in Google Auth Platform > Clients; only the id is needed) whose ID tokens IAP accepts on /api/*: with the Google-managed OAuth client, programmatic access is blocked until a client is allowlisted. The platform's service account then mints ID tokens with this audience."
+}
+
 variable "load_balancing_scheme" {
   type        = string
   default     = "EXTERNAL_MANAGED"

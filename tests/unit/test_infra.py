@@ -324,6 +324,8 @@ def test_every_http_function_is_behind_the_load_balancer_and_iap() -> None:
     who = str(access["api"]["for_each"])
     assert "var.agent_members" in who and "var.invoker_members" in who
     assert "var.invoker_members" not in str(access["desktop"]["for_each"])  # the platform needs no page
+    programmatic = resources("google_iap_settings")["api"]
+    assert "var.iap_programmatic_clients" in str(programmatic["access_settings"][0]["oauth_settings"])
     outputs = {_unquote(k) for block in TFDOC["output"] for k in block if not k.startswith("__")}
     assert {"lb_ip", "iap_audiences", "api_urls", "deployer_service_account"} <= outputs
     assert http == {_unquote(k) for k, v in LOCALS["functions"].items() if v["http"]}
