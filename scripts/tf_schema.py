@@ -23,12 +23,13 @@ Usage::
 
 Regenerating: the schema comes from the npm packages ``@cdktf/provider-google@16.12.1``
 (hashicorp/google 6.50.0), ``@cdktf/provider-google-beta@16.12.1`` (google-beta 6.50.0),
-``@cdktf/provider-random@12.0.1`` (random 3.7.2) and ``@cdktf/provider-archive@11.0.1``
-(archive 2.7.1); each package.json names its provider version under ``cdktf.provider``::
+``@cdktf/provider-random@12.0.1`` (random 3.7.2), ``@cdktf/provider-archive@11.0.1``
+(archive 2.7.1) and ``@cdktf/provider-time@11.0.1`` (time 0.13.1); each package.json names its
+provider version under ``cdktf.provider``::
 
     mkdir -p /tmp/cdktf && cd /tmp/cdktf
     npm pack @cdktf/provider-google@16.12.1 @cdktf/provider-google-beta@16.12.1 \\
-             @cdktf/provider-random@12.0.1 @cdktf/provider-archive@11.0.1
+             @cdktf/provider-random@12.0.1 @cdktf/provider-archive@11.0.1 @cdktf/provider-time@11.0.1
     for f in *.tgz; do mkdir -p "${f%.tgz}" && tar xzf "$f" -C "${f%.tgz}"; done
     python -m scripts.tf_schema --regenerate --from /tmp/cdktf
 
