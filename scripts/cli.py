@@ -80,6 +80,7 @@ GROUPS: dict[str, tuple[str, tuple[Tool, ...]]] = {
         Tool("openapi", "scripts.openapi", "Generate (or --check) functions/openapi.json."),
         Tool("lock", "scripts.lock", "Regenerate the requirements locks from pyproject.toml."),
         Tool("screenshots", "scripts.screenshots", "Screenshots of each agent-desktop panel."),
+        Tool("tf-schema", "scripts.tf_schema", "Check infra/terraform against the pinned providers' schema."),
     )),
 }
 
