@@ -194,7 +194,7 @@ class Pipelines:
             return packaged_model(spec.model)
         import spacy
 
-        return spacy.blank(spec.blank)
+        return spacy.blank(str(spec.blank))
 
     def pipe(self, language: str, texts: list[str]) -> Any:
         """Docs for ``texts`` from the language's pipeline, without the components the extractor never reads."""
