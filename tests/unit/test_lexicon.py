@@ -119,3 +119,18 @@ def test_language_modules_never_branch_on_a_language_code() -> None:
         found += [f"{path.relative_to(ROOT)}:{n.lineno}" for n in ast.walk(tree)
                   if isinstance(n, ast.Constant) and n.value in ("en", "de") and id(n) not in docstrings]
     assert found == []
+
+
+def test_runtime_builds_the_language_objects_from_the_configured_directory(tmp_path: Path) -> None:
+    """CX_CONFIG_DIR reaches the splitter, the extractor and the due dates (one lexicon set, built once)."""
+    from shared.runtime import Runtime
+    from shared.settings import load_settings
+
+    config = _relocated(tmp_path)
+    prompts = tmp_path / "prompts"
+    shutil.copytree(ROOT / "prompts", prompts)
+    rt = Runtime(load_settings(config_dir=config, prompts_dir=prompts))
+    assert rt.splitter.split("Ask for form zqx. Then call us.") == ["Ask for form zqx. Then call us."]
+    assert rt.extractor.splitter is rt.splitter
+    assert rt.due_dates.find_phrase("I'll send it by 3 Brumaire.", "en") == "by 3 Brumaire"
+    assert "router" in rt.extractor.langs["en"].words["stopwords"]
