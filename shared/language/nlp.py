@@ -50,9 +50,10 @@ class SentenceSplitter:
         return cls(abbrev, months)
 
     @classmethod
-    def from_config(cls, lexicon_dir: Path) -> SentenceSplitter:
-        """From a lexicon directory (``<config>/lexicon``)."""
-        return cls.from_lexicons(load_lexicons(lexicon_dir))
+    def from_config(cls, path: Path) -> SentenceSplitter:
+        """From a lexicon directory (``<config>/lexicon``). A file (callers that passed
+        ``<config>/extraction.yaml`` before the lexicons existed) means the lexicon directory beside it."""
+        return cls.from_lexicons(load_lexicons(path if path.is_dir() else path.parent / "lexicon"))
 
     def _is_boundary(self, text: str, start: int, end: int) -> bool:
         mark = text[start:end]
@@ -100,8 +101,9 @@ class SentenceSplitter:
 
 
 @lru_cache(maxsize=4)
-def splitter_for(lexicon_dir: Path) -> SentenceSplitter:
-    return SentenceSplitter.from_config(lexicon_dir)
+def splitter_for(path: Path) -> SentenceSplitter:
+    """A cached splitter per lexicon directory (or config file, see ``SentenceSplitter.from_config``)."""
+    return SentenceSplitter.from_config(path)
 
 
 def default_splitter() -> SentenceSplitter:

@@ -134,3 +134,10 @@ def test_runtime_builds_the_language_objects_from_the_configured_directory(tmp_p
     assert rt.extractor.splitter is rt.splitter
     assert rt.due_dates.find_phrase("I'll send it by 3 Brumaire.", "en") == "by 3 Brumaire"
     assert "router" in rt.extractor.langs["en"].words["stopwords"]
+
+
+def test_splitter_from_a_config_file_reads_the_lexicons_beside_it(tmp_path: Path) -> None:
+    """Callers that built the splitter from ``<config>/extraction.yaml`` keep working (parallel branches)."""
+    config = _relocated(tmp_path)
+    splitter = SentenceSplitter.from_config(config / "extraction.yaml")
+    assert splitter.split("Ask for form zqx. Then call us.") == ["Ask for form zqx. Then call us."]
