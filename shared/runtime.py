@@ -138,11 +138,25 @@ class Runtime:
                       fallback_version=f"intents-{intents.version}")  # fmt: skip
 
     @cached_property
+    def lexicons(self):  # type: ignore[no-untyped-def]
+        """One lexicon per language (month and weekday names, abbreviations, stop words)."""
+        from shared.language.lexicon import load_lexicons
+
+        return load_lexicons(self.settings.config_dir / "lexicon")
+
+    @cached_property
+    def splitter(self):  # type: ignore[no-untyped-def]
+        """Rule-based sentence splitter (no spaCy) with every language's abbreviations and month names."""
+        from shared.language.nlp import SentenceSplitter
+
+        return SentenceSplitter.from_lexicons(self.lexicons)
+
+    @cached_property
     def extractor(self):  # type: ignore[no-untyped-def]
         """Structural next-step extractor and extractive summarizer; spaCy loads on first use."""
         from shared.language.extraction import Extractor
 
-        return Extractor(self.settings.config_dir / "extraction.yaml")
+        return Extractor(self.settings.config_dir / "extraction.yaml", lexicons=self.lexicons, splitter=self.splitter)
 
     @cached_property
     def next_steps_store(self):  # type: ignore[no-untyped-def]
@@ -158,7 +172,7 @@ class Runtime:
 
     @cached_property
     def due_dates(self) -> DueDateResolver:
-        return DueDateResolver(self.settings.config_dir / "due_phrases.yaml")
+        return DueDateResolver(self.settings.config_dir / "due_phrases.yaml", self.lexicons)
 
     @cached_property
     def publisher(self):  # type: ignore[no-untyped-def]

@@ -51,7 +51,7 @@ def _language(rt: Runtime) -> None:
 
 
 def _extractor(rt: Runtime) -> None:
-    for language in ("en", "de"):
+    for language in rt.extractor.langs:  # every language config/extraction.yaml enables
         rt.extractor.pipelines.get(language)
 
 
