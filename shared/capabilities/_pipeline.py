@@ -61,7 +61,8 @@ def record(
     key = customer_key(customer_id, rt.settings.pseudonym_key)
     call.note(**{"customer_key": key, "engine": usage.engine, "degraded": usage.degraded, "model": usage.model,
                  "tokens_in": usage.input_tokens, "tokens_out": usage.output_tokens,
-                 "tokens_thinking": usage.thinking_tokens, "cost_usd": usage.cost_usd, **(attributes or {})})  # fmt: skip
+                 "tokens_thinking": usage.thinking_tokens, "cost_usd": usage.cost_usd,
+                 **(attributes or {})})  # fmt: skip
     now = datetime.now(UTC)
     rt.firestore.collection(rt.settings.suggestions_collection).document(meta.suggestion_id).set({
         "capability": prompt.capability, "customer_id": customer_id, "customer_key": key,

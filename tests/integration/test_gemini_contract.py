@@ -67,8 +67,9 @@ PARSED = [
 
 
 @pytest.mark.parametrize(("fixture", "tokens_in", "tokens_out", "thinking", "cached"), PARSED)
-def test_answers_are_parsed_with_thinking_and_cached_tokens(fake_vertex: FakeVertex, fixture: str, tokens_in: int,
-                                                            tokens_out: int, thinking: int, cached: int) -> None:  # fmt: skip
+def test_answers_are_parsed_with_thinking_and_cached_tokens(
+    fake_vertex: FakeVertex, fixture: str, tokens_in: int, tokens_out: int, thinking: int, cached: int
+) -> None:
     fake_vertex.reply(200, recorded(fixture))
     out, usage = vertex_engine(fake_vertex).generate(_prompt(), SummaryOutput)
     assert out == SummaryOutput.model_validate(OUTPUT)
