@@ -157,3 +157,27 @@ def test_first_call_after_vertex_recovers_is_answered_by_gemini(fake_vertex: Fak
     assert (usage.engine, usage.degraded, usage.thinking_tokens) == ("vertex", False, 90)
     assert out == SummaryOutput.model_validate(OUTPUT)
     assert len(fake_vertex.requests) == slow_calls * attempts + 1  # each slow call gave up within its budget
+
+
+# --- the suggestion event carries the whole usage ----------------------------------------------------
+
+
+def test_suggestion_event_records_thinking_tokens_cached_tokens_and_cost(
+    runtime: Any, fake_vertex: FakeVertex, event_sink: Any
+) -> None:
+    from shared.capabilities.context_summary import ContextSummaryRequest, summarize
+    from shared.platform.calls import CallContext
+
+    runtime.__dict__["engine"] = vertex_engine(fake_vertex)
+    fake_vertex.reply(200, recorded("ok_thinking.json"))
+    call = CallContext()
+    resp = summarize(ContextSummaryRequest(customer_id="C-1004", ticket_id="T-1004-01"), runtime, call)
+    runtime.events.flush()
+    assert resp.engine == "vertex" and not resp.degraded
+    (event,) = event_sink.collect(1, lambda e: e.get("suggestion_id") == resp.suggestion_id)
+    assert (event["tokens_in"], event["tokens_out"], event["tokens_thinking"], event["tokens_cached"]) == (
+        1210, 212, 1187, 1024)
+    expected = ((1210 - 1024) * 0.30 + 1024 * 0.03 + (212 + 1187) * 2.50) / 1e6  # gemini-3.5-flash-lite
+    assert event["cost_usd"] == pytest.approx(expected)
+    assert event["model"] == "gemini-3.5-flash"  # the model version the response names
+    assert call.log_fields["tokens_thinking"] == 1187 and call.log_fields["cost_usd"] == pytest.approx(expected)
