@@ -11,7 +11,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import AliasChoices, Field, ValidationError, model_validator
+from pydantic import AliasChoices, Field, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -66,6 +66,11 @@ class Settings(BaseSettings):
         description="Emergency override of every capability's model; unset = config/models.yaml. An override is "
         "checked like the file: an unknown or retired model fails at start.",
     )
+    @field_validator("gemini_model", mode="before")
+    @classmethod
+    def _empty_is_unset(cls, value: object) -> object:
+        return None if isinstance(value, str) and not value.strip() else value
+
     models_file: str = Field(default="models.yaml", description="Model profiles file inside CX_CONFIG_DIR.")
     temperature: float = Field(default=0.2, ge=0.0, le=2.0)
     model_timeout_ms: int = Field(

@@ -26,8 +26,15 @@ variable "firestore_location" {
 }
 
 variable "gemini_model" {
-  type    = string
-  default = "gemini-2.5-flash"
+  type        = string
+  default     = ""
+  description = "Emergency override of every capability's model; empty = config/models.yaml (per capability)."
+}
+
+variable "gemini_location" {
+  type        = string
+  default     = "global"
+  description = "Vertex location for Gemini calls (global, a multi-region such as eu, or a region), independent of var.region."
 }
 
 variable "invoker_members" {
