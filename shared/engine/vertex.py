@@ -217,7 +217,13 @@ class VertexEngine:
                 model=model, contents=prompt.user, config=self.config(prompt, output_model, budget_ms)
             )
         except Exception as exc:  # noqa: BLE001 - every failure is classified, none escapes unnamed
-            raise classify(exc, model) from exc
+            failure = classify(exc, model)
+            if failure.reason == "timeout":
+                budget = budget_ms if budget_ms is not None else self._settings.latency_budget_ms
+                timeout, attempts = call_options(self._settings, budget)
+                failure = ModelFailure("timeout", f"{failure.detail}: no answer in {attempts} attempt(s) of "
+                                       f"{timeout} ms (latency budget {budget} ms)", model=model)  # fmt: skip
+            raise failure from exc
         output = self._parse(response, output_model, model)
         return output, self.usage(response, model, started)
 

@@ -110,6 +110,7 @@ def test_latency_budget_falls_back_without_waiting_for_vertex(fake_vertex: FakeV
     engine = vertex_engine(fake_vertex, latency_budget_ms=500, model_timeout_ms=30000)
     out, usage = engine.generate(_prompt(), SummaryOutput)
     assert usage.degraded and usage.degraded_reason.startswith("timeout: ")
+    assert usage.degraded_reason.endswith("no answer in 2 attempt(s) of 250 ms (latency budget 500 ms)")
     assert len(fake_vertex.requests) == 2  # 500 ms hold two 250 ms attempts, not three
     assert out.bullets
 
