@@ -26,15 +26,18 @@ USAGE = {"context_summary": ((900, 1500), (120, 300), (0, 600), (0.30, 2.50)),
 def _usage(urng: random.Random, capability: str) -> dict[str, Any]:
     """engine/model/tokens/cost of one suggestion: mostly Gemini, some offline or degraded, a few unpriced."""
     if urng.random() < 0.2:
-        return {"engine": "offline", "model": "offline-rules", "tokens_in": 0, "tokens_out": 0, "tokens_thinking": 0,
-                "tokens_cached": 0, "cost_usd": None}  # fmt: skip
+        return {"engine": "offline", "model": "offline-rules", "tokens_in": urng.randint(300, 900), "tokens_out": 90,
+                "tokens_thinking": 0, "tokens_cached": 0, "cost_usd": 0.0, "tokens_estimated": True}  # fmt: skip
+    if urng.random() < 0.05:  # Gemini answered without usageMetadata: kept, priced as unknown
+        return {"engine": "vertex", "model": "gemini-3.5-flash", "tokens_in": 0, "tokens_out": 0, "tokens_thinking": 0,
+                "tokens_cached": 0, "cost_usd": None, "tokens_estimated": True}  # fmt: skip
     (i0, i1), (o0, o1), (t0, t1), (p_in, p_out) = USAGE[capability]
     tin, tout, think = urng.randint(i0, i1), urng.randint(o0, o1), urng.randint(t0, t1)
     cached = urng.choice([0, 0, 512])
-    cost = None if urng.random() < 0.05 else round(((tin - cached) * p_in + cached * p_in / 10
-                                                    + (tout + think) * p_out) / 1e6, 8)  # fmt: skip
-    return {"engine": "vertex", "model": "gemini-3.5-flash", "tokens_in": tin, "tokens_out": tout,
-            "tokens_thinking": think, "tokens_cached": cached, "cost_usd": cost}  # fmt: skip
+    cost = round(((tin - cached) * p_in + cached * p_in / 10 + (tout + think) * p_out) / 1e6, 8)
+    engine = "offline" if urng.random() < 0.05 else "vertex"  # truncated/blocked: offline answer, still billed
+    return {"engine": engine, "model": "gemini-3.5-flash", "tokens_in": tin, "tokens_out": tout,
+            "tokens_thinking": think, "tokens_cached": cached, "cost_usd": cost, "tokens_estimated": False}  # fmt: skip
 
 
 def generate(seed: int, n_tickets: int = 300) -> list[dict[str, Any]]:

@@ -73,6 +73,7 @@ class ModelFailure(Exception):
         self.detail = detail
         self.model = model
         self.quota = quota
+        self.usage: Usage | None = None  # what Google billed for an answer that could not be used
 
     @property
     def config_fault(self) -> bool:
@@ -149,7 +150,14 @@ class ResilientEngine:
         if self.on_failure:
             self.on_failure(prompt, failure)
         output, usage = self.fallback.generate(prompt, output_model)
-        return output, usage.model_copy(update={"degraded": True, "degraded_reason": str(failure)})
+        update: dict[str, Any] = {"degraded": True, "degraded_reason": str(failure)}
+        if failure.usage is not None:  # an unusable answer (truncated, blocked, malformed) was still billed
+            billed = failure.usage
+            update |= {"model": billed.model, "input_tokens": billed.input_tokens,
+                       "output_tokens": billed.output_tokens, "thinking_tokens": billed.thinking_tokens,
+                       "cached_tokens": billed.cached_tokens, "cost_usd": billed.cost_usd,
+                       "tokens_estimated": billed.tokens_estimated}  # fmt: skip
+        return output, usage.model_copy(update=update)
 
 
 def build_engine(settings: Settings, log: Callable[[Prompt, ModelFailure], None] | None = None) -> ResilientEngine:

@@ -224,7 +224,11 @@ class VertexEngine:
                 failure = ModelFailure("timeout", f"{failure.detail}: no answer in {attempts} attempt(s) of "
                                        f"{timeout} ms (latency budget {budget} ms)", model=model)  # fmt: skip
             raise failure from exc
-        output = self._parse(response, output_model, model)
+        try:
+            output = self._parse(response, output_model, model)
+        except ModelFailure as failure:
+            failure.usage = self.usage(response, model, started)
+            raise
         return output, self.usage(response, model, started)
 
     def usage(self, response: Any, model: str, started: float) -> Usage:

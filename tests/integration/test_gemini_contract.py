@@ -101,6 +101,12 @@ def test_unusable_answers_degrade_with_their_class(fake_vertex: FakeVertex, mode
     assert usage.degraded and usage.engine == "offline" and usage.degraded_reason.startswith(reason)
     assert len(out.personalization_hints) == 2
     assert faults(model_logs) == []  # content outcomes never page
+    billed = fixture_json("vertex", fixture).get("usageMetadata", {})
+    # The unusable answer was still billed: its tokens and cost are recorded, not the offline estimate.
+    assert (usage.input_tokens, usage.thinking_tokens, usage.tokens_estimated) == (
+        billed.get("promptTokenCount", 0), billed.get("thoughtsTokenCount", 0), False)
+    assert usage.cost_usd == pytest.approx((billed.get("promptTokenCount", 0) * 0.30 + (billed.get(
+        "candidatesTokenCount", 0) + billed.get("thoughtsTokenCount", 0)) * 2.50) / 1e6)
 
 
 # --- HTTP failures: classified; 404/403 are configuration faults, logged once per instance -----------

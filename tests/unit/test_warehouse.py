@@ -93,13 +93,16 @@ def oracle(events: list[dict[str, Any]]) -> dict[str, dict[tuple, dict[str, floa
         if e["event_type"] == "suggestion.generated":
             costs[(e["capability"], monday(datetime.fromisoformat(e["occurred_at"])))].append(e)
     for key, es in costs.items():
-        gem = [e for e in es if e["engine"] == "vertex"]
-        usd = sum(e["cost_usd"] for e in gem if e["cost_usd"] is not None)
+        billed = [e for e in es if not e["tokens_estimated"]]
+        usd = sum(e["cost_usd"] or 0 for e in es)
         out["kpi_model_cost"][key] = {
-            "suggestions": len(es), "gemini_answers": len(gem), "tokens_in": sum(e["tokens_in"] for e in gem),
-            "tokens_cached": sum(e["tokens_cached"] for e in gem), "tokens_out": sum(e["tokens_out"] for e in gem),
-            "tokens_thinking": sum(e["tokens_thinking"] for e in gem),
-            "unpriced": sum(e["cost_usd"] is None for e in gem), "cost_usd": usd, "cost_per_suggestion": usd / len(es)}
+            "suggestions": len(es), "gemini_answers": sum(e["engine"] == "vertex" for e in es),
+            "billed_calls": len(billed), "tokens_in": sum(e["tokens_in"] for e in billed),
+            "tokens_cached": sum(e["tokens_cached"] for e in billed),
+            "tokens_out": sum(e["tokens_out"] for e in billed),
+            "tokens_thinking": sum(e["tokens_thinking"] for e in billed),
+            "unpriced": sum(e["engine"] == "vertex" and e["cost_usd"] is None for e in es), "cost_usd": usd,
+            "cost_per_suggestion": usd / len(es)}  # fmt: skip
     assisted: dict[date, int] = defaultdict(int)
     for t in closes.values():
         if t["ai_assisted"]:
@@ -108,7 +111,7 @@ def oracle(events: list[dict[str, Any]]) -> dict[str, dict[tuple, dict[str, floa
     for (_cap, week), es in costs.items():
         weeks[week] += es
     for week, es in weeks.items():
-        usd = sum(e["cost_usd"] for e in es if e["engine"] == "vertex" and e["cost_usd"] is not None)
+        usd = sum(e["cost_usd"] or 0 for e in es)
         n = assisted.get(week, 0)
         out["kpi_cost_per_contact"][(week,)] = {"contacts": n, "suggestions": len(es), "cost_usd": usd,
                                                 "cost_per_contact": usd / n if n else None}  # fmt: skip
