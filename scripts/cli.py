@@ -85,6 +85,12 @@ GROUPS: dict[str, tuple[str, tuple[Tool, ...]]] = {
 }
 
 
+# Commands of their own (no group): operations a platform engineer runs by name.
+TOP: tuple[Tool, ...] = (
+    Tool("smoke", "scripts.smoke", "After deploying: every capability once through Gemini (model, latency, tokens, cost)."),
+)
+
+
 def run_tool(module: str, argv: list[str]) -> int:
     """Import ``module`` and run its ``main`` with ``argv`` (or as ``sys.argv`` for a main without one)."""
     main: Callable[..., object] = importlib.import_module(module).main
@@ -109,6 +115,9 @@ def _command(tool: Tool) -> Callable[[typer.Context], None]:
 
 
 _FORWARD = {"allow_extra_args": True, "ignore_unknown_options": True, "help_option_names": []}
+
+for _tool in TOP:
+    app.command(_tool.name, help=_tool.help, context_settings=_FORWARD)(_command(_tool))
 
 for _group, (_help, _tools) in GROUPS.items():
     _sub = typer.Typer(help=_help, no_args_is_help=True, add_completion=False)

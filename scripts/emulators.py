@@ -176,11 +176,14 @@ def start_seeded(prefix: str, *, force_offline: bool = False) -> tuple[Emulators
     The stack every benchmark and evaluation command runs on; the caller stops the emulators.
     The offline engine is used unless a project is configured (or always, with ``force_offline``).
     """
+    project = os.environ.get("CX_PROJECT") or os.environ.get("GOOGLE_CLOUD_PROJECT")
     emu = Emulators(Path(tempfile.mkdtemp(prefix=prefix))).start()
     os.environ.update(emu.env)
     if force_offline:
         os.environ["CX_MODEL_BACKEND"] = "offline"
-    elif not os.environ.get("CX_PROJECT"):
+    elif project:  # Gemini in that project; Firestore and Pub/Sub stay on the emulators (any project id works)
+        os.environ["CX_PROJECT"] = project
+    else:
         os.environ.setdefault("CX_MODEL_BACKEND", "offline")  # Gemini only when a project is set
     return emu, prepare()
 

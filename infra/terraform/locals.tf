@@ -43,13 +43,13 @@ locals {
     CX_REGION                      = var.region
     CX_ENVIRONMENT                 = var.environment
     CX_MODEL_BACKEND               = "vertex"
+    CX_MODELS_FILE                 = "models.yaml"
     CX_TEMPERATURE                 = "0.2"
-    CX_MAX_OUTPUT_TOKENS           = "1024"
     CX_MODEL_TIMEOUT_MS            = "8000"
     CX_LATENCY_BUDGET_MS           = "12000"
-    CX_MODEL_RETRY_ATTEMPTS        = "3"
-    CX_MODEL_RETRY_INITIAL_DELAY_S = "0.5"
-    CX_MODEL_RETRY_MAX_DELAY_S     = "4"
+    CX_MODEL_RETRY_ATTEMPTS        = "2"
+    CX_MODEL_RETRY_INITIAL_DELAY_S = "0.25"
+    CX_MODEL_RETRY_MAX_DELAY_S     = "1"
     CX_CONTEXT_TOKEN_BUDGET        = "1200"
     CX_SNAPSHOT_LIMIT              = "50"
     CX_FIRESTORE_DATABASE          = "(default)"
