@@ -87,7 +87,7 @@ GROUPS: dict[str, tuple[str, tuple[Tool, ...]]] = {
 
 # Commands of their own (no group): operations a platform engineer runs by name.
 TOP: tuple[Tool, ...] = (
-    Tool("smoke", "scripts.smoke", "After deploying: every capability once through Gemini (model, latency, tokens, cost)."),
+    Tool("smoke", "scripts.smoke", "After deploying: each capability once through Gemini."),
 )
 
 
