@@ -27,13 +27,16 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import yaml
 from pydantic import BaseModel, Field
 
 from shared.decisions.queues import QueueCatalogue, Route
 from shared.platform import logs
+
+if TYPE_CHECKING:
+    from shared.safety.pii.base import PiiDetector
 
 MODEL_FILE = "router.npz"
 META_FILE = "router.json"
@@ -118,12 +121,13 @@ def data_hash(texts: Sequence[str], labels: Sequence[str]) -> str:
     return h.hexdigest()
 
 
-def pseudonymize_example(text: str, limit: int) -> str:
-    """Pattern-detected PII replaced by its type, whitespace collapsed, clipped at a word."""
-    from shared.safety.pii.base import detect
+def pseudonymize_example(text: str, limit: int, detector: PiiDetector) -> str:
+    """Pattern-detected PII (``detector``'s identifier patterns) replaced by its type, whitespace collapsed,
+    clipped at a word."""
+    from shared.safety.pii.base import identifiers
 
     out = text
-    for span in sorted(detect(text), key=lambda s: s.start, reverse=True):
+    for span in sorted(identifiers(detector, text), key=lambda s: s.start, reverse=True):
         out = out[: span.start] + f"[{span.entity}]" + out[span.end :]
     out = re.sub(r"\s+", " ", out).strip()
     if len(out) > limit:
@@ -203,8 +207,9 @@ class TrainedRouter:
 
 
 def train(texts: Sequence[str], labels: Sequence[str], cfg: RoutingConfig, catalogue: QueueCatalogue,
-          *, source: str = "", overrides: int = 0) -> TrainedRouter:  # fmt: skip
-    """Fit on all given tickets; the abstain threshold comes from out-of-fold predictions."""
+          *, detector: PiiDetector, source: str = "", overrides: int = 0) -> TrainedRouter:  # fmt: skip
+    """Fit on all given tickets; the abstain threshold comes from out-of-fold predictions.
+    ``detector`` pseudonymizes the examples kept with the artefact."""
     import numpy as np
     import sklearn
     from sklearn.model_selection import StratifiedKFold, cross_val_predict
@@ -232,7 +237,7 @@ def train(texts: Sequence[str], labels: Sequence[str], cfg: RoutingConfig, catal
     pipeline = build_pipeline(spec).fit(list(texts), labels)
     digest = data_hash(texts, labels)
     stamp = datetime.now(UTC)
-    examples = _examples(texts, labels, cfg)
+    examples = _examples(texts, labels, cfg, detector)
     meta = {
         "format": ARTEFACT_FORMAT,
         "router_version": f"router-{stamp:%Y%m%d%H%M}-{digest[:8]}",
@@ -259,7 +264,8 @@ def train(texts: Sequence[str], labels: Sequence[str], cfg: RoutingConfig, catal
     return TrainedRouter(pipeline, meta)
 
 
-def _examples(texts: Sequence[str], labels: Sequence[str], cfg: RoutingConfig) -> list[dict[str, str]]:
+def _examples(texts: Sequence[str], labels: Sequence[str], cfg: RoutingConfig,
+              detector: PiiDetector) -> list[dict[str, str]]:  # fmt: skip
     """A few short, pseudonymized training tickets per queue, spread over the data."""
     by: dict[str, list[str]] = defaultdict(list)
     for text, label in zip(texts, labels, strict=True):
@@ -269,7 +275,7 @@ def _examples(texts: Sequence[str], labels: Sequence[str], cfg: RoutingConfig) -
         items = by[label]
         step = max(1, len(items) // max(1, cfg.examples_per_queue))
         for text in items[::step][: cfg.examples_per_queue]:
-            out.append({"resolver_group": label, "text": pseudonymize_example(text, cfg.example_chars)})
+            out.append({"resolver_group": label, "text": pseudonymize_example(text, cfg.example_chars, detector)})
     return out
 
 
