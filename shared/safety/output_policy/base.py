@@ -80,6 +80,9 @@ class Check:
 
     name: ClassVar[str]
 
+    def __init__(self, raw: Mapping[str, Any]) -> None:
+        """Built once per instance from the whole ``output_policy.yaml``; keeps only configuration."""
+
     def sentence(self, s: str, plain: str, ctx: PolicyContext) -> list[Hit]:
         return []
 
