@@ -62,7 +62,7 @@ def cold(repeats: int = 3) -> dict[str, float | list[str]]:
     runs = []
     for _ in range(repeats):
         out = subprocess.run([sys.executable, "-c", CODE_COLD], cwd=ROOT, capture_output=True, text=True, check=True)
-        runs.append(json.loads(out.stdout))
+        runs.append(json.loads(out.stdout.strip().splitlines()[-1]))  # after the model-load log line
     keys = ["import_ms", "first_detect_ms", "first_mask_with_ner_ms", "second_mask_ms"]
     result: dict[str, float | list[str]] = {k: round(statistics.median(r[k] for r in runs), 1) for k in keys}
     result["heavy_at_import"] = runs[0]["heavy_at_import"]
