@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import cached_property, lru_cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import yaml
 
@@ -23,9 +23,12 @@ from shared.platform import clients, logs
 from shared.platform.events import EventPublisher, FirestoreOutbox, register_for_shutdown
 from shared.safety.context_policy import ContextPolicy
 from shared.safety.guardrails import Guardrails
-from shared.safety.output_policy.policy import OutputPolicy
 from shared.safety.pii.base import PiiConfig, PiiDetector
 from shared.settings import Settings, SettingsError, get_settings
+
+if TYPE_CHECKING:
+    from shared.safety.output_policy.policy import OutputPolicy
+    from shared.safety.pii.local import LocalDetector
 
 
 def _log_model_failure(prompt: Prompt, failure: ModelFailure) -> None:
@@ -101,7 +104,7 @@ class Runtime:
         return splitter_for(self.settings.config_dir / "extraction.yaml")
 
     @cached_property
-    def pii_local(self):  # type: ignore[no-untyped-def]
+    def pii_local(self) -> LocalDetector:
         """The local PII recognisers (config/pii.yaml); Presidio and the NER model load on first use."""
         from shared.safety.pii.local import LocalDetector
 
@@ -124,6 +127,9 @@ class Runtime:
 
     @cached_property
     def output_policy(self) -> OutputPolicy:
+        """The reply output policy; its check modules are imported here, by reply_draft's first draft."""
+        from shared.safety.output_policy.policy import OutputPolicy
+
         return OutputPolicy(self.settings.config_dir / "output_policy.yaml", tuple(self.settings.detect_languages),
                             sentences=self.splitter.split)  # fmt: skip
 
