@@ -19,6 +19,7 @@ from typing import Any
 
 from shared.decisions.queues import QueueCatalogue
 from shared.decisions.router import ARTEFACT_FORMAT, META_FILE, MODEL_FILE, LinearTextModel, ModelSpec, RoutingConfig
+from shared.safety.pii.base import PiiDetector
 
 
 def data_hash(texts: Sequence[str], labels: Sequence[str]) -> str:
@@ -28,12 +29,13 @@ def data_hash(texts: Sequence[str], labels: Sequence[str]) -> str:
     return h.hexdigest()
 
 
-def pseudonymize_example(text: str, limit: int) -> str:
-    """Pattern-detected PII replaced by its type, whitespace collapsed, clipped at a word."""
-    from shared.safety.pii.base import detect
+def pseudonymize_example(text: str, limit: int, detector: PiiDetector) -> str:
+    """Pattern-detected PII (``detector``'s identifier patterns) replaced by its type, whitespace collapsed,
+    clipped at a word."""
+    from shared.safety.pii.base import identifiers
 
     out = text
-    for span in sorted(detect(text), key=lambda s: s.start, reverse=True):
+    for span in sorted(identifiers(detector, text), key=lambda s: s.start, reverse=True):
         out = out[: span.start] + f"[{span.entity}]" + out[span.end :]
     out = re.sub(r"\s+", " ", out).strip()
     if len(out) > limit:
@@ -113,8 +115,9 @@ class TrainedRouter:
 
 
 def train(texts: Sequence[str], labels: Sequence[str], cfg: RoutingConfig, catalogue: QueueCatalogue,
-          *, source: str = "", overrides: int = 0) -> TrainedRouter:  # fmt: skip
-    """Fit on all given tickets; the abstain threshold comes from out-of-fold predictions."""
+          *, detector: PiiDetector, source: str = "", overrides: int = 0) -> TrainedRouter:  # fmt: skip
+    """Fit on all given tickets; the abstain threshold comes from out-of-fold predictions.
+    ``detector`` pseudonymizes the examples kept with the artefact."""
     import numpy as np
     import sklearn
     from sklearn.model_selection import StratifiedKFold, cross_val_predict
@@ -142,7 +145,7 @@ def train(texts: Sequence[str], labels: Sequence[str], cfg: RoutingConfig, catal
     pipeline = build_pipeline(spec).fit(list(texts), labels)
     digest = data_hash(texts, labels)
     stamp = datetime.now(UTC)
-    examples = _examples(texts, labels, cfg)
+    examples = _examples(texts, labels, cfg, detector)
     meta = {
         "format": ARTEFACT_FORMAT,
         "router_version": f"router-{stamp:%Y%m%d%H%M}-{digest[:8]}",
@@ -169,7 +172,8 @@ def train(texts: Sequence[str], labels: Sequence[str], cfg: RoutingConfig, catal
     return TrainedRouter(pipeline, meta)
 
 
-def _examples(texts: Sequence[str], labels: Sequence[str], cfg: RoutingConfig) -> list[dict[str, str]]:
+def _examples(texts: Sequence[str], labels: Sequence[str], cfg: RoutingConfig,
+              detector: PiiDetector) -> list[dict[str, str]]:  # fmt: skip
     """A few short, pseudonymized training tickets per queue, spread over the data."""
     by: dict[str, list[str]] = defaultdict(list)
     for text, label in zip(texts, labels, strict=True):
@@ -179,7 +183,7 @@ def _examples(texts: Sequence[str], labels: Sequence[str], cfg: RoutingConfig) -
         items = by[label]
         step = max(1, len(items) // max(1, cfg.examples_per_queue))
         for text in items[::step][: cfg.examples_per_queue]:
-            out.append({"resolver_group": label, "text": pseudonymize_example(text, cfg.example_chars)})
+            out.append({"resolver_group": label, "text": pseudonymize_example(text, cfg.example_chars, detector)})
     return out
 
 
@@ -203,8 +207,3 @@ def evaluate(pipeline: Any, threshold: float, texts: Sequence[str], labels: Sequ
         "accuracy_on_kept": round(float(correct[kept].mean()), 4) if kept.any() else None,  # type: ignore[dict-item]
         "threshold": threshold,
     }
-
-
-# --- serving -------------------------------------------------------------------------
-
-

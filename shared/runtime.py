@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import cached_property, lru_cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import yaml
 
@@ -17,13 +17,18 @@ from shared.engine.model import Engine, ModelFailure, OfflineEngine, build_engin
 from shared.engine.prompts import Prompt, PromptLibrary
 from shared.language.duedates import DueDateResolver
 from shared.language.intents import IntentClassifier, IntentDetector
+from shared.language.nlp import SentenceSplitter
 from shared.language.sentiment import SentimentScorer
 from shared.platform import clients, logs
 from shared.platform.events import EventPublisher, FirestoreOutbox, register_for_shutdown
 from shared.safety.context_policy import ContextPolicy
 from shared.safety.guardrails import Guardrails
-from shared.safety.output_policy import OutputPolicy
+from shared.safety.pii.base import PiiConfig, PiiDetector
 from shared.settings import Settings, SettingsError, get_settings
+
+if TYPE_CHECKING:
+    from shared.safety.output_policy.policy import OutputPolicy
+    from shared.safety.pii.local import LocalDetector
 
 
 def _log_model_failure(prompt: Prompt, failure: ModelFailure) -> None:
@@ -94,12 +99,34 @@ class Runtime:
         return IntentDetector(self.settings.config_dir / "intents.yaml")
 
     @cached_property
+    def pii_local(self) -> LocalDetector:
+        """The local PII recognisers (config/pii.yaml); Presidio and the NER model load on first use."""
+        from shared.safety.pii.local import LocalDetector
+
+        return LocalDetector(PiiConfig.load(self.settings.config_dir / "pii.yaml"))
+
+    @cached_property
+    def pii_detector(self) -> PiiDetector:
+        """The masking backend chosen by ``CX_PII_BACKEND``: local, or Sensitive Data Protection plus local patterns."""
+        if self.settings.pii_backend == "local":
+            return self.pii_local
+        from shared.safety.pii.dlp import DlpDetector
+
+        return DlpDetector(self.pii_local, self.settings.gcp_project_or_local, location=self.settings.pii_dlp_location)
+
+    @cached_property
     def guardrails(self) -> Guardrails:
-        return Guardrails(self.settings.config_dir / "guardrails.yaml")
+        # identifiers in a reply are found by the local patterns: no cloud call per sentence
+        return Guardrails(self.settings.config_dir / "guardrails.yaml", sentences=self.splitter.split,
+                          detector=self.pii_local)  # fmt: skip
 
     @cached_property
     def output_policy(self) -> OutputPolicy:
-        return OutputPolicy(self.settings.config_dir / "output_policy.yaml", tuple(self.settings.detect_languages))
+        """The reply output policy; its check modules are imported here, by reply_draft's first draft."""
+        from shared.safety.output_policy.policy import OutputPolicy
+
+        return OutputPolicy(self.settings.config_dir / "output_policy.yaml", tuple(self.settings.detect_languages),
+                            sentences=self.splitter.split)  # fmt: skip
 
     @cached_property
     def reply_intents(self) -> IntentClassifier:
@@ -147,7 +174,6 @@ class Runtime:
     @cached_property
     def splitter(self):  # type: ignore[no-untyped-def]
         """Rule-based sentence splitter (no spaCy) with every language's abbreviations and month names."""
-        from shared.language.nlp import SentenceSplitter
 
         return SentenceSplitter.from_lexicons(self.lexicons)
 

@@ -40,9 +40,7 @@ _SAMPLE = "Warm-up: please call Jane Miller on 0716 967895, 12 Main Street. Ich 
 
 
 def _pii(rt: Runtime) -> None:
-    from shared.safety.pii.base import default_detector
-
-    default_detector().detect_many([_SAMPLE], ner=True)
+    rt.pii_detector.detect_many([_SAMPLE], ner=True)
 
 
 def _policy(rt: Runtime) -> None:

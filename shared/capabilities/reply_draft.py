@@ -123,7 +123,7 @@ def draft_reply(req: ReplyRequest, rt: Runtime, call: CallContext | None = None)
     template = rt.prompts.get(CAPABILITY, unit=contact_id(req))
     built = build_context(snapshot, allowed=rt.context_policy.allowed(channel, c.profile.region),
                           token_budget=settings.context_token_budget, current_ticket=ticket)  # fmt: skip
-    pseudo = pseudonymizer_for(snapshot)
+    pseudo = pseudonymizer_for(snapshot, rt.pii_detector)
     policy = rt.policy_snippets.get(intent.label, {})
     context = {
         "customer_context": built.data,
