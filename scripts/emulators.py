@@ -74,6 +74,9 @@ class Emulators:
             "PUBSUB_EMULATOR_HOST": self.pubsub_host,
             "CX_PROJECT": "",
             "GOOGLE_CLOUD_PROJECT": "",
+            # A JVM emulator warming up on a busy machine can take seconds per write; the service does
+            # not. The retry budget (what bounds an outage) stays as configured.
+            "CX_FIRESTORE_TIMEOUT_S": os.environ.get("CX_FIRESTORE_TIMEOUT_S", "30"),
         }
 
     def start(self, timeout: float = 90.0) -> Emulators:
