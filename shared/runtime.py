@@ -53,7 +53,8 @@ class Runtime:
 
     @cached_property
     def snapshots(self) -> SnapshotRepository:
-        return SnapshotRepository(self.firestore, self.settings.customers_collection)
+        return SnapshotRepository(self.firestore, self.settings.customers_collection,
+                                  self.settings.customer_stats_shards)  # fmt: skip
 
     @cached_property
     def engine(self) -> Engine:

@@ -4,6 +4,10 @@ Delivery is at least once and unordered, so the handler is idempotent and order-
 
 * a processed marker (``ticket_closes/{ticket_id}__{closed_at}``) is written in the same
   transaction as the snapshot update: a redelivery finds it and changes nothing;
+* the whole-history counts go to a random counter shard of the customer in that transaction
+  (the customer document is only read), so a busy account's closes do not serialize;
+* a Firestore outage raises after the bounded retry budget (shared.platform.clients), and
+  events are published or in the outbox before the message is acknowledged;
 * repeat contacts are checked in both directions (an earlier close of the same category
   within 30 days of this opening, and a later opening within 30 days of this close), so
   the result does not depend on which close arrives first;
@@ -21,7 +25,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from shared.data.snapshots import HistoryStats, Interaction, apply_interaction
+from shared.data.snapshots import Interaction, shard_increment
 from shared.language.conversation import Turn
 from shared.platform import logs
 from shared.platform.calls import ID_PATTERN
@@ -164,18 +168,18 @@ def _close(ticket: TicketClosed, rt: Runtime) -> bool:
         category=ticket.category, ticket_id=ticket.ticket_id,
     )  # fmt: skip
 
+    shard_ref = rt.snapshots.shard_ref(ticket.customer_id)
+
     @firestore.transactional
     def _txn(txn: firestore.Transaction) -> bool:
         if marker_ref.get(transaction=txn).exists:
             return False
-        customer = customer_ref.get(transaction=txn)
-        if not customer.exists:
+        if not customer_ref.get(transaction=txn, field_paths=["segment"]).exists:
             raise LookupError(f"customer {ticket.customer_id} unknown")  # retried: the snapshot may lag
         existing = ticket_ref.get(transaction=txn)
-        stats = HistoryStats.model_validate((customer.to_dict() or {}).get("stats") or {})
         if not interaction_ref.get(transaction=txn).exists:
-            stats = apply_interaction(stats, interaction)
             txn.set(interaction_ref, interaction.model_dump(mode="python"))
+            txn.set(shard_ref, shard_increment(interaction), merge=True)
         update = {
             "ticket_id": ticket.ticket_id, "subject": ticket.subject or (existing.to_dict() or {}).get("subject")
             or ticket.category, "status": "closed", "category": ticket.category, "queue": ticket.queue_history[-1],
@@ -185,7 +189,6 @@ def _close(ticket: TicketClosed, rt: Runtime) -> bool:
             "after_contact_work_s": ticket.after_contact_work_s,
         }  # fmt: skip
         txn.set(ticket_ref, update, merge=True)
-        txn.update(customer_ref, {"stats": stats.model_dump(mode="python")})
         txn.set(marker_ref, {"ticket_id": ticket.ticket_id, "processed_at": datetime.now(ticket.closed_at.tzinfo)})
         return True
 

@@ -2,6 +2,10 @@
 
 Confirming writes the confirmed version onto ``customers/{id}/tickets/{ticket_id}.next_steps`` in one
 transaction; a repeat of the same confirmation returns the stored one.
+
+Optimistic concurrency: the record carries ``version`` (0 = nothing confirmed yet; an unconfirmed record
+written at close counts as 0). A confirmation names the version it was made on; if another confirmation
+was accepted since, it is refused with the current state (409) instead of overwriting it.
 """
 
 from __future__ import annotations
@@ -11,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel
 
-from shared.platform.errors import NotFound
+from shared.platform.errors import Conflict, NotFound
 
 if TYPE_CHECKING:
     from google.cloud import firestore
@@ -33,8 +37,13 @@ class NextStepsStore:
         doc = self._col.document(suggestion_id).get()
         return doc.to_dict() if doc.exists else None
 
-    def confirm(self, suggestion_id: str, customer_id: str, ticket_id: str, record: dict[str, Any]) -> dict[str, Any]:
-        """Write the confirmed version onto the ticket atomically; a repeat returns the stored one."""
+    def confirm(self, suggestion_id: str, customer_id: str, ticket_id: str, record: dict[str, Any],
+                base_version: int = 0) -> dict[str, Any]:  # fmt: skip
+        """Write the confirmed record at ``base_version + 1``; a repeat returns the stored one.
+
+        Raises Conflict (409) carrying the current record when ``base_version`` is not the
+        ticket's current version (someone else confirmed in between).
+        """
         from google.cloud import firestore
 
         customer_ref = self._db.collection(self._customers).document(customer_id)
@@ -47,10 +56,26 @@ class NextStepsStore:
             if not snap.exists:
                 raise NotFound(f"ticket {ticket_id!r} not found for this customer")
             current = (snap.to_dict() or {}).get("next_steps") or {}
-            if current.get("fingerprint") == record["fingerprint"]:
-                return current
-            txn.update(ticket_ref, {"next_steps": record})
+            confirmed = bool(current) and not current.get("unconfirmed", False)
+            version = int(current.get("version", 1 if confirmed else 0))
+            if confirmed and current.get("fingerprint") == record["fingerprint"]:
+                return current | {"version": version}
+            if base_version != version:
+                raise Conflict(f"next steps were confirmed at version {version} since version {base_version}; "
+                               "reload and confirm again", current=current_state(current, version))  # fmt: skip
+            stored = record | {"version": version + 1}
+            txn.update(ticket_ref, {"next_steps": stored})
             txn.update(sugg_ref, {"status": "confirmed", "confirmed_at": record["confirmed_at"]})
-            return record
+            return stored
 
         return _txn(self._db.transaction())
+
+
+def current_state(record: dict[str, Any], version: int) -> dict[str, Any]:
+    """What a refused confirmation is shown: who confirmed what, at which version (no suggestion body)."""
+    confirmed_at = record.get("confirmed_at")
+    return {
+        "version": version, "suggestion_id": record.get("suggestion_id"), "confirmed": record.get("confirmed"),
+        "queue_code": record.get("queue_code"), "confirmed_by": record.get("confirmed_by"),
+        "confirmed_at": confirmed_at.isoformat() if isinstance(confirmed_at, datetime) else confirmed_at,
+    }  # fmt: skip

@@ -108,7 +108,8 @@ def cors_headers(request: flask.Request, settings: Settings) -> dict[str, str]:
     allowed = settings.cors_origins
     if not origin or not (origin in allowed or "*" in allowed):
         return {}
-    return {"Access-Control-Allow-Origin": origin, "Vary": "Origin", "Access-Control-Expose-Headers": REQUEST_ID_HEADER}
+    return {"Access-Control-Allow-Origin": origin, "Vary": "Origin",
+            "Access-Control-Expose-Headers": f"{REQUEST_ID_HEADER}, Retry-After"}  # fmt: skip
 
 
 def _with(resp: flask.Response, headers: dict[str, str]) -> flask.Response:
