@@ -50,19 +50,30 @@ class NextStepsStore:
         ticket_ref = customer_ref.collection("tickets").document(ticket_id)
         sugg_ref = self._col.document(suggestion_id)
 
-        @firestore.transactional
-        def _txn(txn: firestore.Transaction) -> dict[str, Any]:
-            snap = ticket_ref.get(transaction=txn)
+        def check(snap: Any) -> tuple[dict[str, Any] | None, int]:
+            """(the stored record if this is a repeat, the current version); Conflict if outdated."""
             if not snap.exists:
                 raise NotFound(f"ticket {ticket_id!r} not found for this customer")
             current = (snap.to_dict() or {}).get("next_steps") or {}
             confirmed = bool(current) and not current.get("unconfirmed", False)
             version = int(current.get("version", 1 if confirmed else 0))
             if confirmed and current.get("fingerprint") == record["fingerprint"]:
-                return current | {"version": version}
+                return current | {"version": version}, version
             if base_version != version:
                 raise Conflict(f"next steps were confirmed at version {version} since version {base_version}; "
                                "reload and confirm again", current=current_state(current, version))  # fmt: skip
+            return None, version
+
+        # A plain read first: an outdated confirmation is refused without queueing for the lock.
+        repeat, _ = check(ticket_ref.get())
+        if repeat is not None:
+            return repeat
+
+        @firestore.transactional
+        def _txn(txn: firestore.Transaction) -> dict[str, Any]:
+            repeat, version = check(ticket_ref.get(transaction=txn))
+            if repeat is not None:
+                return repeat
             stored = record | {"version": version + 1}
             txn.update(ticket_ref, {"next_steps": stored})
             txn.update(sugg_ref, {"status": "confirmed", "confirmed_at": record["confirmed_at"]})
