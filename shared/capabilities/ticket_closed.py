@@ -12,6 +12,8 @@ Delivery is at least once and unordered, so the handler is idempotent and order-
   within 30 days of this opening, and a later opening within 30 days of this close), so
   the result does not depend on which close arrives first;
 * events carry deterministic ids, so downstream de-duplication holds across redeliveries;
+* the marker records when the events are published (or in the outbox): a redelivery after a
+  crash between the transaction and the publish publishes them then, instead of dropping them;
 * invalid payloads are published to the dead-letter topic and acknowledged; transient
   errors raise, so Pub/Sub retries.
 """
@@ -131,7 +133,8 @@ def handle(data: bytes, rt: Runtime, message_id: str = "") -> str:
         log.warning("invalid ticket_closed payload dead-lettered",
                     extra={"fields": {"message_id": message_id, "problems": problem}})  # fmt: skip
         return "dead_lettered"
-    if not _close(ticket, rt):
+    state = _close(ticket, rt)
+    if state == "done":
         log.info("duplicate ticket close ignored", extra={"fields": {"ticket_id": ticket.ticket_id}})
         return "duplicate"
     confirmed = _ensure_next_steps(ticket, rt)
@@ -145,7 +148,8 @@ def handle(data: bytes, rt: Runtime, message_id: str = "") -> str:
         resolution_code=ticket.resolution_code, csat=ticket.csat, ai_assisted=ticket.ai_assisted,
         next_steps_confirmed=confirmed,
     ))  # fmt: skip
-    return "processed"
+    _refs(ticket, rt)[3].update({"events_published": True})  # only now is a redelivery a pure duplicate
+    return "processed" if state == "new" else "resumed"
 
 
 def _refs(ticket: TicketClosed, rt: Runtime) -> tuple[Any, Any, Any, Any]:
@@ -156,8 +160,14 @@ def _refs(ticket: TicketClosed, rt: Runtime) -> tuple[Any, Any, Any, Any]:
             db.collection("ticket_closes").document(ticket.key.replace("/", "_")))  # fmt: skip
 
 
-def _close(ticket: TicketClosed, rt: Runtime) -> bool:
-    """Snapshot update and processed marker in one transaction; False for a redelivery."""
+def _close(ticket: TicketClosed, rt: Runtime) -> Literal["new", "pending", "done"]:
+    """Snapshot update and processed marker in one transaction.
+
+    "new": this delivery changed the snapshot; "pending": an earlier delivery did, but its
+    events were never confirmed published (the instance died or the outbox was down in
+    between), so the steps after the transaction run again (they are idempotent, events keep
+    their ids); "done": a pure redelivery.
+    """
     from google.cloud import firestore
 
     customer_ref, ticket_ref, interaction_ref, marker_ref = _refs(ticket, rt)
@@ -171,9 +181,10 @@ def _close(ticket: TicketClosed, rt: Runtime) -> bool:
     shard_ref = rt.snapshots.shard_ref(ticket.customer_id)
 
     @firestore.transactional
-    def _txn(txn: firestore.Transaction) -> bool:
-        if marker_ref.get(transaction=txn).exists:
-            return False
+    def _txn(txn: firestore.Transaction) -> Literal["new", "pending", "done"]:
+        marker = marker_ref.get(transaction=txn)
+        if marker.exists:  # markers written before this field existed count as published
+            return "done" if (marker.to_dict() or {}).get("events_published", True) else "pending"
         if not customer_ref.get(transaction=txn, field_paths=["segment"]).exists:
             raise LookupError(f"customer {ticket.customer_id} unknown")  # retried: the snapshot may lag
         existing = ticket_ref.get(transaction=txn)
@@ -189,8 +200,9 @@ def _close(ticket: TicketClosed, rt: Runtime) -> bool:
             "after_contact_work_s": ticket.after_contact_work_s,
         }  # fmt: skip
         txn.set(ticket_ref, update, merge=True)
-        txn.set(marker_ref, {"ticket_id": ticket.ticket_id, "processed_at": datetime.now(ticket.closed_at.tzinfo)})
-        return True
+        txn.set(marker_ref, {"ticket_id": ticket.ticket_id, "processed_at": datetime.now(ticket.closed_at.tzinfo),
+                             "events_published": False})  # fmt: skip
+        return "new"
 
     return _txn(rt.firestore.transaction())
 

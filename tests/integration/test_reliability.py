@@ -178,3 +178,29 @@ def test_concurrent_closes_of_one_customer_all_succeed_and_count_exactly(runtime
     for category, n in by_category.items():
         assert after.category_counts.get(category, 0) - before.category_counts.get(category, 0) == n
     assert runtime.snapshots.get_snapshot("C-1007").customer.stats == after
+
+
+def test_a_close_whose_events_failed_publishes_them_on_redelivery(runtime: Runtime, event_sink: EventSink,
+                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    from shared.capabilities.ticket_closed import handle
+    from shared.platform.errors import Unavailable
+
+    payload = close_payload(0, "C-1003", random.Random(9), f"T-RS{uuid.uuid4().hex[:4]}-")
+    data = json.dumps(payload).encode()
+    real = runtime.events.publish
+
+    def down(event: Any) -> Any:
+        raise Unavailable("events could not be stored; try again")
+
+    monkeypatch.setattr(runtime.events, "publish", down)
+    with pytest.raises(Unavailable):  # Pub/Sub and the outbox both down after the snapshot commit
+        handle(data, runtime)
+    monkeypatch.setattr(runtime.events, "publish", real)
+    assert handle(data, runtime) == "resumed"
+    assert handle(data, runtime) == "duplicate"
+    before = runtime.snapshots.stats("C-1003").interactions_total
+    assert handle(data, runtime) == "duplicate" and runtime.snapshots.stats("C-1003").interactions_total == before
+    runtime.events.flush()
+    (event,) = event_sink.collect(1, lambda e: e.get("event_type") == "ticket.closed"
+                                  and e.get("ticket_id") == payload["ticket_id"])  # fmt: skip
+    assert event["customer_key"] and event["closed_at"].startswith(payload["closed_at"][:10])
