@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 
 from scripts.bench_reliability import (
+    CE_HEADERS,
     HEADERS,
     T0,
     app_client,
@@ -204,3 +205,22 @@ def test_a_close_whose_events_failed_publishes_them_on_redelivery(runtime: Runti
     (event,) = event_sink.collect(1, lambda e: e.get("event_type") == "ticket.closed"
                                   and e.get("ticket_id") == payload["ticket_id"])  # fmt: skip
     assert event["customer_key"] and event["closed_at"].startswith(payload["closed_at"][:10])
+
+
+def test_the_scheduled_outbox_drain_function_empties_the_outbox(runtime: Runtime, event_sink: EventSink) -> None:
+    from shared.platform.events import SuggestionGenerated
+
+    events = [SuggestionGenerated(suggestion_id=f"drained-{uuid.uuid4().hex[:6]}", capability="context_summary",
+                                  customer_key="k", prompt_version="v", engine="offline", model="m", degraded=False,
+                                  latency_ms=1.0, model_latency_ms=0.1, tokens_in=1, tokens_out=1,
+                                  tokens_estimated=True) for _ in range(3)]  # fmt: skip
+    for event in events:
+        runtime.outbox.save(runtime.events.topic_path, event, "earlier outage")
+    # What Cloud Scheduler's message on cx-outbox-drain looks like once pushed to the function.
+    status = app_client("outbox_drain").post("/", json={"message": {"data": "", "messageId": "tick-1"}},
+                                             headers={**CE_HEADERS, "ce-id": uuid.uuid4().hex}).status_code
+    assert status == 200
+    ids = {e.event_id for e in events}
+    assert [p for p in runtime.outbox.pending() if p[0] in ids] == []
+    found = event_sink.collect(3, lambda e: e.get("event_id") in ids)
+    assert {e["event_id"] for e in found} == ids
