@@ -1,7 +1,7 @@
 """Next-steps suggestions (``next_steps/{suggestion_id}``) and the confirmation written onto the ticket.
 
-Confirming writes the confirmed version onto ``customers/{id}/tickets/{ticket_id}.next_steps`` in one
-transaction; a repeat of the same confirmation returns the stored one.
+Confirming writes the confirmed version onto ``customers/{id}/tickets/{ticket_id}.next_steps`` and marks the
+suggestion confirmed in one atomic batch; a repeat of the same confirmation returns the stored one.
 
 Optimistic concurrency: the record carries ``version`` (0 = nothing confirmed yet; an unconfirmed record
 written at close counts as 0). A confirmation names the version it was made on; if another confirmation
@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel
 
-from shared.platform.errors import Conflict, NotFound
+from shared.platform.errors import Conflict, Contention, NotFound
 
 if TYPE_CHECKING:
     from google.cloud import firestore
@@ -39,12 +39,14 @@ class NextStepsStore:
 
     def confirm(self, suggestion_id: str, customer_id: str, ticket_id: str, record: dict[str, Any],
                 base_version: int = 0) -> dict[str, Any]:  # fmt: skip
-        """Write the confirmed record at ``base_version + 1``; a repeat returns the stored one.
+        """Write the confirmed record at ``base_version + 1`` (atomically with the suggestion's status).
+
+        A repeat returns the stored one.
 
         Raises Conflict (409) carrying the current record when ``base_version`` is not the
         ticket's current version (someone else confirmed in between).
         """
-        from google.cloud import firestore
+        from google.api_core.exceptions import FailedPrecondition
 
         customer_ref = self._db.collection(self._customers).document(customer_id)
         ticket_ref = customer_ref.collection("tickets").document(ticket_id)
@@ -64,22 +66,25 @@ class NextStepsStore:
                                "reload and confirm again", current=current_state(current, version))  # fmt: skip
             return None, version
 
-        # A plain read first: an outdated confirmation is refused without queueing for the lock.
-        repeat, _ = check(ticket_ref.get())
-        if repeat is not None:
-            return repeat
-
-        @firestore.transactional
-        def _txn(txn: firestore.Transaction) -> dict[str, Any]:
-            repeat, version = check(ticket_ref.get(transaction=txn))
+        # Optimistic concurrency without a lock queue: the write is conditional on the ticket being
+        # unchanged since it was read (update-time precondition). A writer that loses re-reads and
+        # gets the winner's state as a 409 at once, instead of waiting out transaction retries.
+        for _ in range(3):
+            snap = ticket_ref.get()
+            repeat, version = check(snap)
             if repeat is not None:
                 return repeat
             stored = record | {"version": version + 1}
-            txn.update(ticket_ref, {"next_steps": stored})
-            txn.update(sugg_ref, {"status": "confirmed", "confirmed_at": record["confirmed_at"]})
+            batch = self._db.batch()
+            batch.update(ticket_ref, {"next_steps": stored},
+                         option=self._db.write_option(last_update_time=snap.update_time))  # fmt: skip
+            batch.update(sugg_ref, {"status": "confirmed", "confirmed_at": record["confirmed_at"]})
+            try:
+                batch.commit()
+            except FailedPrecondition:
+                continue  # the ticket changed since the read: check again (a confirmation there is a 409)
             return stored
-
-        return _txn(self._db.transaction())
+        raise Contention("the ticket keeps changing; try again")
 
 
 def current_state(record: dict[str, Any], version: int) -> dict[str, Any]:

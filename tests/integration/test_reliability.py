@@ -127,9 +127,8 @@ def test_concurrent_different_confirmations_one_wins_the_rest_get_409_with_the_s
         ticket).get().to_dict()["next_steps"]  # fmt: skip
     assert stored["version"] == 1
     for refused in (a.get_json()["error"] for a in answers if a.status_code == 409):
-        if refused["code"] == "conflict":  # lost the version check (others lost the lock: code "contention")
-            assert refused["current"]["version"] == 1
-            assert refused["current"]["confirmed"]["actions"] == stored["confirmed"]["actions"]
+        assert refused["code"] == "conflict" and refused["current"]["version"] == 1
+        assert refused["current"]["confirmed"]["actions"] == stored["confirmed"]["actions"]
 
     # Confirming again on top of version 1 is allowed; an outdated base version is not.
     again = confirm(99)
