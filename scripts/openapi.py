@@ -21,10 +21,12 @@ ERRORS = {
     "403": "The caller's role may not use this function.",
     "404": "Unknown customer or ticket.",
     "405": "Only POST is allowed.",
+    "409": "Conflict: the state changed since the request was made (error.current holds it), or concurrent "
+           "updates outlasted the retries (Retry-After).",
     "413": "Body larger than CX_MAX_REQUEST_BYTES.",
     "415": "Content-Type is not application/json.",
     "500": "Unexpected error; quote the request id.",
-    "503": "A backing service is unavailable; retry with backoff.",
+    "503": "A backing service is unavailable; retry after the Retry-After seconds.",
 }
 HEADERS = [
     ("X-Agent-Id", "Id of the agent using the desktop; recorded for audit and feedback. Required outside local.",
