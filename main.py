@@ -16,6 +16,7 @@ from functions.feedback import feedback
 from functions.next_best_action import next_best_action
 from functions.next_steps import next_steps
 from functions.reply_draft import reply_draft
+from functions.snapshot_sync import snapshot_sync
 from functions.ticket_closed import ticket_closed
 from shared.runtime import startup_settings
 
@@ -34,6 +35,7 @@ __all__ = [
     "closing_message",
     "feedback",
     "ticket_closed",
+    "snapshot_sync",
 ]
 # CloudEvent (Pub/Sub) entry points; the rest are HTTP functions.
-EVENT_FUNCTIONS: tuple[str, ...] = ("ticket_closed",)
+EVENT_FUNCTIONS: tuple[str, ...] = ("ticket_closed", "snapshot_sync")

@@ -48,7 +48,7 @@ def local_stack(log_dir: Path, base_port: int | None = None) -> Iterator[dict[st
         settings = load_settings()
         ensure_topics(PROJECT, settings.local_topics)
         rt = Runtime(settings)
-        count = seed_all(rt.snapshots, offers=rt.offers, kb=rt.kb, embedder=rt.embedder)
+        count = seed_all(rt, offers=rt.offers, kb=rt.kb, embedder=rt.embedder)
         print(f"emulators up (firestore {emu.firestore_host}, pubsub {emu.pubsub_host}); seeded {count} customers")
         with function_servers(log_dir, base_port=base_port) as urls:
             yield urls

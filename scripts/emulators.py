@@ -171,7 +171,7 @@ def start_seeded(prefix: str, *, force_offline: bool = False) -> tuple[Emulators
     settings = load_settings()
     ensure_topics(settings.gcp_project_or_local, settings.local_topics)
     rt = Runtime(settings)
-    seed_all(rt.snapshots, offers=rt.offers, kb=rt.kb, embedder=rt.embedder)
+    seed_all(rt, offers=rt.offers, kb=rt.kb, embedder=rt.embedder)
     return emu, rt
 
 

@@ -56,6 +56,13 @@ class Runtime:
         return SnapshotRepository(self.firestore, self.settings.customers_collection)
 
     @cached_property
+    def snapshot_sync(self):  # type: ignore[no-untyped-def]
+        from shared.data.sync import SnapshotSync
+
+        s = self.settings
+        return SnapshotSync(self.firestore, s.customers_collection, s.sync_tombstones_collection)
+
+    @cached_property
     def engine(self) -> Engine:
         return build_engine(self.settings, log=_log_model_failure)
 
@@ -173,6 +180,10 @@ class Runtime:
     @property
     def dead_letter_topic(self) -> str:
         return f"projects/{self.settings.gcp_project_or_local}/topics/{self.settings.ticket_closed_dlq_topic}"
+
+    @property
+    def sync_dead_letter_topic(self) -> str:
+        return f"projects/{self.settings.gcp_project_or_local}/topics/{self.settings.snapshot_sync_dlq_topic}"
 
     @cached_property
     def events(self) -> EventPublisher:

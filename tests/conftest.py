@@ -55,7 +55,7 @@ def seeded(emulators: Any) -> dict[str, Any]:
     from shared.runtime import Runtime
 
     rt = Runtime(load_settings(model_backend="offline"))
-    seed_all(rt.snapshots, offers=rt.offers, kb=rt.kb, embedder=rt.embedder)
+    seed_all(rt, offers=rt.offers, kb=rt.kb, embedder=rt.embedder)
     return {s.customer_id: s for s in SEEDS}
 
 

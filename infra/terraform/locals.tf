@@ -22,6 +22,7 @@ locals {
     closing_message    = { memory = "512Mi", cpu = "1", concurrency = 8, timeout = 30, min = 0, max = 10, model = true, http = true }
     feedback           = { memory = "256Mi", cpu = "1", concurrency = 16, timeout = 30, min = 0, max = 10, model = false, http = true }
     ticket_closed      = { memory = "512Mi", cpu = "1", concurrency = 1, timeout = 120, min = 0, max = 10, model = true, http = false }
+    snapshot_sync      = { memory = "256Mi", cpu = "1", concurrency = 8, timeout = 60, min = 0, max = 20, model = false, http = false }
   }
 
   # Every setting the code reads (shared/config.py), set explicitly per environment.
@@ -60,6 +61,10 @@ locals {
     CX_EVENTS_TOPIC                = local.events_topic
     CX_TICKET_CLOSED_TOPIC         = local.closed_topic
     CX_TICKET_CLOSED_DLQ_TOPIC     = local.closed_dlq
+    CX_SNAPSHOT_SYNC_TOPIC         = local.sync_topic
+    CX_SNAPSHOT_SYNC_DLQ_TOPIC     = local.sync_dlq
+    CX_SYNC_TOMBSTONES_COLLECTION  = "sync_tombstones"
+    CX_WAREHOUSE_DATASET           = local.dataset
     CX_EVENTS_MAX_LATENCY_S        = "0.05"
     CX_EVENTS_MAX_MESSAGES         = "100"
     CX_MAX_INTERACTIONS            = "1000"
