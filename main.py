@@ -15,6 +15,7 @@ from functions.context_summary import context_summary
 from functions.feedback import feedback
 from functions.next_best_action import next_best_action
 from functions.next_steps import next_steps
+from functions.privacy_request import privacy_request
 from functions.reply_draft import reply_draft
 from functions.snapshot_sync import snapshot_sync
 from functions.ticket_closed import ticket_closed
@@ -36,6 +37,7 @@ __all__ = [
     "feedback",
     "ticket_closed",
     "snapshot_sync",
+    "privacy_request",
 ]
 # CloudEvent (Pub/Sub) entry points; the rest are HTTP functions.
 EVENT_FUNCTIONS: tuple[str, ...] = ("ticket_closed", "snapshot_sync")

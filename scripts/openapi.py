@@ -31,7 +31,7 @@ ERRORS = {
 HEADERS = [
     ("X-Agent-Id", "Id of the agent using the desktop; recorded for audit and feedback. Required outside local.",
      {"type": "string", "pattern": "^[A-Za-z0-9._:@-]{1,128}$"}),
-    ("X-Agent-Role", "Role of the caller.", {"type": "string", "enum": ["agent", "supervisor", "system"]}),
+    ("X-Agent-Role", "Role of the caller.", {"type": "string", "enum": ["agent", "supervisor", "system", "privacy"]}),
     ("X-Request-Id", "Caller's request id, echoed back; generated when absent.",
      {"type": "string", "pattern": "^[A-Za-z0-9._:@-]{1,128}$"}),
     ("X-Cloud-Trace-Context", "Cloud Trace context, copied into logs.", {"type": "string"}),

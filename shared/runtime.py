@@ -181,6 +181,27 @@ class Runtime:
     def dead_letter_topic(self) -> str:
         return f"projects/{self.settings.gcp_project_or_local}/topics/{self.settings.ticket_closed_dlq_topic}"
 
+    @cached_property
+    def privacy(self):  # type: ignore[no-untyped-def]
+        from shared.data.privacy import PrivacyStore
+
+        s = self.settings
+        return PrivacyStore(self.firestore, customers=s.customers_collection, suggestions=s.suggestions_collection,
+                            next_steps=s.next_steps_collection, feedback=s.feedback_collection,
+                            outbox=s.outbox_collection, tombstones=s.sync_tombstones_collection)  # fmt: skip
+
+    @cached_property
+    def warehouse(self):  # type: ignore[no-untyped-def]
+        """BigQuery when a project is configured; none locally (tools pass the local DuckDB warehouse)."""
+        if not self.settings.project:
+            return None
+        from google.cloud import bigquery
+
+        from shared.data.privacy import BigQueryWarehouse
+
+        client = bigquery.Client(project=self.settings.project)
+        return BigQueryWarehouse(client, self.settings.project, self.settings.warehouse_dataset)
+
     @property
     def sync_dead_letter_topic(self) -> str:
         return f"projects/{self.settings.gcp_project_or_local}/topics/{self.settings.snapshot_sync_dlq_topic}"

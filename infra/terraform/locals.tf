@@ -22,6 +22,7 @@ locals {
     closing_message    = { memory = "512Mi", cpu = "1", concurrency = 8, timeout = 30, min = 0, max = 10, model = true, http = true }
     feedback           = { memory = "256Mi", cpu = "1", concurrency = 16, timeout = 30, min = 0, max = 10, model = false, http = true }
     ticket_closed      = { memory = "512Mi", cpu = "1", concurrency = 1, timeout = 120, min = 0, max = 10, model = true, http = false }
+    privacy_request    = { memory = "512Mi", cpu = "1", concurrency = 4, timeout = 300, min = 0, max = 3, model = false, http = true }
     snapshot_sync      = { memory = "256Mi", cpu = "1", concurrency = 8, timeout = 60, min = 0, max = 20, model = false, http = false }
   }
 

@@ -122,6 +122,7 @@ def record(req: FeedbackRequest, rt: Runtime, call: CallContext | None = None) -
     entry = {"suggestion_id": req.suggestion_id, "capability": req.capability, "rating": rating,
              "rating_source": source, "similarity": similarity, "final_text": req.final_text, "comment": req.comment,
              "nba": req.nba.model_dump() if req.nba else None, "csat": req.csat, "agent_id": call.agent_id,
+             "customer_key": suggestion["customer_key"],  # privacy requests find feedback by it
              "recorded_at": datetime.now(UTC)}  # fmt: skip
     duplicate = not _write(rt, req, suggestion, entry)
     rt.events.publish(FeedbackRecorded(  # on repeats too: same event id, consumers de-duplicate
