@@ -60,7 +60,13 @@ class Runtime:
         from shared.data.sync import SnapshotSync
 
         s = self.settings
-        return SnapshotSync(self.firestore, s.customers_collection, s.sync_tombstones_collection)
+        return SnapshotSync(self.firestore, s.customers_collection, s.sync_tombstones_collection, self.retention)
+
+    @cached_property
+    def retention(self):  # type: ignore[no-untyped-def]
+        from shared.data.retention import Retention
+
+        return Retention.load(self.settings.config_dir / "retention.yaml")
 
     @cached_property
     def engine(self) -> Engine:
@@ -155,7 +161,8 @@ class Runtime:
     def next_steps_store(self):  # type: ignore[no-untyped-def]
         from shared.data.next_steps import NextStepsStore
 
-        return NextStepsStore(self.firestore, self.settings.next_steps_collection, self.settings.customers_collection)
+        return NextStepsStore(self.firestore, self.settings.next_steps_collection, self.settings.customers_collection,
+                              retention=self.retention)  # fmt: skip
 
     @cached_property
     def feedback_buckets(self):  # type: ignore[no-untyped-def]

@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Annotated, Any, Literal, Union
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, create_model, field_validator
 
+from shared.data.retention import Retention
 from shared.data.snapshots import (
     Consent,
     Customer,
@@ -188,9 +189,10 @@ def compare(new: dict[str, Any], old: dict[str, Any] | None) -> Outcome:
 class SnapshotSync:
     """Applies change events to ``customers/{id}`` and its sub-collections, transactionally."""
 
-    def __init__(self, client: firestore.Client, customers: str = "customers",
-                 tombstones: str = "sync_tombstones") -> None:  # fmt: skip
+    def __init__(self, client: firestore.Client, customers: str = "customers", tombstones: str = "sync_tombstones",
+                 retention: Retention | None = None) -> None:  # fmt: skip
         self._db = client
+        self._retention = retention
         self._customers = customers
         self._tombstones = tombstones
 
@@ -379,7 +381,9 @@ class SnapshotSync:
                     continue
                 present.add(item.interaction_id)
                 stats = apply_interaction(stats, item)
-                txn.set(refs[item.interaction_id], item.model_dump(mode="python"))
+                doc = item.model_dump(mode="python")
+                txn.set(refs[item.interaction_id], self._retention.stamp("interactions", doc) if self._retention
+                        else doc)  # fmt: skip
                 outcomes.append("applied")
             if "applied" in outcomes:
                 txn.update(ref, {"stats": stats.model_dump(mode="python")})

@@ -94,6 +94,17 @@ def pseudonymizer_for(snapshot: CustomerSnapshot) -> Pseudonymizer:
     return p
 
 
+def minimizer_for(repo: Any, customer_id: str) -> Pseudonymizer:
+    """The placeholders a prompt for this customer uses, for free text stored after the request
+    (feedback comments, final texts, confirmed next steps): stored minimized, like the suggestion."""
+    from shared.platform.errors import NotFound
+
+    try:
+        return pseudonymizer_for(repo.get_snapshot(customer_id, limit=50))
+    except NotFound:  # erased or never synced: detected PII is still masked
+        return Pseudonymizer()
+
+
 def _day(value: datetime | None) -> str | None:
     return value.astimezone(UTC).date().isoformat() if value else None
 

@@ -145,3 +145,30 @@ def test_access_then_erasure_leaves_nothing_that_links_to_the_customer(runtime: 
         runtime.__dict__.pop("warehouse", None)
         sub.delete_subscription(subscription=wh_path)
         sub.close()
+
+
+def test_free_text_for_quality_work_is_stored_pseudonymized(runtime: Runtime) -> None:
+    cid = f"C-{uuid.uuid4().hex[:6].upper()}"
+    seed = dataclasses.replace(SEEDS[0], customer_id=cid, name="Harriet Quill")
+    seed_customers(runtime, [seed])
+    card = "4111 1111 1111 1111"
+    draft = post("reply_draft", {"customer_id": cid, "message": f"Please refund to my card {card}, Harriet",
+                                 "channel": "email", "language": "en"}).get_json()  # fmt: skip
+    assert "Harriet" in draft["reply"]  # the agent sees clear text
+    fb_id = f"fb-{uuid.uuid4().hex}"
+    assert post("feedback", {"event_id": fb_id, "suggestion_id": draft["suggestion_id"], "capability": "reply_draft",
+                             "final_text": draft["reply"], "comment": f"Harriet Quill read out {card}"}
+                ).get_json()["rating"] == "used_unchanged"  # fmt: skip
+    stored = runtime.firestore.collection("suggestions").document(draft["suggestion_id"]).get().to_dict()
+    feedback = runtime.firestore.collection("feedback").document(fb_id).get().to_dict()
+    assert stored["text_pseudonymized"] is True and "[CUSTOMER_" in stored["text"]
+    for text in (stored["text"], feedback["final_text"], feedback["comment"]):
+        assert "Harriet" not in text and "Quill" not in text and card not in text
+    ticket = f"T-{cid[2:]}-C01"
+    steps = post("next_steps", {"customer_id": cid, "ticket_id": ticket, "channel": "chat",
+                                "conversation_end_time": "2026-11-19T15:00:00+00:00", "transcript": [
+                                    {"speaker": "customer", "text": f"Harriet here, my card is {card}."},
+                                    {"speaker": "agent", "text": "I will refund the charge to your card by Friday."}]}
+                 ).get_json()  # fmt: skip
+    kept = json.dumps(runtime.next_steps_store.suggestion(steps["suggestion_id"]), default=str)
+    assert "Harriet" not in kept and card not in kept

@@ -68,6 +68,9 @@ def test_seeded_demo_customers_came_through_sync(runtime: Runtime) -> None:
     assert snap["source_clocks"]["customer"]["updated_at"] is not None  # written by snapshot_sync, not directly
     assert snap["stats"]["interactions_total"] == 600  # stats from 600 interaction.recorded events
     assert runtime.snapshots.get_snapshot("C-1013").customer.profile.consent.marketing is False
+    first = runtime.firestore.collection("customers").document("C-1004").collection("interactions").document(
+        "C-1004-I0000").get().to_dict()  # fmt: skip
+    assert (first["expire_at"] - first["occurred_at"]).days == runtime.retention.firestore["interactions"].days
 
 
 def test_a_stale_upsert_never_overwrites_a_newer_one_and_redelivery_changes_nothing(client: Any,

@@ -79,3 +79,18 @@ def test_terraform_delivers_sync_events_with_dead_letters() -> None:
         resources("google_pubsub_subscription")["snapshot_sync_dead_letters"]["topic"])
     assert 'fn["snapshot_sync"]' in str(resources("google_pubsub_topic_iam_member")["sync_dlq_fn_publisher"]["member"])
     assert {k.strip('"') for k in LOCALS["functions"]} >= {"snapshot_sync"}
+
+
+def test_retention_is_configuration_consistent_with_the_deployed_ttl_and_partitions() -> None:
+    import re
+
+    from shared.data.retention import Retention
+
+    retention = Retention.load(ROOT / "config" / "retention.yaml")
+    assert retention.firestore["suggestions"].days == Settings.model_construct().suggestion_ttl_days
+    ddl = (ROOT / "infra" / "bigquery" / "00_events_raw.sql").read_text("utf-8")
+    assert f"partition_expiration_days = {retention.bigquery['events_raw']}" in ddl
+    doc = {"occurred_at": T, "summary": "x"}
+    assert (retention.stamp("interactions", doc)["expire_at"] - T).days == retention.firestore["interactions"].days
+    assert retention.stamp("unknown", doc) == doc and "expire_at" not in retention.stamp("feedback", doc)
+    assert re.fullmatch(r"\d{4}-\d{2}-\d{2}\.\d+", retention.version)
