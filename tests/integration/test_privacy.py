@@ -112,7 +112,7 @@ def test_access_then_erasure_leaves_nothing_that_links_to_the_customer(runtime: 
         assert next(t for t in export["snapshot"]["tickets"] if t["id"] == ticket)["next_steps"]["confirmed"]
         assert {s["capability"] for s in export["suggestions"]} >= {"reply_draft", "next_steps"}
         assert [n["id"] for n in export["next_steps"]] == [steps["suggestion_id"]]
-        assert export["feedback"][0]["comment"] == "Erika Mustermann wants a call back"
+        assert export["feedback"][0]["comment"] == "[CUSTOMER_NAME] wants a call back"  # held minimized
         assert [e["id"] for e in export["event_outbox"]] and export["ticket_closes"]
         types = {e["data"]["event_type"] for e in export["warehouse_events"]}
         assert {"suggestion.generated", "feedback.recorded", "ticket.closed"} <= types
