@@ -219,7 +219,8 @@ class Runtime:
             clients.publisher_client(self.settings),
             self.settings.gcp_project_or_local,
             self.settings.events_topic,
-            outbox=FirestoreOutbox(self.firestore, self.settings.outbox_collection),
+            outbox=FirestoreOutbox(self.firestore, self.settings.outbox_collection,
+                                   retention_days=self.retention.firestore["event_outbox"].days),
         )
         return register_for_shutdown(publisher)
 

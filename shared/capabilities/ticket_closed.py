@@ -26,6 +26,7 @@ from shared.language.conversation import Turn
 from shared.platform import logs
 from shared.platform.calls import ID_PATTERN
 from shared.platform.events import Event
+from shared.safety.context_policy import minimize_next_steps, minimizer_for
 from shared.safety.pii.base import customer_key
 
 if TYPE_CHECKING:
@@ -210,7 +211,8 @@ def _ensure_next_steps(ticket: TicketClosed, rt: Runtime) -> bool:
             "transcript": [t.model_dump() for t in ticket.transcript], "conversation_end_time": ticket.closed_at,
             "ticket_metadata": {"subject": ticket.subject},
         })
-        record |= {"suggestion_id": suggestion.suggestion_id, "suggested": suggestion.model_dump(mode="json")}
+        kept = minimize_next_steps(suggestion.model_dump(mode="json"), minimizer_for(rt.snapshots, ticket.customer_id))
+        record |= {"suggestion_id": suggestion.suggestion_id, "suggested": kept}  # stored minimized
     ticket_ref.set({"next_steps": record}, merge=True)
     return False
 
