@@ -202,12 +202,13 @@ class Runtime:
         """BigQuery when a project is configured; none locally (tools pass the local DuckDB warehouse)."""
         if not self.settings.project:
             return None
-        from google.cloud import bigquery
+        import google.auth
+        from google.auth.transport.requests import AuthorizedSession
 
         from shared.data.privacy import BigQueryWarehouse
 
-        client = bigquery.Client(project=self.settings.project)
-        return BigQueryWarehouse(client, self.settings.project, self.settings.warehouse_dataset)
+        credentials, _ = google.auth.default(scopes=["https://www.googleapis.com/auth/bigquery"])
+        return BigQueryWarehouse(AuthorizedSession(credentials), self.settings.project, self.settings.warehouse_dataset)
 
     @property
     def sync_dead_letter_topic(self) -> str:

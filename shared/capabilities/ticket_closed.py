@@ -176,7 +176,7 @@ def _close(ticket: TicketClosed, rt: Runtime) -> bool:
         stats = HistoryStats.model_validate((customer.to_dict() or {}).get("stats") or {})
         if not interaction_ref.get(transaction=txn).exists:
             stats = apply_interaction(stats, interaction)
-            txn.set(interaction_ref, interaction.model_dump(mode="python"))
+            txn.set(interaction_ref, rt.retention.stamp("interactions", interaction.model_dump(mode="python")))
         update = {
             "ticket_id": ticket.ticket_id, "subject": ticket.subject or (existing.to_dict() or {}).get("subject")
             or ticket.category, "status": "closed", "category": ticket.category, "queue": ticket.queue_history[-1],

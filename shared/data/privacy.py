@@ -153,43 +153,63 @@ class PrivacyStore:
 
 
 class BigQueryWarehouse:
-    """The deployed warehouse: parameterised queries and DML against ``project.dataset``."""
+    """The deployed warehouse through BigQuery's REST API (jobs.query, jobs.getQueryResults).
 
-    def __init__(self, client: Any, project: str, dataset: str) -> None:
-        self._client = client
+    The functions' runtime does not ship the BigQuery SDK (cold start: tests/unit/test_packaging.py);
+    one authorized session (google-auth) and two REST methods are all a privacy request needs.
+    """
+
+    API = "https://bigquery.googleapis.com/bigquery/v2"
+
+    def __init__(self, session: Any, project: str, dataset: str, timeout_s: float = 120.0) -> None:
+        self._session = session  # google.auth.transport.requests.AuthorizedSession (or a fake in tests)
+        self._project = project
         self._prefix = f"`{project}.{dataset}`"
+        self._timeout_s = timeout_s
 
-    def _run(self, sql: str, params: list[Any]) -> Any:
-        from google.cloud import bigquery
+    def _run(self, sql: str, params: list[dict[str, Any]]) -> dict[str, Any]:
+        """Run one statement; all result pages merged into ``rows``."""
+        body = {"query": sql, "useLegacySql": False, "parameterMode": "NAMED", "queryParameters": params,
+                "timeoutMs": int(self._timeout_s * 1000)}  # fmt: skip
+        resp = self._session.post(f"{self.API}/projects/{self._project}/queries", json=body, timeout=self._timeout_s)
+        resp.raise_for_status()
+        result = resp.json()
+        rows = list(result.get("rows") or [])
+        job = result.get("jobReference") or {}
+        while not result.get("jobComplete", False) or result.get("pageToken"):
+            query = {"timeoutMs": int(self._timeout_s * 1000), "location": job.get("location")}
+            if result.get("pageToken"):
+                query["pageToken"] = result["pageToken"]
+            resp = self._session.get(f"{self.API}/projects/{self._project}/queries/{job['jobId']}",
+                                     params={k: v for k, v in query.items() if v}, timeout=self._timeout_s)  # fmt: skip
+            resp.raise_for_status()
+            page = resp.json()
+            rows += page.get("rows") or []
+            result = page | {"numDmlAffectedRows": page.get("numDmlAffectedRows", result.get("numDmlAffectedRows"))}
+        return result | {"rows": rows}
 
-        config = bigquery.QueryJobConfig(query_parameters=params)
-        job = self._client.query(sql, job_config=config)
-        rows = job.result(timeout=300)
-        return job, rows
+    @staticmethod
+    def _param(name: str, value: str | list[str]) -> dict[str, Any]:
+        if isinstance(value, list):
+            return {"name": name, "parameterType": {"type": "ARRAY", "arrayType": {"type": "STRING"}},
+                    "parameterValue": {"arrayValues": [{"value": v} for v in value]}}  # fmt: skip
+        return {"name": name, "parameterType": {"type": "STRING"}, "parameterValue": {"value": value}}
 
     def events_for(self, customer_key: str) -> list[dict[str, Any]]:
-        from google.cloud import bigquery
-
-        _, rows = self._run(
-            f"SELECT publish_time, data FROM {self._prefix}.events_raw "
+        result = self._run(
+            f"SELECT CAST(publish_time AS STRING), TO_JSON_STRING(data) FROM {self._prefix}.events_raw "
             "WHERE JSON_VALUE(data, '$.customer_key') = @key ORDER BY publish_time",
-            [bigquery.ScalarQueryParameter("key", "STRING", customer_key)],
+            [self._param("key", customer_key)],
         )
-        return [{"publish_time": plain(r["publish_time"]), "data": _json(r["data"])} for r in rows]
+        return [{"publish_time": r["f"][0]["v"], "data": _json(r["f"][1]["v"])} for r in result["rows"]]
 
     def erase(self, customer_key: str, ticket_ids: list[str], suggestion_ids: list[str]) -> dict[str, int]:
-        from google.cloud import bigquery
-
-        values = {"key": customer_key, "ticket": ticket_ids, "suggestion": suggestion_ids}
+        values: dict[str, Any] = {"key": customer_key, "ticket": ticket_ids, "suggestion": suggestion_ids}
         counts: dict[str, int] = {}
         for table, link, expr in WAREHOUSE_PLAN:
-            if link == "key":
-                param: Any = bigquery.ScalarQueryParameter("v", "STRING", values[link])
-                cond = f"{expr} = @v"
-            elif values[link]:
-                param, cond = bigquery.ArrayQueryParameter("v", "STRING", values[link]), f"{expr} IN UNNEST(@v)"
-            else:
+            if link != "key" and not values[link]:
                 continue
-            job, _ = self._run(f"DELETE FROM {self._prefix}.{table} WHERE {cond}", [param])
-            counts[table] = counts.get(table, 0) + int(job.num_dml_affected_rows or 0)
+            cond = f"{expr} = @v" if link == "key" else f"{expr} IN UNNEST(@v)"
+            result = self._run(f"DELETE FROM {self._prefix}.{table} WHERE {cond}", [self._param("v", values[link])])
+            counts[table] = counts.get(table, 0) + int(result.get("numDmlAffectedRows") or 0)
         return counts
