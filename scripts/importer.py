@@ -62,7 +62,8 @@ class FieldSpec(BaseModel):
 
     def value(self, row: dict[str, Any]) -> Any:
         if self.template is not None and self.from_ is None and self.const is None:
-            text = " ".join(self.template.format_map(_Blank({k: "" if v is None else v for k, v in row.items()})).split())
+            values = _Blank({k: "" if v is None else v for k, v in row.items()})
+            text = " ".join(self.template.format_map(values).split())
             return text or self.default
         value = self.const
         if self.from_ is not None:
