@@ -308,7 +308,9 @@ class SnapshotSync:
             return "applied"
 
         outcome = _txn(self._db.transaction())
-        if outcome == "applied":  # sub-collections are not deleted with their parent document
+        # Sub-collections are not deleted with their parent document; a redelivery finishes the job
+        # if the instance stopped in between (only while the customer has not been re-created).
+        if outcome == "applied" or (outcome == "duplicate" and not ref.get(field_paths=["segment"]).exists):
             self._db.recursive_delete(ref)
         return outcome
 

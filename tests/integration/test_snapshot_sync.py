@@ -197,3 +197,18 @@ def test_invalid_events_are_dead_lettered_with_the_reason(client: Any, runtime: 
     finally:
         sub.delete_subscription(subscription=path)
         sub.close()
+
+
+def test_a_redelivered_deletion_finishes_one_cut_short(client: Any, runtime: Runtime) -> None:
+    cid = new_id()
+    assert deliver(client, event("customer.upserted", customer(cid, T0))) == 200
+    assert deliver(client, event("interaction.recorded", interaction(cid, 1))) == 200
+    gone = {"customer_id": cid, "updated_at": (T0 + timedelta(days=5)).isoformat()}
+    ref = runtime.firestore.collection("customers").document(cid)
+    # the instance stopped after the transaction: tombstone written, document gone, history left behind
+    runtime.firestore.collection("sync_tombstones").document(cid).set(
+        {"clock": {"updated_at": T0 + timedelta(days=5), "version": 0}})
+    ref.delete()
+    assert len(list(ref.collection("interactions").stream())) == 1
+    assert deliver(client, event("customer.deleted", gone)) == 200  # Pub/Sub redelivers
+    assert list(ref.collection("interactions").stream()) == []
