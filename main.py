@@ -16,7 +16,9 @@ from functions.feedback import feedback
 from functions.next_best_action import next_best_action
 from functions.next_steps import next_steps
 from functions.outbox_drain import outbox_drain
+from functions.privacy_request import privacy_request
 from functions.reply_draft import reply_draft
+from functions.snapshot_sync import snapshot_sync
 from functions.ticket_closed import ticket_closed
 from shared.platform.events import install_shutdown_handler
 from shared.platform.http import accept_unconventional_methods
@@ -41,6 +43,8 @@ __all__ = [
     "feedback",
     "ticket_closed",
     "outbox_drain",
+    "snapshot_sync",
+    "privacy_request",
 ]
 # CloudEvent (Pub/Sub) entry points; the rest are HTTP functions.
-EVENT_FUNCTIONS: tuple[str, ...] = ("ticket_closed", "outbox_drain")
+EVENT_FUNCTIONS: tuple[str, ...] = ("ticket_closed", "outbox_drain", "snapshot_sync")

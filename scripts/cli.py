@@ -62,7 +62,8 @@ GROUPS: dict[str, tuple[str, tuple[Tool, ...]]] = {
         Tool("policy", "scripts.bench_policy", "Output policy overhead per reply."),
         Tool("router", "scripts.bench_router", "Router load and per-request cost."),
         Tool("warehouse", "scripts.bench_warehouse", "KPI view query times at scale."),
-        Tool("reliability", "scripts.bench_reliability", "Redelivery, outages, contention, fuzz: lost, duplicated, 5xx."),
+        Tool("reliability", "scripts.bench_reliability", "Redelivery, outages, contention, fuzz."),
+        Tool("sync", "scripts.bench_sync", "Snapshot sync events/s and import rows/s."),
     )),
     "router": ("Resolver-group routing.", (
         Tool("train", "scripts.train_router", "Train the router on closed tickets and agent overrides."),
@@ -89,6 +90,8 @@ GROUPS: dict[str, tuple[str, tuple[Tool, ...]]] = {
 # Commands of their own (no group): operations a platform engineer runs by name.
 TOP: tuple[Tool, ...] = (
     Tool("smoke", "scripts.smoke", "After deploying: each capability once through Gemini."),
+    Tool("import", "scripts.importer", "Load customers, orders, tickets, offers, KB, queues through a field mapping."),
+    Tool("privacy", "scripts.privacy", "Access (export) or erase everything held about one customer."),
 )
 
 

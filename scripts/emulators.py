@@ -171,7 +171,7 @@ def prepare(*, seed: bool = True) -> Any:
     ensure_topics(settings.gcp_project_or_local, settings.local_topics)
     rt = Runtime(settings)
     if seed:
-        seed_all(rt.snapshots, offers=rt.offers, kb=rt.kb, embedder=rt.embedder)
+        seed_all(rt, offers=rt.offers, kb=rt.kb, embedder=rt.embedder)
     return rt
 
 

@@ -1,7 +1,8 @@
-"""Generate the OpenAPI 3.1 document of every HTTP function from its pydantic models.
+"""Generate the OpenAPI 3.1 document of every HTTP function from its pydantic models, and the
+JSON Schema of the change events the snapshot_sync function consumes.
 
-    python -m scripts.openapi          # rewrite functions/openapi.json
-    python -m scripts.openapi --check  # exit 1 if the committed file is stale
+    python -m scripts.openapi          # rewrite functions/openapi.json and functions/sync_events.schema.json
+    python -m scripts.openapi --check  # exit 1 if a committed file is stale
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from pydantic.json_schema import models_json_schema
 from shared.settings import ROOT
 
 OUTPUT = ROOT / "functions" / "openapi.json"
+SYNC_OUTPUT = ROOT / "functions" / "sync_events.schema.json"
 ERRORS = {
     "400": "Malformed JSON, or a field failed validation (see details[].field).",
     "403": "The caller's role may not use this function.",
@@ -31,7 +33,7 @@ ERRORS = {
 HEADERS = [
     ("X-Agent-Id", "Id of the agent using the desktop; recorded for audit and feedback. Required outside local.",
      {"type": "string", "pattern": "^[A-Za-z0-9._:@-]{1,128}$"}),
-    ("X-Agent-Role", "Role of the caller.", {"type": "string", "enum": ["agent", "supervisor", "system"]}),
+    ("X-Agent-Role", "Role of the caller.", {"type": "string", "enum": ["agent", "supervisor", "system", "privacy"]}),
     ("X-Request-Id", "Caller's request id, echoed back; generated when absent.",
      {"type": "string", "pattern": "^[A-Za-z0-9._:@-]{1,128}$"}),
     ("X-Cloud-Trace-Context", "Cloud Trace context, copied into logs.", {"type": "string"}),
@@ -107,19 +109,27 @@ def render() -> str:
     return json.dumps(build(), indent=2, ensure_ascii=False, sort_keys=False) + "\n"
 
 
+def render_sync_schema() -> str:
+    from shared.data.sync import json_schema
+
+    return json.dumps(json_schema(), indent=2, ensure_ascii=False) + "\n"
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--check", action="store_true")
     args = parser.parse_args(argv)
-    text = render()
+    outputs = {OUTPUT: render(), SYNC_OUTPUT: render_sync_schema()}
     if args.check:
-        if not OUTPUT.exists() or OUTPUT.read_text("utf-8") != text:
-            print(f"{OUTPUT.relative_to(ROOT)} is stale: run python -m scripts.openapi")
-            return 1
-        print("openapi.json is up to date")
-        return 0
-    OUTPUT.write_text(text, "utf-8")
-    print(f"wrote {OUTPUT.relative_to(ROOT)}")
+        stale = [p for p, text in outputs.items() if not p.exists() or p.read_text("utf-8") != text]
+        for path in stale:
+            print(f"{path.relative_to(ROOT)} is stale: run python -m scripts.openapi")
+        if not stale:
+            print("openapi.json and sync_events.schema.json are up to date")
+        return 1 if stale else 0
+    for path, text in outputs.items():
+        path.write_text(text, "utf-8")
+        print(f"wrote {path.relative_to(ROOT)}")
     return 0
 
 

@@ -24,7 +24,6 @@ from shared.data.snapshots import (
     OrderItem,
     Product,
     Profile,
-    SnapshotRepository,
     Ticket,
     apply_interaction,
 )
@@ -271,20 +270,53 @@ def build(seed: Seed, now: datetime = REFERENCE_NOW) -> tuple[Customer, list[Ord
     return customer, items
 
 
-def seed_all(repo: SnapshotRepository, seeds: list[Seed] = SEEDS, offers: OfferRepository | None = None,
-             kb: Any = None, embedder: Any = None) -> int:
-    """Customers (and, given an offer repository, the catalogue from config/offers.yaml)."""
-    for seed in seeds:
+SYNC_SOURCE = "urn:cx-copilot:demo-seed"
+SEEDED_AT = REFERENCE_NOW  # the demo records' source clock: re-seeding is a redelivery, not a change
+
+
+def seed_customers(rt: Any, seeds: list[Seed] = SEEDS, workers: int = 8) -> dict[str, int]:
+    """The demo customers, published through the snapshot-sync path a company's systems use.
+
+    Each change is the exact Pub/Sub message body the ``snapshot_sync`` function receives,
+    handed to the same handler (its batch entry); customers run in parallel, each customer's
+    changes in order (the customer record first, so its children never wait). Returns outcome counts.
+    """
+    from collections import Counter
+    from concurrent.futures import ThreadPoolExecutor
+
+    from shared.capabilities.snapshot_sync import handle_many
+    from shared.data.sync import message, snapshot_changes
+
+    def one(seed: Seed) -> Counter[str]:
         customer, items = build(seed)
-        repo.put_customer(customer)
-        repo.put_many(seed.customer_id, items)
+        messages = [(message(name, change, SYNC_SOURCE), None)
+                    for name, change in snapshot_changes(customer, items, SEEDED_AT)]  # fmt: skip
+        return Counter(handle_many(messages, rt))
+
+    total: Counter[str] = Counter()
+    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="cx-seed") as pool:
+        for counts in pool.map(one, seeds):
+            total.update(counts)
+    return dict(total)
+
+
+def load_reference_data(offers: OfferRepository | None = None, kb: Any = None, embedder: Any = None) -> None:
+    """The offer catalogue (config/offers.yaml) and knowledge base: never any customer."""
     if kb is not None:
         from scripts.kb_ingest import load_articles
 
         kb.put(load_articles(ROOT / "config" / "kb_articles.yaml"), embedder)
     if offers is not None:
         offers.put_offers(load_catalogue_file(ROOT / "config" / "offers.yaml"))
-        # Some observed acceptance so the propensity term is not only the prior.
+
+
+def seed_all(rt: Any, seeds: list[Seed] = SEEDS, offers: OfferRepository | None = None,
+             kb: Any = None, embedder: Any = None) -> int:
+    """Demo customers through the sync path (and, given repositories, the catalogue and KB)."""
+    seed_customers(rt, seeds)
+    load_reference_data(offers, kb, embedder)
+    if offers is not None:
+        # Some observed acceptance so the propensity term is not only the prior (demo only).
         for offer_id, segment, accepted, offered in ACCEPTANCE:
             offers.set_acceptance(offer_id, segment, accepted, offered)
     return len(seeds)
@@ -298,22 +330,30 @@ ACCEPTANCE = [
 ]
 
 
-def main() -> int:
-    from shared.platform.clients import firestore_client
+def main(argv: list[str] | None = None) -> int:
+    import argparse
+
+    parser = argparse.ArgumentParser(description="Demo customers, offer catalogue and knowledge base.")
+    parser.add_argument("--reference-data-only", action="store_true",
+                        help="load only config/offers.yaml and config/kb_articles.yaml: never demo customers")
+    parser.add_argument("--allow-cloud", action="store_true", help="seed demo customers outside the emulator")
+    args = parser.parse_args(argv)
+    from shared.data.kb import HashEmbedder, KbRepository
+    from shared.runtime import Runtime
 
     settings = load_settings()
-    if not settings.firestore_emulator_host and "--allow-cloud" not in sys.argv:
-        print("refusing to seed demo data outside the emulator (pass --allow-cloud to insist)")
+    rt = Runtime(settings)
+    if args.reference_data_only:
+        load_reference_data(rt.offers, rt.kb, rt.embedder)
+        print("loaded the offer catalogue and the knowledge base (no customers)")
+        return 0
+    if not settings.firestore_emulator_host and not args.allow_cloud:
+        print("refusing to seed demo customers outside the emulator (pass --allow-cloud to insist, or "
+              "--reference-data-only for the catalogue and knowledge base alone)")
         return 2
-    db = firestore_client(settings)
-    repo = SnapshotRepository(db, settings.customers_collection)
-    offers = OfferRepository(db, offers=settings.offers_collection, stats=settings.offer_stats_collection,
-                             customers=settings.customers_collection)  # fmt: skip
-    from shared.data.kb import HashEmbedder, KbRepository
-
-    count = seed_all(repo, offers=offers, kb=KbRepository(db, settings.kb_collection),
+    count = seed_all(rt, offers=rt.offers, kb=KbRepository(rt.firestore, settings.kb_collection),
                      embedder=HashEmbedder(settings.local_embedding_dim))  # fmt: skip
-    print(f"seeded {count} customers, the offer catalogue and the knowledge base")
+    print(f"seeded {count} customers (through snapshot sync), the offer catalogue and the knowledge base")
     return 0
 
 

@@ -62,6 +62,19 @@ class Runtime:
                                   self.settings.customer_stats_shards)  # fmt: skip
 
     @cached_property
+    def snapshot_sync(self):  # type: ignore[no-untyped-def]
+        from shared.data.sync import SnapshotSync
+
+        s = self.settings
+        return SnapshotSync(self.firestore, s.customers_collection, s.sync_tombstones_collection, self.retention)
+
+    @cached_property
+    def retention(self):  # type: ignore[no-untyped-def]
+        from shared.data.retention import Retention
+
+        return Retention.load(self.settings.config_dir / "retention.yaml")
+
+    @cached_property
     def engine(self) -> Engine:
         return build_engine(self.settings, log=_log_model_failure)
 
@@ -189,7 +202,8 @@ class Runtime:
     def next_steps_store(self):  # type: ignore[no-untyped-def]
         from shared.data.next_steps import NextStepsStore
 
-        return NextStepsStore(self.firestore, self.settings.next_steps_collection, self.settings.customers_collection)
+        return NextStepsStore(self.firestore, self.settings.next_steps_collection, self.settings.customers_collection,
+                              retention=self.retention)  # fmt: skip
 
     @cached_property
     def feedback_buckets(self):  # type: ignore[no-untyped-def]
@@ -217,7 +231,34 @@ class Runtime:
 
     @cached_property
     def outbox(self) -> FirestoreOutbox:
-        return FirestoreOutbox(self.firestore, self.settings.outbox_collection)
+        return FirestoreOutbox(self.firestore, self.settings.outbox_collection,
+                               retention_days=self.retention.firestore["event_outbox"].days)
+
+    @cached_property
+    def privacy(self):  # type: ignore[no-untyped-def]
+        from shared.data.privacy import PrivacyStore
+
+        s = self.settings
+        return PrivacyStore(self.firestore, customers=s.customers_collection, suggestions=s.suggestions_collection,
+                            next_steps=s.next_steps_collection, feedback=s.feedback_collection,
+                            outbox=s.outbox_collection, tombstones=s.sync_tombstones_collection)  # fmt: skip
+
+    @cached_property
+    def warehouse(self):  # type: ignore[no-untyped-def]
+        """BigQuery when a project is configured; none locally (tools pass the local DuckDB warehouse)."""
+        if not self.settings.project:
+            return None
+        import google.auth
+        from google.auth.transport.requests import AuthorizedSession
+
+        from shared.data.privacy import BigQueryWarehouse
+
+        credentials, _ = google.auth.default(scopes=["https://www.googleapis.com/auth/bigquery"])
+        return BigQueryWarehouse(AuthorizedSession(credentials), self.settings.project, self.settings.warehouse_dataset)
+
+    @property
+    def sync_dead_letter_topic(self) -> str:
+        return f"projects/{self.settings.gcp_project_or_local}/topics/{self.settings.snapshot_sync_dlq_topic}"
 
     @cached_property
     def events(self) -> EventPublisher:

@@ -130,6 +130,12 @@ class Settings(BaseSettings):
     events_topic: str = "cx-events"
     ticket_closed_topic: str = "cx-ticket-closed"
     ticket_closed_dlq_topic: str = "cx-ticket-closed-dlq"
+    snapshot_sync_topic: str = Field(default="cx-snapshot-sync", description="Change events from the company's "
+                                     "systems (schema: functions/sync_events.schema.json).")
+    snapshot_sync_dlq_topic: str = "cx-snapshot-sync-dlq"
+    sync_tombstones_collection: str = Field(default="sync_tombstones",
+                                            description="Deleted customers' last clock: late upserts stay stale.")
+    warehouse_dataset: str = Field(default="cx_analytics", description="BigQuery dataset privacy requests search.")
     max_interactions: int = Field(default=1000, ge=50, le=100000, description="Interactions kept per customer.")
     events_max_latency_s: float = Field(default=0.05, gt=0.0, le=5.0)
     events_max_messages: int = Field(default=100, ge=1, le=1000)
@@ -232,6 +238,8 @@ class Settings(BaseSettings):
             self.events_topic: [f"{self.events_topic}-local", f"{self.events_topic}-warehouse"],
             self.ticket_closed_topic: [f"{self.ticket_closed_topic}-local"],
             self.ticket_closed_dlq_topic: [f"{self.ticket_closed_dlq_topic}-local"],
+            self.snapshot_sync_topic: [f"{self.snapshot_sync_topic}-local"],
+            self.snapshot_sync_dlq_topic: [f"{self.snapshot_sync_dlq_topic}-local"],
         }
 
     @property

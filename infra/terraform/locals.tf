@@ -6,6 +6,8 @@ locals {
   closed_dlq   = "cx-ticket-closed-dlq"
   bq_dlq       = "cx-events-bq-dlq"
   drain_topic  = "cx-outbox-drain"
+  sync_topic   = "cx-snapshot-sync"
+  sync_dlq     = "cx-snapshot-sync-dlq"
   # 20 attempts with 10 s..600 s backoff: about 2.5 h of retries before a message is parked.
   closed_max_delivery_attempts = 20
   model_roles                  = ["roles/aiplatform.user"]
@@ -28,6 +30,8 @@ locals {
     feedback           = { memory = "256Mi", cpu = "1", concurrency = 16, timeout = 30, min = 0, max = 10, model = false, http = true }
     ticket_closed      = { memory = "512Mi", cpu = "1", concurrency = 1, timeout = 120, min = 0, max = 10, model = true, http = false }
     outbox_drain       = { memory = "256Mi", cpu = "1", concurrency = 1, timeout = 240, min = 0, max = 1, model = false, http = false }
+    privacy_request    = { memory = "512Mi", cpu = "1", concurrency = 4, timeout = 300, min = 0, max = 3, model = false, http = true }
+    snapshot_sync      = { memory = "256Mi", cpu = "1", concurrency = 8, timeout = 60, min = 0, max = 20, model = false, http = false }
   }
 
   deployed_functions = { for k, v in local.functions : k => v if k != "outbox_drain" || var.enable_outbox_drain_function }
@@ -68,6 +72,10 @@ locals {
     CX_EVENTS_TOPIC                = local.events_topic
     CX_TICKET_CLOSED_TOPIC         = local.closed_topic
     CX_TICKET_CLOSED_DLQ_TOPIC     = local.closed_dlq
+    CX_SNAPSHOT_SYNC_TOPIC         = local.sync_topic
+    CX_SNAPSHOT_SYNC_DLQ_TOPIC     = local.sync_dlq
+    CX_SYNC_TOMBSTONES_COLLECTION  = "sync_tombstones"
+    CX_WAREHOUSE_DATASET           = local.dataset
     CX_EVENTS_MAX_LATENCY_S        = "0.05"
     CX_EVENTS_MAX_MESSAGES         = "100"
     CX_EVENTS_PUBLISH_TIMEOUT_S    = "2.0"

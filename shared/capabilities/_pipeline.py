@@ -16,7 +16,7 @@ from shared.engine.model import Usage
 from shared.engine.prompts import Prompt
 from shared.platform.calls import CallContext
 from shared.platform.events import SuggestionGenerated, new_id
-from shared.safety.pii.base import customer_key
+from shared.safety.pii.base import Pseudonymizer, customer_key
 
 if TYPE_CHECKING:
     from shared.runtime import Runtime
@@ -52,8 +52,13 @@ def record(
     text: str | None = None,
     feedback_context: dict[str, Any] | None = None,
     review_flags: list[str] | None = None,
+    pseudo: Pseudonymizer | None = None,
 ) -> SuggestionMeta:
-    """Identify, log, persist (for feedback) and announce one suggestion."""
+    """Identify, log, persist (for feedback) and announce one suggestion.
+
+    The stored text is minimized: pseudonymized with this request's placeholders (``pseudo``, the
+    ones the prompt used), so quality work never reads a name, card number or address in clear.
+    """
     meta = SuggestionMeta(
         suggestion_id=new_id(),
         prompt_version=prompt.version_id,
@@ -76,7 +81,8 @@ def record(
     rt.firestore.collection(rt.settings.suggestions_collection).document(meta.suggestion_id).set({
         "capability": prompt.capability, "customer_id": customer_id, "customer_key": key,
         "prompt_version": meta.prompt_version, "experiment": meta.experiment, "arm": meta.arm,
-        "engine": usage.engine, "text": text, "created_at": now,
+        "engine": usage.engine, "text": pseudo.mask(text) if (pseudo is not None and text) else text,
+        "text_pseudonymized": pseudo is not None, "created_at": now,
         "expire_at": now + timedelta(days=rt.settings.suggestion_ttl_days), **(feedback_context or {}),
     })  # fmt: skip
     rt.events.publish(

@@ -66,7 +66,8 @@ def closing_message(req: ClosingRequest, rt: Runtime, call: CallContext | None =
     output, usage = rt.engine.generate(prompt, ClosingOutput)
     output = pseudo.restore_model(output)
     meta = suggestions.record(
-        rt, call, customer_id=req.customer_id, prompt=prompt, policy_version=rt.queues.version, usage=usage,
+        rt, call, pseudo=pseudo, customer_id=req.customer_id, prompt=prompt, policy_version=rt.queues.version,
+        usage=usage,
         attributes={"actions": len(actions), "ticket_id": req.ticket_id}, text=output.message,
         review_flags=pseudo.review_flags,
     )

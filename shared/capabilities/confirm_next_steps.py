@@ -22,6 +22,7 @@ from shared.decisions.actions import FinalAction
 from shared.platform.calls import ID_PATTERN, CallContext
 from shared.platform.errors import BadRequest, Conflict, NotFound
 from shared.platform.events import Event
+from shared.safety.context_policy import minimizer_for
 from shared.safety.pii.base import customer_key
 
 if TYPE_CHECKING:
@@ -123,6 +124,10 @@ def confirm(req: ConfirmRequest, rt: Runtime, call: CallContext | None = None) -
         raise BadRequest("unknown resolver group", details=[
             {"field": "resolver_group", "problem": f"must be one of {rt.queues.labels}"}])  # fmt: skip
     suggestion = stored["suggestion"]
+    pseudo = minimizer_for(rt.snapshots, req.customer_id)  # the confirmed texts are stored minimized too
+    masked = pseudo.mask_many([a.description for a in req.actions])
+    req = req.model_copy(update={"actions": [a.model_copy(update={"description": m})
+                                             for a, m in zip(req.actions, masked, strict=True)]})
     owner, added, removed, moved = diff(suggestion["actions"], req.actions)
     suggested_kb = {k["kb_id"] for k in suggestion["kb_suggestions"]}
     changes = Diff(owner_changed=owner, actions_added=added, actions_removed=removed, due_dates_moved=moved,

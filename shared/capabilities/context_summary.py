@@ -75,7 +75,7 @@ def summarize(req: ContextSummaryRequest, rt: Runtime, call: CallContext | None 
     output, usage = rt.engine.generate(prompt, SummaryOutput)
     output = pseudo.restore_model(output)
     meta = suggestions.record(
-        rt, call, customer_id=req.customer_id, prompt=prompt, policy_version=policy.version, usage=usage,
+        rt, call, pseudo=pseudo, customer_id=req.customer_id, prompt=prompt, policy_version=policy.version, usage=usage,
         attributes={"context_tokens": built.estimated_tokens, "omitted": built.omitted},
         text="\n".join(output.bullets + output.personalization_hints),
         review_flags=pseudo.review_flags,

@@ -25,6 +25,7 @@ from shared.data.offers import stats_doc_id
 from shared.platform.calls import CallContext
 from shared.platform.errors import BadRequest, Conflict, NotFound
 from shared.platform.events import Event
+from shared.safety.context_policy import minimizer_for
 
 if TYPE_CHECKING:
     from shared.runtime import Runtime
@@ -118,14 +119,21 @@ def record(req: FeedbackRequest, rt: Runtime, call: CallContext | None = None) -
         raise BadRequest("offer was not part of this suggestion", details=[
             {"field": "nba.offer_id", "problem": f"must be one of {suggestion.get('offers', [])}"}])  # fmt: skip
     rating, source, similarity = req.rating, "agent" if req.rating else None, None
+    final_text, comment = req.final_text, req.comment
+    if final_text is not None or comment is not None:  # stored minimized, like the suggestion's text
+        pseudo = minimizer_for(rt.snapshots, suggestion["customer_id"])
+        final_text, comment = (pseudo.mask(t) if t is not None else None for t in (final_text, comment))
     if req.final_text is not None and suggestion.get("text"):
-        derived, similarity = rt.feedback_buckets.rate(suggestion["text"], req.final_text)
+        compared = final_text if suggestion.get("text_pseudonymized") else req.final_text
+        derived, similarity = rt.feedback_buckets.rate(suggestion["text"], compared)
         if rating is None:
             rating, source = derived, "edit_distance"
     entry = {"suggestion_id": req.suggestion_id, "capability": req.capability, "rating": rating,
-             "rating_source": source, "similarity": similarity, "final_text": req.final_text, "comment": req.comment,
+             "rating_source": source, "similarity": similarity, "final_text": final_text, "comment": comment,
              "nba": req.nba.model_dump() if req.nba else None, "csat": req.csat, "agent_id": call.agent_id,
+             "customer_key": suggestion["customer_key"],  # privacy requests find feedback by it
              "recorded_at": datetime.now(UTC)}  # fmt: skip
+    entry = rt.retention.stamp("feedback", entry)  # config/retention.yaml: Firestore TTL on expire_at
     duplicate = not _write(rt, req, suggestion, entry)
     rt.events.publish(FeedbackRecorded(  # on repeats too: same event id, consumers de-duplicate
         event_id=req.event_id, suggestion_id=req.suggestion_id, capability=req.capability,

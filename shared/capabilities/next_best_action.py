@@ -185,7 +185,7 @@ def recommend(req: NbaRequest, rt: Runtime, call: CallContext | None = None) -> 
     )  # fmt: skip
     label = output.sentiment if output else rt.sentiment.score(customer_text(req.transcript), language).label
     meta = suggestions.record(
-        rt, call, customer_id=req.customer_id, prompt=prompt, policy_version=rules.version, usage=usage,
+        rt, call, pseudo=pseudo, customer_id=req.customer_id, prompt=prompt, policy_version=rules.version, usage=usage,
         attributes={"intent": intent, "candidates": len(ranked), "suppressed": len(suppressed),
                     "overridden": overridden},
         text=output.phrasing if output else None,

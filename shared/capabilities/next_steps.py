@@ -235,7 +235,8 @@ def extract(req: NextStepsRequest, rt: Runtime, call: CallContext | None = None)
                          prompt)  # fmt: skip
 
     meta = suggestions.record(
-        rt, call, customer_id=req.customer_id, prompt=prompt, policy_version=rt.queues.version, usage=usage,
+        rt, call, pseudo=pseudo, customer_id=req.customer_id, prompt=prompt, policy_version=rt.queues.version,
+        usage=usage,
         attributes={"ticket_id": req.ticket_id, "actions": len(actions), "resolver_group": route.resolver_group,
                     "routing_flagged": route.flagged, "kb": [k.kb_id for k in kb], "turns": len(req.transcript),
                     "router_version": routing.router_version, "route_confidence": routing.confidence,
@@ -250,8 +251,26 @@ def extract(req: NextStepsRequest, rt: Runtime, call: CallContext | None = None)
         route_candidates=routing.candidates, first_contact_resolvable=fcr, kb_suggestions=kb,
         customer_facing_closing_text=output.customer_facing_closing_text, language=language, ticket_id=req.ticket_id,
     )  # fmt: skip
-    rt.next_steps_store.save_suggestion(req.customer_id, req.ticket_id, response)
+    rt.next_steps_store.save_suggestion(req.customer_id, req.ticket_id, minimized(response, pseudo))
     return response
+
+
+def minimized(response: NextStepsResponse, pseudo: Any) -> NextStepsResponse:
+    """The copy kept for quality work: every free text pseudonymized with the prompt's placeholders."""
+    texts = [response.issue_summary, response.customer_facing_closing_text]
+    for a in response.actions:
+        texts += [a.description, a.evidence, a.due_text or "", a.due_question or ""]
+    texts += [k.why for k in response.kb_suggestions]
+    masked = iter(pseudo.mask_many(texts))
+    summary, closing = next(masked), next(masked)
+    actions = []
+    for a in response.actions:
+        description, evidence, due_text, question = next(masked), next(masked), next(masked), next(masked)
+        actions.append(a.model_copy(update={"description": description, "evidence": evidence,
+                                            "due_text": due_text or None, "due_question": question or None}))
+    kb = [k.model_copy(update={"why": next(masked)}) for k in response.kb_suggestions]
+    return response.model_copy(update={"issue_summary": summary, "customer_facing_closing_text": closing,
+                                       "actions": actions, "kb_suggestions": kb})
 
 
 def _first_contact(output: NextStepsModelOutput, actions: list[ActionOut], pattern: Any,

@@ -157,7 +157,7 @@ def draft_reply(req: ReplyRequest, rt: Runtime, call: CallContext | None = None)
     reason_text = {s.offer_id: prompt.text("action_reason", intent=intent.label, priority=f"{s.priority:.1f}",
                                            type=s.type) for s in top}  # fmt: skip
     meta = suggestions.record(
-        rt, call, review_flags=pseudo.review_flags, customer_id=req.customer_id, prompt=prompt,
+        rt, call, review_flags=pseudo.review_flags, pseudo=pseudo, customer_id=req.customer_id, prompt=prompt,
         policy_version=f"{guard.version}+{rt.output_policy.version}", usage=usage,
         attributes={"language": language, "intent": intent.label, "requires_human_review": bool(reasons),
                     "review_codes": sorted({r.code for r in reasons}), "draft_replaced": bool(violations),

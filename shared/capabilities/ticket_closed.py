@@ -32,6 +32,7 @@ from shared.language.conversation import Turn
 from shared.platform import logs
 from shared.platform.calls import ID_PATTERN
 from shared.platform.events import Event
+from shared.safety.context_policy import minimize_next_steps, minimizer_for
 from shared.safety.pii.base import customer_key
 
 if TYPE_CHECKING:
@@ -189,7 +190,7 @@ def _close(ticket: TicketClosed, rt: Runtime) -> Literal["new", "pending", "done
             raise LookupError(f"customer {ticket.customer_id} unknown")  # retried: the snapshot may lag
         existing = ticket_ref.get(transaction=txn)
         if not interaction_ref.get(transaction=txn).exists:
-            txn.set(interaction_ref, interaction.model_dump(mode="python"))
+            txn.set(interaction_ref, rt.retention.stamp("interactions", interaction.model_dump(mode="python")))
             txn.set(shard_ref, shard_increment(interaction), merge=True)
         update = {
             "ticket_id": ticket.ticket_id, "subject": ticket.subject or (existing.to_dict() or {}).get("subject")
@@ -225,7 +226,8 @@ def _ensure_next_steps(ticket: TicketClosed, rt: Runtime) -> bool:
             "transcript": [t.model_dump() for t in ticket.transcript], "conversation_end_time": ticket.closed_at,
             "ticket_metadata": {"subject": ticket.subject},
         })
-        record |= {"suggestion_id": suggestion.suggestion_id, "suggested": suggestion.model_dump(mode="json")}
+        kept = minimize_next_steps(suggestion.model_dump(mode="json"), minimizer_for(rt.snapshots, ticket.customer_id))
+        record |= {"suggestion_id": suggestion.suggestion_id, "suggested": kept}  # stored minimized
     ticket_ref.set({"next_steps": record}, merge=True)
     return False
 

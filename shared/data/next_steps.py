@@ -22,16 +22,18 @@ if TYPE_CHECKING:
 
 
 class NextStepsStore:
-    def __init__(self, client: firestore.Client, collection: str, customers: str) -> None:
+    def __init__(self, client: firestore.Client, collection: str, customers: str, retention: Any = None) -> None:
         self._db = client
+        self._retention = retention
         self._col = client.collection(collection)
         self._customers = customers
 
     def save_suggestion(self, customer_id: str, ticket_id: str, response: BaseModel) -> None:
-        self._col.document(response.suggestion_id).set({  # type: ignore[attr-defined]
-            "customer_id": customer_id, "ticket_id": ticket_id, "created_at": datetime.now(UTC),
-            "suggestion": response.model_dump(mode="json"), "status": "suggested",
-        })  # fmt: skip
+        doc = {"customer_id": customer_id, "ticket_id": ticket_id, "created_at": datetime.now(UTC),
+               "suggestion": response.model_dump(mode="json"), "status": "suggested"}  # fmt: skip
+        if self._retention is not None:  # config/retention.yaml: Firestore TTL on expire_at
+            doc = self._retention.stamp("next_steps", doc)
+        self._col.document(response.suggestion_id).set(doc)  # type: ignore[attr-defined]
 
     def suggestion(self, suggestion_id: str) -> dict[str, Any] | None:
         doc = self._col.document(suggestion_id).get()

@@ -27,7 +27,7 @@ import threading
 import time
 import uuid
 from collections.abc import Iterable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import BaseModel, Field
@@ -90,19 +90,22 @@ class SuggestionGenerated(Event):
 class FirestoreOutbox:
     """Events whose publish failed, kept until republished."""
 
-    def __init__(self, client: firestore.Client, collection: str) -> None:
+    def __init__(self, client: firestore.Client, collection: str, retention_days: int | None = None) -> None:
         self._col = client.collection(collection)
+        self._retention = timedelta(days=retention_days) if retention_days else None
 
     def save(self, topic: str, event: Event, error: str) -> None:
-        self._col.document(event.event_id).set(
-            {
-                "topic": topic,
-                "payload": event.model_dump_json(),
-                "event_type": event.event_type,
-                "error": error[:500],
-                "failed_at": utcnow(),
-            }
-        )
+        failed_at = utcnow()
+        entry = {
+            "topic": topic,
+            "payload": event.model_dump_json(),
+            "event_type": event.event_type,
+            "error": error[:500],
+            "failed_at": failed_at,
+        }
+        if self._retention is not None:  # Firestore TTL on expire_at (config/retention.yaml)
+            entry["expire_at"] = failed_at + self._retention
+        self._col.document(event.event_id).set(entry)
 
     def pending(self, limit: int = 500, after: str | None = None) -> list[tuple[str, dict[str, Any]]]:
         """Up to ``limit`` entries in document-id order, starting after the id ``after``."""

@@ -94,6 +94,46 @@ def pseudonymizer_for(snapshot: CustomerSnapshot, detector: PiiDetector) -> Pseu
     return p
 
 
+def minimizer_for(repo: Any, customer_id: str) -> Pseudonymizer:
+    """The placeholders a prompt for this customer uses, for free text stored after the request
+    (feedback comments, final texts, confirmed next steps): stored minimized, like the suggestion."""
+    from shared.platform.errors import NotFound
+
+    try:
+        return pseudonymizer_for(repo.get_snapshot(customer_id, limit=50))
+    except NotFound:  # erased or never synced: detected PII is still masked
+        return Pseudonymizer()
+
+
+def minimize_next_steps(doc: dict[str, Any], pseudo: Pseudonymizer) -> dict[str, Any]:
+    """A next-steps suggestion (as stored JSON) with every free text pseudonymized."""
+    out = dict(doc)
+    texts = [out.get("issue_summary") or "", out.get("customer_facing_closing_text") or ""]
+    actions = [dict(a) for a in out.get("actions") or []]
+    kb = [dict(k) for k in out.get("kb_suggestions") or []]
+    fields = ("description", "evidence", "due_text", "due_question")
+    texts += [a.get(f) or "" for a in actions for f in fields] + [k.get("why") or "" for k in kb]
+    masked = iter(pseudo.mask_many(texts))
+    for key in ("issue_summary", "customer_facing_closing_text"):
+        value = next(masked)
+        if key in out:
+            out[key] = value or out[key]
+    for a in actions:
+        for f in fields:
+            value = next(masked)
+            if a.get(f):
+                a[f] = value
+    for k in kb:
+        value = next(masked)
+        if k.get("why"):
+            k["why"] = value
+    if "actions" in out:
+        out["actions"] = actions
+    if "kb_suggestions" in out:
+        out["kb_suggestions"] = kb
+    return out
+
+
 def _day(value: datetime | None) -> str | None:
     return value.astimezone(UTC).date().isoformat() if value else None
 

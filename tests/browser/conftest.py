@@ -55,7 +55,7 @@ def desktop(emulators: Any, tmp_path_factory: pytest.TempPathFactory) -> Iterato
     from shared.settings import load_settings
 
     rt = Runtime(load_settings(model_backend="offline", firestore_database=DATABASE))
-    seed_all(rt.snapshots, offers=rt.offers, kb=rt.kb, embedder=rt.embedder)
+    seed_all(rt, offers=rt.offers, kb=rt.kb, embedder=rt.embedder)
     env = {**os.environ, "CX_MODEL_BACKEND": "offline", "CX_FIRESTORE_DATABASE": DATABASE, "CX_ENVIRONMENT": "local"}
     env.pop("CX_PROJECT", None)
     env.pop("GOOGLE_CLOUD_PROJECT", None)
