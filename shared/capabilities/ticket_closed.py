@@ -127,6 +127,8 @@ def handle(data: bytes, rt: Runtime, message_id: str = "") -> str:
         log.warning("invalid ticket_closed payload dead-lettered",
                     extra={"fields": {"message_id": message_id, "problems": problem}})  # fmt: skip
         return "dead_lettered"
+    # before the processed marker: idempotent on its own, and a retry after a failure still closes them
+    rt.commitments.close_for_ticket(ticket.ticket_id, customer_id=ticket.customer_id, at=ticket.closed_at)
     if not _close(ticket, rt):
         log.info("duplicate ticket close ignored", extra={"fields": {"ticket_id": ticket.ticket_id}})
         return "duplicate"

@@ -325,6 +325,11 @@ class _Calendar:
         return d
 
 
+def business_calendar(country: str | None, subdivision: str | None, year: int) -> _Calendar:
+    """The public-holiday calendar company-side deadlines follow (commitments count overdue by it)."""
+    return _Calendar(country, subdivision, year)
+
+
 # --- evaluation -------------------------------------------------------------------------------
 
 

@@ -34,8 +34,8 @@ AGENT_ID_HEADER = "X-Agent-Id"
 AGENT_ROLE_HEADER = "X-Agent-Role"
 REQUEST_ID_HEADER = "X-Request-Id"
 TRACE_HEADER = "X-Cloud-Trace-Context"
-Role = Literal["agent", "supervisor", "system"]
-ROLES: tuple[str, ...] = ("agent", "supervisor", "system")
+Role = Literal["agent", "supervisor", "backoffice", "system"]
+ROLES: tuple[str, ...] = ("agent", "supervisor", "backoffice", "system")
 _SAFE_ID = re.compile(r"^[A-Za-z0-9._:@-]{1,128}$")
 
 Req = TypeVar("Req", bound=BaseModel)
