@@ -5,6 +5,9 @@ locals {
   closed_topic = "cx-ticket-closed"
   closed_dlq   = "cx-ticket-closed-dlq"
   bq_dlq       = "cx-events-bq-dlq"
+  sweep_topic  = "cx-commitment-sweep"
+  # The overdue sweep runs every 15 minutes; a run that reaches its budget re-publishes itself.
+  sweep_schedule = "*/15 * * * *"
   # 20 attempts with 10 s..600 s backoff: about 2.5 h of retries before a message is parked.
   closed_max_delivery_attempts = 20
   model_roles                  = ["roles/aiplatform.user"]
@@ -22,6 +25,8 @@ locals {
     closing_message    = { memory = "512Mi", cpu = "1", concurrency = 8, timeout = 30, min = 0, max = 10, model = true, http = true }
     feedback           = { memory = "256Mi", cpu = "1", concurrency = 16, timeout = 30, min = 0, max = 10, model = false, http = true }
     ticket_closed      = { memory = "512Mi", cpu = "1", concurrency = 1, timeout = 120, min = 0, max = 10, model = true, http = false }
+    commitment_update  = { memory = "256Mi", cpu = "1", concurrency = 16, timeout = 30, min = 0, max = 10, model = false, http = true }
+    commitment_sweep   = { memory = "512Mi", cpu = "1", concurrency = 1, timeout = 540, min = 0, max = 1, model = false, http = false }
   }
 
   # Every setting the code reads (shared/config.py), set explicitly per environment.
@@ -45,6 +50,10 @@ locals {
     CX_OUTBOX_COLLECTION           = "event_outbox"
     CX_KB_COLLECTION               = "kb_articles"
     CX_NEXT_STEPS_COLLECTION       = "next_steps"
+    CX_COMMITMENTS_COLLECTION      = "commitments"
+    CX_COMMITMENT_SWEEP_TOPIC      = local.sweep_topic
+    CX_COMMITMENT_SWEEP_PAGE       = "500"
+    CX_COMMITMENT_SWEEP_BUDGET_S   = "420"
     CX_SUGGESTIONS_COLLECTION      = "suggestions"
     CX_FEEDBACK_COLLECTION         = "feedback"
     CX_SUGGESTION_TTL_DAYS         = "180"
