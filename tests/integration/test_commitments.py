@@ -107,7 +107,8 @@ def test_confirmed_actions_become_commitments_and_confirming_again_supersedes(
     assert (office["status"], office["due"], office["due_source"], office["queue_code"]) == (
         "open", "2026-11-26", "said", "Q-BILL")  # fmt: skip
     # the end of the due day in London; the customer's own task counts calendar days
-    assert office["due_at"] == datetime(2026, 11, 27, tzinfo=UTC) and own["due_at"] == datetime(2026, 11, 21, tzinfo=UTC)
+    assert office["due_at"] == datetime(2026, 11, 27, tzinfo=UTC)
+    assert own["due_at"] == datetime(2026, 11, 21, tzinfo=UTC)
     assert office["suggestion_id"] == plan["suggestion_id"] and office["history"][0]["action"] == "created"
     ids = {d["commitment_id"] for d in by_owner.values()}
 
