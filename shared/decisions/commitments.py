@@ -18,7 +18,9 @@ from __future__ import annotations
 
 import hashlib
 import time as _time
+from collections import deque
 from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from difflib import SequenceMatcher
@@ -49,6 +51,7 @@ from shared.safety.pii.base import customer_key
 
 COMPANY_OWNERS: tuple[Owner, ...] = ("agent", "backoffice")
 SAME_ACTION = 0.5
+SWEEP_WRITERS = 4  # batches committing while the next page is read (Firestore writes scale across documents)
 Change = Literal["done", "extend", "cancel"]
 CHANGE_ROLES: dict[str, tuple[str, ...]] = {
     "done": ("agent", "supervisor", "backoffice"),
@@ -398,30 +401,28 @@ class CommitmentService:
         ``complete=False``: the caller continues in a new run (marked commitments leave the query)."""
         now = now or self.now()
         start = _time.perf_counter()
-        scanned = marked = pages = 0
+        scanned = pages = marked = 0
         complete = True
-        for page in self.repo.due_pages(now, page_size):
-            pages += 1
-            scanned += len(page)
-            changes = []
-            for snap in page:
-                c = Commitment.model_validate(snap.to_dict())
-                if c.status != "open" or c.due_at is None or c.due_at > now:
-                    continue
-                changes.append((snap, _next(c, "overdue", "overdue", now, "sweep", None, overdue_since=c.due_at)))
-            written = self.repo.write_batch(changes) if changes else 0
-            if written != len(changes):  # some changed meanwhile: announce only what this run wrote
-                ids = self.repo.written_ids(changes)
-                changes = [ch for ch in changes if ch[1].commitment_id in ids]
-            done = changes
-            for _, c in done:
-                self._events.publish(
-                    self._event(c, "commitment.overdue", f"{c.commitment_id}-overdue-{c.due}", "sweep")
-                )
-            marked += len(done)
-            if _time.perf_counter() - start > budget_s:
-                complete = False
-                break
+        in_flight: deque[Future[int]] = deque()
+        with ThreadPoolExecutor(max_workers=SWEEP_WRITERS, thread_name_prefix="cx-sweep") as writers:
+            for page in self.repo.due_pages(now, page_size):  # the next page is read while batches commit
+                pages += 1
+                scanned += len(page)
+                changes = []
+                for snap in page:
+                    c = Commitment.model_validate(snap.to_dict())
+                    if c.status == "open" and c.due_at is not None and c.due_at <= now:
+                        changes.append(
+                            (snap, _next(c, "overdue", "overdue", now, "sweep", None, overdue_since=c.due_at))
+                        )
+                if changes:
+                    in_flight.append(writers.submit(self._mark_overdue, changes))
+                while len(in_flight) >= SWEEP_WRITERS:
+                    marked += in_flight.popleft().result()
+                if _time.perf_counter() - start > budget_s:
+                    complete = False
+                    break
+            marked += sum(f.result() for f in in_flight)
         self._events.flush(timeout=30.0)
         took = _time.perf_counter() - start
         self._log.info(
@@ -437,6 +438,16 @@ class CommitmentService:
             },
         )
         return SweepResult(scanned, marked, pages, complete, took)
+
+    def _mark_overdue(self, changes: list[tuple[Any, Commitment]]) -> int:
+        """One page: the preconditioned batch, then an event for each commitment this run really wrote."""
+        written = self.repo.write_batch(changes)
+        if written != len(changes):  # some changed meanwhile: announce only what this run wrote
+            ids = self.repo.written_ids(changes)
+            changes = [ch for ch in changes if ch[1].commitment_id in ids]
+        for _, c in changes:
+            self._events.publish(self._event(c, "commitment.overdue", f"{c.commitment_id}-overdue-{c.due}", "sweep"))
+        return len(changes)
 
     # -- shown where it matters
 
