@@ -207,13 +207,17 @@ class CommitmentRepository:
     def write_batch(self, changes: list[tuple[Any, Commitment]]) -> int:
         """Write swept commitments in one batch, each only if unchanged since it was read (update time).
 
-        If any precondition fails (a commitment changed meanwhile) the batch is atomic and fails as a
-        whole; then each is written on its own and the changed ones are skipped. Returns the number written."""
+        Only the changed fields travel (the history entry is appended). If any precondition fails (a
+        commitment changed meanwhile) the batch is atomic and fails as a whole; then each is written on
+        its own and the changed ones are skipped. Returns the number written."""
         from google.api_core.exceptions import FailedPrecondition, NotFound
+
+        def option(snap: Any) -> Any:
+            return self._db.write_option(last_update_time=snap.update_time)
 
         batch = self._db.batch()
         for snap, c in changes:
-            batch.update(snap.reference, c.doc(), option=self._db.write_option(last_update_time=snap.update_time))
+            batch.update(snap.reference, _delta(snap.to_dict() or {}, c), option=option(snap))
         try:
             batch.commit()
             return len(changes)
@@ -221,7 +225,7 @@ class CommitmentRepository:
             written = 0
             for snap, c in changes:
                 try:
-                    snap.reference.update(c.doc(), option=self._db.write_option(last_update_time=snap.update_time))
+                    snap.reference.update(_delta(snap.to_dict() or {}, c), option=option(snap))
                     written += 1
                 except (FailedPrecondition, NotFound):
                     continue
@@ -236,3 +240,15 @@ class CommitmentRepository:
             for d in self._db.get_all(refs, field_paths=["version", "status"])
             if d.exists and (d.to_dict() or {}).get("version") == want[d.id]
         }
+
+
+def _delta(old: dict[str, Any], c: Commitment) -> dict[str, Any]:
+    """The fields that differ from the stored document; new history entries are appended."""
+    from google.cloud.firestore import ArrayUnion
+
+    new = c.doc()
+    fields = {k: v for k, v in new.items() if k != "history" and old.get(k) != v}
+    added = new["history"][len(old.get("history") or []) :]
+    if added:
+        fields["history"] = ArrayUnion(added)
+    return fields

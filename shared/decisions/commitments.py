@@ -17,6 +17,7 @@ next_best_action / closing_message show them), in one service built by the runti
 from __future__ import annotations
 
 import hashlib
+import re
 import time as _time
 from collections import deque
 from collections.abc import Callable
@@ -51,6 +52,7 @@ from shared.safety.pii.base import customer_key
 
 COMPANY_OWNERS: tuple[Owner, ...] = ("agent", "backoffice")
 SAME_ACTION = 0.5
+_GREETING = re.compile(r"^[^.!?,\n]{1,40}[,!]\s+")
 SWEEP_WRITERS = 4  # batches committing while the next page is read (Firestore writes scale across documents)
 Change = Literal["done", "extend", "cancel"]
 CHANGE_ROLES: dict[str, tuple[str, ...]] = {
@@ -491,11 +493,14 @@ class CommitmentService:
         ack = self.texts.text(language, "reply_ack_one" if len(overdue) == 1 else "reply_ack_many", **values)
         if ack in reply:
             return reply
-        sep = "\n\n" if "\n\n" in reply else " "
-        head, found, rest = reply.partition(sep)
-        if not found:
-            return f"{ack}{sep}{reply}"
-        return f"{head}{sep}{ack}{sep}{rest}"
+        for sep in ("\n\n", "\n"):  # letters and notes: the greeting is the first paragraph or line
+            head, found, rest = reply.partition(sep)
+            if found:
+                return f"{head}{sep}{ack}{sep}{rest}"
+        greeting = _GREETING.match(reply)  # a chat line: "Hi Priya, …" keeps its salutation first
+        if greeting:
+            return f"{greeting.group(0)}{ack} {reply[greeting.end() :]}"
+        return f"{ack} {reply}"
 
     def contradictions(self, owed: list[Commitment], promised: list[date]) -> list[ReviewReason]:
         """A review flag when the draft names a date no open promise has: a new promise beside (or against)
