@@ -7,7 +7,6 @@ from __future__ import annotations
 import base64
 import json
 import uuid
-from collections.abc import Iterator
 from datetime import UTC, date, datetime
 from typing import Any
 
@@ -44,19 +43,6 @@ def cloud_event(target: str, payload: dict | bytes) -> int:
                "Content-Type": "application/json"}  # fmt: skip
     app = create_app(target=target, source=str(ROOT / "main.py")).test_client()
     return app.post("/", json=envelope, headers=headers).status_code
-
-
-@pytest.fixture(scope="module", autouse=True)
-def clean_commitments(emulators: Any) -> Iterator[None]:
-    """Sweeps here run over the whole collection: leave nothing behind for other test modules."""
-    yield
-    from shared.platform import clients
-    from shared.settings import load_settings
-
-    settings = load_settings(model_backend="offline")
-    col = clients.firestore_client(settings).collection(settings.commitments_collection)
-    for doc in col.stream():
-        doc.reference.delete()
 
 
 @pytest.fixture
