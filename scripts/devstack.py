@@ -404,7 +404,7 @@ def _promises(urls: dict[str, str]) -> bool:
     status, reply = call(urls["reply_draft"], {"customer_id": "C-1009", "channel": "email",
                                                "message": "Hello, where is my refund? You said it would be done."})
     print(f"\n=== reply_draft for C-1009 (HTTP {status}): the overdue promise comes first\n{reply.get('reply')}")
-    ok &= status == 200 and "we promised to" in reply["reply"].split("\n\n")[1]
+    ok &= status == 200 and "not yet kept our promise" in reply["reply"].split("\n\n")[1]
     agent = next((c for c in owed if c.get("owner") == "agent"), None)
     if agent:  # one click in the desktop: the agent's own promise is done, on time
         status, done = call(urls["commitment_update"], {"commitment_id": agent["commitment_id"], "change": "done"})

@@ -157,9 +157,6 @@ class Texts(BaseModel):
         table = self.languages.get(language) or self.languages["en"]
         return (table.get(key) or self.languages["en"][key]).format(**values)
 
-    def flag(self, language: str, key: str) -> bool:
-        table = self.languages.get(language) or self.languages["en"]
-        return str(table.get(key, "")).lower() == "true"
 
 
 # --- events -------------------------------------------------------------------------------------
@@ -383,7 +380,8 @@ class CommitmentService:
         redelivered close finds nothing active. The customer's own open tasks are closed as well:
         the ticket system closing the case is the authoritative end of the contact's work."""
         closed = []
-        for c in self.repo.active_for(ticket_id=ticket_id, customer_id=customer_id):
+        found = self.repo.active_for(ticket_id=ticket_id)  # one equality + status: the (ticket_id, status) index
+        for c in [c for c in found if customer_id is None or c.customer_id == customer_id]:
             stored, changed = self.update(
                 c.commitment_id, "done", actor=f"ticket:{source}", role=None, reason="ticket closed", occurred_at=at
             )
@@ -487,7 +485,7 @@ class CommitmentService:
         first = overdue[0]
         values = {
             "count": len(overdue),
-            "description": _inline(first.description, self.texts.flag(language, "lowercase_description")),
+            "description": first.description.rstrip(".!"),
             "day": first.due.isoformat() if first.due else "—",
         }
         ack = self.texts.text(language, "reply_ack_one" if len(overdue) == 1 else "reply_ack_many", **values)
@@ -542,13 +540,6 @@ def promised_dates(resolver: DueDateResolver, text: str, language: str, profile:
         if due.due_by is not None and due.status in ("resolved", "confirm"):
             days.append(due.due_by)
     return days
-
-
-def _inline(text: str, lowercase: bool) -> str:
-    """An action description inside a sentence ("we promised to refund …"); languages that capitalise
-    nouns keep the case (``lowercase_description`` per language in config/commitments.yaml)."""
-    text = text.rstrip(".!")
-    return text[:1].lower() + text[1:] if lowercase and not text[1:2].isupper() else text
 
 
 def _is_repeat(c: Commitment, change: Change, new_due: date | None, reason: str | None) -> bool:

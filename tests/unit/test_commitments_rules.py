@@ -66,13 +66,13 @@ def test_the_reply_acknowledges_an_overdue_promise_right_after_the_greeting() ->
     out = service.acknowledge_overdue(reply, [_commitment()], "en")
     parts = out.split("\n\n")
     assert parts[0] == "Dear Ms Patel," and parts[2] == "Thank you for your message."
-    assert parts[1] == ("First, I am sorry: we promised to refund the duplicate charge by 2026-11-20, and we have "
-                        "not kept that promise yet. I am following it up with the team responsible.")  # fmt: skip
+    assert parts[1] == ('First, I am sorry: we have not yet kept our promise due on 2026-11-20 ("Refund the duplicate '
+                        'charge"). I am following it up with the team responsible.')  # fmt: skip
     assert service.acknowledge_overdue(out, [_commitment()], "en") == out  # never twice
     assert service.acknowledge_overdue(reply, [_commitment("open")], "en") == reply  # nothing overdue
     german = service.acknowledge_overdue("Hallo Jonas, danke.", [_commitment(description="Betrag erstatten")], "de")
-    assert german.startswith("Hallo Jonas, Zunächst") and "Betrag erstatten" in german  # nouns keep their case
-    assert "we promised" in service.acknowledge_overdue(reply, [_commitment()], "xx")  # unknown language: English
+    assert german.startswith("Hallo Jonas, Zunächst") and "(„Betrag erstatten“)" in german
+    assert "not yet kept" in service.acknowledge_overdue(reply, [_commitment()], "xx")  # unknown language: English
 
 
 def test_contradicting_dates_are_flagged_for_review() -> None:
