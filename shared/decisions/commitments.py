@@ -271,7 +271,7 @@ class CommitmentService:
     ) -> list[Commitment]:
         """Every confirmed action as an open commitment; earlier versions of this confirmation superseded."""
         cal = self.repo.customer_calendar(customer_id) or {"timezone": "UTC", "country": None, "subdivision": None}
-        tz, country, subdivision = cal["timezone"], cal["country"], cal["subdivision"]
+        tz, country, subdivision = _zone_name(cal["timezone"]), cal["country"], cal["subdivision"]
         now = self.now()
         wanted = []
         for i, action in enumerate(actions):
@@ -540,6 +540,15 @@ def promised_dates(resolver: DueDateResolver, text: str, language: str, profile:
         if due.due_by is not None and due.status in ("resolved", "confirm"):
             days.append(due.due_by)
     return days
+
+
+def _zone_name(tz: str) -> str:
+    """The customer's IANA zone, or UTC when the profile holds one the system does not know."""
+    try:
+        ZoneInfo(tz)
+    except (ZoneInfoNotFoundError, ValueError):
+        return "UTC"
+    return tz
 
 
 def _is_repeat(c: Commitment, change: Change, new_due: date | None, reason: str | None) -> bool:
