@@ -10,6 +10,8 @@ from __future__ import annotations
 import os
 
 from functions.closing_message import closing_message
+from functions.commitment_sweep import commitment_sweep
+from functions.commitment_update import commitment_update
 from functions.confirm_next_steps import confirm_next_steps
 from functions.context_summary import context_summary
 from functions.feedback import feedback
@@ -45,6 +47,8 @@ __all__ = [
     "outbox_drain",
     "snapshot_sync",
     "privacy_request",
+    "commitment_update",
+    "commitment_sweep",
 ]
 # CloudEvent (Pub/Sub) entry points; the rest are HTTP functions.
-EVENT_FUNCTIONS: tuple[str, ...] = ("ticket_closed", "outbox_drain", "snapshot_sync")
+EVENT_FUNCTIONS: tuple[str, ...] = ("ticket_closed", "outbox_drain", "snapshot_sync", "commitment_sweep")

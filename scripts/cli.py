@@ -64,6 +64,7 @@ GROUPS: dict[str, tuple[str, tuple[Tool, ...]]] = {
         Tool("warehouse", "scripts.bench_warehouse", "KPI view query times at scale."),
         Tool("reliability", "scripts.bench_reliability", "Redelivery, outages, contention, fuzz."),
         Tool("sync", "scripts.bench_sync", "Snapshot sync events/s and import rows/s."),
+        Tool("commitments", "scripts.bench_commitments", "Overdue sweep throughput (commitments/s)."),
     )),
     "router": ("Resolver-group routing.", (
         Tool("train", "scripts.train_router", "Train the router on closed tickets and agent overrides."),

@@ -32,7 +32,7 @@ from shared.settings import ROOT
 
 FUNCTIONS = [
     "context_summary", "next_best_action", "reply_draft", "next_steps", "confirm_next_steps", "closing_message",
-    "feedback", "ticket_closed",
+    "feedback", "ticket_closed", "commitment_update", "commitment_sweep",
 ]
 
 
@@ -271,6 +271,7 @@ def demo(urls: dict[str, str]) -> int:
     _show("feedback: the agent sent the reply with a small edit", status, fb)
     ok &= status == 200 and fb["rating"] == "lightly_edited"
     ok &= _close_tickets(urls["ticket_closed"])
+    ok &= _promises(urls)
     events = _pull_events(8)
     from collections import Counter
 
@@ -280,7 +281,7 @@ def demo(urls: dict[str, str]) -> int:
         print(json.dumps(event, ensure_ascii=False)[:300] + " …")
     ok &= len(events) >= 8
     print("\n=== KPI report from the local warehouse (events loaded from Pub/Sub into DuckDB)")
-    ok &= _report()
+    ok &= _report(expected_tickets=61)  # the 60 demo closes and the promise's own ticket
     print("\ndemo " + ("OK" if ok else "FAILED"))
     return 0 if ok else 1
 
@@ -332,6 +333,94 @@ def _close_tickets(function_url: str) -> bool:
     return outcomes.get(200, 0) == len(payloads) + 11
 
 
+PROMISE_CALL = [
+    {"speaker": "customer", "text": "I was charged twice for my phone bill last month."},
+    {"speaker": "agent", "text": "Our billing team will refund the duplicate charge by tomorrow."},
+    {"speaker": "agent", "text": "I will email you the confirmation of the refund today."},
+]
+
+
+def _promises(urls: dict[str, str]) -> bool:
+    """Promises kept (docs/commitments.md): a back-office promise due on the past business day is swept
+    overdue, leads the next summary and reply, and a ticket event closes it."""
+    from datetime import UTC, datetime, timedelta
+    from zoneinfo import ZoneInfo
+
+    from google.cloud import pubsub_v1
+
+    from shared.language.duedates import business_calendar
+    from shared.settings import load_settings
+
+    settings = load_settings()
+    today = datetime.now(ZoneInfo("Europe/London")).date()  # C-1009 lives in Leeds
+    cal = business_calendar("GB", None, today.year - 1)
+    past = today - timedelta(days=1)
+    while not cal.is_business_day(past):
+        past -= timedelta(days=1)
+    ticket = {"customer_id": "C-1009", "ticket_id": "T-1009-01"}
+    london = ZoneInfo("Europe/London")
+    end = datetime.combine(past - timedelta(days=3), datetime.min.time(), london) + timedelta(hours=15)
+    status, plan = call(urls["next_steps"], {**ticket, "channel": "phone", "transcript": PROMISE_CALL,
+                                             "conversation_end_time": end.isoformat()})  # fmt: skip
+    ok = status == 200
+    final = [{"owner": a["owner"], "description": a["description"], "due_by": a["due_by"]} for a in plan["actions"]]
+    for a in final:  # the back office's promise fell due on the past business day; the agent's is due later
+        a["due_by"] = str(past) if a["owner"] == "backoffice" else str(today + timedelta(days=2))
+    status, _ = call(urls["confirm_next_steps"], {**ticket, "suggestion_id": plan["suggestion_id"], "actions": final,
+                                                  "resolver_group": plan["resolver_group"]})  # fmt: skip
+    print(f"\n=== promises: C-1009 confirmed {len(final)} actions, the back office's due {past} (past business day)")
+    ok &= status == 200
+    subscriber = pubsub_v1.SubscriberClient()
+    watch = subscriber.subscription_path(PROJECT, "cx-events-demo-promises")
+    subscriber.create_subscription(name=watch, topic=f"projects/{PROJECT}/topics/{settings.events_topic}")
+    publisher = pubsub_v1.PublisherClient()
+    sweep_topic = publisher.topic_path(PROJECT, settings.commitment_sweep_topic)
+    for _ in range(2):  # Cloud Scheduler delivers at least once: the second run finds nothing to do
+        publisher.publish(sweep_topic, b'{"trigger": "schedule"}').result(timeout=10)
+    delivered, outcomes = _push_bridge(urls["commitment_sweep"], f"{settings.commitment_sweep_topic}-local")
+    events = []
+    for _ in range(5):
+        msgs = subscriber.pull(subscription=watch, max_messages=200, timeout=5).received_messages
+        if msgs:
+            subscriber.acknowledge(subscription=watch, ack_ids=[m.ack_id for m in msgs])
+        events += [json.loads(m.message.data) for m in msgs]
+        if any(e["event_type"] == "commitment.overdue" and e["ticket_id"] == "T-1009-01" for e in events):
+            break
+    overdue = [e for e in events if e["event_type"] == "commitment.overdue"]
+    print(f"=== commitment_sweep: {delivered} scheduler messages pushed, HTTP {dict(outcomes)}; "
+          f"commitment.overdue emitted: {len(overdue)} (C-1009's: "
+          f"{sum(e['ticket_id'] == 'T-1009-01' for e in overdue)})")  # fmt: skip
+    ok &= outcomes.get(200, 0) == 2 and sum(e["ticket_id"] == "T-1009-01" for e in overdue) == 1
+    status, summary = call(urls["context_summary"], {"customer_id": "C-1009"})
+    _show("context_summary for C-1009 opens with what we owe", status,
+          {"bullets": summary.get("bullets"), "commitments": summary.get("commitments")})  # fmt: skip
+    owed = summary.get("commitments") or [{}]
+    ok &= status == 200 and owed[0].get("status") == "overdue" and summary["bullets"][0].startswith("We owe")
+    status, reply = call(urls["reply_draft"], {"customer_id": "C-1009", "channel": "email",
+                                               "message": "Hello, where is my refund? You said it would be done."})
+    print(f"\n=== reply_draft for C-1009 (HTTP {status}): the overdue promise comes first\n{reply.get('reply')}")
+    ok &= status == 200 and "not yet kept our promise" in reply["reply"].split("\n\n")[1]
+    agent = next((c for c in owed if c.get("owner") == "agent"), None)
+    if agent:  # one click in the desktop: the agent's own promise is done, on time
+        status, done = call(urls["commitment_update"], {"commitment_id": agent["commitment_id"], "change": "done"})
+        ok &= status == 200 and done["commitment"]["status"] == "done"
+    close = {**ticket, "channel": "phone", "journey": "billing_dispute", "category": "billing",
+             "queue_history": ["Customer Service", "Billing and Payments"],
+             "opened_at": (end - timedelta(minutes=20)).isoformat(), "closed_at": datetime.now(UTC).isoformat(),
+             "handle_time_s": 380, "after_contact_work_s": 90, "resolution_code": "refund_issued", "csat": 3,
+             "ai_assisted": True}  # fmt: skip
+    topic = publisher.topic_path(PROJECT, settings.ticket_closed_topic)
+    publisher.publish(topic, json.dumps(close).encode()).result(timeout=10)
+    _push_bridge(urls["ticket_closed"], f"{settings.ticket_closed_topic}-local")
+    status, after = call(urls["context_summary"], {"customer_id": "C-1009"})
+    print(f"=== ticket T-1009-01 closed by the ticketing system: open promises to C-1009 now "
+          f"{len(after.get('commitments', []))}")  # fmt: skip
+    ok &= status == 200 and after.get("commitments") == []
+    subscriber.delete_subscription(subscription=watch)
+    subscriber.close()
+    return ok
+
+
 def _push_bridge(url: str, subscription: str) -> tuple[int, dict[int, int]]:
     """What Eventarc does in the cloud: pull, POST a CloudEvent, acknowledge only a 2xx."""
     import base64
@@ -365,7 +454,7 @@ def _push_bridge(url: str, subscription: str) -> tuple[int, dict[int, int]]:
     return sum(outcomes.values()), outcomes
 
 
-def _report() -> bool:
+def _report(expected_tickets: int = 60) -> bool:
     from datetime import date
 
     from scripts import warehouse
@@ -377,7 +466,8 @@ def _report() -> bool:
     warehouse.main(["report", "--db", str(db), "--from", "2026-10-01", "--to", "2026-12-31", "--html", str(out)])
     con = warehouse.connect(db)
     rows = warehouse.kpi_table(con, date(2026, 10, 1), date(2026, 12, 31))
-    return sum(r["tickets"] for r in rows) == 60
+    promises = warehouse.promises_table(con, date(2026, 10, 1), date(2026, 12, 31))
+    return sum(r["tickets"] for r in rows) == expected_tickets and any(r["queue_code"] == "Q-BILL" for r in promises)
 
 
 def _pull_events(expected: int) -> list[dict]:

@@ -89,6 +89,54 @@ def generate(seed: int, n_tickets: int = 300) -> list[dict[str, Any]]:
            rating=None if nba else rng.choice(["used_unchanged", "lightly_edited", "heavily_edited", "not_helpful"]),
            nba_offer_id=rng.choice(["RET-1", "UP-2"]) if nba else None, segment=rng.choice(["gold", "standard"]),
            nba_outcome=outcome)  # fmt: skip
+    events += _commitments(seed, n_tickets)
+    return events
+
+
+QUEUES = ("Q-BILL", "Q-TECH", "Q-RMA")
+
+
+def _commitments(seed: int, n_tickets: int) -> list[dict[str, Any]]:
+    """Promises on the generated tickets (own random stream: the events above stay as they were): kept on
+    time, overdue then kept late, still overdue, superseded, cancelled; and the customer's next contacts."""
+    rng = random.Random(seed * 7919 + 1)
+    events: list[dict[str, Any]] = []
+
+    def change(c: dict[str, Any], kind: str, status: str, at: datetime, **extra: Any) -> None:
+        c["version"] += 1
+        events.append({"event_id": uuid.UUID(int=rng.getrandbits(128)).hex, "event_type": f"commitment.{kind}",
+                       "occurred_at": at.isoformat(), "schema_version": 1, **c, "status": status,
+                       "changed_at": at.isoformat(), **extra})  # fmt: skip
+
+    for i in range(n_tickets):
+        if rng.random() >= 0.4:
+            continue
+        due = START + timedelta(days=rng.uniform(0, 28))
+        c = {"commitment_id": f"CM{i}", "customer_key": f"K{i}", "ticket_id": f"T{i}", "owner":
+             rng.choice(["agent", "backoffice", "backoffice", "customer"]), "queue_code": rng.choice(QUEUES),
+             "due_at": due.isoformat(), "original_due_at": due.isoformat(), "version": 0}  # fmt: skip
+        change(c, "created", "open", due - timedelta(days=5))
+        fate = rng.random()
+        if fate < 0.5:
+            change(c, "done", "done", due - timedelta(hours=rng.uniform(1, 90)))
+        elif fate < 0.75:
+            change(c, "overdue", "overdue", due + timedelta(minutes=5))
+            change(c, "done", "done", due + timedelta(days=rng.uniform(0.2, 6)))
+        elif fate < 0.85:
+            change(c, "overdue", "overdue", due + timedelta(minutes=5))
+        elif fate < 0.95:
+            change(c, "superseded", "superseded", due - timedelta(days=4))
+        else:
+            change(c, "cancelled", "cancelled", due - timedelta(days=2))
+        broken = 0.5 < fate < 0.85
+        if rng.random() < (0.5 if broken else 0.15):  # the customer gets in touch again
+            opened = due + timedelta(days=rng.uniform(0.1, 10))
+            closed = opened + timedelta(hours=2)
+            events.append({"event_id": uuid.UUID(int=rng.getrandbits(128)).hex, "event_type": "ticket.closed",
+                           "occurred_at": closed.isoformat(), "schema_version": 1, "ticket_id": f"T{i}-c",
+                           "customer_key": f"K{i}", "journey": rng.choice(JOURNEYS), "ai_assisted": rng.random() < 0.5,
+                           "channel": "phone", "handoffs": 0, "handle_time_s": 300.0, "after_contact_work_s": 60.0,
+                           "csat": None, "opened_at": opened.isoformat(), "closed_at": closed.isoformat()})  # fmt: skip
     return events
 
 

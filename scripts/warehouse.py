@@ -16,7 +16,7 @@ from __future__ import annotations
 import argparse
 import html
 import sys
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -100,6 +100,27 @@ def kpi_table(con: Any, start: date, end: date) -> list[dict[str, Any]]:
         GROUP BY 1, 2 ORDER BY 1, 2""")  # noqa: S608 - dates are parsed date objects
 
 
+def promises_table(con: Any, start: date, end: date) -> list[dict[str, Any]]:
+    """Promises kept on time per queue (by week of the original due date), with the repeat-contact rate
+    within 7 days after a broken promise beside the rate after the others (docs/commitments.md)."""
+    kept = query(con, f"""
+        SELECT queue_code, SUM(promises) AS promises, SUM(kept_on_time) AS kept_on_time,
+               SUM(kept_on_time) / SUM(promises) AS kept_on_time_rate, SUM(kept_late) AS kept_late,
+               SUM(not_kept_yet) AS not_kept_yet,
+               SUM(avg_days_late * kept_late) / NULLIF(SUM(kept_late), 0) AS avg_days_late
+        FROM {KPI_DATASET}.kpi_promises_kept
+        WHERE CAST(week AS DATE) BETWEEN DATE '{start - timedelta(days=6)}' AND DATE '{end}'
+        GROUP BY 1 ORDER BY 1""")  # noqa: S608 - dates are parsed date objects
+    cost = query(con, f"""
+        SELECT queue_code, broken, SUM(repeat_rate_7d * promises) / SUM(promises) AS rate
+        FROM {KPI_DATASET}.kpi_broken_promises GROUP BY 1, 2""")  # noqa: S608
+    rates = {(r["queue_code"], r["broken"]): r["rate"] for r in cost}
+    for row in kept:
+        row["repeat_7d_after_broken"] = rates.get((row["queue_code"], True))
+        row["repeat_7d_after_kept"] = rates.get((row["queue_code"], False))
+    return kept
+
+
 def _svg(title: str, weeks: list[Any], lines: dict[str, list[float | None]], fmt: str) -> str:
     """A small inline SVG line chart: no JavaScript, no network, renders anywhere."""
     w, h, pad = 520, 220, 40
@@ -138,12 +159,16 @@ def html_report(con: Any, start: date, end: date) -> str:
         by = {(r["week"], r["ai_assisted"]): r["value"] for r in rows}
         lines = {"AI-assisted": [by.get((wk, True)) for wk in weeks], "control": [by.get((wk, False)) for wk in weeks]}
         charts.append(_svg(title, weeks, lines, fmt))
+    promises = promises_table(con, start, end)
+    p_head = "".join(f"<th>{html.escape(k)}</th>" for k in (promises[0] if promises else {}))
+    p_body = "".join("<tr>" + "".join(f"<td>{_cell(v)}</td>" for v in row.values()) + "</tr>" for row in promises)
     head = "".join(f"<th>{html.escape(k.replace('ai_assisted', 'group'))}</th>" for k in (table[0] if table else {}))
     body = "".join("<tr>" + "".join(f"<td>{_cell(v)}</td>" for v in row.values()) + "</tr>" for row in table)
     return (f"<!doctype html><html><head><meta charset='utf-8'><title>CX Copilot KPIs</title>"
             f"<style>body{{font-family:sans-serif;margin:2em}}td,th{{padding:4px 8px;border-bottom:1px solid #ddd}}"
             f"svg{{margin:1em 1em 0 0}}</style></head><body><h1>CX Copilot KPIs, {start} to {end}</h1>"
             f"<h2>Per journey: AI-assisted vs control</h2><table><tr>{head}</tr>{body}</table>"
+            f"<h2>Promises kept on time per queue</h2><table><tr>{p_head}</tr>{p_body}</table>"
             f"<h2>Weekly trends</h2>{''.join(charts)}</body></html>")  # fmt: skip
 
 
@@ -172,6 +197,10 @@ def main(argv: list[str] | None = None) -> int:
         print("no closed tickets in that range")
     for row in rows:
         print("  ".join(f"{k}={_cell(v)}" for k, v in row.items()))
+    promises = promises_table(con, args.start, args.end)
+    print("promises kept on time per queue:" if promises else "no promises due in that range")
+    for row in promises:
+        print("  " + "  ".join(f"{k}={_cell(v)}" for k, v in row.items()))
     if args.html:
         args.html.write_text(html_report(con, args.start, args.end), "utf-8")
         print(f"wrote {args.html}")

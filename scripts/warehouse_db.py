@@ -162,5 +162,6 @@ KPI_VIEWS = (
     "kpi_first_contact_resolution", "kpi_repeat_contacts", "kpi_handoffs", "kpi_handle_time",
     "kpi_suggestion_ratings", "kpi_nba", "kpi_resolver_overrides", "kpi_experiments", "kpi_qa_verdicts",
     "kpi_model_cost", "kpi_cost_per_contact",
+    "kpi_promises_kept", "kpi_broken_promises",
 )  # fmt: skip
 MATERIALIZED = ("events", "tickets", *KPI_VIEWS)

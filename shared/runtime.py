@@ -206,6 +206,16 @@ class Runtime:
                               retention=self.retention)  # fmt: skip
 
     @cached_property
+    def commitments(self):  # type: ignore[no-untyped-def]
+        """Promises kept: commitments from confirmed next steps (shared/decisions/commitments.py)."""
+        from shared.data.commitments import CommitmentRepository
+        from shared.decisions.commitments import CommitmentService, Texts
+
+        s = self.settings
+        repo = CommitmentRepository(self.firestore, s.commitments_collection, s.customers_collection)
+        return CommitmentService(repo, self.events, Texts.load(s.config_dir / "commitments.yaml"), s.pseudonym_key)
+
+    @cached_property
     def feedback_buckets(self):  # type: ignore[no-untyped-def]
         from shared.capabilities.feedback import Buckets
 

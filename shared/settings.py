@@ -116,6 +116,15 @@ class Settings(BaseSettings):
         default=10, ge=1, le=100, description="Counter shards per offer and segment (Firestore ~1 write/s/doc)."
     )
     next_steps_collection: str = "next_steps"
+    commitments_collection: str = "commitments"
+    commitment_sweep_topic: str = "cx-commitment-sweep"
+    commitment_sweep_page: int = Field(
+        default=500, ge=10, le=500, description="Commitments read per query page and written per batch (max 500)."
+    )
+    commitment_sweep_budget_s: float = Field(
+        default=420.0, ge=5.0, le=3000.0,
+        description="Time one sweep run may take; with work left it re-publishes itself to continue.",
+    )
     embedding_model: str = Field(default="text-multilingual-embedding-002", description="Vertex embedding model.")
     embedding_dim: int = Field(default=256, ge=32, le=2048, description="Vertex embedding size.")
     local_embedding_dim: int = Field(default=1024, ge=64, le=2048, description="Offline hashing embedder size.")
@@ -240,6 +249,7 @@ class Settings(BaseSettings):
             self.ticket_closed_dlq_topic: [f"{self.ticket_closed_dlq_topic}-local"],
             self.snapshot_sync_topic: [f"{self.snapshot_sync_topic}-local"],
             self.snapshot_sync_dlq_topic: [f"{self.snapshot_sync_dlq_topic}-local"],
+            self.commitment_sweep_topic: [f"{self.commitment_sweep_topic}-local"],
         }
 
     @property

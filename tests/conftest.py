@@ -72,6 +72,8 @@ def runtime(settings: Settings, seeded: dict[str, Any]) -> Iterator[Any]:
     yield rt
     rt.events.flush()
     set_default_runtime(None)
+    for doc in rt.firestore.collection(settings.commitments_collection).stream():  # promises confirmed here
+        doc.reference.delete()  # would lead the next test's summaries and replies (docs/commitments.md)
 
 
 @dataclass

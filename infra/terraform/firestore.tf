@@ -28,3 +28,34 @@ resource "google_firestore_field" "suggestions_ttl" {
   field      = "expire_at"
   ttl_config {}
 }
+
+# Commitments: the sweep's one query (status == "open" AND due_at <= now ORDER BY due_at), and the
+# per-customer / per-ticket reads of open and overdue commitments (shared/data/commitments.py).
+resource "google_firestore_index" "commitments_due" {
+  database    = google_firestore_database.default.name
+  collection  = "commitments"
+  query_scope = "COLLECTION"
+  fields {
+    field_path = "status"
+    order      = "ASCENDING"
+  }
+  fields {
+    field_path = "due_at"
+    order      = "ASCENDING"
+  }
+}
+
+resource "google_firestore_index" "commitments_by" {
+  for_each    = toset(["customer_id", "ticket_id"])
+  database    = google_firestore_database.default.name
+  collection  = "commitments"
+  query_scope = "COLLECTION"
+  fields {
+    field_path = each.value
+    order      = "ASCENDING"
+  }
+  fields {
+    field_path = "status"
+    order      = "ASCENDING"
+  }
+}

@@ -120,3 +120,17 @@ resource "time_sleep" "iam_propagation" {
     google_secret_manager_secret_iam_member.pseudonym_key, google_pubsub_topic_iam_member.events_publisher,
   ]
 }
+
+# The push account may also invoke the overdue sweep; the sweep may queue its own continuation.
+resource "google_cloud_run_v2_service_iam_member" "sweep_push_invoker" {
+  location = var.region
+  name     = google_cloudfunctions2_function.fn["commitment_sweep"].name
+  role     = "roles/run.invoker"
+  member   = "serviceAccount:${google_service_account.push.email}"
+}
+
+resource "google_pubsub_topic_iam_member" "sweep_continuation_publisher" {
+  topic  = google_pubsub_topic.commitment_sweep.name
+  role   = "roles/pubsub.publisher"
+  member = "serviceAccount:${google_service_account.fn["commitment_sweep"].email}"
+}

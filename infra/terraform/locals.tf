@@ -8,6 +8,9 @@ locals {
   drain_topic  = "cx-outbox-drain"
   sync_topic   = "cx-snapshot-sync"
   sync_dlq     = "cx-snapshot-sync-dlq"
+  sweep_topic  = "cx-commitment-sweep"
+  # The overdue sweep runs every 15 minutes; a run that reaches its budget re-publishes itself.
+  sweep_schedule = "*/15 * * * *"
   # 20 attempts with 10 s..600 s backoff: about 2.5 h of retries before a message is parked.
   closed_max_delivery_attempts = 20
   model_roles                  = ["roles/aiplatform.user"]
@@ -32,6 +35,8 @@ locals {
     outbox_drain       = { memory = "256Mi", cpu = "1", concurrency = 1, timeout = 240, min = 0, max = 1, model = false, http = false }
     privacy_request    = { memory = "512Mi", cpu = "1", concurrency = 4, timeout = 300, min = 0, max = 3, model = false, http = true }
     snapshot_sync      = { memory = "256Mi", cpu = "1", concurrency = 8, timeout = 60, min = 0, max = 20, model = false, http = false }
+    commitment_update  = { memory = "256Mi", cpu = "1", concurrency = 16, timeout = 30, min = 0, max = 10, model = false, http = true }
+    commitment_sweep   = { memory = "512Mi", cpu = "1", concurrency = 1, timeout = 540, min = 0, max = 1, model = false, http = false }
   }
 
   deployed_functions = { for k, v in local.functions : k => v if k != "outbox_drain" || var.enable_outbox_drain_function }
@@ -57,6 +62,10 @@ locals {
     CX_OUTBOX_COLLECTION           = "event_outbox"
     CX_KB_COLLECTION               = "kb_articles"
     CX_NEXT_STEPS_COLLECTION       = "next_steps"
+    CX_COMMITMENTS_COLLECTION      = "commitments"
+    CX_COMMITMENT_SWEEP_TOPIC      = local.sweep_topic
+    CX_COMMITMENT_SWEEP_PAGE       = "500"
+    CX_COMMITMENT_SWEEP_BUDGET_S   = "420"
     CX_SUGGESTIONS_COLLECTION      = "suggestions"
     CX_FEEDBACK_COLLECTION         = "feedback"
     CX_SUGGESTION_TTL_DAYS         = "180"

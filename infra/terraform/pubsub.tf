@@ -106,3 +106,48 @@ resource "google_pubsub_subscription_iam_member" "ticket_closed_dlq_subscriber" 
   role         = "roles/pubsub.subscriber"
   member       = local.pubsub_agent
 }
+
+# --- Commitments: the overdue sweep (Cloud Scheduler -> Pub/Sub -> commitment_sweep) ---------------
+# A Pub/Sub target needs no App Engine app. Scheduler delivers at least once and the sweep is
+# idempotent (marked commitments leave its query; events have fixed ids), so a repeated trigger
+# costs one empty query. Triggers older than an hour are pointless and expire.
+resource "google_pubsub_topic" "commitment_sweep" {
+  # checkov:skip=CKV_GCP_83: Google-managed encryption at rest; customer-managed keys are an organisation policy choice (see README)
+  name                       = local.sweep_topic
+  message_retention_duration = "3600s"
+}
+
+resource "google_cloud_scheduler_job" "commitment_sweep" {
+  name        = "cx-commitment-sweep"
+  description = "Marks commitments overdue and emits commitment.overdue (docs/commitments.md)"
+  region      = var.region
+  schedule    = local.sweep_schedule
+  time_zone   = "Etc/UTC"
+  pubsub_target {
+    topic_name = google_pubsub_topic.commitment_sweep.id
+    data       = base64encode(jsonencode({ trigger = "schedule" }))
+  }
+  depends_on = [google_project_service.apis]
+}
+
+resource "google_pubsub_subscription" "commitment_sweep" {
+  name                       = "${local.sweep_topic}-fn"
+  topic                      = google_pubsub_topic.commitment_sweep.id
+  ack_deadline_seconds       = 600 # the maximum; the sweep stops at CX_COMMITMENT_SWEEP_BUDGET_S (420 s) before it
+  message_retention_duration = "3600s"
+  expiration_policy {
+    ttl = ""
+  }
+  retry_policy {
+    minimum_backoff = "30s"
+    maximum_backoff = "600s"
+  }
+  push_config {
+    push_endpoint = google_cloudfunctions2_function.fn["commitment_sweep"].service_config[0].uri
+    oidc_token {
+      service_account_email = google_service_account.push.email
+      audience              = google_cloudfunctions2_function.fn["commitment_sweep"].service_config[0].uri
+    }
+  }
+  depends_on = [google_cloud_run_v2_service_iam_member.sweep_push_invoker, google_service_account_iam_member.push_token_creator]
+}

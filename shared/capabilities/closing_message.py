@@ -60,7 +60,8 @@ def closing_message(req: ClosingRequest, rt: Runtime, call: CallContext | None =
     pseudo = pseudonymizer_for(snapshot, rt.pii_detector)
     actions = [{"owner": a.owner, "description": a.description.rstrip(".!"),
                 "due": _format_day(a.due_by, language) if a.due_by else None} for a in req.actions]  # fmt: skip
-    context = {"name": c.profile.name, "channel": req.channel, "actions": actions}
+    context = {"name": c.profile.name, "channel": req.channel, "actions": actions,
+               "still_open": rt.commitments.still_open(req.customer_id, req.ticket_id, language)}  # fmt: skip
     template = rt.prompts.get(CLOSING, unit=contact_id(req))
     prompt = template.render(context=pseudo.mask_obj(context), language=language, customer_language=language)
     output, usage = rt.engine.generate(prompt, ClosingOutput)
@@ -90,6 +91,8 @@ def offline_closing(prompt: Prompt) -> ClosingOutput:
             lines.append(f"- {who}: {a['description']}{when}")
         if not yours:
             lines.append(prompt.text("nothing_from_you"))
+    if ctx.get("still_open"):  # promises from earlier contacts, worded by shared/decisions/commitments.py
+        lines += [ctx["still_open"]["heading"], *ctx["still_open"]["lines"]]
     lines.append(prompt.text("outro"))
     if ctx["channel"] == "email":
         lines.append(prompt.text("signature"))

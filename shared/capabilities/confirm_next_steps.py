@@ -142,6 +142,10 @@ def confirm(req: ConfirmRequest, rt: Runtime, call: CallContext | None = None) -
     }  # fmt: skip
     stored_record = rt.next_steps_store.confirm(req.suggestion_id, req.customer_id, req.ticket_id, record,
                                                 base_version=req.base_version)  # fmt: skip
+    rt.commitments.record_confirmation(  # every confirmed action is now a tracked promise (docs/commitments.md)
+        customer_id=req.customer_id, ticket_id=req.ticket_id, suggestion_id=req.suggestion_id, actions=req.actions,
+        suggested=suggestion["actions"], queue_code=route.queue_code, resolver_group=route.resolver_group,
+        sla_business_days=route.sla_business_days, agent_id=call.agent_id, confirmed_at=stored_record["confirmed_at"])
     key = customer_key(req.customer_id, rt.settings.pseudonym_key)
     accepted = f"{stored_record['fingerprint']}-v{stored_record['version']}"  # one id per accepted confirmation
     rt.events.publish(NextStepsConfirmed(

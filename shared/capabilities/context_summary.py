@@ -13,6 +13,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from shared.capabilities import _pipeline as suggestions
 from shared.capabilities._pipeline import SuggestionMeta
+from shared.decisions.commitments import CommitmentView
 from shared.engine.experiments import contact_id
 from shared.engine.model import register_offline
 from shared.engine.prompts import Prompt
@@ -52,6 +53,8 @@ class SummaryOutput(BaseModel):
 
 class ContextSummaryResponse(SuggestionMeta, SummaryOutput):
     language: str
+    commitments: list[CommitmentView] = Field(
+        default_factory=list, description="What the company owes this customer: open and overdue, oldest first.")
 
 
 def summarize(req: ContextSummaryRequest, rt: Runtime, call: CallContext | None = None) -> ContextSummaryResponse:
@@ -74,13 +77,17 @@ def summarize(req: ContextSummaryRequest, rt: Runtime, call: CallContext | None 
 
     output, usage = rt.engine.generate(prompt, SummaryOutput)
     output = pseudo.restore_model(output)
+    owed = rt.commitments.owed(req.customer_id)  # the overview opens with what we owe the customer
+    if owed:
+        output.bullets = [rt.commitments.summary_line(owed, language), *output.bullets[:4]]
     meta = suggestions.record(
         rt, call, pseudo=pseudo, customer_id=req.customer_id, prompt=prompt, policy_version=policy.version, usage=usage,
         attributes={"context_tokens": built.estimated_tokens, "omitted": built.omitted},
         text="\n".join(output.bullets + output.personalization_hints),
         review_flags=pseudo.review_flags,
     )  # fmt: skip
-    return ContextSummaryResponse(**output.model_dump(), **meta.model_dump(), language=language)
+    return ContextSummaryResponse(**output.model_dump(), **meta.model_dump(), language=language,
+                                  commitments=rt.commitments.views(owed))  # fmt: skip
 
 
 # --- offline engine ----------------------------------------------------------------

@@ -157,7 +157,8 @@ def recommend(req: NbaRequest, rt: Runtime, call: CallContext | None = None) -> 
     sentiment = _sentiment(rt, req, [i.sentiment_score for i in snapshot.interactions], language)
     topic = customer_text(req.transcript) + " " + " ".join(t.subject for t in ticket)
     intent = rt.intents.detect(topic, language).intent if topic.strip() else "general"
-    ranking = rank_actions(rt.nba_rules, rt.offers, snapshot, channel=req.channel, sentiment=sentiment, intent=intent)
+    ranking = rank_actions(rt.nba_rules, rt.offers, snapshot, channel=req.channel, sentiment=sentiment, intent=intent,
+                           promise_overdue=rt.commitments.has_overdue(req.customer_id))  # fmt: skip
     facts, ranked, suppressed, catalogue = ranking.facts, ranking.ranked, ranking.suppressed, ranking.catalogue
     top = ranked[: settings.nba_max_candidates]
 

@@ -19,6 +19,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from shared.capabilities import _pipeline as suggestions
 from shared.capabilities._pipeline import SuggestionMeta
 from shared.data.snapshots import CustomerSnapshot
+from shared.decisions.commitments import promised_dates
 from shared.decisions.nba import rank_actions
 from shared.engine.experiments import contact_id
 from shared.engine.model import register_offline
@@ -114,9 +115,9 @@ def draft_reply(req: ReplyRequest, rt: Runtime, call: CallContext | None = None)
     sentiment = rt.sentiment.score(req.message, language)
     intent = rt.reply_intents.predict(req.message)
     channel = CHANNEL_FOR_POLICY[req.channel]
-    ranking = rank_actions(
-        rt.nba_rules, rt.offers, snapshot, channel=channel, sentiment=sentiment.score, intent=intent.label
-    )
+    owed = rt.commitments.owed(req.customer_id)
+    ranking = rank_actions(rt.nba_rules, rt.offers, snapshot, channel=channel, sentiment=sentiment.score,
+                           intent=intent.label, promise_overdue=any(o.status == "overdue" for o in owed))  # fmt: skip
     top = ranking.ranked[:2]
     actions = [ranking.catalogue[s.offer_id] for s in top]
 
@@ -150,6 +151,9 @@ def draft_reply(req: ReplyRequest, rt: Runtime, call: CallContext | None = None)
     reply = output.reply
     if violations:
         reply = pseudo.restore(prompt.text_in(language, "safe_reply", name=_first_name_placeholder(context, pseudo)))
+    if owed:  # never a new promise that contradicts an open one; an overdue promise comes first
+        flags += rt.commitments.contradictions(owed, promised_dates(rt.due_dates, reply, language, c.profile))
+        reply = rt.commitments.acknowledge_overdue(reply, owed, language)
     reasons = violations + flags + guard.review_reasons(req.message, reply, language, c.segment)
     questions = list(output.questions_for_agent)
     if intent.confidence < MIN_INTENT_CONFIDENCE:

@@ -134,6 +134,8 @@ def handle(data: bytes, rt: Runtime, message_id: str = "") -> str:
         log.warning("invalid ticket_closed payload dead-lettered",
                     extra={"fields": {"message_id": message_id, "problems": problem}})  # fmt: skip
         return "dead_lettered"
+    # before the processed marker: idempotent on its own, and a retry after a failure still closes them
+    rt.commitments.close_for_ticket(ticket.ticket_id, customer_id=ticket.customer_id, at=ticket.closed_at)
     state = _close(ticket, rt)
     if state == "done":
         log.info("duplicate ticket close ignored", extra={"fields": {"ticket_id": ticket.ticket_id}})

@@ -60,6 +60,7 @@ class Rules(BaseModel):
     churn_risk_threshold: float = Field(ge=0, le=1)
     rejection_cooldown_days: int = Field(ge=0)
     sales_types: list[OfferType]
+    hold_sales_while_promise_overdue: bool = True
     needs: dict[OfferType, Need] = Field(default_factory=dict)
     allowed_types_per_segment: dict[str, list[OfferType]]
     propensity_prior: dict[str, float]
@@ -87,6 +88,7 @@ class CustomerFacts(BaseModel):
     churn_risk: float = Field(ge=0, le=1)
     sentiment: float = Field(ge=-1, le=1)
     intent: str = "general"
+    promise_overdue: bool = Field(default=False, description="A promise to this customer is overdue (commitments).")
     recently_rejected: dict[str, datetime] = Field(default_factory=dict)
 
 
@@ -138,6 +140,8 @@ def _rule_failures(offer: Offer, facts: CustomerFacts, rules: Rules, now: dateti
         failures.append("negative_sentiment")
     if is_sale and facts.churn_risk >= rules.churn_risk_threshold:
         failures.append("retention_first")
+    if is_sale and facts.promise_overdue and rules.hold_sales_while_promise_overdue:
+        failures.append("promise_overdue")
     need = rules.needs.get(offer.type)
     if need is not None and not need.met(facts):
         failures.append(f"{offer.type}_not_needed")
@@ -212,7 +216,8 @@ class Ranking:
 
 
 def rank_actions(
-    rules: Rules, offers: OfferRepository, snapshot: CustomerSnapshot, *, channel: str, sentiment: float, intent: str
+    rules: Rules, offers: OfferRepository, snapshot: CustomerSnapshot, *, channel: str, sentiment: float, intent: str,
+    promise_overdue: bool = False,
 ) -> Ranking:
     """Rules and arbitration for one customer and contact; shared by NBA and reply drafts."""
     c = snapshot.customer
@@ -220,7 +225,7 @@ def rank_actions(
         segment=c.segment, tenure_months=c.tenure_months(),
         products=[p.sku for p in c.products if p.status == "active"],
         region=c.profile.region, channel=channel, marketing_consent=c.profile.consent.marketing,
-        churn_risk=c.churn_risk, sentiment=sentiment, intent=intent,
+        churn_risk=c.churn_risk, sentiment=sentiment, intent=intent, promise_overdue=promise_overdue,
         recently_rejected=offers.recent_rejections(c.customer_id, rules.rejection_cooldown_days),
     )  # fmt: skip
     catalogue = {o.offer_id: o for o in offers.catalogue()}

@@ -35,8 +35,8 @@ AGENT_ID_HEADER = "X-Agent-Id"
 AGENT_ROLE_HEADER = "X-Agent-Role"
 REQUEST_ID_HEADER = "X-Request-Id"
 TRACE_HEADER = "X-Cloud-Trace-Context"
-Role = Literal["agent", "supervisor", "system", "privacy"]
-ROLES: tuple[str, ...] = ("agent", "supervisor", "system", "privacy")
+Role = Literal["agent", "supervisor", "backoffice", "system", "privacy"]
+ROLES: tuple[str, ...] = ("agent", "supervisor", "backoffice", "system", "privacy")
 _SAFE_ID = re.compile(r"^[A-Za-z0-9._:@-]{1,128}$")
 MAX_JSON_DEPTH = 32
 """Deepest nesting of arrays/objects a body may have; the request models need 6."""

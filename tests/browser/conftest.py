@@ -23,7 +23,7 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-
                  "--disable-component-update", "--disable-sync"]  # fmt: skip
 DATABASE = "agent-desktop-tests"
 HTTP_FUNCTIONS = ["context_summary", "next_best_action", "reply_draft", "next_steps", "confirm_next_steps",
-                  "closing_message", "feedback"]  # fmt: skip
+                  "closing_message", "feedback", "commitment_update"]  # fmt: skip
 
 
 def _missing() -> str | None:

@@ -434,3 +434,29 @@ def test_the_desktop_queue_catalogue_is_the_one_devstack_serves(tmp_path: Path) 
     block = block[: block.index("\n}\n") + 3].replace("${path.module}/../..", str(ROOT))
     out = _console(tmp_path, {"main.tf": block}, "local.desktop_queues_json")
     assert json.loads(json.loads(out)) == json.loads(queue_catalogue_json())
+
+
+def test_the_overdue_sweep_is_scheduled_pushed_and_indexed() -> None:
+    """Cloud Scheduler publishes to the topic the code continues on; a push subscription delivers it to the
+    function; the sweep's one query (status ==, due_at <=, order by due_at) has its composite index."""
+    defaults = Settings.model_construct()
+    topics = resources("google_pubsub_topic")
+    assert _resolve(topics["commitment_sweep"]["name"]) == defaults.commitment_sweep_topic
+    assert defaults.commitment_sweep_topic in defaults.local_topics
+    job = resources("google_cloud_scheduler_job")["commitment_sweep"]
+    target = job["pubsub_target"][0]
+    assert "google_pubsub_topic.commitment_sweep.id" in str(target["topic_name"]) and "base64encode" in target["data"]
+    assert "cloudscheduler.googleapis.com" in str(resources("google_project_service")["apis"]["for_each"])
+    sub = resources("google_pubsub_subscription")["commitment_sweep"]
+    assert "google_pubsub_topic.commitment_sweep.id" in str(sub["topic"])
+    # Pub/Sub redelivers after the ack deadline: a run must end (its budget) well before it
+    env = {_unquote(k): _resolve(v) for k, v in LOCALS["environment"].items()}
+    budget = float(env["CX_COMMITMENT_SWEEP_BUDGET_S"])
+    functions = {_unquote(k): v for k, v in LOCALS["functions"].items()}
+    assert budget < functions["commitment_sweep"]["timeout"] <= int(sub["ack_deadline_seconds"]) <= 600
+    assert functions["commitment_sweep"]["max"] == 1  # one sweep at a time
+    index = resources("google_firestore_index")["commitments_due"]
+    assert _unquote(index["collection"]) == defaults.commitments_collection
+    assert [(_unquote(f["field_path"]), _unquote(f["order"])) for f in index["fields"]] == [
+        ("status", "ASCENDING"), ("due_at", "ASCENDING")]  # fmt: skip
+    assert "commitment_sweep" in str(resources("google_cloud_run_v2_service_iam_member")["sweep_push_invoker"]["name"])

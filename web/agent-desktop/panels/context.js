@@ -1,5 +1,6 @@
 // <cx-context-panel>: the context overview of the customer (context_summary).
 import { callFunction, eventId } from "../lib/api.js";
+import { changeCommitment, commitmentsHtml } from "../lib/commitments.js";
 import { engineHtml, errorHtml, esc, uid } from "../lib/dom.js";
 import { t } from "../lib/i18n.js";
 import { CHANNELS, Panel } from "../lib/panel.js";
@@ -13,6 +14,7 @@ export class ContextPanel extends Panel {
       if (!button || button.disabled || button.getAttribute("aria-disabled") === "true") return;
       if (button.dataset.action === "load") this.load(performance.now());
       if (button.dataset.action === "rate") this.rate(button.dataset.rating);
+      if (button.dataset.action.startsWith("commitment-")) this.commitment(button.dataset.id, button.dataset.action.slice(11), button.closest("li"));
     });
   }
 
@@ -36,14 +38,25 @@ export class ContextPanel extends Panel {
     this.render();
   }
 
+  async commitment(id, change, row) {
+    const data = this.state.data;
+    try {
+      const commitments = await changeCommitment(data.commitments, id, change, row);
+      this.state = { ...this.state, data: { ...data, commitments }, commitmentError: null };
+    } catch (err) {
+      this.state = { ...this.state, commitmentError: err };
+    }
+    this.render();
+  }
+
   render() {
-    const { busy, error, data, rated, rateError } = this.state;
+    const { busy, error, data, rated, rateError, commitmentError } = this.state;
     const c = this.contact;
     const list = (items, cls) => (items && items.length ? `<ul class="${cls}">${items.map((i) => `<li>${esc(i)}</li>`).join("")}</ul>` : `<p class="muted">${esc(t("common.none"))}</p>`);
     let result = "";
     if (error) result = errorHtml(error);
     else if (data) {
-      result = `${engineHtml(data)}
+      result = `${engineHtml(data)}${commitmentsHtml(data.commitments, commitmentError)}
         <h3>${esc(t("context.bullets"))}</h3>${list(data.bullets, "bullets")}
         <h3>${esc(t("context.recurring"))}</h3>${list(data.recurring_issues, "recurring")}
         <h3>${esc(t("context.preferences"))}</h3>${list(data.preferences, "preferences")}
