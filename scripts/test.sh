@@ -5,6 +5,7 @@
 # it against the code).
 source "$(dirname "$0")/bootstrap.sh" requirements-dev.txt
 echo "== ruff"; python -m ruff check .
+echo "== mypy (shared, functions, main)"; mypy
 echo "== import contracts (import-linter: layers, independent capabilities, no shared -> scripts)"; lint-imports
 echo "== openapi"; python -m scripts.openapi --check
 echo "== terraform schema (infra/terraform against the pinned providers' published schema)"; python -m scripts.tf_schema

@@ -124,7 +124,8 @@ def confirm(req: ConfirmRequest, rt: Runtime, call: CallContext | None = None) -
         raise BadRequest("unknown resolver group", details=[
             {"field": "resolver_group", "problem": f"must be one of {rt.queues.labels}"}])  # fmt: skip
     suggestion = stored["suggestion"]
-    pseudo = minimizer_for(rt.snapshots, req.customer_id)  # the confirmed texts are stored minimized too
+    # the confirmed texts are stored minimized too
+    pseudo = minimizer_for(rt.snapshots, req.customer_id, rt.pii_detector)
     masked = pseudo.mask_many([a.description for a in req.actions])
     req = req.model_copy(update={"actions": [a.model_copy(update={"description": m})
                                              for a, m in zip(req.actions, masked, strict=True)]})

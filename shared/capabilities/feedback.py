@@ -121,7 +121,7 @@ def record(req: FeedbackRequest, rt: Runtime, call: CallContext | None = None) -
     rating, source, similarity = req.rating, "agent" if req.rating else None, None
     final_text, comment = req.final_text, req.comment
     if final_text is not None or comment is not None:  # stored minimized, like the suggestion's text
-        pseudo = minimizer_for(rt.snapshots, suggestion["customer_id"])
+        pseudo = minimizer_for(rt.snapshots, suggestion["customer_id"], rt.pii_detector)
         final_text, comment = (pseudo.mask(t) if t is not None else None for t in (final_text, comment))
     if req.final_text is not None and suggestion.get("text"):
         compared = final_text if suggestion.get("text_pseudonymized") else req.final_text

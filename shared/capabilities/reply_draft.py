@@ -204,7 +204,7 @@ def _first_name_placeholder(context: dict[str, Any], pseudo: Any) -> str:
 def offline_reply(prompt: Prompt) -> ReplyModelOutput:
     """Template reply: greeting, sentiment-adapted opening, intent body, history, action, closing."""
     ctx = prompt.context
-    lang = prompt.customer_language
+    lang = prompt.customer_language or "en"  # texts_in falls back to English for an unknown language too
     t = lambda key, **v: prompt.text_in(lang, key, **v)  # noqa: E731 - customer-language phrasing
     cust = ctx["customer_context"].get("customer", {})
     style = "formal" if ctx["formal"] else "informal"

@@ -228,7 +228,8 @@ def _ensure_next_steps(ticket: TicketClosed, rt: Runtime) -> bool:
             "transcript": [t.model_dump() for t in ticket.transcript], "conversation_end_time": ticket.closed_at,
             "ticket_metadata": {"subject": ticket.subject},
         })
-        kept = minimize_next_steps(suggestion.model_dump(mode="json"), minimizer_for(rt.snapshots, ticket.customer_id))
+        minimizer = minimizer_for(rt.snapshots, ticket.customer_id, rt.pii_detector)
+        kept = minimize_next_steps(suggestion.model_dump(mode="json"), minimizer)
         record |= {"suggestion_id": suggestion.suggestion_id, "suggested": kept}  # stored minimized
     ticket_ref.set({"next_steps": record}, merge=True)
     return False

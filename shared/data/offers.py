@@ -95,7 +95,7 @@ class OfferRepository:
     def catalogue(self) -> list[Offer]:
         def load() -> list[Offer]:
             docs = self._db.collection(self._offers).stream()
-            return sorted((Offer.model_validate(d.to_dict() | {"offer_id": d.id}) for d in docs),
+            return sorted((Offer.model_validate((d.to_dict() or {}) | {"offer_id": d.id}) for d in docs),
                           key=lambda o: o.offer_id)  # fmt: skip
 
         return self._cache.get("catalogue", load)

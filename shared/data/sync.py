@@ -142,12 +142,12 @@ class _Envelope(_Strict):
 def _envelope(name: str, payload: type[Change]) -> type[_Envelope]:
     doc = f"``{event_type(name)}``: {(payload.__doc__ or name).strip().splitlines()[0]}"
     return create_model(f"{payload.__name__}Event", __base__=_Envelope, __doc__=doc,
-                        type=(Literal[event_type(name)], ...), data=(payload, ...))  # type: ignore[call-overload]
+                        type=(Literal[event_type(name)], ...), data=(payload, ...))  # type: ignore[call-overload,arg-type]
 
 
 ENVELOPES = {name: _envelope(name, payload) for name, payload in PAYLOADS.items()}
 ChangeEvent = Annotated[Union[tuple(ENVELOPES.values())], Field(discriminator="type")]  # type: ignore[valid-type]  # noqa: UP007
-CHANGE_EVENT: TypeAdapter[Any] = TypeAdapter(ChangeEvent)
+CHANGE_EVENT: TypeAdapter[Any] = TypeAdapter(ChangeEvent)  # type: ignore[arg-type]
 
 
 def envelope(name: str, change: Change, *, source: str, event_id: str) -> dict[str, Any]:
@@ -322,7 +322,7 @@ class SnapshotSync:
         from google.cloud import firestore
 
         ref = self._customer_ref(changes[0].customer_id)
-        items = []
+        items: list[tuple[Any, Any, OrderUpserted | TicketUpserted]] = []
         for change in changes:
             if isinstance(change, OrderUpserted):
                 items.append((ref.collection("orders").document(change.order.order_id), change.order, change))

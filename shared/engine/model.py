@@ -82,7 +82,8 @@ class ModelFailure(Exception):
 
 
 class Engine(Protocol):
-    name: EngineName
+    @property
+    def name(self) -> EngineName: ...
 
     def generate(self, prompt: Prompt, output_model: type[T]) -> tuple[T, Usage]: ...
 

@@ -132,25 +132,25 @@ class ModelProfiles(BaseModel):
             except LookupError as exc:
                 errors.append(f"{key}: {exc}")
                 continue
-            info = self.models.get(prof.model)
+            model_info = self.models.get(prof.model)
             src = "CX_GEMINI_MODEL" if override_model and prof.model == override_model else f"{key}.model"
-            if info is None:
+            if model_info is None:
                 errors.append(f"{src}: model '{prof.model}' is not in the lifecycle table (models:); "
                               "a misspelt or unknown model ID answers 404")  # fmt: skip
                 continue
-            if info.retires <= today:
-                errors.append(f"{src}: model '{prof.model}' retired on {info.retires.isoformat()} "
+            if model_info.retires <= today:
+                errors.append(f"{src}: model '{prof.model}' retired on {model_info.retires.isoformat()} "
                               "(requests answer 404); choose a current model")  # fmt: skip
-            family = self.families.get(info.family)
+            family = self.families.get(model_info.family)
             if family is not None:
                 if prof.thinking.control != family.thinking_control:
-                    errors.append(f"{key}.thinking: family '{info.family}' takes {family.thinking_control}, "
+                    errors.append(f"{key}.thinking: family '{model_info.family}' takes {family.thinking_control}, "
                                   f"not {prof.thinking.control}")  # fmt: skip
                 if prof.thinking.level and family.levels and prof.thinking.level not in family.levels:
                     errors.append(f"{key}.thinking.level: '{prof.thinking.level}' is not one of {family.levels}")
-            if not info.served_in(location):
+            if not model_info.served_in(location):
                 errors.append(f"{key}.model: '{prof.model}' is not served in location '{location}' "
-                              f"(CX_GEMINI_LOCATION); it is in {info.locations}")  # fmt: skip
+                              f"(CX_GEMINI_LOCATION); it is in {model_info.locations}")  # fmt: skip
             if prof.thinking_headroom == 0 and prof.thinking.budget != 0:
                 errors.append(f"{key}.thinking_headroom: 0 leaves no room for thinking; the answer would end "
                               "with MAX_TOKENS")  # fmt: skip

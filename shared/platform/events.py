@@ -112,7 +112,7 @@ class FirestoreOutbox:
         query = self._col.order_by("__name__").limit(limit)
         if after is not None:
             query = query.start_after({"__name__": self._col.document(after)})
-        return [(d.id, d.to_dict()) for d in query.stream()]
+        return [(d.id, d.to_dict() or {}) for d in query.stream()]
 
     def delete(self, doc_id: str) -> None:
         self._col.document(doc_id).delete()

@@ -94,15 +94,15 @@ def pseudonymizer_for(snapshot: CustomerSnapshot, detector: PiiDetector) -> Pseu
     return p
 
 
-def minimizer_for(repo: Any, customer_id: str) -> Pseudonymizer:
+def minimizer_for(repo: Any, customer_id: str, detector: PiiDetector) -> Pseudonymizer:
     """The placeholders a prompt for this customer uses, for free text stored after the request
     (feedback comments, final texts, confirmed next steps): stored minimized, like the suggestion."""
     from shared.platform.errors import NotFound
 
     try:
-        return pseudonymizer_for(repo.get_snapshot(customer_id, limit=50))
+        return pseudonymizer_for(repo.get_snapshot(customer_id, limit=50), detector)
     except NotFound:  # erased or never synced: detected PII is still masked
-        return Pseudonymizer()
+        return Pseudonymizer(detector)
 
 
 def minimize_next_steps(doc: dict[str, Any], pseudo: Pseudonymizer) -> dict[str, Any]:
