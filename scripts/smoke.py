@@ -138,7 +138,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.seed:
         from scripts.seed import seed_all
 
-        seed_all(rt.snapshots, offers=rt.offers, kb=rt.kb, embedder=rt.embedder)
+        seed_all(rt, offers=rt.offers, kb=rt.kb, embedder=rt.embedder)
     rows = run(rt, args.customer, args.ticket, tuple(args.capability or CAPABILITIES))
     rt.events.flush()
     if args.json:

@@ -251,7 +251,8 @@ class Runtime:
         s = self.settings
         return PrivacyStore(self.firestore, customers=s.customers_collection, suggestions=s.suggestions_collection,
                             next_steps=s.next_steps_collection, feedback=s.feedback_collection,
-                            outbox=s.outbox_collection, tombstones=s.sync_tombstones_collection)  # fmt: skip
+                            outbox=s.outbox_collection, tombstones=s.sync_tombstones_collection,
+                            commitments=s.commitments_collection)  # fmt: skip
 
     @cached_property
     def warehouse(self):  # type: ignore[no-untyped-def]

@@ -73,11 +73,12 @@ class PrivacyStore:
     """Finds and deletes one customer's Firestore data; collection names come from settings."""
 
     def __init__(self, client: firestore.Client, *, customers: str, suggestions: str, next_steps: str, feedback: str,
-                 outbox: str, tombstones: str, ticket_closes: str = "ticket_closes") -> None:  # fmt: skip
+                 outbox: str, tombstones: str, ticket_closes: str = "ticket_closes",
+                 commitments: str = "commitments") -> None:  # fmt: skip
         self._db = client
         self._names = {"customers": customers, "suggestions": suggestions, "next_steps": next_steps,
                        "feedback": feedback, "outbox": outbox, "tombstones": tombstones,
-                       "ticket_closes": ticket_closes}  # fmt: skip
+                       "ticket_closes": ticket_closes, "commitments": commitments}  # fmt: skip
 
     def _col(self, name: str) -> Any:
         return self._db.collection(self._names[name])
@@ -110,7 +111,8 @@ class PrivacyStore:
         return {"snapshot": tree, "sync_tombstone": [tomb] if tomb.exists else [], "suggestions": suggestions,
                 "next_steps": next_steps, "feedback": list(feedback.values()),
                 "ticket_closes": self._where_in("ticket_closes", "ticket_id", tickets) if tickets else [],
-                "event_outbox": outbox}  # fmt: skip
+                "event_outbox": outbox,
+                "commitments": self._where_in("commitments", "customer_id", [customer_id])}  # fmt: skip
 
     def collect(self, customer_id: str, customer_key: str) -> dict[str, Any]:
         """Everything held in Firestore, as JSON-ready data grouped by store."""

@@ -107,8 +107,10 @@ def test_confirmed_actions_become_commitments_and_confirming_again_supersedes(
 
     moved = [{"owner": a["owner"], "description": a["description"], "due_by": a["due_by"]} for a in plan["actions"]]
     moved[[a["owner"] for a in moved].index("backoffice")]["due_by"] = "2026-11-25"
+    # a changed confirmation says which version it was made on (a stale one is a 409)
     assert post("confirm_next_steps", {"suggestion_id": plan["suggestion_id"], "customer_id": customer,
                                        "ticket_id": ticket_of(customer), "actions": moved,
+                                       "base_version": confirm_again.get_json()["version"],
                                        "resolver_group": plan["resolver_group"]}).status_code == 200  # fmt: skip
     old = runtime.commitments.repo.get(office["commitment_id"])
     assert old.status == "superseded" and old.version == 2

@@ -96,7 +96,7 @@ def test_a_firestore_outage_answers_503_with_retry_after_and_ticket_closed_raise
         emu.stop()
 
 
-def _ticket(runtime: Runtime, customer: str = "C-1004") -> str:
+def _ticket(runtime: Runtime, customer: str = "C-1018") -> str:  # not a customer other tests count tickets of
     ticket = f"T-CF-{uuid.uuid4().hex[:6]}"
     runtime.firestore.collection("customers").document(customer).collection("tickets").document(ticket).set(
         {"ticket_id": ticket, "subject": "double charge", "status": "open", "opened_at": T0})  # fmt: skip
@@ -107,12 +107,13 @@ def test_concurrent_different_confirmations_one_wins_the_rest_get_409_with_the_s
     runtime: Runtime, event_sink: EventSink
 ) -> None:
     ticket = _ticket(runtime)
-    suggestion = app_client("next_steps").post("/", json={**valid_bodies()["next_steps"], "ticket_id": ticket},
+    body = {**valid_bodies()["next_steps"], "customer_id": "C-1018", "ticket_id": ticket}
+    suggestion = app_client("next_steps").post("/", json=body,
                                                headers=HEADERS).get_json()  # fmt: skip
     client = app_client("confirm_next_steps")
 
     def confirm(i: int) -> Any:
-        body = {"suggestion_id": suggestion["suggestion_id"], "customer_id": "C-1004", "ticket_id": ticket,
+        body = {"suggestion_id": suggestion["suggestion_id"], "customer_id": "C-1018", "ticket_id": ticket,
                 "actions": [{"owner": "agent", "description": f"Refund variant {i}", "due_by": None}],
                 "resolver_group": "Customer Service"}  # fmt: skip
         return client.post("/", json=body, headers=HEADERS)
@@ -123,7 +124,7 @@ def test_concurrent_different_confirmations_one_wins_the_rest_get_409_with_the_s
     assert statuses == [200] + [409] * 11, statuses
     winner = next(a.get_json() for a in answers if a.status_code == 200)
     assert winner["version"] == 1
-    stored = runtime.firestore.collection("customers").document("C-1004").collection("tickets").document(
+    stored = runtime.firestore.collection("customers").document("C-1018").collection("tickets").document(
         ticket).get().to_dict()["next_steps"]  # fmt: skip
     assert stored["version"] == 1
     for refused in (a.get_json()["error"] for a in answers if a.status_code == 409):
@@ -133,7 +134,7 @@ def test_concurrent_different_confirmations_one_wins_the_rest_get_409_with_the_s
     # Confirming again on top of version 1 is allowed; an outdated base version is not.
     again = confirm(99)
     assert again.status_code == 409 and again.get_json()["error"]["current"]["version"] == 1
-    body = {"suggestion_id": suggestion["suggestion_id"], "customer_id": "C-1004", "ticket_id": ticket,
+    body = {"suggestion_id": suggestion["suggestion_id"], "customer_id": "C-1018", "ticket_id": ticket,
             "actions": [], "resolver_group": "Customer Service", "base_version": 1}  # fmt: skip
     assert client.post("/", json=body, headers=HEADERS).get_json()["version"] == 2
 

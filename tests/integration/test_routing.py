@@ -19,6 +19,7 @@ from shared.decisions.queues import QueueCatalogue
 from shared.decisions.router import RoutingConfig
 from shared.engine.model import ResilientEngine, VertexEngine
 from shared.runtime import Runtime, set_default_runtime
+from shared.safety.pii.local import LocalDetector
 from shared.settings import ROOT, load_settings
 from tests.conftest import EventSink, FakeVertex, vertex_settings
 
@@ -47,7 +48,8 @@ def _train(tickets_csv: Path, queues: Path, out: Path) -> dict[str, Any]:
     catalogue = QueueCatalogue.load(queues)
     tickets = canonical(read_export(tickets_csv, Columns()), catalogue, drop_unknown=False)
     trained = train([t.text for t in tickets], [t.queue for t in tickets],
-                    RoutingConfig.load(ROOT / "config" / "routing.yaml"), catalogue)  # fmt: skip
+                    RoutingConfig.load(ROOT / "config" / "routing.yaml"), catalogue,
+                    detector=LocalDetector.load(ROOT / "config" / "pii.yaml"))  # fmt: skip
     trained.save(out)
     return trained.meta
 
