@@ -20,6 +20,8 @@ from shared.language.intents import IntentClassifier, IntentDetector
 from shared.language.sentiment import SentimentScorer
 from shared.platform import clients, logs
 from shared.platform.events import EventPublisher, FirestoreOutbox, register_for_shutdown
+from shared.platform.identity import Authenticator
+from shared.safety.access import AccessPolicy, CustomerAccess
 from shared.safety.context_policy import ContextPolicy
 from shared.safety.guardrails import Guardrails
 from shared.safety.output_policy import OutputPolicy
@@ -74,6 +76,20 @@ class Runtime:
     @cached_property
     def context_policy(self) -> ContextPolicy:
         return ContextPolicy.load(self.settings.config_dir / "context_policy.yaml")
+
+    @cached_property
+    def access_policy(self) -> AccessPolicy:
+        return AccessPolicy.load(self.settings.config_dir / "access.yaml")
+
+    @cached_property
+    def authenticator(self) -> Authenticator:
+        """Token verification (IAP, platform, local issuer) with roles from config/access.yaml."""
+        return Authenticator(self.settings, self.access_policy)
+
+    @cached_property
+    def customer_access(self) -> CustomerAccess:
+        """The one door to customer snapshots: authorization, data-access policy and audit events."""
+        return CustomerAccess(self.access_policy, self.context_policy, self.events.publish, self.settings.pseudonym_key)
 
     @cached_property
     def offers(self) -> OfferRepository:
@@ -207,6 +223,11 @@ def default_runtime() -> Runtime:
     if _default is None:
         _default = Runtime(startup_settings())
     return _default
+
+
+def authenticator() -> Authenticator:
+    """The instance's authenticator, for the HTTP entry points (``endpoint(..., authenticator=...)``)."""
+    return default_runtime().authenticator
 
 
 def set_default_runtime(runtime: Runtime | None) -> None:

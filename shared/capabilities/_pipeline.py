@@ -65,7 +65,7 @@ def record(
     rt.firestore.collection(rt.settings.suggestions_collection).document(meta.suggestion_id).set({
         "capability": prompt.capability, "customer_id": customer_id, "customer_key": key,
         "prompt_version": meta.prompt_version, "experiment": meta.experiment, "arm": meta.arm,
-        "engine": usage.engine, "text": text, "created_at": now,
+        "engine": usage.engine, "text": text, "created_at": now, "agent_id": call.agent_id,
         "expire_at": now + timedelta(days=rt.settings.suggestion_ttl_days), **(feedback_context or {}),
     })  # fmt: skip
     rt.events.publish(

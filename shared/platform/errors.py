@@ -53,3 +53,10 @@ class Unavailable(CxError):
 
     status = 503
     code = "unavailable"
+
+
+class Unauthenticated(CxError):
+    """No identity, or one that does not verify (signature, issuer, audience, expiry)."""
+
+    status = 401
+    code = "unauthenticated"
