@@ -139,7 +139,6 @@ class Settings(BaseSettings):
         description="Public key set (JWKS file) of the dev stack's token issuer; honoured only with "
         "CX_ENVIRONMENT=local, refused at start anywhere else.",
     )
-    certs_cache_s: float = Field(default=300.0, ge=0.0, le=86400.0, description="How long fetched key sets are reused.")
 
     # --- Data and privacy ------------------------------------------------------------
     config_dir: Path = ROOT / "config"

@@ -46,6 +46,7 @@ LOCAL_ISSUER = "cx-copilot-local-issuer"
 LOCAL_CERTS_URL = "local:cx-copilot-local-issuer/jwks"
 LOCAL_AUDIENCE = "cx-copilot-local"
 ROLES: tuple[str, ...] = ("agent", "supervisor", "system")
+CERTS_TTL_S = 300.0  # IAP and Google rotate keys over days and publish the next ones in advance
 _SAFE_ID = re.compile(r"^[A-Za-z0-9._:@-]{1,128}$")
 
 Source = Literal["iap", "platform", "local"]
@@ -111,7 +112,7 @@ class CertsCache:
     local issuer's key set is served from a file under :data:`LOCAL_CERTS_URL`.
     """
 
-    def __init__(self, fetch: Fetch | None = None, *, ttl_s: float = 300.0,
+    def __init__(self, fetch: Fetch | None = None, *, ttl_s: float = CERTS_TTL_S,
                  local: dict[str, bytes] | None = None) -> None:  # fmt: skip
         self._fetch = fetch
         self._ttl = ttl_s
@@ -163,7 +164,7 @@ class Authenticator:
         self.resolver = resolver
         self.local_enabled = settings.environment == "local" and settings.local_issuer_jwks is not None
         local = {LOCAL_CERTS_URL: local_jwks(settings.local_issuer_jwks)} if self.local_enabled else {}  # type: ignore[arg-type]
-        self.certs = certs or CertsCache(ttl_s=settings.certs_cache_s)
+        self.certs = certs or CertsCache()
         if local:
             self.certs._local.update(local)
         self.leeway_s = leeway_s

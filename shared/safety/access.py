@@ -223,6 +223,7 @@ class CustomerAccess:
         if call.principal is not None and (not suggestion.get("agent_id") or suggestion["agent_id"] != call.agent_id):
             self.audit(call, capability, suggestion.get("customer_id", ""), "deny", reason="not_owner")
             raise CustomerUnavailable("suggestion")
+        self.audit(call, capability, suggestion.get("customer_id", ""), "allow")
         return suggestion
 
 

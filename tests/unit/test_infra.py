@@ -19,7 +19,8 @@ from shared.settings import ROOT, Settings
 
 TF = ROOT / "infra" / "terraform"
 SQL = ROOT / "infra" / "bigquery"
-LOCAL_ONLY = {"firestore_emulator_host", "pubsub_emulator_host", "config_dir", "prompts_dir", "vertex_base_url"}
+LOCAL_ONLY = {"firestore_emulator_host", "pubsub_emulator_host", "config_dir", "prompts_dir", "vertex_base_url",
+              "local_issuer_jwks"}  # the dev stack's token issuer: refused outside CX_ENVIRONMENT=local
 SECRETS = {"pseudonym_key"}
 
 
