@@ -215,7 +215,22 @@ def startup_settings() -> Settings:
         validate(settings)
     except ConfigError as exc:
         raise SettingsError(str(exc)) from None
+    if settings.pii_backend == "dlp":
+        from shared.safety.pii.base import default_detector
+
+        verify_pii_backend(default_detector())
     return settings
+
+
+def verify_pii_backend(detector: Any) -> None:
+    """CX_PII_BACKEND=dlp: one DLP call at start; a denied call stops the instance (SettingsError) instead
+    of masking locally for ever without anyone noticing."""
+    from shared.safety.pii.dlp import DlpUnavailable
+
+    try:
+        detector.probe()
+    except DlpUnavailable as exc:
+        raise SettingsError(str(exc)) from None
 
 
 def default_runtime() -> Runtime:
