@@ -54,6 +54,12 @@ def local_issuer(directory: Path = ISSUER_DIR) -> LocalIssuer:
     return issuer
 
 
+def signed_headers(user: str = "agent-demo") -> dict[str, str]:
+    """Headers of a signed-in demo user for in-process tools (benchmarks): the local issuer is set up
+    (and trusted through CX_LOCAL_ISSUER_JWKS) first, so call this before settings are first read."""
+    return {IAP_HEADER: demo_token(local_issuer(), user)}
+
+
 def demo_token(issuer: LocalIssuer, user: str) -> str:
     """A signed token for one demo user, as IAP issues one for a signed-in person."""
     return issuer.sign({"sub": user, "email": f"{user}@demo.cx-copilot.local", "groups": DEMO_USERS[user]["groups"]})
