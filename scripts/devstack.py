@@ -303,7 +303,7 @@ def call(url: str, body: object, headers: dict[str, str] | None = None) -> tuple
     req = urllib.request.Request(url, data=data, method="POST", headers={"Content-Type": "application/json",
                                                                          **(headers or {})})  # fmt: skip
     try:
-        with urllib.request.urlopen(req, timeout=30) as resp:
+        with urllib.request.urlopen(req, timeout=90) as resp:
             return resp.status, json.loads(resp.read())
     except urllib.error.HTTPError as exc:
         return exc.code, json.loads(exc.read())

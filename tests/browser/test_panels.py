@@ -55,7 +55,7 @@ def test_panel_mounted_from_attributes_only(page: Any, desktop: dict[str, Any]) 
     with page.expect_request("**/api/context_summary") as sent:
         ctx.get_by_role("button", name="Load context overview").click()
     assert json.loads(sent.value.post_data) == {"customer_id": "C-1003", "language": "en", "channel": "email"}
-    assert sent.value.headers["x-agent-id"] == "agent-demo" and sent.value.headers["x-agent-role"] == "agent"
+    assert not {"x-agent-id", "x-agent-role"} & set(sent.value.headers)  # identity: the front door's token only
     ctx.locator(".bullets li").first.wait_for()
 
 
