@@ -28,7 +28,8 @@ function renderShell() {
   $("#customer-label").textContent = t("app.customer");
   $("#contact-label").textContent = t("app.contact");
   $("#picker-legend").textContent = t("app.pick");
-  $("#agent").textContent = me ? t("app.agent", { agent: me.agent_id, role: me.role }) : t("app.signed_out");
+  $("#agent").textContent = !me ? t("app.signed_out")
+    : me.agent_id ? t("app.agent", { agent: me.agent_id, role: me.role }) : t("app.signed_in");
   $("#signin-label").textContent = t("app.sign_in_as");
   $("#signin-button").textContent = t("app.sign_in");
   $("#skip").textContent = t("app.skip");

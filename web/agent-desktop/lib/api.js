@@ -62,13 +62,15 @@ export function eventId(prefix) {
   return `${prefix}-${newRequestId().slice(5, 29)}`;
 }
 
-/** Who the front door says is signed in: {agent_id, role} or null (signed out, or no whoami here). */
+/** Who the front door says is signed in: {agent_id, role}; null when signed out (401); {} when this
+ *  front door has no whoami (behind IAP the person is signed in before the page loads). */
 export async function whoami() {
   try {
     const resp = await fetch(resourceUrl(config().whoamiUrl), { cache: "no-store", credentials: "same-origin" });
-    return resp.ok ? await resp.json() : null;
+    if (resp.ok) return await resp.json();
+    return resp.status === 401 ? null : {};
   } catch {
-    return null;
+    return {};
   }
 }
 
