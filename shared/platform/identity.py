@@ -112,10 +112,11 @@ class CertsCache:
     local issuer's key set is served from a file under :data:`LOCAL_CERTS_URL`.
     """
 
-    def __init__(self, fetch: Fetch | None = None, *, ttl_s: float = CERTS_TTL_S,
+    def __init__(self, fetch: Fetch | None = None, *, ttl_s: float = CERTS_TTL_S, refetch_after_s: float = 30.0,
                  local: dict[str, bytes] | None = None) -> None:  # fmt: skip
         self._fetch = fetch
         self._ttl = ttl_s
+        self._refetch_after = refetch_after_s
         self._local = dict(local or {})
         self._lock = threading.Lock()
         self._cache: dict[str, tuple[float, _Response]] = {}
@@ -141,10 +142,17 @@ class CertsCache:
                 self._cache[url] = (now, answer)
             return answer
 
+    def serve(self, url: str, data: bytes) -> None:
+        """Answer ``url`` from ``data`` (the local issuer's key set file), never from the network."""
+        self._local[url] = data
+
     def forget(self, url: str) -> None:
-        """Drop a cached key set (a token names a key the cached set lacks: keys rotated)."""
+        """Drop a cached key set (a token names a key the cached set lacks: keys rotated). At most once per
+        ``refetch_after_s``, so tokens with made-up key ids cannot turn every request into a key fetch."""
         with self._lock:
-            self._cache.pop(url, None)
+            hit = self._cache.get(url)
+            if hit and time.monotonic() - hit[0] >= self._refetch_after:
+                self._cache.pop(url, None)
 
 
 def local_jwks(path: Path) -> bytes:
@@ -163,10 +171,9 @@ class Authenticator:
         self.settings = settings
         self.resolver = resolver
         self.local_enabled = settings.environment == "local" and settings.local_issuer_jwks is not None
-        local = {LOCAL_CERTS_URL: local_jwks(settings.local_issuer_jwks)} if self.local_enabled else {}  # type: ignore[arg-type]
         self.certs = certs or CertsCache()
-        if local:
-            self.certs._local.update(local)
+        if self.local_enabled:
+            self.certs.serve(LOCAL_CERTS_URL, local_jwks(settings.local_issuer_jwks))  # type: ignore[arg-type]
         self.leeway_s = leeway_s
 
     # --- verification ---------------------------------------------------------------

@@ -244,3 +244,22 @@ def test_capability_roles_are_enforced_on_the_verified_role(fetch: FakeFetch) ->
                                                                             "role": "supervisor"})  # fmt: skip
     finally:
         ENDPOINTS.pop("identity_probe_supervisors", None)
+
+
+def test_keys_are_refetched_on_rotation_but_not_for_every_made_up_key_id(fetch: FakeFetch) -> None:
+    settings = auth(fetch).settings
+    rotating = Authenticator(settings, POLICY, certs=CertsCache(fetch, refetch_after_s=0))
+    assert rotating.identify({IAP_HEADER: iap_token()}).source == "iap"
+    new_key = LocalIssuer.generate(kid="iap-key-2")
+    fetch.sets[IAP_CERTS_URL] = {"keys": IAP.jwks()["keys"] + new_key.jwks()["keys"]}  # Google rotated
+    rotated = new_key.sign({"iss": IAP_ISSUER, "sub": "accounts.google.com:42", "email": "a@example.com"},
+                           audience=AUDIENCE)  # fmt: skip
+    assert rotating.identify({IAP_HEADER: rotated}).subject == "accounts.google.com:42"
+    assert fetch.calls == [IAP_CERTS_URL, IAP_CERTS_URL]
+    fetch.calls.clear()
+    steady = auth(fetch)  # the default: a fresh key set is not refetched for unknown key ids
+    steady.identify({IAP_HEADER: iap_token()})
+    made_up = LocalIssuer.generate(kid="made-up").sign({"iss": IAP_ISSUER, "sub": "x"}, audience=AUDIENCE)
+    for _ in range(3):
+        assert _refused(steady, {IAP_HEADER: made_up}) == (401, "signed with an unknown key")
+    assert fetch.calls == [IAP_CERTS_URL]
