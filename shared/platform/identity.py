@@ -6,7 +6,7 @@ Two ways in, both checked with ``google.oauth2.id_token.verify_token``:
   with the keys at :data:`IAP_CERTS_URL`; the token must carry issuer :data:`IAP_ISSUER` and
   the backend service's audience (``CX_IAP_AUDIENCE``). Identity headers sent alongside
   (``X-Agent-Id``/``X-Agent-Role``) are a forgery and refused.
-* **The contact-center platform, server to server.** A Google ID token
+* **A calling platform, server to server.** A Google ID token
   (``Authorization: Bearer``) whose audience is ``CX_PLATFORM_AUDIENCE`` and whose verified
   e-mail is in ``CX_TRUSTED_PLATFORM_SAS``; only then are the platform's ``X-Agent-*``
   headers taken as the agent it acts for.
@@ -15,7 +15,7 @@ Locally (``CX_ENVIRONMENT=local`` *and* ``CX_LOCAL_ISSUER_JWKS`` set) a third is
 :data:`LOCAL_ISSUER`, is trusted: the dev stack signs test tokens with its own ES256 key and
 the public key set is read from that file, so the same verification code runs on a laptop.
 
-What a verified identity may do (its role and the customers it may see) is not decided
+What a verified identity may do (its role and the records it may see) is not decided
 here: a :class:`RoleResolver` (the access policy, built by the runtime from configuration)
 maps the identity to a :class:`Grant`. Key sets are fetched once and cached
 (:class:`CertsCache`); the fetcher is injectable, so tests run offline.
@@ -237,7 +237,7 @@ class Authenticator:
         if iap:
             claims, source = self.verify(iap, "user")
             if asserted_id is not None or asserted_role is not None:
-                raise Forbidden("identity headers are accepted only from the contact-center platform", details=[
+                raise Forbidden("identity headers are accepted only from a trusted platform service account", details=[
                     {"field": f"header:{AGENT_ID_HEADER if asserted_id is not None else AGENT_ROLE_HEADER}",
                      "problem": "not accepted from a signed-in person"}])  # fmt: skip
             subject = str(claims.get("sub") or "")
@@ -249,7 +249,7 @@ class Authenticator:
             claims, source = self.verify(auth[7:].strip(), "platform")
             email = _email(claims)
             if email is None or email not in {sa.lower() for sa in self.settings.trusted_platform_sas}:
-                raise Forbidden("this service account is not a trusted contact-center platform")
+                raise Forbidden("this service account is not on the trusted platform list")
             problems = []
             if asserted_id is None or not _SAFE_ID.match(asserted_id):
                 problem = "required from the platform" if asserted_id is None else "invalid agent id"
