@@ -31,8 +31,8 @@ ERRORS = {
 HEADERS = [
     ("X-Goog-IAP-JWT-Assertion", "Added by Identity-Aware Proxy for a signed-in person (locally by the dev "
      "stack's sign-in); never set by the browser.", {"type": "string"}),
-    ("X-Agent-Id", "Only from an allow-listed platform service account (Authorization: Bearer ID token): the "
-     "agent it acts for. Refused (403) alongside an IAP token.",
+    ("X-Agent-Id", "Only from an allow-listed platform service account (through IAP, or its Google ID token): "
+     "the agent it acts for. Refused (403) from a signed-in person.",
      {"type": "string", "pattern": "^[A-Za-z0-9._:@-]{1,128}$"}),
     ("X-Agent-Role", "Only from an allow-listed platform service account: the agent's role, within the roles "
      "config/access.yaml lets that platform assert.", {"type": "string", "enum": ["agent", "supervisor", "system"]}),

@@ -120,14 +120,10 @@ class Settings(BaseSettings):
     )
 
     # --- Identity (shared/platform/identity.py, docs/identity.md) ---------------------
-    iap_audience: str | None = Field(
-        default=None,
-        description="Audience of the IAP JWT: /projects/PROJECT_NUMBER/global/backendServices/SERVICE_ID "
-        "(unset = no signed-in person gets in).",
-    )
-    platform_audience: str | None = Field(
-        default=None,
-        description="Audience the contact-center platform's Google ID tokens carry (the front door's URL).",
+    iap_audience: list[str] = Field(
+        default_factory=list,
+        description="Accepted aud of the IAP JWT, /projects/PROJECT_NUMBER/global/backendServices/SERVICE_ID "
+        "(JSON list in CX_IAP_AUDIENCE: the function's own backend); empty = no IAP caller gets in.",
     )
     trusted_platform_sas: list[str] = Field(
         default_factory=list,

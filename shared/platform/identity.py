@@ -2,14 +2,16 @@
 
 Two ways in, both checked with ``google.oauth2.id_token.verify_token``:
 
-* **A person behind Identity-Aware Proxy.** IAP signs ``x-goog-iap-jwt-assertion`` (ES256)
-  with the keys at :data:`IAP_CERTS_URL`; the token must carry issuer :data:`IAP_ISSUER` and
-  the backend service's audience (``CX_IAP_AUDIENCE``). Identity headers sent alongside
-  (``X-Agent-Id``/``X-Agent-Role``) are a forgery and refused.
-* **A calling platform, server to server.** A Google ID token
-  (``Authorization: Bearer``) whose audience is ``CX_PLATFORM_AUDIENCE`` and whose verified
-  e-mail is in ``CX_TRUSTED_PLATFORM_SAS``; only then are the platform's ``X-Agent-*``
-  headers taken as the agent it acts for.
+* **Through Identity-Aware Proxy** (the load balancer's front door). IAP signs
+  ``x-goog-iap-jwt-assertion`` (ES256) with the keys at :data:`IAP_CERTS_URL`; the token must
+  carry issuer :data:`IAP_ISSUER` and one of the backend services' audiences (``CX_IAP_AUDIENCE``).
+  A person's identity headers (``X-Agent-Id``/``X-Agent-Role``) sent alongside are a forgery
+  and refused; when the token's e-mail is a platform service account on the allowlist
+  (``CX_TRUSTED_PLATFORM_SAS``), its headers name the agent it acts for.
+* **A platform calling a function URL directly** (the fallback when it cannot pass IAP). A
+  Google ID token (``Authorization: Bearer``) whose audience is the URL it called
+  (``https://`` + ``Host``: Cloud Run routes by host, so a token for another service cannot be
+  replayed here) and whose verified e-mail is on the same allowlist.
 
 Locally (``CX_ENVIRONMENT=local`` *and* ``CX_LOCAL_ISSUER_JWKS`` set) a third issuer,
 :data:`LOCAL_ISSUER`, is trusted: the dev stack signs test tokens with its own ES256 key and
@@ -178,19 +180,21 @@ class Authenticator:
 
     # --- verification ---------------------------------------------------------------
 
-    def _source(self, issuer: str, kind: Literal["user", "platform"]) -> tuple[str, str | None, Source]:
+    def _source(self, issuer: str, kind: Literal["user", "platform"],
+                own_url: str | None) -> tuple[str, list[str], Source]:  # fmt: skip
         """(certs URL, expected audience, source) for an issuer, or 401 for one not trusted here."""
         s = self.settings
         if issuer == LOCAL_ISSUER and self.local_enabled:
-            return LOCAL_CERTS_URL, LOCAL_AUDIENCE, "local"
+            return LOCAL_CERTS_URL, [LOCAL_AUDIENCE], "local"
         if kind == "user" and issuer == IAP_ISSUER:
-            return IAP_CERTS_URL, s.iap_audience, "iap"
+            return IAP_CERTS_URL, list(s.iap_audience), "iap"
         if kind == "platform" and issuer in GOOGLE_ISSUERS:
-            return GOOGLE_CERTS_URL, s.platform_audience, "platform"
+            return GOOGLE_CERTS_URL, [own_url] if own_url else [], "platform"
         raise Unauthenticated("identity token from an issuer that is not trusted", details=[
             {"field": "token", "problem": "untrusted issuer"}])  # fmt: skip
 
-    def verify(self, token: str, kind: Literal["user", "platform"]) -> tuple[dict[str, Any], Source]:
+    def verify(self, token: str, kind: Literal["user", "platform"],
+               own_url: str | None = None) -> tuple[dict[str, Any], Source]:  # fmt: skip
         """The token's verified claims and where it came from; 401 if it does not verify."""
         import jwt as pyjwt
         from google.auth import exceptions as auth_exceptions
@@ -200,7 +204,7 @@ class Authenticator:
             issuer = str(pyjwt.decode(token, options={"verify_signature": False}).get("iss", ""))
         except pyjwt.PyJWTError:
             raise _invalid("malformed token") from None
-        certs_url, audience, source = self._source(issuer, kind)
+        certs_url, audience, source = self._source(issuer, kind, own_url)
         if not audience:
             raise _invalid("no audience is configured for this issuer")
         claims: dict[str, Any] | None = None
@@ -229,6 +233,22 @@ class Authenticator:
 
     # --- the request ----------------------------------------------------------------
 
+    def _trusted_platform(self, email: str | None) -> bool:
+        return email is not None and email in {sa.lower() for sa in self.settings.trusted_platform_sas}
+
+    @staticmethod
+    def _acting_for(email: str, asserted_id: str | None, asserted_role: str | None) -> Identity:
+        """The agent a trusted platform service account acts for, from its X-Agent-* headers."""
+        problems = []
+        if asserted_id is None or not _SAFE_ID.match(asserted_id):
+            problem = "required from the platform" if asserted_id is None else "invalid agent id"
+            problems.append({"field": f"header:{AGENT_ID_HEADER}", "problem": problem})
+        if asserted_role is not None and asserted_role not in ROLES:
+            problems.append({"field": f"header:{AGENT_ROLE_HEADER}", "problem": f"must be one of {list(ROLES)}"})
+        if problems:
+            raise BadRequest("invalid caller identity", details=problems)
+        return Identity(subject=str(asserted_id), source="platform", platform=email, asserted_role=asserted_role)
+
     def identify(self, headers: Mapping[str, str]) -> Identity:
         """The verified identity behind a request's headers (401/403 otherwise)."""
         iap = headers.get(IAP_HEADER)
@@ -236,29 +256,25 @@ class Authenticator:
         asserted_id, asserted_role = headers.get(AGENT_ID_HEADER), headers.get(AGENT_ROLE_HEADER)
         if iap:
             claims, source = self.verify(iap, "user")
+            email = _email(claims)
+            if self._trusted_platform(email):  # the platform's service account came through IAP
+                return self._acting_for(str(email), asserted_id, asserted_role)
             if asserted_id is not None or asserted_role is not None:
-                raise Forbidden("identity headers are accepted only from a trusted platform service account", details=[
-                    {"field": f"header:{AGENT_ID_HEADER if asserted_id is not None else AGENT_ROLE_HEADER}",
-                     "problem": "not accepted from a signed-in person"}])  # fmt: skip
+                field = f"header:{AGENT_ID_HEADER if asserted_id is not None else AGENT_ROLE_HEADER}"
+                raise Forbidden("identity headers are accepted only from a trusted platform service account",
+                                details=[{"field": field, "problem": "not accepted from a signed-in person"}])
             subject = str(claims.get("sub") or "")
             if not _SAFE_ID.match(subject):
                 raise _invalid("token has no usable subject")
             groups = tuple(g for g in claims.get("groups") or () if isinstance(g, str))
-            return Identity(subject=subject, source=source, email=_email(claims), groups=groups)
+            return Identity(subject=subject, source=source, email=email, groups=groups)
         if auth.lower().startswith("bearer "):
-            claims, source = self.verify(auth[7:].strip(), "platform")
+            host = headers.get("Host", "")
+            claims, _ = self.verify(auth[7:].strip(), "platform", f"https://{host}" if host else None)
             email = _email(claims)
-            if email is None or email not in {sa.lower() for sa in self.settings.trusted_platform_sas}:
+            if not self._trusted_platform(email):
                 raise Forbidden("this service account is not on the trusted platform list")
-            problems = []
-            if asserted_id is None or not _SAFE_ID.match(asserted_id):
-                problem = "required from the platform" if asserted_id is None else "invalid agent id"
-                problems.append({"field": f"header:{AGENT_ID_HEADER}", "problem": problem})
-            if asserted_role is not None and asserted_role not in ROLES:
-                problems.append({"field": f"header:{AGENT_ROLE_HEADER}", "problem": f"must be one of {list(ROLES)}"})
-            if problems:
-                raise BadRequest("invalid caller identity", details=problems)
-            return Identity(subject=str(asserted_id), source="platform", platform=email, asserted_role=asserted_role)
+            return self._acting_for(str(email), asserted_id, asserted_role)
         if asserted_id is not None or asserted_role is not None:
             raise Unauthenticated("identity headers without a verified token are not accepted", details=[
                 {"field": "header:Authorization", "problem": "sign in through the front door"}])  # fmt: skip

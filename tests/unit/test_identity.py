@@ -32,7 +32,8 @@ from shared.settings import ROOT, SettingsError, load_settings
 from tests.conftest import ISSUER, agent_headers, agent_token
 
 AUDIENCE = "/projects/123456/global/backendServices/987"
-PLATFORM_AUDIENCE = "https://cx.example.com"
+FUNCTION_HOST = "context-summary-abc123-ew.a.run.app"  # the fallback: the platform calls the function URL
+PLATFORM_AUDIENCE = f"https://{FUNCTION_HOST}"
 PLATFORM_SA = "contact-center@platform-project.iam.gserviceaccount.com"
 POLICY = AccessPolicy.load(ROOT / "config" / "access.yaml")
 IAP = LocalIssuer.generate(kid="iap-key-1")  # stands in for Google's IAP signing key
@@ -62,8 +63,7 @@ def fetch() -> FakeFetch:
 
 
 def auth(fetch: FakeFetch, **overrides: Any) -> Authenticator:
-    values: dict[str, Any] = {"model_backend": "offline", "iap_audience": AUDIENCE,
-                              "platform_audience": PLATFORM_AUDIENCE,
+    values: dict[str, Any] = {"model_backend": "offline", "iap_audience": [AUDIENCE],
                               "trusted_platform_sas": [PLATFORM_SA]}  # fmt: skip
     values.update(overrides)
     return Authenticator(load_settings(**values), POLICY, certs=CertsCache(fetch))
@@ -80,7 +80,7 @@ def platform_token(email: str = PLATFORM_SA, **claims: Any) -> str:
 
 
 def bearer(token: str, **headers: str) -> dict[str, str]:
-    return {"Authorization": f"Bearer {token}", **headers}
+    return {"Authorization": f"Bearer {token}", "Host": FUNCTION_HOST, **headers}
 
 
 # --- who gets in ------------------------------------------------------------------------------
@@ -113,6 +113,20 @@ def test_platform_service_account_on_the_allowlist_speaks_for_its_agent(fetch: F
     assert principal.identity.platform == PLATFORM_SA
     default = auth(fetch).authenticate(bearer(platform_token(), **{"X-Agent-Id": "agent-8"}))
     assert default.role == "agent"
+    # a token minted for another service cannot be replayed at this one
+    elsewhere = bearer(platform_token(), **{"X-Agent-Id": "agent-8", "Host": "other-service-ew.a.run.app"})
+    assert _refused(auth(fetch), elsewhere) == (401, "wrong audience")
+
+
+def test_platform_service_account_through_iap_speaks_for_its_agent(fetch: FakeFetch) -> None:
+    """The deployed path (docs/deploy.md): the platform passes IAP with its service account; the IAP
+    assertion then carries the account's e-mail, and only then do its X-Agent-* headers count."""
+    through_iap = {IAP_HEADER: iap_token(PLATFORM_SA), "X-Agent-Id": "agent-9", "X-Agent-Role": "supervisor"}
+    principal = auth(fetch).authenticate(through_iap)
+    assert (principal.agent_id, principal.role, principal.identity.platform) == ("agent-9", "supervisor", PLATFORM_SA)
+    assert _refused(auth(fetch), {IAP_HEADER: iap_token(PLATFORM_SA)})[0] == 400  # which agent, then?
+    person = {IAP_HEADER: iap_token("agent@example.com"), "X-Agent-Id": "agent-9", "X-Agent-Role": "supervisor"}
+    assert _refused(auth(fetch), person) == (403, "not accepted from a signed-in person")
 
 
 # --- who does not -------------------------------------------------------------------------------
