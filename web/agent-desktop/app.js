@@ -77,7 +77,9 @@ async function refreshIdentity() {
     form.hidden = true;
   } else {
     const users = await demoUsers();
-    $("#signin-user").innerHTML = users.map((u) => `<option value="${esc(u.id)}">${esc(u.label)} (${esc(u.id)})</option>`).join("");
+    const select = $("#signin-user");
+    const chosen = select.value; // a refresh (e.g. after a 401) keeps the agent's pick
+    select.innerHTML = users.map((u) => `<option value="${esc(u.id)}" ${u.id === chosen ? "selected" : ""}>${esc(u.label)} (${esc(u.id)})</option>`).join("");
     form.hidden = !users.length;
   }
   document.body.dataset.signedIn = me ? "true" : "false";
