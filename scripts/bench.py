@@ -160,15 +160,23 @@ def tokens(histories: tuple[int, ...] = (0, 3, 10, 100, 1000)) -> list[dict[str,
         resp = summarize(ContextSummaryRequest(customer_id=customer.customer_id), rt, call)
         rows.append({"interactions": n, "context_tokens": call.log_fields["context_tokens"],
                      "prompt_tokens": call.log_fields["tokens_in"], "output_tokens": call.log_fields["tokens_out"],
-                     "usd_per_1000_calls": round(1000 * _cost(rt.settings.gemini_model, call.log_fields["tokens_in"],
+                     "usd_per_1000_calls": round(1000 * _cost(_summary_model(rt), call.log_fields["tokens_in"],
                                                  call.log_fields["tokens_out"]), 3),
                      "bullets": len(resp.bullets)})  # fmt: skip
     rt.events.flush()
     return rows
 
 
+def _summary_model(rt: Any) -> str:
+    """The model context_summary calls (config/models.yaml, or the CX_GEMINI_MODEL override)."""
+    from shared.engine.vertex import load_profiles
+
+    return load_profiles(rt.settings).profile("context_summary", rt.settings.gemini_model).model
+
+
 def _cost(model: str, tokens_in: int, tokens_out: int) -> float:
-    """Estimated USD for one call at the prices in config/pricing.yaml."""
+    """Estimated USD for one call at the prices in config/pricing.yaml (visible output only; with thinking:
+    scripts/gemini_cost.py)."""
     import yaml
 
     prices = yaml.safe_load((ROOT / "config" / "pricing.yaml").read_text("utf-8"))["models"].get(model)

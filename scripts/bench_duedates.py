@@ -4,7 +4,7 @@
     (default ../shared/data/tickets/tickets_en_de.csv; without it, only the built-in sentences)
 
 * cold: in a fresh interpreter, ``import shared.language.duedates``, building the resolver from
-  config/due_phrases.yaml (regex compilation for every language) and the first ``resolve()``
+  config/due_phrases.yaml and config/lexicon/ (regex compilation for every language) and the first ``resolve()``
   with holidays (imports ``holidays`` and builds the country/subdivision calendar);
 * per call: p50/p95 of ``find_phrase()`` + ``resolve(sentence=...)`` per sentence, warm;
 * on real ticket sentences (never copied into the repository): how many sentences carry a
@@ -65,7 +65,7 @@ def cold(repeats: int = 3) -> dict[str, float]:
 def _sentences(path: Path, n: int) -> list[tuple[str, str]]:
     from shared.language.nlp import SentenceSplitter
 
-    splitter = SentenceSplitter.from_config(ROOT / "config" / "extraction.yaml")
+    splitter = SentenceSplitter.from_config(ROOT / "config" / "lexicon")
     with path.open(encoding="utf-8") as f:
         rows = list(csv.DictReader(f))
     random.Random(7).shuffle(rows)

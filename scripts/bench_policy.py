@@ -58,11 +58,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("tickets", nargs="?", type=Path, default=DATA)
     parser.add_argument("--n", type=int, default=300, help="ticket answers sampled (when the data is present)")
     args = parser.parse_args(argv)
-    from shared.safety.output_policy import OutputPolicy
+    from shared.language.nlp import splitter_for
+    from shared.safety.output_policy.policy import OutputPolicy
 
     settings = load_settings()
+    sentences = splitter_for(settings.config_dir / "extraction.yaml").split
     t0 = time.perf_counter()
-    policy = OutputPolicy(settings.config_dir / "output_policy.yaml", tuple(settings.detect_languages))
+    policy = OutputPolicy(settings.config_dir / "output_policy.yaml", tuple(settings.detect_languages),
+                          sentences=sentences)  # fmt: skip
     load_ms = (time.perf_counter() - t0) * 1000
     approved = policy.approved_from(["If you extend today, your next month is on us."], [10.0], 20)
     replies = _replies(args.tickets, args.n)

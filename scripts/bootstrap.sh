@@ -13,10 +13,12 @@ if [ ! -x .venv/bin/python ]; then
   "$PYTHON" -m venv .venv
 fi
 # Reinstall only when the lock file changed since the last install.
-stamp=".venv/.installed-$(sha256sum "$REQUIREMENTS" requirements.txt | sha256sum | cut -c1-16)"
+stamp=".venv/.installed-$(sha256sum "$REQUIREMENTS" requirements.txt pyproject.toml | sha256sum | cut -c1-16)"
 if [ ! -f "$stamp" ]; then
   .venv/bin/python -m pip install --quiet --disable-pip-version-check --upgrade pip
   .venv/bin/python -m pip install --quiet --disable-pip-version-check -r "$REQUIREMENTS"
+  # the project itself, editable and without dependencies (the lock above has them): the `cx` command
+  .venv/bin/python -m pip install --quiet --disable-pip-version-check --no-deps -e .
   rm -f .venv/.installed-*; touch "$stamp"
 fi
 

@@ -32,7 +32,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from scripts.emulators import PROJECT, Emulators, ensure_topics, free_port
+from scripts.emulators import PROJECT, Emulators, free_port, prepare
+from scripts.seed import SEEDS
 from shared.platform.identity import IAP_HEADER, LocalIssuer
 from shared.settings import ROOT
 
@@ -77,14 +78,8 @@ def local_stack(log_dir: Path, base_port: int | None = None) -> Iterator[dict[st
     with Emulators(log_dir) as emu:
         os.environ.update(emu.env)
         os.environ.setdefault("CX_MODEL_BACKEND", "offline")
-        from scripts.seed import seed_all
-        from shared.runtime import Runtime
-        from shared.settings import load_settings
-
-        settings = load_settings()
-        ensure_topics(PROJECT, settings.local_topics)
-        rt = Runtime(settings)
-        count = seed_all(rt.snapshots, offers=rt.offers, kb=rt.kb, embedder=rt.embedder)
+        prepare()
+        count = len(SEEDS)
         print(f"emulators up (firestore {emu.firestore_host}, pubsub {emu.pubsub_host}); seeded {count} customers")
         with function_servers(log_dir, base_port=base_port) as urls:
             yield urls

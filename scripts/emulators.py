@@ -152,18 +152,12 @@ def ensure_topics(project: str, topics: dict[str, list[str]]) -> None:
         subscriber.close()
 
 
-def start_seeded(prefix: str, *, force_offline: bool = False) -> tuple[Emulators, Any]:
-    """Emulators on free ports, the topics, and the demo data (20 customers, offers, knowledge base).
+def prepare(*, seed: bool = True) -> Any:
+    """The one stack bootstrap on running emulators: topics, then the demo data; returns the runtime.
 
-    The stack every benchmark and evaluation command runs on; the caller stops the emulators.
-    The offline engine is used unless a project is configured (or always, with ``force_offline``).
+    The local stack, every benchmark and evaluation command and the test session use it, so the
+    stack they measure is the one the demo shows.
     """
-    emu = Emulators(Path(tempfile.mkdtemp(prefix=prefix))).start()
-    os.environ.update(emu.env)
-    if force_offline:
-        os.environ["CX_MODEL_BACKEND"] = "offline"
-    elif not os.environ.get("CX_PROJECT"):
-        os.environ.setdefault("CX_MODEL_BACKEND", "offline")  # Gemini only when a project is set
     from scripts.seed import seed_all
     from shared.runtime import Runtime
     from shared.settings import load_settings
@@ -171,8 +165,27 @@ def start_seeded(prefix: str, *, force_offline: bool = False) -> tuple[Emulators
     settings = load_settings()
     ensure_topics(settings.gcp_project_or_local, settings.local_topics)
     rt = Runtime(settings)
-    seed_all(rt.snapshots, offers=rt.offers, kb=rt.kb, embedder=rt.embedder)
-    return emu, rt
+    if seed:
+        seed_all(rt.snapshots, offers=rt.offers, kb=rt.kb, embedder=rt.embedder)
+    return rt
+
+
+def start_seeded(prefix: str, *, force_offline: bool = False) -> tuple[Emulators, Any]:
+    """Emulators on free ports, the topics, and the demo data (20 customers, offers, knowledge base).
+
+    The stack every benchmark and evaluation command runs on; the caller stops the emulators.
+    The offline engine is used unless a project is configured (or always, with ``force_offline``).
+    """
+    project = os.environ.get("CX_PROJECT") or os.environ.get("GOOGLE_CLOUD_PROJECT")
+    emu = Emulators(Path(tempfile.mkdtemp(prefix=prefix))).start()
+    os.environ.update(emu.env)
+    if force_offline:
+        os.environ["CX_MODEL_BACKEND"] = "offline"
+    elif project:  # Gemini in that project; Firestore and Pub/Sub stay on the emulators (any project id works)
+        os.environ["CX_PROJECT"] = project
+    else:
+        os.environ.setdefault("CX_MODEL_BACKEND", "offline")  # Gemini only when a project is set
+    return emu, prepare()
 
 
 @contextlib.contextmanager

@@ -24,6 +24,7 @@ from typing import Any
 
 import yaml
 
+from scripts.engine_flags import add_engine_flags, apply_engine_flags
 from shared.settings import ROOT
 
 GOLD = ROOT / "tests" / "fixtures" / "next_steps_gold.yaml"
@@ -329,7 +330,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("paths", nargs="*", type=Path, help="gold files/directories (gold) or the ABCD folder (kb)")
     parser.add_argument("--misses", action="store_true", help="print every missed, extra or wrong action")
     parser.add_argument("--out", type=Path, help="write figures and predictions as JSON")
+    add_engine_flags(parser)
     args = parser.parse_args(argv)
+    apply_engine_flags(args)
     if args.part == "summary":  # no emulators needed
         summary(args.paths[0] if args.paths else TWEETSUMM)
         return 0

@@ -20,7 +20,8 @@ import json
 import sys
 from pathlib import Path
 
-from shared.safety.pii.base import Span, local_detector
+from shared.safety.pii.base import Span
+from shared.safety.pii.local import LocalDetector
 from shared.settings import ROOT
 
 DEFAULT = ROOT.parent / "shared" / "data" / "pii" / "presidio_synth_dev.json"
@@ -81,14 +82,14 @@ def _ratio(a: int, b: int) -> str:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("path", nargs="?", type=Path, default=DEFAULT)
-    parser.add_argument("--no-ner", action="store_true", help="patterns only (what detect() sees)")
+    parser.add_argument("--no-ner", action="store_true", help="patterns only (what the reply guardrail sees)")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args(argv)
     if not args.path.is_file():
         print(f"skipped: {args.path} not found (the corpus is not part of the repo)")
         return 0
     records = json.loads(args.path.read_text(encoding="utf-8"))
-    detector = local_detector(ROOT / "config")
+    detector = LocalDetector.load(ROOT / "config" / "pii.yaml")
     found = detector.detect_many([r["full_text"] for r in records], ner=not args.no_ner)
     report = evaluate(records, found)
     if args.json:

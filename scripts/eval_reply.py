@@ -98,11 +98,11 @@ def language(path: Path) -> dict[str, Any]:
 
 
 def guardrails(path: Path) -> dict[str, Any]:
-    from shared.safety.guardrails import Guardrails
+    from shared.runtime import Runtime
 
     if _missing(path):
         return {}
-    g = Guardrails(ROOT / "config" / "guardrails.yaml")
+    g = Runtime(load_settings(config_dir=ROOT / "config")).guardrails
     cases = yaml.safe_load(path.read_text("utf-8"))["cases"]
     counts: dict[str, Counter[str]] = defaultdict(Counter)
     for c in cases:
@@ -430,13 +430,13 @@ AGENT_PLACEHOLDER = re.compile(r"<[a-z_]+>|\[[a-z_ ]+\]", re.IGNORECASE)
 
 def false_positives(paths: list[Path]) -> dict[str, Any]:
     """The same output policy on the `answer` column of the ticket sets, per language."""
-    from shared.safety.output_policy import OutputPolicy
+    from shared.runtime import Runtime
 
     paths = [p for p in paths if not _missing(p)]
     if not paths:
         return {}
     settings = load_settings()
-    policy = OutputPolicy(settings.config_dir / "output_policy.yaml", tuple(settings.detect_languages))
+    policy = Runtime(settings).output_policy
     approved = policy.approved_from([], [], 20)
     from shared.language.detect import detect_language
 

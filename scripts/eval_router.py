@@ -22,7 +22,7 @@ from collections import Counter, defaultdict
 from pathlib import Path
 from typing import Any
 
-from scripts.train_router import Columns, canonical, held_out, read_export, split
+from scripts.train_router import Columns, canonical, held_out, local_pii, read_export, split
 from shared.decisions.queues import QueueCatalogue
 from shared.decisions.router import Router, RoutingConfig
 from shared.settings import ROOT
@@ -72,7 +72,7 @@ def tickets(path: Path, config_dir: Path = ROOT / "config") -> dict[str, Any]:
         return {}
     catalogue, cfg = _catalogue(config_dir)
     rows = canonical(read_export(path, Columns()), catalogue, drop_unknown=False)
-    run = held_out(rows, cfg, catalogue)
+    run = held_out(rows, cfg, catalogue, local_pii(config_dir))
     out = run["metrics"]
     out["intent_mapping_fallback"] = _fallback_accuracy(run["test"], config_dir, catalogue)
     out["per_language"] = _per_language(run)
@@ -107,7 +107,7 @@ def languages(path: Path) -> dict[str, Any]:
         return {}
     catalogue, cfg = _catalogue(ROOT / "config")
     rows = canonical(read_export(path, Columns()), catalogue, drop_unknown=False)
-    run = held_out(rows, cfg, catalogue)
+    run = held_out(rows, cfg, catalogue, local_pii(ROOT / "config"))
     out = {"all": {k: v for k, v in run["metrics"].items() if k != "threshold_selection"}}
     train_part, test = split(rows)
     svm = make_pipeline(TfidfVectorizer(sublinear_tf=True), LinearSVC(random_state=13))
@@ -131,7 +131,7 @@ def catalogue(path: Path, config_dir: Path = NEW_CATALOGUE) -> dict[str, Any]:
         return {}
     cat, cfg = _catalogue(config_dir)
     rows = canonical(read_export(path, Columns()), cat, drop_unknown=True)
-    run = held_out(rows, cfg, cat)
+    run = held_out(rows, cfg, cat, local_pii(ROOT / "config"))  # the catalogue fixture holds queues only
     out = {"catalogue": cat.version, "groups": cat.labels, "tickets": len(rows),
            **{k: v for k, v in run["metrics"].items() if k != "threshold_selection"}}  # fmt: skip
     print(f"router with the catalogue in {config_dir} on {path.name}:", json.dumps(out))

@@ -28,6 +28,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from scripts.engine_flags import add_engine_flags, apply_engine_flags
+
 ROOT = Path(__file__).resolve().parent.parent
 EVAL_PYTHON = ROOT / ".venv-eval" / "bin" / "python"
 REGRESSION = ROOT / ".local" / "qa" / "regression"
@@ -157,7 +159,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path)
     parser.add_argument("--endpoint", help="evaluation service endpoint override (REST), e.g. a private endpoint")
     parser.add_argument("--anonymous", action="store_true", help="no credentials (local stand-in endpoints)")
+    add_engine_flags(parser)
     args = parser.parse_args(argv)
+    apply_engine_flags(args)
     if args.command == "vertex":  # eval environment: no project imports
         rows = [json.loads(line) for line in args.dataset.read_text("utf-8").splitlines() if line.strip()]
         print(json.dumps(vertex_evaluate(rows, args.project, args.location, endpoint=args.endpoint,

@@ -15,8 +15,34 @@ EXPERIMENT = "nba-goal-first"
 NBA_OUTCOME_WEIGHTS = {"control": (0.35, 0.45, 0.2), "candidate": (0.45, 0.35, 0.2)}  # accepted, rejected, converted
 
 
+# Gemini usage on suggestion events: (input, output, thinking) token ranges and USD per 1M tokens
+# (input, output incl. thinking). Drawn from their own generator so the rest of the stream is unchanged.
+USAGE = {"context_summary": ((900, 1500), (120, 300), (0, 600), (0.30, 2.50)),
+         "next_best_action": ((700, 1200), (60, 160), (100, 900), (0.30, 2.50)),
+         "reply_draft": ((1000, 1800), (150, 400), (200, 1500), (1.50, 9.00)),
+         "next_steps": ((1200, 2500), (200, 600), (200, 1500), (1.50, 9.00))}  # fmt: skip
+
+
+def _usage(urng: random.Random, capability: str) -> dict[str, Any]:
+    """engine/model/tokens/cost of one suggestion: mostly Gemini, some offline or degraded, a few unpriced."""
+    if urng.random() < 0.2:
+        return {"engine": "offline", "model": "offline-rules", "tokens_in": urng.randint(300, 900), "tokens_out": 90,
+                "tokens_thinking": 0, "tokens_cached": 0, "cost_usd": 0.0, "tokens_estimated": True}  # fmt: skip
+    if urng.random() < 0.05:  # Gemini answered without usageMetadata: kept, priced as unknown
+        return {"engine": "vertex", "model": "gemini-3.5-flash", "tokens_in": 0, "tokens_out": 0, "tokens_thinking": 0,
+                "tokens_cached": 0, "cost_usd": None, "tokens_estimated": True}  # fmt: skip
+    (i0, i1), (o0, o1), (t0, t1), (p_in, p_out) = USAGE[capability]
+    tin, tout, think = urng.randint(i0, i1), urng.randint(o0, o1), urng.randint(t0, t1)
+    cached = urng.choice([0, 0, 512])
+    cost = round(((tin - cached) * p_in + cached * p_in / 10 + (tout + think) * p_out) / 1e6, 8)
+    engine = "offline" if urng.random() < 0.05 else "vertex"  # truncated/blocked: offline answer, still billed
+    return {"engine": engine, "model": "gemini-3.5-flash", "tokens_in": tin, "tokens_out": tout,
+            "tokens_thinking": think, "tokens_cached": cached, "cost_usd": cost, "tokens_estimated": False}  # fmt: skip
+
+
 def generate(seed: int, n_tickets: int = 300) -> list[dict[str, Any]]:
     rng = random.Random(seed)
+    urng = random.Random(seed * 7919 + 13)
     events: list[dict[str, Any]] = []
 
     def ev(event_type: str, at: datetime, **fields: Any) -> dict[str, Any]:
@@ -52,8 +78,8 @@ def generate(seed: int, n_tickets: int = 300) -> list[dict[str, Any]]:
         version = (2 if arm == "candidate" else 1) if nba else rng.choice([1, 2])
         suggestion_id = uuid.UUID(int=rng.getrandbits(128)).hex
         ev("suggestion.generated", at - timedelta(seconds=rng.uniform(5, 600)), suggestion_id=suggestion_id,
-           capability=capability, prompt_version=f"{capability}/v{version}", engine="offline",
-           experiment=EXPERIMENT if nba else None, arm=arm)  # fmt: skip
+           capability=capability, prompt_version=f"{capability}/v{version}",
+           experiment=EXPERIMENT if nba else None, arm=arm, **_usage(urng, capability))  # fmt: skip
         # the customer read behind the suggestion (ids derived, not drawn: the random sequence is unchanged)
         events.append({"event_id": f"audit-{suggestion_id}", "event_type": "audit.customer_access",
                        "occurred_at": (at - timedelta(seconds=700)).isoformat(), "schema_version": 1,

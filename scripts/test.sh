@@ -5,7 +5,9 @@
 # it against the code).
 source "$(dirname "$0")/bootstrap.sh" requirements-dev.txt
 echo "== ruff"; python -m ruff check .
+echo "== import contracts (import-linter: layers, independent capabilities, no shared -> scripts)"; lint-imports
 echo "== openapi"; python -m scripts.openapi --check
+echo "== terraform schema (infra/terraform against the pinned providers' published schema)"; python -m scripts.tf_schema
 echo "== checkov (infra/terraform)"
 # checkov's dependency tree lives in its own virtualenv so it cannot move the runtime pins.
 infra_stamp=".venv-infra/.installed-$(sha256sum requirements-infra.txt | cut -c1-16)"

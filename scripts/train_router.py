@@ -30,8 +30,10 @@ from typing import Any
 
 import yaml
 
+from scripts.router_training import TrainedRouter, evaluate, train
 from shared.decisions.queues import QueueCatalogue
-from shared.decisions.router import RoutingConfig, TrainedRouter, evaluate, ticket_text, train
+from shared.decisions.router import RoutingConfig, ticket_text
+from shared.safety.pii.base import PiiConfig, PiiDetector
 from shared.settings import load_settings
 
 SPLIT_SEED = 13
@@ -180,10 +182,18 @@ def canonical(tickets: list[Ticket], catalogue: QueueCatalogue, drop_unknown: bo
     return kept
 
 
-def held_out(tickets: list[Ticket], cfg: RoutingConfig, catalogue: QueueCatalogue) -> dict[str, Any]:
+def local_pii(config_dir: Path) -> PiiDetector:
+    """The local PII recognisers that pseudonymize the examples kept with an artefact."""
+    from shared.safety.pii.local import LocalDetector
+
+    return LocalDetector(PiiConfig.load(config_dir / "pii.yaml"))
+
+
+def held_out(tickets: list[Ticket], cfg: RoutingConfig, catalogue: QueueCatalogue,
+             detector: PiiDetector) -> dict[str, Any]:  # fmt: skip
     """Train on 80 %, evaluate on the held-back 20 % (threshold chosen inside the 80 %)."""
     train_part, test_part = split(tickets)
-    model = train([t.text for t in train_part], [t.queue for t in train_part], cfg, catalogue)
+    model = train([t.text for t in train_part], [t.queue for t in train_part], cfg, catalogue, detector=detector)
     threshold = cfg.abstain_threshold if cfg.abstain_threshold is not None else model.meta["abstain_threshold"]
     metrics: dict[str, Any] = evaluate(model.pipeline, threshold, [t.text for t in test_part],
                                        [t.queue for t in test_part])  # fmt: skip
@@ -231,10 +241,10 @@ def main(argv: list[str] | None = None) -> int:
 
     metrics: dict[str, Any] = {}
     if not args.no_holdout and len(tickets) >= 20:
-        metrics = held_out(tickets, cfg, catalogue)["metrics"]
+        metrics = held_out(tickets, cfg, catalogue, local_pii(settings.config_dir))["metrics"]
         print("held-out evaluation (stratified 20 %, seed 13):", json.dumps(metrics))
     final: TrainedRouter = train([t.text for t in tickets], [t.queue for t in tickets], cfg, catalogue,
-                                 source=source, overrides=changed)  # fmt: skip
+                                 detector=local_pii(settings.config_dir), source=source, overrides=changed)  # fmt: skip
     final.meta["metrics"] = {"held_out": metrics}
     out = args.out or (None if str(settings.router_artefact).startswith("gs://") else Path(settings.router_artefact))
     if out is None:

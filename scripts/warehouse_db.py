@@ -161,5 +161,6 @@ def query(con: Any, sql: str) -> list[dict[str, Any]]:
 KPI_VIEWS = (
     "kpi_first_contact_resolution", "kpi_repeat_contacts", "kpi_handoffs", "kpi_handle_time",
     "kpi_suggestion_ratings", "kpi_nba", "kpi_resolver_overrides", "kpi_experiments", "kpi_qa_verdicts",
+    "kpi_model_cost", "kpi_cost_per_contact",
 )  # fmt: skip
 MATERIALIZED = ("events", "tickets", "audit_events", *KPI_VIEWS)  # audit_events: for auditors, never in cx_kpi

@@ -151,7 +151,7 @@ def fetch(rt: Any, rows: list[dict[str, Any]]) -> list[Contact]:
         confirmed = record.get("confirmed")
         if not confirmed:
             continue
-        pseudo = pseudonymizer_for(rt.snapshots.get_snapshot(cid, rt.settings.snapshot_limit))
+        pseudo = pseudonymizer_for(rt.snapshots.get_snapshot(cid, rt.settings.snapshot_limit), rt.pii_detector)
         sugg = stored["suggestion"]
         ai = pseudo.mask_obj({"issue_summary": sugg.get("issue_summary", ""), "resolver_group": sugg["resolver_group"],
                               "actions": [{k: a.get(k) for k in ("owner", "description", "due_by", "evidence")}
@@ -199,7 +199,8 @@ def nba_candidates(rt: Any, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
         if not doc.exists:
             continue
         s = doc.to_dict() or {}
-        pseudo = pseudonymizer_for(rt.snapshots.get_snapshot(s["customer_id"], rt.settings.snapshot_limit))
+        pseudo = pseudonymizer_for(rt.snapshots.get_snapshot(s["customer_id"], rt.settings.snapshot_limit),
+                                   rt.pii_detector)
         out.append({"suggestion_id": r["suggestion_id"], "offer_rejected": r["offer_id"], "segment": r["segment"],
                     "prompt_version": r["prompt_version"], "arm": s.get("arm"),
                     "phrasing": pseudo.mask(s.get("text") or ""), "customer_key": s["customer_key"]})  # fmt: skip

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import cached_property, lru_cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import yaml
 
@@ -13,10 +13,11 @@ from shared.data.offers import OfferRepository
 from shared.data.snapshots import SnapshotRepository
 from shared.decisions.nba import Rules
 from shared.decisions.queues import QueueCatalogue
-from shared.engine.model import genai_client, Engine, ModelFailure, OfflineEngine, build_engine
+from shared.engine.model import Engine, ModelFailure, OfflineEngine, build_engine, genai_client
 from shared.engine.prompts import Prompt, PromptLibrary
 from shared.language.duedates import DueDateResolver
 from shared.language.intents import IntentClassifier, IntentDetector
+from shared.language.nlp import SentenceSplitter
 from shared.language.sentiment import SentimentScorer
 from shared.platform import clients, logs
 from shared.platform.events import EventPublisher, FirestoreOutbox, register_for_shutdown
@@ -24,8 +25,12 @@ from shared.platform.identity import Authenticator
 from shared.safety.access import AccessPolicy, CustomerAccess
 from shared.safety.context_policy import ContextPolicy
 from shared.safety.guardrails import Guardrails
-from shared.safety.output_policy import OutputPolicy
+from shared.safety.pii.base import PiiConfig, PiiDetector
 from shared.settings import Settings, SettingsError, get_settings
+
+if TYPE_CHECKING:
+    from shared.safety.output_policy.policy import OutputPolicy
+    from shared.safety.pii.local import LocalDetector
 
 
 def _log_model_failure(prompt: Prompt, failure: ModelFailure) -> None:
@@ -110,12 +115,34 @@ class Runtime:
         return IntentDetector(self.settings.config_dir / "intents.yaml")
 
     @cached_property
+    def pii_local(self) -> LocalDetector:
+        """The local PII recognisers (config/pii.yaml); Presidio and the NER model load on first use."""
+        from shared.safety.pii.local import LocalDetector
+
+        return LocalDetector(PiiConfig.load(self.settings.config_dir / "pii.yaml"))
+
+    @cached_property
+    def pii_detector(self) -> PiiDetector:
+        """The masking backend chosen by ``CX_PII_BACKEND``: local, or Sensitive Data Protection plus local patterns."""
+        if self.settings.pii_backend == "local":
+            return self.pii_local
+        from shared.safety.pii.dlp import DlpDetector
+
+        return DlpDetector(self.pii_local, self.settings.gcp_project_or_local, location=self.settings.pii_dlp_location)
+
+    @cached_property
     def guardrails(self) -> Guardrails:
-        return Guardrails(self.settings.config_dir / "guardrails.yaml")
+        # identifiers in a reply are found by the local patterns: no cloud call per sentence
+        return Guardrails(self.settings.config_dir / "guardrails.yaml", sentences=self.splitter.split,
+                          detector=self.pii_local)  # fmt: skip
 
     @cached_property
     def output_policy(self) -> OutputPolicy:
-        return OutputPolicy(self.settings.config_dir / "output_policy.yaml", tuple(self.settings.detect_languages))
+        """The reply output policy; its check modules are imported here, by reply_draft's first draft."""
+        from shared.safety.output_policy.policy import OutputPolicy
+
+        return OutputPolicy(self.settings.config_dir / "output_policy.yaml", tuple(self.settings.detect_languages),
+                            sentences=self.splitter.split)  # fmt: skip
 
     @cached_property
     def reply_intents(self) -> IntentClassifier:
@@ -154,11 +181,24 @@ class Runtime:
                       fallback_version=f"intents-{intents.version}")  # fmt: skip
 
     @cached_property
+    def lexicons(self):  # type: ignore[no-untyped-def]
+        """One lexicon per language (month and weekday names, abbreviations, stop words)."""
+        from shared.language.lexicon import load_lexicons
+
+        return load_lexicons(self.settings.config_dir / "lexicon")
+
+    @cached_property
+    def splitter(self):  # type: ignore[no-untyped-def]
+        """Rule-based sentence splitter (no spaCy) with every language's abbreviations and month names."""
+
+        return SentenceSplitter.from_lexicons(self.lexicons)
+
+    @cached_property
     def extractor(self):  # type: ignore[no-untyped-def]
         """Structural next-step extractor and extractive summarizer; spaCy loads on first use."""
         from shared.language.extraction import Extractor
 
-        return Extractor(self.settings.config_dir / "extraction.yaml")
+        return Extractor(self.settings.config_dir / "extraction.yaml", lexicons=self.lexicons, splitter=self.splitter)
 
     @cached_property
     def next_steps_store(self):  # type: ignore[no-untyped-def]
@@ -174,7 +214,7 @@ class Runtime:
 
     @cached_property
     def due_dates(self) -> DueDateResolver:
-        return DueDateResolver(self.settings.config_dir / "due_phrases.yaml")
+        return DueDateResolver(self.settings.config_dir / "due_phrases.yaml", self.lexicons)
 
     @cached_property
     def publisher(self):  # type: ignore[no-untyped-def]
@@ -216,9 +256,11 @@ def startup_settings() -> Settings:
     except ConfigError as exc:
         raise SettingsError(str(exc)) from None
     if settings.pii_backend == "dlp":
-        from shared.safety.pii.base import default_detector
+        from shared.safety.pii.dlp import DlpDetector
+        from shared.safety.pii.local import LocalDetector
 
-        verify_pii_backend(default_detector())
+        local = LocalDetector(PiiConfig.load(settings.config_dir / "pii.yaml"))  # models load on first use only
+        verify_pii_backend(DlpDetector(local, settings.gcp_project_or_local, location=settings.pii_dlp_location))
     return settings
 
 

@@ -11,7 +11,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import AliasChoices, Field, ValidationError, model_validator
+from pydantic import AliasChoices, Field, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -45,7 +45,10 @@ class Settings(BaseSettings):
         validation_alias=AliasChoices("CX_PROJECT", "GOOGLE_CLOUD_PROJECT"),
         description="Google Cloud project; unset means everything runs locally.",
     )
-    region: str = Field(default="europe-west1", description="Vertex AI location.")
+    region: str = Field(
+        default="europe-west1",
+        description="Region the functions run in; also the location of Vertex embeddings and evaluation.",
+    )
     environment: Literal["local", "dev", "staging", "prod"] = "local"
 
     # --- Model --------------------------------------------------------------------
@@ -53,21 +56,41 @@ class Settings(BaseSettings):
         default="auto",
         description="auto = vertex when a project and credentials are present, else offline.",
     )
-    gemini_model: str = "gemini-2.5-flash"
+    gemini_location: str = Field(
+        default="global",
+        description="Vertex location for Gemini calls, independent of the functions' region: 'global' (every "
+        "default model supports it), a multi-region such as 'eu' or 'us', or a region.",
+    )
+    gemini_model: str | None = Field(
+        default=None,
+        description="Emergency override of every capability's model; unset = config/models.yaml. An override is "
+        "checked like the file: an unknown or retired model fails at start.",
+    )
+    @field_validator("gemini_model", mode="before")
+    @classmethod
+    def _empty_is_unset(cls, value: object) -> object:
+        return None if isinstance(value, str) and not value.strip() else value
+
+    models_file: str = Field(default="models.yaml", description="Model profiles file inside CX_CONFIG_DIR.")
     temperature: float = Field(default=0.2, ge=0.0, le=2.0)
-    max_output_tokens: int = Field(default=1024, ge=64, le=8192)
     model_timeout_ms: int = Field(
-        default=8000, ge=500, le=60000, description="Latency budget for one model call."
+        default=8000, ge=250, le=60000,
+        description="Longest single HTTP attempt to Gemini; shortened so that every attempt fits the budget.",
     )
     latency_budget_ms: int = Field(
         default=12000, ge=500, le=120000,
-        description="Wall-time budget for a model answer, retries included; then offline fallback.",
+        description="Wall-time budget for a model answer, retries included; then offline fallback. The SDK "
+        "enforces it: per-call HTTP timeout and retry attempts are derived from it.",
     )
-    model_retry_attempts: int = Field(default=3, ge=1, le=6)
-    model_retry_initial_delay_s: float = Field(default=0.5, ge=0.0, le=10.0)
-    model_retry_max_delay_s: float = Field(default=4.0, ge=0.0, le=30.0)
+    model_retry_attempts: int = Field(default=2, ge=1, le=6)
+    model_retry_initial_delay_s: float = Field(default=0.25, ge=0.0, le=10.0)
+    model_retry_max_delay_s: float = Field(default=1.0, ge=0.0, le=30.0)
     vertex_base_url: str | None = Field(
         default=None, description="Override of the Vertex endpoint (private endpoint, tests)."
+    )
+    vertex_anonymous: bool = Field(
+        default=False,
+        description="Send no Google credentials (only with CX_VERTEX_BASE_URL: a local stand-in endpoint).",
     )
 
     # --- Prompt context -------------------------------------------------------------
@@ -192,6 +215,8 @@ class Settings(BaseSettings):
             raise ValueError(f"CX_TRUSTED_PLATFORM_SAS: {not_emails} are not service-account e-mails")
         if self.pii_backend == "dlp" and not self.project:
             raise ValueError("CX_PII_BACKEND=dlp needs CX_PROJECT (or GOOGLE_CLOUD_PROJECT)")
+        if self.vertex_anonymous and not self.vertex_base_url:
+            raise ValueError("CX_VERTEX_ANONYMOUS needs CX_VERTEX_BASE_URL (credentials are never skipped for Google)")
         if self.model_retry_max_delay_s < self.model_retry_initial_delay_s:
             raise ValueError("CX_MODEL_RETRY_MAX_DELAY_S is smaller than the initial delay")
         for path in (self.config_dir, self.prompts_dir):

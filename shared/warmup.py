@@ -6,12 +6,17 @@ request of a new instance pay 2–3 s. With ``CX_PRELOAD=true`` (set in Terrafor
 deployed functions, where start-up runs with Cloud Run's start-up CPU boost and min instances
 keep a warm one), ``main`` loads exactly the parts its own function target uses, once.
 Locally and in tests it stays off, so imports stay cheap.
+
+It also checks the Gemini models the function calls (:func:`check_models`): one cheap
+``count_tokens`` call per model proves the model exists and this project may call it in the
+configured location (a 404/403 is a ``model.config_fault`` ERROR, the event the alert pages on),
+and a model within 30 days of its published retirement date logs a WARNING.
 """
 
 from __future__ import annotations
 
 import time
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import TYPE_CHECKING
 
 from shared.platform import logs
@@ -28,13 +33,14 @@ PARTS: dict[str, tuple[str, ...]] = {
     "closing_message": ("pii",),
     "ticket_closed": ("pii", "extractor", "router", "due_dates"),
 }
+# Capabilities whose model a function calls, when it is not the function's own name.
+MODEL_USERS: dict[str, tuple[str, ...]] = {"ticket_closed": ("next_steps",)}
+RETIREMENT_WARNING_DAYS = 30
 _SAMPLE = "Warm-up: please call Jane Miller on 0716 967895, 12 Main Street. Ich melde mich bis Freitag."
 
 
 def _pii(rt: Runtime) -> None:
-    from shared.safety.pii.base import default_detector
-
-    default_detector().detect_many([_SAMPLE], ner=True)
+    rt.pii_detector.detect_many([_SAMPLE], ner=True)
 
 
 def _policy(rt: Runtime) -> None:
@@ -51,7 +57,7 @@ def _language(rt: Runtime) -> None:
 
 
 def _extractor(rt: Runtime) -> None:
-    for language in ("en", "de"):
+    for language in rt.extractor.langs:  # every language config/extraction.yaml enables
         rt.extractor.pipelines.get(language)
 
 
@@ -67,6 +73,48 @@ _LOADERS = {"pii": _pii, "policy": _policy, "language": _language, "extractor": 
             "due_dates": _due_dates}  # fmt: skip
 
 
+def check_models(rt: Runtime, target: str, today: date | None = None) -> dict[str, str]:
+    """Model id -> "ok" or the failure class, for the models ``target`` calls. Never raises."""
+    from shared.engine.model import ModelFailure, report_config_fault
+    from shared.engine.vertex import VertexEngine, load_profiles
+
+    log = logs.get_logger("warmup")
+    today = today or datetime.now(UTC).date()
+    try:
+        profiles = load_profiles(rt.settings)
+        capabilities = [c for c in MODEL_USERS.get(target, (target,)) if c in profiles.capabilities]
+        models = {profiles.profile(c, rt.settings.gemini_model).model: c for c in capabilities}
+    except Exception as exc:  # noqa: BLE001 - the start-up config check reports file faults; stay loud, not fatal
+        log.error("model profiles unreadable at warm-up", extra={"fields": {"event": "model.config_fault",
+                                                                            "error": repr(exc), "at": "start"}})
+        return {}
+    for model, retires in profiles.retiring_within(RETIREMENT_WARNING_DAYS, today, rt.settings.gemini_model).items():
+        if model in models:
+            log.warning(f"model {model} retires on {retires.isoformat()}; switch config/models.yaml to a current model",
+                        extra={"fields": {"event": "model.retiring", "model": model, "retires": retires.isoformat(),
+                                          "days_left": (retires - today).days}})  # fmt: skip
+    if not models:
+        return {}
+    primary = getattr(rt.engine, "primary", None)
+    if not isinstance(primary, VertexEngine):
+        return dict.fromkeys(models, "not_checked")  # offline, or no credentials (already logged at ERROR)
+    result: dict[str, str] = {}
+    for model, capability in models.items():
+        try:
+            primary.count_tokens(model)
+            result[model] = "ok"
+        except ModelFailure as failure:
+            result[model] = failure.reason
+            if failure.config_fault:
+                report_config_fault(failure, capability=capability, at="start")
+            else:
+                log.warning("model check at start failed", extra={"fields": {
+                    "event": "model.check_failed", "model": model, "reason": failure.reason,
+                    "detail": failure.detail}})  # fmt: skip
+    log.info("models checked", extra={"fields": {"target": target, "models": result}})
+    return result
+
+
 def warm(rt: Runtime, target: str) -> dict[str, float]:
     """Load the parts ``target`` uses; seconds per part. A failure is logged, never raised."""
     took: dict[str, float] = {}
@@ -78,5 +126,8 @@ def warm(rt: Runtime, target: str) -> dict[str, float]:
             logs.get_logger("warmup").exception("warm-up part failed", extra={"fields": {"part": part}})
             continue
         took[part] = round(time.perf_counter() - started, 3)
+    started = time.perf_counter()
+    check_models(rt, target)
+    took["models"] = round(time.perf_counter() - started, 3)
     logs.get_logger("warmup").info("instance warmed", extra={"fields": {"target": target, "seconds": took}})
     return took

@@ -82,11 +82,10 @@ def emulators(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
 @pytest.fixture(scope="session")
 def seeded(emulators: Any) -> dict[str, Any]:
     """The 20 demo customers, written once per session (tests that write use new ids)."""
-    from scripts.seed import SEEDS, seed_all
-    from shared.runtime import Runtime
+    from scripts.emulators import prepare
+    from scripts.seed import SEEDS
 
-    rt = Runtime(load_settings(model_backend="offline"))
-    seed_all(rt.snapshots, offers=rt.offers, kb=rt.kb, embedder=rt.embedder)
+    prepare()  # the one stack bootstrap the demo, benchmarks and evaluations use
     return {s.customer_id: s for s in SEEDS}
 
 

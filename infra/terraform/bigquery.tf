@@ -99,11 +99,21 @@ resource "google_bigquery_table" "kpi" {
   depends_on = [google_bigquery_table.tickets, google_bigquery_table.qa_verdicts]
 }
 
+# --- Who may use cx_analytics: one mechanism per dataset -------------------------------------
+# The provider's docs (google_bigquery_dataset_iam): the _iam_member/_binding/_policy family
+# "cannot be used with google_bigquery_dataset_access ... or they will fight over what the
+# policy should be", and "will remove any authorized view permissions from the dataset. To
+# assign and preserve authorized view permissions use google_bigquery_dataset_access". The
+# analysts' KPI views in cx_kpi are authorized on cx_analytics (an authorized dataset), so
+# every grant on cx_analytics is a google_bigquery_dataset_access (legacy role names: the API
+# returns WRITER for roles/bigquery.dataEditor, which would otherwise diff on every plan).
+# cx_kpi carries no authorized views, so its grants (analysts) use _iam_member only.
+
 # The Pub/Sub service agent writes the BigQuery subscription's rows.
-resource "google_bigquery_dataset_iam_member" "pubsub_writer" {
-  dataset_id = google_bigquery_dataset.analytics.dataset_id
-  role       = "roles/bigquery.dataEditor"
-  member     = local.pubsub_agent
+resource "google_bigquery_dataset_access" "pubsub_writer" {
+  dataset_id    = google_bigquery_dataset.analytics.dataset_id
+  role          = "WRITER"
+  user_by_email = local.pubsub_agent_email
 }
 
 # --- Materialization: a daily scheduled query writes every view into a mat_<view> table ----
@@ -135,6 +145,7 @@ locals {
 resource "google_service_account" "materialize" {
   account_id   = "cx-kpi-materialize"
   display_name = "CX Copilot daily KPI materialization (scheduled query)"
+  depends_on   = [google_project_service.apis]
 }
 
 resource "google_project_iam_member" "materialize_jobs" {
@@ -143,10 +154,10 @@ resource "google_project_iam_member" "materialize_jobs" {
   member  = "serviceAccount:${google_service_account.materialize.email}"
 }
 
-resource "google_bigquery_dataset_iam_member" "materialize_writer" {
-  dataset_id = google_bigquery_dataset.analytics.dataset_id
-  role       = "roles/bigquery.dataEditor"
-  member     = "serviceAccount:${google_service_account.materialize.email}"
+resource "google_bigquery_dataset_access" "materialize_writer" {
+  dataset_id    = google_bigquery_dataset.analytics.dataset_id
+  role          = "WRITER"
+  user_by_email = google_service_account.materialize.email
 }
 
 # The Data Transfer service agent runs the scheduled query as the account above.
@@ -166,7 +177,7 @@ resource "google_bigquery_data_transfer_config" "materialize" {
     query = local.materialize_script
   }
   depends_on = [
-    google_project_iam_member.materialize_jobs, google_bigquery_dataset_iam_member.materialize_writer,
+    google_project_iam_member.materialize_jobs, google_bigquery_dataset_access.materialize_writer,
     google_service_account_iam_member.materialize_token_creator, google_bigquery_table.kpi,
   ]
 }
@@ -214,7 +225,8 @@ resource "google_bigquery_table" "kpi_shared" {
   depends_on = [google_bigquery_job.materialize_now]
 }
 
-# The cx_kpi views may read cx_analytics on the analysts' behalf; the analysts may not.
+# The cx_kpi views may read cx_analytics on the analysts' behalf; the analysts may not
+# (see "one mechanism per dataset" above).
 resource "google_bigquery_dataset_access" "kpi_authorized" {
   dataset_id = google_bigquery_dataset.analytics.dataset_id
   dataset {

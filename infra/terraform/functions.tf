@@ -1,9 +1,3 @@
-variable "http_ingress" {
-  type        = string
-  default     = "ALLOW_INTERNAL_AND_GCLB"
-  description = "ALLOW_ALL if the contact-center platform calls from outside Google Cloud (IAM still required)."
-}
-
 resource "google_storage_bucket" "source" {
   # checkov:skip=CKV_GCP_62: holds only deploy archives (deleted after 90 days); admin access is in Cloud Audit Logs
   name                        = "${var.project_id}-cx-copilot-source"
@@ -22,6 +16,7 @@ resource "google_storage_bucket" "source" {
       type = "Delete"
     }
   }
+  depends_on = [google_project_service.apis]
 }
 
 data "archive_file" "source" {
@@ -42,7 +37,8 @@ resource "google_storage_bucket_object" "source" {
 }
 
 resource "google_cloudfunctions2_function" "fn" {
-  for_each = local.functions
+  # checkov:skip=CKV_GCP_124: ingress is var.http_ingress (default ALLOW_INTERNAL_AND_GCLB; ALLOW_ALL only as the documented, IAM-protected fallback) for HTTP functions and ALLOW_INTERNAL_ONLY for event functions; checkov cannot resolve each.value over the merged function map
+  for_each = local.deployed_functions
   name     = replace(each.key, "_", "-")
   location = var.region
   labels   = { app = "cx-copilot", environment = var.environment, commit = local.label_commit }
@@ -50,6 +46,9 @@ resource "google_cloudfunctions2_function" "fn" {
   build_config {
     runtime     = "python312"
     entry_point = each.key
+    # Our own build account: new projects' default build account may lack the permissions
+    # (Cloud Build service account change of July 2024).
+    service_account = google_service_account.fn_build.id
     source {
       storage_source {
         bucket = google_storage_bucket.source.name
@@ -66,10 +65,15 @@ resource "google_cloudfunctions2_function" "fn" {
     max_instance_count               = each.value.max
     timeout_seconds                  = each.value.timeout
     service_account_email            = google_service_account.fn[each.key].email
-    ingress_settings                 = each.value.http ? var.http_ingress : "ALLOW_INTERNAL_ONLY"
-    all_traffic_on_latest_revision   = true
-    # gunicorn threads match the request concurrency
-    environment_variables = merge(local.environment, { THREADS = tostring(each.value.concurrency) })
+    # HTTP functions: the load balancer (IAP) and internal callers only, by default.
+    ingress_settings               = each.value.http ? var.http_ingress : "ALLOW_INTERNAL_ONLY"
+    all_traffic_on_latest_revision = true
+    # gunicorn threads match the request concurrency; an HTTP function accepts the IAP JWT
+    # audience of its own backend service (JSON list; empty for event functions).
+    environment_variables = merge(local.runtime_environment, {
+      THREADS         = tostring(each.value.concurrency)
+      CX_IAP_AUDIENCE = jsonencode(compact([lookup(local.iap_audiences, each.key, "")]))
+    })
     secret_environment_variables {
       key        = "CX_PSEUDONYM_KEY"
       project_id = var.project_id
@@ -84,6 +88,7 @@ resource "google_cloudfunctions2_function" "fn" {
 
   depends_on = [
     google_project_iam_member.firestore_user, google_pubsub_topic_iam_member.events_publisher,
-    google_secret_manager_secret_iam_member.pseudonym_key,
+    google_secret_manager_secret_iam_member.pseudonym_key, google_secret_manager_secret_version.pseudonym_key,
+    time_sleep.iam_propagation,
   ]
 }

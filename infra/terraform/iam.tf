@@ -1,26 +1,43 @@
 # One service account per function, each with only what it uses.
 resource "google_service_account" "fn" {
-  for_each     = local.functions
+  for_each     = local.deployed_functions
   account_id   = "cx-${replace(each.key, "_", "-")}"
   display_name = "CX Copilot ${each.key}"
+  depends_on   = [google_project_service.apis]
 }
 
 resource "google_project_iam_member" "firestore_user" {
-  for_each = local.functions
+  for_each = local.deployed_functions
   project  = var.project_id
   role     = "roles/datastore.user"
   member   = "serviceAccount:${google_service_account.fn[each.key].email}"
 }
 
 resource "google_project_iam_member" "vertex_user" {
-  for_each = { for k, v in local.functions : k => v if v.model }
+  for_each = { for k, v in local.deployed_functions : k => v if v.model }
   project  = var.project_id
   role     = "roles/aiplatform.user"
   member   = "serviceAccount:${google_service_account.fn[each.key].email}"
 }
 
+# Sensitive Data Protection for PII masking, only with pii_backend = "dlp".
+resource "google_project_iam_member" "dlp_user" {
+  for_each = { for k, v in local.deployed_functions : k => v if var.pii_backend == "dlp" }
+  project  = var.project_id
+  role     = "roles/dlp.user"
+  member   = "serviceAccount:${google_service_account.fn[each.key].email}"
+}
+
+# A trained router in gs://<bucket>/<prefix>: read access to that bucket only.
+resource "google_storage_bucket_iam_member" "router_reader" {
+  for_each = { for k, v in local.deployed_functions : k => v if local.router_bucket != "" }
+  bucket   = local.router_bucket
+  role     = "roles/storage.objectViewer"
+  member   = "serviceAccount:${google_service_account.fn[each.key].email}"
+}
+
 resource "google_pubsub_topic_iam_member" "events_publisher" {
-  for_each = local.functions
+  for_each = local.deployed_functions
   topic    = google_pubsub_topic.events.name
   role     = "roles/pubsub.publisher"
   member   = "serviceAccount:${google_service_account.fn[each.key].email}"
@@ -33,7 +50,7 @@ resource "google_pubsub_topic_iam_member" "ticket_dlq_publisher" {
 }
 
 resource "google_secret_manager_secret_iam_member" "pseudonym_key" {
-  for_each  = local.functions
+  for_each  = local.deployed_functions
   secret_id = google_secret_manager_secret.pseudonym_key.id
   role      = "roles/secretmanager.secretAccessor"
   member    = "serviceAccount:${google_service_account.fn[each.key].email}"
@@ -44,6 +61,7 @@ resource "google_secret_manager_secret_iam_member" "pseudonym_key" {
 resource "google_service_account" "push" {
   account_id   = "cx-ticket-closed-push"
   display_name = "CX Copilot ticket-close push subscription"
+  depends_on   = [google_project_service.apis]
 }
 
 resource "google_cloud_run_v2_service_iam_member" "push_invoker" {
@@ -53,21 +71,52 @@ resource "google_cloud_run_v2_service_iam_member" "push_invoker" {
   member   = "serviceAccount:${google_service_account.push.email}"
 }
 
-# Pub/Sub's service agent mints the OIDC tokens for the push account.
+# Pub/Sub's service agent mints the OIDC tokens for the push accounts.
 resource "google_service_account_iam_member" "push_token_creator" {
   service_account_id = google_service_account.push.name
   role               = "roles/iam.serviceAccountTokenCreator"
   member             = local.pubsub_agent
 }
 
-# No unauthenticated access: only the listed callers (Google ID tokens) may invoke.
+# No unauthenticated access. The platform's identities may invoke the HTTP functions with
+# Google ID tokens (used when http_ingress = "ALLOW_ALL", or from inside the VPC); through
+# the load balancer, IAP is the gate and its own service agent invokes (lb.tf).
 resource "google_cloud_run_v2_service_iam_member" "http_invoker" {
   for_each = {
-    for pair in setproduct([for k, v in local.functions : k if v.http], var.invoker_members) :
+    for pair in setproduct(keys(local.http_functions), var.invoker_members) :
     "${pair[0]}|${pair[1]}" => { function = pair[0], member = pair[1] }
   }
   location = var.region
   name     = google_cloudfunctions2_function.fn[each.value.function].name
   role     = "roles/run.invoker"
   member   = each.value.member
+}
+
+# --- Function builds run as their own account --------------------------------------------------
+# Roles from "Cloud Run functions: build service account" (logs, the built image, the source
+# archive): https://cloud.google.com/run/docs/configuring/services/build-service-account
+resource "google_service_account" "fn_build" {
+  account_id   = "cx-fn-build"
+  display_name = "CX Copilot function builds (Cloud Build)"
+  depends_on   = [google_project_service.apis]
+}
+
+resource "google_project_iam_member" "fn_build" {
+  for_each = toset(["roles/logging.logWriter", "roles/artifactregistry.writer", "roles/storage.objectAdmin"])
+  project  = var.project_id
+  role     = each.value
+  member   = "serviceAccount:${google_service_account.fn_build.email}"
+}
+
+# IAM grants take a while to be seen everywhere; a brand-new project's first function build
+# would otherwise race the grants it needs (build account, runtime account, secret access).
+resource "time_sleep" "iam_propagation" {
+  create_duration = "90s"
+  triggers = {
+    build_account = google_service_account.fn_build.email
+  }
+  depends_on = [
+    google_project_iam_member.fn_build, google_project_iam_member.firestore_user,
+    google_secret_manager_secret_iam_member.pseudonym_key, google_pubsub_topic_iam_member.events_publisher,
+  ]
 }

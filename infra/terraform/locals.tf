@@ -5,12 +5,17 @@ locals {
   closed_topic = "cx-ticket-closed"
   closed_dlq   = "cx-ticket-closed-dlq"
   bq_dlq       = "cx-events-bq-dlq"
+  drain_topic  = "cx-outbox-drain"
   # 20 attempts with 10 s..600 s backoff: about 2.5 h of retries before a message is parked.
   closed_max_delivery_attempts = 20
   model_roles                  = ["roles/aiplatform.user"]
   sql_dir                      = "${path.module}/../bigquery"
   source_root                  = "${path.module}/../.."
   label_commit                 = substr(lower(replace(var.commit_sha, "/[^a-z0-9_-]/", "-")), 0, 63)
+  # gs://bucket/prefix -> bucket (the functions may read it); anything else -> none.
+  router_bucket = startswith(var.router_artefact, "gs://") ? split("/", trimprefix(var.router_artefact, "gs://"))[0] : ""
+  # The platform's service accounts, for the code's allowlist (CX_TRUSTED_PLATFORM_SAS).
+  platform_service_accounts = [for m in var.invoker_members : trimprefix(m, "serviceAccount:") if startswith(m, "serviceAccount:")]
 
   # One entry per entry point in main.py (a test keeps the two in step).
   functions = {
@@ -24,20 +29,27 @@ locals {
     ticket_closed      = { memory = "512Mi", cpu = "1", concurrency = 1, timeout = 120, min = 0, max = 10, model = true, http = false }
   }
 
+  # Entry points main.py does not have yet, deployed only when switched on (a test keeps
+  # local.functions equal to main.py, so they live here until the code has them).
+  optional_functions = {
+    outbox_drain = { memory = "256Mi", cpu = "1", concurrency = 1, timeout = 240, min = 0, max = 1, model = false, http = false }
+  }
+  deployed_functions = merge(local.functions, { for k, v in local.optional_functions : k => v if var.enable_outbox_drain_function })
+  http_functions     = { for k, v in local.deployed_functions : k => v if v.http }
+
   # Every setting the code reads (shared/config.py), set explicitly per environment.
   environment = {
     CX_PROJECT                     = var.project_id
     CX_REGION                      = var.region
     CX_ENVIRONMENT                 = var.environment
     CX_MODEL_BACKEND               = "vertex"
-    CX_GEMINI_MODEL                = var.gemini_model
+    CX_MODELS_FILE                 = "models.yaml"
     CX_TEMPERATURE                 = "0.2"
-    CX_MAX_OUTPUT_TOKENS           = "1024"
     CX_MODEL_TIMEOUT_MS            = "8000"
     CX_LATENCY_BUDGET_MS           = "12000"
-    CX_MODEL_RETRY_ATTEMPTS        = "3"
-    CX_MODEL_RETRY_INITIAL_DELAY_S = "0.5"
-    CX_MODEL_RETRY_MAX_DELAY_S     = "4"
+    CX_MODEL_RETRY_ATTEMPTS        = "2"
+    CX_MODEL_RETRY_INITIAL_DELAY_S = "0.25"
+    CX_MODEL_RETRY_MAX_DELAY_S     = "1"
     CX_CONTEXT_TOKEN_BUDGET        = "1200"
     CX_SNAPSHOT_LIMIT              = "50"
     CX_FIRESTORE_DATABASE          = "(default)"
@@ -73,5 +85,13 @@ locals {
     CX_PII_DLP_LOCATION            = "global"
     CX_ROUTER_ARTEFACT             = var.router_artefact
     CX_PRELOAD                     = "true"
+    CX_TRUSTED_PLATFORM_SAS        = jsonencode(local.platform_service_accounts)
   }
+
+  # Set only when given: empty means "the code decides" (config/models.yaml for the model).
+  optional_environment = {
+    CX_GEMINI_LOCATION = var.gemini_location
+    CX_GEMINI_MODEL    = var.gemini_model
+  }
+  runtime_environment = merge(local.environment, { for k, v in local.optional_environment : k => v if v != "" })
 }

@@ -1,6 +1,31 @@
+output "lb_ip" {
+  description = "Point the DNS A record of var.domain here; the managed certificate is issued once it resolves."
+  value       = google_compute_global_address.lb.address
+}
+
+output "desktop_url" {
+  description = "The agent desktop, behind IAP."
+  value       = "https://${var.domain}/"
+}
+
+output "api_urls" {
+  description = "Each HTTP function through the load balancer (IAP): the platform calls these."
+  value       = { for k, v in local.http_functions : k => "https://${var.domain}/api/${k}" }
+}
+
+output "iap_audiences" {
+  description = "The aud claim of x-goog-iap-jwt-assertion per backend (/projects/NUMBER/global/backendServices/ID); each function gets its own in CX_IAP_AUDIENCE."
+  value       = merge(local.iap_audiences, { desktop = local.iap_audience_desktop })
+}
+
 output "function_urls" {
-  description = "Point the contact-center platform here (callers need a Google ID token)."
-  value       = { for k, f in google_cloudfunctions2_function.fn : k => f.service_config[0].uri if local.functions[k].http }
+  description = "Direct run.app URLs (Google ID token with this audience; reachable from outside only with http_ingress = ALLOW_ALL)."
+  value       = { for k, f in google_cloudfunctions2_function.fn : k => f.service_config[0].uri if local.deployed_functions[k].http }
+}
+
+output "deployer_service_account" {
+  description = "Run Cloud Build (cloudbuild.yaml) as this account: gcloud builds submit --service-account=projects/PROJECT/serviceAccounts/<this>."
+  value       = google_service_account.deployer.email
 }
 
 output "events_topic" {
@@ -9,4 +34,9 @@ output "events_topic" {
 
 output "ticket_closed_topic" {
   value = google_pubsub_topic.ticket_closed.id
+}
+
+output "alert_channels" {
+  description = "Notification channels every alert uses (empty: alerts notify nobody)."
+  value       = local.notification_channels
 }

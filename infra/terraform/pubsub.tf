@@ -1,5 +1,6 @@
 locals {
-  pubsub_agent = "serviceAccount:service-${data.google_project.this.number}@gcp-sa-pubsub.iam.gserviceaccount.com"
+  pubsub_agent_email = google_project_service_identity.pubsub.email
+  pubsub_agent       = "serviceAccount:${local.pubsub_agent_email}"
 }
 
 resource "google_pubsub_topic" "events" {
@@ -38,7 +39,7 @@ resource "google_pubsub_subscription" "events_warehouse" {
     dead_letter_topic     = google_pubsub_topic.events_bq_dlq.id
     max_delivery_attempts = 10
   }
-  depends_on = [google_bigquery_dataset_iam_member.pubsub_writer]
+  depends_on = [google_bigquery_dataset_access.pubsub_writer]
 }
 
 # ticket_closed's own subscription: push (OIDC-authenticated) to the function, retried with

@@ -25,15 +25,27 @@ variable "firestore_location" {
   description = "Firestore location (multi-region eur3, nam5, or a region)."
 }
 
+# --- Gemini: nothing model-specific is decided here ------------------------------------------
+variable "gemini_location" {
+  type        = string
+  default     = "global"
+  description = "Vertex AI location for Gemini calls (CX_GEMINI_LOCATION); \"global\" serves every current Gemini model. Empty = the code's default."
+}
+
 variable "gemini_model" {
-  type    = string
-  default = "gemini-2.5-flash"
+  type        = string
+  default     = ""
+  description = "Model id override (CX_GEMINI_MODEL). Empty = the model profile in config/models.yaml shipped with the code decides."
 }
 
 variable "invoker_members" {
   type        = list(string)
   default     = []
-  description = "Who may call the HTTP functions, e.g. [\"serviceAccount:platform@acme.iam.gserviceaccount.com\"]."
+  description = "The contact-center platform's identities, e.g. [\"serviceAccount:platform@acme.iam.gserviceaccount.com\"]: IAP access to /api/* on the load balancer, run.invoker on the HTTP functions, and (service accounts) CX_TRUSTED_PLATFORM_SAS."
+  validation {
+    condition     = alltrue([for m in var.invoker_members : can(regex("^(serviceAccount|user|group|domain|principal|principalSet):", m))])
+    error_message = "invoker_members are IAM members with a type prefix, e.g. serviceAccount:platform@acme.iam.gserviceaccount.com."
+  }
 }
 
 variable "commit_sha" {
@@ -45,13 +57,13 @@ variable "commit_sha" {
 variable "cors_origins" {
   type        = list(string)
   default     = []
-  description = "Browser origins allowed to call the HTTP functions (the agent desktop's static site); empty = no CORS."
+  description = "Browser origins allowed to call the HTTP functions from another origin; empty = no CORS (the agent desktop is served on the load balancer's own origin and needs none)."
 }
 
 variable "pii_backend" {
   type        = string
   default     = "local"
-  description = "PII masking: local recognisers, or dlp (Sensitive Data Protection plus local patterns)."
+  description = "PII masking: local recognisers, or dlp (Sensitive Data Protection plus local patterns; enables dlp.googleapis.com and grants roles/dlp.user)."
   validation {
     condition     = contains(["local", "dlp"], var.pii_backend)
     error_message = "pii_backend must be local or dlp."
@@ -61,5 +73,90 @@ variable "pii_backend" {
 variable "router_artefact" {
   type        = string
   default     = ""
-  description = "Trained resolver-group router (gs://bucket/prefix or a path in the deploy bundle); empty = intent mapping."
+  description = "Trained resolver-group router: gs://bucket/prefix (the functions get read access to that bucket) or a path in the deploy bundle; empty = intent mapping."
+}
+
+# --- The pseudonymisation key ------------------------------------------------------------------
+variable "manage_pseudonym_key" {
+  type        = bool
+  default     = true
+  description = "Create the first version of cx-pseudonym-key in Terraform (write-only: never in state). Set false on a project whose key was added by hand before, or its pseudonyms would change."
+}
+
+variable "pseudonym_key_version" {
+  type        = number
+  default     = 1
+  description = "Bump to write a NEW random key (rotation). Every customer_key changes with it: joins across the rotation break."
+}
+
+# --- Front door ----------------------------------------------------------------------------------
+variable "domain" {
+  type        = string
+  description = "Host name of the front door, e.g. cx-copilot.acme.com (Google-managed certificate; point an A record at output lb_ip)."
+  validation {
+    condition     = can(regex("^([a-z0-9]([a-z0-9-]*[a-z0-9])?\\.)+[a-z]{2,}$", var.domain))
+    error_message = "domain is a lower-case host name without scheme or path, e.g. cx-copilot.acme.com."
+  }
+}
+
+variable "agent_members" {
+  type        = list(string)
+  default     = []
+  description = "Who may open the agent desktop and call /api/* through IAP, e.g. [\"group:cx-agents@acme.com\"] (roles/iap.httpsResourceAccessor)."
+}
+
+variable "iap_programmatic_clients" {
+  type        = list(string)
+  default     = []
+  description = "OAuth client ids (created once in Google Auth Platform > Clients; only the id is needed) whose ID tokens IAP accepts on /api/*: with the Google-managed OAuth client, programmatic access is blocked until a client is allowlisted. The platform's service account then mints ID tokens with this audience."
+}
+
+variable "load_balancing_scheme" {
+  type        = string
+  default     = "EXTERNAL_MANAGED"
+  description = "EXTERNAL_MANAGED (global external Application Load Balancer) or EXTERNAL (classic)."
+  validation {
+    condition     = contains(["EXTERNAL_MANAGED", "EXTERNAL"], var.load_balancing_scheme)
+    error_message = "load_balancing_scheme must be EXTERNAL_MANAGED or EXTERNAL."
+  }
+}
+
+variable "http_ingress" {
+  type        = string
+  default     = "ALLOW_INTERNAL_AND_GCLB"
+  description = "Ingress of the HTTP functions. Default: only the load balancer (IAP) and internal traffic. ALLOW_ALL only if the platform cannot go through IAP and calls the function URLs with Google ID tokens (run.invoker still required); see docs/deploy.md."
+  validation {
+    condition     = contains(["ALLOW_INTERNAL_AND_GCLB", "ALLOW_ALL", "ALLOW_INTERNAL_ONLY"], var.http_ingress)
+    error_message = "http_ingress must be ALLOW_INTERNAL_AND_GCLB, ALLOW_ALL or ALLOW_INTERNAL_ONLY."
+  }
+}
+
+variable "desktop_image" {
+  type        = string
+  default     = "docker.io/library/nginx:1.27-alpine"
+  description = "Static web server image that serves the agent desktop from its bucket (mounted read-only); mirror it into Artifact Registry if an organisation policy restricts image sources."
+}
+
+# --- Alerts ------------------------------------------------------------------------------------
+variable "alert_notification_channels" {
+  type        = list(string)
+  default     = []
+  description = "Existing Monitoring notification channel ids (projects/…/notificationChannels/…) told about every alert."
+}
+
+variable "alert_email" {
+  type        = string
+  default     = ""
+  description = "If set, an e-mail notification channel is created for this address and added to every alert."
+  validation {
+    condition     = var.alert_email == "" || can(regex("^[^@\\s]+@[^@\\s]+\\.[^@\\s]+$", var.alert_email))
+    error_message = "alert_email must be an e-mail address or empty."
+  }
+}
+
+# --- Outbox drain --------------------------------------------------------------------------------
+variable "enable_outbox_drain_function" {
+  type        = bool
+  default     = false
+  description = "Deploy the outbox_drain function (needs the entry point in main.py) and un-pause its 5-minute schedule."
 }

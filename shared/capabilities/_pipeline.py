@@ -59,8 +59,10 @@ def record(
         arm=prompt.arm,
     )
     key = customer_key(customer_id, rt.settings.pseudonym_key)
-    call.note(customer_key=key, engine=usage.engine, degraded=usage.degraded,
-              tokens_in=usage.input_tokens, tokens_out=usage.output_tokens, **(attributes or {}))  # fmt: skip
+    call.note(**{"customer_key": key, "engine": usage.engine, "degraded": usage.degraded, "model": usage.model,
+                 "tokens_in": usage.input_tokens, "tokens_out": usage.output_tokens,
+                 "tokens_thinking": usage.thinking_tokens, "cost_usd": usage.cost_usd,
+                 **(attributes or {})})  # fmt: skip
     now = datetime.now(UTC)
     rt.firestore.collection(rt.settings.suggestions_collection).document(meta.suggestion_id).set({
         "capability": prompt.capability, "customer_id": customer_id, "customer_key": key,
@@ -85,6 +87,9 @@ def record(
             model_latency_ms=usage.latency_ms,
             tokens_in=usage.input_tokens,
             tokens_out=usage.output_tokens,
+            tokens_thinking=usage.thinking_tokens,
+            tokens_cached=usage.cached_tokens,
+            cost_usd=usage.cost_usd,
             tokens_estimated=usage.tokens_estimated,
             agent_id=call.agent_id,
             request_id=call.request_id,

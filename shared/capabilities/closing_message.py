@@ -59,7 +59,7 @@ def closing_message(req: ClosingRequest, rt: Runtime, call: CallContext | None =
     snapshot = view.snapshot
     c = snapshot.customer
     language = req.language or c.profile.language
-    pseudo = pseudonymizer_for(snapshot)
+    pseudo = pseudonymizer_for(snapshot, rt.pii_detector)
     actions = [{"owner": a.owner, "description": a.description.rstrip(".!"),
                 "due": _format_day(a.due_by, language) if a.due_by else None} for a in req.actions]  # fmt: skip
     context = {"name": c.profile.name if "name" in view.allowed else None, "channel": req.channel, "actions": actions}

@@ -69,7 +69,7 @@ def summarize(req: ContextSummaryRequest, rt: Runtime, call: CallContext | None 
         token_budget=settings.context_token_budget,
         current_ticket=current,
     )
-    pseudo = pseudonymizer_for(snapshot)
+    pseudo = pseudonymizer_for(snapshot, rt.pii_detector)
     language = req.language or settings.agent_language
     template = rt.prompts.get(CAPABILITY, unit=contact_id(req))
     prompt = template.render(context=pseudo.mask_obj(built.data), language=language)

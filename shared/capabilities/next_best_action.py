@@ -164,7 +164,7 @@ def recommend(req: NbaRequest, rt: Runtime, call: CallContext | None = None) -> 
     facts, ranked, suppressed, catalogue = ranking.facts, ranking.ranked, ranking.suppressed, ranking.catalogue
     top = ranked[: settings.nba_max_candidates]
 
-    pseudo = pseudonymizer_for(snapshot)
+    pseudo = pseudonymizer_for(snapshot, rt.pii_detector)
     context = _prompt_context(facts, rules, top, suppressed, catalogue, req, language, c.profile.name, view.allowed)
     agent_language = settings.agent_language
     template = rt.prompts.get(CAPABILITY, unit=contact_id(req))

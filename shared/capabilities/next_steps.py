@@ -190,7 +190,7 @@ def extract(req: NextStepsRequest, rt: Runtime, call: CallContext | None = None)
     hint = routing.as_route()
     retrieved = kb_future.result()
 
-    pseudo = pseudonymizer_for(snapshot)
+    pseudo = pseudonymizer_for(snapshot, rt.pii_detector)
     context = {
         "subject": subject, "intent": intent.label, "channel": req.channel, "language": language,
         "route_hint": hint.resolver_group, "resolver_groups": rt.queues.labels,

@@ -117,14 +117,16 @@ def draft_reply(req: ReplyRequest, rt: Runtime, call: CallContext | None = None)
     language, detected = _language(rt, req, snapshot)
     sentiment = rt.sentiment.score(req.message, language)
     intent = rt.reply_intents.predict(req.message)
-    ranking = rank_actions(rt.nba_rules, rt.offers, snapshot, channel=channel, sentiment=sentiment.score, intent=intent.label)
+    ranking = rank_actions(
+        rt.nba_rules, rt.offers, snapshot, channel=channel, sentiment=sentiment.score, intent=intent.label
+    )
     top = ranking.ranked[:2]
     actions = [ranking.catalogue[s.offer_id] for s in top]
 
     template = rt.prompts.get(CAPABILITY, unit=contact_id(req))
     built = build_context(snapshot, allowed=view.allowed,
                           token_budget=settings.context_token_budget, current_ticket=ticket)  # fmt: skip
-    pseudo = pseudonymizer_for(snapshot)
+    pseudo = pseudonymizer_for(snapshot, rt.pii_detector)
     policy = rt.policy_snippets.get(intent.label, {})
     context = {
         "customer_context": built.data,

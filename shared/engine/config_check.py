@@ -53,7 +53,7 @@ class ConfigError(RuntimeError):
 
 
 _lock = threading.Lock()
-_checked: dict[tuple[str, str, tuple[tuple[str, str], ...]], list[str]] = {}
+_checked: dict[tuple[Any, ...], list[str]] = {}
 
 
 def _load(path: Path, problems: list[str]) -> Any:
@@ -138,7 +138,39 @@ def check(settings: Settings) -> tuple[list[str], list[str]]:
                 if not isinstance(table, dict):
                     errors.append(f"{base / 'texts.yaml'}: '{lang}' is not a table of phrases")
     _check_prompt_versions(settings, errors)
+    _check_models(settings, errors)
     return errors, notes
+
+
+def _check_models(settings: Settings, errors: list[str]) -> None:
+    """Model profiles a request would be refused for (unknown or retired model, both thinking controls,
+    a location the model is not served in), and models without a price."""
+    from datetime import UTC, datetime
+
+    from shared.engine.profiles import load_checked
+
+    cfg = settings.config_dir
+    profiles, pricing, problems = load_checked(cfg, settings.models_file)
+    errors.extend(problems)
+    if profiles is None:
+        return
+    models_path = cfg / settings.models_file
+    today = datetime.now(UTC).date()
+    errors.extend(f"{models_path}: {p}" for p in profiles.problems(settings.gemini_location, today,
+                                                                   settings.gemini_model))  # fmt: skip
+    for capability in sorted(p.name for p in settings.prompts_dir.iterdir() if p.is_dir()):
+        if capability not in profiles.capabilities:
+            errors.append(f"{models_path}: capabilities: missing key '{capability}' (prompts/{capability} exists)")
+    if pricing is not None:
+        for model in sorted(profiles.configured_models(settings.gemini_model) if not _unknown_override(
+                profiles, settings) else {}):  # fmt: skip
+            if pricing.price_of(model) is None:
+                errors.append(f"{cfg / 'pricing.yaml'}: models: missing key '{model}' (configured in "
+                              f"{settings.models_file}; cost would be unknown)")  # fmt: skip
+
+
+def _unknown_override(profiles: Any, settings: Settings) -> bool:
+    return bool(settings.gemini_model) and profiles.family_of(settings.gemini_model) is None
 
 
 def _versions_in_use(settings: Settings) -> set[tuple[str, str]]:
@@ -177,13 +209,33 @@ def _check_prompt_versions(settings: Settings, errors: list[str]) -> None:
 
 def validate(settings: Settings) -> list[str]:
     """Raise :class:`ConfigError` listing every problem; return the notes. Cached per directory set."""
-    key = (str(settings.config_dir), str(settings.prompts_dir), tuple(sorted(settings.prompt_versions.items())))
+    key = (str(settings.config_dir), str(settings.prompts_dir), tuple(sorted(settings.prompt_versions.items())),
+           settings.models_file, settings.gemini_location, settings.gemini_model or "")  # fmt: skip
     with _lock:
         if key in _checked:
             return _checked[key]
     errors, notes = check(settings)
     if errors:
+        _log_model_faults(settings, errors)
         raise ConfigError("configuration the code cannot serve:\n" + "\n".join(f"  {e}" for e in errors))
     with _lock:
         _checked[key] = notes
     return notes
+
+
+def _log_model_faults(settings: Settings, errors: list[str]) -> None:
+    """A model the start refuses is also a ``model.config_fault`` ERROR, the event the alert policy pages on."""
+    import re
+
+    from shared.platform import logs
+
+    models_path = str(settings.config_dir / settings.models_file)
+    for line in errors:
+        if not line.startswith(models_path):
+            continue
+        found = re.search(r"model '([^']+)'", line)
+        logs.get_logger("model").error(
+            "Gemini model configuration refused at start",
+            extra={"fields": {"event": "model.config_fault", "reason": "invalid_model_config",
+                              "model": found.group(1) if found else None, "detail": line, "at": "start"}},
+        )  # fmt: skip

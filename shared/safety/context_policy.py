@@ -17,7 +17,7 @@ from pydantic import BaseModel, Field
 
 from shared.data.snapshots import CustomerSnapshot, Interaction, Order, Ticket
 from shared.platform.tokens import estimate_tokens
-from shared.safety.pii.base import Pseudonymizer
+from shared.safety.pii.base import PiiDetector, Pseudonymizer
 
 FIELDS = (
     "name", "language", "segment", "tenure", "lifetime_value", "churn_risk", "products",
@@ -78,10 +78,10 @@ class BuiltContext:
     omitted: dict[str, int]
 
 
-def pseudonymizer_for(snapshot: CustomerSnapshot) -> Pseudonymizer:
-    """Every known identifier of this customer, registered before any text is masked."""
+def pseudonymizer_for(snapshot: CustomerSnapshot, detector: PiiDetector) -> Pseudonymizer:
+    """Every known identifier of this customer, registered before any text is masked by ``detector``."""
     c = snapshot.customer
-    p = Pseudonymizer()
+    p = Pseudonymizer(detector)
     p.add_known(c.profile.name, "[CUSTOMER_NAME]")
     parts = c.profile.name.split()
     if len(parts) > 1:

@@ -8,12 +8,17 @@
   not belong to this request, personal data that is neither the customer's own nor in
   their message, and text from the system prompt. Everything else a reply may or may not
   contain (links, contact points, offers, credentials, language, encodings, role breaks)
-  is the output policy's job: shared/policy.py with config/output_policy.yaml.
+  is the output policy's job: shared/safety/output_policy/ with config/output_policy.yaml.
+
+One :class:`Guardrails` serves every request of an instance from many threads; it holds only
+its configuration, the instance's sentence splitter and PII detector (both passed in by
+``shared.runtime``), never anything about a call.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
@@ -21,7 +26,7 @@ from typing import Literal
 import yaml
 from pydantic import BaseModel
 
-from shared.safety.pii.base import PLACEHOLDER, detect
+from shared.safety.pii.base import PLACEHOLDER, PiiDetector, identifiers
 
 SHINGLE_WORDS = 8
 
@@ -33,11 +38,9 @@ class ReviewReason(BaseModel):
     detail: str | None = None
 
 
-def sentences(text: str) -> list[str]:
-    """Sentences by shared.language.nlp's rule-based splitter (abbreviations, ordinals; no spaCy: cheap per draft)."""
-    from shared.language.nlp import split_sentences
-
-    return split_sentences(text)
+# Sentences of a text: shared.language.nlp's rule-based splitter (abbreviations, ordinals; no
+# spaCy: cheap per draft), built from the Runtime's config directory.
+Sentences = Callable[[str], list[str]]
 
 
 def _phrase_pattern(phrases: list[str]) -> re.Pattern[str]:
@@ -60,7 +63,7 @@ class _PhraseSet:
                 merged.setdefault(code, []).extend(phrases)
         return cls(by_language, {code: _phrase_pattern(p) for code, p in merged.items()})
 
-    def find(self, text: str, language: str | None) -> list[tuple[str, str]]:
+    def find(self, text: str, language: str | None, sentences: Sentences) -> list[tuple[str, str]]:
         """(code, sentence) for each sentence that contains a phrase of the code.
 
         ``language=None`` checks with every language's phrases at once."""
@@ -74,8 +77,12 @@ class _PhraseSet:
 
 
 class Guardrails:
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, *, sentences: Sentences, detector: PiiDetector) -> None:
+        """``sentences``: the instance's sentence splitter; ``detector``: the local PII backend
+        (identifier patterns only, no NER, no cloud call: cheap enough for every sentence)."""
         raw = yaml.safe_load(path.read_text("utf-8"))
+        self._sentences = sentences
+        self._detector = detector
         self.version = str(raw["version"])
         self._topics = _PhraseSet.build(raw["never_auto_topics"])
         self._commitments = _PhraseSet.build(raw["commitments"])
@@ -84,13 +91,13 @@ class Guardrails:
 
     def review_reasons(self, message: str, reply: str, language: str, segment: str) -> list[ReviewReason]:
         reasons = [ReviewReason(code=f"topic:{code}", source="message", sentence=s)
-                   for code, s in self._topics.find(message, language)]  # fmt: skip
+                   for code, s in self._topics.find(message, language, self._sentences)]  # fmt: skip
         # A reply's commitments are checked in every configured language: an injected German
         # "Wir erstatten Ihnen heute" inside an English reply is still a refund promise.
         reasons += [ReviewReason(code=f"commitment:{code}", source="reply", sentence=s)
-                    for code, s in self._commitments.find(reply, None)]  # fmt: skip
+                    for code, s in self._commitments.find(reply, None, self._sentences)]  # fmt: skip
         reasons += [ReviewReason(code="commitment:amount", source="reply", sentence=s)
-                    for s in sentences(reply) if self._amount.search(s)]  # fmt: skip
+                    for s in self._sentences(reply) if self._amount.search(s)]  # fmt: skip
         if segment in self.human_first_segments:
             reasons.append(ReviewReason(code="segment:human_first", source="customer", sentence=None, detail=segment))
         return _dedupe(reasons)
@@ -99,13 +106,13 @@ class Guardrails:
         """Request-bound injection symptoms in a restored reply; any one means the draft is not used.
 
         Links, contact points, offers and the rest of the output policy are checked by
-        :class:`shared.safety.output_policy.OutputPolicy`; these checks need the request itself."""
+        :class:`shared.safety.output_policy.policy.OutputPolicy`; these checks need the request itself."""
         found: list[ReviewReason] = []
         message_lower = message.lower()
-        for s in sentences(reply):
+        for s in self._sentences(reply):
             for ph in PLACEHOLDER.findall(s):
                 found.append(ReviewReason(code="violation:leaked_placeholder", source="reply", sentence=s, detail=ph))
-            for span in detect(s):
+            for span in identifiers(self._detector, s):
                 value = span.text.lower()
                 if value not in own_values and value not in message_lower:
                     found.append(ReviewReason(code="violation:foreign_personal_data", source="reply", sentence=s,

@@ -13,9 +13,10 @@ import pytest
 from functions_framework import create_app
 from google.oauth2.credentials import Credentials
 
+from scripts.router_training import train
 from scripts.train_router import Columns, canonical, read_export
 from shared.decisions.queues import QueueCatalogue
-from shared.decisions.router import RoutingConfig, train
+from shared.decisions.router import RoutingConfig
 from shared.engine.model import ResilientEngine, VertexEngine
 from shared.runtime import Runtime, set_default_runtime
 from shared.settings import ROOT, load_settings

@@ -29,20 +29,23 @@ def _prompt() -> Prompt:
 
 def test_request_carries_system_instruction_schema_and_generation_config(fake_vertex: FakeVertex) -> None:
     fake_vertex.reply_json(OUTPUT, promptTokenCount=812, candidatesTokenCount=164)
-    engine: ResilientEngine = vertex_engine(fake_vertex, temperature=0.3, max_output_tokens=700)
+    engine: ResilientEngine = vertex_engine(fake_vertex, temperature=0.3)
     out, usage = engine.generate(_prompt(), SummaryOutput)
 
     (req,) = fake_vertex.requests
+    # The profile's model (config/models.yaml) at the Gemini location, not the functions' region.
     assert req["path"] == (
-        "/v1beta1/projects/test-project/locations/europe-west1/publishers/google/models/"
-        "gemini-2.5-flash:generateContent"
+        "/v1beta1/projects/test-project/locations/global/publishers/google/models/"
+        "gemini-3.5-flash-lite:generateContent"
     )
     assert req["headers"]["Authorization"] == "Bearer test-token"
     body = req["body"]
     assert body["systemInstruction"]["parts"][0]["text"] == "SYSTEM RULES"
     assert body["contents"] == [{"role": "user", "parts": [{"text": "USER CONTEXT"}]}]
     cfg = body["generationConfig"]
-    assert cfg["temperature"] == 0.3 and cfg["maxOutputTokens"] == 700
+    assert cfg["temperature"] == 0.3 and cfg["maxOutputTokens"] == 600 + 1400  # answer + thinking headroom
+    thinking = cfg["thinkingConfig"]
+    assert thinking in ({"thinkingLevel": "MINIMAL"}, {"thinking_level": "MINIMAL"})  # a level, never a budget
     assert cfg["responseMimeType"] == "application/json"
     schema = cfg["responseSchema"]
     assert set(schema["required"]) >= {"bullets", "sentiment_trend", "personalization_hints"}
@@ -54,7 +57,8 @@ def test_request_carries_system_instruction_schema_and_generation_config(fake_ve
 
     assert out == SummaryOutput.model_validate(OUTPUT)
     assert (usage.engine, usage.degraded, usage.input_tokens, usage.output_tokens) == ("vertex", False, 812, 164)
-    assert usage.model == "gemini-2.5-flash" and not usage.tokens_estimated
+    assert usage.model == "gemini-2.5-flash" and not usage.tokens_estimated  # as the response names it
+    assert usage.cost_usd == pytest.approx((812 * 0.30 + 164 * 2.50) / 1e6)  # priced as the profile's model
 
 
 def test_429_is_retried_then_succeeds(fake_vertex: FakeVertex) -> None:
@@ -72,7 +76,7 @@ def test_500_exhausting_retries_falls_back_to_offline(fake_vertex: FakeVertex) -
     out, usage = vertex_engine(fake_vertex, model_retry_attempts=3).generate(_prompt(), SummaryOutput)
     assert len(fake_vertex.requests) == 3
     assert usage.engine == "offline" and usage.degraded
-    assert usage.degraded_reason == "unavailable: HTTP 500"
+    assert usage.degraded_reason == "unavailable: HTTP 500"  # transient: no config-fault page
     assert out.bullets[0].startswith("Gold customer for 20 months")
 
 
@@ -81,7 +85,7 @@ def test_500_exhausting_retries_falls_back_to_offline(fake_vertex: FakeVertex) -
     [
         ("safety_block.json", "safety_block: finish reason SAFETY"),
         ("prompt_blocked.json", "safety_block: prompt blocked: BlockedReason.PROHIBITED_CONTENT"),
-        ("invalid_json.json", "malformed_output: finish reason MAX_TOKENS"),
+        ("invalid_json.json", "truncated: finish reason MAX_TOKENS (output budget spent, thinking included)"),
     ],
 )
 def test_blocked_or_malformed_answers_fall_back(fake_vertex: FakeVertex, fixture: str, reason: str) -> None:
@@ -102,9 +106,12 @@ def test_output_violating_the_schema_falls_back(fake_vertex: FakeVertex) -> None
 
 def test_latency_budget_falls_back_without_waiting_for_vertex(fake_vertex: FakeVertex) -> None:
     fake_vertex.hang()
+    fake_vertex.hang()
     engine = vertex_engine(fake_vertex, latency_budget_ms=500, model_timeout_ms=30000)
     out, usage = engine.generate(_prompt(), SummaryOutput)
-    assert usage.degraded and usage.degraded_reason == "timeout: latency budget 500 ms"
+    assert usage.degraded and usage.degraded_reason.startswith("timeout: ")
+    assert usage.degraded_reason.endswith("no answer in 2 attempt(s) of 250 ms (latency budget 500 ms)")
+    assert len(fake_vertex.requests) == 2  # 500 ms hold two 250 ms attempts, not three
     assert out.bullets
 
 
@@ -112,7 +119,7 @@ def test_client_errors_are_not_retried(fake_vertex: FakeVertex) -> None:
     fake_vertex.reply(400, {"error": {"code": 400, "message": "bad schema", "status": "INVALID_ARGUMENT"}})
     _, usage = vertex_engine(fake_vertex).generate(_prompt(), SummaryOutput)
     assert len(fake_vertex.requests) == 1
-    assert usage.degraded_reason == "client_error: HTTP 400"
+    assert usage.degraded_reason == "client_error: HTTP 400: bad schema"
 
 
 def test_request_json_is_valid_utf8_json(fake_vertex: FakeVertex) -> None:

@@ -8,9 +8,11 @@ from pathlib import Path
 import pytest
 
 from shared.language.duedates import resolver
+from shared.language.lexicon import load_lexicons
 from shared.settings import ROOT
 
 R = resolver(ROOT / "config" / "due_phrases.yaml")
+LEXICONS = load_lexicons(ROOT / "config" / "lexicon")
 THU = datetime(2026, 11, 19, 14, 0, tzinfo=UTC)  # Thursday 15:00 in Berlin
 XMAS = datetime(2026, 12, 23, 10, 0, tzinfo=UTC)  # Wednesday before Christmas
 
@@ -642,11 +644,11 @@ def test_vocabulary_loader_rejects_yaml_booleans_and_missing_keys(tmp_path: Path
     unquoted = tmp_path / "unquoted.yaml"
     unquoted.write_text(text.replace('prefixes: [by, until, till, before, "on",', "prefixes: [by, until, before, on,"))
     with pytest.raises(ValueError, match=r"en\.prefixes has non-text entries \[True\]"):
-        DueDateResolver(unquoted)
+        DueDateResolver(unquoted, LEXICONS)
     missing = tmp_path / "missing.yaml"
     missing.write_text(text.replace("    start_markers: [ab, ab dem,", "    starts: [ab, ab dem,"))
     with pytest.raises(ValueError, match="language 'de' differs in keys"):
-        DueDateResolver(missing)
+        DueDateResolver(missing, LEXICONS)
 
 
 def test_address_subdivision_is_iso_3166_2_within_the_country() -> None:

@@ -7,10 +7,14 @@ import yaml
 
 from shared.language.classifier import NaiveBayes
 from shared.language.detect import detect_language
-from shared.safety.guardrails import Guardrails, sentences
+from shared.language.nlp import splitter_for
+from shared.safety.guardrails import Guardrails
+from shared.safety.pii.local import LocalDetector
 from shared.settings import ROOT
 
-G = Guardrails(ROOT / "config" / "guardrails.yaml")
+sentences = splitter_for(ROOT / "config" / "extraction.yaml").split
+G = Guardrails(ROOT / "config" / "guardrails.yaml", sentences=sentences,
+               detector=LocalDetector.load(ROOT / "config" / "pii.yaml"))  # fmt: skip
 LABELLED = Path(__file__).parents[1] / "fixtures" / "guardrails_labelled.yaml"
 CASES = yaml.safe_load(LABELLED.read_text("utf-8"))["cases"]
 

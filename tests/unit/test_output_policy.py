@@ -1,4 +1,4 @@
-"""Output policy (shared/policy.py + config/output_policy.yaml), per category, in en and de.
+"""Output policy (shared/safety/output_policy/ + config/output_policy.yaml), per category, in en and de.
 
 Attacks are written the way a model obeying an injection or a customer would write them,
 not only in the shapes the rules know; ordinary replies must pass.
@@ -11,11 +11,13 @@ from pathlib import Path
 import pytest
 import yaml
 
-from shared.safety.output_policy import OutputPolicy
+from shared.language.nlp import splitter_for
+from shared.safety.output_policy.policy import OutputPolicy
 from shared.settings import ROOT
 
 LANGS = ("en", "de", "fr", "es", "pt", "it", "nl", "pl", "sv", "da", "tr")
-P = OutputPolicy(ROOT / "config" / "output_policy.yaml", LANGS)
+SENTENCES = splitter_for(ROOT / "config" / "extraction.yaml").split
+P = OutputPolicy(ROOT / "config" / "output_policy.yaml", LANGS, sentences=SENTENCES)
 PITCHES = ["As a thank-you for staying with us, I can take 10 % off your monthly fee for the next year.",
            "If you extend today, your next month is on us.",
            "I'm sorry for the trouble; I can add a goodwill credit of up to 20 euros to your account."]  # fmt: skip
@@ -230,9 +232,12 @@ def test_ordinary_sentences_are_not_role_breaks_or_claims(reply: str, lang: str)
 @pytest.mark.parametrize("case", FIXTURE["compromised"], ids=lambda c: f"{c['category']}-{c['reply'][:30]}")
 def test_realistic_compromised_replies_are_caught(case: dict) -> None:
     from shared.safety.guardrails import Guardrails
+    from shared.safety.pii.local import LocalDetector
 
+    guard = Guardrails(ROOT / "config" / "guardrails.yaml", sentences=SENTENCES,
+                       detector=LocalDetector.load(ROOT / "config" / "pii.yaml"))  # fmt: skip
     found = codes(case["reply"], case["lang"])
-    found |= {r.code for r in Guardrails(ROOT / "config" / "guardrails.yaml").review_reasons(
+    found |= {r.code for r in guard.review_reasons(
         "", case["reply"], case["lang"], "standard")}  # fmt: skip
     assert found, case["reply"]
 
@@ -257,7 +262,7 @@ def test_a_language_is_added_as_data(tmp_path: Path) -> None:
     raw["credentials"]["per_language"]["fr"] = {"terms": ["numéro de carte"], "asks": ["envoyez"], "safe": ["jamais"]}
     path = tmp_path / "output_policy.yaml"
     path.write_text(yaml.safe_dump(raw, allow_unicode=True), "utf-8")
-    fr = OutputPolicy(path, LANGS)
+    fr = OutputPolicy(path, LANGS, sentences=SENTENCES)
     approved = fr.approved_from([], [], 20)
     assert [r.code for r in fr.check("Envoyez-nous votre numéro de carte.", language="fr", approved=approved)] == [
         "violation:credential_request"]

@@ -10,17 +10,19 @@ import pytest
 from scripts.seed import SEEDS, build
 from shared.data.snapshots import CustomerSnapshot
 from shared.safety.context_policy import pseudonymizer_for
-from shared.safety.pii.base import PiiConfig, Pseudonymizer, Span, customer_key, detect, local_detector
+from shared.safety.pii.base import PiiConfig, Pseudonymizer, Span, customer_key, identifiers
 from shared.safety.pii.local import LocalDetector
 from shared.settings import ROOT
 
+LOCAL = LocalDetector.load(ROOT / "config" / "pii.yaml")
+
 
 def _entities(text: str) -> list[tuple[str, str]]:
-    return [(s.entity, s.text) for s in detect(text)]
+    return [(s.entity, s.text) for s in identifiers(LOCAL, text)]
 
 
 def _all(text: str) -> list[tuple[str, str]]:
-    return [(s.entity, s.text) for s in local_detector(ROOT / "config").detect_many([text])[0]]
+    return [(s.entity, s.text) for s in LOCAL.detect_many([text])[0]]
 
 
 @pytest.mark.parametrize(
@@ -108,7 +110,7 @@ def test_each_finding_is_detected(text: str, entity: str, value: str) -> None:
 
 @pytest.mark.parametrize(("text", "entity", "value"), FINDINGS)
 def test_each_finding_never_reaches_the_model(text: str, entity: str, value: str) -> None:
-    p = Pseudonymizer(local_detector(ROOT / "config"))
+    p = Pseudonymizer(LOCAL)
     masked = p.mask(text)
     assert value not in masked
     # nothing is half-masked: no run of 3+ digits of the value survives next to a placeholder
@@ -158,23 +160,23 @@ def test_ignores_lookalikes(text: str) -> None:
     ],
 )
 def test_ordinary_messages_stay_untouched(text: str) -> None:
-    assert Pseudonymizer(local_detector(ROOT / "config")).mask(text) == text
+    assert Pseudonymizer(LOCAL).mask(text) == text
 
 
 def test_a_mistyped_card_number_is_masked_whole_after_a_card_word() -> None:
-    p = Pseudonymizer(local_detector(ROOT / "config"))
+    p = Pseudonymizer(LOCAL)
     assert p.mask("my card 4111 1111 1111 1112 was declined") == "my card [CARD_1] was declined"
     # without a card word a non-Luhn 16-digit run is a parcel or order number
     assert _all("parcel 4111 1111 1111 1112 arrived") == []
 
 
 def test_mistyped_iban_is_masked_whole_not_half() -> None:
-    p = Pseudonymizer(local_detector(ROOT / "config"))
+    p = Pseudonymizer(LOCAL)
     assert p.mask("IBAN CH36 0483 5012 3456 7890 0, danke") == "IBAN [IBAN_1], danke"
 
 
 def test_placeholders_are_stable_and_restorable() -> None:
-    p = Pseudonymizer()
+    p = Pseudonymizer(LOCAL)
     p.add_known("Sabine Hoffmann", "[CUSTOMER_NAME]")
     p.add_known("Sabine", "[CUSTOMER_FIRST_NAME]")
     text = "Sabine Hoffmann wrote from a@b.de and again from A@B.DE; Sabine also gave x@y.org"
@@ -186,21 +188,21 @@ def test_placeholders_are_stable_and_restorable() -> None:
 
 
 def test_customer_is_a_role_and_others_are_numbered() -> None:
-    p = Pseudonymizer(local_detector(ROOT / "config"))
+    p = Pseudonymizer(LOCAL)
     p.add_known("Sabine Hoffmann", "[CUSTOMER_NAME]")
     masked = p.mask("Sabine Hoffmann says her neighbour John Smith took the parcel.")
     assert masked == "[CUSTOMER_NAME] says her neighbour [PERSON_1] took the parcel."
 
 
 def test_known_identifiers_need_word_boundaries() -> None:
-    p = Pseudonymizer()
+    p = Pseudonymizer(LOCAL)
     p.add_known("Ann", "[CUSTOMER_FIRST_NAME]")
     assert p.mask("Annual plan for Ann") == "Annual plan for [CUSTOMER_FIRST_NAME]"
 
 
 def test_mask_obj_batches_and_numbers_in_reading_order() -> None:
     obj = {"a": "call 0716967895 now", "b": ["mail x@y.org", {"c": "call 0716967895 again"}], "n": 3}
-    masked = Pseudonymizer(local_detector(ROOT / "config")).mask_obj(obj)
+    masked = Pseudonymizer(LOCAL).mask_obj(obj)
     assert masked == {"a": "call [PHONE_1] now", "b": ["mail [EMAIL_1]", {"c": "call [PHONE_1] again"}], "n": 3}
 
 
@@ -257,7 +259,7 @@ def test_snapshot_identifiers_never_survive_masking() -> None:
         orders=[i for i in items if type(i).__name__ == "Order"],
         interactions=[i for i in items if type(i).__name__ == "Interaction"][:20],
     )
-    p = pseudonymizer_for(snap)
+    p = pseudonymizer_for(snap, LOCAL)
     blob = str(p.mask_obj(snap.model_dump(mode="json")))
     addr = customer.profile.address
     assert addr is not None
@@ -311,7 +313,7 @@ def test_dlp_backend_sends_one_table_request_and_merges_with_local_patterns() ->
             _finding("AGE", 1, 0, 3, "Ask"),  # an info type we do not map
         ]
     )
-    detector = DlpDetector(local_detector(ROOT / "config"), "proj-1", location="europe-west3", client=fake)
+    detector = DlpDetector(LOCAL, "proj-1", location="europe-west3", client=fake)
     p = Pseudonymizer(detector)
     assert p.mask_many(texts) == ["IBAN [IBAN_1]", "Ask [PERSON_1] about it", "nothing here"]
     (request,) = fake.requests
@@ -326,7 +328,7 @@ def test_dlp_backend_sends_one_table_request_and_merges_with_local_patterns() ->
 def test_dlp_failure_falls_back_to_local_masking() -> None:
     from shared.safety.pii.dlp import DlpDetector
 
-    detector = DlpDetector(local_detector(ROOT / "config"), "proj-1", client=_FakeDlp(fail=True))
+    detector = DlpDetector(LOCAL, "proj-1", client=_FakeDlp(fail=True))
     assert Pseudonymizer(detector).mask("call me on 0716967895") == "call me on [PHONE_1]"
 
 
@@ -356,7 +358,7 @@ def test_a_denied_dlp_backend_stops_the_instance_at_start(caplog: pytest.LogCapt
     from shared.safety.pii.dlp import DlpDetector
     from shared.settings import SettingsError
 
-    denied = DlpDetector(local_detector(ROOT / "config"), "proj-1",
+    denied = DlpDetector(LOCAL, "proj-1",
                          client=_DeniedDlp(PermissionDenied("SERVICE_DISABLED: dlp.googleapis.com")))  # fmt: skip
     with caplog.at_level("WARNING"), pytest.raises(SettingsError, match="CX_PII_BACKEND=dlp.*PermissionDenied"):
         verify_pii_backend(denied)
@@ -367,6 +369,6 @@ def test_a_denied_dlp_backend_stops_the_instance_at_start(caplog: pytest.LogCapt
         assert Pseudonymizer(denied).mask("call me on 0716967895") == "call me on [PHONE_1]"
     assert [r.levelname for r in caplog.records if "DLP" in r.getMessage()] == ["ERROR"]
     # a transient outage at start does not stop the instance: the per-call fallback covers it
-    flaky = DlpDetector(local_detector(ROOT / "config"), "proj-1", client=_DeniedDlp(ServiceUnavailable("try again")))
+    flaky = DlpDetector(LOCAL, "proj-1", client=_DeniedDlp(ServiceUnavailable("try again")))
     verify_pii_backend(flaky)
     assert flaky.client.calls == 1

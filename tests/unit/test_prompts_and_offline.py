@@ -12,10 +12,13 @@ from shared.data.snapshots import CustomerSnapshot, Interaction, Order, Ticket
 from shared.engine.model import OfflineEngine
 from shared.engine.prompts import PromptLibrary
 from shared.safety.context_policy import FIELDS, build_context, pseudonymizer_for
+from shared.safety.pii.local import LocalDetector
 from shared.settings import ROOT
 
 NOW = datetime(2026, 11, 20, tzinfo=UTC)
 LIB = PromptLibrary(ROOT / "prompts", {"context_summary": "v1"})
+
+PII = LocalDetector.load(ROOT / "config" / "pii.yaml")
 
 
 def prompt_for(seed_index: int, language: str = "en", **changes):
@@ -28,7 +31,7 @@ def prompt_for(seed_index: int, language: str = "en", **changes):
                             key=lambda i: i.occurred_at, reverse=True)[:50],
     )  # fmt: skip
     built = build_context(snap, allowed=frozenset(FIELDS), token_budget=1200, now=NOW)
-    pseudo = pseudonymizer_for(snap)
+    pseudo = pseudonymizer_for(snap, PII)
     return LIB.get("context_summary").render(context=pseudo.mask_obj(built.data), language=language), pseudo, snap
 
 

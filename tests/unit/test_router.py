@@ -10,17 +10,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from scripts.router_training import choose_threshold, pseudonymize_example, train
 from scripts.train_router import Columns, apply_overrides, canonical, read_export, read_overrides, split
 from shared.decisions.queues import QueueCatalogue
-from shared.decisions.router import (
-    Router,
-    RoutingConfig,
-    choose_threshold,
-    final_route,
-    pseudonymize_example,
-    train,
-)
+from shared.decisions.router import Router, RoutingConfig, final_route
 from shared.language.intents import IntentClassifier
+from shared.safety.pii.local import LocalDetector
 
 ROOT = Path(__file__).resolve().parents[2]
 FIXTURES = ROOT / "tests" / "fixtures"
@@ -29,6 +24,7 @@ ACME = FIXTURES / "routing_catalogue"
 QUEUES = QueueCatalogue.load(CONFIG / "queues.yaml")
 CFG = RoutingConfig.load(CONFIG / "routing.yaml")
 INTENTS = IntentClassifier(CONFIG / "intents.yaml", CONFIG / "intent_examples.yaml")
+PII = LocalDetector.load(CONFIG / "pii.yaml")
 BILLING_DE = ("Doppelte Abbuchung", "Sie haben die Rechnung für Oktober zweimal abgebucht, bitte erstatten.")
 OFF_TOPIC = ("Weather", "What will the weather be like in Lisbon next weekend, and which museums are open?")
 
@@ -36,7 +32,7 @@ OFF_TOPIC = ("Weather", "What will the weather be like in Lisbon next weekend, a
 @pytest.fixture(scope="module")
 def artefact(tmp_path_factory: pytest.TempPathFactory) -> Path:
     tickets = read_export(FIXTURES / "routing_tickets.csv", Columns())
-    trained = train([t.text for t in tickets], [t.queue for t in tickets], CFG, QUEUES, source="fixture")
+    trained = train([t.text for t in tickets], [t.queue for t in tickets], CFG, QUEUES, detector=PII, source="fixture")
     return trained.save(tmp_path_factory.mktemp("router"))
 
 
@@ -147,7 +143,7 @@ def test_split_is_stratified_and_seeded() -> None:
 def test_a_new_catalogue_works_by_configuration_only(artefact: Path) -> None:
     acme = QueueCatalogue.load(ACME / "queues.yaml")
     tickets = canonical(read_export(ACME / "routing_tickets.csv", Columns()), acme, drop_unknown=False)
-    trained = train([t.text for t in tickets], [t.queue for t in tickets], CFG, acme)
+    trained = train([t.text for t in tickets], [t.queue for t in tickets], CFG, acme, detector=PII)
     directory = trained.save(Path(str(artefact) + "-acme"))
     r = Router(acme, CFG.model_copy(update={"abstain_threshold": 0.0}), str(directory))
     d = r.route("Absturz", "Die Software stürzt beim Speichern mit einem Fehler ab.")
@@ -168,11 +164,11 @@ def test_a_new_catalogue_works_by_configuration_only(artefact: Path) -> None:
 def test_training_rejects_labels_outside_the_catalogue() -> None:
     with pytest.raises(ValueError, match="not in the queue catalogue"):
         train(["a b", "c d", "e f", "g h"], ["Moon base", "Moon base", "Billing and Payments", "Billing and Payments"],
-              CFG, QUEUES)  # fmt: skip
+              CFG, QUEUES, detector=PII)  # fmt: skip
 
 
 def test_examples_are_pseudonymized_and_clipped() -> None:
-    text = pseudonymize_example("Write to jane.doe@example.com or call +49 30 1234567 " + "word " * 100, 80)
+    text = pseudonymize_example("Write to jane.doe@example.com or call +49 30 1234567 " + "word " * 100, 80, PII)
     assert "jane" not in text and "[EMAIL]" in text and "[PHONE]" in text and len(text) <= 82
 
 
@@ -186,8 +182,10 @@ def test_intent_says_unknown_without_topic_evidence() -> None:
 
 
 def test_serving_never_imports_sklearn(artefact: Path) -> None:
-    code = ("import sys, shared.decisions.router, shared.runtime, shared.capabilities.next_steps; before = 'sklearn' in sys.modules\n"
-            "from shared.decisions.queues import QueueCatalogue\nfrom shared.decisions.router import Router, RoutingConfig\n"
+    code = ("import sys, shared.decisions.router, shared.runtime, shared.capabilities.next_steps\n"
+            "before = 'sklearn' in sys.modules\n"
+            "from shared.decisions.queues import QueueCatalogue\n"
+            "from shared.decisions.router import Router, RoutingConfig\n"
             f"q = QueueCatalogue.load(shared.decisions.router.Path({str(CONFIG / 'queues.yaml')!r}))\n"
             f"d = Router(q, RoutingConfig(version='t'), {str(artefact)!r}).route('Rechnung', 'doppelt abgebucht')\n"
             "print(before, 'sklearn' in sys.modules, 'scipy' in sys.modules, d.method)")  # fmt: skip
@@ -202,7 +200,7 @@ def test_numpy_scorer_matches_scikit_learn(tmp_path: Path) -> None:
     for labels in ([t.queue for t in tickets],  # multiclass
                    ["Billing and Payments" if t.queue == "Billing and Payments" else "Customer Service"
                     for t in tickets]):  # binary  # fmt: skip
-        trained = train([t.text for t in tickets], labels, CFG, QUEUES)
+        trained = train([t.text for t in tickets], labels, CFG, QUEUES, detector=PII)
         directory = trained.save(tmp_path / str(len(set(labels))))
         with np.load(directory / "router.npz", allow_pickle=False) as arrays:
             model = LinearTextModel(arrays)
@@ -215,11 +213,11 @@ def test_queues_with_too_few_tickets_wait_for_more_data() -> None:
     tickets = read_export(FIXTURES / "routing_tickets.csv", Columns())
     texts = [t.text for t in tickets] + ["Please send me the HR form.", "Wo ist das Formular der Personalabteilung?"]
     labels = [t.queue for t in tickets] + ["Human Resources", "hr"]
-    trained = train(texts, labels, CFG, QUEUES)
+    trained = train(texts, labels, CFG, QUEUES, detector=PII)
     assert "Human Resources" not in trained.meta["labels"] and len(trained.meta["labels"]) == 6
     assert trained.meta["dropped_labels"]["below_minimum"] == ["Human Resources"]
     with pytest.raises(ValueError, match="at least two queues"):
-        train(texts[:8] + texts[-2:], labels[:8] + labels[-2:], CFG, QUEUES)
+        train(texts[:8] + texts[-2:], labels[:8] + labels[-2:], CFG, QUEUES, detector=PII)
 
 
 def test_overrides_are_read_from_the_local_warehouse(tmp_path: Path) -> None:

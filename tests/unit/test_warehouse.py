@@ -88,10 +88,39 @@ def oracle(events: list[dict[str, Any]]) -> dict[str, dict[tuple, dict[str, floa
         out["kpi_experiments"][key] = {"suggestions": len(fbs), "rated": sum(bool(f and f["rating"]) for f in fbs),
                                        "offered": offered, "accepted": accepted,
                                        "acceptance_rate": accepted / offered if offered else None}  # fmt: skip
+    costs: dict[tuple, list[dict[str, Any]]] = defaultdict(list)
+    for e in unique:
+        if e["event_type"] == "suggestion.generated":
+            costs[(e["capability"], monday(datetime.fromisoformat(e["occurred_at"])))].append(e)
+    for key, es in costs.items():
+        billed = [e for e in es if not e["tokens_estimated"]]
+        usd = sum(e["cost_usd"] or 0 for e in es)
+        out["kpi_model_cost"][key] = {
+            "suggestions": len(es), "gemini_answers": sum(e["engine"] == "vertex" for e in es),
+            "billed_calls": len(billed), "tokens_in": sum(e["tokens_in"] for e in billed),
+            "tokens_cached": sum(e["tokens_cached"] for e in billed),
+            "tokens_out": sum(e["tokens_out"] for e in billed),
+            "tokens_thinking": sum(e["tokens_thinking"] for e in billed),
+            "unpriced": sum(e["engine"] == "vertex" and e["cost_usd"] is None for e in es), "cost_usd": usd,
+            "cost_per_suggestion": usd / len(es)}  # fmt: skip
+    assisted: dict[date, int] = defaultdict(int)
+    for t in closes.values():
+        if t["ai_assisted"]:
+            assisted[monday(datetime.fromisoformat(t["closed_at"]))] += 1
+    weeks: dict[date, list[dict[str, Any]]] = defaultdict(list)
+    for (_cap, week), es in costs.items():
+        weeks[week] += es
+    for week, es in weeks.items():
+        usd = sum(e["cost_usd"] or 0 for e in es)
+        n = assisted.get(week, 0)
+        out["kpi_cost_per_contact"][(week,)] = {"contacts": n, "suggestions": len(es), "cost_usd": usd,
+                                                "cost_per_contact": usd / n if n else None}  # fmt: skip
     return out
 
 
 KEYS = {
+    "kpi_model_cost": ("capability", "week"),
+    "kpi_cost_per_contact": ("week",),
     "kpi_suggestion_ratings": ("capability", "prompt_version", "week"),
     "kpi_nba": ("offer_id", "segment"),
     "kpi_experiments": ("capability", "experiment", "arm", "prompt_version", "week"),

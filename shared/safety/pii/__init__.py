@@ -1,1 +1,2 @@
-"""PII: the detector interface and pseudonymizer (base), the local Presidio/spaCy backend and the Sensitive Data Protection backend."""
+"""PII: the detector interface and pseudonymizer (base), one recogniser class per file
+(recognizers), the local backend that runs them and the Sensitive Data Protection backend."""

@@ -10,7 +10,12 @@ Two layers:
   :class:`PiiDetector`: ``local`` (Presidio's pattern recognisers, phonenumbers, the
   patterns of ``config/pii.yaml`` and spaCy NER for English, see :mod:`shared.safety.pii.local`)
   or ``dlp`` (Google Cloud Sensitive Data Protection plus the local patterns, see
-  :mod:`shared.safety.pii.dlp`), chosen by ``CX_PII_BACKEND``.
+  :mod:`shared.safety.pii.dlp`), chosen and built by the composition root
+  (``shared.runtime``, ``CX_PII_BACKEND``) and passed to every :class:`Pseudonymizer`.
+
+The local backend runs recognisers, one class per file under
+:mod:`shared.safety.pii.recognizers` (as Presidio's predefined recognisers), enabled and
+ordered by ``recognizers`` in ``config/pii.yaml``; :class:`Recognizer` is their interface.
 
 Nothing heavy is imported here: Presidio, phonenumbers and spaCy load on the first
 masking call of an instance and stay cached. A :class:`Pseudonymizer` lives for one
@@ -22,11 +27,11 @@ from __future__ import annotations
 import hashlib
 import hmac
 import re
-import threading
+from abc import ABC, abstractmethod
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Protocol, TypeVar
+from typing import Any, ClassVar, Protocol, TypeVar
 
 import yaml
 from pydantic import BaseModel, Field, field_validator
@@ -118,10 +123,14 @@ class DlpConfig(BaseModel):
     min_likelihood: str = "LIKELY"
 
 
+DEFAULT_RECOGNIZERS = ["patterns", "iban", "presidio", "phone", "address", "cue_names", "spacy_ner"]
+
+
 class PiiConfig(BaseModel):
     """``config/pii.yaml``: which recognisers run and the per-country/per-language data."""
 
     version: str
+    recognizers: list[str] = Field(default_factory=lambda: list(DEFAULT_RECOGNIZERS), min_length=1)
     entities: list[str]
     identifier_entities: list[str]
     presidio: PresidioConfig
@@ -151,7 +160,37 @@ class PiiConfig(BaseModel):
 class PiiDetector(Protocol):
     """A masking backend: spans per text, non-overlapping, in reading order."""
 
+    config: PiiConfig
+
     def detect_many(self, texts: Sequence[str], *, ner: bool = True) -> list[list[Span]]: ...
+
+
+class Recognizer(ABC):
+    """One kind of personal data in one text (Presidio's EntityRecognizer, without its engine).
+
+    Built once per detector from the config, shared by every thread: ``analyze`` keeps
+    nothing about a call. Heavy libraries load on the first call that needs them."""
+
+    name: ClassVar[str]
+    batch: ClassVar[bool] = False  # True: runs over a batch of texts (a model), see ``analyze_batch``
+
+    def __init__(self, config: PiiConfig) -> None:
+        self.config = config
+
+    @abstractmethod
+    def analyze(self, text: str) -> list[Span]: ...
+
+    def analyze_batch(self, texts: Sequence[str], found: Sequence[list[Span]]) -> list[list[Span]]:
+        """Spans per text of a batch; ``found`` holds the text recognisers' spans of each text."""
+        return [self.analyze(t) for t in texts]
+
+
+_WORD = re.compile(r"[^\s]+")
+
+
+def words_before(text: str, start: int, n: int) -> list[str]:
+    """The ``n`` words before ``start``, lower case, without surrounding punctuation (context cues)."""
+    return [w.lower().strip(",;:()\"'") for w in _WORD.findall(text[max(0, start - 120) : start])[-n:]]
 
 
 def resolve_overlaps(spans: Iterable[Span], priority: Sequence[str]) -> list[Span]:
@@ -166,49 +205,12 @@ def resolve_overlaps(spans: Iterable[Span], priority: Sequence[str]) -> list[Spa
     return result
 
 
-_lock = threading.Lock()
-_detectors: dict[tuple[Any, ...], Any] = {}
+def identifiers(detector: PiiDetector, text: str, *, entities: Sequence[str] | None = None) -> list[Span]:
+    """Identifier spans (emails, phones, IBANs, cards, national ids, IPs) that ``detector`` finds by pattern.
 
-
-def local_detector(config_dir: Path | None = None) -> Any:
-    """The instance-wide local detector (recognisers and the NER model load on first use)."""
-    if config_dir is None:
-        from shared.settings import get_settings
-
-        config_dir = get_settings().config_dir
-    key = ("local", str(config_dir))
-    with _lock:
-        if key not in _detectors:
-            from shared.safety.pii.local import LocalDetector
-
-            _detectors[key] = LocalDetector(PiiConfig.load(config_dir / "pii.yaml"))
-        return _detectors[key]
-
-
-def default_detector() -> PiiDetector:
-    """The backend chosen by ``CX_PII_BACKEND``, built once per instance."""
-    from shared.settings import get_settings
-
-    settings = get_settings()
-    local = local_detector(settings.config_dir)
-    if settings.pii_backend == "local":
-        return local
-    key = ("dlp", str(settings.config_dir), settings.gcp_project_or_local, settings.pii_dlp_location)
-    with _lock:
-        if key not in _detectors:
-            from shared.safety.pii.dlp import DlpDetector
-
-            _detectors[key] = DlpDetector(local, settings.gcp_project_or_local, location=settings.pii_dlp_location)
-        return _detectors[key]
-
-
-def detect(text: str, *, entities: Sequence[str] | None = None) -> list[Span]:
-    """Identifier spans (emails, phones, IBANs, cards, national ids, IPs) found locally by pattern.
-
-    No NER and no cloud call: cheap enough for every sentence of a reply. ``entities``
+    No NER: with the local backend, cheap enough for every sentence of a reply. ``entities``
     widens or narrows the types (default: ``identifier_entities`` of ``config/pii.yaml``).
     """
-    detector = local_detector()
     wanted = set(entities if entities is not None else detector.config.identifier_entities)
     return [s for s in detector.detect_many([text], ner=False)[0] if s.entity in wanted]
 
@@ -221,11 +223,11 @@ def customer_key(customer_id: str, key: str) -> str:
 class Pseudonymizer:
     """Masks one request's personal data and restores it in what comes back.
 
-    ``detector`` defaults to the instance's configured backend; ``ner=False`` skips the
-    name/address model (patterns still run).
+    ``detector`` is the instance's backend (``Runtime.pii_detector``); ``ner=False`` skips
+    the name/address model (patterns still run).
     """
 
-    def __init__(self, detector: PiiDetector | None = None, *, ner: bool = True) -> None:
+    def __init__(self, detector: PiiDetector, *, ner: bool = True) -> None:
         self._detector = detector
         self._ner = ner
         self._known: dict[str, str] = {}
@@ -266,8 +268,7 @@ class Pseudonymizer:
         pattern = self._known_pattern()
         if pattern is not None:
             texts = [pattern.sub(lambda m: self._known[m.group().lower()], t) for t in texts]
-        detector = self._detector if self._detector is not None else default_detector()
-        found = detector.detect_many(list(texts), ner=self._ner)
+        found = self._detector.detect_many(list(texts), ner=self._ner)
         out = []
         for text, spans in zip(texts, found, strict=True):
             taken = [(m.start(), m.end()) for m in PLACEHOLDER.finditer(text)]

@@ -37,7 +37,9 @@ from pathlib import Path
 from typing import Any, Literal
 from zoneinfo import ZoneInfo
 
-import yaml
+from shared.language.duedates.calendar import BusinessCalendar
+from shared.language.duedates.phrases import Group, Mention, Phrases, content_words, find_groups, is_binding, load
+from shared.language.lexicon import Lexicons, load_lexicons
 
 Status = Literal["resolved", "confirm", "ask_agent", "none"]
 CALENDAR_DAY_OWNERS = frozenset({"customer"})  # everyone else is company-side and works business days
@@ -55,274 +57,8 @@ class Due:
     options: tuple[date, ...] = ()
 
 
-# --- per-language patterns ----------------------------------------------------------------------
-
-
-def _alt(words: Any) -> str:
-    items = sorted({str(w).lower() for w in words if str(w)}, key=len, reverse=True)
-    return "|".join(re.escape(w) for w in items) or r"(?!x)x"
-
-
-KEYWORDS = ("day_after_tomorrow", "tomorrow", "today", "within_hour", "asap", "few_days", "next_business_day")
 SPECIFICITY = {"explicit": 6, "day_of_month": 5, "weekday": 4, "keyword": 3, "time": 3, "duration": 2,
                "period": 1, "period_alone": 1}  # fmt: skip
-
-
-@dataclass(frozen=True)
-class _Lang:
-    code: str
-    table: dict[str, Any]
-    kinds: list[tuple[str, re.Pattern[str]]]
-    clause: re.Pattern[str]
-    glue: re.Pattern[str]
-    alternatives: re.Pattern[str]
-    binding: re.Pattern[str]
-    now: re.Pattern[str]
-    start: re.Pattern[str]
-    anchors: re.Pattern[str]
-    follow_up: re.Pattern[str]
-    committed_only: frozenset[str]
-    arrival: re.Pattern[str]
-    commitment_leads: re.Pattern[str]
-    units: dict[str, str]
-    positions: dict[str, str]
-    periods: dict[str, str]
-    alone: dict[str, str]
-    questions: dict[str, str]
-    stopwords: frozenset[str]
-
-
-def _compile(code: str, t: dict[str, Any]) -> _Lang:
-    a = _alt
-    flags = re.IGNORECASE
-    # a word boundary that also refuses "Monday.com" and "sept-2"
-    b = lambda p: re.compile(rf"(?<!\w)(?:{p})(?!\w|[.\-]\w)", flags)  # noqa: E731
-    prefix = rf"(?P<prefix>(?:{a(t['prefixes'])})\s+)?"
-    suffix = rf"(?P<suffix>,?\s+(?:{a(t['binding'])})(?!\s*\w))?"  # "Monday at the latest", not "…, at the latest by"
-    num = rf"(?:\d{{1,3}}|{a(t['numbers'])})"
-    units = {form.lower(): unit for unit, forms in t["units"].items() for form in forms or []}
-    dur = rf"(?P<num>{num})(?:\s*(?:{a(t['range_words'])})\s*(?P<num2>{num}))?\s*(?P<unit>{a(units)})"
-    within = a(t["within"])
-    seps = a(t["clause_separators"])
-    stop = rf"(?=\s*(?:[,;.!?]|$)|\s+(?:{seps})(?!\w))"
-    months = a(t["months"])
-    positions = {w.lower(): pos for pos, words in t["positions"].items() for w in words}
-    periods = {w.lower(): ref for ref, words in t["periods"].items() for w in words}
-    alone = {w.lower(): key for key, words in t["periods_alone"].items() for w in words}
-    keyword = "|".join(f"(?P<{k}>{a(t[k])})" for k in KEYWORDS)
-    markers = a([*t["this_marker"], *t["next_marker"]])
-    ordinal = t["ordinal"]
-    explicit = (rf"(?P<iy>\d{{4}})-(?P<im>\d{{2}})-(?P<id>\d{{2}})"
-                rf"|(?P<nd>\d{{1,2}})(?:\.\s?(?P<nm>\d{{1,2}})\.(?P<ny>\d{{4}}|\d{{2}})|/(?P<sm>\d{{1,2}})/(?P<sy>\d{{4}}|\d{{2}}))"
-                rf"|(?:(?:{a(t['day_of_month_lead'])})\s+)?(?P<md>\d{{1,2}})(?:{ordinal}|\.)?\s+(?:of\s+)?(?P<mm>{months})"
-                rf"\.?(?:\s+(?P<my>\d{{4}}))?"
-                rf"|(?P<mm2>{months})\.?\s+(?P<md2>\d{{1,2}})(?:{ordinal})?(?:,?\s+(?P<my2>\d{{4}}))?"
-                rf"|(?:(?:{a(t['day_of_month_lead'])})\s+)?(?P<mw>{a(t['ordinal_words'])})\s+(?:of\s+)?(?P<mm3>{months})"
-                rf"(?:\s+(?P<my3>\d{{4}}))?")  # fmt: skip
-    fillers = a(t["event_fillers"])
-    noun_tail = r"[^\s,;.!?]*" if t["event_noun_compounds"] else r"s?(?!\w)"
-    deadline_words = a([*t["prefixes"], *t["day_of_month_lead"], *t["today"], *t["tomorrow"], *t["within"]])
-    event = (rf"(?:(?:{fillers})\s+){{0,4}}(?:{a(t['event_nouns'])}){noun_tail}"
-             rf"(?:\s+(?!(?:{seps}|{deadline_words})(?!\w))[^\s,;.!?]+){{0,2}}")
-    kinds: list[tuple[str, re.Pattern[str]]] = [
-        ("not_deadline", b(a(t["not_deadlines"]))),
-        # "within a further 5 working days": counted from an earlier step, not from the call
-        ("relative", b(rf"(?:(?:{within})\s+)?(?P<event>(?P<marker>{a(t['further_markers'])})\s+{dur})")),
-        ("relative", b(rf"(?:(?:{within})\s+)?{dur}\s+(?P<marker>{a(t['relative_markers'])})\s+"
-                       rf"(?P<event>[^,;.!?]+?){stop}")),
-        ("relative", b(rf"(?P<marker>{a(t['relative_prefixes'])})\s+(?P<event>{event})")),
-        ("duration", b(rf"{prefix}(?:{within})\s+{dur}{suffix}")),
-        ("duration", b(rf"(?P<prefix>(?:{a(t['duration_leads'])})\s+)(?:[^\W\d]+\s+){{0,2}}?{dur}{suffix}")),
-        ("keyword", b(rf"{prefix}(?:{keyword}){suffix}")),
-        ("period", b(rf"{prefix}(?P<pos>{a(positions)})[\s-]*(?P<ref>{a(periods)}|{months})"
-                     rf"(?:\s+(?P<year>\d{{4}}))?{suffix}")),
-        ("period_alone", b(rf"{prefix}(?P<alone>{a(alone)}){suffix}")),
-        ("weekday", b(rf"{prefix}(?:(?P<rel>{markers})\s+)?(?P<day>{a(t['weekdays'])})(?:{a(t['weekday_suffixes'])})?"
-                      rf"{suffix}")),
-        ("explicit", b(rf"{prefix}(?:{explicit}){suffix}")),
-        # without a year, a numeric date needs its preposition ("am 15.12.", "by 3/12"): "Redis 6.2." is a version
-        ("explicit", b(rf"(?P<prefix>(?:{a(t['prefixes'])})\s+)(?P<nd>\d{{1,2}})"
-                       rf"(?:\.\s?(?P<nm>\d{{1,2}})\.|/(?P<sm>\d{{1,2}})){suffix}")),
-        ("day_of_month", b(rf"{prefix}(?:{a(t['day_of_month_lead'])})\s+(?P<dom>\d{{1,2}}){ordinal}"
-                           rf"(?!\s*\d){suffix}")),
-        ("time", b(rf"{prefix}(?P<named>{a(t['named_times'])}){suffix}")),
-    ] + [("time", b(rf"{prefix}(?:{p}){suffix}")) for p in t["time_patterns"]]  # fmt: skip
-    return _Lang(
-        code=code, table=t, kinds=kinds,
-        clause=re.compile(rf"(?<!\w)(?:{seps})(?!\w)|;", flags),
-        glue=re.compile(rf"^[\s,]*(?:(?:{a(t['glue'])})[\s,]+)*$", flags),
-        alternatives=re.compile(rf"^[\s,]*(?:{a(t['alternatives'])})[\s,]*$", flags),
-        binding=re.compile(rf"(?:^|\s)(?:{a(t['binding'])})(?:\s|,|$)", flags),
-        now=re.compile(rf"^(?:{a(t['now_words'])})(?!\w)", flags),
-        start=re.compile(rf"(?<!\w)(?:{a(t['start_markers'])})\s+(?:the\s+)?$", flags),
-        anchors=re.compile(rf"(?<!\w)(?!(?:{a(t['anchor_exceptions'])})(?!\w))(?:{a(t['sentence_anchors'])})(?!\w)[^,;.!?]*",
-                           flags),
-        follow_up=re.compile(rf"(?<!\w)(?:{a(t['follow_up_words'])})(?!\w)", flags),
-        arrival=re.compile(rf"(?<!\w)(?:{a(t['arrival_words'])})(?!\w)", flags),
-        committed_only=frozenset(w.lower() for w in t["committed_only"]),
-        commitment_leads=re.compile(rf"(?<!\w)(?:{a(t['commitment_leads'])})(?!\w)", flags),
-        units=units, positions=positions, periods=periods, alone=alone, questions=dict(t["questions"]),
-        stopwords=frozenset(w.lower() for w in t["stopwords"]),
-    )  # fmt: skip
-
-
-@dataclass(frozen=True)
-class _Mention:
-    start: int
-    end: int
-    kind: str
-    m: re.Match[str]
-
-    @property
-    def text(self) -> str:
-        return self.m.group()
-
-
-@dataclass
-class _Group:
-    mentions: list[_Mention]
-    clause: int = 0
-
-    @property
-    def start(self) -> int:
-        return self.mentions[0].start
-
-    @property
-    def end(self) -> int:
-        return self.mentions[-1].end
-
-
-def _scan(lang: _Lang, text: str) -> list[_Mention]:
-    found: list[_Mention] = []
-    for kind, pattern in lang.kinds:
-        for m in pattern.finditer(text):
-            if kind == "relative" and lang.now.match(m.group("event").strip()):
-                if "num" not in m.groupdict():
-                    continue
-                kind_here = "duration"  # "within 5 days from today" counts from now: an ordinary duration
-            elif kind == "keyword" and m.group().strip().lower() in lang.committed_only and not _committed(lang, m):
-                continue  # "Let me walk you through it now": no deadline without "I'll"/"we'll" before it
-            else:
-                kind_here = kind
-            found.append(_Mention(m.start(), m.end(), kind_here, m))
-    found.sort(key=lambda x: (x.start, -(x.end - x.start), x.kind != "relative"))
-    chosen: list[_Mention] = []
-    for mention in found:
-        if chosen and mention.start < chosen[-1].end:
-            continue
-        chosen.append(mention)
-    chosen = [m for m in chosen if m.kind != "not_deadline"]
-    # "From the first of December the new plan applies, the old one ends on the thirtieth": a start is no deadline
-    starts = [m for m in chosen if m.kind != "relative" and lang.start.search(text[max(0, m.start - 25) : m.start])]
-    return [m for m in chosen if m not in starts] if len(starts) < len(chosen) else chosen
-
-
-def _committed(lang: _Lang, m: re.Match[str]) -> bool:
-    """A speaker's own commitment ("I'll", "we're") earlier in the same clause as the match."""
-    if m.string.strip().lower() == m.group().strip().lower():
-        return True  # the phrase on its own: whoever chose it saw its sentence
-    head = re.split(r"[,;.!?]", m.string[: m.start()])[-1]
-    return bool(lang.commitment_leads.search(head))
-
-
-def _groups(lang: _Lang, text: str) -> list[_Group]:
-    """Mentions that belong together ("Friday, 4 December at 5pm") form one group; groups carry their clause."""
-    breaks = [m.start() for m in lang.clause.finditer(text)]
-    groups: list[_Group] = []
-    for mention in _scan(lang, text):
-        clause = sum(1 for b in breaks if b <= mention.start)
-        last = groups[-1].mentions[-1] if groups else None
-        gap = text[last.end : mention.start] if last else ""
-        if (last and groups[-1].clause == clause and _belong_together(last, mention) and lang.glue.match(gap)
-                and not _binding_mention(lang, mention)):  # fmt: skip
-            groups[-1].mentions.append(mention)
-        else:
-            groups.append(_Group([mention], clause))
-    return groups
-
-
-_REFINES = {frozenset(p) for p in (("weekday", "explicit"), ("weekday", "day_of_month"), ("weekday", "period"),
-                                    ("weekday", "period_alone"), ("relative", "weekday"), ("relative", "explicit"))}
-
-
-def _belong_together(a: _Mention, b: _Mention) -> bool:
-    """A time of day joins any date; a weekday joins a date or a named week. Two full deadlines
-    ("by Friday, within 2 weeks") stay apart."""
-    return "time" in (a.kind, b.kind) and a.kind != b.kind or frozenset((a.kind, b.kind)) in _REFINES
-
-
-def _binding_mention(lang: _Lang, m: _Mention) -> bool:
-    return any(lang.binding.search(f" {(m.m.groupdict().get(k) or '')} ") for k in ("prefix", "suffix"))
-
-
-def _binding(lang: _Lang, group: _Group) -> bool:
-    return any(_binding_mention(lang, m) for m in group.mentions)
-
-
-def _content_words(lang: _Lang, text: str) -> set[str]:
-    """Word stems (first four letters) without the language's function words: enough to tie an action
-    description to its clause across inflections ("zurücksenden" ~ "zurück")."""
-    stop = lang.stopwords
-    return {w[:4] for w in re.findall(r"[^\W\d_]{3,}", text.lower()) if w not in stop}
-
-
-# --- calendar ---------------------------------------------------------------------------------
-
-
-def _subdivision_code(country: str | None, subdivision: str | None) -> str | None:
-    """'DE-BY' or 'BY' → 'BY'; a code for another country is ignored."""
-    if not subdivision:
-        return None
-    code = subdivision.strip().upper()
-    if "-" in code:
-        prefix, _, code = code.partition("-")
-        if country and prefix != country.upper():
-            return None
-    return code or None
-
-
-@lru_cache(maxsize=128)
-def _public_holidays(country: str | None, subdivision: str | None, year: int) -> Any:
-    """Public holidays of the country (and subdivision, when the package knows it) for this year and the next."""
-    if not country:
-        return {}
-    import holidays
-
-    supported = holidays.list_supported_countries()
-    if country not in supported:
-        return {}
-    subdiv = subdivision if subdivision in supported[country] else None
-    return holidays.country_holidays(country, subdiv=subdiv, years=[year, year + 1, year + 2])
-
-
-class _Calendar:
-    def __init__(self, country: str | None, subdivision: str | None, year: int) -> None:
-        self._holidays = _public_holidays(country, _subdivision_code(country, subdivision), year)
-
-    def is_holiday(self, d: date) -> bool:
-        return d in self._holidays
-
-    def is_business_day(self, d: date) -> bool:
-        return d.weekday() < 5 and d not in self._holidays
-
-    def forward(self, d: date) -> date:
-        while not self.is_business_day(d):
-            d += timedelta(days=1)
-        return d
-
-    def backward(self, d: date, floor: date) -> date:
-        candidate = d
-        while not self.is_business_day(candidate) and candidate > floor:
-            candidate -= timedelta(days=1)
-        return candidate if self.is_business_day(candidate) else self.forward(d)
-
-    def add_business_days(self, start: date, n: int) -> date:
-        d = start
-        while n > 0:
-            d += timedelta(days=1)
-            if self.is_business_day(d):
-                n -= 1
-        return d
 
 
 # --- evaluation -------------------------------------------------------------------------------
@@ -346,10 +82,10 @@ class _Val:
 
 @dataclass(frozen=True)
 class _Ctx:
-    lang: _Lang
+    lang: Phrases
     local: datetime
     start: date
-    cal: _Calendar
+    cal: BusinessCalendar
     rules: dict[str, Any]
     month_first: bool
 
@@ -369,7 +105,7 @@ def _number(ctx: _Ctx, raw: str) -> int:
     return int(raw) if raw.isdigit() else int(ctx.lang.table["numbers"][raw])
 
 
-def _eval(m: _Mention, ctx: _Ctx) -> _Val:
+def _eval(m: Mention, ctx: _Ctx) -> _Val:
     g = {k: v for k, v in m.m.groupdict().items() if v is not None}
     start, local, t = ctx.start, ctx.local, ctx.lang.table
     if m.kind == "relative":
@@ -510,7 +246,7 @@ def _explicit(ctx: _Ctx, g: dict[str, str], kind: str) -> _Val:
     return _Val(parsed, "explicit_date", kind, adjust="named")
 
 
-def _combine(group: _Group, ctx: _Ctx) -> _Val:
+def _combine(group: Group, ctx: _Ctx) -> _Val:
     """One deadline from mentions that belong together: a relative part makes it unresolved; a time of
     day attaches to the date; a weekday inside a named week is that week's day; otherwise the most
     specific mention gives the date."""
@@ -552,39 +288,24 @@ def _final(val: _Val, ctx: _Ctx, calendar_days: bool) -> date | None:
     return ctx.cal.forward(val.day)
 
 
-def _validate(path: Path, languages: dict[str, Any]) -> None:
-    """Every language has the same keys, and every phrase is text (YAML reads a bare `on` as true)."""
-    keys = {code: set(table) for code, table in languages.items()}
-    first = next(iter(keys.values()))
-    for code, have in keys.items():
-        if have != first:
-            raise ValueError(f"{path}: language {code!r} differs in keys {sorted(have ^ first)}")
-        for key, value in languages[code].items():
-            items = list(value) if isinstance(value, dict | list) else []  # scalars are settings
-            bad = [i for i in items if isinstance(i, bool) or i is None]
-            if bad:
-                raise ValueError(f"{path}: {code}.{key} has non-text entries {bad!r}: quote them")
-
 
 class DueDateResolver:
-    def __init__(self, path: Path) -> None:
-        # the C loader when libyaml is there: the pure-Python one spends ~160 ms on this file at cold start
-        raw = yaml.load(path.read_text("utf-8"), Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))  # noqa: S506
-        self.version = str(raw["version"])
-        self.rules: dict[str, Any] = dict(raw["rules"])
-        _validate(path, raw["languages"])
-        self._langs = {code: _compile(code, table) for code, table in raw["languages"].items()}
+    """Deadlines from ``path`` (the phrase file) and the languages' lexicons (month and weekday names,
+    function words); without ``lexicons``, the ``lexicon/`` directory next to the phrase file."""
+
+    def __init__(self, path: Path, lexicons: Lexicons | None = None) -> None:
+        self.version, self.rules, self._langs = load(path, lexicons or load_lexicons(path.parent / "lexicon"))
 
     @property
     def languages(self) -> list[str]:
         return list(self._langs)
 
-    def _lang(self, language: str) -> list[_Lang]:
+    def _lang(self, language: str) -> list[Phrases]:
         return [self._langs[language]] if language in self._langs else list(self._langs.values())
 
-    def _best_groups(self, text: str, language: str) -> tuple[_Lang, list[_Group]] | None:
+    def _bestfind_groups(self, text: str, language: str) -> tuple[Phrases, list[Group]] | None:
         for lang in self._lang(language):
-            groups = _groups(lang, text)
+            groups = find_groups(lang, text)
             if groups:
                 return lang, groups
         return None
@@ -592,7 +313,7 @@ class DueDateResolver:
     def mention_spans(self, text: str, language: str) -> list[tuple[int, int]]:
         """Character spans of deadline phrases: a sentence splitter must not break inside one
         ("bis spätestens 11. Dezember", "am 3. 12.", "by 5 p.m.")."""
-        found = self._best_groups(text, language)
+        found = self._bestfind_groups(text, language)
         return [(g.start, g.end) for g in found[1]] if found else []
 
     def find_phrase(self, text: str, language: str, action: str | None = None) -> str | None:
@@ -601,7 +322,7 @@ class DueDateResolver:
         With several deadlines: the clause that shares most words with ``action`` (else the first clause
         with a deadline); inside it, the deadline marked "at the latest" or the first, together with the
         deadlines linked to it by a comma, "or" or glue words ("Friday or Monday at the latest")."""
-        found = self._best_groups(text, language)
+        found = self._bestfind_groups(text, language)
         if not found:
             return None
         lang, groups = found
@@ -612,18 +333,18 @@ class DueDateResolver:
         if len(quoted) > 1:
             candidates = quoted  # the action quotes several clauses with their deadlines: no clause of its own
         elif action:
-            words = _content_words(lang, action)
-            scores = {c: len(words & _content_words(lang, clauses[c])) for c in candidates}
+            words = content_words(lang, action)
+            scores = {c: len(words & content_words(lang, clauses[c])) for c in candidates}
             top = max(scores.values())
             candidates = [c for c in candidates if scores[c] == top] if top > 0 else candidates
         # "It leaves today and is with you the day after tomorrow": a shipment is due when it arrives
         arrivals = [c for c in candidates if lang.arrival.search(clauses[c])]
         clause = arrivals[-1] if arrivals and len(candidates) > 1 else candidates[0]
         members = [g for g in groups if g.clause == clause]
-        anchor = next((i for i, g in enumerate(members) if _binding(lang, g)), 0)
+        anchor = next((i for i, g in enumerate(members) if is_binding(lang, g)), 0)
         lo = hi = anchor
         linked = lambda a, b: len(text[a.end : b.start]) <= 30 and (  # noqa: E731
-            lang.alternatives.match(text[a.end : b.start]) or _binding(lang, b) or _binding(lang, a))
+            lang.alternatives.match(text[a.end : b.start]) or is_binding(lang, b) or is_binding(lang, a))
         while lo > 0 and linked(members[lo - 1], members[lo]):
             lo -= 1
         while hi < len(members) - 1 and linked(members[hi], members[hi + 1]):
@@ -655,7 +376,7 @@ class DueDateResolver:
         ``action`` says which clause the deadline belongs to. Questions are in ``agent_language``."""
         local = end.astimezone(ZoneInfo(tz))
         ctx = _Ctx(self._langs[language] if language in self._langs else next(iter(self._langs.values())),
-                   local, local.date(), _Calendar(country, subdivision, local.year), self.rules,
+                   local, local.date(), BusinessCalendar(country, subdivision, local.year), self.rules,
                    month_first=(country or "").upper() == "US")  # fmt: skip
         calendar_days = (owner or "").lower() in CALENDAR_DAY_OWNERS
         questions = self._questions(agent_language or language)
@@ -674,7 +395,7 @@ class DueDateResolver:
             if sla_business_days is not None and not calendar_days:
                 return Due(ctx.cal.add_business_days(ctx.start, sla_business_days), "sla_default", None)
             return Due(None, "none", None, status="none")
-        found = self._best_groups(phrase, language)
+        found = self._bestfind_groups(phrase, language)
         if not found:
             return self._due(None, phrase, questions, _ask("not_understood", "none"), ctx)
         lang, groups = found
@@ -710,15 +431,15 @@ class DueDateResolver:
         head = re.split(r"[,;]", sentence[:at])[-1]  # "..., und danach überweisen wir": the words leading into it
         if not lang.follow_up.search(f"{head} {action}"[: len(head) + 20]):
             return None
-        earlier = _groups(lang, sentence[:at])
+        earlier = find_groups(lang, sentence[:at])
         return sentence[earlier[-1].start : earlier[-1].end] if earlier else None
 
-    def _choose(self, lang: _Lang, text: str, groups: list[_Group], ctx: _Ctx,
+    def _choose(self, lang: Phrases, text: str, groups: list[Group], ctx: _Ctx,
                 calendar_days: bool) -> tuple[_Val, tuple[date, ...]]:  # fmt: skip
         vals = [_combine(g, ctx) for g in groups]
         if len(vals) == 1:
             return vals[0], ()
-        binding = [v for g, v in zip(groups, vals, strict=True) if _binding(lang, g)]
+        binding = [v for g, v in zip(groups, vals, strict=True) if is_binding(lang, g)]
         if binding:
             vals = binding[:1] if len(binding) == 1 else binding
             if len(vals) == 1:
@@ -740,7 +461,7 @@ class DueDateResolver:
             return first, ()
         return replace(first, status="confirm", reason="two_deadlines"), tuple(dates)  # type: ignore[arg-type]
 
-    def _check_sentence(self, lang: _Lang, phrase: str, sentence: str, action: str | None, val: _Val,
+    def _check_sentence(self, lang: Phrases, phrase: str, sentence: str, action: str | None, val: _Val,
                         options: tuple[date, ...], ctx: _Ctx,
                         calendar_days: bool) -> tuple[_Val, tuple[date, ...]]:  # fmt: skip
         """Deadlines and event anchors elsewhere in the sentence: a duration counted from an event
@@ -761,7 +482,7 @@ class DueDateResolver:
             anchor = lang.anchors.search(outside[lo:hi])  # "Once we receive it, ... within 2 days" (same clause)
             if anchor:
                 return _ask("relative_event", "relative", event=anchor.group().strip()), ()
-        others = [g for g in _groups(lang, sentence) if (g.end <= span[0] or g.start >= span[1])
+        others = [g for g in find_groups(lang, sentence) if (g.end <= span[0] or g.start >= span[1])
                   and any(m.kind != "time" for m in g.mentions)]  # "between 8am and 12pm" is a window, not a deadline
         mine = _final(val, ctx, calendar_days)
         differ = sorted({d for g in others if (d := _final(_combine(g, ctx), ctx, calendar_days)) and d != mine})
@@ -771,8 +492,8 @@ class DueDateResolver:
             clauses = lang.clause.split(sentence)
             breaks = [m.start() for m in lang.clause.finditer(sentence)]
             own = sum(1 for b in breaks if b <= span[0])
-            words = _content_words(lang, action)
-            scores = [len(words & _content_words(lang, c)) for c in clauses]
+            words = content_words(lang, action)
+            scores = [len(words & content_words(lang, c)) for c in clauses]
             if scores[own] > 0 and all(s < scores[own] for i, s in enumerate(scores) if i != own):
                 return val, options
             if lang.arrival.search(clauses[own]) and phrase.lower() in action.lower() and all(
@@ -783,7 +504,8 @@ class DueDateResolver:
         return val, tuple(sorted({*options, *([mine] if mine else []), *differ}))
 
     def _questions(self, language: str) -> dict[str, str]:
-        lang = self._langs.get(language) or self._langs.get("en") or next(iter(self._langs.values()))
+        lang = (self._langs.get(language) or self._langs.get(str(self.rules.get("question_language")))
+                or next(iter(self._langs.values())))
         return lang.questions
 
     @staticmethod
