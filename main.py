@@ -15,9 +15,15 @@ from functions.context_summary import context_summary
 from functions.feedback import feedback
 from functions.next_best_action import next_best_action
 from functions.next_steps import next_steps
+from functions.outbox_drain import outbox_drain
 from functions.reply_draft import reply_draft
 from functions.ticket_closed import ticket_closed
+from shared.platform.events import install_shutdown_handler
+from shared.platform.http import accept_unconventional_methods
 from shared.runtime import startup_settings
+
+install_shutdown_handler()  # SIGTERM writes unsettled events to the outbox (gunicorn keeps its own handler)
+accept_unconventional_methods()  # a lower-case method gets the JSON error, not the server's HTML 400
 
 if startup_settings().preload:  # deployed instances load their function's models at start (shared/warmup.py)
     from shared.runtime import default_runtime
@@ -34,6 +40,7 @@ __all__ = [
     "closing_message",
     "feedback",
     "ticket_closed",
+    "outbox_drain",
 ]
 # CloudEvent (Pub/Sub) entry points; the rest are HTTP functions.
-EVENT_FUNCTIONS: tuple[str, ...] = ("ticket_closed",)
+EVENT_FUNCTIONS: tuple[str, ...] = ("ticket_closed", "outbox_drain")

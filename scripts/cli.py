@@ -62,6 +62,7 @@ GROUPS: dict[str, tuple[str, tuple[Tool, ...]]] = {
         Tool("policy", "scripts.bench_policy", "Output policy overhead per reply."),
         Tool("router", "scripts.bench_router", "Router load and per-request cost."),
         Tool("warehouse", "scripts.bench_warehouse", "KPI view query times at scale."),
+        Tool("reliability", "scripts.bench_reliability", "Redelivery, outages, contention, fuzz: lost, duplicated, 5xx."),
     )),
     "router": ("Resolver-group routing.", (
         Tool("train", "scripts.train_router", "Train the router on closed tickets and agent overrides."),

@@ -47,8 +47,11 @@ DEMO_USERS: dict[str, dict[str, object]] = {
 }
 
 
-def local_issuer(directory: Path = ISSUER_DIR) -> LocalIssuer:
-    """The dev stack's token issuer; its public key set is what the local functions trust."""
+def local_issuer(directory: Path | None = None) -> LocalIssuer:
+    """The dev stack's token issuer; its public key set is what the local functions trust. The one
+    already configured (CX_LOCAL_ISSUER_JWKS, key beside it: tests) is reused, else .local/issuer."""
+    configured = os.environ.get("CX_LOCAL_ISSUER_JWKS")
+    directory = directory or (Path(configured).parent if configured else ISSUER_DIR)
     issuer = LocalIssuer.load_or_create(directory)
     os.environ["CX_LOCAL_ISSUER_JWKS"] = str(directory / "jwks.json")
     os.environ.setdefault("CX_ENVIRONMENT", "local")

@@ -23,10 +23,12 @@ ERRORS = {
            "without a configured role, or a role that may not use this function.",
     "404": "Unknown customer or ticket, or a customer outside the caller's scope (answered alike).",
     "405": "Only POST is allowed.",
+    "409": "Conflict: the state changed since the request was made (error.current holds it), or concurrent "
+           "updates outlasted the retries (Retry-After).",
     "413": "Body larger than CX_MAX_REQUEST_BYTES.",
     "415": "Content-Type is not application/json.",
     "500": "Unexpected error; quote the request id.",
-    "503": "A backing service is unavailable; retry with backoff.",
+    "503": "A backing service is unavailable; retry after the Retry-After seconds.",
 }
 HEADERS = [
     ("X-Goog-IAP-JWT-Assertion", "Added by Identity-Aware Proxy for a signed-in person (locally by the dev "

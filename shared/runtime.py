@@ -60,7 +60,8 @@ class Runtime:
 
     @cached_property
     def snapshots(self) -> SnapshotRepository:
-        return SnapshotRepository(self.firestore, self.settings.customers_collection)
+        return SnapshotRepository(self.firestore, self.settings.customers_collection,
+                                  self.settings.customer_stats_shards)  # fmt: skip
 
     @cached_property
     def engine(self) -> Engine:
@@ -231,12 +232,17 @@ class Runtime:
         return f"projects/{self.settings.gcp_project_or_local}/topics/{self.settings.ticket_closed_dlq_topic}"
 
     @cached_property
+    def outbox(self) -> FirestoreOutbox:
+        return FirestoreOutbox(self.firestore, self.settings.outbox_collection)
+
+    @cached_property
     def events(self) -> EventPublisher:
         publisher = EventPublisher(
             clients.publisher_client(self.settings),
             self.settings.gcp_project_or_local,
             self.settings.events_topic,
-            outbox=FirestoreOutbox(self.firestore, self.settings.outbox_collection),
+            outbox=self.outbox,
+            publish_timeout_s=self.settings.events_publish_timeout_s,
         )
         return register_for_shutdown(publisher)
 

@@ -133,6 +133,26 @@ class Settings(BaseSettings):
     max_interactions: int = Field(default=1000, ge=50, le=100000, description="Interactions kept per customer.")
     events_max_latency_s: float = Field(default=0.05, gt=0.0, le=5.0)
     events_max_messages: int = Field(default=100, ge=1, le=1000)
+    events_publish_timeout_s: float = Field(
+        default=2.0, gt=0.0, le=30.0,
+        description="How long a request waits for Pub/Sub to accept its events before writing them to the "
+        "outbox instead; no request is acknowledged with an event that is neither published nor in the outbox.",
+    )
+    outbox_drain_budget_s: float = Field(
+        default=240.0, gt=0.0, le=3600.0, description="Wall time one outbox drain run may take (< function timeout)."
+    )
+    firestore_timeout_s: float = Field(
+        default=5.0, gt=0.0, le=60.0, description="Deadline of one Firestore RPC attempt (a hung connection)."
+    )
+    firestore_retry_budget_s: float = Field(
+        default=3.0, gt=0.0, le=120.0,
+        description="Total time one Firestore call may spend retrying transient errors; then 503 (HTTP) or a "
+        "raised error (Pub/Sub retries). Keeps a request inside its own budget when Firestore is down.",
+    )
+    customer_stats_shards: int = Field(
+        default=10, ge=1, le=100,
+        description="Shards of each customer's whole-history counters: closes of one customer do not serialize.",
+    )
 
     # --- HTTP ---------------------------------------------------------------------
     max_request_bytes: int = Field(default=256 * 1024, ge=1024, le=10 * 1024 * 1024)

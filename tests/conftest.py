@@ -29,10 +29,10 @@ def _local_issuer() -> Any:
 
     from shared.platform.identity import LocalIssuer
 
-    issuer = LocalIssuer.generate(kid="tests-1")
-    jwks = Path(tempfile.mkdtemp(prefix="cx-test-issuer-")) / "jwks.json"
-    issuer.write_jwks(jwks)
-    os.environ["CX_LOCAL_ISSUER_JWKS"] = str(jwks)  # read by every Settings the tests and their servers build
+    directory = Path(tempfile.mkdtemp(prefix="cx-test-issuer-"))
+    issuer = LocalIssuer.load_or_create(directory)  # key and jwks.json side by side, as in .local/issuer
+    # read by every Settings the tests and their servers build, and by scripts.devstack.local_issuer()
+    os.environ["CX_LOCAL_ISSUER_JWKS"] = str(directory / "jwks.json")
     os.environ.pop("CX_ENVIRONMENT", None)  # local: the only environment the local issuer is trusted in
     return issuer
 

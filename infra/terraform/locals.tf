@@ -27,14 +27,10 @@ locals {
     closing_message    = { memory = "512Mi", cpu = "1", concurrency = 8, timeout = 30, min = 0, max = 10, model = true, http = true }
     feedback           = { memory = "256Mi", cpu = "1", concurrency = 16, timeout = 30, min = 0, max = 10, model = false, http = true }
     ticket_closed      = { memory = "512Mi", cpu = "1", concurrency = 1, timeout = 120, min = 0, max = 10, model = true, http = false }
+    outbox_drain       = { memory = "256Mi", cpu = "1", concurrency = 1, timeout = 240, min = 0, max = 1, model = false, http = false }
   }
 
-  # Entry points main.py does not have yet, deployed only when switched on (a test keeps
-  # local.functions equal to main.py, so they live here until the code has them).
-  optional_functions = {
-    outbox_drain = { memory = "256Mi", cpu = "1", concurrency = 1, timeout = 240, min = 0, max = 1, model = false, http = false }
-  }
-  deployed_functions = merge(local.functions, { for k, v in local.optional_functions : k => v if var.enable_outbox_drain_function })
+  deployed_functions = { for k, v in local.functions : k => v if k != "outbox_drain" || var.enable_outbox_drain_function }
   http_functions     = { for k, v in local.deployed_functions : k => v if v.http }
 
   # Every setting the code reads (shared/config.py), set explicitly per environment.
@@ -74,6 +70,11 @@ locals {
     CX_TICKET_CLOSED_DLQ_TOPIC     = local.closed_dlq
     CX_EVENTS_MAX_LATENCY_S        = "0.05"
     CX_EVENTS_MAX_MESSAGES         = "100"
+    CX_EVENTS_PUBLISH_TIMEOUT_S    = "2.0"
+    CX_OUTBOX_DRAIN_BUDGET_S       = "200"
+    CX_FIRESTORE_TIMEOUT_S         = "5.0"
+    CX_FIRESTORE_RETRY_BUDGET_S    = "3.0"
+    CX_CUSTOMER_STATS_SHARDS       = "10"
     CX_MAX_INTERACTIONS            = "1000"
     CX_MAX_REQUEST_BYTES           = "262144"
     CX_PROMPT_VERSIONS             = jsonencode({ context_summary = "v1", next_best_action = "v1", reply_draft = "v1", next_steps = "v2", closing_message = "v2" })

@@ -1,9 +1,9 @@
 # --- Scheduled outbox drain ----------------------------------------------------------------------
 # Events that could not be published wait in the Firestore outbox (CX_OUTBOX_COLLECTION). Every
 # 5 minutes Cloud Scheduler publishes a tick to cx-outbox-drain, which is pushed to the
-# outbox_drain function. Until main.py has that entry point (enable_outbox_drain_function =
-# false) the topic exists, the job is paused and nothing subscribes; drain by hand with
-# `python -m scripts.drain_outbox`.
+# outbox_drain function; it republishes until the outbox is empty. With
+# enable_outbox_drain_function = false the job is paused and nothing subscribes; drain by hand
+# with `cx dlq drain`.
 
 resource "google_pubsub_topic" "outbox_drain" {
   # checkov:skip=CKV_GCP_83: Google-managed encryption at rest; the ticks carry no data
@@ -52,7 +52,7 @@ resource "google_pubsub_subscription" "outbox_drain" {
   count                      = var.enable_outbox_drain_function ? 1 : 0
   name                       = "${local.drain_topic}-fn"
   topic                      = google_pubsub_topic.outbox_drain.id
-  ack_deadline_seconds       = local.optional_functions.outbox_drain.timeout
+  ack_deadline_seconds       = local.functions.outbox_drain.timeout
   message_retention_duration = "600s"
   expiration_policy {
     ttl = ""

@@ -157,6 +157,6 @@ variable "alert_email" {
 # --- Outbox drain --------------------------------------------------------------------------------
 variable "enable_outbox_drain_function" {
   type        = bool
-  default     = false
+  default     = true
   description = "Deploy the outbox_drain function (needs the entry point in main.py) and un-pause its 5-minute schedule."
 }

@@ -33,6 +33,11 @@ class SuggestionMeta(BaseModel):
     degraded_reason: str | None = None
     experiment: str | None = Field(default=None, description="Prompt experiment this contact is in, if any.")
     arm: Literal["control", "candidate"] | None = Field(default=None, description="Experiment arm of the contact.")
+    review_flags: list[str] = Field(
+        default_factory=list,
+        description="Why the agent should look twice: 'unknown_placeholder_removed:<field>' when the model wrote a "
+        "placeholder this request never created (removed from that field).",
+    )
 
 
 def record(
@@ -46,6 +51,7 @@ def record(
     attributes: dict[str, Any] | None = None,
     text: str | None = None,
     feedback_context: dict[str, Any] | None = None,
+    review_flags: list[str] | None = None,
 ) -> SuggestionMeta:
     """Identify, log, persist (for feedback) and announce one suggestion."""
     meta = SuggestionMeta(
@@ -57,7 +63,10 @@ def record(
         degraded_reason=usage.degraded_reason,
         experiment=prompt.experiment,
         arm=prompt.arm,
+        review_flags=review_flags or [],
     )
+    if meta.review_flags:
+        attributes = {**(attributes or {}), "review_flags": meta.review_flags}
     key = customer_key(customer_id, rt.settings.pseudonym_key)
     call.note(**{"customer_key": key, "engine": usage.engine, "degraded": usage.degraded, "model": usage.model,
                  "tokens_in": usage.input_tokens, "tokens_out": usage.output_tokens,

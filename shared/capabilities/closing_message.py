@@ -70,6 +70,7 @@ def closing_message(req: ClosingRequest, rt: Runtime, call: CallContext | None =
     meta = suggestions.record(
         rt, call, customer_id=req.customer_id, prompt=prompt, policy_version=rt.queues.version, usage=usage,
         attributes={"actions": len(actions), "ticket_id": req.ticket_id}, text=output.message,
+        review_flags=pseudo.review_flags,
     )
     return ClosingResponse(**meta.model_dump(), message=output.message, language=language)
 

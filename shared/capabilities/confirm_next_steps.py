@@ -3,6 +3,9 @@
 ``next_steps/{suggestion_id}`` keeps every suggestion; confirming writes both versions
 and their diff onto ``customers/{id}/tickets/{ticket_id}.next_steps`` in one transaction.
 Re-sending the same confirmation changes nothing and re-emits events with the same ids.
+A confirmation names the ``base_version`` it was made on; a different confirmation that
+arrives after another one was accepted gets 409 with the current state, never a silent
+overwrite, so each accepted confirmation has exactly one ``next_steps.confirmed`` event.
 """
 
 from __future__ import annotations
@@ -38,6 +41,11 @@ class ConfirmRequest(BaseModel):
     actions: list[FinalAction] = Field(max_length=20)
     resolver_group: str = Field(min_length=1, max_length=100)
     kb_used: list[str] = Field(default_factory=list, max_length=10)
+    base_version: int = Field(
+        default=0, ge=0, le=1_000_000,
+        description="Version of the ticket's next steps this confirmation was made on (0: none confirmed yet; "
+        "a 409 answer carries the current version).",
+    )
 
 
 class Diff(BaseModel):
@@ -56,6 +64,7 @@ class ConfirmResponse(BaseModel):
     queue_code: str
     diff: Diff
     confirmed_at: datetime
+    version: int = Field(description="Version of the ticket's next steps now; send it as base_version to change them.")
 
 
 class NextStepsConfirmed(Event):
@@ -128,21 +137,23 @@ def confirm(req: ConfirmRequest, rt: Runtime, call: CallContext | None = None) -
         "queue_code": route.queue_code, "diff": changes.model_dump(), "confirmed_by": call.agent_id,
         "confirmed_at": datetime.now(UTC), "fingerprint": fingerprint, "unconfirmed": False,
     }  # fmt: skip
-    stored_record = rt.next_steps_store.confirm(req.suggestion_id, req.customer_id, req.ticket_id, record)
+    stored_record = rt.next_steps_store.confirm(req.suggestion_id, req.customer_id, req.ticket_id, record,
+                                                base_version=req.base_version)  # fmt: skip
     key = customer_key(req.customer_id, rt.settings.pseudonym_key)
+    accepted = f"{stored_record['fingerprint']}-v{stored_record['version']}"  # one id per accepted confirmation
     rt.events.publish(NextStepsConfirmed(
-        event_id=f"{stored_record['fingerprint']}-confirmed", suggestion_id=req.suggestion_id, customer_key=key,
+        event_id=f"{accepted}-confirmed", suggestion_id=req.suggestion_id, customer_key=key,
         ticket_id=req.ticket_id, agent_id=call.agent_id, resolver_group=route.resolver_group,
         queue_code=route.queue_code, suggested_actions=len(suggestion["actions"]), confirmed_actions=len(req.actions),
         diff=changes,
     ))  # fmt: skip
     if changes.resolver_overridden:
         rt.events.publish(ResolverOverridden(
-            event_id=f"{stored_record['fingerprint']}-resolver", suggestion_id=req.suggestion_id, customer_key=key,
+            event_id=f"{accepted}-resolver", suggestion_id=req.suggestion_id, customer_key=key,
             ticket_id=req.ticket_id, agent_id=call.agent_id, suggested_group=suggestion["resolver_group"],
             suggested_queue=suggestion["queue_code"], final_group=route.resolver_group, final_queue=route.queue_code,
         ))  # fmt: skip
     call.note(customer_key=key, resolver_overridden=changes.resolver_overridden)
     return ConfirmResponse(suggestion_id=req.suggestion_id, ticket_id=req.ticket_id,
                            resolver_group=route.resolver_group, queue_code=route.queue_code, diff=changes,
-                           confirmed_at=stored_record["confirmed_at"])  # fmt: skip
+                           confirmed_at=stored_record["confirmed_at"], version=stored_record["version"])  # fmt: skip

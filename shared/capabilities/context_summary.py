@@ -80,6 +80,7 @@ def summarize(req: ContextSummaryRequest, rt: Runtime, call: CallContext | None 
         rt, call, customer_id=req.customer_id, prompt=prompt, policy_version=view.policy_version, usage=usage,
         attributes={"context_tokens": built.estimated_tokens, "omitted": built.omitted},
         text="\n".join(output.bullets + output.personalization_hints),
+        review_flags=pseudo.review_flags,
     )  # fmt: skip
     return ContextSummaryResponse(**output.model_dump(), **meta.model_dump(), language=language)
 

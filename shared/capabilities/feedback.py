@@ -1,11 +1,14 @@
 """Agent feedback on suggestions: ratings, edits, NBA outcomes, CSAT.
 
 Idempotent on the caller's ``event_id``: the feedback document, the NBA acceptance
-counters and the customer's offer outcome are written in one transaction only if the
-event is new. Counters are sharded (``offer_stats/{offer}__{segment}__{shard}``) to stay
-within Firestore's sustained write rate per document; the NBA engine sums the shards.
-When the agent's final text is given, the rating bucket is derived from its normalised
-Levenshtein similarity to the suggestion, so agents need not click.
+counters and the customer's offer outcome are written in one atomic batch whose feedback
+write is a *create*: if the event was recorded before, the batch fails as a whole and
+nothing is counted twice. No transaction reads anything, so concurrent repeats of one
+event never contend for a lock (they were 500s after 12 s). Counters are sharded
+(``offer_stats/{offer}__{segment}__{shard}``) to stay within Firestore's sustained write
+rate per document; the NBA engine sums the shards. When the agent's final text is given,
+the rating bucket is derived from its normalised Levenshtein similarity to the
+suggestion, so agents need not click.
 """
 
 from __future__ import annotations
@@ -139,6 +142,7 @@ def record(req: FeedbackRequest, rt: Runtime, call: CallContext | None = None) -
 
 def _write(rt: Runtime, req: FeedbackRequest, suggestion: dict[str, Any], entry: dict[str, Any]) -> bool:
     """Store the feedback and its counter effects once; False if the event was seen before."""
+    from google.api_core.exceptions import AlreadyExists
     from google.cloud import firestore
 
     settings = rt.settings
@@ -153,19 +157,18 @@ def _write(rt: Runtime, req: FeedbackRequest, suggestion: dict[str, Any], entry:
         outcome_ref = (db.collection(settings.customers_collection).document(suggestion["customer_id"])
                        .collection("offer_outcomes").document(req.event_id))  # fmt: skip
 
-    @firestore.transactional
-    def _txn(txn: firestore.Transaction) -> bool:
-        if feedback_ref.get(transaction=txn).exists:
-            return False
-        txn.set(feedback_ref, entry)
-        if nba:
-            txn.set(stats_ref, {
-                "offer_id": nba.offer_id, "segment": segment,
-                "offered": firestore.Increment(1 if nba.outcome in ("accepted", "rejected") else 0),
-                "accepted": firestore.Increment(1 if nba.outcome == "accepted" else 0),
-                "converted": firestore.Increment(1 if nba.outcome == "converted" else 0),
-            }, merge=True)  # fmt: skip
-            txn.set(outcome_ref, {"offer_id": nba.offer_id, "outcome": nba.outcome, "at": entry["recorded_at"]})
-        return True
-
-    return _txn(db.transaction())
+    batch = db.batch()
+    batch.create(feedback_ref, entry)
+    if nba:
+        batch.set(stats_ref, {
+            "offer_id": nba.offer_id, "segment": segment,
+            "offered": firestore.Increment(1 if nba.outcome in ("accepted", "rejected") else 0),
+            "accepted": firestore.Increment(1 if nba.outcome == "accepted" else 0),
+            "converted": firestore.Increment(1 if nba.outcome == "converted" else 0),
+        }, merge=True)  # fmt: skip
+        batch.set(outcome_ref, {"offer_id": nba.offer_id, "outcome": nba.outcome, "at": entry["recorded_at"]})
+    try:
+        batch.commit()
+    except AlreadyExists:  # the event was recorded before: the whole batch was refused
+        return False
+    return True

@@ -195,6 +195,7 @@ def recommend(req: NbaRequest, rt: Runtime, call: CallContext | None = None) -> 
         feedback_context={"segment": c.segment,
                           "offers": [o for o in (output.primary_offer_id, output.fallback_offer_id) if o]
                           if output else []},
+        review_flags=pseudo.review_flags,
     )  # fmt: skip
     rt.events.publish(
         NbaRecommended(

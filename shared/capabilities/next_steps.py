@@ -244,6 +244,7 @@ def extract(req: NextStepsRequest, rt: Runtime, call: CallContext | None = None)
                     "router_version": routing.router_version, "route_confidence": routing.confidence,
                     "route_candidates": [c.model_dump() for c in routing.candidates]},
         text=output.customer_facing_closing_text,
+        review_flags=pseudo.review_flags,
     )  # fmt: skip
     response = NextStepsResponse(
         **meta.model_dump(), issue_summary=output.issue_summary, actions=actions,

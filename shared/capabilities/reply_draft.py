@@ -146,7 +146,7 @@ def draft_reply(req: ReplyRequest, rt: Runtime, call: CallContext | None = None)
     prompt = template.render(context=pseudo.mask_obj(context), language=settings.agent_language,
                              customer_language=language)  # fmt: skip
     output, usage = rt.engine.generate(prompt, ReplyModelOutput)
-    output = pseudo.restore_model(output)
+    output = pseudo.restore_model(output, keep=("reply",))  # a leaked placeholder in the reply replaces the draft
 
     own = {v.lower() for v in pseudo.placeholders.values()}
     violations, flags = _check_output(rt, output.reply, req.message, language, actions, own, prompt.system)
@@ -160,7 +160,7 @@ def draft_reply(req: ReplyRequest, rt: Runtime, call: CallContext | None = None)
     reason_text = {s.offer_id: prompt.text("action_reason", intent=intent.label, priority=f"{s.priority:.1f}",
                                            type=s.type) for s in top}  # fmt: skip
     meta = suggestions.record(
-        rt, call, customer_id=req.customer_id, prompt=prompt,
+        rt, call, review_flags=pseudo.review_flags, customer_id=req.customer_id, prompt=prompt,
         policy_version=f"{guard.version}+{rt.output_policy.version}", usage=usage,
         attributes={"language": language, "intent": intent.label, "requires_human_review": bool(reasons),
                     "review_codes": sorted({r.code for r in reasons}), "draft_replaced": bool(violations),

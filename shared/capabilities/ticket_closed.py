@@ -4,10 +4,16 @@ Delivery is at least once and unordered, so the handler is idempotent and order-
 
 * a processed marker (``ticket_closes/{ticket_id}__{closed_at}``) is written in the same
   transaction as the snapshot update: a redelivery finds it and changes nothing;
+* the whole-history counts go to a random counter shard of the customer in that transaction
+  (the customer document is only read), so a busy account's closes do not serialize;
+* a Firestore outage raises after the bounded retry budget (shared.platform.clients), and
+  events are published or in the outbox before the message is acknowledged;
 * repeat contacts are checked in both directions (an earlier close of the same category
   within 30 days of this opening, and a later opening within 30 days of this close), so
   the result does not depend on which close arrives first;
 * events carry deterministic ids, so downstream de-duplication holds across redeliveries;
+* the marker records when the events are published (or in the outbox): a redelivery after a
+  crash between the transaction and the publish publishes them then, instead of dropping them;
 * invalid payloads are published to the dead-letter topic and acknowledged; transient
   errors raise, so Pub/Sub retries.
 """
@@ -21,7 +27,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from shared.data.snapshots import HistoryStats, Interaction, apply_interaction
+from shared.data.snapshots import Interaction, shard_increment
 from shared.language.conversation import Turn
 from shared.platform import logs
 from shared.platform.calls import ID_PATTERN
@@ -127,7 +133,8 @@ def handle(data: bytes, rt: Runtime, message_id: str = "") -> str:
         log.warning("invalid ticket_closed payload dead-lettered",
                     extra={"fields": {"message_id": message_id, "problems": problem}})  # fmt: skip
         return "dead_lettered"
-    if not _close(ticket, rt):
+    state = _close(ticket, rt)
+    if state == "done":
         log.info("duplicate ticket close ignored", extra={"fields": {"ticket_id": ticket.ticket_id}})
         return "duplicate"
     confirmed = _ensure_next_steps(ticket, rt)
@@ -141,7 +148,8 @@ def handle(data: bytes, rt: Runtime, message_id: str = "") -> str:
         resolution_code=ticket.resolution_code, csat=ticket.csat, ai_assisted=ticket.ai_assisted,
         next_steps_confirmed=confirmed,
     ))  # fmt: skip
-    return "processed"
+    _refs(ticket, rt)[3].update({"events_published": True})  # only now is a redelivery a pure duplicate
+    return "processed" if state == "new" else "resumed"
 
 
 def _refs(ticket: TicketClosed, rt: Runtime) -> tuple[Any, Any, Any, Any]:
@@ -152,8 +160,14 @@ def _refs(ticket: TicketClosed, rt: Runtime) -> tuple[Any, Any, Any, Any]:
             db.collection("ticket_closes").document(ticket.key.replace("/", "_")))  # fmt: skip
 
 
-def _close(ticket: TicketClosed, rt: Runtime) -> bool:
-    """Snapshot update and processed marker in one transaction; False for a redelivery."""
+def _close(ticket: TicketClosed, rt: Runtime) -> Literal["new", "pending", "done"]:
+    """Snapshot update and processed marker in one transaction.
+
+    "new": this delivery changed the snapshot; "pending": an earlier delivery did, but its
+    events were never confirmed published (the instance died or the outbox was down in
+    between), so the steps after the transaction run again (they are idempotent, events keep
+    their ids); "done": a pure redelivery.
+    """
     from google.cloud import firestore
 
     customer_ref, ticket_ref, interaction_ref, marker_ref = _refs(ticket, rt)
@@ -164,18 +178,19 @@ def _close(ticket: TicketClosed, rt: Runtime) -> bool:
         category=ticket.category, ticket_id=ticket.ticket_id,
     )  # fmt: skip
 
+    shard_ref = rt.snapshots.shard_ref(ticket.customer_id)
+
     @firestore.transactional
-    def _txn(txn: firestore.Transaction) -> bool:
-        if marker_ref.get(transaction=txn).exists:
-            return False
-        customer = customer_ref.get(transaction=txn)
-        if not customer.exists:
+    def _txn(txn: firestore.Transaction) -> Literal["new", "pending", "done"]:
+        marker = marker_ref.get(transaction=txn)
+        if marker.exists:  # markers written before this field existed count as published
+            return "done" if (marker.to_dict() or {}).get("events_published", True) else "pending"
+        if not customer_ref.get(transaction=txn, field_paths=["segment"]).exists:
             raise LookupError(f"customer {ticket.customer_id} unknown")  # retried: the snapshot may lag
         existing = ticket_ref.get(transaction=txn)
-        stats = HistoryStats.model_validate((customer.to_dict() or {}).get("stats") or {})
         if not interaction_ref.get(transaction=txn).exists:
-            stats = apply_interaction(stats, interaction)
             txn.set(interaction_ref, interaction.model_dump(mode="python"))
+            txn.set(shard_ref, shard_increment(interaction), merge=True)
         update = {
             "ticket_id": ticket.ticket_id, "subject": ticket.subject or (existing.to_dict() or {}).get("subject")
             or ticket.category, "status": "closed", "category": ticket.category, "queue": ticket.queue_history[-1],
@@ -185,9 +200,9 @@ def _close(ticket: TicketClosed, rt: Runtime) -> bool:
             "after_contact_work_s": ticket.after_contact_work_s,
         }  # fmt: skip
         txn.set(ticket_ref, update, merge=True)
-        txn.update(customer_ref, {"stats": stats.model_dump(mode="python")})
-        txn.set(marker_ref, {"ticket_id": ticket.ticket_id, "processed_at": datetime.now(ticket.closed_at.tzinfo)})
-        return True
+        txn.set(marker_ref, {"ticket_id": ticket.ticket_id, "processed_at": datetime.now(ticket.closed_at.tzinfo),
+                             "events_published": False})  # fmt: skip
+        return "new"
 
     return _txn(rt.firestore.transaction())
 

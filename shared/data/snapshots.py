@@ -7,13 +7,19 @@ Layout::
     customers/{customer_id}/tickets/{id}    Ticket
     customers/{customer_id}/interactions/{id} Interaction
 
+    customers/{customer_id}/stats_shards/{n} counter shards added to ``stats``
+
 A snapshot holds the customer document plus the latest N of each sub-collection, so
-one read costs four round trips whatever the history length; ``stats`` on the customer
-document summarises the whole history without reading it.
+one read costs five concurrent round trips whatever the history length. Whole-history
+``stats`` are the customer document's ``stats`` (written by seeding and imports) plus the
+sum of the counter shards: an appended interaction increments one random shard inside
+its own transaction and never writes (or locks for writing) the customer document, so
+closes of one busy customer do not serialize on it.
 """
 
 from __future__ import annotations
 
+import random
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, Literal
@@ -28,6 +34,7 @@ if TYPE_CHECKING:
 Sentiment = Literal["positive", "neutral", "negative"]
 Channel = Literal["email", "chat", "phone", "social", "web"]
 SUBCOLLECTIONS = ("orders", "tickets", "interactions")
+STATS_SHARDS = "stats_shards"
 
 
 class Doc(BaseModel):
@@ -179,15 +186,55 @@ def apply_interaction(stats: HistoryStats, interaction: Interaction) -> HistoryS
     )
 
 
+def shard_increment(interaction: Interaction) -> dict[str, Any]:
+    """The write that adds one interaction to a counter shard (``set(..., merge=True)``).
+
+    Counts are increments; first/last contact are min/max transforms on epoch seconds
+    (Firestore's min/max work on numbers), so no shard is ever read before it is written.
+    """
+    from google.cloud import firestore
+
+    at = interaction.occurred_at.timestamp()
+    return {
+        "interactions_total": firestore.Increment(1),
+        "sentiment_counts": {interaction.sentiment: firestore.Increment(1)},
+        "category_counts": {interaction.category: firestore.Increment(1)},
+        "first_contact_ts": firestore.Minimum(at),
+        "last_contact_ts": firestore.Maximum(at),
+    }
+
+
+def add_shards(base: HistoryStats, shards: list[dict[str, Any]]) -> HistoryStats:
+    """Whole-history stats: the customer document's base plus every counter shard."""
+    total = base.interactions_total
+    sentiments, categories = dict(base.sentiment_counts), dict(base.category_counts)
+    first, last = base.first_contact_at, base.last_contact_at
+    for shard in shards:
+        total += int(shard.get("interactions_total", 0))
+        for key, n in (shard.get("sentiment_counts") or {}).items():
+            sentiments[key] = sentiments.get(key, 0) + int(n)
+        for key, n in (shard.get("category_counts") or {}).items():
+            categories[key] = categories.get(key, 0) + int(n)
+        if shard.get("first_contact_ts") is not None:
+            at = datetime.fromtimestamp(shard["first_contact_ts"], UTC)
+            first = min(first, at) if first else at
+        if shard.get("last_contact_ts") is not None:
+            at = datetime.fromtimestamp(shard["last_contact_ts"], UTC)
+            last = max(last, at) if last else at
+    return HistoryStats(interactions_total=total, sentiment_counts=sentiments, category_counts=categories,
+                        first_contact_at=first, last_contact_at=last)  # fmt: skip
+
+
 _reads = ThreadPoolExecutor(max_workers=16, thread_name_prefix="cx-firestore")
 
 
 class SnapshotRepository:
     """Reads and writes customer snapshots; the Firestore client is injected."""
 
-    def __init__(self, client: firestore.Client, collection: str = "customers") -> None:
+    def __init__(self, client: firestore.Client, collection: str = "customers", stats_shards: int = 10) -> None:
         self._db = client
         self._collection = collection
+        self._stats_shards = stats_shards
 
     def _customer_ref(self, customer_id: str) -> Any:
         return self._db.collection(self._collection).document(customer_id)
@@ -207,12 +254,32 @@ class SnapshotRepository:
             return [_MODELS[name].model_validate(d.to_dict()) for d in query.stream()]
 
         doc_future = _reads.submit(ref.get)
+        shards_future = _reads.submit(self._shards, ref)
         part_futures = {name: _reads.submit(latest, name) for name in SUBCOLLECTIONS}
         doc = doc_future.result()
         if not doc.exists:
             raise NotFound(f"customer {customer_id!r} not found")
         customer = Customer.model_validate(doc.to_dict() | {"customer_id": customer_id})
+        customer.stats = add_shards(customer.stats, shards_future.result())
         return CustomerSnapshot(customer=customer, **{n: f.result() for n, f in part_futures.items()})
+
+    @staticmethod
+    def _shards(ref: Any) -> list[dict[str, Any]]:
+        return [d.to_dict() or {} for d in ref.collection(STATS_SHARDS).stream()]
+
+    def stats(self, customer_id: str) -> HistoryStats:
+        """Whole-history stats of one customer (base plus shards)."""
+        ref = self._customer_ref(customer_id)
+        doc = ref.get(field_paths=["stats"])
+        if not doc.exists:
+            raise NotFound(f"customer {customer_id!r} not found")
+        base = HistoryStats.model_validate((doc.to_dict() or {}).get("stats") or {})
+        return add_shards(base, self._shards(ref))
+
+    def shard_ref(self, customer_id: str) -> Any:
+        """A random counter shard of this customer (spreads concurrent writes)."""
+        shard = random.randrange(self._stats_shards)  # noqa: S311 - load spreading, not security
+        return self._customer_ref(customer_id).collection(STATS_SHARDS).document(str(shard))
 
     def get_tickets(self, customer_id: str, ticket_ids: list[str]) -> list[Ticket]:
         """Tickets by id, whether or not they are among the latest N."""
@@ -244,27 +311,26 @@ class SnapshotRepository:
             batch.commit()
 
     def record_interaction(self, customer_id: str, interaction: Interaction) -> HistoryStats:
-        """Append an interaction and update whole-history stats atomically.
+        """Append an interaction and count it in the whole-history stats atomically.
 
         Idempotent on ``interaction_id``: a retried call finds the document and changes
-        nothing, so Pub/Sub redeliveries cannot double-count.
+        nothing, so Pub/Sub redeliveries cannot double-count. The count goes to a random
+        shard in the same transaction; the customer document is only read.
         """
         from google.cloud import firestore
 
         ref = self._customer_ref(customer_id)
         item_ref = ref.collection("interactions").document(interaction.interaction_id)
+        shard_ref = self.shard_ref(customer_id)
 
         @firestore.transactional
-        def _txn(txn: firestore.Transaction) -> HistoryStats:
-            snap = ref.get(transaction=txn)
-            if not snap.exists:
+        def _txn(txn: firestore.Transaction) -> None:
+            if not ref.get(transaction=txn, field_paths=["segment"]).exists:
                 raise NotFound(f"customer {customer_id!r} not found")
-            stats = HistoryStats.model_validate(snap.to_dict().get("stats") or {})
             if item_ref.get(transaction=txn).exists:
-                return stats
-            updated = apply_interaction(stats, interaction)
+                return
             txn.set(item_ref, interaction.model_dump(mode="python"))
-            txn.update(ref, {"stats": updated.model_dump(mode="python")})
-            return updated
+            txn.set(shard_ref, shard_increment(interaction), merge=True)
 
-        return _txn(self._db.transaction())
+        _txn(self._db.transaction())
+        return self.stats(customer_id)

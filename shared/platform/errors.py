@@ -2,15 +2,22 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 
 class CxError(Exception):
     status = 500
     code = "internal"
+    retry_after: int | None = None
+    """Seconds for a ``Retry-After`` header: set when trying again later can succeed (503, contention 409)."""
 
-    def __init__(self, message: str, *, details: list[dict[str, str]] | None = None) -> None:
+    def __init__(self, message: str, *, details: list[dict[str, str]] | None = None,
+                 current: dict[str, Any] | None = None) -> None:  # fmt: skip
         super().__init__(message)
         self.message = message
         self.details = details or []
+        self.current = current
+        """The state the request conflicted with (409), returned so the caller can decide again."""
 
 
 class BadRequest(CxError):
@@ -53,6 +60,14 @@ class Unavailable(CxError):
 
     status = 503
     code = "unavailable"
+    retry_after = 5
+
+
+class Contention(Conflict):
+    """Concurrent writers on one document outlasted the retries: trying again shortly can succeed."""
+
+    code = "contention"
+    retry_after = 1
 
 
 class Unauthenticated(CxError):

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import functools
 import json
+import math
 import re
 import uuid
 from collections.abc import Callable
@@ -18,7 +19,7 @@ from typing import Any, Literal, TypeVar
 import flask
 from pydantic import BaseModel, ValidationError
 
-from shared.platform import identity, logs
+from shared.platform import clients, identity, logs
 from shared.platform.calls import CallContext
 from shared.platform.errors import (
     BadRequest,
@@ -37,6 +38,12 @@ TRACE_HEADER = "X-Cloud-Trace-Context"
 Role = Literal["agent", "supervisor", "system"]
 ROLES: tuple[str, ...] = identity.ROLES
 _SAFE_ID = re.compile(r"^[A-Za-z0-9._:@-]{1,128}$")
+MAX_JSON_DEPTH = 32
+"""Deepest nesting of arrays/objects a body may have; the request models need 6."""
+MAX_NUMBER_CHARS = 40
+"""Longest number literal; int() of a 4,300-digit literal raises, and no field needs more than 20."""
+MAX_DETAILS = 20
+MAX_DETAIL_CHARS = 200
 
 Req = TypeVar("Req", bound=BaseModel)
 
@@ -51,6 +58,8 @@ class ErrorBody(BaseModel):
     message: str
     request_id: str
     details: list[ErrorDetail] = []
+    current: dict[str, Any] | None = None
+    """409 only: the state the request conflicted with."""
 
 
 class ErrorResponse(BaseModel):
@@ -100,7 +109,8 @@ def cors_headers(request: flask.Request, settings: Settings) -> dict[str, str]:
     allowed = settings.cors_origins
     if not origin or not (origin in allowed or "*" in allowed):
         return {}
-    return {"Access-Control-Allow-Origin": origin, "Vary": "Origin", "Access-Control-Expose-Headers": REQUEST_ID_HEADER}
+    return {"Access-Control-Allow-Origin": origin, "Vary": "Origin",
+            "Access-Control-Expose-Headers": f"{REQUEST_ID_HEADER}, Retry-After"}  # fmt: skip
 
 
 def _with(resp: flask.Response, headers: dict[str, str]) -> flask.Response:
@@ -109,11 +119,89 @@ def _with(resp: flask.Response, headers: dict[str, str]) -> flask.Response:
     return resp
 
 
+def _clip(text: str, limit: int = MAX_DETAIL_CHARS) -> str:
+    return text if len(text) <= limit else f"{text[: limit - 1]}…"
+
+
 def _error_body(exc: CxError, request_id: str) -> dict[str, Any]:
-    err: dict[str, Any] = {"code": exc.code, "message": exc.message, "request_id": request_id}
+    """The JSON error; details are bounded so a hostile body is never echoed at length."""
+    err: dict[str, Any] = {"code": exc.code, "message": _clip(exc.message, 500), "request_id": request_id}
     if exc.details:
-        err["details"] = exc.details
+        err["details"] = [{"field": _clip(str(d.get("field", ""))), "problem": _clip(str(d.get("problem", "")))}
+                          for d in exc.details[:MAX_DETAILS]]  # fmt: skip
+    if exc.current is not None:
+        err["current"] = exc.current
     return {"error": err}
+
+
+class _TooLarge(ValueError):
+    pass
+
+
+def _bounded_number(parse: Callable[[str], Any]) -> Callable[[str], Any]:
+    def check(literal: str) -> Any:
+        if len(literal) > MAX_NUMBER_CHARS:
+            raise _TooLarge(f"number literal longer than {MAX_NUMBER_CHARS} characters")
+        return parse(literal)
+
+    return check
+
+
+def _reject_constant(name: str) -> Any:
+    raise _TooLarge(f"{name} is not valid JSON")
+
+
+# A JSON string (possessive: linear, never backtracks) or a lone quote, which starts an unterminated string.
+_STRING_OR_QUOTE = re.compile(r'"(?:[^"\\]|\\.)*+"|"', re.DOTALL)
+_NOT_BRACKET = re.compile(r"[^\[\]{}]+")
+_INNERMOST = re.compile(r"\[\]|\{\}")
+
+
+def _drop_string(m: re.Match[str]) -> str:
+    if len(m.group()) == 1:  # stops the scan: nothing after an unterminated string is JSON
+        raise _TooLarge("unterminated string")
+    return ""
+
+
+def _check_depth(text: str) -> None:
+    """Reject nesting deeper than MAX_JSON_DEPTH before the recursive decoder sees it.
+
+    Strings are removed, then the innermost bracket pairs are peeled once per level:
+    every step is a C-speed pass, at most MAX_JSON_DEPTH + 1 of them.
+    """
+    if text.count("[") + text.count("{") <= MAX_JSON_DEPTH:
+        return
+    skeleton = _NOT_BRACKET.sub("", _STRING_OR_QUOTE.sub(_drop_string, text))
+    for _ in range(MAX_JSON_DEPTH):
+        skeleton, peeled = _INNERMOST.subn("", skeleton)
+        if not peeled:
+            return  # balanced within the bound, or mismatched brackets the decoder rejects
+    if _INNERMOST.search(skeleton):
+        raise _TooLarge(f"nesting deeper than {MAX_JSON_DEPTH} levels")
+
+
+def _finite(literal: str) -> float:
+    value = float(literal)
+    if not math.isfinite(value):
+        raise _TooLarge(f"number {literal[:20]} is out of range")
+    return value
+
+
+def parse_json(raw: bytes) -> Any:
+    """Decode a request body with bounded nesting and number length, so no small body costs a 500.
+
+    Python's decoder recurses per level (RecursionError near 1,000) and ``int()`` refuses
+    literals over 4,300 digits (ValueError); both are checked here first and become 400s.
+    """
+    try:
+        text = raw.decode("utf-8") if raw else "null"
+        _check_depth(text)
+        return json.loads(text, parse_int=_bounded_number(int), parse_float=_bounded_number(_finite),
+                          parse_constant=_reject_constant)  # fmt: skip
+    except (UnicodeDecodeError, json.JSONDecodeError, _TooLarge, RecursionError) as exc:
+        raise BadRequest(
+            "body is not valid JSON", details=[{"field": "body", "problem": str(exc)}]
+        ) from None
 
 
 def _read_body(request: flask.Request, limit: int) -> bytes:
@@ -126,18 +214,14 @@ def _read_body(request: flask.Request, limit: int) -> bytes:
 
 
 def parse_request(request: flask.Request, model: type[Req], settings: Settings) -> Req:
-    if request.method != "POST":
-        raise MethodNotAllowed(f"method {request.method} not allowed; use POST")
+    method = str(request.environ.get("REQUEST_METHOD", request.method))  # werkzeug upper-cases request.method
+    if method != "POST":
+        raise MethodNotAllowed(f"method {_clip(method, 20)} not allowed; use POST")
     mimetype = request.mimetype or "application/json"
     if mimetype != "application/json":
         raise UnsupportedMediaType(f"content type {mimetype!r} not supported; send application/json")
     raw = _read_body(request, settings.max_request_bytes)
-    try:
-        payload = json.loads(raw or b"null")
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise BadRequest(
-            "body is not valid JSON", details=[{"field": "body", "problem": str(exc)}]
-        ) from None
+    payload = parse_json(raw)
     if not isinstance(payload, dict):
         raise BadRequest(
             "body must be a JSON object", details=[{"field": "body", "problem": "not an object"}]
@@ -152,6 +236,28 @@ def default_authenticator(settings: Settings) -> identity.Authenticator:
     """Token verification without a role mapping: every identity is refused (403) until the
     runtime's access policy is passed as ``authenticator`` (functions/*.py do)."""
     return identity.Authenticator(settings)
+
+
+def _error_response(exc: CxError, request_id: str) -> flask.Response:
+    extra = {"Allow": "POST"} if isinstance(exc, MethodNotAllowed) else {}
+    if exc.retry_after is not None:
+        extra["Retry-After"] = str(exc.retry_after)
+    return _json_response(_error_body(exc, request_id), exc.status, request_id, **extra)
+
+
+def accept_unconventional_methods() -> None:
+    """Let a request with a lower-case method reach the function, which answers it in JSON.
+
+    gunicorn (which functions-framework runs) rejects ``post`` with its own HTML 400 before
+    any application code; with this default the request arrives and :func:`parse_request`
+    answers 405 in the JSON error format (``REQUEST_METHOD`` keeps the case the client sent).
+    Call before the server starts (main.py). A no-op without gunicorn (the dev server).
+    """
+    try:
+        from gunicorn import config
+    except ImportError:  # pragma: no cover - not installed where no server runs
+        return
+    config.PermitUnconventionalHTTPMethod.default = True
 
 
 def endpoint(
@@ -195,7 +301,7 @@ def endpoint(
                                              "Access-Control-Allow-Headers": CORS_ALLOW_HEADERS,
                                              "Access-Control-Max-Age": "3600"})  # fmt: skip
                 if request.method != "POST":  # answered before sign-in: it discloses nothing
-                    raise MethodNotAllowed(f"method {request.method} not allowed; use POST")
+                    raise MethodNotAllowed(f"method {_clip(request.method, 20)} not allowed; use POST")
                 auth = authenticator() if authenticator else default_authenticator(settings)
                 ctx.principal = auth.authenticate(request.headers)
                 ctx.agent_id, ctx.agent_role = ctx.principal.agent_id, ctx.principal.role
@@ -207,9 +313,14 @@ def endpoint(
                 return _with(_json_response(result.model_dump(mode="json"), 200, request_id), cors)
             except CxError as exc:
                 status = exc.status
-                extra = {"Allow": "POST"} if isinstance(exc, MethodNotAllowed) else {}
-                return _with(_json_response(_error_body(exc, request_id), exc.status, request_id, **extra), cors)
-            except Exception:
+                return _with(_error_response(exc, request_id), cors)
+            except Exception as exc:
+                mapped = clients.dependency_error(exc)
+                if mapped is not None:  # an outage or contention, not a bug: no traceback, a retryable answer
+                    status = mapped.status
+                    log.warning("dependency failed", extra={"fields": {"capability": capability,
+                                                                        "error": _clip(repr(exc), 300)}})  # fmt: skip
+                    return _with(_error_response(mapped, request_id), cors)
                 log.exception("unhandled error", extra={"fields": {"capability": capability}})
                 internal = CxError("internal error; quote the request id when reporting it")
                 return _with(_json_response(_error_body(internal, request_id), 500, request_id), cors)

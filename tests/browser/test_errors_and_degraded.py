@@ -120,3 +120,18 @@ def test_a_real_answer_is_not_labelled_degraded(page: Any, open_contact: Any) ->
     assert json.loads(info.value.body())["degraded"] is False
     ctx.locator(".bullets").wait_for()
     expect(ctx.locator(".degraded")).to_have_count(0)
+
+
+def test_a_503_says_the_service_is_unavailable_and_when_to_retry(page: Any, open_contact: Any) -> None:
+    outage = {"error": {"code": "unavailable", "message": "a storage dependency is unavailable; try again shortly",
+                        "request_id": "req-503"}}  # fmt: skip
+    page.route("**/api/context_summary", lambda route: route.fulfill(status=503, json=outage,
+                                                                    headers={"Retry-After": "5"}))  # fmt: skip
+    open_contact("C-1002", "chat-c1002-outage")
+    ctx = page.locator("cx-context-panel")
+    ctx.get_by_role("button", name="Load context overview").click()
+    alert = ctx.get_by_role("alert")
+    expect(alert).to_contain_text("The service is temporarily unavailable")
+    expect(alert).to_contain_text("HTTP 503")
+    expect(alert.locator(".retry-after")).to_have_text("Try again in 5 s.")
+    expect(alert.locator(".request-id code")).to_have_text("req-503")

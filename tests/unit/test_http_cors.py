@@ -71,7 +71,7 @@ def test_allowed_origin_gets_headers_on_success_and_errors() -> None:
     ok = _call(entry)
     assert ok.status_code == 200
     assert ok.headers["Access-Control-Allow-Origin"] == SITE
-    assert ok.headers["Access-Control-Expose-Headers"] == "X-Request-Id"
+    assert ok.headers["Access-Control-Expose-Headers"] == "X-Request-Id, Retry-After"
     assert "Origin" in ok.headers["Vary"]
     bad = _call(entry, body={"customer_id": "C-1", "extra": 1})
     assert bad.status_code == 400

@@ -377,10 +377,9 @@ def test_the_outbox_is_drained_every_five_minutes() -> None:
     assert _unquote(job["schedule"]) == "*/5 * * * *"
     assert "google_pubsub_topic.outbox_drain.id" in str(job["pubsub_target"][0]["topic_name"])
     assert "var.enable_outbox_drain_function" in str(job["paused"])
-    # main.py has no outbox_drain yet: it is deployed only when switched on
-    optional = {_unquote(k) for k in LOCALS["optional_functions"]}
-    assert optional == {"outbox_drain"} and not optional & set(main.__all__)
-    assert variables()["enable_outbox_drain_function"]["default"] is False
+    # main.py has outbox_drain: deployed (and the job running) unless switched off
+    assert "outbox_drain" in {_unquote(k) for k in LOCALS["functions"]} and "outbox_drain" in main.__all__
+    assert variables()["enable_outbox_drain_function"]["default"] is True
     sub = resources("google_pubsub_subscription")["outbox_drain"]
     assert 'fn["outbox_drain"].service_config[0].uri' in str(sub["push_config"])
 

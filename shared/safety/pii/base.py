@@ -234,6 +234,8 @@ class Pseudonymizer:
         self._by_placeholder: dict[str, str] = {}
         self._counters: dict[str, int] = {}
         self._pattern: re.Pattern[str] | None = None
+        self.placeholder_findings: list[Any] = []
+        """What :meth:`restore_model` removed: unknown or malformed placeholders, by field (this request only)."""
 
     def add_known(self, value: str | None, placeholder: str) -> None:
         if not value or len(value.strip()) < 2:
@@ -329,8 +331,27 @@ class Pseudonymizer:
             return [self.restore_obj(v) for v in obj]
         return obj
 
-    def restore_model(self, model: M) -> M:
-        return type(model).model_validate(self.restore_obj(model.model_dump(mode="json")))
+    def restore_model(self, model: M, *, keep: tuple[str, ...] = ()) -> M:
+        """Restore this request's placeholders, then remove any other placeholder-shaped text.
+
+        The second pass (shared.safety.placeholders) covers every string field, so a
+        placeholder the model invented never reaches the agent or the customer; what was
+        removed is kept in ``placeholder_findings`` for the response's review flag. ``keep``:
+        top-level fields a stronger check owns (see :func:`shared.safety.placeholders.scrub_model`).
+        """
+        from shared.safety.placeholders import scrub_model
+
+        restored = type(model).model_validate(self.restore_obj(model.model_dump(mode="json")))
+        cleaned, findings = scrub_model(restored, keep)
+        self.placeholder_findings.extend(findings)
+        return cleaned
+
+    @property
+    def review_flags(self) -> list[str]:
+        """``unknown_placeholder_removed:<field>`` for every field the last pass changed."""
+        from shared.safety.placeholders import REVIEW_FLAG
+
+        return sorted({f"{REVIEW_FLAG}:{f.field}" for f in self.placeholder_findings})
 
     @property
     def placeholders(self) -> dict[str, str]:

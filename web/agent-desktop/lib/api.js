@@ -5,9 +5,10 @@
 import { config, functionUrl, resourceUrl } from "./config.js";
 
 export class ApiError extends Error {
-  constructor({ status, code, message, requestId, details, fn }) {
+  constructor({ status, code, message, requestId, details, fn, retryAfter }) {
     super(message);
     this.status = status;
+    this.retryAfter = retryAfter || null; // seconds, from Retry-After (503 outage, 409 contention)
     this.code = code;
     this.requestId = requestId;
     this.details = details || [];
@@ -52,6 +53,7 @@ export async function callFunction(name, body) {
       requestId: err.request_id || echoed,
       details: err.details,
       fn: name,
+      retryAfter: Number.parseInt(resp.headers.get("Retry-After") || "", 10) || null,
     });
   }
   return { data: payload, requestId: echoed };

@@ -59,9 +59,13 @@ export function errorHtml(err) {
     .map((d) => `<li><code class="field">${esc(d.field)}</code>: ${esc(d.problem)}</li>`)
     .join("");
   const status = err.status ? `HTTP ${err.status}` : t("error.network");
-  const kind = err.status >= 500 || !err.status ? t("error.server") : t("error.request");
+  const kind = err.status === 503 ? t("error.unavailable") : err.status >= 500 || !err.status ? t("error.server") : t("error.request");
+  const retry = err.retryAfter
+    ? `<p class="retry-after" data-retry-after="${esc(err.retryAfter)}">${esc(t("error.retry_after", { seconds: err.retryAfter }))}</p>`
+    : "";
   return `<div class="error" role="alert" data-status="${esc(err.status)}">
     <p><strong>${esc(kind)}</strong> — ${esc(err.fn || "")} ${esc(status)} <code>${esc(err.code)}</code></p>
+    ${retry}
     <p class="error-message">${esc(err.message)}</p>
     ${fields ? `<ul class="error-fields" aria-label="${esc(t("error.fields"))}">${fields}</ul>` : ""}
     <p class="request-id">${esc(t("error.request_id"))}: <code>${esc(err.requestId || "—")}</code></p>
