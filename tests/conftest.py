@@ -29,7 +29,12 @@ def _local_issuer() -> Any:
 
     from shared.platform.identity import LocalIssuer
 
-    directory = Path(tempfile.mkdtemp(prefix="cx-test-issuer-"))
+    # This module may be imported twice (as pytest's conftest and as tests.conftest): one key for both.
+    configured = os.environ.get("CX_LOCAL_ISSUER_JWKS")
+    if configured and Path(configured).name == "jwks.json" and (Path(configured).parent / "issuer-key.pem").is_file():
+        directory = Path(configured).parent
+    else:
+        directory = Path(tempfile.mkdtemp(prefix="cx-test-issuer-"))
     issuer = LocalIssuer.load_or_create(directory)  # key and jwks.json side by side, as in .local/issuer
     # read by every Settings the tests and their servers build, and by scripts.devstack.local_issuer()
     os.environ["CX_LOCAL_ISSUER_JWKS"] = str(directory / "jwks.json")

@@ -300,8 +300,9 @@ def endpoint(
                     return _with(preflight, {**cors, "Access-Control-Allow-Methods": "POST, OPTIONS",
                                              "Access-Control-Allow-Headers": CORS_ALLOW_HEADERS,
                                              "Access-Control-Max-Age": "3600"})  # fmt: skip
-                if request.method != "POST":  # answered before sign-in: it discloses nothing
-                    raise MethodNotAllowed(f"method {_clip(request.method, 20)} not allowed; use POST")
+                method = str(request.environ.get("REQUEST_METHOD", request.method))  # as sent, not upper-cased
+                if method != "POST":  # answered before sign-in: it discloses nothing
+                    raise MethodNotAllowed(f"method {_clip(method, 20)} not allowed; use POST")
                 auth = authenticator() if authenticator else default_authenticator(settings)
                 ctx.principal = auth.authenticate(request.headers)
                 ctx.agent_id, ctx.agent_role = ctx.principal.agent_id, ctx.principal.role
