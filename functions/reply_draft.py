@@ -7,11 +7,11 @@ import functions_framework
 from shared.capabilities.reply_draft import ReplyRequest, ReplyResponse, draft_reply
 from shared.platform.calls import CallContext
 from shared.platform.http import endpoint
-from shared.runtime import default_runtime
+from shared.runtime import authenticator, default_runtime
 
 
 @functions_framework.http
-@endpoint("reply_draft", ReplyRequest, ReplyResponse)
+@endpoint("reply_draft", ReplyRequest, ReplyResponse, authenticator=authenticator)
 def reply_draft(body: ReplyRequest, call: CallContext) -> ReplyResponse:
     """Intent, a ready-to-send reply in the customer's language, 1-2 actions and review flags."""
     return draft_reply(body, default_runtime(), call)

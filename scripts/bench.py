@@ -20,6 +20,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
+from scripts.devstack import signed_headers
 from shared.settings import ROOT
 
 MODULES = [
@@ -29,7 +30,7 @@ MODULES = [
 HEAVY = ["google.genai", "vertexai", "google.cloud.aiplatform"]
 
 
-HEADERS = {"X-Agent-Id": "bench", "X-Agent-Role": "agent"}
+HEADERS = signed_headers("agent-demo")  # a signed-in demo agent (the dev stack's local issuer)
 
 
 def _timed(client: Any, bodies: list[dict[str, Any]], n: int) -> list[float]:
@@ -97,7 +98,7 @@ def _first_request(repeats: int, preload: bool) -> dict[str, dict[str, float]]:
             "import time, json; t0 = time.perf_counter(); import main; t1 = time.perf_counter(); "
             "from functions_framework import create_app; "
             f"c = create_app(target={target!r}, source='main.py').test_client(); "
-            f"r = c.post('/', json={body!r}, headers={{'X-Agent-Id': 'bench', 'X-Agent-Role': 'agent'}}); "
+            f"r = c.post('/', json={body!r}, headers={HEADERS!r}); "
             "t2 = time.perf_counter(); assert r.status_code == 200, r.get_json(); "
             "print(json.dumps({'import_s': t1 - t0, 'first_request_s': t2 - t1}))"
         )
@@ -120,7 +121,7 @@ def overhead(n: int = 200) -> dict[str, float]:
 
     client = _client()
     customers = [f"C-{1001 + i}" for i in range(20)]
-    headers = {"X-Agent-Id": "bench", "X-Agent-Role": "agent"}
+    headers = HEADERS
     for cid in customers:  # warm: clients created, prompts loaded
         client.post("/", json={"customer_id": cid}, headers=headers)
     total, firestore = [], []

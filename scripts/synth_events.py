@@ -80,6 +80,13 @@ def generate(seed: int, n_tickets: int = 300) -> list[dict[str, Any]]:
         ev("suggestion.generated", at - timedelta(seconds=rng.uniform(5, 600)), suggestion_id=suggestion_id,
            capability=capability, prompt_version=f"{capability}/v{version}",
            experiment=EXPERIMENT if nba else None, arm=arm, **_usage(urng, capability))  # fmt: skip
+        # the customer read behind the suggestion (ids derived, not drawn: the random sequence is unchanged)
+        events.append({"event_id": f"audit-{suggestion_id}", "event_type": "audit.customer_access",
+                       "occurred_at": (at - timedelta(seconds=700)).isoformat(), "schema_version": 1,
+                       "request_id": f"req-{suggestion_id}", "capability": capability, "decision": "allow",
+                       "agent_id": "agent-synthetic", "role": "agent", "auth_source": "iap", "grant": "synthetic",
+                       "tenant": "acme", "customer_key": suggestion_id[:24], "fields": ["language", "segment"],
+                       "details": [], "access_policy_version": "synthetic", "context_policy_version": "synthetic"})
         if rng.random() < 0.1:  # no feedback on this one
             continue
         outcome = (rng.choices(["accepted", "rejected", "converted"], NBA_OUTCOME_WEIGHTS[arm])[0]

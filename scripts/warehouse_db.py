@@ -164,4 +164,4 @@ KPI_VIEWS = (
     "kpi_model_cost", "kpi_cost_per_contact",
     "kpi_promises_kept", "kpi_broken_promises",
 )  # fmt: skip
-MATERIALIZED = ("events", "tickets", *KPI_VIEWS)
+MATERIALIZED = ("events", "tickets", "audit_events", *KPI_VIEWS)  # audit_events: for auditors, never in cx_kpi

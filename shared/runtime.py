@@ -21,6 +21,8 @@ from shared.language.nlp import SentenceSplitter
 from shared.language.sentiment import SentimentScorer
 from shared.platform import clients, logs
 from shared.platform.events import EventPublisher, FirestoreOutbox, register_for_shutdown
+from shared.platform.identity import Authenticator
+from shared.safety.access import AccessPolicy, CustomerAccess
 from shared.safety.context_policy import ContextPolicy
 from shared.safety.guardrails import Guardrails
 from shared.safety.pii.base import PiiConfig, PiiDetector
@@ -93,6 +95,20 @@ class Runtime:
     @cached_property
     def context_policy(self) -> ContextPolicy:
         return ContextPolicy.load(self.settings.config_dir / "context_policy.yaml")
+
+    @cached_property
+    def access_policy(self) -> AccessPolicy:
+        return AccessPolicy.load(self.settings.config_dir / "access.yaml")
+
+    @cached_property
+    def authenticator(self) -> Authenticator:
+        """Token verification (IAP, platform, local issuer) with roles from config/access.yaml."""
+        return Authenticator(self.settings, self.access_policy)
+
+    @cached_property
+    def customer_access(self) -> CustomerAccess:
+        """The one door to customer snapshots: authorization, data-access policy and audit events."""
+        return CustomerAccess(self.access_policy, self.context_policy, self.events.publish, self.settings.pseudonym_key)
 
     @cached_property
     def offers(self) -> OfferRepository:
@@ -297,7 +313,24 @@ def startup_settings() -> Settings:
         validate(settings)
     except ConfigError as exc:
         raise SettingsError(str(exc)) from None
+    if settings.pii_backend == "dlp":
+        from shared.safety.pii.dlp import DlpDetector
+        from shared.safety.pii.local import LocalDetector
+
+        local = LocalDetector(PiiConfig.load(settings.config_dir / "pii.yaml"))  # models load on first use only
+        verify_pii_backend(DlpDetector(local, settings.gcp_project_or_local, location=settings.pii_dlp_location))
     return settings
+
+
+def verify_pii_backend(detector: Any) -> None:
+    """CX_PII_BACKEND=dlp: one DLP call at start; a denied call stops the instance (SettingsError) instead
+    of masking locally for ever without anyone noticing."""
+    from shared.safety.pii.dlp import DlpUnavailable
+
+    try:
+        detector.probe()
+    except DlpUnavailable as exc:
+        raise SettingsError(str(exc)) from None
 
 
 def default_runtime() -> Runtime:
@@ -305,6 +338,11 @@ def default_runtime() -> Runtime:
     if _default is None:
         _default = Runtime(startup_settings())
     return _default
+
+
+def authenticator() -> Authenticator:
+    """The instance's authenticator, for the HTTP entry points (``endpoint(..., authenticator=...)``)."""
+    return default_runtime().authenticator
 
 
 def set_default_runtime(runtime: Runtime | None) -> None:

@@ -177,6 +177,23 @@ class Settings(BaseSettings):
         "agent desktop's static site); empty = no CORS headers, no preflight.",
     )
 
+    # --- Identity (shared/platform/identity.py, docs/identity.md) ---------------------
+    iap_audience: list[str] = Field(
+        default_factory=list,
+        description="Accepted aud of the IAP JWT, /projects/PROJECT_NUMBER/global/backendServices/SERVICE_ID "
+        "(JSON list in CX_IAP_AUDIENCE: the function's own backend); empty = no IAP caller gets in.",
+    )
+    trusted_platform_sas: list[str] = Field(
+        default_factory=list,
+        description="Service-account e-mails whose X-Agent-* headers are trusted (JSON list in "
+        "CX_TRUSTED_PLATFORM_SAS); any other caller's identity headers are refused.",
+    )
+    local_issuer_jwks: Path | None = Field(
+        default=None,
+        description="Public key set (JWKS file) of the dev stack's token issuer; honoured only with "
+        "CX_ENVIRONMENT=local, refused at start anywhere else.",
+    )
+
     # --- Data and privacy ------------------------------------------------------------
     config_dir: Path = ROOT / "config"
     prompts_dir: Path = ROOT / "prompts"
@@ -222,6 +239,15 @@ class Settings(BaseSettings):
             raise ValueError(
                 f"CX_PSEUDONYM_KEY must be set to a secret in environment {self.environment!r}"
             )
+        if self.local_issuer_jwks is not None and self.environment != "local":
+            raise ValueError(
+                f"CX_LOCAL_ISSUER_JWKS is a development key set; it is refused in environment {self.environment!r}"
+            )
+        if self.local_issuer_jwks is not None and not self.local_issuer_jwks.is_file():
+            raise ValueError(f"CX_LOCAL_ISSUER_JWKS: {self.local_issuer_jwks} does not exist")
+        not_emails = [sa for sa in self.trusted_platform_sas if "@" not in sa]
+        if not_emails:
+            raise ValueError(f"CX_TRUSTED_PLATFORM_SAS: {not_emails} are not service-account e-mails")
         if self.pii_backend == "dlp" and not self.project:
             raise ValueError("CX_PII_BACKEND=dlp needs CX_PROJECT (or GOOGLE_CLOUD_PROJECT)")
         if self.vertex_anonymous and not self.vertex_base_url:

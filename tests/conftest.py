@@ -22,6 +22,42 @@ FIXTURES = Path(__file__).parent / "fixtures"
 os.environ["CX_ROUTER_ARTEFACT"] = ""
 
 
+# --- identity: the local issuer signs every test caller's token (shared/platform/identity.py) ---------
+
+def _local_issuer() -> Any:
+    import tempfile
+
+    from shared.platform.identity import LocalIssuer
+
+    # This module may be imported twice (as pytest's conftest and as tests.conftest): one key for both.
+    configured = os.environ.get("CX_LOCAL_ISSUER_JWKS")
+    if configured and Path(configured).name == "jwks.json" and (Path(configured).parent / "issuer-key.pem").is_file():
+        directory = Path(configured).parent
+    else:
+        directory = Path(tempfile.mkdtemp(prefix="cx-test-issuer-"))
+    issuer = LocalIssuer.load_or_create(directory)  # key and jwks.json side by side, as in .local/issuer
+    # read by every Settings the tests and their servers build, and by scripts.devstack.local_issuer()
+    os.environ["CX_LOCAL_ISSUER_JWKS"] = str(directory / "jwks.json")
+    os.environ.pop("CX_ENVIRONMENT", None)  # local: the only environment the local issuer is trusted in
+    return issuer
+
+
+ISSUER = _local_issuer()
+AGENT_GROUPS = {"agent": ("cx-demo-agents",), "supervisor": ("cx-demo-supervisors",), "uk": ("cx-demo-agents-uk",)}
+
+
+def agent_token(subject: str = "agent-042", kind: str = "agent", **claims: Any) -> str:
+    return ISSUER.sign({"sub": subject, "email": f"{subject}@example.com", "groups": list(AGENT_GROUPS[kind]),
+                        **claims})  # fmt: skip
+
+
+def agent_headers(subject: str = "agent-042", kind: str = "agent", **claims: Any) -> dict[str, str]:
+    """What the front door (IAP, locally the dev stack) adds for a signed-in demo agent."""
+    from shared.platform.identity import IAP_HEADER
+
+    return {IAP_HEADER: agent_token(subject, kind, **claims)}
+
+
 def fixture_json(*parts: str) -> Any:
     return json.loads(FIXTURES.joinpath(*parts).read_text("utf-8"))
 

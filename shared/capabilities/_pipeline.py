@@ -82,7 +82,7 @@ def record(
         "capability": prompt.capability, "customer_id": customer_id, "customer_key": key,
         "prompt_version": meta.prompt_version, "experiment": meta.experiment, "arm": meta.arm,
         "engine": usage.engine, "text": pseudo.mask(text) if (pseudo is not None and text) else text,
-        "text_pseudonymized": pseudo is not None, "created_at": now,
+        "text_pseudonymized": pseudo is not None, "created_at": now, "agent_id": call.agent_id,
         "expire_at": now + timedelta(days=rt.settings.suggestion_ttl_days), **(feedback_context or {}),
     })  # fmt: skip
     rt.events.publish(

@@ -54,13 +54,15 @@ def _format_day(day: date, language: str) -> str:
 
 def closing_message(req: ClosingRequest, rt: Runtime, call: CallContext | None = None) -> ClosingResponse:
     call = call or CallContext()
-    snapshot = rt.snapshots.get_snapshot(req.customer_id, 1)
+    view = rt.customer_access.open(call, CLOSING, req.customer_id,
+                                   lambda: rt.snapshots.get_snapshot(req.customer_id, 1), channel=req.channel)
+    snapshot = view.snapshot
     c = snapshot.customer
     language = req.language or c.profile.language
     pseudo = pseudonymizer_for(snapshot, rt.pii_detector)
     actions = [{"owner": a.owner, "description": a.description.rstrip(".!"),
                 "due": _format_day(a.due_by, language) if a.due_by else None} for a in req.actions]  # fmt: skip
-    context = {"name": c.profile.name, "channel": req.channel, "actions": actions,
+    context = {"name": c.profile.name if "name" in view.allowed else None, "channel": req.channel, "actions": actions,
                "still_open": rt.commitments.still_open(req.customer_id, req.ticket_id, language)}  # fmt: skip
     template = rt.prompts.get(CLOSING, unit=contact_id(req))
     prompt = template.render(context=pseudo.mask_obj(context), language=language, customer_language=language)

@@ -114,6 +114,8 @@ def diff(suggested: list[dict[str, Any]], final: list[FinalAction]) -> tuple[int
 
 def confirm(req: ConfirmRequest, rt: Runtime, call: CallContext | None = None) -> ConfirmResponse:
     call = call or CallContext()
+    rt.customer_access.open(call, "confirm_next_steps", req.customer_id,
+                            lambda: rt.snapshots.get_snapshot(req.customer_id, 1), discloses=False)  # fmt: skip
     stored = rt.next_steps_store.suggestion(req.suggestion_id)
     if stored is None:
         raise NotFound(f"suggestion {req.suggestion_id!r} not found")

@@ -60,13 +60,15 @@ class ContextSummaryResponse(SuggestionMeta, SummaryOutput):
 def summarize(req: ContextSummaryRequest, rt: Runtime, call: CallContext | None = None) -> ContextSummaryResponse:
     call = call or CallContext()
     settings = rt.settings
-    snapshot = rt.snapshots.get_snapshot(req.customer_id, settings.snapshot_limit)
+    view = rt.customer_access.open(call, CAPABILITY, req.customer_id,
+                                   lambda: rt.snapshots.get_snapshot(req.customer_id, settings.snapshot_limit),
+                                   channel=req.channel)  # fmt: skip
+    snapshot = view.snapshot
     current = rt.snapshots.get_ticket(req.customer_id, req.ticket_id) if req.ticket_id else None
 
-    policy = rt.context_policy
     built = build_context(
         snapshot,
-        allowed=policy.allowed(req.channel, snapshot.customer.profile.region),
+        allowed=view.allowed,
         token_budget=settings.context_token_budget,
         current_ticket=current,
     )
@@ -81,7 +83,8 @@ def summarize(req: ContextSummaryRequest, rt: Runtime, call: CallContext | None 
     if owed:
         output.bullets = [rt.commitments.summary_line(owed, language), *output.bullets[:4]]
     meta = suggestions.record(
-        rt, call, pseudo=pseudo, customer_id=req.customer_id, prompt=prompt, policy_version=policy.version, usage=usage,
+        rt, call, pseudo=pseudo, customer_id=req.customer_id, prompt=prompt, policy_version=view.policy_version,
+        usage=usage,
         attributes={"context_tokens": built.estimated_tokens, "omitted": built.omitted},
         text="\n".join(output.bullets + output.personalization_hints),
         review_flags=pseudo.review_flags,

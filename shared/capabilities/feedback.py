@@ -23,7 +23,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from shared.data.offers import stats_doc_id
 from shared.platform.calls import CallContext
-from shared.platform.errors import BadRequest, Conflict, NotFound
+from shared.platform.errors import BadRequest, Conflict
 from shared.platform.events import Event
 from shared.safety.context_policy import minimizer_for
 
@@ -110,9 +110,9 @@ def record(req: FeedbackRequest, rt: Runtime, call: CallContext | None = None) -
     call = call or CallContext()
     settings = rt.settings
     doc = rt.firestore.collection(settings.suggestions_collection).document(req.suggestion_id).get()
-    if not doc.exists:
-        raise NotFound(f"suggestion {req.suggestion_id!r} not found (or expired)")
-    suggestion: dict[str, Any] = doc.to_dict() or {}
+    # Feedback only on one's own suggestions; someone else's is answered like a missing one.
+    suggestion: dict[str, Any] = rt.customer_access.own_suggestion(call, "feedback",
+                                                                   doc.to_dict() if doc.exists else None)  # fmt: skip
     if suggestion["capability"] != req.capability:
         raise Conflict(f"suggestion {req.suggestion_id!r} is a {suggestion['capability']} suggestion")
     if req.nba and req.nba.offer_id not in suggestion.get("offers", []):

@@ -150,7 +150,10 @@ def _action(offer: Offer, score: Score) -> Action:
 def recommend(req: NbaRequest, rt: Runtime, call: CallContext | None = None) -> NbaResponse:
     call = call or CallContext()
     settings, rules = rt.settings, rt.nba_rules
-    snapshot = rt.snapshots.get_snapshot(req.customer_id, settings.snapshot_limit)
+    view = rt.customer_access.open(call, CAPABILITY, req.customer_id,
+                                   lambda: rt.snapshots.get_snapshot(req.customer_id, settings.snapshot_limit),
+                                   channel=req.channel)  # fmt: skip
+    snapshot = view.snapshot
     c = snapshot.customer
     language = req.language or c.profile.language
     ticket = rt.snapshots.get_tickets(req.customer_id, [req.ticket_id]) if req.ticket_id else []
@@ -163,7 +166,7 @@ def recommend(req: NbaRequest, rt: Runtime, call: CallContext | None = None) -> 
     top = ranked[: settings.nba_max_candidates]
 
     pseudo = pseudonymizer_for(snapshot, rt.pii_detector)
-    context = _prompt_context(facts, rules, top, suppressed, catalogue, req, language, snapshot.customer.profile.name)
+    context = _prompt_context(facts, rules, top, suppressed, catalogue, req, language, c.profile.name, view.allowed)
     agent_language = settings.agent_language
     template = rt.prompts.get(CAPABILITY, unit=contact_id(req))
     prompt = template.render(context=pseudo.mask_obj(context), language=agent_language, customer_language=language)
@@ -207,25 +210,30 @@ def recommend(req: NbaRequest, rt: Runtime, call: CallContext | None = None) -> 
         )
     )  # fmt: skip
     no_action = prompt.text("no_action")
+    scoring = "scoring" in view.details  # scores and suppressed offers: supervisors (config/access.yaml)
     return NbaResponse(
         **meta.model_dump(),
         customer_goal=output.customer_goal if output else prompt.text("goal_general"),
         sentiment=SentimentOut(label=label, score=sentiment), intent=intent, primary=primary, fallback=fallback,
         reasons=output.reasons if output else [no_action], phrasing=output.phrasing if output else "",
-        suppressed=suppressed, scores=ranked[: settings.nba_report_top], eligible_count=len(ranked),
-        model_choice_overridden=overridden, override_reason=override_reason,
+        suppressed=suppressed if scoring else [], scores=ranked[: settings.nba_report_top] if scoring else [],
+        eligible_count=len(ranked), model_choice_overridden=overridden, override_reason=override_reason,
         language=language,
     )  # fmt: skip
 
 
 def _prompt_context(
     facts: CustomerFacts, rules: Rules, top: list[Score], suppressed: list[Suppressed], catalogue: dict[str, Offer],
-    req: NbaRequest, language: str, name: str,
+    req: NbaRequest, language: str, name: str, allowed: frozenset[str],
 ) -> dict[str, Any]:  # fmt: skip
-    """Everything the model (and the offline engine) may use; nothing it may not."""
+    """Everything the model (and the offline engine) may use; nothing it may not: customer facts pass the
+    data-access policy (``allowed``) like every other prompt's. The rules already used them in code."""
+    facts_by_field = {"name": ("name", name), "segment": ("segment", facts.segment),
+                      "tenure": ("tenure_months", facts.tenure_months), "churn_risk": ("churn_risk", facts.churn_risk),
+                      "products": ("products", facts.products)}  # fmt: skip
+    customer = {key: value for field, (key, value) in facts_by_field.items() if field in allowed}
     return {
-        "customer": {"name": name, "segment": facts.segment, "tenure_months": facts.tenure_months,
-                     "churn_risk": facts.churn_risk, "products": facts.products, "language": language},
+        "customer": {**customer, "language": language},
         "signals": {"intent": facts.intent, "sentiment_score": facts.sentiment, "channel": facts.channel},
         "rules": {"max_discount_percent": rules.max_discount_percent,
                   "churn_risk_threshold": rules.churn_risk_threshold,
@@ -254,7 +262,7 @@ def offline_nba(prompt: Prompt) -> NbaModelOutput:
     primary = candidates[0]
     fallback = candidates[1] if len(candidates) > 1 else None
     reasons = []
-    if customer["churn_risk"] >= rules["churn_risk_threshold"] and primary["type"] == "retention":
+    if customer.get("churn_risk", 0.0) >= rules["churn_risk_threshold"] and primary["type"] == "retention":
         reasons.append(prompt.text("reason_churn", risk=f"{customer['churn_risk']:.2f}",
                                    threshold=f"{rules['churn_risk_threshold']:.2f}"))  # fmt: skip
     elif signals["intent"] != "general" and prompt.has_text(f"intent_{signals['intent']}"):  # any taxonomy

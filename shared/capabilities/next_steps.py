@@ -168,13 +168,16 @@ def _budgeted(turns: list[Turn], budget: int) -> list[dict[str, Any]]:
 def extract(req: NextStepsRequest, rt: Runtime, call: CallContext | None = None) -> NextStepsResponse:
     call = call or CallContext()
     settings = rt.settings
+    # The customer first: who may not see them learns nothing about their tickets either.
+    view = rt.customer_access.open(call, CAPABILITY, req.customer_id,
+                                   lambda: rt.snapshots.get_snapshot(req.customer_id, settings.snapshot_limit),
+                                   channel=req.channel)  # fmt: skip
+    snapshot = view.snapshot
+    c = snapshot.customer
     ticket = rt.snapshots.get_ticket(req.customer_id, req.ticket_id)
     customer_text = "\n".join(t.text for t in req.transcript if t.speaker == "customer")
     subject = req.ticket_metadata.subject or ticket.subject
-    # Knowledge retrieval and the snapshot read are independent: overlap their round trips.
     kb_future = _pool.submit(rt.kb.search, f"{subject}\n{customer_text[:1500]}", rt.embedder, 3)
-    snapshot = rt.snapshots.get_snapshot(req.customer_id, settings.snapshot_limit)
-    c = snapshot.customer
     language = req.language or choose_language(customer_text, tuple(settings.detect_languages),
                                                c.profile.language)[0]  # fmt: skip
     tz = req.timezone or c.profile.timezone
@@ -193,7 +196,7 @@ def extract(req: NextStepsRequest, rt: Runtime, call: CallContext | None = None)
         "route_hint": hint.resolver_group, "resolver_groups": rt.queues.labels,
         "route_candidates": [c.model_dump() for c in routing.candidates], "route_abstained": routing.abstained,
         "route_examples": [e.model_dump() for e in routing.examples],
-        "customer_name": c.profile.name,
+        "customer_name": c.profile.name if "name" in view.allowed else None,
         "conversation_end": end.astimezone(ZoneInfo(tz)).strftime("%A %Y-%m-%d %H:%M"),
         "transcript": _budgeted(req.transcript, TRANSCRIPT_TOKEN_BUDGET),
         "kb_candidates": [{"kb_id": a.kb_id, "title": a.title, "snippet": a.body[:300]} for a, _ in retrieved],

@@ -108,13 +108,16 @@ def _formal(texts: dict[str, Any], language: str, message: str, preferences: lis
 def draft_reply(req: ReplyRequest, rt: Runtime, call: CallContext | None = None) -> ReplyResponse:
     call = call or CallContext()
     settings, guard = rt.settings, rt.guardrails
-    snapshot = rt.snapshots.get_snapshot(req.customer_id, settings.snapshot_limit)
+    channel = CHANNEL_FOR_POLICY[req.channel]
+    view = rt.customer_access.open(call, CAPABILITY, req.customer_id,
+                                   lambda: rt.snapshots.get_snapshot(req.customer_id, settings.snapshot_limit),
+                                   channel=channel)  # fmt: skip
+    snapshot = view.snapshot
     c = snapshot.customer
     ticket = rt.snapshots.get_ticket(req.customer_id, req.ticket_id) if req.ticket_id else None
     language, detected = _language(rt, req, snapshot)
     sentiment = rt.sentiment.score(req.message, language)
     intent = rt.reply_intents.predict(req.message)
-    channel = CHANNEL_FOR_POLICY[req.channel]
     owed = rt.commitments.owed(req.customer_id)
     ranking = rank_actions(rt.nba_rules, rt.offers, snapshot, channel=channel, sentiment=sentiment.score,
                            intent=intent.label, promise_overdue=any(o.status == "overdue" for o in owed))  # fmt: skip
@@ -122,7 +125,7 @@ def draft_reply(req: ReplyRequest, rt: Runtime, call: CallContext | None = None)
     actions = [ranking.catalogue[s.offer_id] for s in top]
 
     template = rt.prompts.get(CAPABILITY, unit=contact_id(req))
-    built = build_context(snapshot, allowed=rt.context_policy.allowed(channel, c.profile.region),
+    built = build_context(snapshot, allowed=view.allowed,
                           token_budget=settings.context_token_budget, current_ticket=ticket)  # fmt: skip
     pseudo = pseudonymizer_for(snapshot, rt.pii_detector)
     policy = rt.policy_snippets.get(intent.label, {})

@@ -92,6 +92,9 @@ class HistoryStats(Doc):
 class Customer(Doc):
     customer_id: str
     profile: Profile
+    tenant: str | None = Field(default=None, description="Client company (multi-tenant centers); access scope.")
+    brand: str | None = Field(default=None, description="Brand served; access scope.")
+    team: str | None = Field(default=None, description="Owning agent team; access scope.")
     segment: str = "standard"
     customer_since: datetime
     lifetime_value: float = 0.0

@@ -216,6 +216,7 @@ class Router:
     artefact: str | None
     fallback_intent: Callable[[str], tuple[str, float, bool]] | None = None
     fallback_version: str = "intents"
+    storage_client: Any = None  # google.cloud.storage.Client for gs:// artefacts (tests pass a fake)
     _loaded: _Loaded | None = field(default=None, init=False, repr=False)
     _missing: bool = field(default=False, init=False, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, init=False, repr=False)
@@ -225,7 +226,7 @@ class Router:
         if not self.artefact:
             return None
         if self.artefact.startswith("gs://"):
-            return _download(self.artefact)
+            return _download(self.artefact, self.storage_client)
         path = Path(self.artefact)
         return path if (path / MODEL_FILE).is_file() and (path / META_FILE).is_file() else None
 
@@ -349,20 +350,33 @@ def _read(directory: Path, catalogue: QueueCatalogue, started: float) -> _Loaded
     return _Loaded(model, meta, classes, rows, vectors, load_ms)
 
 
-def _download(uri: str) -> Path | None:
-    """gs://bucket/prefix → a local copy, with google-cloud-storage if the deployment has it."""
-    try:
-        from google.cloud import storage  # type: ignore[attr-defined]
-    except ImportError:
-        _log.warning("router artefact is on GCS but google-cloud-storage is not installed; "
-                     "ship the artefact in the deploy bundle and point CX_ROUTER_ARTEFACT at it",
-                     extra={"fields": {"artefact": uri}})  # fmt: skip
-        return None
+class ArtefactUnavailable(RuntimeError):
+    """A configured router artefact that cannot be read: a deployment error, never a silent fallback."""
+
+
+def _download(uri: str, client: Any = None) -> Path:
+    """gs://bucket/prefix → a local copy of router.npz and router.json (google-cloud-storage).
+
+    Configured but unreadable (missing objects, no ``storage.objects.get`` for the runtime service
+    account) raises :class:`ArtefactUnavailable` after an ERROR log: routing by the intent mapping
+    when a trained router was asked for would hide the misconfiguration. With ``CX_PRELOAD`` the
+    error stops the instance at start; otherwise the first routed ticket answers 500.
+    """
     bucket_name, _, prefix = uri[len("gs://") :].partition("/")
     target = Path(tempfile.mkdtemp(prefix="cx-router-"))
-    bucket = storage.Client().bucket(bucket_name)
-    for name in (MODEL_FILE, META_FILE):
-        bucket.blob(f"{prefix.rstrip('/')}/{name}".lstrip("/")).download_to_filename(str(target / name))
+    try:
+        if client is None:
+            from google.cloud import storage  # type: ignore[attr-defined]
+
+            client = storage.Client()
+        bucket = client.bucket(bucket_name)
+        for name in (MODEL_FILE, META_FILE):
+            bucket.blob(f"{prefix.rstrip('/')}/{name}".lstrip("/")).download_to_filename(str(target / name))
+    except Exception as exc:
+        _log.error("router artefact could not be read from Cloud Storage",
+                   extra={"fields": {"artefact": uri, "error": type(exc).__name__}})  # fmt: skip
+        raise ArtefactUnavailable(f"router artefact {uri} could not be read ({type(exc).__name__}); "
+                                  "check the objects and the service account's storage.objects.get") from exc
     return target
 
 

@@ -5,7 +5,10 @@ from __future__ import annotations
 import time
 import uuid
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from shared.platform.identity import Principal
 
 ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$"  # customer, ticket and order ids in requests
 
@@ -15,6 +18,7 @@ class CallContext:
     request_id: str = field(default_factory=lambda: uuid.uuid4().hex)
     agent_id: str | None = None
     agent_role: str | None = None
+    principal: Principal | None = None  # the verified caller and its grant (shared.platform.identity)
     started: float = field(default_factory=time.perf_counter)
     log_fields: dict[str, Any] = field(default_factory=dict)
 

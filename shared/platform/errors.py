@@ -68,3 +68,10 @@ class Contention(Conflict):
 
     code = "contention"
     retry_after = 1
+
+
+class Unauthenticated(CxError):
+    """No identity, or one that does not verify (signature, issuer, audience, expiry)."""
+
+    status = 401
+    code = "unauthenticated"

@@ -19,7 +19,7 @@ from typing import Any, Literal, TypeVar
 import flask
 from pydantic import BaseModel, ValidationError
 
-from shared.platform import clients, logs
+from shared.platform import clients, identity, logs
 from shared.platform.calls import CallContext
 from shared.platform.errors import (
     BadRequest,
@@ -31,12 +31,12 @@ from shared.platform.errors import (
 )
 from shared.settings import Settings, get_settings
 
-AGENT_ID_HEADER = "X-Agent-Id"
-AGENT_ROLE_HEADER = "X-Agent-Role"
+AGENT_ID_HEADER = identity.AGENT_ID_HEADER  # trusted only from an allow-listed platform service account
+AGENT_ROLE_HEADER = identity.AGENT_ROLE_HEADER
 REQUEST_ID_HEADER = "X-Request-Id"
 TRACE_HEADER = "X-Cloud-Trace-Context"
 Role = Literal["agent", "supervisor", "backoffice", "system", "privacy"]
-ROLES: tuple[str, ...] = ("agent", "supervisor", "backoffice", "system", "privacy")
+ROLES: tuple[str, ...] = identity.ROLES
 _SAFE_ID = re.compile(r"^[A-Za-z0-9._:@-]{1,128}$")
 MAX_JSON_DEPTH = 32
 """Deepest nesting of arrays/objects a body may have; the request models need 6."""
@@ -98,7 +98,8 @@ def _json_response(payload: Any, status: int, request_id: str, **headers: str) -
 
 
 CORS_ALLOW_HEADERS = ", ".join(
-    ("Authorization", "Content-Type", AGENT_ID_HEADER, AGENT_ROLE_HEADER, REQUEST_ID_HEADER, TRACE_HEADER)
+    ("Authorization", "Content-Type", identity.IAP_HEADER, AGENT_ID_HEADER, AGENT_ROLE_HEADER, REQUEST_ID_HEADER,
+     TRACE_HEADER)
 )
 
 
@@ -231,21 +232,10 @@ def parse_request(request: flask.Request, model: type[Req], settings: Settings) 
         raise BadRequest("request validation failed", details=validation_details(exc)) from None
 
 
-def _identity(request: flask.Request, settings: Settings) -> tuple[str | None, str | None]:
-    agent_id = request.headers.get(AGENT_ID_HEADER)
-    role = request.headers.get(AGENT_ROLE_HEADER)
-    problems = []
-    if agent_id is not None and not _SAFE_ID.match(agent_id):
-        problems.append({"field": f"header:{AGENT_ID_HEADER}", "problem": "invalid agent id"})
-    if role is not None and role not in ROLES:
-        problems.append(
-            {"field": f"header:{AGENT_ROLE_HEADER}", "problem": f"must be one of {list(ROLES)}"}
-        )
-    if settings.environment != "local" and agent_id is None:
-        problems.append({"field": f"header:{AGENT_ID_HEADER}", "problem": "required"})
-    if problems:
-        raise BadRequest("invalid caller identity", details=problems)
-    return agent_id, role
+def default_authenticator(settings: Settings) -> identity.Authenticator:
+    """Token verification without a role mapping: every identity is refused (403) until the
+    runtime's access policy is passed as ``authenticator`` (functions/*.py do)."""
+    return identity.Authenticator(settings)
 
 
 def _error_response(exc: CxError, request_id: str) -> flask.Response:
@@ -277,8 +267,13 @@ def endpoint(
     *,
     roles: tuple[str, ...] = ROLES,
     settings_factory: Callable[[], Settings] = get_settings,
+    authenticator: Callable[[], identity.Authenticator] | None = None,
 ) -> Callable[[Callable[[Req, CallContext], BaseModel]], Callable[[flask.Request], flask.Response]]:
-    """Wrap a typed handler ``(body, ctx) -> response model`` as a Cloud Functions entry point."""
+    """Wrap a typed handler ``(body, ctx) -> response model`` as a Cloud Functions entry point.
+
+    ``authenticator`` gives the instance's :class:`identity.Authenticator` (token verification plus
+    the role mapping); every call is authenticated before its body is read.
+    """
 
     def decorate(
         handler: Callable[[Req, CallContext], BaseModel],
@@ -305,8 +300,13 @@ def endpoint(
                     return _with(preflight, {**cors, "Access-Control-Allow-Methods": "POST, OPTIONS",
                                              "Access-Control-Allow-Headers": CORS_ALLOW_HEADERS,
                                              "Access-Control-Max-Age": "3600"})  # fmt: skip
-                ctx.agent_id, ctx.agent_role = _identity(request, settings)
-                if ctx.agent_role is not None and ctx.agent_role not in roles:
+                method = str(request.environ.get("REQUEST_METHOD", request.method))  # as sent, not upper-cased
+                if method != "POST":  # answered before sign-in: it discloses nothing
+                    raise MethodNotAllowed(f"method {_clip(method, 20)} not allowed; use POST")
+                auth = authenticator() if authenticator else default_authenticator(settings)
+                ctx.principal = auth.authenticate(request.headers)  # type: ignore[arg-type]  # a Mapping
+                ctx.agent_id, ctx.agent_role = ctx.principal.agent_id, ctx.principal.role
+                if ctx.agent_role not in roles:
                     raise Forbidden(f"role {ctx.agent_role!r} may not call {capability}")
                 body = parse_request(request, request_model, settings)
                 result = handler(body, ctx)

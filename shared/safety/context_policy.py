@@ -28,12 +28,22 @@ SUMMARY_CHARS = 280
 OMITTED_RESERVE = 30
 
 
+MATCH_KEYS = ("channel", "region", "role", "capability")
+
+
 class PolicyRule(BaseModel):
     match: dict[str, str] = Field(default_factory=dict)
     allow: list[str]
 
+    def applies(self, facts: dict[str, str | None]) -> bool:
+        return all(facts.get(key) == value for key, value in self.match.items())
+
 
 class ContextPolicy(BaseModel):
+    """Which snapshot fields may reach a prompt. Every matching rule applies: a field is allowed
+    only if the default and each matching rule allow it (the most restrictive wins, per field),
+    so a rule for a restricted channel can never be undone by a broader region rule."""
+
     version: str
     default: PolicyRule
     rules: list[PolicyRule] = Field(default_factory=list)
@@ -43,22 +53,17 @@ class ContextPolicy(BaseModel):
             unknown = set(rule.allow) - set(FIELDS)
             if unknown:
                 raise ValueError(f"context policy names unknown fields {sorted(unknown)}")
-            if set(rule.match) - {"channel", "region"}:
-                raise ValueError("context policy rules match only on channel and region")
+            if set(rule.match) - set(MATCH_KEYS):
+                raise ValueError(f"context policy rules match only on {list(MATCH_KEYS)}")
 
-    def allowed(self, channel: str | None, region: str | None) -> frozenset[str]:
-        best, best_score = self.default, -1
+    def allowed(self, channel: str | None, region: str | None, *, role: str | None = None,
+                capability: str | None = None) -> frozenset[str]:  # fmt: skip
+        facts = {"channel": channel, "region": region, "role": role, "capability": capability}
+        allowed = set(self.default.allow)
         for rule in self.rules:
-            want_channel = rule.match.get("channel")
-            want_region = rule.match.get("region")
-            if want_channel and want_channel != channel:
-                continue
-            if want_region and want_region != region:
-                continue
-            score = (2 if want_region else 0) + (1 if want_channel else 0)
-            if score > best_score:
-                best, best_score = rule, score
-        return frozenset(best.allow)
+            if rule.applies(facts):
+                allowed &= set(rule.allow)
+        return frozenset(allowed)
 
     @classmethod
     def load(cls, path: Path) -> ContextPolicy:

@@ -18,6 +18,8 @@ from typing import Any
 
 import pytest
 
+from tests.conftest import ISSUER
+
 CHROMIUM = os.environ.get("CX_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync"]  # fmt: skip
@@ -60,7 +62,9 @@ def desktop(emulators: Any, tmp_path_factory: pytest.TempPathFactory) -> Iterato
     env.pop("CX_PROJECT", None)
     env.pop("GOOGLE_CLOUD_PROJECT", None)
     log_dir = tmp_path_factory.mktemp("desktop-logs")
-    with function_servers(log_dir, names=HTTP_FUNCTIONS, env=env) as urls, desktop_server(urls) as page_url:
+    # The functions trust the tests' local issuer (tests/conftest.py); the desktop server signs sign-ins with it.
+    with function_servers(log_dir, names=HTTP_FUNCTIONS, env=env) as urls, \
+            desktop_server(urls, issuer=ISSUER) as page_url:
         yield {"url": page_url, "functions": urls, "logs": log_dir, "runtime": rt, "env": env}
 
 
@@ -94,12 +98,19 @@ def page(browser: Any, desktop: dict[str, Any]) -> Iterator[Any]:
     pg = context.new_page()
     errors: list[str] = []
     pg.on("pageerror", lambda exc: errors.append(str(exc)))
+    sign_in(context, desktop["url"], "agent-demo")  # the front door's session, as after a Google sign-in
     pg.goto(desktop["url"])
     pg.wait_for_selector("body[data-ready=true]")
     pg.js_errors = errors
     yield pg
     context.close()
     assert not errors, f"uncaught errors in the page: {errors}"
+
+
+def sign_in(context: Any, url: str, user: str) -> None:
+    """Sign a browser context in as a demo user at the local front door (scripts/devstack.py)."""
+    resp = context.request.post(url + "auth/login", data={"user": user})
+    assert resp.ok, resp.text()
 
 
 @pytest.fixture

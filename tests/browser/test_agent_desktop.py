@@ -31,16 +31,14 @@ def test_full_flow_calls_every_function_and_records_the_agents_decisions(
     expect(ctx.locator(".badge.engine")).to_have_text("Offline engine (templates, no model)")
     expect(ctx.locator(".degraded")).to_have_count(0)
 
-    # Next best action: reasons, suppressed offers, accept the primary
+    # Next best action: reasons, accept the primary (scores and suppressed offers are for supervisors)
     nba = page.locator("cx-nba-panel")
     with page.expect_response("**/api/next_best_action") as info:
         nba.get_by_role("button", name="Suggest next best action").click()
     action = _json(info.value)
     expect(nba.locator(".reasons li")).to_have_text(action["reasons"])
-    assert action["suppressed"]
-    expect(nba.locator(".suppressed li")).to_have_count(len(action["suppressed"]))
-    for s in action["suppressed"]:
-        expect(nba.locator(f".suppressed li:has(code:text-is('{s['offer_id']}'))")).to_have_count(1)
+    assert action["suppressed"] == [] and action["scores"] == []
+    expect(nba.locator(".suppressed li")).to_have_count(0)
     primary = action["primary"]["offer_id"]
     expect(nba.locator(".action.primary h3")).to_contain_text(action["primary"]["title"])
     with page.expect_response("**/api/feedback") as info:

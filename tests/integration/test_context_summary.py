@@ -14,10 +14,10 @@ from shared.platform import logs
 from shared.runtime import Runtime, set_default_runtime
 from shared.safety.pii.base import customer_key
 from shared.settings import ROOT
-from tests.conftest import EventSink, FakeVertex, fixture_json, vertex_settings
+from tests.conftest import EventSink, FakeVertex, agent_headers, fixture_json, vertex_settings
 
 pytestmark = pytest.mark.integration
-HEADERS = {"X-Agent-Id": "agent-042", "X-Agent-Role": "agent"}
+HEADERS = agent_headers("agent-042")
 
 
 @pytest.fixture(scope="module")
@@ -53,7 +53,7 @@ def test_summary_for_a_seeded_customer(client: Any, runtime: Runtime, event_sink
     assert resp.headers["X-Request-Id"]
 
     runtime.events.flush()
-    (event,) = event_sink.collect(1, lambda e: e["suggestion_id"] == body["suggestion_id"])
+    (event,) = event_sink.collect(1, lambda e: e.get("suggestion_id") == body["suggestion_id"])
     assert event["event_type"] == "suggestion.generated"
     assert event["_attributes"] == {"event_type": "suggestion.generated", "event_id": event["event_id"]}
     assert event["capability"] == "context_summary" and event["engine"] == "offline"
@@ -129,12 +129,13 @@ def test_transport_errors(client: Any, runtime: Runtime) -> None:
     assert resp.status_code == 413 and resp.get_json()["error"]["code"] == "payload_too_large"
 
 
-def test_caller_identity_is_validated(client: Any, runtime: Runtime) -> None:
-    resp = post(client, {"customer_id": "C-1001"}, {"X-Agent-Role": "admin"})
-    assert resp.status_code == 400
+def test_caller_identity_comes_from_a_verified_token(client: Any, runtime: Runtime) -> None:
+    forged = client.post("/", json={"customer_id": "C-1001"}, headers={"X-Agent-Id": "agent-1",
+                                                                       "X-Agent-Role": "supervisor"})  # fmt: skip
+    assert forged.status_code == 401 and forged.get_json()["error"]["code"] == "unauthenticated"
+    resp = post(client, {"customer_id": "C-1001"}, {"X-Agent-Role": "supervisor"})
+    assert resp.status_code == 403
     assert resp.get_json()["error"]["details"][0]["field"] == "header:X-Agent-Role"
-    resp = post(client, {"customer_id": "C-1001"}, {"X-Agent-Id": "bad id with spaces"})
-    assert resp.status_code == 400
 
 
 def test_unexpected_errors_are_500_without_internals(client: Any, runtime: Runtime, log_lines: Any) -> None:
@@ -184,7 +185,7 @@ def test_vertex_path_sees_no_raw_pii_and_output_is_restored(
     # Placeholders the model used come back as the real values for the agent.
     assert "Sabine Hoffmann has fibre" in body["bullets"][0]
     assert c.profile.phone in body["personalization_hints"][1]
-    (event,) = event_sink.collect(1, lambda e: e["suggestion_id"] == body["suggestion_id"])
+    (event,) = event_sink.collect(1, lambda e: e.get("suggestion_id") == body["suggestion_id"])
     assert event["engine"] == "vertex" and event["tokens_in"] == 901 and event["model"] == "gemini-2.5-flash"
 
 
@@ -196,6 +197,7 @@ def test_latest_contacts_are_condensed_not_repeated(client: Any, runtime: Runtim
 
     now = datetime.now(UTC)
     runtime.snapshots.put_customer(Customer(customer_id="C-SUMM-1", profile=Profile(name="Alex Rivera"),
+                                            tenant="acme", brand="acme-telecom",
                                             customer_since=now - timedelta(days=400)))  # fmt: skip
     dialogue = ("Customer: Hi there, hope you are well. Kindly let me know how you can help.\n"
                 "Customer: My streaming box freezes every evening since the last firmware update.\n"

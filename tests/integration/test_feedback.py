@@ -10,14 +10,14 @@ from functions_framework import create_app
 
 from shared.runtime import Runtime, set_default_runtime
 from shared.settings import ROOT
-from tests.conftest import EventSink
+from tests.conftest import EventSink, agent_headers
 
 pytestmark = pytest.mark.integration
-HEADERS = {"X-Agent-Id": "agent-5", "X-Agent-Role": "agent"}
+HEADERS = agent_headers("agent-5")
 
 
-def post(target: str, body: dict) -> Any:
-    return create_app(target=target, source=str(ROOT / "main.py")).test_client().post("/", json=body, headers=HEADERS)
+def post(target: str, body: dict, headers: dict[str, str] = HEADERS) -> Any:
+    return create_app(target=target, source=str(ROOT / "main.py")).test_client().post("/", json=body, headers=headers)
 
 
 def eid() -> str:
@@ -77,7 +77,8 @@ def test_nba_outcomes_feed_the_engine_exactly_once(runtime: Runtime) -> None:
     rejected = {"event_id": eid(), "suggestion_id": nba["suggestion_id"], "capability": "next_best_action",
                 "nba": {"offer_id": offer, "outcome": "rejected"}}  # fmt: skip
     post("feedback", rejected)
-    again = post("next_best_action", {"customer_id": "C-1010", "channel": "chat", "transcript": chat}).get_json()
+    lead = agent_headers("lead-5", "supervisor")  # suppressed offers are a scoring detail: supervisors see them
+    again = post("next_best_action", {"customer_id": "C-1010", "channel": "chat", "transcript": chat}, lead).get_json()
     assert {"offer_id": offer, "rule": "recently_rejected"} in again["suppressed"]
 
 
@@ -101,3 +102,18 @@ def test_feedback_needs_content(runtime: Runtime) -> None:
     draft = reply_suggestion()
     resp = post("feedback", {"event_id": eid(), "suggestion_id": draft["suggestion_id"], "capability": "reply_draft"})
     assert resp.status_code == 400
+
+
+def test_feedback_only_on_ones_own_suggestions(runtime: Runtime) -> None:
+    draft = reply_suggestion()
+    body = {"event_id": eid(), "suggestion_id": draft["suggestion_id"], "capability": "reply_draft",
+            "rating": "not_helpful"}  # fmt: skip
+    other = post("feedback", body, agent_headers("agent-6"))
+    unknown = post("feedback", {**body, "suggestion_id": "e" * 32}, agent_headers("agent-6"))
+    assert other.status_code == unknown.status_code == 404
+    strip = lambda r: {**r.get_json()["error"], "request_id": None}  # noqa: E731
+    assert strip(other) == strip(unknown) == {"code": "not_found", "message": "suggestion not found",
+                                              "request_id": None}  # fmt: skip
+    assert runtime.firestore.collection(runtime.settings.feedback_collection).document(body["event_id"]).get().exists \
+        is False
+    assert post("feedback", body).status_code == 200  # its author may

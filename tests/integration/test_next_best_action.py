@@ -13,10 +13,10 @@ from shared.data.offers import Offer
 from shared.engine.model import ResilientEngine, VertexEngine
 from shared.runtime import Runtime, set_default_runtime
 from shared.settings import ROOT
-from tests.conftest import EventSink, FakeVertex, vertex_settings
+from tests.conftest import EventSink, FakeVertex, agent_headers, vertex_settings
 
 pytestmark = pytest.mark.integration
-HEADERS = {"X-Agent-Id": "agent-7", "X-Agent-Role": "agent"}
+HEADERS = agent_headers("agent-7", "supervisor")  # supervisors see scores and suppressed offers
 ANGRY_DE = [
     {"speaker": "agent", "text": "Guten Tag, wie kann ich helfen?"},
     {"speaker": "customer", "text": "Schon wieder kein Internet, das ist unzumutbar. Ich kündige!"},

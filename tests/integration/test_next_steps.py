@@ -11,10 +11,10 @@ from google.oauth2.credentials import Credentials
 from shared.engine.model import ResilientEngine, VertexEngine
 from shared.runtime import Runtime, set_default_runtime
 from shared.settings import ROOT
-from tests.conftest import EventSink, FakeVertex, vertex_settings
+from tests.conftest import EventSink, FakeVertex, agent_headers, vertex_settings
 
 pytestmark = pytest.mark.integration
-HEADERS = {"X-Agent-Id": "agent-3", "X-Agent-Role": "agent"}
+HEADERS = agent_headers("agent-3")
 END = "2026-11-19T15:00:00+01:00"  # Thursday afternoon in Berlin
 CALL = [
     {"speaker": "customer", "text": "Sie haben mir den Oktober doppelt abgebucht."},

@@ -60,7 +60,8 @@ def test_events_accepted_by_an_instance_killed_during_a_pubsub_outage_are_all_fo
         kill(proc)  # SIGKILL: no shutdown hook runs, nothing is flushed
 
     outbox = FirestoreOutbox(runtime.firestore, outbox_name)
-    assert drain_outbox(outbox, clients.publisher_client(runtime.settings)) == len(accepted)
+    # each accepted call left two events: its suggestion and its audit.customer_access record
+    assert drain_outbox(outbox, clients.publisher_client(runtime.settings)) == 2 * len(accepted)
     assert outbox.pending() == []
     found = event_sink.collect(len(accepted), lambda e: e.get("suggestion_id") in accepted)
     assert sorted(e["suggestion_id"] for e in found) == sorted(accepted)
@@ -150,7 +151,8 @@ def test_concurrent_repeats_of_one_feedback_event_count_once_without_errors(runt
     suggestion_id = uuid.uuid4().hex
     runtime.firestore.collection(runtime.settings.suggestions_collection).document(suggestion_id).set({
         "capability": "next_best_action", "customer_id": "C-1004", "customer_key": "k", "prompt_version": "v",
-        "engine": "offline", "offers": ["OFFER-X"], "segment": "gold", "created_at": datetime.now(UTC)})  # fmt: skip
+        "engine": "offline", "offers": ["OFFER-X"], "segment": "gold", "created_at": datetime.now(UTC),
+        "agent_id": "agent-demo"})  # fmt: skip — feedback only on one's own suggestions (HEADERS: agent-demo)
     body = {"event_id": f"ev-{uuid.uuid4().hex}", "suggestion_id": suggestion_id, "capability": "next_best_action",
             "nba": {"offer_id": "OFFER-X", "outcome": "accepted"}}  # fmt: skip
     client = app_client("feedback")

@@ -21,13 +21,13 @@ from shared.engine.model import ResilientEngine, VertexEngine
 from shared.runtime import Runtime, set_default_runtime
 from shared.safety.pii.local import LocalDetector
 from shared.settings import ROOT, load_settings
-from tests.conftest import EventSink, FakeVertex, vertex_settings
+from tests.conftest import EventSink, FakeVertex, agent_headers, vertex_settings
 
 pytestmark = pytest.mark.integration
 FIXTURES = ROOT / "tests" / "fixtures"
 ACME = FIXTURES / "routing_catalogue"
 ACME_FILES = {n: (ACME / n).read_text("utf-8") for n in ("queues.yaml", "intents.yaml", "intent_examples.yaml")}
-HEADERS = {"X-Agent-Id": "agent-7", "X-Agent-Role": "agent"}
+HEADERS = agent_headers("agent-7")
 END = "2026-11-19T15:00:00+01:00"
 BILLING_CALL = [
     {"speaker": "customer", "text": "Sie haben mir den Oktober doppelt abgebucht, bitte erstatten Sie das."},

@@ -53,6 +53,24 @@ def test_newest_items_come_first_and_every_list_gets_room() -> None:
     assert built.data["omitted_counts"]["recent_interactions"] >= 550
 
 
+def test_matching_rules_combine_and_the_most_restrictive_wins_per_field() -> None:
+    phone_us = POLICY.allowed("phone", "US")
+    assert phone_us == POLICY.allowed("phone", "EU") & POLICY.allowed("chat", "US")
+    assert not {"notes", "churn_risk", "lifetime_value"} & phone_us  # phone drops notes, US the scores
+    social_us = POLICY.allowed("social", "US")  # a restricted channel stays restricted in any region
+    assert social_us <= POLICY.allowed("social", "EU") and "interactions" not in social_us
+    nba = POLICY.allowed("chat", "EU", role="agent", capability="next_best_action")
+    assert "notes" not in nba and "orders" not in nba and "churn_risk" in nba
+    policy = ContextPolicy.model_validate({"version": "t", "default": {"allow": list(FIELDS)}, "rules": [
+        {"match": {"role": "agent"}, "allow": [f for f in FIELDS if f != "lifetime_value"]},
+        {"match": {"role": "agent", "channel": "chat"}, "allow": ["name", "lifetime_value", "language"]}]})  # fmt: skip
+    assert policy.allowed("chat", "EU", role="agent") == {"name", "language"}  # never widened by a later rule
+    assert "lifetime_value" in policy.allowed("chat", "EU", role="supervisor")
+    with pytest.raises(ValueError, match="match only on"):
+        ContextPolicy.model_validate({"version": "t", "default": {"allow": ["name"]},
+                                      "rules": [{"match": {"segment": "gold"}, "allow": []}]})  # fmt: skip
+
+
 def test_policy_picks_the_most_specific_rule() -> None:
     assert "lifetime_value" in POLICY.allowed("email", "EU")
     assert "notes" not in POLICY.allowed("phone", "EU")

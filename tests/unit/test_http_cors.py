@@ -11,7 +11,10 @@ from pydantic import BaseModel, ConfigDict
 
 from shared.platform.calls import CallContext
 from shared.platform.http import ENDPOINTS, endpoint
+from shared.platform.identity import Authenticator
+from shared.safety.access import AccessPolicy
 from shared.settings import load_settings
+from tests.conftest import agent_headers
 
 app = flask.Flask(__name__)
 SITE = "https://desk.example.com"
@@ -35,8 +38,9 @@ def _unregister() -> Iterator[None]:
 
 def _entry(origins: list[str]):
     settings = load_settings(cors_origins=origins, model_backend="offline")
+    authenticator = Authenticator(settings, AccessPolicy.load(settings.config_dir / "access.yaml"))
 
-    @endpoint("cors_probe", Ping, Pong, settings_factory=lambda: settings)
+    @endpoint("cors_probe", Ping, Pong, settings_factory=lambda: settings, authenticator=lambda: authenticator)
     def handler(body: Ping, call: CallContext) -> Pong:
         return Pong(customer_id=body.customer_id)
 
@@ -46,6 +50,7 @@ def _entry(origins: list[str]):
 def _call(entry, method: str = "POST", origin: str | None = SITE, body: object = None, **headers: str):
     if origin:
         headers["Origin"] = origin
+    headers = {**agent_headers("agent-1"), **headers}  # a signed-in agent (the local issuer)
     data = json.dumps(body if body is not None else {"customer_id": "C-1"})
     with app.test_request_context("/", method=method, data=data if method == "POST" else None,
                                   content_type="application/json", headers=headers):  # fmt: skip
@@ -82,7 +87,7 @@ def test_preflight_is_answered_without_identity() -> None:
     assert resp.headers["Access-Control-Allow-Origin"] == SITE
     assert "POST" in resp.headers["Access-Control-Allow-Methods"]
     allowed = resp.headers["Access-Control-Allow-Headers"].lower()
-    for header in ("content-type", "x-agent-id", "x-agent-role", "x-request-id"):
+    for header in ("content-type", "x-goog-iap-jwt-assertion", "x-agent-id", "x-agent-role", "x-request-id"):
         assert header in allowed
 
 

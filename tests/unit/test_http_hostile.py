@@ -14,10 +14,14 @@ from pydantic import BaseModel, ConfigDict
 from shared.platform.calls import CallContext
 from shared.platform.errors import Conflict
 from shared.platform.http import ENDPOINTS, MAX_DETAIL_CHARS, MAX_JSON_DEPTH, endpoint
+from shared.platform.identity import Authenticator
+from shared.safety.access import AccessPolicy
 from shared.settings import load_settings
+from tests.conftest import agent_headers
 
 app = flask.Flask(__name__)
 SETTINGS = load_settings(model_backend="offline")
+AUTH = Authenticator(SETTINGS, AccessPolicy.load(SETTINGS.config_dir / "access.yaml"))
 
 
 class Probe(BaseModel):
@@ -37,7 +41,7 @@ def _unregister() -> Iterator[None]:
 
 
 def _entry(behaviour: Callable[[Probe], Echo] | None = None) -> Callable[[flask.Request], flask.Response]:
-    @endpoint("hostile_probe", Probe, Echo, settings_factory=lambda: SETTINGS)
+    @endpoint("hostile_probe", Probe, Echo, settings_factory=lambda: SETTINGS, authenticator=lambda: AUTH)
     def handler(body: Probe, call: CallContext) -> Echo:
         return behaviour(body) if behaviour else Echo(customer_id=body.customer_id)
 
@@ -47,6 +51,7 @@ def _entry(behaviour: Callable[[Probe], Echo] | None = None) -> Callable[[flask.
 def _call(raw: bytes | str, *, method: str = "POST", behaviour: Any = None) -> flask.Response:
     data = raw.encode() if isinstance(raw, str) else raw
     with app.test_request_context("/", method="POST", data=data, content_type="application/json",
+                                  headers=agent_headers("agent-1"),  # a signed-in agent (the local issuer)
                                   environ_overrides={"REQUEST_METHOD": method}):  # fmt: skip
         return _entry(behaviour)(flask.request)
 

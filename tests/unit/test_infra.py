@@ -21,12 +21,13 @@ from shared.settings import ROOT, Settings
 TF = ROOT / "infra" / "terraform"
 SQL = ROOT / "infra" / "bigquery"
 LOCAL_ONLY = {"firestore_emulator_host", "pubsub_emulator_host", "config_dir", "prompts_dir", "vertex_base_url",
-              "vertex_anonymous"}  # fmt: skip
+              "vertex_anonymous",
+              "local_issuer_jwks"}  # the dev stack's token issuer: refused outside CX_ENVIRONMENT=local  # fmt: skip
 SECRETS = {"pseudonym_key"}
 # Settings infra already passes for the application half of the front-door/model work; the code
 # does not read them yet (shared/config.py is being changed separately). Drop a name from here
 # once Settings has it: the test then also requires infra to keep setting it.
-PENDING_APP_SETTINGS = {"CX_IAP_AUDIENCE", "CX_TRUSTED_PLATFORM_SAS"}
+PENDING_APP_SETTINGS: set[str] = set()  # CX_IAP_AUDIENCE and CX_TRUSTED_PLATFORM_SAS are read (identity.py)
 
 
 def _load() -> dict[str, Any]:

@@ -338,3 +338,37 @@ def test_dlp_backend_needs_a_project() -> None:
     with pytest.raises(SettingsError, match="PII_BACKEND"):
         load_settings(pii_backend="dlp", project=None)
     assert load_settings(pii_backend="dlp", project="p").pii_backend == "dlp"
+
+
+class _DeniedDlp:
+    """DLP as a project without the API enabled or the role granted answers: 403 PermissionDenied."""
+
+    def __init__(self, error: Exception) -> None:
+        self.error, self.calls = error, 0
+
+    def inspect_content(self, request: dict, timeout: float) -> object:
+        self.calls += 1
+        raise self.error
+
+
+def test_a_denied_dlp_backend_stops_the_instance_at_start(caplog: pytest.LogCaptureFixture) -> None:
+    from google.api_core.exceptions import PermissionDenied, ServiceUnavailable
+
+    from shared.runtime import verify_pii_backend
+    from shared.safety.pii.dlp import DlpDetector
+    from shared.settings import SettingsError
+
+    denied = DlpDetector(LOCAL, "proj-1",
+                         client=_DeniedDlp(PermissionDenied("SERVICE_DISABLED: dlp.googleapis.com")))  # fmt: skip
+    with caplog.at_level("WARNING"), pytest.raises(SettingsError, match="CX_PII_BACKEND=dlp.*PermissionDenied"):
+        verify_pii_backend(denied)
+    assert [r.levelname for r in caplog.records if "DLP" in r.getMessage()] == ["ERROR"]
+    # per call, a denied DLP still masks (locally) but says so at ERROR, not as a warning
+    caplog.clear()
+    with caplog.at_level("WARNING"):
+        assert Pseudonymizer(denied).mask("call me on 0716967895") == "call me on [PHONE_1]"
+    assert [r.levelname for r in caplog.records if "DLP" in r.getMessage()] == ["ERROR"]
+    # a transient outage at start does not stop the instance: the per-call fallback covers it
+    flaky = DlpDetector(LOCAL, "proj-1", client=_DeniedDlp(ServiceUnavailable("try again")))
+    verify_pii_backend(flaky)
+    assert flaky.client.calls == 1

@@ -236,3 +236,51 @@ def test_overrides_are_read_from_the_local_warehouse(tmp_path: Path) -> None:
                      ("sub", "m3", now, json.dumps(other), "{}")])  # fmt: skip
     con.close()
     assert read_overrides(warehouse=db) == {"RT-017": "Technical Support"}
+
+
+class FakeStorage:
+    """google.cloud.storage.Client stand-in: objects by (bucket, name) → local file; the rest is denied."""
+
+    def __init__(self, objects: dict[tuple[str, str], Path]) -> None:
+        self.objects, self.requested = objects, []
+
+    def bucket(self, bucket_name: str) -> object:
+        storage = self
+
+        class Blob:
+            def __init__(self, name: str) -> None:
+                self.name = name
+
+            def download_to_filename(self, filename: str) -> None:
+                from google.api_core.exceptions import Forbidden
+
+                storage.requested.append((bucket_name, self.name))
+                source = storage.objects.get((bucket_name, self.name))
+                if source is None:
+                    raise Forbidden("caller does not have storage.objects.get access")
+                Path(filename).write_bytes(source.read_bytes())
+
+        class Bucket:
+            def blob(self, name: str) -> Blob:
+                return Blob(name)
+
+        return Bucket()
+
+
+def test_router_artefact_on_cloud_storage_is_downloaded_and_used(artefact: Path) -> None:
+    fake = FakeStorage({("cx-models", f"routers/v3/{f.name}"): f for f in artefact.iterdir()})
+    gcs = Router(QUEUES, CFG, "gs://cx-models/routers/v3/", fallback_intent=INTENTS.classify, storage_client=fake)
+    local = router(artefact)
+    assert gcs.version == local.version and not gcs.version.startswith("fallback:")
+    assert fake.requested == [("cx-models", "routers/v3/router.npz"), ("cx-models", "routers/v3/router.json")]
+    assert gcs.route(*BILLING_DE, "").resolver_group == local.route(*BILLING_DE, "").resolver_group
+
+
+def test_an_unreadable_cloud_storage_artefact_fails_loudly(caplog: pytest.LogCaptureFixture) -> None:
+    from shared.decisions.router import ArtefactUnavailable
+
+    denied = Router(QUEUES, CFG, "gs://cx-models/routers/v9", fallback_intent=INTENTS.classify,
+                    storage_client=FakeStorage({}))  # fmt: skip
+    with caplog.at_level("ERROR"), pytest.raises(ArtefactUnavailable, match="Forbidden"):
+        denied.load()
+    assert any(r.levelname == "ERROR" and "router artefact" in r.getMessage() for r in caplog.records)

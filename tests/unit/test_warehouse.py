@@ -207,7 +207,7 @@ def test_events_view_removes_duplicates_by_event_id() -> None:
 
 def test_sql_files_are_bigquery_sql_transpiled_not_copies() -> None:
     names = [f.name for f in sql_files()]
-    assert names[:2] == ["00_events_raw.sql", "00_qa_verdicts.sql"] and len(names) == 4 + len(KPI_VIEWS)
+    assert names[:2] == ["00_events_raw.sql", "00_qa_verdicts.sql"] and len(names) == 5 + len(KPI_VIEWS)
     raw = (sql_files()[0]).read_text("utf-8")
     assert "PARTITION BY DATE(publish_time)" in raw and "PARTITION BY" not in to_duckdb(raw)
     for view in KPI_VIEWS:

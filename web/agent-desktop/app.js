@@ -1,5 +1,6 @@
 // The agent desktop: pick a customer and a contact, then work through the panels.
-import { loadConfig, resourceUrl, config } from "./lib/config.js";
+import { loadConfig, resourceUrl } from "./lib/config.js";
+import { demoUsers, signIn, whoami } from "./lib/api.js";
 import { esc } from "./lib/dom.js";
 import { LANGUAGES, language, setLanguage, t } from "./lib/i18n.js";
 import "./panels/context.js";
@@ -10,6 +11,7 @@ import "./panels/nextsteps.js";
 const $ = (sel) => document.querySelector(sel);
 const panels = () => document.querySelectorAll("cx-context-panel, cx-reply-panel, cx-nba-panel, cx-next-steps-panel");
 let samples = { customers: [], contacts: [] };
+let me = null; // {agent_id, role} from the front door; never from the URL
 const loaded = {};
 
 async function contactFile(entry) {
@@ -26,7 +28,10 @@ function renderShell() {
   $("#customer-label").textContent = t("app.customer");
   $("#contact-label").textContent = t("app.contact");
   $("#picker-legend").textContent = t("app.pick");
-  $("#agent").textContent = t("app.agent", { agent: config().agentId, role: config().agentRole });
+  $("#agent").textContent = !me ? t("app.signed_out")
+    : me.agent_id ? t("app.agent", { agent: me.agent_id, role: me.role }) : t("app.signed_in");
+  $("#signin-label").textContent = t("app.sign_in_as");
+  $("#signin-button").textContent = t("app.sign_in");
   $("#skip").textContent = t("app.skip");
   const lang = $("#lang");
   lang.innerHTML = LANGUAGES.map((l) => `<option value="${l}" ${l === language() ? "selected" : ""}>${esc(t("lang." + l))}</option>`).join("");
@@ -64,6 +69,23 @@ async function openContact() {
   for (const p of panels()) p.contact = contact;
 }
 
+/** Ask the front door who is signed in; offer the local demo sign-in when nobody is. */
+async function refreshIdentity() {
+  me = await whoami();
+  const form = $("#signin");
+  if (me) {
+    form.hidden = true;
+  } else {
+    const users = await demoUsers();
+    const select = $("#signin-user");
+    const chosen = select.value; // a refresh (e.g. after a 401) keeps the agent's pick
+    select.innerHTML = users.map((u) => `<option value="${esc(u.id)}" ${u.id === chosen ? "selected" : ""}>${esc(u.label)} (${esc(u.id)})</option>`).join("");
+    form.hidden = !users.length;
+  }
+  document.body.dataset.signedIn = me ? "true" : "false";
+  renderShell();
+}
+
 async function main() {
   const cfg = await loadConfig();
   await setLanguage(cfg.language);
@@ -72,8 +94,12 @@ async function main() {
   } catch {
     samples = { customers: [], contacts: [] };
   }
-  renderShell();
+  await refreshIdentity();
   document.addEventListener("cx-language", renderShell);
+  document.addEventListener("cx-signed-out", refreshIdentity);
+  $("#signin").addEventListener("submit", async () => {
+    if (await signIn($("#signin-user").value)) await refreshIdentity();
+  });
   $("#lang").addEventListener("change", (ev) => setLanguage(ev.target.value));
   $("#customer").addEventListener("change", () => {
     renderContacts();

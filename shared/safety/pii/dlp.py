@@ -2,8 +2,11 @@
 
 One ``inspect_content`` call per batch: the texts go as the rows of a one-column table,
 so a whole prompt context costs one request. DLP's findings are merged with the local
-pattern recognisers (never less masking than the local backend); when the call fails,
-the local backend with NER answers and a warning is logged, so masking never stops.
+pattern recognisers (never less masking than the local backend); when a call fails,
+the local backend with NER answers, so masking never stops: a transient failure logs a
+WARNING, a denied call (API disabled, role missing) an ERROR. At start, :meth:`DlpDetector.probe`
+makes one call and raises :class:`DlpUnavailable` when it is denied, so a deployment that
+chose ``CX_PII_BACKEND=dlp`` without the API or the role does not start (shared/runtime.py).
 The client is injectable (tests pass a fake); the library is imported on first use.
 """
 
@@ -16,6 +19,13 @@ from typing import Any
 from shared.platform import logs
 from shared.safety.pii.base import Span, resolve_overlaps
 from shared.safety.pii.local import LocalDetector
+
+# Errors that mean "this deployment cannot use DLP" rather than "try again".
+DENIED = ("PermissionDenied", "Unauthenticated", "Forbidden", "NotFound", "FailedPrecondition")
+
+
+class DlpUnavailable(RuntimeError):
+    """The DLP backend was chosen but its calls are denied: a configuration error, at start."""
 
 
 class DlpDetector:
@@ -50,6 +60,23 @@ class DlpDetector:
                                "rows": [{"values": [{"string_value": t}]} for t in texts]}},
         }  # fmt: skip
 
+    def probe(self) -> None:
+        """One inspection at start: :class:`DlpUnavailable` (after an ERROR log) if DLP refuses this
+        deployment; a transient failure only warns (the per-call fallback covers it)."""
+        try:
+            self.client.inspect_content(request=self.request(["CX Copilot start-up check"]), timeout=self._timeout)
+        except Exception as exc:
+            name = type(exc).__name__
+            if name not in DENIED:
+                logs.get_logger("pii").warning("DLP start-up check failed; will retry per call",
+                                               extra={"fields": {"error": name}})  # fmt: skip
+                return
+            logs.get_logger("pii").error("DLP backend unusable: enable dlp.googleapis.com and grant "
+                                         "roles/dlp.user to the runtime service account, or set CX_PII_BACKEND=local",
+                                         extra={"fields": {"error": name, "parent": self._parent}})  # fmt: skip
+            raise DlpUnavailable(f"CX_PII_BACKEND=dlp but Sensitive Data Protection refused the call ({name}); enable "
+                                 "dlp.googleapis.com and grant roles/dlp.user, or use CX_PII_BACKEND=local") from exc
+
     def detect_many(self, texts: Sequence[str], *, ner: bool = True) -> list[list[Span]]:
         texts = list(texts)
         if not any(t.strip() for t in texts):
@@ -57,9 +84,11 @@ class DlpDetector:
         try:
             response = self.client.inspect_content(request=self.request(texts), timeout=self._timeout)
         except Exception as exc:  # any transport or API failure: mask locally instead
-            logs.get_logger("pii").warning(
-                "DLP inspection failed; masking with the local backend",
-                extra={"fields": {"error": type(exc).__name__}},
+            denied = type(exc).__name__ in DENIED
+            logs.get_logger("pii").log(
+                40 if denied else 30,
+                "DLP inspection " + ("denied" if denied else "failed") + "; masking with the local backend",
+                extra={"fields": {"error": type(exc).__name__, "dlp_fallback": True}},
             )
             return self._local.detect_many(texts, ner=ner)
         found = self._local.detect_many(texts, ner=False)

@@ -1,6 +1,8 @@
-// The functions' HTTP contract (functions/openapi.json): POST JSON, the agent id and role
-// headers, a request id we choose, errors as {"error": {code, message, request_id, details}}.
-import { config, functionUrl } from "./config.js";
+// The functions' HTTP contract (functions/openapi.json): POST JSON, a request id we choose, errors
+// as {"error": {code, message, request_id, details}}. Identity travels as a signed token the front
+// door adds (IAP's x-goog-iap-jwt-assertion; locally the dev stack's session cookie): the page sends
+// no identity of its own.
+import { config, functionUrl, resourceUrl } from "./config.js";
 
 export class ApiError extends Error {
   constructor({ status, code, message, requestId, details, fn, retryAfter }) {
@@ -26,13 +28,11 @@ export async function callFunction(name, body) {
   const headers = {
     ...(cfg.headers || {}), // e.g. {"Authorization": "Bearer <ID token>"} from the host desktop's sign-in
     "Content-Type": "application/json",
-    "X-Agent-Id": cfg.agentId,
-    "X-Agent-Role": cfg.agentRole,
     "X-Request-Id": requestId,
   };
   let resp;
   try {
-    resp = await fetch(functionUrl(name), { method: "POST", headers, body: JSON.stringify(body) });
+    resp = await fetch(functionUrl(name), { method: "POST", headers, body: JSON.stringify(body), credentials: "same-origin" });
   } catch (exc) {
     throw new ApiError({ status: 0, code: "network", message: String(exc.message || exc), requestId, fn: name });
   }
@@ -43,6 +43,7 @@ export async function callFunction(name, body) {
   } catch {
     payload = null;
   }
+  if (resp.status === 401) document.dispatchEvent(new CustomEvent("cx-signed-out"));
   if (!resp.ok) {
     const err = (payload && payload.error) || {};
     throw new ApiError({
@@ -61,4 +62,34 @@ export async function callFunction(name, body) {
 /** A fresh idempotency key for feedback events. */
 export function eventId(prefix) {
   return `${prefix}-${newRequestId().slice(5, 29)}`;
+}
+
+/** Who the front door says is signed in: {agent_id, role}; null when signed out (401); {} when this
+ *  front door has no whoami (behind IAP the person is signed in before the page loads). */
+export async function whoami() {
+  try {
+    const resp = await fetch(resourceUrl(config().whoamiUrl), { cache: "no-store", credentials: "same-origin" });
+    if (resp.ok) return await resp.json();
+    return resp.status === 401 ? null : {};
+  } catch {
+    return {};
+  }
+}
+
+/** The demo sign-ins the local front door offers ([] behind IAP, where Google's sign-in is used). */
+export async function demoUsers() {
+  try {
+    const resp = await fetch(resourceUrl(config().usersUrl), { cache: "no-store" });
+    return resp.ok ? (await resp.json()).users || [] : [];
+  } catch {
+    return [];
+  }
+}
+
+/** Sign in as a demo user at the local front door; the session is an HttpOnly cookie. */
+export async function signIn(user) {
+  const resp = await fetch(resourceUrl(config().signInUrl), {
+    method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify({ user }), credentials: "same-origin",
+  });
+  return resp.ok;
 }

@@ -1,11 +1,14 @@
-// Where the functions live and who is calling: config.json, then query parameters.
-//   ?base=https://europe-west1-PROJECT.cloudfunctions.net/   every function at base + name
-//   ?fn.reply_draft=https://…                               one function elsewhere
-//   ?agent=agent-42&role=supervisor&lang=de&config=other.json
+// Where the functions live: config.json, then query parameters.
+//   ?base=https://cx.example.com/api/   every function at base + name
+//   ?fn.reply_draft=https://…          one function elsewhere
+//   ?lang=de&config=other.json
+// Who is calling is never configured here: the front door (Identity-Aware Proxy; locally the dev
+// stack's sign-in) attaches a signed token to every call, and the functions read the role from it.
 const DEFAULTS = {
-  agentId: "agent-demo",
-  agentRole: "agent",
   language: "en",
+  whoamiUrl: "auth/whoami",
+  signInUrl: "auth/login",
+  usersUrl: "auth/users",
   functionsBase: "api/",
   functions: {},
   catalogueUrl: "queues.json",
@@ -37,8 +40,6 @@ export async function loadConfig(search = location.search) {
   }
   const values = { ...file, baseHref: url.href };
   if (params.get("base")) values.functionsBase = params.get("base");
-  if (params.get("agent")) values.agentId = params.get("agent");
-  if (params.get("role")) values.agentRole = params.get("role");
   if (params.get("lang")) values.language = params.get("lang");
   const functions = { ...(file.functions || {}) };
   for (const [key, value] of params) {
