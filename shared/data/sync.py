@@ -83,6 +83,9 @@ class CustomerUpserted(Change):
     preferences: list[str] = Field(default_factory=list, max_length=50)
     account_ids: list[str] = Field(default_factory=list, max_length=50)
     notes: list[str] = Field(default_factory=list, max_length=50)
+    tenant: str | None = Field(default=None, max_length=100, description="Client company; agents' access scope.")
+    brand: str | None = Field(default=None, max_length=100, description="Brand served; agents' access scope.")
+    team: str | None = Field(default=None, max_length=100, description="Owning agent team; agents' access scope.")
 
 
 class CustomerDeleted(Change):
@@ -272,6 +275,7 @@ class SnapshotSync:
                 "profile": profile, "segment": change.segment, "customer_since": change.customer_since,
                 "lifetime_value": change.lifetime_value, "currency": change.currency, "churn_risk": change.churn_risk,
                 "preferences": change.preferences, "account_ids": change.account_ids, "notes": change.notes,
+                "tenant": change.tenant, "brand": change.brand, "team": change.team,
             }  # fmt: skip
             if change.products is not None:
                 products, product_clocks = _merge_products(current, clocks, change.products, change.clock)
