@@ -37,8 +37,8 @@ class ObfuscatedEmailRecognizer(Recognizer):
         out = []
         for m in self._rx.finditer(text):
             local, at, domain = m.groups()
-            if at.strip() == "" or not any(ch in at for ch in "([{<"):
-                if not (self._word_dot.search(local) or self._word_dot.search(domain)):
-                    continue  # "meet me at station.com" style: a plain " at " needs a spelled dot too
+            plain_at = not any(ch in at for ch in "([{<")
+            if plain_at and not (self._word_dot.search(local) or self._word_dot.search(domain)):
+                continue  # "look at example.com": a plain " at " needs a spelled-out dot too
             out.append(Span("EMAIL", m.start(), m.end(), m.group(0)))
         return out

@@ -14,8 +14,8 @@ from shared.safety.pii.recognizers.patterns import PatternRecognizer
 from shared.safety.pii.recognizers.phone import PhoneRecognizer
 from shared.safety.pii.recognizers.presidio import PresidioRecognizer
 from shared.safety.pii.recognizers.spacy_ner import SpacyNerRecognizer
-from shared.safety.pii.recognizers.split_card import SplitCardRecognizer
 from shared.safety.pii.recognizers.spelled_phone import SpelledPhoneRecognizer
+from shared.safety.pii.recognizers.split_card import SplitCardRecognizer
 from shared.safety.pii.recognizers.url_query import UrlQueryRecognizer
 
 RECOGNIZERS: dict[str, type[Recognizer]] = {cls.name: cls for cls in (

@@ -7,7 +7,9 @@ import re
 
 from shared.safety.pii.base import Recognizer, Span
 
-_SPLIT = re.compile(r"(?<![\w.-])(\d{4}(?:[ .-]?\d{1,4}){0,3})[ \t]*\r?\n[ \t]*(\d{1,4}(?:[ .-]?\d{1,4}){0,4})(?![\w-]|[.,]\d)")
+_SPLIT = re.compile(
+    r"(?<![\w.-])(\d{4}(?:[ .-]?\d{1,4}){0,3})[ \t]*\r?\n[ \t]*(\d{1,4}(?:[ .-]?\d{1,4}){0,4})(?![\w-]|[.,]\d)"
+)
 
 
 def luhn(digits: str) -> bool:
