@@ -111,6 +111,8 @@ class Extractor:
                 self._remember((code, speaker, sentence), analyzer.analyze(doc, speaker, lang))
         out: list[Clause] = []
         for i, speaker, sentence in items:
+            if speaker == "customer" and self._threat_or_condition(sentence, lang):
+                continue  # "if it isn't fixed I'm cancelling": a complaint, threat or condition, never a task
             # "Ich rufe Ihr Konto auf...", "hold both buttons for five seconds...": said while doing it
             trailing = speaker == "agent" and sentence.rstrip().endswith(("...", "…"))
             out += [replace(c, turn=i, sentence=sentence, needs_due=c.needs_due or (
@@ -131,6 +133,14 @@ class Extractor:
         clauses = self.clauses([{"speaker": "agent", "text": sentence}], language)
         return bool(clauses) and not any(c.is_action for c in clauses) and any(
             c.act in ("negation", "question", "offer") for c in clauses)
+
+    @staticmethod
+    def _threat_or_condition(sentence: str, lang: Lang) -> bool:
+        """A customer's sentence that sets a condition ("if …", "wenn …", "unless …") or announces a step
+        against the company (``customer_threats`` in extraction.yaml: cancel, report, switch, chargeback…)."""
+        words = {w.lower() for w in WORD.findall(sentence)}
+        return bool(words & lang.words.get("customer_conditions", set())) or bool(
+            words & lang.words.get("customer_threats", set()))
 
     def _customer_may_commit(self, sentence: str, lang: Lang) -> bool:
         words = {w.lower() for w in WORD.findall(sentence)}
