@@ -1,17 +1,24 @@
 """Closing texts on the frozen cases: confirmed actions → the closing text, checked against what it must
 not say and what it must keep.
 
-    python -m scripts.eval_closing [FROZEN_YAML] [--engine-free] [--show]
+    python -m scripts.eval_closing [FROZEN_YAML] [--show]
+    python -m scripts.eval_closing --gold-result RESULT.json   # from: eval_next_steps gold --out RESULT.json
 
 Renders each case of ``closing_texts`` in tests/fixtures/reply_safety_frozen/reply_safety_frozen.yaml with
 the closing_message prompt version's offline phrasing (no emulators, no model): the contact day is the
 file's reference date (2026-12-02). Counts, by language: texts with a forbidden phrase (case-insensitive),
 ``must_keep`` phrases kept literally (case-sensitive, as written) and kept when normalised (case, spaces and
-punctuation ignored — a judged rewording is reported by hand in the notes)."""
+punctuation ignored — a judged rewording is reported by hand in the notes).
+
+``--gold-result`` checks the next-steps gold set's closing texts (the predictions saved by
+``eval_next_steps gold --out``): actions taken from a customer's complaint, threat or condition, and
+conditional steps whose condition the closing text lost. Its word lists are this evaluation's own,
+written apart from the extractor's configuration."""
 
 from __future__ import annotations
 
 import argparse
+import json
 import re
 import sys
 from collections import defaultdict
@@ -71,11 +78,47 @@ def evaluate(cases: list[dict[str, Any]]) -> dict[str, dict[str, int]]:
     return out
 
 
+# the evaluation's own markers (not config/extraction.yaml's)
+THREATS = re.compile(r"(?i)\b(cancel\w*|kündig\w*|ombudsman|verbraucherzentrale|complain\w*|beschwer\w*|chargeback|"
+                     r"rücklastschrift|lawyer|anwalt|one-star|review|switch\w* to|wechsle|provider|anbieter)\b")
+CONDITIONS = re.compile(r"(?i)(?:^|[,;:.]\s*|\s)(if|unless|once|in case|as soon as|wenn|falls|sobald|sofern)\b")
+
+
+def gold_check(result_path: Path) -> dict[str, int]:
+    """Closing texts of the next-steps gold set: threat/complaint actions and lost conditions."""
+    from scripts.eval_next_steps import GOLD, GOLD_DIR, load_cases
+
+    result = json.loads(result_path.read_text("utf-8"))
+    cases = {c["id"]: c for _, c in load_cases([GOLD, GOLD_DIR])}
+    counts = {"closing_texts": 0, "threat_actions": 0, "conditional_actions": 0, "lost_conditions": 0}
+    for case_id, pred in result["predictions"].items():
+        said_by_customer = " ".join(t for s, t in cases[case_id]["transcript"] if s == "customer")
+        text = pred["customer_facing_closing_text"]
+        counts["closing_texts"] += 1
+        for a in pred["actions"]:
+            description = a["description"].rstrip(".!")
+            if a["done"] or description not in text:
+                continue  # not in the closing text
+            if a["evidence"] in said_by_customer and THREATS.search(a["evidence"]):
+                counts["threat_actions"] += 1
+                print(f"threat  {case_id}: {description!r}")
+            if CONDITIONS.search(a["evidence"]):
+                counts["conditional_actions"] += 1
+                if not CONDITIONS.search(description):
+                    counts["lost_conditions"] += 1
+                    print(f"lost    {case_id}: {description!r} <- {a['evidence']!r}")
+    return counts
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("frozen", nargs="?", type=Path, default=FROZEN)
     parser.add_argument("--show", action="store_true", help="print every text and what it missed")
+    parser.add_argument("--gold-result", type=Path, help="eval_next_steps gold --out file: check its closing texts")
     args = parser.parse_args(argv)
+    if args.gold_result:
+        print(json.dumps(gold_check(args.gold_result)))
+        return 0
     cases = yaml.safe_load(args.frozen.read_text("utf-8"))["closing_texts"]
     table = evaluate(cases)
     if args.show:
