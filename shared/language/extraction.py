@@ -111,8 +111,6 @@ class Extractor:
                 self._remember((code, speaker, sentence), analyzer.analyze(doc, speaker, lang))
         out: list[Clause] = []
         for i, speaker, sentence in items:
-            if speaker == "customer" and self._threat_or_condition(sentence, lang):
-                continue  # "if it isn't fixed I'm cancelling": a complaint, threat or condition, never a task
             # "Ich rufe Ihr Konto auf...", "hold both buttons for five seconds...": said while doing it
             trailing = speaker == "agent" and sentence.rstrip().endswith(("...", "…"))
             out += [replace(c, turn=i, sentence=sentence, needs_due=c.needs_due or (
@@ -150,7 +148,10 @@ class Extractor:
                 find_due: Callable[[str, str], str | None]) -> list[dict[str, Any]]:  # fmt: skip
         """The clauses that are next steps, with due words, confidence and review flag."""
         _, lang = self.lang(language)
-        return self.selector.select(transcript, self.clauses(transcript, language), lang, language, find_due)
+        found = self.selector.select(transcript, self.clauses(transcript, language), lang, language, find_due)
+        # "If this isn't fixed I'm cancelling", "I'll report you to the ombudsman": the customer's complaint,
+        # threat or condition is never a task (the clause stays, e.g. as an ``ultimatum`` signal)
+        return [a for a in found if not (a["speaker"] == "customer" and self._threat_or_condition(a["sentence"], lang))]
 
     def summary_sentences(self, turns: list[dict[str, Any]], language: str, limit: int = 3) -> list[dict[str, Any]]:
         """The sentences that state the problem, the resolution and the commitments (see ``Summarizer``)."""
