@@ -19,6 +19,7 @@ action is kept and marked ``needs_review``.
 
 from __future__ import annotations
 
+import re
 import threading
 from collections import OrderedDict
 from collections.abc import Callable
@@ -35,6 +36,8 @@ from shared.language.clauses.select import ActionSelector
 from shared.language.lexicon import Lexicon, Lexicons, load_lexicons, require
 from shared.language.nlp import Pipelines, PipelineSpec, SentenceSplitter
 from shared.language.summarize import Summarizer
+
+_SEMICOLON = re.compile(r"(?<=\S);\s+(?=\S)")
 
 __all__ = ["ACTION_ACTS", "Clause", "Extractor", "Lang", "condense", "default_extractor", "guess_language"]
 
@@ -99,23 +102,28 @@ class Extractor:
             for sentence in self.splitter.split(turn["text"]):
                 if turn["speaker"] == "customer" and not self._customer_may_commit(sentence, lang):
                     continue  # a customer's sentence is a task only when they promise something themselves
-                items.append((turn.get("i", n), turn["speaker"], sentence))
+                # "I'll send the e-mail; our accounts team sets up the mandate by Friday": two commitments,
+                # each analysed on its own (the evidence stays the whole sentence)
+                for part in _SEMICOLON.split(sentence):
+                    items.append((turn.get("i", n), turn["speaker"], part, sentence))
         if not items:
             return []
-        todo = list(dict.fromkeys((speaker, s) for _, speaker, s in items if (code, speaker, s) not in self._cache))
+        todo = list(dict.fromkeys((speaker, s) for _, speaker, s, _ in items if (code, speaker, s) not in self._cache))
         if todo:
             # A fragment after a pause ("Let me check... promo codes are valid") is parsed as a sentence.
-            docs = self.pipelines.pipe(code, [s[:1].upper() + s[1:] for _, s in todo])
+            # A part after a semicolon keeps its case ("…; sie ruft Sie an": "sie" is not the polite "Sie").
+            inner = {(speaker, p) for _, speaker, p, sentence in items if not sentence.startswith(p)}
+            docs = self.pipelines.pipe(code, [s if (sp, s) in inner else s[:1].upper() + s[1:] for sp, s in todo])
             analyzer = self.analyzers[code]
             for (speaker, sentence), doc in zip(todo, docs, strict=True):
                 self._remember((code, speaker, sentence), analyzer.analyze(doc, speaker, lang))
         out: list[Clause] = []
-        for i, speaker, sentence in items:
+        for i, speaker, part, sentence in items:
             # "Ich rufe Ihr Konto auf...", "hold both buttons for five seconds...": said while doing it
             trailing = speaker == "agent" and sentence.rstrip().endswith(("...", "…"))
             out += [replace(c, turn=i, sentence=sentence, needs_due=c.needs_due or (
                 trailing and c.act in ("commitment", "instruction", "request") and c.actor != "team"))
-                for c in self._cache[(code, speaker, sentence)]]  # fmt: skip
+                for c in self._cache[(code, speaker, part)]]  # fmt: skip
         return out
 
     def _remember(self, key: tuple[str, str, str], clauses: list[Clause]) -> None:

@@ -93,3 +93,17 @@ def test_german_imperative_to_the_customer_is_a_customer_action(extractor: Extra
     actions = extractor.actions([{"speaker": "agent", "text": "Bitte starten Sie den Router neu."}], "de",
                                 lambda s, lang: None)  # fmt: skip
     assert [(a["owner"], "Router" in a["description"]) for a in actions] == [("customer", True)]
+
+
+@pytest.mark.parametrize(("lang", "sentence", "owners"), [
+    ("en", "I'll send you the label today; our warehouse will inspect the item by Friday.", ["agent", "backoffice"]),
+    ("en", "Our technician will swap the modem on Monday and I'll add a 10 EUR credit to your next invoice.",
+     ["backoffice", "agent"]),
+    ("de", "Ich schicke Ihnen heute eine Bestätigung per E-Mail und unsere Buchhaltung richtet das Mandat bis "
+           "Freitag ein.", ["agent", "backoffice"]),
+])  # fmt: skip
+def test_two_commitments_in_one_sentence_are_two_actions(extractor: Extractor, lang: str, sentence: str,
+                                                         owners: list[str]) -> None:  # fmt: skip
+    actions = extractor.actions([{"speaker": "agent", "text": sentence}], lang, lambda s, lang: None)
+    assert [a["owner"] for a in actions] == owners
+    assert all(a["sentence"] == sentence for a in actions)  # the evidence is the whole sentence
