@@ -76,7 +76,7 @@ class Checks:
     def _reply_side(self) -> Any:
         from shared.capabilities import reply_draft
 
-        return getattr(reply_draft, "check_reply_side", reply_draft._check_output)
+        return getattr(reply_draft, "check_reply_side", None) or reply_draft._check_output
 
     def _run_old(self, reply: str, message: str, language: str, own: set[str]) -> tuple[list[Any], list[Any]]:
         from shared.capabilities import reply_draft

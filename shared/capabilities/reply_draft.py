@@ -124,6 +124,9 @@ def draft_reply(req: ReplyRequest, rt: Runtime, call: CallContext | None = None)
     built = build_context(snapshot, allowed=rt.context_policy.allowed(channel, c.profile.region),
                           token_budget=settings.context_token_budget, current_ticket=ticket)  # fmt: skip
     pseudo = pseudonymizer_for(snapshot, rt.pii_detector)
+    # The customer's own values come from their stored record only, taken before the message is
+    # masked: a phone or address that merely appears in the incoming message is not theirs (#24).
+    own = {v.lower() for v in pseudo.placeholders.values()}
     policy = rt.policy_snippets.get(intent.label, {})
     context = {
         "customer_context": built.data,
@@ -145,8 +148,12 @@ def draft_reply(req: ReplyRequest, rt: Runtime, call: CallContext | None = None)
     output, usage = rt.engine.generate(prompt, ReplyModelOutput)
     output = pseudo.restore_model(output)
 
-    own = {v.lower() for v in pseudo.placeholders.values()}
-    violations, flags = _check_output(rt, output.reply, req.message, language, actions, own, prompt.system)
+    grounding = " ".join([req.message, _facts(built.data), *(f"{o.title} {' '.join(o.pitch.values())}" for o in actions),
+                          policy.get(language) or policy.get("en", "")])  # fmt: skip
+    fields = {"reply": output.reply, "intent_summary": output.intent_summary,
+              **{f"questions_for_agent[{i}]": q for i, q in enumerate(output.questions_for_agent)}}  # fmt: skip
+    violations, flags = check_reply_side(rt, fields=fields, message=req.message, language=language, actions=actions,
+                                         own=own, system_prompt=prompt.system, grounding=grounding)  # fmt: skip
     reply = output.reply
     if violations:
         reply = pseudo.restore(prompt.text_in(language, "safe_reply", name=_first_name_placeholder(context, pseudo)))
@@ -176,16 +183,48 @@ def draft_reply(req: ReplyRequest, rt: Runtime, call: CallContext | None = None)
     )  # fmt: skip
 
 
-def _check_output(rt: Runtime, reply: str, message: str, language: str, actions: list[Any], own: set[str],
-                  system_prompt: str) -> tuple[list[ReviewReason], list[ReviewReason]]:
-    """(violations → the draft is replaced, flags → the agent reviews) for one restored reply."""
+def check_reply_side(rt: Runtime, *, fields: dict[str, str], message: str, language: str, actions: list[Any],
+                     own: set[str], system_prompt: str, grounding: str | None = None,
+                     ) -> tuple[list[ReviewReason], list[ReviewReason]]:  # fmt: skip
+    """(violations → the draft is replaced, flags → the agent reviews) over every restored text field the
+    agent or customer sees (reply, intent summary, questions for the agent). ``own``: the stored record's
+    values only; a hit outside ``reply`` names its field in ``detail``."""
     policy = rt.output_policy
     texts = [p for o in actions for p in (o.title, *o.pitch.values())]
     approved = policy.approved_from(texts, [o.discount_percent for o in actions], rt.nba_rules.max_discount_percent)
-    hits = policy.check(reply, language=language, approved=approved, own_values=own)
-    violations = rt.guardrails.violations(reply, message=message, own_values=own, system_prompt=system_prompt)
-    violations += [h for h in hits if h.code.startswith("violation:")]
-    return violations, [h for h in hits if not h.code.startswith("violation:")]
+    acts = frozenset(o.type for o in actions)
+    ground = message if grounding is None else grounding
+    violations: list[ReviewReason] = []
+    flags: list[ReviewReason] = []
+    for name, text in fields.items():
+        if not text:
+            continue
+        hits = policy.check(text, language=language, approved=approved, own_values=own, grounding=ground,
+                            approved_acts=acts)  # fmt: skip
+        hits += rt.guardrails.violations(text, message=message, own_values=own, system_prompt=system_prompt)
+        for h in hits:
+            if name != "reply":
+                h = h.model_copy(update={"detail": f"{name}: {h.detail}" if h.detail else name})
+            (violations if h.code.startswith("violation:") else flags).append(h)
+    return violations, flags
+
+
+def _facts(data: dict[str, Any]) -> str:
+    """The snapshot facts the reply may draw on, as plain words (values of the built context)."""
+    out: list[str] = []
+
+    def walk(o: Any) -> None:
+        if isinstance(o, dict):
+            for v in o.values():
+                walk(v)
+        elif isinstance(o, list):
+            for v in o:
+                walk(v)
+        elif o is not None:
+            out.append(str(o))
+
+    walk(data)
+    return " ".join(out)
 
 
 def _first_name_placeholder(context: dict[str, Any], pseudo: Any) -> str:

@@ -29,6 +29,10 @@ from pydantic import BaseModel
 from shared.safety.pii.base import PLACEHOLDER, PiiDetector, identifiers
 
 SHINGLE_WORDS = 8
+# Contact points: checked by the output policy against company configuration and the stored record.
+POLICY_CONTACTS = frozenset({"EMAIL", "PHONE"})
+# Identifiers allowed only from the customer's stored record.
+TRUSTED_ONLY = frozenset({"IBAN", "CARD"})
 
 
 class ReviewReason(BaseModel):
@@ -114,7 +118,10 @@ class Guardrails:
                 found.append(ReviewReason(code="violation:leaked_placeholder", source="reply", sentence=s, detail=ph))
             for span in identifiers(self._detector, s):
                 value = span.text.lower()
-                if value not in own_values and value not in message_lower:
+                if span.entity in POLICY_CONTACTS:
+                    continue  # the output policy's job: company configuration or the stored record only
+                # account numbers only from the stored record, never because the message carried them (#24)
+                if value not in own_values and (span.entity in TRUSTED_ONLY or value not in message_lower):
                     found.append(ReviewReason(code="violation:foreign_personal_data", source="reply", sentence=s,
                                               detail=span.entity))  # fmt: skip
         leaked = _shared_shingle(reply, system_prompt)
