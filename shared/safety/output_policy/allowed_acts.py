@@ -83,7 +83,7 @@ class AllowedActsCheck(Check):
         low = plain.lower()
         fp = self.first_person.search(low) if self.first_person else None
         if fp and self.lookup and (v := self.lookup.search(low)):
-            if (self.internal and (n := self.internal.search(low))) or _ARTEFACT.search(plain):
+            if (self.internal and self.internal.search(low)) or _ARTEFACT.search(plain):
                 hits.append(Hit("tool_claim", s, v.group(0)))
         if self.rules and (m := self.rules.search(low)):
             hits.append(Hit("rules_void", s, m.group(0)))
