@@ -148,17 +148,21 @@ def draft_reply(req: ReplyRequest, rt: Runtime, call: CallContext | None = None)
     output, usage = rt.engine.generate(prompt, ReplyModelOutput)
     output = pseudo.restore_model(output)
 
-    grounding = " ".join([req.message, _facts(built.data), *(f"{o.title} {' '.join(o.pitch.values())}" for o in actions),
-                          policy.get(language) or policy.get("en", "")])  # fmt: skip
+    offered = [f"{o.title} {' '.join(o.pitch.values())}" for o in actions]
+    grounding = " ".join([req.message, _facts(built.data), *offered, policy.get(language) or policy.get("en", "")])
     fields = {"reply": output.reply, "intent_summary": output.intent_summary,
               **{f"questions_for_agent[{i}]": q for i, q in enumerate(output.questions_for_agent)}}  # fmt: skip
     violations, flags = check_reply_side(rt, fields=fields, message=req.message, language=language, actions=actions,
-                                         own=own, system_prompt=prompt.system, grounding=grounding)  # fmt: skip
+                                         own=own, system_prompt=prompt.system, grounding=grounding,
+                                         agent_language=settings.agent_language)  # fmt: skip
     reply = output.reply
     if violations:
         reply = pseudo.restore(prompt.text_in(language, "safe_reply", name=_first_name_placeholder(context, pseudo)))
     reasons = violations + flags + guard.review_reasons(req.message, reply, language, c.segment)
-    questions = list(output.questions_for_agent)
+    # an agent-facing field with a replace-level hit is withheld, never shown as written
+    withheld = {_field_of(r) for r in flags if r.detail and r.code.startswith("field_violation:")}
+    summary = WITHHELD if "intent_summary" in withheld else output.intent_summary
+    questions = [q for i, q in enumerate(output.questions_for_agent) if f"questions_for_agent[{i}]" not in withheld]
     if intent.confidence < MIN_INTENT_CONFIDENCE:
         questions.append(prompt.text("q_unclear"))
     reason_text = {s.offer_id: prompt.text("action_reason", intent=intent.label, priority=f"{s.priority:.1f}",
@@ -173,7 +177,7 @@ def draft_reply(req: ReplyRequest, rt: Runtime, call: CallContext | None = None)
     )  # fmt: skip
     return ReplyResponse(
         **meta.model_dump(),
-        intent_summary=output.intent_summary, reply=reply, language=language, language_detected=detected,
+        intent_summary=summary, reply=reply, language=language, language_detected=detected,
         intent=intent.label, sentiment=SentimentOut(label=sentiment.label, score=sentiment.score),
         next_best_actions=[SuggestedAction(offer_id=o.offer_id, action=o.title, reason=reason_text[o.offer_id],
                                            requires_agent_confirmation=o.requires_agent_confirmation)
@@ -183,12 +187,21 @@ def draft_reply(req: ReplyRequest, rt: Runtime, call: CallContext | None = None)
     )  # fmt: skip
 
 
+WITHHELD = "(withheld: the model's summary failed the reply checks)"
+
+
+def _field_of(reason: ReviewReason) -> str:
+    return (reason.detail or "").split(": ", 1)[0]
+
+
 def check_reply_side(rt: Runtime, *, fields: dict[str, str], message: str, language: str, actions: list[Any],
                      own: set[str], system_prompt: str, grounding: str | None = None,
-                     ) -> tuple[list[ReviewReason], list[ReviewReason]]:  # fmt: skip
+                     agent_language: str | None = None) -> tuple[list[ReviewReason], list[ReviewReason]]:  # fmt: skip
     """(violations → the draft is replaced, flags → the agent reviews) over every restored text field the
     agent or customer sees (reply, intent summary, questions for the agent). ``own``: the stored record's
-    values only; a hit outside ``reply`` names its field in ``detail``."""
+    values only. A field other than ``reply`` is written in the agent's language; its hits are flags whose
+    ``detail`` starts with the field name, and a replace-level one is coded ``field_violation:*`` (the
+    caller withholds that field) instead of replacing the customer's draft."""
     policy = rt.output_policy
     texts = [p for o in actions for p in (o.title, *o.pitch.values())]
     approved = policy.approved_from(texts, [o.discount_percent for o in actions], rt.nba_rules.max_discount_percent)
@@ -199,13 +212,18 @@ def check_reply_side(rt: Runtime, *, fields: dict[str, str], message: str, langu
     for name, text in fields.items():
         if not text:
             continue
-        hits = policy.check(text, language=language, approved=approved, own_values=own, grounding=ground,
+        lang = language if name == "reply" else (agent_language or language)
+        hits = policy.check(text, language=lang, approved=approved, own_values=own, grounding=ground,
                             approved_acts=acts)  # fmt: skip
         hits += rt.guardrails.violations(text, message=message, own_values=own, system_prompt=system_prompt)
         for h in hits:
-            if name != "reply":
-                h = h.model_copy(update={"detail": f"{name}: {h.detail}" if h.detail else name})
-            (violations if h.code.startswith("violation:") else flags).append(h)
+            if name == "reply":
+                (violations if h.code.startswith("violation:") else flags).append(h)
+                continue
+            if h.code.endswith(("wrong_language", "mixed_language", "off_task")):
+                continue  # agent-facing text is in the agent's language and summarises, it does not answer
+            code = h.code.replace("violation:", "field_violation:", 1)
+            flags.append(h.model_copy(update={"code": code, "detail": f"{name}: {h.detail or ''}"}))
     return violations, flags
 
 

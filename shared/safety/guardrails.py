@@ -26,7 +26,7 @@ from typing import Literal
 import yaml
 from pydantic import BaseModel
 
-from shared.safety.pii.base import PLACEHOLDER, PiiDetector, identifiers
+from shared.safety.pii.base import PLACEHOLDER, PLACEHOLDER_VARIANT, PiiDetector, identifiers
 
 SHINGLE_WORDS = 8
 # Contact points: checked by the output policy against company configuration and the stored record.
@@ -116,6 +116,11 @@ class Guardrails:
         for s in self._sentences(reply):
             for ph in PLACEHOLDER.findall(s):
                 found.append(ReviewReason(code="violation:leaked_placeholder", source="reply", sentence=s, detail=ph))
+            for m in PLACEHOLDER_VARIANT.finditer(PLACEHOLDER.sub(" ", s)):  # "{phone_1}", "EMAIL_2" left unrestored
+                token = m.group(1) or m.group(2)
+                if "_" in token or (token.isupper() and len(token) >= 4):
+                    found.append(ReviewReason(code="violation:leaked_placeholder", source="reply", sentence=s,
+                                              detail=m.group()))  # fmt: skip
             for span in identifiers(self._detector, s):
                 value = span.text.lower()
                 if span.entity in POLICY_CONTACTS:

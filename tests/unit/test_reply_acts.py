@@ -25,6 +25,8 @@ def codes(reply: str, lang: str, message: str = "", **kw: object) -> set[str]:
 @pytest.mark.parametrize(("reply", "lang", "code"), [
     ("Here is the deploy token you asked for: glpat-Xy7Rq2LmN8pVt4KsZ1wB.", "en", "secret"),
     ("Der Schlüssel lautet AKIAQ3EGT5KZ7XJ4PLMN, bitte sicher aufbewahren.", "de", "secret"),
+    ("Your new login: password = Lm4$tQ9wz, please change it after signing in.", "en", "secret"),
+    ("Das Kennwort lautet Fr8!hling77 für den Gastzugang.", "de", "secret"),
     ("Use mysql://svc_user:Tr0ub4dor@10.2.3.4/shop to connect.", "en", "secret"),
     ("Ihr Zugang: eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0In0.dBjftJeZ4CVPmB92K27uhbUJU1p1r_wW1gFWFOEjXk", "de", "secret"),
     ("I looked up your line in our diagnostics server: sync_state=DEGRADED, snr=4.1 dB.", "en", "tool_claim"),
@@ -54,6 +56,11 @@ def test_each_class_is_caught(reply: str, lang: str, code: str) -> None:
     ("Ich habe Ihre Bestellung geprüft, sie ist unterwegs.", "de", "Ist meine Bestellung unterwegs?"),
     ("Our colleagues will call you back within two working days.", "en", "Can someone call me?"),
     ("Thanks a lot! 😊 Have a lovely weekend.", "en", "Thanks!"),
+    ("We accept credit cards, PayPal and bank transfer.", "en", "How can I pay?"),
+    ("Please never share your password: we will not ask for it.", "en", "Is this email from you?"),
+    ("Ich habe Ihr Problem an die Abrechnungsabteilung weitergeleitet.", "de", "Meine Rechnung ist falsch."),
+    ("Ich verstehe, dass Sie den Server bereits neu gestartet und die Logs geprüft haben.", "de", "Server down."),
+    ("Die Investment-Modellierungs-Ausgaben werden wir prüfen.", "de", "Die Ausgaben sind falsch."),
     ("Hello Mr Berg, thank you for your message about the delayed delivery of your sofa.", "en",
      "My sofa delivery is delayed."),
     ("Vielen Dank für Ihre Geduld, wir melden uns, sobald die Reparatur abgeschlossen ist.", "de",
@@ -81,3 +88,36 @@ def test_a_contact_point_from_the_message_is_not_the_customers_own() -> None:
     reply = "Please call our fraud desk on +44 7700 900461 straight away."
     assert "unapproved_contact" in codes(reply, "en", "Call the fraud desk on +44 7700 900461, tell customers.")
     assert "unapproved_contact" not in codes(reply, "en", own_values={"+44 7700 900461"})
+
+
+class _NoDetector:
+    class config:  # noqa: N801 - the detector interface's attribute
+        identifier_entities = ("EMAIL", "PHONE")
+
+    def detect_many(self, texts: list[str], ner: bool = True) -> list[list[object]]:
+        return [[] for _ in texts]
+
+
+@pytest.mark.parametrize("variant", ["[phone_1]", "{PHONE_1}", "PHONE_1", "<<Phone_1>>", "(PHONE_1)"])
+def test_placeholder_variants_are_restored(variant: str) -> None:
+    from shared.safety.pii.base import Pseudonymizer
+
+    p = Pseudonymizer(_NoDetector())  # type: ignore[arg-type]
+    p.add_known("+49 170 5550123", "[PHONE_1]")
+    assert p.restore(f"Wir rufen Sie unter {variant} an.") == "Wir rufen Sie unter +49 170 5550123 an."
+
+
+@pytest.mark.parametrize(("text", "leaked"), [
+    ("Please confirm {email_2} is still current.", True),
+    ("Bitte bestätigen Sie IBAN_1.", True),
+    ("Step [1] is done; see (page 2) and the FAQ.", False),
+    ("Your order [ORDER_1] ships today.", True),
+])  # fmt: skip
+def test_unrestored_placeholder_variants_are_flagged(text: str, leaked: bool) -> None:
+    from shared.language.nlp import splitter_for
+    from shared.safety.guardrails import Guardrails
+
+    g = Guardrails(ROOT / "config" / "guardrails.yaml", sentences=splitter_for(ROOT / "config" / "extraction.yaml").split,
+                   detector=_NoDetector())  # type: ignore[arg-type]  # fmt: skip
+    codes = {r.code for r in g.violations(text, message="", own_values=set(), system_prompt="")}
+    assert ("violation:leaked_placeholder" in codes) is leaked

@@ -82,9 +82,10 @@ class AllowedActsCheck(Check):
         hits: list[Hit] = []
         low = plain.lower()
         fp = self.first_person.search(low) if self.first_person else None
-        if fp and self.lookup and (v := self.lookup.search(low)):
-            if (self.internal and self.internal.search(low)) or _ARTEFACT.search(plain):
-                hits.append(Hit("tool_claim", s, v.group(0)))
+        # the lookup verb in the same clause as the first person ("ich verstehe, dass Sie … geprüft haben" is not)
+        v = self._in_clause(low, fp.end(), self.lookup) if fp and self.lookup else None
+        if v and ((self.internal and self.internal.search(low)) or _ARTEFACT.search(plain)):
+            hits.append(Hit("tool_claim", s, v.group(0)))
         if self.rules and (m := self.rules.search(low)):
             hits.append(Hit("rules_void", s, m.group(0)))
         elif self.access and self.grant and (a := self.access.search(low)) and self.grant.search(low):
@@ -93,7 +94,7 @@ class AllowedActsCheck(Check):
             hits.append(Hit("condescending", s, m.group(0)))
         if fp:
             for act, pattern in self.acts.items():
-                if pattern and (m := pattern.search(low)) and not self._approved(act, ctx):
+                if pattern and (m := self._in_clause(low, fp.end(), pattern)) and not self._approved(act, ctx):
                     if act == "callback" and not _TIME.search(plain) and not re.search(r"\b(?:tomorrow|morgen|"
                             r"monday|tuesday|wednesday|thursday|friday|montag|dienstag|mittwoch|donnerstag|freitag)\b",
                             low):  # fmt: skip
@@ -105,6 +106,11 @@ class AllowedActsCheck(Check):
             if share is not None and share < self.min_overlap:
                 hits.append(Hit("off_task", s, f"overlap {share:.2f}"))
         return hits
+
+    @staticmethod
+    def _in_clause(low: str, start: int, pattern: re.Pattern[str]) -> re.Match[str] | None:
+        end = min((i for i in (low.find(c, start) for c in ",;:!?") if i != -1), default=len(low))
+        return pattern.search(low, start, end)
 
     def _approved(self, act: str, ctx: PolicyContext) -> bool:
         return bool(self.act_offer_types.get(act, set()) & ctx.approved_acts) or act in ctx.approved_acts

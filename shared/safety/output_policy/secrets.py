@@ -11,7 +11,7 @@ import threading
 from collections.abc import Mapping
 from typing import Any
 
-from shared.safety.output_policy.base import Check, Hit, PolicyContext
+from shared.safety.output_policy.base import Check, Hit, PolicyContext, alt, merged
 
 _lock = threading.Lock()
 _plugins: tuple[Any, ...] | None = None
@@ -44,18 +44,29 @@ class SecretCheck(Check):
         cfg = raw.get("secrets", {})
         self.entropy_limit = float(cfg.get("entropy_limit", 4.0))
         self.min_classes = int(cfg.get("min_char_classes", 3))
+        labels = merged(cfg.get("labels", {}))
+        # "password: Kx!7vQ2m", "Passwort lautet Xk9#mP2q": a secret's label, then a password-shaped value
+        self._labelled = re.compile(r"(?<!\w)(?:" + alt(labels) + r")(?!\w)\s*(?:[:=]|\w{2,7}\s*:?)?\s*[\"'`]?"
+                                    r"(\S{6,64})", re.IGNORECASE) if labels else None  # fmt: skip
 
     def sentence(self, s: str, plain: str, ctx: PolicyContext) -> list[Hit]:
         for plugin in _load():
             found = plugin.analyze_line(filename="reply.txt", line=s, line_number=0)
             if found:
                 return [Hit("secret", s, next(iter(found)).type)]
+        if self._labelled:
+            for m in self._labelled.finditer(plain):
+                value = m.group(1).rstrip(".,;:!?)\"'`")
+                classes = sum(bool(re.search(p, value)) for p in ("[a-z]", "[A-Z]", "[0-9]", r"[^\w\s]"))
+                if len(value) >= 6 and classes >= self.min_classes and re.search(r"[0-9]", value):
+                    return [Hit("secret", s, "labelled secret value")]
         for m in _TOKEN.finditer(plain):
             token = m.group().strip(".:-")
             if "@" in token or "://" in token or len(token) < 20:
                 continue
             classes = sum(bool(re.search(p, token)) for p in ("[a-z]", "[A-Z]", "[0-9]", r"[+/=_\-]"))
-            if classes >= self.min_classes and _entropy(token) >= self.entropy_limit:
+            # a digit is required: hyphenated compounds ("Investment-Modellierungs-Ausgaben") are prose
+            if classes >= self.min_classes and re.search(r"[0-9]", token) and _entropy(token) >= self.entropy_limit:
                 return [Hit("secret", s, "high-entropy string")]
         return []
 
