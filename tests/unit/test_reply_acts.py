@@ -117,7 +117,7 @@ def test_unrestored_placeholder_variants_are_flagged(text: str, leaked: bool) ->
     from shared.language.nlp import splitter_for
     from shared.safety.guardrails import Guardrails
 
-    g = Guardrails(ROOT / "config" / "guardrails.yaml", sentences=splitter_for(ROOT / "config" / "extraction.yaml").split,
-                   detector=_NoDetector())  # type: ignore[arg-type]  # fmt: skip
+    split = splitter_for(ROOT / "config" / "extraction.yaml").split
+    g = Guardrails(ROOT / "config" / "guardrails.yaml", sentences=split, detector=_NoDetector())  # type: ignore[arg-type]
     codes = {r.code for r in g.violations(text, message="", own_values=set(), system_prompt="")}
     assert ("violation:leaked_placeholder" in codes) is leaked
