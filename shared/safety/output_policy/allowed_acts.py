@@ -25,6 +25,7 @@ and weights cannot be downloaded; en_core_web_sm has no word vectors.
 from __future__ import annotations
 
 import re
+import threading
 from collections.abc import Mapping
 from typing import Any
 
@@ -61,7 +62,7 @@ class AllowedActsCheck(Check):
         per = cfg["per_language"]
         self.min_overlap = float(cfg["relevance"]["min_overlap"])
         self.min_words = int(cfg["relevance"]["min_content_words"])
-        self.function_zipf = float(cfg["relevance"]["function_word_zipf"])
+        self.function_top_n = int(cfg["relevance"]["function_words_top_n"])
         self.allowed_domains = {d.lower() for d in raw["links"]["allowed_domains"]}
         self.vocabulary = {lang: {_stem(w) for w in block.get("service_vocabulary", [])} for lang, block in per.items()}
         self.frame_openers = _pat(merged(per, "allowed_openers"))
@@ -101,7 +102,8 @@ class AllowedActsCheck(Check):
                         continue
                     hits.append(Hit("unapproved_act", s, f"{act}: {m.group(0)}"))
                     break
-        if not hits and ctx.grounding and not (self.frame_openers and self.frame_openers.search(low)):
+        # relevance only where the company's service vocabulary exists for the reply's language
+        if not hits and ctx.grounding and ctx.language in self.vocabulary and not (self.frame_openers and self.frame_openers.search(low)):
             share = self._overlap(plain, ctx)
             if share is not None and share < self.min_overlap:
                 hits.append(Hit("off_task", s, f"overlap {share:.2f}"))
@@ -116,14 +118,13 @@ class AllowedActsCheck(Check):
         return bool(self.act_offer_types.get(act, set()) & ctx.approved_acts) or act in ctx.approved_acts
 
     def _overlap(self, plain: str, ctx: PolicyContext) -> float | None:
-        from wordfreq import zipf_frequency
-
+        common = _common_words(ctx.language, self.function_top_n)
         words = [w.lower() for w in WORD.findall(plain) if len(w) >= 4]
-        content = [w for w in words if zipf_frequency(w, ctx.language) < self.function_zipf]
+        content = [w for w in words if w not in common]
         if len(content) < self.min_words:
             return None
         ground = {_stem(w.lower()) for w in WORD.findall(ctx.grounding)}
-        vocab = set().union(*self.vocabulary.values()) if self.vocabulary else set()
+        vocab = self.vocabulary.get(ctx.language, set())
         known = sum(_stem(w) in ground or _stem(w) in vocab for w in content)
         return known / len(content)
 
@@ -146,6 +147,23 @@ class AllowedActsCheck(Check):
                 hits.append(Hit("hidden_link", _around(reply, m.start()), host))
                 break
         return hits
+
+
+_lock = threading.Lock()
+_common: dict[tuple[str, int], frozenset[str]] = {}
+
+
+def _common_words(language: str, n: int) -> frozenset[str]:
+    """wordfreq's ``n`` most frequent words of ``language``: function words, not content; loaded once."""
+    with _lock:
+        if (language, n) not in _common:
+            from wordfreq import top_n_list
+
+            try:
+                _common[(language, n)] = frozenset(top_n_list(language, n))
+            except LookupError:
+                _common[(language, n)] = frozenset()
+        return _common[(language, n)]
 
 
 def _stem(word: str) -> str:
