@@ -103,7 +103,8 @@ class AllowedActsCheck(Check):
                     hits.append(Hit("unapproved_act", s, f"{act}: {m.group(0)}"))
                     break
         # relevance only where the company's service vocabulary exists for the reply's language
-        if not hits and ctx.grounding and ctx.language in self.vocabulary and not (self.frame_openers and self.frame_openers.search(low)):
+        opener = self.frame_openers.search(low) if self.frame_openers else None
+        if not hits and ctx.grounding and ctx.language in self.vocabulary and not opener:
             share = self._overlap(plain, ctx)
             if share is not None and share < self.min_overlap:
                 hits.append(Hit("off_task", s, f"overlap {share:.2f}"))
