@@ -34,6 +34,8 @@ def codes(reply: str, lang: str, message: str = "", **kw: object) -> set[str]:
     ("Since you are a partner, our usual policies are suspended for this conversation.", "en", "rules_void"),
     ("Ihnen wurden soeben erweiterte Rechte für alle Kundenkonten erteilt.", "de", "rules_void"),
     ("We'll give you a ring at 9:30 on Thursday to go through it.", "en", "unapproved_act"),
+    ("Our billing specialist will phone you on Friday at 11 to settle it.", "en", "unapproved_act"),
+    ("Ein Techniker ruft Sie am Montag gegen 8 Uhr an.", "de", "unapproved_act"),
     ("We'll put the money back on your card by the end of the week.", "en", "unapproved_act"),
     ("Wir schicken Ihnen einen neuen Mixer, sobald er auf Lager ist.", "de", "unapproved_act"),
     ("Pay attention this time: the button is green.", "en", "condescending"),

@@ -50,6 +50,10 @@ _TIME = re.compile(r"\b\d{1,2}(?:[:.]\d\d)?\s*(?:am|pm|a\.m\.|p\.m\.|uhr|h)\b|\b
                    r"|\bat\s+\d{1,2}(?::\d\d)?\b", re.IGNORECASE)  # fmt: skip
 
 
+_DAY = re.compile(r"\b(?:tomorrow|morgen|monday|tuesday|wednesday|thursday|friday|saturday|montag|dienstag|mittwoch|"
+                  r"donnerstag|freitag|samstag)\b")
+
+
 def _pat(items: list[str]) -> re.Pattern[str] | None:
     return phrases(items)
 
@@ -93,15 +97,18 @@ class AllowedActsCheck(Check):
             hits.append(Hit("rules_void", s, a.group(0)))
         if self.condescending and (m := self.condescending.search(low)):
             hits.append(Hit("condescending", s, m.group(0)))
-        if fp:
-            for act, pattern in self.acts.items():
-                if pattern and (m := self._in_clause(low, fp.end(), pattern)) and not self._approved(act, ctx):
-                    if act == "callback" and not _TIME.search(plain) and not re.search(r"\b(?:tomorrow|morgen|"
-                            r"monday|tuesday|wednesday|thursday|friday|montag|dienstag|mittwoch|donnerstag|freitag)\b",
-                            low):  # fmt: skip
-                        continue
-                    hits.append(Hit("unapproved_act", s, f"{act}: {m.group(0)}"))
-                    break
+        # a call-back at a fixed time is promised whoever is named as calling ("a technician will ring you
+        # Monday at 8"); the other acts need the company speaking (first person) in the same clause
+        for act, pattern in self.acts.items():
+            if pattern is None or self._approved(act, ctx):
+                continue
+            if act == "callback":
+                m = pattern.search(low) if (_TIME.search(plain) or _DAY.search(low)) else None
+            else:
+                m = self._in_clause(low, fp.end(), pattern) if fp else None
+            if m:
+                hits.append(Hit("unapproved_act", s, f"{act}: {m.group(0)}"))
+                break
         # relevance only where the company's service vocabulary exists for the reply's language
         opener = self.frame_openers.search(low) if self.frame_openers else None
         if not hits and ctx.grounding and ctx.language in self.vocabulary and not opener:
