@@ -39,6 +39,11 @@ from pydantic import BaseModel, Field, field_validator
 M = TypeVar("M", bound=BaseModel)
 
 PLACEHOLDER = re.compile(r"\[[A-Z]+(?:_[A-Z]+)*(?:_\d+)?\]")
+# What models return instead: another case, other brackets, none ("[phone_1]", "{PHONE_1}", "PHONE_1",
+# "<<CUSTOMER_NAME>>"); bare only with an underscore, so ordinary words never match.
+PLACEHOLDER_VARIANT = re.compile(
+    r"[\[{<(]{1,2}\s*([A-Za-z]+(?:_[A-Za-z]+)*(?:_\d+)?)\s*[\]}>)]{1,2}|(?<![\w\[{<(])([A-Z]+(?:_[A-Z]+)*_(?:[A-Z]+|\d+))(?![\w\]}>)])"
+)
 
 
 @dataclass(frozen=True)
@@ -355,7 +360,13 @@ class Pseudonymizer:
         return rebuild(obj)
 
     def restore(self, text: str) -> str:
-        return PLACEHOLDER.sub(lambda m: self._by_placeholder.get(m.group(), m.group()), text)
+        text = PLACEHOLDER.sub(lambda m: self._by_placeholder.get(m.group(), m.group()), text)
+
+        def variant(m: re.Match[str]) -> str:  # a known placeholder in another case or bracket form
+            key = f"[{(m.group(1) or m.group(2)).upper()}]"
+            return self._by_placeholder.get(key, m.group())
+
+        return PLACEHOLDER_VARIANT.sub(variant, text)
 
     def restore_obj(self, obj: Any) -> Any:
         if isinstance(obj, str):
