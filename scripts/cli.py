@@ -50,6 +50,8 @@ GROUPS: dict[str, tuple[str, tuple[Tool, ...]]] = {
         Tool("reply", "scripts.eval_reply", "Reply drafts: injection, false positives, intents, sentiment."),
         Tool("router", "scripts.eval_router", "Resolver-group routing and intent."),
         Tool("pii", "scripts.eval_pii", "PII masking recall and precision."),
+        Tool("reply-frozen", "scripts.eval_reply_frozen", "All reply-side checks on the frozen set, by class."),
+        Tool("closing", "scripts.eval_closing", "Closing texts: frozen cases and the gold set's closing texts."),
         Tool("quality", "scripts.evaluate", "The project's scorers offline; Vertex Gen AI evaluation with a project."),
         Tool("experiments", "scripts.experiment_report", "Prompt experiments: candidate vs control."),
     )),

@@ -435,9 +435,14 @@ def false_positives(paths: list[Path]) -> dict[str, Any]:
     paths = [p for p in paths if not _missing(p)]
     if not paths:
         return {}
+    import inspect
+
     settings = load_settings()
-    policy = Runtime(settings).output_policy
+    rt = Runtime(settings)
+    policy, guard = rt.output_policy, rt.guardrails
     approved = policy.approved_from([], [], 20)
+    # the customer's message is what the reply may draw on (when the policy takes a grounding)
+    grounded = "grounding" in inspect.signature(policy.check).parameters
     from shared.language.detect import detect_language
 
     langs = tuple(settings.detect_languages)
@@ -448,8 +453,14 @@ def false_positives(paths: list[Path]) -> dict[str, Any]:
             answer = AGENT_PLACEHOLDER.sub(" ", r["answer"] or "").strip()
             if not answer:
                 continue
-            hits = policy.check(answer, language=r["language"], approved=approved)
+            message = f"{r['subject'] or ''}\n{r['body'] or ''}"
+            kw = {"grounding": message} if grounded else {}
+            hits = policy.check(answer, language=r["language"], approved=approved, **kw)
             lang = r["language"]
+            # all reply-side checks together: + the guardrails' violations and commitment review flags
+            every = hits + guard.violations(answer, message=message, own_values=set(), system_prompt="")
+            every += [x for x in guard.review_reasons(message, answer, r["language"], "standard")
+                      if x.source == "reply"]
             # the generated sets mislabel some tickets (an English email and answer labelled "de"):
             # rows whose customer body is not in the labelled language are reported apart
             if detect_language(r["body"] or r["subject"], langs, lang)[0] != lang:
@@ -457,6 +468,9 @@ def false_positives(paths: list[Path]) -> dict[str, Any]:
             per[lang]["n"] += 1
             per[lang]["flagged"] += bool(hits)
             per[lang]["replaced"] += any(h.code.startswith("violation:") for h in hits)
+            per[lang]["all_flagged"] += bool(every)
+            per[lang]["all_replaced"] += any(h.code.startswith("violation:") for h in every)
+            per[lang]["all_flagged_no_commitments"] += any(not h.code.startswith("commitment:") for h in every)
             for code in {h.code for h in hits}:
                 per[lang][code] += 1
                 if len(examples[code]) < 4:
@@ -466,6 +480,9 @@ def false_positives(paths: list[Path]) -> dict[str, Any]:
     for lang, c in sorted(per.items()):
         out[lang] = {"answers": c["n"], "fp_rate_any_flag": round(c["flagged"] / c["n"], 4),
                      "fp_rate_replaced": round(c["replaced"] / c["n"], 4),
+                     "all_checks_flagged": round(c["all_flagged"] / c["n"], 4),
+                     "all_checks_replaced": round(c["all_replaced"] / c["n"], 4),
+                     "all_checks_flagged_without_commitment_flags": round(c["all_flagged_no_commitments"] / c["n"], 4),
                      "by_code": {k: v for k, v in sorted(c.items()) if ":" in k}}  # fmt: skip
     clean = [c for k, c in per.items() if "(" not in k]
     n = sum(c["n"] for c in clean)

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import UTC, date, datetime
+from types import SimpleNamespace
 from typing import TYPE_CHECKING, Literal
+from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from shared.capabilities import _pipeline as suggestions
 from shared.capabilities._pipeline import SuggestionMeta
+from shared.decisions import closing
 from shared.decisions.actions import FinalAction
 from shared.engine.experiments import contact_id
 from shared.engine.model import register_offline
@@ -31,6 +34,8 @@ class ClosingRequest(BaseModel):
                                        description="Confirmed actions; none = settled in the contact.")  # fmt: skip
     channel: Literal["email", "chat"]
     language: str | None = Field(default=None, pattern=r"^[a-z]{2}$")
+    today: date | None = Field(default=None, description="The contact's day (today/tomorrow wording); "
+                               "default: today in the customer's time zone.")  # fmt: skip
 
 
 class ClosingOutput(BaseModel):
@@ -60,9 +65,13 @@ def closing_message(req: ClosingRequest, rt: Runtime, call: CallContext | None =
     c = snapshot.customer
     language = req.language or c.profile.language
     pseudo = pseudonymizer_for(snapshot, rt.pii_detector)
+    today = req.today or datetime.now(UTC).astimezone(ZoneInfo(c.profile.timezone)).date()
     actions = [{"owner": a.owner, "description": a.description.rstrip(".!"),
-                "due": _format_day(a.due_by, language) if a.due_by else None} for a in req.actions]  # fmt: skip
+                "due": _format_day(a.due_by, language) if a.due_by else None,
+                "due_by": a.due_by.isoformat() if a.due_by else None,
+                "due_source": a.due_source, "condition": a.condition} for a in req.actions]  # fmt: skip
     context = {"name": c.profile.name if "name" in view.allowed else None, "channel": req.channel, "actions": actions,
+               "today": today.isoformat(),
                "still_open": rt.commitments.still_open(req.customer_id, req.ticket_id, language)}  # fmt: skip
     template = rt.prompts.get(CLOSING, unit=contact_id(req))
     prompt = template.render(context=pseudo.mask_obj(context), language=language, customer_language=language)
@@ -85,13 +94,12 @@ def offline_closing(prompt: Prompt) -> ClosingOutput:
         lines.append(prompt.text("intro_none"))
     else:
         lines.append(prompt.text("intro"))
-        ours = [a for a in ctx["actions"] if a["owner"] != "customer"]
-        yours = [a for a in ctx["actions"] if a["owner"] == "customer"]
-        for a in ours + yours:
-            who = prompt.text(f"who_{a['owner']}")
-            when = prompt.text("by", day=a["due"]) if a["due"] else ""
-            lines.append(f"- {who}: {a['description']}{when}")
-        if not yours:
+        # the company's phrasing from the confirmed actions (shared/decisions/closing.py), never transcript text
+        items = [SimpleNamespace(**{**a, "due_by": date.fromisoformat(a["due_by"]) if a.get("due_by") else None})
+                 for a in ctx["actions"]]  # fmt: skip
+        today = date.fromisoformat(ctx["today"]) if ctx.get("today") else None
+        lines += closing.action_lines(items, prompt.text, lambda d: _format_day(d, prompt.language), today)
+        if not any(a["owner"] == "customer" for a in ctx["actions"]):
             lines.append(prompt.text("nothing_from_you"))
     if ctx.get("still_open"):  # promises from earlier contacts, worded by shared/decisions/commitments.py
         lines += [ctx["still_open"]["heading"], *ctx["still_open"]["lines"]]

@@ -128,6 +128,9 @@ def draft_reply(req: ReplyRequest, rt: Runtime, call: CallContext | None = None)
     built = build_context(snapshot, allowed=view.allowed,
                           token_budget=settings.context_token_budget, current_ticket=ticket)  # fmt: skip
     pseudo = pseudonymizer_for(snapshot, rt.pii_detector)
+    # The customer's own values come from their stored record only, taken before the message is
+    # masked: a phone or address that merely appears in the incoming message is not theirs (#24).
+    own = {v.lower() for v in pseudo.placeholders.values()}
     policy = rt.policy_snippets.get(intent.label, {})
     context = {
         "customer_context": built.data,
@@ -149,8 +152,13 @@ def draft_reply(req: ReplyRequest, rt: Runtime, call: CallContext | None = None)
     output, usage = rt.engine.generate(prompt, ReplyModelOutput)
     output = pseudo.restore_model(output, keep=("reply",))  # a leaked placeholder in the reply replaces the draft
 
-    own = {v.lower() for v in pseudo.placeholders.values()}
-    violations, flags = _check_output(rt, output.reply, req.message, language, actions, own, prompt.system)
+    offered = [f"{o.title} {' '.join(o.pitch.values())}" for o in actions]
+    grounding = " ".join([req.message, _facts(built.data), *offered, policy.get(language) or policy.get("en", "")])
+    fields = {"reply": output.reply, "intent_summary": output.intent_summary,
+              **{f"questions_for_agent[{i}]": q for i, q in enumerate(output.questions_for_agent)}}  # fmt: skip
+    violations, flags = check_reply_side(rt, fields=fields, message=req.message, language=language, actions=actions,
+                                         own=own, system_prompt=prompt.system, grounding=grounding,
+                                         agent_language=settings.agent_language)  # fmt: skip
     reply = output.reply
     if violations:
         reply = pseudo.restore(prompt.text_in(language, "safe_reply", name=_first_name_placeholder(context, pseudo)))
@@ -158,7 +166,10 @@ def draft_reply(req: ReplyRequest, rt: Runtime, call: CallContext | None = None)
         flags += rt.commitments.contradictions(owed, promised_dates(rt.due_dates, reply, language, c.profile))
         reply = rt.commitments.acknowledge_overdue(reply, owed, language)
     reasons = violations + flags + guard.review_reasons(req.message, reply, language, c.segment)
-    questions = list(output.questions_for_agent)
+    # an agent-facing field with a replace-level hit is withheld, never shown as written
+    withheld = {_field_of(r) for r in flags if r.detail and r.code.startswith("field_violation:")}
+    summary = WITHHELD if "intent_summary" in withheld else output.intent_summary
+    questions = [q for i, q in enumerate(output.questions_for_agent) if f"questions_for_agent[{i}]" not in withheld]
     if intent.confidence < MIN_INTENT_CONFIDENCE:
         questions.append(prompt.text("q_unclear"))
     reason_text = {s.offer_id: prompt.text("action_reason", intent=intent.label, priority=f"{s.priority:.1f}",
@@ -173,7 +184,7 @@ def draft_reply(req: ReplyRequest, rt: Runtime, call: CallContext | None = None)
     )  # fmt: skip
     return ReplyResponse(
         **meta.model_dump(),
-        intent_summary=output.intent_summary, reply=reply, language=language, language_detected=detected,
+        intent_summary=summary, reply=reply, language=language, language_detected=detected,
         intent=intent.label, sentiment=SentimentOut(label=sentiment.label, score=sentiment.score),
         next_best_actions=[SuggestedAction(offer_id=o.offer_id, action=o.title, reason=reason_text[o.offer_id],
                                            requires_agent_confirmation=o.requires_agent_confirmation)
@@ -183,16 +194,62 @@ def draft_reply(req: ReplyRequest, rt: Runtime, call: CallContext | None = None)
     )  # fmt: skip
 
 
-def _check_output(rt: Runtime, reply: str, message: str, language: str, actions: list[Any], own: set[str],
-                  system_prompt: str) -> tuple[list[ReviewReason], list[ReviewReason]]:
-    """(violations → the draft is replaced, flags → the agent reviews) for one restored reply."""
+WITHHELD = "(withheld: the model's summary failed the reply checks)"
+
+
+def _field_of(reason: ReviewReason) -> str:
+    return (reason.detail or "").split(": ", 1)[0]
+
+
+def check_reply_side(rt: Runtime, *, fields: dict[str, str], message: str, language: str, actions: list[Any],
+                     own: set[str], system_prompt: str, grounding: str | None = None,
+                     agent_language: str | None = None) -> tuple[list[ReviewReason], list[ReviewReason]]:  # fmt: skip
+    """(violations → the draft is replaced, flags → the agent reviews) over every restored text field the
+    agent or customer sees (reply, intent summary, questions for the agent). ``own``: the stored record's
+    values only. A field other than ``reply`` is written in the agent's language; its hits are flags whose
+    ``detail`` starts with the field name, and a replace-level one is coded ``field_violation:*`` (the
+    caller withholds that field) instead of replacing the customer's draft."""
     policy = rt.output_policy
     texts = [p for o in actions for p in (o.title, *o.pitch.values())]
     approved = policy.approved_from(texts, [o.discount_percent for o in actions], rt.nba_rules.max_discount_percent)
-    hits = policy.check(reply, language=language, approved=approved, own_values=own)
-    violations = rt.guardrails.violations(reply, message=message, own_values=own, system_prompt=system_prompt)
-    violations += [h for h in hits if h.code.startswith("violation:")]
-    return violations, [h for h in hits if not h.code.startswith("violation:")]
+    acts = frozenset(o.type for o in actions)
+    ground = message if grounding is None else grounding
+    violations: list[ReviewReason] = []
+    flags: list[ReviewReason] = []
+    for name, text in fields.items():
+        if not text:
+            continue
+        lang = language if name == "reply" else (agent_language or language)
+        hits = policy.check(text, language=lang, approved=approved, own_values=own, grounding=ground,
+                            approved_acts=acts)  # fmt: skip
+        hits += rt.guardrails.violations(text, message=message, own_values=own, system_prompt=system_prompt)
+        for h in hits:
+            if name == "reply":
+                (violations if h.code.startswith("violation:") else flags).append(h)
+                continue
+            if h.code.endswith(("wrong_language", "mixed_language", "off_task")):
+                continue  # agent-facing text is in the agent's language and summarises, it does not answer
+            code = h.code.replace("violation:", "field_violation:", 1)
+            flags.append(h.model_copy(update={"code": code, "detail": f"{name}: {h.detail or ''}"}))
+    return violations, flags
+
+
+def _facts(data: dict[str, Any]) -> str:
+    """The snapshot facts the reply may draw on, as plain words (values of the built context)."""
+    out: list[str] = []
+
+    def walk(o: Any) -> None:
+        if isinstance(o, dict):
+            for v in o.values():
+                walk(v)
+        elif isinstance(o, list):
+            for v in o:
+                walk(v)
+        elif o is not None:
+            out.append(str(o))
+
+    walk(data)
+    return " ".join(out)
 
 
 def _first_name_placeholder(context: dict[str, Any], pseudo: Any) -> str:

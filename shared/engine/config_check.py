@@ -22,10 +22,11 @@ POLICY_CATEGORIES = {
     "unapproved_link", "link_shortener", "open_redirect", "link_userinfo", "lookalike_domain", "unapproved_contact",
     "credential_request", "discount_above_cap", "unapproved_offer", "wrong_language", "mixed_language",
     "encoded_text", "non_natural_text", "code_or_markup", "role_break", "action_claim", "third_party_claim",
-    "off_topic",
+    "off_topic", "secret", "tool_claim", "rules_void", "condescending", "unapproved_act", "off_task", "symbols_only",
+    "machine_blob", "hidden_link",
 }  # fmt: skip
 POLICY_SECTIONS = ("version", "actions", "links", "contacts", "credentials", "offers", "language", "encoded",
-                   "role_break", "action_claims", "third_party", "off_topic")  # fmt: skip
+                   "role_break", "action_claims", "third_party", "off_topic", "allowed_acts")  # fmt: skip
 STYLES = ("formal", "informal")
 SENTIMENTS = ("negative", "neutral", "positive")
 # Keys the offline reply engine needs for ANY request, in the English (fallback) table.

@@ -19,6 +19,7 @@ action is kept and marked ``needs_review``.
 
 from __future__ import annotations
 
+import re
 import threading
 from collections import OrderedDict
 from collections.abc import Callable
@@ -35,6 +36,8 @@ from shared.language.clauses.select import ActionSelector
 from shared.language.lexicon import Lexicon, Lexicons, load_lexicons, require
 from shared.language.nlp import Pipelines, PipelineSpec, SentenceSplitter
 from shared.language.summarize import Summarizer
+
+_SEMICOLON = re.compile(r"(?<=\S);\s+(?=\S)")
 
 __all__ = ["ACTION_ACTS", "Clause", "Extractor", "Lang", "condense", "default_extractor", "guess_language"]
 
@@ -92,30 +95,35 @@ class Extractor:
 
     def clauses(self, transcript: list[dict[str, Any]], language: str) -> list[Clause]:
         code, lang = self.lang(language)
-        items: list[tuple[int, str, str]] = []
+        items: list[tuple[int, str, str, str]] = []
         for n, turn in enumerate(transcript):
             if turn["speaker"] not in ("agent", "customer"):
                 continue
             for sentence in self.splitter.split(turn["text"]):
                 if turn["speaker"] == "customer" and not self._customer_may_commit(sentence, lang):
                     continue  # a customer's sentence is a task only when they promise something themselves
-                items.append((turn.get("i", n), turn["speaker"], sentence))
+                # "I'll send the e-mail; our accounts team sets up the mandate by Friday": two commitments,
+                # each analysed on its own (the evidence stays the whole sentence)
+                for part in _SEMICOLON.split(sentence):
+                    items.append((turn.get("i", n), turn["speaker"], part, sentence))
         if not items:
             return []
-        todo = list(dict.fromkeys((speaker, s) for _, speaker, s in items if (code, speaker, s) not in self._cache))
+        todo = list(dict.fromkeys((speaker, s) for _, speaker, s, _ in items if (code, speaker, s) not in self._cache))
         if todo:
             # A fragment after a pause ("Let me check... promo codes are valid") is parsed as a sentence.
-            docs = self.pipelines.pipe(code, [s[:1].upper() + s[1:] for _, s in todo])
+            # A part after a semicolon keeps its case ("…; sie ruft Sie an": "sie" is not the polite "Sie").
+            inner = {(speaker, p) for _, speaker, p, sentence in items if not sentence.startswith(p)}
+            docs = self.pipelines.pipe(code, [s if (sp, s) in inner else s[:1].upper() + s[1:] for sp, s in todo])
             analyzer = self.analyzers[code]
             for (speaker, sentence), doc in zip(todo, docs, strict=True):
                 self._remember((code, speaker, sentence), analyzer.analyze(doc, speaker, lang))
         out: list[Clause] = []
-        for i, speaker, sentence in items:
+        for i, speaker, part, sentence in items:
             # "Ich rufe Ihr Konto auf...", "hold both buttons for five seconds...": said while doing it
             trailing = speaker == "agent" and sentence.rstrip().endswith(("...", "…"))
             out += [replace(c, turn=i, sentence=sentence, needs_due=c.needs_due or (
                 trailing and c.act in ("commitment", "instruction", "request") and c.actor != "team"))
-                for c in self._cache[(code, speaker, sentence)]]  # fmt: skip
+                for c in self._cache[(code, speaker, part)]]  # fmt: skip
         return out
 
     def _remember(self, key: tuple[str, str, str], clauses: list[Clause]) -> None:
@@ -132,6 +140,14 @@ class Extractor:
         return bool(clauses) and not any(c.is_action for c in clauses) and any(
             c.act in ("negation", "question", "offer") for c in clauses)
 
+    @staticmethod
+    def _threat_or_condition(sentence: str, lang: Lang) -> bool:
+        """A customer's sentence that sets a condition ("if …", "wenn …", "unless …") or announces a step
+        against the company (``customer_threats`` in extraction.yaml: cancel, report, switch, chargeback…)."""
+        words = {w.lower() for w in WORD.findall(sentence)}
+        return bool(words & lang.words.get("customer_conditions", set())) or bool(
+            words & lang.words.get("customer_threats", set()))
+
     def _customer_may_commit(self, sentence: str, lang: Lang) -> bool:
         words = {w.lower() for w in WORD.findall(sentence)}
         return bool(words & (lang.words["first_person"] | lang.words["first_plural"] | self._commit_words))
@@ -140,7 +156,10 @@ class Extractor:
                 find_due: Callable[[str, str], str | None]) -> list[dict[str, Any]]:  # fmt: skip
         """The clauses that are next steps, with due words, confidence and review flag."""
         _, lang = self.lang(language)
-        return self.selector.select(transcript, self.clauses(transcript, language), lang, language, find_due)
+        found = self.selector.select(transcript, self.clauses(transcript, language), lang, language, find_due)
+        # "If this isn't fixed I'm cancelling", "I'll report you to the ombudsman": the customer's complaint,
+        # threat or condition is never a task (the clause stays, e.g. as an ``ultimatum`` signal)
+        return [a for a in found if not (a["speaker"] == "customer" and self._threat_or_condition(a["sentence"], lang))]
 
     def summary_sentences(self, turns: list[dict[str, Any]], language: str, limit: int = 3) -> list[dict[str, Any]]:
         """The sentences that state the problem, the resolution and the commitments (see ``Summarizer``)."""

@@ -26,9 +26,13 @@ from typing import Literal
 import yaml
 from pydantic import BaseModel
 
-from shared.safety.pii.base import PLACEHOLDER, PiiDetector, identifiers
+from shared.safety.pii.base import PLACEHOLDER, PLACEHOLDER_VARIANT, PiiDetector, identifiers
 
 SHINGLE_WORDS = 8
+# Contact points: checked by the output policy against company configuration and the stored record.
+POLICY_CONTACTS = frozenset({"EMAIL", "PHONE"})
+# Identifiers allowed only from the customer's stored record.
+TRUSTED_ONLY = frozenset({"IBAN", "CARD"})
 
 
 class ReviewReason(BaseModel):
@@ -112,9 +116,17 @@ class Guardrails:
         for s in self._sentences(reply):
             for ph in PLACEHOLDER.findall(s):
                 found.append(ReviewReason(code="violation:leaked_placeholder", source="reply", sentence=s, detail=ph))
+            for m in PLACEHOLDER_VARIANT.finditer(PLACEHOLDER.sub(" ", s)):  # "{phone_1}", "EMAIL_2" left unrestored
+                token = m.group(1) or m.group(2)
+                if "_" in token or (token.isupper() and len(token) >= 4):
+                    found.append(ReviewReason(code="violation:leaked_placeholder", source="reply", sentence=s,
+                                              detail=m.group()))  # fmt: skip
             for span in identifiers(self._detector, s):
                 value = span.text.lower()
-                if value not in own_values and value not in message_lower:
+                if span.entity in POLICY_CONTACTS:
+                    continue  # the output policy's job: company configuration or the stored record only
+                # account numbers only from the stored record, never because the message carried them (#24)
+                if value not in own_values and (span.entity in TRUSTED_ONLY or value not in message_lower):
                     found.append(ReviewReason(code="violation:foreign_personal_data", source="reply", sentence=s,
                                               detail=span.entity))  # fmt: skip
         leaked = _shared_shingle(reply, system_prompt)

@@ -106,7 +106,7 @@ def _draft_with_vertex_answer(client: Any, settings: Any, fake_vertex: FakeVerte
         ("Guten Tag [CUSTOMER_NAME], ich prüfe die doppelte Abbuchung.", False, None),
         ("Guten Tag [CUSTOMER_NAME], Sie bekommen 90 % Rabatt!", True, "violation:discount_above_cap"),
         ("Laden Sie das Update von www.fakesoft.xyz herunter.", True, "violation:unapproved_link"),
-        ("Schreiben Sie an anna.schmidt@example.com.", True, "violation:foreign_personal_data"),
+        ("Schreiben Sie an sicherheit@example.com.", True, "violation:unapproved_contact"),
     ],
 )
 def test_vertex_draft_is_checked_after_generation(client: Any, settings: Any, seeded: Any, fake_vertex: FakeVertex,

@@ -14,6 +14,35 @@ from shared.language.clauses.base import WORD, Clause, Lang
 from shared.language.nlp import SentenceSplitter
 
 
+def with_condition(text: str, condition: str | None, sentence: str,
+                   joiners: frozenset[str] | set[str] = frozenset()) -> str:
+    """The step with its condition, in the sentence's order ("If it still fails by Friday, call us back",
+    "We'll text you once it's restored"): a conditional step never loses its condition in any text.
+    ``joiners``: the language's conjunctions a clause may start with ("and we'll swap it")."""
+    cond = (condition or "").strip(" ,;:.")
+    body = " ".join(text.split()).replace(" .", ".").strip(" ,;:")
+    first, _, rest = body.partition(" ")
+    if first.lower() in joiners and rest:
+        body = rest
+    if not cond or cond.lower() in body.lower():
+        return text
+    at_cond, at_body = sentence.find(cond), sentence.find(body.rstrip(".!"))
+    if at_cond != -1 and at_body != -1 and at_cond > at_body:
+        return f"{body.rstrip('.!')} {cond}."
+    return f"{cond}, {body}"
+
+
+def leading_condition(sentence: str, text: str, lang: Lang) -> str | None:
+    """"If you need more time, reply … and we'll …": the sentence opens with a condition (a word of
+    ``conditional_marks`` / ``conditional_openers``) up to its first comma, and the step comes after it."""
+    head, comma, _ = sentence.partition(",")
+    words = WORD.findall(head.lower())
+    if not comma or not words or text.strip(" ,;:.") in head:
+        return None
+    marks = lang.words.get("conditional_marks", set()) | lang.words.get("conditional_openers", set())
+    return head.strip() if words[0] in marks else None
+
+
 class ActionSelector:
     def __init__(self, conf: Mapping[str, float], review_below: float, splitter: SentenceSplitter) -> None:
         self.conf = dict(conf)
@@ -30,6 +59,7 @@ class ActionSelector:
         clauses = self._merge_stages(clauses)
         per_sentence = Counter(c.sentence for c in clauses if c.is_action)
         hypothetical = self._hypothetical_turns(clauses)
+        joiners = lang.words.get("and_words", set()) | lang.words.get("clause_conjunctions", set())
         for n, c in enumerate(clauses):
             if not c.is_action:
                 continue
@@ -67,7 +97,12 @@ class ActionSelector:
             if c.act in ("process", "present_statement") and due is not None:
                 confidence = max(confidence, self.conf["process"])
             confidence = round(confidence, 2)
-            found.append({"owner": c.owner, "sentence": c.sentence, "description": c.text, "due_text": due,
+            condition = c.condition or next((o.condition for o in clauses[:n] if o.condition and o.turn == c.turn
+                                             and o.sentence == c.sentence), None)  # "If X, call us and we'll Y"
+            if condition is None:
+                condition = leading_condition(c.sentence, c.text, lang)
+            found.append({"owner": c.owner, "sentence": c.sentence, "due_text": due, "condition": condition,
+                          "description": with_condition(c.text, condition, c.sentence, joiners),
                           "act": c.act, "conditional": c.conditional, "confidence": confidence,
                           "needs_review": confidence < self.review_below, "speaker": c.speaker})  # fmt: skip
             turns.append(c.turn)

@@ -63,6 +63,9 @@ class PolicyContext:
     own_phones: frozenset[str]  # the same phone numbers in E.164
     dictionary_languages: tuple[str, ...]  # natural text = words of these languages (configured + requested)
     detect_languages: tuple[str, ...]  # what the language detector chooses from
+    # what the reply may draw on: customer message + snapshot facts + retrieved articles + approved actions
+    grounding: str = ""
+    approved_acts: frozenset[str] = frozenset()  # offer types / acts the agent's approved actions allow
 
 
 @dataclass(frozen=True)

@@ -24,6 +24,7 @@ import yaml
 
 from shared.safety.guardrails import ReviewReason
 from shared.safety.output_policy.action_claims import ActionClaimCheck
+from shared.safety.output_policy.allowed_acts import AllowedActsCheck
 from shared.safety.output_policy.base import Approved, Check, Hit, PolicyContext, Promise, Sentences, e164
 from shared.safety.output_policy.credentials import CredentialCheck
 from shared.safety.output_policy.emails import EmailCheck
@@ -35,6 +36,7 @@ from shared.safety.output_policy.offers import OfferRules
 from shared.safety.output_policy.phones import PhoneCheck
 from shared.safety.output_policy.prices import PriceCheck
 from shared.safety.output_policy.role_break import RoleBreakCheck
+from shared.safety.output_policy.secrets import SecretCheck
 from shared.safety.output_policy.third_party import ThirdPartyCheck
 from shared.safety.pii.base import PLACEHOLDER
 
@@ -46,6 +48,7 @@ CHECKS: tuple[type[Check], ...] = (
     LinkCheck,  # links
     PhoneCheck,  # contact points: phone numbers
     CredentialCheck,  # credentials and payment data
+    SecretCheck,  # secret-like strings (detect-secrets plugins)
     PriceCheck,  # price, discount and free-period promises
     EncodedTextCheck,  # encoded or non-natural text
     RoleBreakCheck,  # role breaks
@@ -53,6 +56,7 @@ CHECKS: tuple[type[Check], ...] = (
     ThirdPartyCheck,  # third-party claims
     OffTopicCheck,  # off-topic persuasion
     LanguageCheck,  # reply language (whole reply, then long sentences)
+    AllowedActsCheck,  # acts a reply may perform; relevance; structural injection symptoms
 )
 
 
@@ -73,8 +77,8 @@ class OutputPolicy:
         self._offers = OfferRules(raw["offers"]["per_language"])
         self._sentences = sentences
 
-    def context(self, *, language: str, approved: Approved,
-                own_values: set[str] | frozenset[str] = frozenset()) -> PolicyContext:  # fmt: skip
+    def context(self, *, language: str, approved: Approved, own_values: set[str] | frozenset[str] = frozenset(),
+                grounding: str = "", approved_acts: frozenset[str] = frozenset()) -> PolicyContext:  # fmt: skip
         own = frozenset(v.lower() for v in own_values)
         return PolicyContext(
             language=language,
@@ -83,13 +87,20 @@ class OutputPolicy:
             own_phones=frozenset(p for p in (e164(v, self.phone_regions) for v in own) if p),
             dictionary_languages=tuple(dict.fromkeys([*self.languages, language])),
             detect_languages=self.detect_languages,
+            grounding=grounding,
+            approved_acts=frozenset(approved_acts),
         )
 
     def check(
-        self, reply: str, *, language: str, approved: Approved, own_values: set[str] | frozenset[str] = frozenset()
+        self, reply: str, *, language: str, approved: Approved, own_values: set[str] | frozenset[str] = frozenset(),
+        grounding: str = "", approved_acts: frozenset[str] = frozenset(),
     ) -> list[ReviewReason]:
-        """Every policy hit in ``reply`` as a ReviewReason ("violation:*" replaces the draft)."""
-        ctx = self.context(language=language, approved=approved, own_values=own_values)
+        """Every policy hit in ``reply`` as a ReviewReason ("violation:*" replaces the draft).
+
+        ``own_values``: the customer's values from their STORED record only (never the message);
+        ``grounding``: what the reply may draw on (message, snapshot facts, articles, actions)."""
+        ctx = self.context(language=language, approved=approved, own_values=own_values, grounding=grounding,
+                           approved_acts=approved_acts)
         sentences = self._sentences(reply)
         hits: list[Hit] = []
         for s in sentences:

@@ -39,6 +39,11 @@ from pydantic import BaseModel, Field, field_validator
 M = TypeVar("M", bound=BaseModel)
 
 PLACEHOLDER = re.compile(r"\[[A-Z]+(?:_[A-Z]+)*(?:_\d+)?\]")
+# What models return instead: another case, other brackets, none ("[phone_1]", "{PHONE_1}", "PHONE_1",
+# "<<CUSTOMER_NAME>>"); bare only with an underscore, so ordinary words never match.
+PLACEHOLDER_VARIANT = re.compile(
+    r"[\[{<(]{1,2}\s*([A-Za-z]+(?:_[A-Za-z]+)*(?:_\d+)?)\s*[\]}>)]{1,2}|(?<![\w\[{<(])([A-Z]+(?:_[A-Z]+)*_(?:[A-Z]+|\d+))(?![\w\]}>)])"
+)
 
 
 @dataclass(frozen=True)
@@ -118,6 +123,36 @@ class NerConfig(BaseModel):
     min_chars: int = Field(default=12, ge=1)
 
 
+class KnownNamesConfig(BaseModel):
+    """Person names from a maintained data source (Faker's per-locale person providers)."""
+
+    locales: list[str] = Field(min_length=1)
+    # courtesy and academic titles per language (regex fragments); a titled name needs no list
+    titles: dict[str, list[str]] = Field(default_factory=dict)
+    min_length: int = Field(default=3, ge=2)
+
+
+class SpelledPhoneConfig(BaseModel):
+    """Phone numbers written with dots or as number words, per language."""
+
+    min_digits: int = Field(default=7, ge=5)
+    max_digits: int = Field(default=15, le=17)
+    digit_words: dict[str, dict[str, str]] = Field(default_factory=dict)
+
+
+class ObfuscatedEmailConfig(BaseModel):
+    """E-mail addresses written with words for "@" and "." ("name dot name at domain dot com")."""
+
+    at_words: list[str] = Field(min_length=1)
+    dot_words: list[str] = Field(min_length=1)
+
+
+class UrlQueryConfig(BaseModel):
+    """Query-string parameters whose value is personal data: parameter name → entity."""
+
+    params: dict[str, str]
+
+
 class DlpConfig(BaseModel):
     info_types: dict[str, str] = Field(default_factory=dict)
     min_likelihood: str = "LIKELY"
@@ -141,11 +176,16 @@ class PiiConfig(BaseModel):
     names: NamesConfig
     ner: NerConfig
     dlp: DlpConfig = Field(default_factory=DlpConfig)
+    known_names: KnownNamesConfig | None = None
+    spelled_phone: SpelledPhoneConfig | None = None
+    obfuscated_email: ObfuscatedEmailConfig | None = None
+    url_query: UrlQueryConfig | None = None
 
     def model_post_init(self, _: Any) -> None:
         known = set(self.entities)
         used = {r.entity for r in self.presidio.recognizers} | {p.entity for p in self.patterns}
         used |= set(self.identifier_entities) | set(self.ner.labels.values()) | set(self.dlp.info_types.values())
+        used |= set(self.url_query.params.values()) if self.url_query else set()
         if used - known:
             raise ValueError(f"pii.yaml uses entities not listed in `entities`: {sorted(used - known)}")
 
@@ -320,7 +360,13 @@ class Pseudonymizer:
         return rebuild(obj)
 
     def restore(self, text: str) -> str:
-        return PLACEHOLDER.sub(lambda m: self._by_placeholder.get(m.group(), m.group()), text)
+        text = PLACEHOLDER.sub(lambda m: self._by_placeholder.get(m.group(), m.group()), text)
+
+        def variant(m: re.Match[str]) -> str:  # a known placeholder in another case or bracket form
+            key = f"[{(m.group(1) or m.group(2)).upper()}]"
+            return self._by_placeholder.get(key, m.group())
+
+        return PLACEHOLDER_VARIANT.sub(variant, text)
 
     def restore_obj(self, obj: Any) -> Any:
         if isinstance(obj, str):
