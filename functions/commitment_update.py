@@ -7,12 +7,16 @@ import functions_framework
 from shared.capabilities.commitment_update import CommitmentUpdateRequest, CommitmentUpdateResponse, update
 from shared.platform.calls import CallContext
 from shared.platform.http import endpoint
-from shared.runtime import default_runtime
+from shared.runtime import authenticator, default_runtime
 
 
 @functions_framework.http
 @endpoint(
-    "commitment_update", CommitmentUpdateRequest, CommitmentUpdateResponse, roles=("agent", "supervisor", "backoffice")
+    "commitment_update",
+    CommitmentUpdateRequest,
+    CommitmentUpdateResponse,
+    roles=("agent", "supervisor", "backoffice"),
+    authenticator=authenticator,
 )
 def commitment_update(body: CommitmentUpdateRequest, call: CallContext) -> CommitmentUpdateResponse:
     """Mark a commitment done, extend it (with a reason) or cancel it; idempotent and version-checked."""

@@ -7,11 +7,11 @@ import functions_framework
 from shared.capabilities.privacy_request import PrivacyRequest, PrivacyResponse, run
 from shared.platform.calls import CallContext
 from shared.platform.http import endpoint
-from shared.runtime import default_runtime
+from shared.runtime import authenticator, default_runtime
 
 
 @functions_framework.http
-@endpoint("privacy_request", PrivacyRequest, PrivacyResponse, roles=("privacy",))
+@endpoint("privacy_request", PrivacyRequest, PrivacyResponse, roles=("privacy",), authenticator=authenticator)
 def privacy_request(body: PrivacyRequest, call: CallContext) -> PrivacyResponse:
     """Export (access) or erase everything held about one customer; audited."""
     return run(body, default_runtime(), call)

@@ -43,7 +43,8 @@ def _local_issuer() -> Any:
 
 
 ISSUER = _local_issuer()
-AGENT_GROUPS = {"agent": ("cx-demo-agents",), "supervisor": ("cx-demo-supervisors",), "uk": ("cx-demo-agents-uk",)}
+AGENT_GROUPS = {"agent": ("cx-demo-agents",), "supervisor": ("cx-demo-supervisors",), "uk": ("cx-demo-agents-uk",),
+                "backoffice": ("cx-demo-backoffice",), "privacy": ("cx-demo-privacy",)}
 
 
 def agent_token(subject: str = "agent-042", kind: str = "agent", **claims: Any) -> str:

@@ -35,7 +35,7 @@ from shared.safety.pii.base import customer_key
 
 SCOPE_FIELDS = ("tenant", "brand", "region", "team")
 ANY = "*"
-Role = Literal["agent", "supervisor", "system"]
+Role = Literal["agent", "supervisor", "backoffice", "system", "privacy"]
 
 
 def customer_scope(customer: Customer) -> dict[str, str | None]:

@@ -16,11 +16,11 @@ from functions_framework import create_app
 from scripts.seed import Seed, build
 from shared.runtime import Runtime
 from shared.settings import ROOT
-from tests.conftest import EventSink
+from tests.conftest import EventSink, agent_headers
 
 pytestmark = pytest.mark.integration
-AGENT = {"X-Agent-Id": "agent-7", "X-Agent-Role": "agent"}
-BACKOFFICE = {"X-Agent-Id": "bo-2", "X-Agent-Role": "backoffice"}
+AGENT = agent_headers("agent-7")  # signed by the local issuer, as the front door would
+BACKOFFICE = agent_headers("bo-2", "backoffice")
 END = "2026-11-19T15:00:00+00:00"  # Thursday afternoon in London
 CALL = [
     {"speaker": "customer", "text": "You charged me twice for October."},
@@ -213,7 +213,8 @@ def test_an_overdue_promise_leads_the_summary_and_the_reply_and_holds_back_sales
     assert paragraphs[1].startswith("First, I am sorry: we have not yet kept our promise due on 2026-11-26")
 
     nba = post("next_best_action", {"customer_id": customer, "channel": "chat", "transcript": [
-        {"speaker": "customer", "text": "I would like a faster internet plan."}]}).get_json()  # fmt: skip
+        {"speaker": "customer", "text": "I would like a faster internet plan."}]},
+        agent_headers("lead-7", "supervisor")).get_json()  # suppressed offers are a supervisor's view  # fmt: skip
     sales = set(runtime.nba_rules.sales_types)
     assert "promise_overdue" in {s["rule"] for s in nba["suppressed"]}
     assert all(s["type"] not in sales for s in nba["scores"])

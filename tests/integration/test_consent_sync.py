@@ -13,6 +13,7 @@ from functions_framework import create_app
 from shared.capabilities.snapshot_sync import handle
 from shared.runtime import Runtime
 from shared.settings import ROOT
+from tests.conftest import agent_headers
 
 pytestmark = pytest.mark.integration
 T0 = datetime(2026, 9, 1, tzinfo=UTC)
@@ -36,11 +37,12 @@ def test_nba_offers_no_sale_once_consent_is_withdrawn_through_sync(runtime: Runt
     assert sync(runtime, "customer.upserted", {
         "customer_id": cid, "updated_at": T0.isoformat(), "customer_since": "2023-01-01T00:00:00Z",
         "segment": "standard", "churn_risk": 0.1, "products": [{"sku": "FIB-100", "name": "Fibre 100 broadband"}],
+        "tenant": "acme", "brand": "acme-telecom",  # the demo agents' scope
         "profile": {"name": "Casey Consent", "language": "en", "consent": {"marketing": True}}}) == "applied"
 
     def nba() -> dict[str, Any]:
         resp = client.post("/", json={"customer_id": cid, "channel": "chat", "transcript": HAPPY_EN},
-                           headers={"X-Agent-Id": "agent-7", "X-Agent-Role": "agent"})  # fmt: skip
+                           headers=agent_headers("lead-7", "supervisor"))  # scores: a supervisor view  # fmt: skip
         assert resp.status_code == 200, resp.get_json()
         return resp.get_json()
 

@@ -18,10 +18,10 @@ from shared.platform.events import FirestoreOutbox, SuggestionGenerated
 from shared.runtime import Runtime
 from shared.safety.pii.base import customer_key
 from shared.settings import ROOT
-from tests.conftest import EventSink
+from tests.conftest import EventSink, agent_headers
 
 pytestmark = pytest.mark.integration
-AGENT = {"X-Agent-Id": "agent-9", "X-Agent-Role": "agent"}
+AGENT = agent_headers("agent-9")  # signed by the local issuer, as the front door would
 
 
 def post(target: str, body: dict[str, Any], headers: dict[str, str] = AGENT) -> Any:
@@ -124,7 +124,7 @@ def test_access_then_erasure_leaves_nothing_that_links_to_the_customer(runtime: 
         runtime.__dict__["warehouse"] = warehouse  # the deployed runtime uses BigQuery
         body = {"kind": "erasure", "customer_id": cid, "case_id": "DSAR-2"}
         assert post("privacy_request", body).status_code == 403  # an agent may not
-        resp = post("privacy_request", body, {"X-Agent-Id": "dpo-1", "X-Agent-Role": "privacy"})
+        resp = post("privacy_request", body, agent_headers("dpo-1", "privacy"))
         assert resp.status_code == 200, resp.get_json()
         result = resp.get_json()
         assert result["erased"]["snapshot"] > seed.interactions and result["erased"]["warehouse.events_raw"] >= 4
