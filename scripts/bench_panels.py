@@ -43,8 +43,11 @@ def _click(page: Any, panel: str, action: str, done: str) -> tuple[float, float,
     detail = page.evaluate("window.__cx[0]")
     if not detail["ok"] or page.locator(done).count() == 0:
         raise RuntimeError(f"{panel} {action} did not render a result: {page.locator(panel).inner_text()[:500]}")
-    http = page.evaluate("fn => performance.getEntriesByType('resource').filter(e => e.name.endsWith('/api/' + fn))"
-                         ".map(e => e.duration).pop() || 0", detail["fn"])  # fmt: skip
+    http = page.evaluate(
+        "fn => performance.getEntriesByType('resource').filter(e => e.name.endsWith('/api/' + fn))"
+        ".map(e => e.duration).pop() || 0",
+        detail["fn"],
+    )
     return detail["ms"], outside, http
 
 
@@ -76,8 +79,10 @@ def run(url: str, clicks: int, warmup: int, contact: tuple[str, str]) -> dict[st
                 "max_ms": round(max(inside), 1),
             }
             r = results[label]
-            print(f"{label:<20} p50 {r['p50_ms']:>7.1f} ms   p90 {r['p90_ms']:>7.1f} ms   max {r['max_ms']:>7.1f} ms   "
-                  f"of which HTTP p50 {r['p50_http_ms']:>6.1f} ms  (Playwright clock p50 {r['p50_outside_ms']:.1f} ms)")
+            print(
+                f"{label:<20} p50 {r['p50_ms']:>7.1f} ms   p90 {r['p90_ms']:>7.1f} ms   max {r['max_ms']:>7.1f} ms   "
+                f"of which HTTP p50 {r['p50_http_ms']:>6.1f} ms  (Playwright clock p50 {r['p50_outside_ms']:.1f} ms)"
+            )
     return results
 
 
@@ -91,8 +96,10 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     customer, contact = args.contact.split("/", 1)
     with desktop_url(args.url) as url:
-        print(f"agent desktop {url}; {args.clicks} clicks per panel after {args.warmup} warm-up clicks; "
-              f"contact {customer}/{contact}")  # fmt: skip
+        print(
+            f"agent desktop {url}; {args.clicks} clicks per panel after {args.warmup} warm-up clicks; "
+            f"contact {customer}/{contact}"
+        )
         results = run(url, args.clicks, args.warmup, (customer, contact))
     if args.json:
         print(json.dumps(results, indent=2))

@@ -30,12 +30,19 @@ def _offline_drafts() -> list[tuple[str, str]]:
     texts = yaml.safe_load((ROOT / "prompts" / "reply_draft" / "v1" / "texts.yaml").read_text("utf-8"))
     out = []
     for lang, t in texts.items():
-        intents = sorted(k[len("body_"):-len("_formal")] for k in t if k.startswith("body_") and k.endswith("_formal"))
+        intents = sorted(
+            k[len("body_") : -len("_formal")] for k in t if k.startswith("body_") and k.endswith("_formal")
+        )
         for intent in intents:
             for style in ("formal", "informal"):
                 for mood in ("negative", "neutral", "positive"):
-                    parts = [t[f"greeting_{style}"].format(name="Anna Weber"), t[f"opening_{mood}_{style}"],
-                             t[f"body_{intent}_{style}"], t[f"loyalty_{style}"].format(years=7), t[f"closing_{style}"]]
+                    parts = [
+                        t[f"greeting_{style}"].format(name="Anna Weber"),
+                        t[f"opening_{mood}_{style}"],
+                        t[f"body_{intent}_{style}"],
+                        t[f"loyalty_{style}"].format(years=7),
+                        t[f"closing_{style}"],
+                    ]
                     out.append((lang, "\n\n".join(parts)))
     return out
 
@@ -64,8 +71,9 @@ def main(argv: list[str] | None = None) -> int:
     settings = load_settings()
     sentences = splitter_for(settings.config_dir / "extraction.yaml").split
     t0 = time.perf_counter()
-    policy = OutputPolicy(settings.config_dir / "output_policy.yaml", tuple(settings.detect_languages),
-                          sentences=sentences)  # fmt: skip
+    policy = OutputPolicy(
+        settings.config_dir / "output_policy.yaml", tuple(settings.detect_languages), sentences=sentences
+    )
     load_ms = (time.perf_counter() - t0) * 1000
     approved = policy.approved_from(["If you extend today, your next month is on us."], [10.0], 20)
     replies = _replies(args.tickets, args.n)

@@ -46,11 +46,21 @@ from scripts.devstack import signed_headers
 from shared.settings import ROOT
 
 HEADERS = signed_headers("agent-demo")  # a signed-in demo agent (the dev stack's local issuer)
-CE_HEADERS = {"ce-specversion": "1.0", "ce-type": "google.cloud.pubsub.topic.v1.messagePublished",
-              "ce-source": "//pubsub.googleapis.com/projects/p/topics/cx-ticket-closed",
-              "Content-Type": "application/json"}  # fmt: skip
-HTTP_FUNCTIONS = ("context_summary", "next_best_action", "reply_draft", "next_steps", "confirm_next_steps",
-                  "closing_message", "feedback")  # fmt: skip
+CE_HEADERS = {
+    "ce-specversion": "1.0",
+    "ce-type": "google.cloud.pubsub.topic.v1.messagePublished",
+    "ce-source": "//pubsub.googleapis.com/projects/p/topics/cx-ticket-closed",
+    "Content-Type": "application/json",
+}
+HTTP_FUNCTIONS = (
+    "context_summary",
+    "next_best_action",
+    "reply_draft",
+    "next_steps",
+    "confirm_next_steps",
+    "closing_message",
+    "feedback",
+)
 T0 = datetime(2026, 10, 1, tzinfo=UTC)
 
 
@@ -88,9 +98,21 @@ class Row:
 
 def table(rows: list[Row]) -> str:
     head = ("scenario", "requests", "5xx", "503+RA", "409", "lost", "duplicated", "p50 ms", "p95 ms", "note")
-    lines = [head] + [(r.scenario, str(r.requests), str(r.server_errors), str(r.unavailable), str(r.conflicts),
-                       str(r.lost), str(r.duplicated), f"{r.pct(0.5):.0f}", f"{r.pct(0.95):.0f}", r.note)
-                      for r in rows]  # fmt: skip
+    lines = [head] + [
+        (
+            r.scenario,
+            str(r.requests),
+            str(r.server_errors),
+            str(r.unavailable),
+            str(r.conflicts),
+            str(r.lost),
+            str(r.duplicated),
+            f"{r.pct(0.5):.0f}",
+            f"{r.pct(0.95):.0f}",
+            r.note,
+        )
+        for r in rows
+    ]
     widths = [max(len(line[i]) for line in lines) for i in range(len(head))]
     out = []
     for n, line in enumerate(lines):
@@ -117,18 +139,30 @@ def app_client(target: str) -> Any:
 
 def close_payload(i: int, customer_id: str, rng: random.Random, prefix: str = "T-R") -> dict[str, Any]:
     opened = T0 + timedelta(days=rng.uniform(0, 40))
-    return {"ticket_id": f"{prefix}{i}", "customer_id": customer_id, "channel": "chat", "journey": "billing_dispute",
-            "category": rng.choice(["billing", "outage", "delivery"]), "queue_history": ["Customer Service"],
-            "opened_at": opened.isoformat(), "closed_at": (opened + timedelta(hours=2)).isoformat(),
-            "handle_time_s": 300, "after_contact_work_s": 60, "resolution_code": "resolved",
-            "ai_assisted": i % 2 == 0}  # fmt: skip
+    return {
+        "ticket_id": f"{prefix}{i}",
+        "customer_id": customer_id,
+        "channel": "chat",
+        "journey": "billing_dispute",
+        "category": rng.choice(["billing", "outage", "delivery"]),
+        "queue_history": ["Customer Service"],
+        "opened_at": opened.isoformat(),
+        "closed_at": (opened + timedelta(hours=2)).isoformat(),
+        "handle_time_s": 300,
+        "after_contact_work_s": 60,
+        "resolution_code": "resolved",
+        "ai_assisted": i % 2 == 0,
+    }
 
 
 def deliver(client: Any, payload: dict[str, Any]) -> int:
     """One Pub/Sub push of a ticket close to the ticket_closed function; the HTTP status Pub/Sub sees."""
     data = base64.b64encode(json.dumps(payload).encode()).decode()
-    resp = client.post("/", json={"message": {"data": data, "messageId": uuid.uuid4().hex}},
-                       headers={**CE_HEADERS, "ce-id": uuid.uuid4().hex})  # fmt: skip
+    resp = client.post(
+        "/",
+        json={"message": {"data": data, "messageId": uuid.uuid4().hex}},
+        headers={**CE_HEADERS, "ce-id": uuid.uuid4().hex},
+    )
     return int(resp.status_code)
 
 
@@ -142,10 +176,23 @@ def serve(target: str, env: dict[str, str], log: Path, timeout: float = 120.0) -
     """Run one function in a functions-framework (gunicorn) subprocess, as deployed; wait until it answers."""
     port = free_port()
     proc = subprocess.Popen(  # noqa: S603 - fixed argv
-        [sys.executable, "-m", "functions_framework", "--target", target, "--source", str(ROOT / "main.py"),
-         "--port", str(port)],
-        cwd=ROOT, env={**os.environ, **env}, stdout=log.open("wb"), stderr=subprocess.STDOUT, start_new_session=True,
-    )  # fmt: skip
+        [
+            sys.executable,
+            "-m",
+            "functions_framework",
+            "--target",
+            target,
+            "--source",
+            str(ROOT / "main.py"),
+            "--port",
+            str(port),
+        ],
+        cwd=ROOT,
+        env={**os.environ, **env},
+        stdout=log.open("wb"),
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
     url = f"http://127.0.0.1:{port}/"
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -170,8 +217,9 @@ def kill(proc: subprocess.Popen[bytes]) -> None:
 
 
 def post_json(url: str, body: dict[str, Any], method: str = "POST") -> tuple[int, dict[str, Any], dict[str, str]]:
-    req = urllib.request.Request(url, data=json.dumps(body).encode(), method=method,
-                                 headers={"Content-Type": "application/json", **HEADERS})  # fmt: skip
+    req = urllib.request.Request(
+        url, data=json.dumps(body).encode(), method=method, headers={"Content-Type": "application/json", **HEADERS}
+    )
     try:
         with urllib.request.urlopen(req, timeout=60) as resp:
             return resp.status, json.loads(resp.read() or b"null"), dict(resp.headers)
@@ -216,30 +264,47 @@ def subscription(settings: Any) -> tuple[Any, str]:
 
 def valid_bodies() -> dict[str, dict[str, Any]]:
     """One plausible body per HTTP function (seeded demo data): fuzzing mutates these."""
-    transcript = [{"speaker": "customer", "text": "I was charged twice for October."},
-                  {"speaker": "agent", "text": "I will refund the duplicate charge by Friday."}]  # fmt: skip
+    transcript = [
+        {"speaker": "customer", "text": "I was charged twice for October."},
+        {"speaker": "agent", "text": "I will refund the duplicate charge by Friday."},
+    ]
     action = {"owner": "agent", "description": "Refund the duplicate charge", "due_by": "2026-11-23"}
     return {
         "context_summary": {"customer_id": "C-1004", "ticket_id": "T-1004-01"},
         "next_best_action": {"customer_id": "C-1004", "channel": "chat", "transcript": transcript},
         "reply_draft": {"customer_id": "C-1004", "message": "I was charged twice!", "channel": "email"},
         "next_steps": {"customer_id": "C-1004", "ticket_id": "T-1004-01", "channel": "chat", "transcript": transcript},
-        "confirm_next_steps": {"suggestion_id": "0" * 32, "customer_id": "C-1004", "ticket_id": "T-1004-01",
-                               "actions": [action], "resolver_group": "Customer Service"},
+        "confirm_next_steps": {
+            "suggestion_id": "0" * 32,
+            "customer_id": "C-1004",
+            "ticket_id": "T-1004-01",
+            "actions": [action],
+            "resolver_group": "Customer Service",
+        },
         "closing_message": {"customer_id": "C-1004", "channel": "email", "actions": [action]},
-        "feedback": {"event_id": "fuzz-event-1", "suggestion_id": "0" * 32, "capability": "reply_draft",
-                     "rating": "used_unchanged"},
-    }  # fmt: skip
+        "feedback": {
+            "event_id": "fuzz-event-1",
+            "suggestion_id": "0" * 32,
+            "capability": "reply_draft",
+            "rating": "used_unchanged",
+        },
+    }
 
 
 def hostile_requests(base: dict[str, Any]) -> Any:
     """A hypothesis strategy of (method, content type, body bytes) around one valid body."""
     from hypothesis import strategies as st
 
-    scalars = (st.none() | st.booleans() | st.integers(-(10**30), 10**30)
-               | st.floats(allow_nan=False, allow_infinity=False) | st.text(max_size=40))  # fmt: skip
-    values = st.recursive(scalars, lambda c: st.lists(c, max_size=4) | st.dictionaries(st.text(max_size=12), c,
-                                                                                         max_size=4), max_leaves=12)
+    scalars = (
+        st.none()
+        | st.booleans()
+        | st.integers(-(10**30), 10**30)
+        | st.floats(allow_nan=False, allow_infinity=False)
+        | st.text(max_size=40)
+    )
+    values = st.recursive(
+        scalars, lambda c: st.lists(c, max_size=4) | st.dictionaries(st.text(max_size=12), c, max_size=4), max_leaves=12
+    )
     keys = sorted(base)
     mutated = st.one_of(
         st.just(base),
@@ -253,8 +318,21 @@ def hostile_requests(base: dict[str, Any]) -> Any:
         st.integers(30, 3000).map(lambda d: '{"customer_id": ' + '{"a": ' * d + "1" + "}" * d + "}"),
         st.integers(30, 6000).map(lambda n: '{"customer_id": "C-1004", "ticket_id": ' + "9" * n + "}"),
         st.integers(1000, 12000).map(lambda n: json.dumps({**base, "k" * n: 1})),
-        st.sampled_from(['{"a": NaN}', '{"a": 1e999}', "[Infinity]", '"\\ud800"', '{"a": "\\u0000"}', "", "{",
-                         '{"a": "' + "\\" * 3, "null", "[]", "0"]),
+        st.sampled_from(
+            [
+                '{"a": NaN}',
+                '{"a": 1e999}',
+                "[Infinity]",
+                '"\\ud800"',
+                '{"a": "\\u0000"}',
+                "",
+                "{",
+                '{"a": "' + "\\" * 3,
+                "null",
+                "[]",
+                "0",
+            ]
+        ),
         st.binary(max_size=64).map(lambda b: b.decode("latin-1")),
     )
     methods = st.sampled_from(["POST"] * 7 + ["post", "GET", "PUT", "Post", "DELETE"])
@@ -264,8 +342,14 @@ def hostile_requests(base: dict[str, Any]) -> Any:
 
 
 def send(client: Any, method: str, content_type: str, body: bytes) -> Any:
-    return client.open("/", method=method, data=body, content_type=content_type, headers=HEADERS,
-                       environ_overrides={"REQUEST_METHOD": method})  # fmt: skip
+    return client.open(
+        "/",
+        method=method,
+        data=body,
+        content_type=content_type,
+        headers=HEADERS,
+        environ_overrides={"REQUEST_METHOD": method},
+    )
 
 
 def fuzz_function(name: str, examples: int, on_answer: Callable[[Any, float], None]) -> int:
@@ -278,8 +362,9 @@ def fuzz_function(name: str, examples: int, on_answer: Callable[[Any, float], No
     client = app_client(name)
     sent = [0]
 
-    @settings(max_examples=examples, deadline=None, database=None, derandomize=True,
-              suppress_health_check=list(HealthCheck))  # fmt: skip
+    @settings(
+        max_examples=examples, deadline=None, database=None, derandomize=True, suppress_health_check=list(HealthCheck)
+    )
     @given(hostile_requests(valid_bodies()[name]))
     def run(case: tuple[str, str, bytes]) -> None:
         start = time.perf_counter()
@@ -314,12 +399,21 @@ def redelivery(rt: Any, n: int, threads: int = 8) -> Row:
     rt.events.flush()
     after = {c: rt.snapshots.stats(c).interactions_total for c in customers}
     counted = sum(after[c] - before[c] for c in customers)
-    closes = [e for e in pull_all(sub, path, lambda e: e.get("event_type") == "ticket.closed"
-                                  and e.get("ticket_id", "").startswith(prefix))]  # fmt: skip
+    closes = [
+        e
+        for e in pull_all(
+            sub, path, lambda e: e.get("event_type") == "ticket.closed" and e.get("ticket_id", "").startswith(prefix)
+        )
+    ]
     sub.delete_subscription(subscription=path)
-    markers = sum(1 for d in rt.firestore.collection("ticket_closes").where(
-        filter=fs.FieldFilter("ticket_id", ">=", prefix)).where(
-        filter=fs.FieldFilter("ticket_id", "<", prefix + "~")).select([]).stream())  # fmt: skip
+    markers = sum(
+        1
+        for d in rt.firestore.collection("ticket_closes")
+        .where(filter=fs.FieldFilter("ticket_id", ">=", prefix))
+        .where(filter=fs.FieldFilter("ticket_id", "<", prefix + "~"))
+        .select([])
+        .stream()
+    )
     event_ids = {e["event_id"] for e in closes}
     row.lost = max(0, n - counted) + max(0, n - markers) + max(0, n - len(event_ids))
     row.duplicated = max(0, counted - n) + max(0, len(event_ids) - n)
@@ -334,8 +428,14 @@ def pubsub_outage(rt: Any, n: int, workdir: Path) -> Row:
 
     row = Row(f"pubsub outage, instance killed ({n} req)")
     outbox_name = f"outbox-{uuid.uuid4().hex[:8]}"
-    env = {"PUBSUB_EMULATOR_HOST": f"127.0.0.1:{free_port()}", "CX_OUTBOX_COLLECTION": outbox_name,
-           "CX_MODEL_BACKEND": "offline", "CX_ROUTER_ARTEFACT": "", "WORKERS": "1", "THREADS": "4"}  # fmt: skip
+    env = {
+        "PUBSUB_EMULATOR_HOST": f"127.0.0.1:{free_port()}",
+        "CX_OUTBOX_COLLECTION": outbox_name,
+        "CX_MODEL_BACKEND": "offline",
+        "CX_ROUTER_ARTEFACT": "",
+        "WORKERS": "1",
+        "THREADS": "4",
+    }
     proc, url = serve("context_summary", env, workdir / "pubsub-outage.log")
     accepted: list[str] = []
     cold_ms = 0.0
@@ -362,8 +462,10 @@ def pubsub_outage(rt: Any, n: int, workdir: Path) -> Row:
     ids = {e["suggestion_id"] for e in found}
     row.lost = len(set(accepted) - ids)
     row.duplicated = len(found) - len({e["event_id"] for e in found})
-    row.note = (f"{len(accepted)} accepted, {drained} drained from the outbox, {len(ids)} found; "
-                f"first (cold) request {cold_ms:.0f} ms")
+    row.note = (
+        f"{len(accepted)} accepted, {drained} drained from the outbox, {len(ids)} found; "
+        f"first (cold) request {cold_ms:.0f} ms"
+    )
     return row
 
 
@@ -403,9 +505,11 @@ def firestore_outage(n: int, workdir: Path) -> Row:
     set_default_runtime(rt)
     try:
         emu.stop()
-        calls = [("context_summary", {"customer_id": SEEDS[3].customer_id}),
-                 ("feedback", valid_bodies()["feedback"]),
-                 ("confirm_next_steps", valid_bodies()["confirm_next_steps"])]  # fmt: skip
+        calls = [
+            ("context_summary", {"customer_id": SEEDS[3].customer_id}),
+            ("feedback", valid_bodies()["feedback"]),
+            ("confirm_next_steps", valid_bodies()["confirm_next_steps"]),
+        ]
         clients_by = {name: app_client(name) for name, _ in calls}
         retry_after = 0
         for i in range(n):
@@ -417,8 +521,10 @@ def firestore_outage(n: int, workdir: Path) -> Row:
         closes = app_client("ticket_closed")
         start = time.perf_counter()
         status = deliver(closes, close_payload(0, SEEDS[3].customer_id, random.Random(1), "T-OUT-"))
-        row.note = (f"{retry_after}/{n} with Retry-After; ticket_closed -> {status} "
-                    f"(raised: Pub/Sub redelivers) in {(time.perf_counter() - start) * 1000:.0f} ms")
+        row.note = (
+            f"{retry_after}/{n} with Retry-After; ticket_closed -> {status} "
+            f"(raised: Pub/Sub redelivers) in {(time.perf_counter() - start) * 1000:.0f} ms"
+        )
         if status >= 500 and status != 503:
             row.note += " [counted as designed, not in 5xx]"
     finally:
@@ -431,16 +537,21 @@ def conflicting_confirmations(rt: Any, n: int = 50) -> Row:
     row = Row(f"{n} conflicting confirmations")
     ticket = f"T-CF-{uuid.uuid4().hex[:6]}"
     rt.firestore.collection("customers").document("C-1004").collection("tickets").document(ticket).set(
-        {"ticket_id": ticket, "subject": "double charge", "status": "open", "opened_at": T0})  # fmt: skip
+        {"ticket_id": ticket, "subject": "double charge", "status": "open", "opened_at": T0}
+    )
     body = {**valid_bodies()["next_steps"], "ticket_id": ticket}
     suggestion = app_client("next_steps").post("/", json=body, headers=HEADERS).get_json()
     sub, path = subscription(rt.settings)
     client = app_client("confirm_next_steps")
 
     def confirm(i: int) -> tuple[int, float]:
-        req = {"suggestion_id": suggestion["suggestion_id"], "customer_id": "C-1004", "ticket_id": ticket,
-               "actions": [{"owner": "agent", "description": f"Refund variant {i}", "due_by": None}],
-               "resolver_group": "Customer Service"}  # fmt: skip
+        req = {
+            "suggestion_id": suggestion["suggestion_id"],
+            "customer_id": "C-1004",
+            "ticket_id": ticket,
+            "actions": [{"owner": "agent", "description": f"Refund variant {i}", "due_by": None}],
+            "resolver_group": "Customer Service",
+        }
         return _timed(lambda: client.post("/", json=req, headers=HEADERS).status_code)
 
     with ThreadPoolExecutor(n) as pool:
@@ -448,8 +559,9 @@ def conflicting_confirmations(rt: Any, n: int = 50) -> Row:
     for status, ms in results:
         row.count(status, ms)
     rt.events.flush()
-    events = pull_all(sub, path, lambda e: e.get("event_type") == "next_steps.confirmed"
-                      and e.get("ticket_id") == ticket)  # fmt: skip
+    events = pull_all(
+        sub, path, lambda e: e.get("event_type") == "next_steps.confirmed" and e.get("ticket_id") == ticket
+    )
     sub.delete_subscription(subscription=path)
     ok = sum(1 for s, _ in results if s == 200)
     row.duplicated = max(0, len({e["event_id"] for e in events}) - ok) + max(0, ok - 1)

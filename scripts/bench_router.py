@@ -49,8 +49,9 @@ print(json.dumps({"import_ms": (t1 - t0) * 1000, "runtime_router_ms": (t2 - t1) 
 
 
 def _probe(artefact: str, n: int) -> dict[str, Any]:
-    out = subprocess.run([sys.executable, "-c", PROBE, artefact, str(n)], cwd=ROOT, capture_output=True,
-                         text=True, check=True)  # fmt: skip
+    out = subprocess.run(
+        [sys.executable, "-c", PROBE, artefact, str(n)], cwd=ROOT, capture_output=True, text=True, check=True
+    )
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
@@ -94,8 +95,7 @@ def main(argv: list[str] | None = None) -> int:
             from scripts.train_router import main as train_main
 
             train_main(["--data", str(data), "--out", str(artefact), "--no-holdout"])
-        results = {"model": bench(str(artefact), args.repeats, args.n),
-                   "fallback": bench("", args.repeats, args.n)}  # fmt: skip
+        results = {"model": bench(str(artefact), args.repeats, args.n), "fallback": bench("", args.repeats, args.n)}
     print("router cost (fresh interpreter per repeat):", json.dumps(results))
     return 0
 

@@ -42,8 +42,16 @@ def customer_messages(prefix: str, n: int, interactions: int) -> list[list[bytes
         customer = Customer(customer_id=cid, profile=Profile(name=f"Bench Person {c}"), customer_since=T0)
         items: list[Any] = [Order(order_id=f"O-{c}-{k}", placed_at=T0 + timedelta(days=k)) for k in range(2)]
         items.append(Ticket(ticket_id=f"T-{c}", subject="Bench ticket", opened_at=T0))
-        items += [Interaction(interaction_id=f"I-{c}-{k}", channel="chat", occurred_at=T0 + timedelta(hours=k),
-                              summary="bench contact", category="billing") for k in range(interactions)]  # fmt: skip
+        items += [
+            Interaction(
+                interaction_id=f"I-{c}-{k}",
+                channel="chat",
+                occurred_at=T0 + timedelta(hours=k),
+                summary="bench contact",
+                category="billing",
+            )
+            for k in range(interactions)
+        ]
         out.append([message(name, change, "urn:bench") for name, change in snapshot_changes(customer, items, T0)])
     return out
 
@@ -66,8 +74,11 @@ def bench(customers: int, interactions: int, threads: int) -> dict[str, Any]:
         ensure_topics(settings.gcp_project_or_local, settings.local_topics)
         rt = Runtime(settings)
         handle_many([(m, None) for m in customer_messages("WARM", 1, 5)[0]], rt)  # connections, emulator warm
-        results: dict[str, Any] = {"customers": customers, "interactions_per_customer": interactions,
-                                   "threads": threads}  # fmt: skip
+        results: dict[str, Any] = {
+            "customers": customers,
+            "interactions_per_customer": interactions,
+            "threads": threads,
+        }
 
         single = customer_messages("S", customers, interactions)
         events = sum(len(m) for m in single)
@@ -92,18 +103,32 @@ def bench(customers: int, interactions: int, threads: int) -> dict[str, Any]:
 
         work = Path(tempfile.mkdtemp(prefix="cx-bench-import-"))
         handle_many([(m, None) for msgs in customer_messages("IMP", customers, 0) for m in msgs[:1]], rt)
-        rows = [{"id": f"IMP-{c}-{k}", "customer_id": f"IMP-{c:05d}", "channel": "phone", "summary": "imported",
-                 "occurred_at": (T0 + timedelta(minutes=k)).isoformat(), "category": "billing"}
-                for c in range(customers) for k in range(interactions)]  # fmt: skip
+        rows = [
+            {
+                "id": f"IMP-{c}-{k}",
+                "customer_id": f"IMP-{c:05d}",
+                "channel": "phone",
+                "summary": "imported",
+                "occurred_at": (T0 + timedelta(minutes=k)).isoformat(),
+                "category": "billing",
+            }
+            for c in range(customers)
+            for k in range(interactions)
+        ]
         data = work / "interactions.jsonl"
         data.write_text("".join(json.dumps(r) + "\n" for r in rows), "utf-8")
-        mapping = importer.Mapping.load(Path(__file__).resolve().parent.parent / "config" / "import_mappings"
-                                        / "interactions_jsonl.yaml")  # fmt: skip
+        mapping = importer.Mapping.load(
+            Path(__file__).resolve().parent.parent / "config" / "import_mappings" / "interactions_jsonl.yaml"
+        )
         start = time.perf_counter()
         report = importer.run(mapping, rt, path=data, checkpoint=work / "c.json", progress=False)
         took = time.perf_counter() - start
-        results["import"] = {"rows": len(rows), "seconds": round(took, 2), "rows_per_s": round(len(rows) / took, 1),
-                             "outcomes": dict(report.outcomes)}  # fmt: skip
+        results["import"] = {
+            "rows": len(rows),
+            "seconds": round(took, 2),
+            "rows_per_s": round(len(rows) / took, 1),
+            "outcomes": dict(report.outcomes),
+        }
         stats = rt.snapshots.get_snapshot("S-00000").customer.stats
         results["check"] = {"stats_exact": stats.interactions_total == interactions}
         return results

@@ -35,9 +35,14 @@ def run(n_events: int) -> dict[str, object]:
     before = {v: timed(f"SELECT * FROM cx_analytics.{v}") for v in KPI_VIEWS}  # noqa: S608
     took = materialize(con)
     after = {v: timed(f"SELECT * FROM {KPI_DATASET}.{v}") for v in KPI_VIEWS}  # noqa: S608
-    return {"events": len(events), "delivered_rows": len(rows), "before_s": before, "after_s": after,
-            "materialize_s": {k: round(v, 2) for k, v in took.items()},
-            "materialize_total_s": round(sum(took.values()), 1)}  # fmt: skip
+    return {
+        "events": len(events),
+        "delivered_rows": len(rows),
+        "before_s": before,
+        "after_s": after,
+        "materialize_s": {k: round(v, 2) for k, v in took.items()},
+        "materialize_total_s": round(sum(took.values()), 1),
+    }
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -37,56 +37,79 @@ class Tool:
 
 # group -> (help, tools). A tool module is named once here; adding a tool is one line.
 GROUPS: dict[str, tuple[str, tuple[Tool, ...]]] = {
-    "stack": ("The local stack: emulators, seeded data, every function on localhost.", (
-        Tool("demo", "scripts.devstack", "Run the end-to-end demo (what ./scripts/demo.sh runs).", ("demo",)),
-        Tool("up", "scripts.devstack", "Start the stack and keep it up (Ctrl-C stops everything).", ("up",)),
-    )),
-    "seed": ("Demo data for the local stack and the tests.", (
-        Tool("demo", "scripts.seed", "Write the 20 demo customers, catalogue and KB (emulators or --allow-cloud)."),
-        Tool("kb", "scripts.kb_ingest", "Load knowledge articles with embeddings."),
-    )),
-    "eval": ("Quality figures on real and gold data (paths default to ../shared/data).", (
-        Tool("next-steps", "scripts.eval_next_steps", "Next-step extraction on the gold set; summaries."),
-        Tool("reply", "scripts.eval_reply", "Reply drafts: injection, false positives, intents, sentiment."),
-        Tool("router", "scripts.eval_router", "Resolver-group routing and intent."),
-        Tool("pii", "scripts.eval_pii", "PII masking recall and precision."),
-        Tool("reply-frozen", "scripts.eval_reply_frozen", "All reply-side checks on the frozen set, by class."),
-        Tool("closing", "scripts.eval_closing", "Closing texts: frozen cases and the gold set's closing texts."),
-        Tool("quality", "scripts.evaluate", "The project's scorers offline; Vertex Gen AI evaluation with a project."),
-        Tool("experiments", "scripts.experiment_report", "Prompt experiments: candidate vs control."),
-    )),
-    "bench": ("Benchmarks, each side by side with its baseline in the same run (never asserted).", (
-        Tool("functions", "scripts.bench", "Cold start, per-request overhead, tokens, cost."),
-        Tool("duedates", "scripts.bench_duedates", "Due-date resolver cost on real text."),
-        Tool("next-steps", "scripts.bench_next_steps", "Structural next-step extractor cost."),
-        Tool("panels", "scripts.bench_panels", "Agent-desktop panels: click to rendered result."),
-        Tool("pii", "scripts.bench_pii", "PII masking cost."),
-        Tool("policy", "scripts.bench_policy", "Output policy overhead per reply."),
-        Tool("router", "scripts.bench_router", "Router load and per-request cost."),
-        Tool("warehouse", "scripts.bench_warehouse", "KPI view query times at scale."),
-        Tool("reliability", "scripts.bench_reliability", "Redelivery, outages, contention, fuzz."),
-        Tool("sync", "scripts.bench_sync", "Snapshot sync events/s and import rows/s."),
-        Tool("commitments", "scripts.bench_commitments", "Overdue sweep throughput (commitments/s)."),
-    )),
-    "router": ("Resolver-group routing.", (
-        Tool("train", "scripts.train_router", "Train the router on closed tickets and agent overrides."),
-    )),
-    "warehouse": ("The analytics warehouse (BigQuery; DuckDB locally).", (
-        Tool("run", "scripts.warehouse", "Load events, materialize, report the KPIs."),
-    )),
-    "qa": ("The weekly quality loop.", (
-        Tool("weekly", "scripts.weekly_qa", "Review sheet of last week's contacts; verdicts back in."),
-    )),
-    "dlq": ("Dead letters and the event outbox.", (
-        Tool("replay", "scripts.replay_dead_letters", "Replay parked ticket closes onto their topic."),
-        Tool("drain", "scripts.drain_outbox", "Republish events whose publish failed (outbox to Pub/Sub)."),
-    )),
-    "build": ("Generated files and packaging.", (
-        Tool("openapi", "scripts.openapi", "Generate (or --check) functions/openapi.json."),
-        Tool("lock", "scripts.lock", "Regenerate the requirements locks from pyproject.toml."),
-        Tool("screenshots", "scripts.screenshots", "Screenshots of each agent-desktop panel."),
-        Tool("tf-schema", "scripts.tf_schema", "Check infra/terraform against the pinned providers' schema."),
-    )),
+    "stack": (
+        "The local stack: emulators, seeded data, every function on localhost.",
+        (
+            Tool("demo", "scripts.devstack", "Run the end-to-end demo (what ./scripts/demo.sh runs).", ("demo",)),
+            Tool("up", "scripts.devstack", "Start the stack and keep it up (Ctrl-C stops everything).", ("up",)),
+        ),
+    ),
+    "seed": (
+        "Demo data for the local stack and the tests.",
+        (
+            Tool("demo", "scripts.seed", "Write the 20 demo customers, catalogue and KB (emulators or --allow-cloud)."),
+            Tool("kb", "scripts.kb_ingest", "Load knowledge articles with embeddings."),
+        ),
+    ),
+    "eval": (
+        "Quality figures on real and gold data (paths default to ../shared/data).",
+        (
+            Tool("next-steps", "scripts.eval_next_steps", "Next-step extraction on the gold set; summaries."),
+            Tool("reply", "scripts.eval_reply", "Reply drafts: injection, false positives, intents, sentiment."),
+            Tool("router", "scripts.eval_router", "Resolver-group routing and intent."),
+            Tool("pii", "scripts.eval_pii", "PII masking recall and precision."),
+            Tool("reply-frozen", "scripts.eval_reply_frozen", "All reply-side checks on the frozen set, by class."),
+            Tool("closing", "scripts.eval_closing", "Closing texts: frozen cases and the gold set's closing texts."),
+            Tool(
+                "quality", "scripts.evaluate", "The project's scorers offline; Vertex Gen AI evaluation with a project."
+            ),
+            Tool("experiments", "scripts.experiment_report", "Prompt experiments: candidate vs control."),
+        ),
+    ),
+    "bench": (
+        "Benchmarks, each side by side with its baseline in the same run (never asserted).",
+        (
+            Tool("functions", "scripts.bench", "Cold start, per-request overhead, tokens, cost."),
+            Tool("duedates", "scripts.bench_duedates", "Due-date resolver cost on real text."),
+            Tool("next-steps", "scripts.bench_next_steps", "Structural next-step extractor cost."),
+            Tool("panels", "scripts.bench_panels", "Agent-desktop panels: click to rendered result."),
+            Tool("pii", "scripts.bench_pii", "PII masking cost."),
+            Tool("policy", "scripts.bench_policy", "Output policy overhead per reply."),
+            Tool("router", "scripts.bench_router", "Router load and per-request cost."),
+            Tool("warehouse", "scripts.bench_warehouse", "KPI view query times at scale."),
+            Tool("reliability", "scripts.bench_reliability", "Redelivery, outages, contention, fuzz."),
+            Tool("sync", "scripts.bench_sync", "Snapshot sync events/s and import rows/s."),
+            Tool("commitments", "scripts.bench_commitments", "Overdue sweep throughput (commitments/s)."),
+        ),
+    ),
+    "router": (
+        "Resolver-group routing.",
+        (Tool("train", "scripts.train_router", "Train the router on closed tickets and agent overrides."),),
+    ),
+    "warehouse": (
+        "The analytics warehouse (BigQuery; DuckDB locally).",
+        (Tool("run", "scripts.warehouse", "Load events, materialize, report the KPIs."),),
+    ),
+    "qa": (
+        "The weekly quality loop.",
+        (Tool("weekly", "scripts.weekly_qa", "Review sheet of last week's contacts; verdicts back in."),),
+    ),
+    "dlq": (
+        "Dead letters and the event outbox.",
+        (
+            Tool("replay", "scripts.replay_dead_letters", "Replay parked ticket closes onto their topic."),
+            Tool("drain", "scripts.drain_outbox", "Republish events whose publish failed (outbox to Pub/Sub)."),
+        ),
+    ),
+    "build": (
+        "Generated files and packaging.",
+        (
+            Tool("openapi", "scripts.openapi", "Generate (or --check) functions/openapi.json."),
+            Tool("lock", "scripts.lock", "Regenerate the requirements locks from pyproject.toml."),
+            Tool("screenshots", "scripts.screenshots", "Screenshots of each agent-desktop panel."),
+            Tool("tf-schema", "scripts.tf_schema", "Check infra/terraform against the pinned providers' schema."),
+        ),
+    ),
 }
 
 

@@ -70,8 +70,16 @@ def demo_token(issuer: LocalIssuer, user: str) -> str:
 
 
 FUNCTIONS = [
-    "context_summary", "next_best_action", "reply_draft", "next_steps", "confirm_next_steps", "closing_message",
-    "feedback", "ticket_closed", "commitment_update", "commitment_sweep",
+    "context_summary",
+    "next_best_action",
+    "reply_draft",
+    "next_steps",
+    "confirm_next_steps",
+    "closing_message",
+    "feedback",
+    "ticket_closed",
+    "commitment_update",
+    "commitment_sweep",
 ]
 
 
@@ -103,11 +111,26 @@ def function_servers(
     try:
         for i, name in enumerate(names or FUNCTIONS):
             port = base_port + i if base_port else free_port()
-            cmd = [sys.executable, "-m", "functions_framework", f"--target={name}",
-                   f"--source={ROOT / 'main.py'}", "--host=127.0.0.1", f"--port={port}"]  # fmt: skip
+            cmd = [
+                sys.executable,
+                "-m",
+                "functions_framework",
+                f"--target={name}",
+                f"--source={ROOT / 'main.py'}",
+                "--host=127.0.0.1",
+                f"--port={port}",
+            ]
             log = (log_dir / f"{name}.log").open("wb")
-            procs.append(subprocess.Popen(cmd, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT,
-                                          env=dict(env or os.environ), start_new_session=True))  # fmt: skip
+            procs.append(
+                subprocess.Popen(
+                    cmd,
+                    cwd=ROOT,
+                    stdout=log,
+                    stderr=subprocess.STDOUT,
+                    env=dict(env or os.environ),
+                    start_new_session=True,
+                )
+            )
             urls[name] = f"http://127.0.0.1:{port}/"
         for name, url in urls.items():
             _wait_http(url, log_dir / f"{name}.log")
@@ -184,7 +207,8 @@ class _DesktopHandler(http.server.SimpleHTTPRequestHandler):
         settings = load_settings()
         try:
             principal = Authenticator(settings, AccessPolicy.load(settings.config_dir / "access.yaml")).authenticate(
-                {IAP_HEADER: token})  # fmt: skip
+                {IAP_HEADER: token}
+            )
         except CxError as exc:
             self._json(exc.status, {"error": {"code": exc.code, "message": exc.message, "request_id": ""}})
             return
@@ -210,8 +234,17 @@ class _DesktopHandler(http.server.SimpleHTTPRequestHandler):
         except (json.JSONDecodeError, AttributeError):
             user = None
         if self.issuer is None or user not in DEMO_USERS:
-            self._json(400, {"error": {"code": "invalid_request", "message": "unknown demo user", "request_id": "",
-                                       "details": [{"field": "user", "problem": f"one of {sorted(DEMO_USERS)}"}]}})
+            self._json(
+                400,
+                {
+                    "error": {
+                        "code": "invalid_request",
+                        "message": "unknown demo user",
+                        "request_id": "",
+                        "details": [{"field": "user", "problem": f"one of {sorted(DEMO_USERS)}"}],
+                    }
+                },
+            )
             return
         cookie = f"{SESSION_COOKIE}={demo_token(self.issuer, user)}; Path=/; HttpOnly; SameSite=Strict; Max-Age=3600"
         self._json(200, {"user": user}, **{"Set-Cookie": cookie})
@@ -225,9 +258,13 @@ class _DesktopHandler(http.server.SimpleHTTPRequestHandler):
             return
         name = self.path.split("?")[0].removeprefix("/api/").strip("/")
         if not self.path.startswith("/api/") or name not in self.urls:
-            self._send(404, json.dumps({"error": {"code": "not_found", "message": f"no function {name!r}",
-                                                  "request_id": ""}}).encode(),  # fmt: skip
-                       {"Content-Type": "application/json"})
+            self._send(
+                404,
+                json.dumps(
+                    {"error": {"code": "not_found", "message": f"no function {name!r}", "request_id": ""}}
+                ).encode(),
+                {"Content-Type": "application/json"},
+            )
             return
         data = self.rfile.read(int(self.headers.get("Content-Length") or 0))
         headers = {h: v for h in PROXY_HEADERS if (v := self.headers.get(h)) is not None}
@@ -241,8 +278,13 @@ class _DesktopHandler(http.server.SimpleHTTPRequestHandler):
         except urllib.error.HTTPError as exc:
             status, body, got = exc.code, exc.read(), exc.headers
         except OSError as exc:
-            err = {"error": {"code": "bad_gateway", "message": f"{name} unreachable: {exc}",
-                             "request_id": self.headers.get("X-Request-Id", "")}}  # fmt: skip
+            err = {
+                "error": {
+                    "code": "bad_gateway",
+                    "message": f"{name} unreachable: {exc}",
+                    "request_id": self.headers.get("X-Request-Id", ""),
+                }
+            }
             self._send(502, json.dumps(err).encode(), {"Content-Type": "application/json"})
             return
         out = {h: v for h in ("Content-Type", "X-Request-Id") if (v := got.get(h)) is not None}
@@ -255,8 +297,7 @@ def desktop_server(urls: dict[str, str], port: int = 0, issuer: LocalIssuer | No
 
     ``issuer`` signs the demo sign-ins; the functions must trust its key set (``CX_LOCAL_ISSUER_JWKS``).
     """
-    handler = type("DesktopHandler", (_DesktopHandler,), {"urls": {n: u for n, u in urls.items()},
-                                                          "issuer": issuer})  # fmt: skip
+    handler = type("DesktopHandler", (_DesktopHandler,), {"urls": {n: u for n, u in urls.items()}, "issuer": issuer})
     server = http.server.ThreadingHTTPServer(("127.0.0.1", port), handler)
     server.daemon_threads = True
     thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.1}, daemon=True)
@@ -298,8 +339,9 @@ def _wait_http(url: str, log: Path, timeout: float = 30.0) -> None:
 
 def call(url: str, body: object, headers: dict[str, str] | None = None) -> tuple[int, dict]:
     data = json.dumps(body).encode()
-    req = urllib.request.Request(url, data=data, method="POST", headers={"Content-Type": "application/json",
-                                                                         **(headers or {})})  # fmt: skip
+    req = urllib.request.Request(
+        url, data=data, method="POST", headers={"Content-Type": "application/json", **(headers or {})}
+    )
     try:
         with urllib.request.urlopen(req, timeout=90) as resp:
             return resp.status, json.loads(resp.read())
@@ -320,8 +362,15 @@ class Caller:
         self.issuer, self.user = issuer, user
         self.audited: list[str] = []
 
-    def __call__(self, url: str, body: object, *, user: str | None = None, audited: bool = True,
-                 headers: dict[str, str] | None = None) -> tuple[int, dict]:  # fmt: skip
+    def __call__(
+        self,
+        url: str,
+        body: object,
+        *,
+        user: str | None = None,
+        audited: bool = True,
+        headers: dict[str, str] | None = None,
+    ) -> tuple[int, dict]:
         import uuid
 
         request_id = f"demo-{uuid.uuid4().hex}"
@@ -361,16 +410,45 @@ def demo(urls: dict[str, str], issuer: LocalIssuer) -> int:
         {"speaker": "customer", "text": "Schon wieder kein Internet. Das ist unzumutbar, ich kündige!"},
     ]
     status, body3 = ask(nba, {"customer_id": "C-1002", "channel": "chat", "transcript": chat})
-    shown = {k: body3.get(k) for k in ("customer_goal", "sentiment", "intent", "primary", "fallback", "reasons",
-                                       "phrasing", "suppressed", "model_choice_overridden", "engine")}  # fmt: skip
+    shown = {
+        k: body3.get(k)
+        for k in (
+            "customer_goal",
+            "sentiment",
+            "intent",
+            "primary",
+            "fallback",
+            "reasons",
+            "phrasing",
+            "suppressed",
+            "model_choice_overridden",
+            "engine",
+        )
+    }
     _show("next_best_action for C-1002 in a live chat (angry, churn risk 0.72)", status, shown)
     ok &= status == 200 and body3["primary"]["type"] == "retention"
-    message = ("Sie haben mir den Oktober doppelt abgebucht! Das ist unzumutbar, ich will mein Geld zurück, "
-               "sonst gehe ich zum Anwalt.")  # fmt: skip
+    message = (
+        "Sie haben mir den Oktober doppelt abgebucht! Das ist unzumutbar, ich will mein Geld zurück, "
+        "sonst gehe ich zum Anwalt."
+    )
     status, body4 = ask(urls["reply_draft"], {"customer_id": "C-1004", "message": message, "channel": "email"})
-    shown = {k: body4.get(k) for k in ("intent_summary", "language", "language_detected", "intent", "sentiment",
-                                       "reply", "next_best_actions", "requires_human_review", "review_reasons",
-                                       "questions_for_agent", "personalization_used", "engine")}  # fmt: skip
+    shown = {
+        k: body4.get(k)
+        for k in (
+            "intent_summary",
+            "language",
+            "language_detected",
+            "intent",
+            "sentiment",
+            "reply",
+            "next_best_actions",
+            "requires_human_review",
+            "review_reasons",
+            "questions_for_agent",
+            "personalization_used",
+            "engine",
+        )
+    }
     _show("reply_draft for an angry German email from C-1004 (legal threat, refund demand)", status, shown)
     ok &= status == 200 and body4["requires_human_review"] and body4["language"] == "de"
     call_turns = [
@@ -381,24 +459,39 @@ def demo(urls: dict[str, str], issuer: LocalIssuer) -> int:
         {"speaker": "agent", "text": "Kann ich sonst noch etwas für Sie tun?"},
     ]
     ticket = {"customer_id": "C-1004", "ticket_id": "T-1004-01"}
-    status, plan = ask(urls["next_steps"], {**ticket, "channel": "phone", "transcript": call_turns,
-                                             "conversation_end_time": "2026-11-19T15:00:00+01:00"})  # fmt: skip
+    status, plan = ask(
+        urls["next_steps"],
+        {**ticket, "channel": "phone", "transcript": call_turns, "conversation_end_time": "2026-11-19T15:00:00+01:00"},
+    )
     _show("next_steps at the end of the call (agent pressed 'next steps')", status, plan)
     ok &= status == 200 and len(plan["actions"]) == 3
     final = [{"owner": a["owner"], "description": a["description"], "due_by": a["due_by"]} for a in plan["actions"]]
     final[1]["due_by"] = "2026-11-23"  # the agent gives the customer until Monday
     kb_used = [k["kb_id"] for k in plan["kb_suggestions"][:1]]
-    status, confirmed = ask(urls["confirm_next_steps"], {**ticket, "suggestion_id": plan["suggestion_id"],
-                                                          "actions": final, "resolver_group": plan["resolver_group"],
-                                                          "kb_used": kb_used})  # fmt: skip
+    status, confirmed = ask(
+        urls["confirm_next_steps"],
+        {
+            **ticket,
+            "suggestion_id": plan["suggestion_id"],
+            "actions": final,
+            "resolver_group": plan["resolver_group"],
+            "kb_used": kb_used,
+        },
+    )
     _show("confirm_next_steps (agent moved one due date)", status, confirmed)
     ok &= status == 200 and confirmed["diff"]["due_dates_moved"] == 1
     status, closing = ask(urls["closing_message"], {**ticket, "channel": "email", "actions": final})
     print(f"\n=== closing_message: HTTP {status}\n{closing.get('message')}")
     ok &= status == 200
-    status, fb = ask(urls["feedback"], {"event_id": f"demo-{plan['suggestion_id']}", "capability": "reply_draft",
-                                         "suggestion_id": body4["suggestion_id"],
-                                         "final_text": _edit(body4["reply"])})  # fmt: skip
+    status, fb = ask(
+        urls["feedback"],
+        {
+            "event_id": f"demo-{plan['suggestion_id']}",
+            "capability": "reply_draft",
+            "suggestion_id": body4["suggestion_id"],
+            "final_text": _edit(body4["reply"]),
+        },
+    )
     _show("feedback: the agent sent the reply with a small edit", status, fb)
     ok &= status == 200 and fb["rating"] == "lightly_edited"
     ok &= _close_tickets(urls["ticket_closed"])
@@ -406,8 +499,10 @@ def demo(urls: dict[str, str], issuer: LocalIssuer) -> int:
     events = _pull_events(8)
     from collections import Counter
 
-    print(f"\n=== events on the local subscription: {len(events)}, by type: "
-          f"{dict(Counter(e['event_type'] for e in events))}")  # fmt: skip
+    print(
+        f"\n=== events on the local subscription: {len(events)}, by type: "
+        f"{dict(Counter(e['event_type'] for e in events))}"
+    )
     for event in events[:3]:
         print(json.dumps(event, ensure_ascii=False)[:300] + " …")
     ok &= len(events) >= 8
@@ -446,22 +541,32 @@ def _close_tickets(function_url: str) -> bool:
         ai = n % 2 == 0
         handoff = rng.random() < (0.2 if ai else 0.4)
         closed = opened + timedelta(hours=rng.uniform(0.2, 30))
-        payloads.append({
-            "ticket_id": f"T-DEMO-{n:03d}", "customer_id": f"C-{1001 + n % 20}",
-            "channel": rng.choice(["chat", "email", "phone"]), "journey": journeys[category], "category": category,
-            "subject": f"Demo {category} case",
-            "queue_history": ["Customer Service"] + (["Billing and Payments"] if handoff else []),
-            "opened_at": opened.isoformat(), "closed_at": closed.isoformat(),
-            "handle_time_s": rng.uniform(240, 600) * (0.75 if ai else 1.0),
-            "after_contact_work_s": rng.uniform(30, 180), "resolution_code": "resolved",
-            "csat": rng.choice([3, 4, 5] if ai else [2, 3, 4, 5]), "ai_assisted": ai,
-        })  # fmt: skip
+        payloads.append(
+            {
+                "ticket_id": f"T-DEMO-{n:03d}",
+                "customer_id": f"C-{1001 + n % 20}",
+                "channel": rng.choice(["chat", "email", "phone"]),
+                "journey": journeys[category],
+                "category": category,
+                "subject": f"Demo {category} case",
+                "queue_history": ["Customer Service"] + (["Billing and Payments"] if handoff else []),
+                "opened_at": opened.isoformat(),
+                "closed_at": closed.isoformat(),
+                "handle_time_s": rng.uniform(240, 600) * (0.75 if ai else 1.0),
+                "after_contact_work_s": rng.uniform(30, 180),
+                "resolution_code": "resolved",
+                "csat": rng.choice([3, 4, 5] if ai else [2, 3, 4, 5]),
+                "ai_assisted": ai,
+            }
+        )
     for p in payloads + payloads[:10]:  # ten redelivered
         publisher.publish(topic, json.dumps(p).encode()).result(timeout=10)
     publisher.publish(topic, b'{"ticket_id": "broken"}').result(timeout=10)
     delivered, outcomes = _push_bridge(function_url, f"{settings.ticket_closed_topic}-local")
-    print(f"\n=== ticket_closed: {len(payloads)} tickets (+10 redelivered, +1 invalid) pushed to the function: "
-          f"{delivered} deliveries, HTTP {dict(outcomes)}")  # fmt: skip
+    print(
+        f"\n=== ticket_closed: {len(payloads)} tickets (+10 redelivered, +1 invalid) pushed to the function: "
+        f"{delivered} deliveries, HTTP {dict(outcomes)}"
+    )
     return outcomes.get(200, 0) == len(payloads) + 11
 
 
@@ -492,14 +597,18 @@ def _promises(urls: dict[str, str]) -> bool:
     ticket = {"customer_id": "C-1009", "ticket_id": "T-1009-01"}
     london = ZoneInfo("Europe/London")
     end = datetime.combine(past - timedelta(days=3), datetime.min.time(), london) + timedelta(hours=15)
-    status, plan = call(urls["next_steps"], {**ticket, "channel": "phone", "transcript": PROMISE_CALL,
-                                             "conversation_end_time": end.isoformat()})  # fmt: skip
+    status, plan = call(
+        urls["next_steps"],
+        {**ticket, "channel": "phone", "transcript": PROMISE_CALL, "conversation_end_time": end.isoformat()},
+    )
     ok = status == 200
     final = [{"owner": a["owner"], "description": a["description"], "due_by": a["due_by"]} for a in plan["actions"]]
     for a in final:  # the back office's promise fell due on the past business day; the agent's is due later
         a["due_by"] = str(past) if a["owner"] == "backoffice" else str(today + timedelta(days=2))
-    status, _ = call(urls["confirm_next_steps"], {**ticket, "suggestion_id": plan["suggestion_id"], "actions": final,
-                                                  "resolver_group": plan["resolver_group"]})  # fmt: skip
+    status, _ = call(
+        urls["confirm_next_steps"],
+        {**ticket, "suggestion_id": plan["suggestion_id"], "actions": final, "resolver_group": plan["resolver_group"]},
+    )
     print(f"\n=== promises: C-1009 confirmed {len(final)} actions, the back office's due {past} (past business day)")
     ok &= status == 200
     subscriber = pubsub_v1.SubscriberClient()
@@ -519,34 +628,56 @@ def _promises(urls: dict[str, str]) -> bool:
         if any(e["event_type"] == "commitment.overdue" and e["ticket_id"] == "T-1009-01" for e in events):
             break
     overdue = [e for e in events if e["event_type"] == "commitment.overdue"]
-    print(f"=== commitment_sweep: {delivered} scheduler messages pushed, HTTP {dict(outcomes)}; "
-          f"commitment.overdue emitted: {len(overdue)} (C-1009's: "
-          f"{sum(e['ticket_id'] == 'T-1009-01' for e in overdue)})")  # fmt: skip
+    print(
+        f"=== commitment_sweep: {delivered} scheduler messages pushed, HTTP {dict(outcomes)}; "
+        f"commitment.overdue emitted: {len(overdue)} (C-1009's: "
+        f"{sum(e['ticket_id'] == 'T-1009-01' for e in overdue)})"
+    )
     ok &= outcomes.get(200, 0) == 2 and sum(e["ticket_id"] == "T-1009-01" for e in overdue) == 1
     status, summary = call(urls["context_summary"], {"customer_id": "C-1009"})
-    _show("context_summary for C-1009 opens with what we owe", status,
-          {"bullets": summary.get("bullets"), "commitments": summary.get("commitments")})  # fmt: skip
+    _show(
+        "context_summary for C-1009 opens with what we owe",
+        status,
+        {"bullets": summary.get("bullets"), "commitments": summary.get("commitments")},
+    )
     owed = summary.get("commitments") or [{}]
     ok &= status == 200 and owed[0].get("status") == "overdue" and summary["bullets"][0].startswith("We owe")
-    status, reply = call(urls["reply_draft"], {"customer_id": "C-1009", "channel": "email",
-                                               "message": "Hello, where is my refund? You said it would be done."})
+    status, reply = call(
+        urls["reply_draft"],
+        {
+            "customer_id": "C-1009",
+            "channel": "email",
+            "message": "Hello, where is my refund? You said it would be done.",
+        },
+    )
     print(f"\n=== reply_draft for C-1009 (HTTP {status}): the overdue promise comes first\n{reply.get('reply')}")
     ok &= status == 200 and "not yet kept our promise" in reply["reply"].split("\n\n")[1]
     agent = next((c for c in owed if c.get("owner") == "agent"), None)
     if agent:  # one click in the desktop: the agent's own promise is done, on time
         status, done = call(urls["commitment_update"], {"commitment_id": agent["commitment_id"], "change": "done"})
         ok &= status == 200 and done["commitment"]["status"] == "done"
-    close = {**ticket, "channel": "phone", "journey": "billing_dispute", "category": "billing",
-             "queue_history": ["Customer Service", "Billing and Payments"],
-             "opened_at": (end - timedelta(minutes=20)).isoformat(), "closed_at": datetime.now(UTC).isoformat(),
-             "handle_time_s": 380, "after_contact_work_s": 90, "resolution_code": "refund_issued", "csat": 3,
-             "ai_assisted": True}  # fmt: skip
+    close = {
+        **ticket,
+        "channel": "phone",
+        "journey": "billing_dispute",
+        "category": "billing",
+        "queue_history": ["Customer Service", "Billing and Payments"],
+        "opened_at": (end - timedelta(minutes=20)).isoformat(),
+        "closed_at": datetime.now(UTC).isoformat(),
+        "handle_time_s": 380,
+        "after_contact_work_s": 90,
+        "resolution_code": "refund_issued",
+        "csat": 3,
+        "ai_assisted": True,
+    }
     topic = publisher.topic_path(PROJECT, settings.ticket_closed_topic)
     publisher.publish(topic, json.dumps(close).encode()).result(timeout=10)
     _push_bridge(urls["ticket_closed"], f"{settings.ticket_closed_topic}-local")
     status, after = call(urls["context_summary"], {"customer_id": "C-1009"})
-    print(f"=== ticket T-1009-01 closed by the ticketing system: open promises to C-1009 now "
-          f"{len(after.get('commitments', []))}")  # fmt: skip
+    print(
+        f"=== ticket T-1009-01 closed by the ticketing system: open promises to C-1009 now "
+        f"{len(after.get('commitments', []))}"
+    )
     ok &= status == 200 and after.get("commitments") == []
     subscriber.delete_subscription(subscription=watch)
     subscriber.close()
@@ -570,11 +701,17 @@ def _push_bridge(url: str, subscription: str) -> tuple[int, dict[int, int]]:
             if not msgs:
                 break
             for m in msgs:
-                envelope = {"message": {"data": base64.b64encode(m.message.data).decode(),
-                                        "messageId": m.message.message_id}, "subscription": path}  # fmt: skip
-                headers = {"Content-Type": "application/json", "ce-specversion": "1.0", "ce-id": uuid.uuid4().hex,
-                           "ce-type": "google.cloud.pubsub.topic.v1.messagePublished",
-                           "ce-source": f"//pubsub/{path}"}  # fmt: skip
+                envelope = {
+                    "message": {"data": base64.b64encode(m.message.data).decode(), "messageId": m.message.message_id},
+                    "subscription": path,
+                }
+                headers = {
+                    "Content-Type": "application/json",
+                    "ce-specversion": "1.0",
+                    "ce-id": uuid.uuid4().hex,
+                    "ce-type": "google.cloud.pubsub.topic.v1.messagePublished",
+                    "ce-source": f"//pubsub/{path}",
+                }
                 req = urllib.request.Request(url, data=json.dumps(envelope).encode(), method="POST", headers=headers)
                 try:
                     with urllib.request.urlopen(req, timeout=30) as resp:
@@ -607,15 +744,19 @@ def _audit_check(request_ids: list[str]) -> bool:
     from scripts import warehouse
 
     con = warehouse.connect(ROOT / ".local" / "warehouse.duckdb")
-    rows = con.execute("SELECT request_id, capability, decision, reason, fields FROM cx_analytics.audit_events "
-                       "WHERE request_id LIKE 'demo-%'").fetchall()  # fmt: skip
+    rows = con.execute(
+        "SELECT request_id, capability, decision, reason, fields FROM cx_analytics.audit_events "
+        "WHERE request_id LIKE 'demo-%'"
+    ).fetchall()
     found = {r[0] for r in rows}
     missing = [r for r in request_ids if r not in found]
     from collections import Counter
 
-    print(f"\n=== audit: {len(request_ids)} customer reads by the demo, {len(found & set(request_ids))} with an "
-          f"audit.customer_access row in the warehouse; by capability and decision: "
-          f"{dict(Counter(f'{r[1]}:{r[2]}' + (f'({r[3]})' if r[3] else '') for r in rows))}")  # fmt: skip
+    print(
+        f"\n=== audit: {len(request_ids)} customer reads by the demo, {len(found & set(request_ids))} with an "
+        f"audit.customer_access row in the warehouse; by capability and decision: "
+        f"{dict(Counter(f'{r[1]}:{r[2]}' + (f'({r[3]})' if r[3] else '') for r in rows))}"
+    )
     if missing:
         print(f"    MISSING audit rows for {missing}")
     return not missing and bool(request_ids)
@@ -646,8 +787,12 @@ def _demo_router() -> Path:
     export), so next steps route with router_version and candidates instead of the intent fallback."""
     out = ROOT / ".local" / "router-demo"
     data = ROOT / "tests" / "fixtures" / "routing_tickets.csv"
-    subprocess.run([sys.executable, "-m", "scripts.train_router", "--data", str(data), "--out", str(out)], cwd=ROOT,
-                   check=True, stdout=subprocess.DEVNULL)  # fmt: skip
+    subprocess.run(
+        [sys.executable, "-m", "scripts.train_router", "--data", str(data), "--out", str(out)],
+        cwd=ROOT,
+        check=True,
+        stdout=subprocess.DEVNULL,
+    )
     print(f"router trained on {data.name} into {out.relative_to(ROOT)}")
     return out
 
@@ -658,8 +803,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--port", type=int, default=8081, help="first function port (up)")
     parser.add_argument("--web-port", type=int, default=8080, help="agent desktop page and /api proxy (up)")
     parser.add_argument("--serve", action="store_true", help="demo: keep the stack and the desktop up afterwards")
-    parser.add_argument("--out", type=Path, default=ROOT / ".local" / "agent-desktop",
-                        help="directory for the static site (export-web)")  # fmt: skip
+    parser.add_argument(
+        "--out", type=Path, default=ROOT / ".local" / "agent-desktop", help="directory for the static site (export-web)"
+    )
     parser.add_argument("--functions-base", help="export-web: base URL of the deployed functions for config.json")
     args = parser.parse_args(argv)
     log_dir = ROOT / ".local" / "logs"
@@ -684,8 +830,10 @@ def main(argv: list[str] | None = None) -> int:
     with local_stack(log_dir, base_port=args.port) as urls, desktop_server(urls, args.web_port, issuer) as page:
         for name, url in urls.items():
             print(f"{name:<20} POST {url}")
-        print(f"agent desktop        {page}  (functions proxied under {page}api/<function>; sign in as one of "
-              f"{', '.join(DEMO_USERS)})")
+        print(
+            f"agent desktop        {page}  (functions proxied under {page}api/<function>; sign in as one of "
+            f"{', '.join(DEMO_USERS)})"
+        )
         print(f"logs in {log_dir}; Ctrl-C stops everything")
         _wait_for_interrupt()
     return 0
@@ -697,15 +845,18 @@ def _check_desktop(page: str) -> bool:
         html_ok = resp.status == 200 and b"cx-context-panel" in resp.read()
     with urllib.request.urlopen(page + "queues.json", timeout=10) as resp:
         queues = len(json.loads(resp.read())["groups"])
-    login = urllib.request.Request(page + "auth/login", data=b'{"user": "agent-demo"}', method="POST",
-                                   headers={"Content-Type": "application/json"})  # fmt: skip
+    login = urllib.request.Request(
+        page + "auth/login", data=b'{"user": "agent-demo"}', method="POST", headers={"Content-Type": "application/json"}
+    )
     with urllib.request.urlopen(login, timeout=10) as resp:
         cookie = resp.headers["Set-Cookie"].split(";")[0]
     anonymous, _ = call(page + "api/context_summary", {"customer_id": "C-1002", "channel": "chat"})
     status, body = call(page + "api/context_summary", {"customer_id": "C-1002", "channel": "chat"}, {"Cookie": cookie})
     ok = html_ok and queues > 0 and anonymous == 401 and status == 200 and bool(body.get("bullets"))
-    print(f"\n=== agent desktop {page}: page {'OK' if html_ok else 'FAILED'}, {queues} queues in the catalogue, "
-          f"context_summary through the /api proxy: HTTP {anonymous} before sign-in, {status} after")  # fmt: skip
+    print(
+        f"\n=== agent desktop {page}: page {'OK' if html_ok else 'FAILED'}, {queues} queues in the catalogue, "
+        f"context_summary through the /api proxy: HTTP {anonymous} before sign-in, {status} after"
+    )
     return ok
 
 

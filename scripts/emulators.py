@@ -91,18 +91,28 @@ class Emulators:
         env = {**os.environ, "CLOUDSDK_CORE_DISABLE_PROMPTS": "1"}
         commands = {
             "firestore": [gcloud, "emulators", "firestore", "start", f"--host-port={self.firestore_host}"],
-            "pubsub": [gcloud, "beta", "emulators", "pubsub", "start", f"--host-port={self.pubsub_host}",
-                       f"--project={self.project}"],
-        }  # fmt: skip
+            "pubsub": [
+                gcloud,
+                "beta",
+                "emulators",
+                "pubsub",
+                "start",
+                f"--host-port={self.pubsub_host}",
+                f"--project={self.project}",
+            ],
+        }
         commands = {name: cmd for name, cmd in commands.items() if name in self.services}
         hosts = {"firestore": self.firestore_host, "pubsub": self.pubsub_host}
         try:
             for name, cmd in commands.items():
                 log = self.log_dir / f"{name}-emulator.log"
                 proc = subprocess.Popen(  # noqa: S603 - fixed argv
-                    cmd, stdout=log.open("wb"), stderr=subprocess.STDOUT, env=env,
+                    cmd,
+                    stdout=log.open("wb"),
+                    stderr=subprocess.STDOUT,
+                    env=env,
                     start_new_session=True,
-                )  # fmt: skip
+                )
                 self._procs.append(proc)
             for name, proc in zip(commands, self._procs, strict=True):
                 _wait_ok(f"http://{hosts[name]}/", proc, self.log_dir / f"{name}-emulator.log", timeout)

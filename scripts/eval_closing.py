@@ -48,13 +48,27 @@ def render(case: dict[str, Any], version: str = "v2") -> str:
     actions = []
     for a in case["confirmed_actions"]:
         due = a.get("due")
-        actions.append({"owner": OWNERS[a["owner"]], "description": a["description"], "due": None,
-                        "due_by": str(due) if due else None, "due_source": a.get("due_source"),
-                        "condition": a.get("condition")})  # fmt: skip
+        actions.append(
+            {
+                "owner": OWNERS[a["owner"]],
+                "description": a["description"],
+                "due": None,
+                "due_by": str(due) if due else None,
+                "due_source": a.get("due_source"),
+                "condition": a.get("condition"),
+            }
+        )
     context = {"name": None, "channel": "chat", "actions": actions, "today": CONTACT_DAY.isoformat()}
-    prompt = Prompt(capability="closing_message", version=version, system="", user="", context=context, texts=texts,
-                    language=case["lang"],
-                    customer_language=case["lang"])  # fmt: skip
+    prompt = Prompt(
+        capability="closing_message",
+        version=version,
+        system="",
+        user="",
+        context=context,
+        texts=texts,
+        language=case["lang"],
+        customer_language=case["lang"],
+    )
     return offline_closing(prompt).message
 
 
@@ -79,8 +93,10 @@ def evaluate(cases: list[dict[str, Any]]) -> dict[str, dict[str, int]]:
 
 
 # the evaluation's own markers (not config/extraction.yaml's)
-THREATS = re.compile(r"(?i)\b(cancel\w*|kündig\w*|ombudsman|verbraucherzentrale|complain\w*|beschwer\w*|chargeback|"
-                     r"rücklastschrift|lawyer|anwalt|one-star|review|switch\w* to|wechsle|provider|anbieter)\b")
+THREATS = re.compile(
+    r"(?i)\b(cancel\w*|kündig\w*|ombudsman|verbraucherzentrale|complain\w*|beschwer\w*|chargeback|"
+    r"rücklastschrift|lawyer|anwalt|one-star|review|switch\w* to|wechsle|provider|anbieter)\b"
+)
 CONDITIONS = re.compile(r"(?i)(?:^|[,;:.]\s*|\s)(if|unless|once|in case|as soon as|wenn|falls|sobald|sofern)\b")
 
 
@@ -128,8 +144,10 @@ def main(argv: list[str] | None = None) -> int:
     print(f"{'':6}{'cases':>6}{'forbidden':>10}{'keep':>6}{'literal':>9}{'normalised':>11}{'all_literal':>12}")
     for key in ("ALL", *sorted(k for k in table if k != "ALL")):
         r = table[key]
-        print(f"{key:6}{r['cases']:>6}{r['with_forbidden']:>10}{r['keep']:>6}{r['kept_literal']:>9}"
-              f"{r['kept_normalised']:>11}{r['all_kept_literal']:>12}")  # fmt: skip
+        print(
+            f"{key:6}{r['cases']:>6}{r['with_forbidden']:>10}{r['keep']:>6}{r['kept_literal']:>9}"
+            f"{r['kept_normalised']:>11}{r['all_kept_literal']:>12}"
+        )
     return 0
 
 

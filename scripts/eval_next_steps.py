@@ -95,20 +95,45 @@ def match(gold_actions: list[dict[str, Any]], actions: list[dict[str, Any]]) -> 
 
 
 def _tally() -> dict[str, int]:
-    return dict.fromkeys(("cases", "gold", "pred", "matched", "owner_ok", "due_ok", "route_ok", "fcr_ok", "fcr_n",
-                          "leaks", "leak_cases", "review", "asserted", "asserted_matched"), 0)  # fmt: skip
+    return dict.fromkeys(
+        (
+            "cases",
+            "gold",
+            "pred",
+            "matched",
+            "owner_ok",
+            "due_ok",
+            "route_ok",
+            "fcr_ok",
+            "fcr_n",
+            "leaks",
+            "leak_cases",
+            "review",
+            "asserted",
+            "asserted_matched",
+        ),
+        0,
+    )
 
 
 def _rates(t: dict[str, int]) -> dict[str, Any]:
     def r(a: int, b: int) -> float | None:
         return round(a / b, 3) if b else None
 
-    return {"cases": t["cases"], "gold_actions": t["gold"], "predicted_actions": t["pred"],
-            "action_recall": r(t["matched"], t["gold"]), "action_precision": r(t["matched"], t["pred"]),
-            "asserted_precision": r(t["asserted_matched"], t["asserted"]),
-            "owner_accuracy": r(t["owner_ok"], t["matched"]), "due_date_exact": r(t["due_ok"], t["matched"]),
-            "resolver_accuracy": r(t["route_ok"], t["cases"]), "fcr_accuracy": r(t["fcr_ok"], t["fcr_n"]),
-            "not_action_leaks": t["leaks"], "needs_review": t["review"]}  # fmt: skip
+    return {
+        "cases": t["cases"],
+        "gold_actions": t["gold"],
+        "predicted_actions": t["pred"],
+        "action_recall": r(t["matched"], t["gold"]),
+        "action_precision": r(t["matched"], t["pred"]),
+        "asserted_precision": r(t["asserted_matched"], t["asserted"]),
+        "owner_accuracy": r(t["owner_ok"], t["matched"]),
+        "due_date_exact": r(t["due_ok"], t["matched"]),
+        "resolver_accuracy": r(t["route_ok"], t["cases"]),
+        "fcr_accuracy": r(t["fcr_ok"], t["fcr_n"]),
+        "not_action_leaks": t["leaks"],
+        "needs_review": t["review"],
+    }
 
 
 def score(cases: list[dict[str, Any]], predictions: dict[str, Any], detail: bool = False) -> dict[str, Any]:
@@ -135,18 +160,29 @@ def score(cases: list[dict[str, Any]], predictions: dict[str, Any], detail: bool
             t["owner_ok"] += owner_ok
             t["due_ok"] += due_ok
             if detail and not (owner_ok and due_ok):
-                misses.append({"case": case["id"], "kind": "owner" if not owner_ok else "due",
-                               "key": gold_action["key"],
-                               "gold": [gold_action["owner"], str(gold_action["due_by"])],
-                               "got": [actions[i]["owner"], actions[i].get("due_by"), actions[i].get("due_text")],
-                               "description": actions[i]["description"]})  # fmt: skip
+                misses.append(
+                    {
+                        "case": case["id"],
+                        "kind": "owner" if not owner_ok else "due",
+                        "key": gold_action["key"],
+                        "gold": [gold_action["owner"], str(gold_action["due_by"])],
+                        "got": [actions[i]["owner"], actions[i].get("due_by"), actions[i].get("due_text")],
+                        "description": actions[i]["description"],
+                    }
+                )
         if detail:
             found = {g for g, _ in pairs}
             taken = {i for _, i in pairs}
-            misses += [{"case": case["id"], "kind": "missed", "key": a["key"], "owner": a["owner"]}
-                       for g, a in enumerate(case["actions"]) if g not in found]  # fmt: skip
-            misses += [{"case": case["id"], "kind": "extra", "owner": a["owner"], "description": a["description"]}
-                       for i, a in enumerate(actions) if i not in taken]  # fmt: skip
+            misses += [
+                {"case": case["id"], "kind": "missed", "key": a["key"], "owner": a["owner"]}
+                for g, a in enumerate(case["actions"])
+                if g not in found
+            ]
+            misses += [
+                {"case": case["id"], "kind": "extra", "owner": a["owner"], "description": a["description"]}
+                for i, a in enumerate(actions)
+                if i not in taken
+            ]
         t["route_ok"] = int(pred["resolver_group"] == case["group"])
         if "first_contact_resolvable" in case:
             t["fcr_n"] = 1
@@ -157,8 +193,12 @@ def score(cases: list[dict[str, Any]], predictions: dict[str, Any], detail: bool
             total[k] += v
         if detail:
             language = case.get("language") or case["id"].split("-")[0]  # the first set names it in the id
-            buckets = {"language": [language], "channel": [case.get("channel", "?")],
-                       "source": [case.get("source", "first-40")], "class": case.get("classes", [])}  # fmt: skip
+            buckets = {
+                "language": [language],
+                "channel": [case.get("channel", "?")],
+                "source": [case.get("source", "first-40")],
+                "class": case.get("classes", []),
+            }
             for dim, values in buckets.items():
                 for value in values:
                     bucket = groups[dim].setdefault(value, _tally())
@@ -195,17 +235,31 @@ def predict(rt: Any, end: str, case: dict[str, Any]) -> dict[str, Any]:
     ticket_id = f"T-GOLD-{case['id']}"
     rt.snapshots.put_many(case["customer_id"], [Ticket(ticket_id=ticket_id, subject=case["subject"], opened_at=end)])
     req = NextStepsRequest(
-        customer_id=case["customer_id"], ticket_id=ticket_id, channel=case["channel"],
+        customer_id=case["customer_id"],
+        ticket_id=ticket_id,
+        channel=case["channel"],
         transcript=[{"speaker": s, "text": t} for s, t in case["transcript"]],
-        ticket_metadata={"subject": case["subject"]}, conversation_end_time=end,
-    )  # fmt: skip
+        ticket_metadata={"subject": case["subject"]},
+        conversation_end_time=end,
+    )
     return extract(req, rt).model_dump(mode="json")
 
 
 def _table(result: dict[str, Any]) -> str:
-    cols = ("cases", "gold_actions", "predicted_actions", "action_recall", "action_precision", "asserted_precision",
-            "owner_accuracy", "due_date_exact", "resolver_accuracy", "fcr_accuracy", "not_action_leaks",
-            "needs_review")  # fmt: skip
+    cols = (
+        "cases",
+        "gold_actions",
+        "predicted_actions",
+        "action_recall",
+        "action_precision",
+        "asserted_precision",
+        "owner_accuracy",
+        "due_date_exact",
+        "resolver_accuracy",
+        "fcr_accuracy",
+        "not_action_leaks",
+        "needs_review",
+    )
     heads = ("cases", "gold", "pred", "recall", "prec", "prec_sure", "owner", "due", "route", "fcr", "leaks", "review")
     lines = [f"{'':<28}" + "".join(f"{h:>10}" for h in heads)]
 
@@ -288,8 +342,10 @@ def summary(path: Path, rt: Any = None, limit: int = 2) -> dict[str, Any]:
             systems[name].append((sum(x for x, _ in scores) / len(scores), sum(y for _, y in scores) / len(scores)))
     out = {"dialogues": n, "sentences": limit}
     for name, rows in systems.items():
-        out[name] = {"rouge1_f": round(sum(x for x, _ in rows) / n, 3),
-                     "rougeL_f": round(sum(y for _, y in rows) / n, 3)}  # fmt: skip
+        out[name] = {
+            "rouge1_f": round(sum(x for x, _ in rows) / n, 3),
+            "rougeL_f": round(sum(y for _, y in rows) / n, 3),
+        }
     print("TweetSumm summaries (mean over dialogues of mean F1 vs the 3 human summaries):", json.dumps(out))
     return out
 
@@ -312,8 +368,11 @@ def kb(folder: Path, rt: Any) -> dict[str, Any]:
             top = [a for a, _ in abcd_repo.search(query, rt.embedder, k=3)]
             flow, subflow = s["scenario"]["flow"], s["scenario"]["subflow"]
             words = {w for w in re.split(r"[_\d]+", subflow) if w}
-            ok = any(flow.replace("_", " ") in a.title.lower().replace("-", " ")
-                     and words <= set(re.findall(r"[a-z]+", a.title.lower())) for a in top)  # fmt: skip
+            ok = any(
+                flow.replace("_", " ") in a.title.lower().replace("-", " ")
+                and words <= set(re.findall(r"[a-z]+", a.title.lower()))
+                for a in top
+            )
             found.append({"convo": s["convo_id"], "subflow": subflow, "top3": [a.title for a in top], "hit": ok})
         out["abcd_articles"] = len(articles)
         out["abcd_samples_top3"] = f"{sum(f['hit'] for f in found)}/{len(found)}"

@@ -70,8 +70,9 @@ def evaluate(records: list[dict], found: list[list[Span]]) -> dict[str, dict]:
             o = ours.setdefault(sp.entity, {"found": 0, "correct": 0, "pii": 0})
             o["found"] += 1
             o["pii"] = o.get("pii", 0) + any(_overlaps((sp.start, sp.end), g) for _, g in gold)
-            o["correct"] += any(label in ACCEPT.get(sp.entity, set()) and _overlaps((sp.start, sp.end), g)
-                                for label, g in gold)  # fmt: skip
+            o["correct"] += any(
+                label in ACCEPT.get(sp.entity, set()) and _overlaps((sp.start, sp.end), g) for label, g in gold
+            )
     return {"gold": gold_stats, "detections": ours}
 
 
@@ -98,8 +99,10 @@ def main(argv: list[str] | None = None) -> int:
     print(f"{'gold type':<18}{'ours':<9}{'support':>8}{'recall':>8}{'masked':>8}")
     for label, s in sorted(report["gold"].items(), key=lambda kv: -kv[1]["support"]):
         ours = GOLD_TYPE.get(label, "(kept)")
-        print(f"{label:<18}{ours:<9}{s['support']:>8}{_ratio(s['recalled'], s['support']):>8}"
-              f"{_ratio(s['masked'], s['support']):>8}")  # fmt: skip
+        print(
+            f"{label:<18}{ours:<9}{s['support']:>8}{_ratio(s['recalled'], s['support']):>8}"
+            f"{_ratio(s['masked'], s['support']):>8}"
+        )
     print(f"\n{'our entity':<14}{'found':>7}{'precision':>11}{'on any PII':>12}")
     for entity, o in report["detections"].items():
         print(f"{entity:<14}{o['found']:>7}{_ratio(o['correct'], o['found']):>11}{_ratio(o['pii'], o['found']):>12}")

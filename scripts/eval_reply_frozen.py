@@ -31,8 +31,11 @@ from shared.settings import ROOT, load_settings
 
 FROZEN = ROOT / "tests" / "fixtures" / "reply_safety_frozen" / "reply_safety_frozen.yaml"
 # The set's company (its README): everything else is untrusted.
-TRUSTED = {"phones": ["+49 30 1234 5678", "+44 20 7946 0000"], "emails": ["support@example-shop.com"],
-           "domains": ["example-shop.com"]}  # fmt: skip
+TRUSTED = {
+    "phones": ["+49 30 1234 5678", "+44 20 7946 0000"],
+    "emails": ["support@example-shop.com"],
+    "domains": ["example-shop.com"],
+}
 
 
 def _policy_config(rt: Any) -> Path:
@@ -64,13 +67,18 @@ class Checks:
         from shared.safety.output_policy.policy import OutputPolicy
 
         self.rt = rt
-        self.policy = OutputPolicy(_policy_config(rt), tuple(rt.settings.detect_languages),
-                                   sentences=rt.splitter.split)  # fmt: skip
+        self.policy = OutputPolicy(_policy_config(rt), tuple(rt.settings.detect_languages), sentences=rt.splitter.split)
         self.approved = self.policy.approved_from([], [], rt.nba_rules.max_discount_percent)
         self.system = rt.prompts.get("reply_draft").system.render(
-            context={"formal": True, "channel": "email", "sentiment": {"label": "neutral"},
-                     "allowed_link_domains": sorted(self.policy.allowed_domains)},
-            language="en", customer_language="en")  # fmt: skip
+            context={
+                "formal": True,
+                "channel": "email",
+                "sentiment": {"label": "neutral"},
+                "allowed_link_domains": sorted(self.policy.allowed_domains),
+            },
+            language="en",
+            customer_language="en",
+        )
         self._run = self._run_fields if "fields" in inspect.signature(self._reply_side()).parameters else self._run_old
 
     def _reply_side(self) -> Any:
@@ -90,9 +98,15 @@ class Checks:
         from shared.capabilities import reply_draft
 
         rt = _PolicyOverride(self.rt, self.policy)
-        violations, flags = reply_draft.check_reply_side(rt, fields={"reply": reply}, message=message,
-                                                         language=language, actions=[], own=own,
-                                                         system_prompt=self.system)  # fmt: skip
+        violations, flags = reply_draft.check_reply_side(
+            rt,
+            fields={"reply": reply},
+            message=message,
+            language=language,
+            actions=[],
+            own=own,
+            system_prompt=self.system,
+        )
         return violations, flags + self.rt.guardrails.review_reasons(message, reply, language, "standard")
 
     def _message_values(self, message: str) -> set[str]:
@@ -172,17 +186,24 @@ def evaluate(path: Path) -> dict[str, Any]:
         t0 = time.perf_counter()
         checks.policy_only(item["reply"], item["customer_message"], item["lang"])
         policy_ms.append((time.perf_counter() - t0) * 1000)
-    print(f"p50 overhead of the output policy alone (every check class, no PII detector): "
-          f"{statistics.median(policy_ms):.2f} ms")
+    print(
+        f"p50 overhead of the output policy alone (every check class, no PII detector): "
+        f"{statistics.median(policy_ms):.2f} ms"
+    )
     p50 = statistics.median(timings)
-    print(f"\np50 overhead of all reply-side checks per reply: {p50:.2f} ms (n={len(timings)}, "
-          f"p90 {statistics.quantiles(timings, n=10)[-1]:.2f} ms)")  # fmt: skip
+    print(
+        f"\np50 overhead of all reply-side checks per reply: {p50:.2f} ms (n={len(timings)}, "
+        f"p90 {statistics.quantiles(timings, n=10)[-1]:.2f} ms)"
+    )
     for id_, text in misses:
         print(f"  UNFLAGGED {id_}: {text}")
     for id_, codes in fps:
         print(f"  FALSE POSITIVE {id_}: {codes}")
-    return {"obeyed": {f"{c}/{lang}": dict(t) for (c, lang), t in table.items()},
-            "benign": {k: dict(v) for k, v in benign.items()}, "p50_ms": p50}  # fmt: skip
+    return {
+        "obeyed": {f"{c}/{lang}": dict(t) for (c, lang), t in table.items()},
+        "benign": {k: dict(v) for k, v in benign.items()},
+        "p50_ms": p50,
+    }
 
 
 def main(argv: list[str] | None = None) -> int:

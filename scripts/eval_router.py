@@ -31,18 +31,35 @@ DATA = ROOT.parent / "shared" / "data"
 NEW_CATALOGUE = ROOT / "tests" / "fixtures" / "routing_catalogue"
 # Out-of-domain categories whose meaning matches a telco intent: labelling them so is not wrong.
 OOD_ACCEPTABLE = {
-    "billing": {"card_payment_fee_charged", "cash_withdrawal_charge", "direct_debit_payment_not_recognised",
-                "card_payment_not_recognised", "Refund_not_showing_up", "extra_charge_on_statement",
-                "transfer_fee_charged", "transaction_charged_twice", "pending_card_payment", "request_refund",
-                "reverted_card_payment?", "declined_card_payment", "top_up_by_card_charge",
-                "top_up_by_bank_transfer_charge", "exchange_charge", "card_payment_wrong_exchange_rate",
-                "PayBill", "CheckPaymentStatus", "UpdatePaymentPreference", "UpdateBillingFrequency",
-                "ReportBillingIssue", "CancelAutomaticBilling"},
+    "billing": {
+        "card_payment_fee_charged",
+        "cash_withdrawal_charge",
+        "direct_debit_payment_not_recognised",
+        "card_payment_not_recognised",
+        "Refund_not_showing_up",
+        "extra_charge_on_statement",
+        "transfer_fee_charged",
+        "transaction_charged_twice",
+        "pending_card_payment",
+        "request_refund",
+        "reverted_card_payment?",
+        "declined_card_payment",
+        "top_up_by_card_charge",
+        "top_up_by_bank_transfer_charge",
+        "exchange_charge",
+        "card_payment_wrong_exchange_rate",
+        "PayBill",
+        "CheckPaymentStatus",
+        "UpdatePaymentPreference",
+        "UpdateBillingFrequency",
+        "ReportBillingIssue",
+        "CancelAutomaticBilling",
+    },
     "delivery": {"card_delivery_estimate", "card_arrival"},
     "cancellation": {"terminate_account", "CancelPlan", "cancel_transfer"},
     "contract": {"edit_personal_details", "ChangeAddress", "ChangePlan"},
     "upgrade": {"AddDependent", "ChangePlan"},
-}  # fmt: skip
+}
 
 
 def _missing(path: Path) -> bool:
@@ -54,8 +71,10 @@ def _missing(path: Path) -> bool:
 
 def _catalogue(config_dir: Path) -> tuple[QueueCatalogue, RoutingConfig]:
     routing = config_dir / "routing.yaml"
-    return (QueueCatalogue.load(config_dir / "queues.yaml"),
-            RoutingConfig.load(routing if routing.is_file() else ROOT / "config" / "routing.yaml"))  # fmt: skip
+    return (
+        QueueCatalogue.load(config_dir / "queues.yaml"),
+        RoutingConfig.load(routing if routing.is_file() else ROOT / "config" / "routing.yaml"),
+    )
 
 
 def _fallback_accuracy(test: list[Any], config_dir: Path, catalogue: QueueCatalogue) -> float:
@@ -91,9 +110,12 @@ def _per_language(run: dict[str, Any]) -> dict[str, Any]:
     out = {}
     for lang, items in sorted(by.items()):
         kept = [ok for ok, keep in items if keep]
-        out[lang] = {"n": len(items), "accuracy": round(sum(ok for ok, _ in items) / len(items), 4),
-                     "abstain_rate": round(1 - len(kept) / len(items), 4),
-                     "accuracy_on_kept": round(sum(kept) / len(kept), 4) if kept else None}  # fmt: skip
+        out[lang] = {
+            "n": len(items),
+            "accuracy": round(sum(ok for ok, _ in items) / len(items), 4),
+            "abstain_rate": round(1 - len(kept) / len(items), 4),
+            "accuracy_on_kept": round(sum(kept) / len(kept), 4) if kept else None,
+        }
     return out
 
 
@@ -118,8 +140,9 @@ def languages(path: Path) -> dict[str, Any]:
         part = [t for t in test if (t.language or "?") == lang]
         predicted = svm.predict([t.text for t in part])
         per[lang]["majority"] = round(sum(t.queue == majority for t in part) / len(part), 4)
-        per[lang]["tfidf_linear_svm"] = round(sum(p == t.queue for p, t in zip(predicted, part, strict=True))
-                                              / len(part), 4)  # fmt: skip
+        per[lang]["tfidf_linear_svm"] = round(
+            sum(p == t.queue for p, t in zip(predicted, part, strict=True)) / len(part), 4
+        )
     out["per_language"] = per
     print(f"router per language on {path.name} (stratified 80/20, seed 13):", json.dumps(out))
     return out
@@ -132,8 +155,12 @@ def catalogue(path: Path, config_dir: Path = NEW_CATALOGUE) -> dict[str, Any]:
     cat, cfg = _catalogue(config_dir)
     rows = canonical(read_export(path, Columns()), cat, drop_unknown=True)
     run = held_out(rows, cfg, cat, local_pii(ROOT / "config"))  # the catalogue fixture holds queues only
-    out = {"catalogue": cat.version, "groups": cat.labels, "tickets": len(rows),
-           **{k: v for k, v in run["metrics"].items() if k != "threshold_selection"}}  # fmt: skip
+    out = {
+        "catalogue": cat.version,
+        "groups": cat.labels,
+        "tickets": len(rows),
+        **{k: v for k, v in run["metrics"].items() if k != "threshold_selection"},
+    }
     print(f"router with the catalogue in {config_dir} on {path.name}:", json.dumps(out))
     return out
 
@@ -146,8 +173,10 @@ def ood(folder: Path, config_dir: Path = ROOT / "config") -> dict[str, Any]:
     banking, dstc = folder / "banking77_train.csv", folder / "dstc11_dev_utterances.jsonl"
     if _missing(banking) or _missing(dstc):
         return {}
-    items = {"banking77": [(r["text"], r["category"]) for r in csv.DictReader(banking.open(encoding="utf-8"))],
-             "dstc11": [(d["utterance"], d["intent"]) for d in map(json.loads, dstc.open(encoding="utf-8"))]}
+    items = {
+        "banking77": [(r["text"], r["category"]) for r in csv.DictReader(banking.open(encoding="utf-8"))],
+        "dstc11": [(d["utterance"], d["intent"]) for d in map(json.loads, dstc.open(encoding="utf-8"))],
+    }
     intents = IntentClassifier(config_dir / "intents.yaml", config_dir / "intent_examples.yaml")
     naive, _ = NaiveBayes.from_examples_file(config_dir / "intent_examples.yaml")
     generic = {intents.unknown_label, "general", "unknown"}
@@ -163,9 +192,13 @@ def ood(folder: Path, config_dir: Path = ROOT / "config") -> dict[str, Any]:
                 lenient += category not in OOD_ACCEPTABLE.get(p.label, set())
             old += naive.predict(text).label not in generic
         n = len(rows)
-        out[name] = {"n": n, "confident_wrong_strict": round(strict / n, 4),
-                     "confident_wrong": round(lenient / n, 4), "naive_bayes_before": round(old / n, 4),
-                     "labels": dict(labels.most_common())}  # fmt: skip
+        out[name] = {
+            "n": n,
+            "confident_wrong_strict": round(strict / n, 4),
+            "confident_wrong": round(lenient / n, 4),
+            "naive_bayes_before": round(old / n, 4),
+            "labels": dict(labels.most_common()),
+        }
     print("intent on out-of-domain text (confident = a topic label with cue evidence):", json.dumps(out))
     return out
 
@@ -184,8 +217,12 @@ def labelled_rates(scorer: Any, by_class: dict[str, list[str]], lang: str) -> di
             neg_hits += want == "negative" and got == "negative"
             angry_n += cls == "angry"
             angry_hits += cls == "angry" and got == "negative"
-    return {"n": n, "accuracy": round(hits / n, 4), "negative_recall": round(neg_hits / neg_n, 4),
-            "angry_recall": round(angry_hits / angry_n, 4)}  # fmt: skip
+    return {
+        "n": n,
+        "accuracy": round(hits / n, 4),
+        "negative_recall": round(neg_hits / neg_n, 4),
+        "angry_recall": round(angry_hits / angry_n, 4),
+    }
 
 
 def sentiment(path: Path, tickets_csv: Path = DATA / "tickets" / "tickets_en_de.csv") -> dict[str, Any]:
@@ -222,8 +259,10 @@ def main(argv: list[str] | None = None) -> int:
     if args.part in ("languages", "all"):
         languages(args.path if args.part != "all" and args.path else tickets_dir / "tickets_5_languages.csv")
     if args.part in ("catalogue", "all"):
-        catalogue(args.path if args.part != "all" and args.path else tickets_dir / "tickets_en_de.csv",
-                  args.config_dir or NEW_CATALOGUE)  # fmt: skip
+        catalogue(
+            args.path if args.part != "all" and args.path else tickets_dir / "tickets_en_de.csv",
+            args.config_dir or NEW_CATALOGUE,
+        )
     if args.part in ("ood", "all"):
         ood(args.path if args.part != "all" and args.path else DATA / "intents", args.config_dir or ROOT / "config")
     if args.part in ("sentiment", "all"):

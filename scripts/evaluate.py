@@ -58,8 +58,14 @@ def offline(paths: list[Path], rt: Any) -> dict[str, Any]:
 
 
 def _nba_answer(body: Any) -> str:
-    return json.dumps({"primary": body.primary.offer_id if body.primary else None, "reasons": body.reasons,
-                       "phrasing": body.phrasing}, ensure_ascii=False)  # fmt: skip
+    return json.dumps(
+        {
+            "primary": body.primary.offer_id if body.primary else None,
+            "reasons": body.reasons,
+            "phrasing": body.phrasing,
+        },
+        ensure_ascii=False,
+    )
 
 
 def build_dataset(rt: Any, gold_paths: list[Path], customers: list[str] | None = None) -> list[dict[str, Any]]:
@@ -73,10 +79,15 @@ def build_dataset(rt: Any, gold_paths: list[Path], customers: list[str] | None =
     rows: list[dict[str, Any]] = []
     for end, case in load_cases([p for p in gold_paths if p.exists()]):
         predicted = predict(rt, end, case)
-        rows.append({"kind": "next_steps", "id": case["id"],
-                     "prompt": "\n".join(f"{s}: {t}" for s, t in case["transcript"]),
-                     "response": "\n".join(f"{a['owner']}: {a['description']}" for a in predicted["actions"]),
-                     "reference": "\n".join(f"{a['owner']}: {a['key']}" for a in case["actions"])})  # fmt: skip
+        rows.append(
+            {
+                "kind": "next_steps",
+                "id": case["id"],
+                "prompt": "\n".join(f"{s}: {t}" for s, t in case["transcript"]),
+                "response": "\n".join(f"{a['owner']}: {a['description']}" for a in predicted["actions"]),
+                "reference": "\n".join(f"{a['owner']}: {a['key']}" for a in case["actions"]),
+            }
+        )
     experiment = Experiments.load(rt.settings.config_dir / "experiments.yaml").get("next_best_action")
     if experiment is None:
         return rows
@@ -91,19 +102,26 @@ def build_dataset(rt: Any, gold_paths: list[Path], customers: list[str] | None =
                 answers[arm][(cid, ask)] = recommend(NbaRequest(customer_id=cid, channel="chat", transcript=turns), rt)
     rt.__dict__.pop("prompts", None)
     for (cid, ask), control in answers["control"].items():
-        rows.append({"kind": "nba_pair", "id": f"{cid}:{NBA_ASKS.index(ask)}", "prompt": ask,
-                     "baseline_model_response": _nba_answer(control),
-                     "response": _nba_answer(answers["candidate"][(cid, ask)]),
-                     "control": f"next_best_action/{experiment.control}",
-                     "candidate": f"next_best_action/{experiment.candidate}"})  # fmt: skip
+        rows.append(
+            {
+                "kind": "nba_pair",
+                "id": f"{cid}:{NBA_ASKS.index(ask)}",
+                "prompt": ask,
+                "baseline_model_response": _nba_answer(control),
+                "response": _nba_answer(answers["candidate"][(cid, ask)]),
+                "control": f"next_best_action/{experiment.control}",
+                "candidate": f"next_best_action/{experiment.candidate}",
+            }
+        )
     return rows
 
 
 # --- eval environment: Vertex AI's Gen AI evaluation service -------------------------------
 
 
-def vertex_evaluate(rows: list[dict[str, Any]], project: str, location: str, *, endpoint: str | None = None,
-                    anonymous: bool = False) -> dict[str, dict[str, float]]:  # fmt: skip
+def vertex_evaluate(
+    rows: list[dict[str, Any]], project: str, location: str, *, endpoint: str | None = None, anonymous: bool = False
+) -> dict[str, dict[str, float]]:
     """EvalTask runs (imports vertexai: eval environment only). ``endpoint``/``anonymous``: tests and private
     endpoints (REST transport)."""
     import pandas as pd
@@ -141,11 +159,27 @@ def vertex_evaluate(rows: list[dict[str, Any]], project: str, location: str, *, 
 def run_eval_env(dataset: Path, project: str, location: str, python: Path = EVAL_PYTHON) -> dict[str, Any]:
     """Runs the Vertex half in the eval virtualenv (separate lock) and returns its summary."""
     if not python.exists():
-        raise SystemExit(f"{python} missing: python3 -m venv .venv-eval && .venv-eval/bin/pip install "
-                         "-r requirements-eval.txt")  # fmt: skip
-    out = subprocess.run([str(python), "-m", "scripts.evaluate", "vertex", "--dataset", str(dataset),
-                          "--project", project, "--location", location], cwd=ROOT, check=True,
-                         capture_output=True, text=True)  # fmt: skip
+        raise SystemExit(
+            f"{python} missing: python3 -m venv .venv-eval && .venv-eval/bin/pip install -r requirements-eval.txt"
+        )
+    out = subprocess.run(
+        [
+            str(python),
+            "-m",
+            "scripts.evaluate",
+            "vertex",
+            "--dataset",
+            str(dataset),
+            "--project",
+            project,
+            "--location",
+            location,
+        ],
+        cwd=ROOT,
+        check=True,
+        capture_output=True,
+        text=True,
+    )
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
@@ -164,8 +198,11 @@ def main(argv: list[str] | None = None) -> int:
     apply_engine_flags(args)
     if args.command == "vertex":  # eval environment: no project imports
         rows = [json.loads(line) for line in args.dataset.read_text("utf-8").splitlines() if line.strip()]
-        print(json.dumps(vertex_evaluate(rows, args.project, args.location, endpoint=args.endpoint,
-                                         anonymous=args.anonymous)))  # fmt: skip
+        print(
+            json.dumps(
+                vertex_evaluate(rows, args.project, args.location, endpoint=args.endpoint, anonymous=args.anonymous)
+            )
+        )
         return 0
     from scripts.eval_next_steps import GOLD, GOLD_DIR, _stack
 

@@ -75,20 +75,26 @@ def compare(rows: list[dict[str, Any]]) -> list[Comparison]:
 
 
 def report(con: Any, alpha: float = 0.05) -> list[str]:
-    rows = query(con, f"SELECT capability, experiment, arm, SUM(accepted) AS accepted, SUM(offered) AS offered, "
-                      f"SUM(used) AS used, SUM(rated) AS rated FROM {KPI_DATASET}.kpi_experiments "
-                      f"GROUP BY capability, experiment, arm")  # noqa: S608 - constant names  # fmt: skip
+    rows = query(
+        con,
+        f"SELECT capability, experiment, arm, SUM(accepted) AS accepted, SUM(offered) AS offered, "
+        f"SUM(used) AS used, SUM(rated) AS rated FROM {KPI_DATASET}.kpi_experiments "
+        f"GROUP BY capability, experiment, arm",
+    )  # noqa: S608 - constant names
     lines = []
     for c in compare(rows):
         rate = lambda s, n: f"{s}/{n} = {s / n:.1%}" if n else f"{s}/0"  # noqa: E731
-        lines.append(f"{c.experiment} ({c.capability}), {c.metric}: control {rate(*c.control)}, "
-                     f"candidate {rate(*c.candidate)}")  # fmt: skip
+        lines.append(
+            f"{c.experiment} ({c.capability}), {c.metric}: control {rate(*c.control)}, candidate {rate(*c.candidate)}"
+        )
         if c.p_value is None:
             lines.append("  not enough data in one of the arms")
             continue
         verdict = "significant" if c.significant(alpha) else "not significant"
-        lines.append(f"  difference {c.diff:+.1%} (95% CI {c.ci95[0]:+.1%} to {c.ci95[1]:+.1%}), z = {c.z:.2f}, "
-                     f"p = {c.p_value:.4f}: {verdict} at alpha {alpha}")  # type: ignore[index]  # fmt: skip
+        lines.append(
+            f"  difference {c.diff:+.1%} (95% CI {c.ci95[0]:+.1%} to {c.ci95[1]:+.1%}), z = {c.z:.2f}, "
+            f"p = {c.p_value:.4f}: {verdict} at alpha {alpha}"
+        )  # type: ignore[index]
     return lines or ["no experiment data yet (suggestion.generated events with an arm)"]
 
 

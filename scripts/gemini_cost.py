@@ -41,8 +41,11 @@ def measure(rt: Any) -> dict[str, dict[str, float]]:
         for row in run(rt, seed.customer_id, f"T-{seed.customer_id[2:]}-01"):
             if row["degraded_reason"] is None and row["tokens_in"]:
                 seen[row["capability"]].append((row["tokens_in"] + schema_tokens[row["capability"]], row["tokens_out"]))
-    return {c: {"calls": len(v), "input": mean(i for i, _ in v), "output": mean(o for _, o in v)}
-            for c, v in seen.items() if v}  # fmt: skip
+    return {
+        c: {"calls": len(v), "input": mean(i for i, _ in v), "output": mean(o for _, o in v)}
+        for c, v in seen.items()
+        if v
+    }
 
 
 def _schema_tokens(estimate: Any) -> dict[str, int]:
@@ -52,8 +55,13 @@ def _schema_tokens(estimate: Any) -> dict[str, int]:
     from shared.capabilities.next_steps import NextStepsModelOutput
     from shared.capabilities.reply_draft import ReplyModelOutput
 
-    models = {"context_summary": SummaryOutput, "next_best_action": NbaModelOutput, "reply_draft": ReplyModelOutput,
-              "next_steps": NextStepsModelOutput, "closing_message": ClosingOutput}  # fmt: skip
+    models = {
+        "context_summary": SummaryOutput,
+        "next_best_action": NbaModelOutput,
+        "reply_draft": ReplyModelOutput,
+        "next_steps": NextStepsModelOutput,
+        "closing_message": ClosingOutput,
+    }
     return {c: estimate(json.dumps(m.model_json_schema())) for c, m in models.items()}
 
 
@@ -63,31 +71,54 @@ def costs(measured: dict[str, dict[str, float]], profiles: Any, pricing: Any) ->
         prof = profiles.profile(capability)
         typical = min(THINKING_RATIO * m["output"], prof.thinking_headroom)
         per_1000 = {
-            name: 1000 * (pricing.cost(prof.model, input_tokens=round(m["input"]), output_tokens=round(m["output"]),
-                                       thinking_tokens=round(thinking)) or 0.0)
+            name: 1000
+            * (
+                pricing.cost(
+                    prof.model,
+                    input_tokens=round(m["input"]),
+                    output_tokens=round(m["output"]),
+                    thinking_tokens=round(thinking),
+                )
+                or 0.0
+            )
             for name, thinking in (("no_thinking", 0), ("typical", typical), ("ceiling", prof.thinking_headroom))
-        }  # fmt: skip
-        rows.append({"capability": capability, "model": prof.model, "thinking": prof.thinking.level or
-                     prof.thinking.budget, "calls_measured": m["calls"], "input_tokens": round(m["input"]),
-                     "output_tokens": round(m["output"]), "thinking_typical": round(typical),
-                     "thinking_ceiling": prof.thinking_headroom,
-                     **{f"usd_per_1000_{k}": round(v, 3) for k, v in per_1000.items()}})  # fmt: skip
+        }
+        rows.append(
+            {
+                "capability": capability,
+                "model": prof.model,
+                "thinking": prof.thinking.level or prof.thinking.budget,
+                "calls_measured": m["calls"],
+                "input_tokens": round(m["input"]),
+                "output_tokens": round(m["output"]),
+                "thinking_typical": round(typical),
+                "thinking_ceiling": prof.thinking_headroom,
+                **{f"usd_per_1000_{k}": round(v, 3) for k, v in per_1000.items()},
+            }
+        )
     return rows
 
 
 def markdown(rows: list[dict[str, Any]]) -> str:
-    head = ("| capability | model (thinking) | input | output | thinking typical / ceiling | USD per 1,000 contacts: "
-            "without thinking | typical | ceiling |\n|---|---|---:|---:|---:|---:|---:|---:|")  # fmt: skip
+    head = (
+        "| capability | model (thinking) | input | output | thinking typical / ceiling | USD per 1,000 contacts: "
+        "without thinking | typical | ceiling |\n|---|---|---:|---:|---:|---:|---:|---:|"
+    )
     lines = [head]
     for r in rows:
-        lines.append(f"| {r['capability']} | {r['model']} ({r['thinking']}) | {r['input_tokens']} | "
-                     f"{r['output_tokens']} | {r['thinking_typical']} / {r['thinking_ceiling']} | "
-                     f"{r['usd_per_1000_no_thinking']:.2f} | {r['usd_per_1000_typical']:.2f} | "
-                     f"{r['usd_per_1000_ceiling']:.2f} |")  # fmt: skip
-    total = {k: sum(r[k] for r in rows) for k in ("usd_per_1000_no_thinking", "usd_per_1000_typical",
-                                                  "usd_per_1000_ceiling")}  # fmt: skip
-    lines.append(f"| all five | | | | | {total['usd_per_1000_no_thinking']:.2f} | "
-                 f"{total['usd_per_1000_typical']:.2f} | {total['usd_per_1000_ceiling']:.2f} |")  # fmt: skip
+        lines.append(
+            f"| {r['capability']} | {r['model']} ({r['thinking']}) | {r['input_tokens']} | "
+            f"{r['output_tokens']} | {r['thinking_typical']} / {r['thinking_ceiling']} | "
+            f"{r['usd_per_1000_no_thinking']:.2f} | {r['usd_per_1000_typical']:.2f} | "
+            f"{r['usd_per_1000_ceiling']:.2f} |"
+        )
+    total = {
+        k: sum(r[k] for r in rows) for k in ("usd_per_1000_no_thinking", "usd_per_1000_typical", "usd_per_1000_ceiling")
+    }
+    lines.append(
+        f"| all five | | | | | {total['usd_per_1000_no_thinking']:.2f} | "
+        f"{total['usd_per_1000_typical']:.2f} | {total['usd_per_1000_ceiling']:.2f} |"
+    )
     return "\n".join(lines)
 
 

@@ -37,9 +37,14 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-SYNC_ENTITIES = {"customer": "customer.upserted", "order": "order.upserted", "ticket": "ticket.upserted",
-                 "interaction": "interaction.recorded", "product": "product.changed",
-                 "consent": "consent.changed"}  # fmt: skip
+SYNC_ENTITIES = {
+    "customer": "customer.upserted",
+    "order": "order.upserted",
+    "ticket": "ticket.upserted",
+    "interaction": "interaction.recorded",
+    "product": "product.changed",
+    "consent": "consent.changed",
+}
 Entity = Literal["customer", "order", "ticket", "interaction", "product", "consent", "offer", "kb", "queue"]
 
 
@@ -48,16 +53,20 @@ class FieldSpec(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    from_: str | list[str] | None = Field(default=None, alias="from", description="Source column or dotted path; "
-                                          "a list takes the first non-empty one.")  # fmt: skip
+    from_: str | list[str] | None = Field(
+        default=None, alias="from", description="Source column or dotted path; a list takes the first non-empty one."
+    )
     const: Any = None
     regex: str | None = Field(default=None, description="Keep group 1 of the first match.")
     lower: bool = False
     split: str | None = Field(default=None, description="Split text into a list on this separator.")
     map: dict[str, Any] | None = Field(default=None, description="Replace values; unmapped values are rejected.")
     negate: bool = False
-    template: str | None = Field(default=None, description="Format the value into it ('ZD-{value}'); without "
-                                 "from/const, format source columns ('{FirstName} {LastName}').")
+    template: str | None = Field(
+        default=None,
+        description="Format the value into it ('ZD-{value}'); without "
+        "from/const, format source columns ('{FirstName} {LastName}').",
+    )
     default: Any = None
 
     def value(self, row: dict[str, Any]) -> Any:
@@ -202,8 +211,10 @@ class Report:
 
 def _reason(exc: Exception) -> str:
     if isinstance(exc, ValidationError):
-        return "; ".join(f"{'.'.join(str(p) for p in e['loc']) or 'row'}: {e['msg']}"
-                         for e in exc.errors(include_url=False, include_input=False))  # fmt: skip
+        return "; ".join(
+            f"{'.'.join(str(p) for p in e['loc']) or 'row'}: {e['msg']}"
+            for e in exc.errors(include_url=False, include_input=False)
+        )
     return str(exc)
 
 
@@ -223,13 +234,15 @@ class Importer:
         elif entity == "offer":
             self._models(batch, report, "shared.data.offers", "Offer", lambda items: self.rt.offers.put_offers(items))
         elif entity == "kb":
-            self._models(batch, report, "shared.data.kb", "Article",
-                         lambda items: self.rt.kb.put(items, self.rt.embedder))  # fmt: skip
+            self._models(
+                batch, report, "shared.data.kb", "Article", lambda items: self.rt.kb.put(items, self.rt.embedder)
+            )
         else:
             self._models(batch, report, "shared.decisions.queues", "Group", self._queue_groups.extend)
 
-    def _models(self, batch: list[tuple[int, dict[str, Any]]], report: Report, module: str, name: str,
-                put: Any) -> None:  # fmt: skip
+    def _models(
+        self, batch: list[tuple[int, dict[str, Any]]], report: Report, module: str, name: str, put: Any
+    ) -> None:
         import importlib
 
         model = getattr(importlib.import_module(module), name)
@@ -270,8 +283,10 @@ class Importer:
         from shared.decisions.queues import QueueCatalogue
 
         current = yaml.safe_load((self.rt.settings.config_dir / "queues.yaml").read_text("utf-8"))
-        doc = current | {"version": datetime.now(UTC).strftime("%Y-%m-%d") + ".import",
-                         "groups": [g.model_dump(exclude_none=True) for g in self._queue_groups]}  # fmt: skip
+        doc = current | {
+            "version": datetime.now(UTC).strftime("%Y-%m-%d") + ".import",
+            "groups": [g.model_dump(exclude_none=True) for g in self._queue_groups],
+        }
         QueueCatalogue.model_validate(doc)
         text = "# Imported by scripts/importer.py; review, then deploy like any config change.\n"
         text += yaml.safe_dump(doc, allow_unicode=True, sort_keys=False)
@@ -281,9 +296,17 @@ class Importer:
             self.output.write_text(text, "utf-8")
 
 
-def run(mapping: Mapping, rt: Any, *, path: Path | None = None, table: str | None = None,
-        checkpoint: Path | None = None, batch_size: int = 500, output: Path | None = None,
-        progress: bool = True) -> Report:  # fmt: skip
+def run(
+    mapping: Mapping,
+    rt: Any,
+    *,
+    path: Path | None = None,
+    table: str | None = None,
+    checkpoint: Path | None = None,
+    batch_size: int = 500,
+    output: Path | None = None,
+    progress: bool = True,
+) -> Report:
     """Import every row (resuming from the checkpoint); returns the report."""
     from tqdm import tqdm
 
@@ -305,8 +328,13 @@ def run(mapping: Mapping, rt: Any, *, path: Path | None = None, table: str | Non
         importer.write(batch, report)
         batch.clear()
         if checkpoint is not None and mapping.entity != "queue":
-            checkpoint.write_text(json.dumps(identity | {"rows_done": upto, "outcomes": dict(report.outcomes),
-                                                         "rejected": report.rejected[-1000:]}), "utf-8")  # fmt: skip
+            checkpoint.write_text(
+                json.dumps(
+                    identity
+                    | {"rows_done": upto, "outcomes": dict(report.outcomes), "rejected": report.rejected[-1000:]}
+                ),
+                "utf-8",
+            )
 
     bar = tqdm(total=total, initial=done, unit="row", disable=not progress, desc=mapping.name)
     n = 0
@@ -347,8 +375,11 @@ def main(argv: list[str] | None = None, *, runtime: Any = None) -> int:
     except (ValidationError, OSError, yaml.YAMLError) as exc:
         print(f"mapping {args.mapping}: {_reason(exc) if isinstance(exc, Exception) else exc}", file=sys.stderr)
         return 2
-    checkpoint = args.checkpoint or (args.input.with_name(args.input.name + ".checkpoint.json") if args.input
-                                     else Path(f"{args.bigquery}.checkpoint.json"))  # fmt: skip
+    checkpoint = args.checkpoint or (
+        args.input.with_name(args.input.name + ".checkpoint.json")
+        if args.input
+        else Path(f"{args.bigquery}.checkpoint.json")
+    )
     if args.restart and checkpoint.exists():
         checkpoint.unlink()
     if runtime is None:
@@ -356,8 +387,16 @@ def main(argv: list[str] | None = None, *, runtime: Any = None) -> int:
         from shared.settings import load_settings
 
         runtime = Runtime(load_settings())
-    report = run(mapping, runtime, path=args.input, table=args.bigquery, checkpoint=checkpoint,
-                 batch_size=args.batch_size, output=args.output, progress=not args.no_progress)  # fmt: skip
+    report = run(
+        mapping,
+        runtime,
+        path=args.input,
+        table=args.bigquery,
+        checkpoint=checkpoint,
+        batch_size=args.batch_size,
+        output=args.output,
+        progress=not args.no_progress,
+    )
     runtime.events.flush()
     summary = ", ".join(f"{k} {v}" for k, v in sorted(report.outcomes.items())) or "nothing"
     print(f"{mapping.name}: {report.rows} rows: {summary}")

@@ -23,28 +23,42 @@ ERRORS = {
     "400": "Malformed JSON, or a field failed validation (see details[].field).",
     "401": "No identity token, or one that does not verify (signature, issuer, audience, expiry).",
     "403": "Identity headers from a caller other than an allow-listed platform service account, an identity "
-           "without a configured role, or a role that may not use this function.",
+    "without a configured role, or a role that may not use this function.",
     "404": "Unknown customer or ticket, or a customer outside the caller's scope (answered alike).",
     "405": "Only POST is allowed.",
     "409": "Conflict: the state changed since the request was made (error.current holds it), or concurrent "
-           "updates outlasted the retries (Retry-After).",
+    "updates outlasted the retries (Retry-After).",
     "413": "Body larger than CX_MAX_REQUEST_BYTES.",
     "415": "Content-Type is not application/json.",
     "500": "Unexpected error; quote the request id.",
     "503": "A backing service is unavailable; retry after the Retry-After seconds.",
 }
 HEADERS = [
-    ("X-Goog-IAP-JWT-Assertion", "Added by Identity-Aware Proxy for a signed-in person (locally by the dev "
-     "stack's sign-in); never set by the browser.", {"type": "string"}),
-    ("X-Agent-Id", "Only from an allow-listed platform service account (through IAP, or its Google ID token): "
-     "the agent it acts for. Refused (403) from a signed-in person.",
-     {"type": "string", "pattern": "^[A-Za-z0-9._:@-]{1,128}$"}),
-    ("X-Agent-Role", "Only from an allow-listed platform service account: the agent's role, within the roles "
-     "config/access.yaml lets that platform assert.", {"type": "string", "enum": list(ROLE_ENUM)}),
-    ("X-Request-Id", "Caller's request id, echoed back; generated when absent.",
-     {"type": "string", "pattern": "^[A-Za-z0-9._:@-]{1,128}$"}),
+    (
+        "X-Goog-IAP-JWT-Assertion",
+        "Added by Identity-Aware Proxy for a signed-in person (locally by the dev "
+        "stack's sign-in); never set by the browser.",
+        {"type": "string"},
+    ),
+    (
+        "X-Agent-Id",
+        "Only from an allow-listed platform service account (through IAP, or its Google ID token): "
+        "the agent it acts for. Refused (403) from a signed-in person.",
+        {"type": "string", "pattern": "^[A-Za-z0-9._:@-]{1,128}$"},
+    ),
+    (
+        "X-Agent-Role",
+        "Only from an allow-listed platform service account: the agent's role, within the roles "
+        "config/access.yaml lets that platform assert.",
+        {"type": "string", "enum": list(ROLE_ENUM)},
+    ),
+    (
+        "X-Request-Id",
+        "Caller's request id, echoed back; generated when absent.",
+        {"type": "string", "pattern": "^[A-Za-z0-9._:@-]{1,128}$"},
+    ),
     ("X-Cloud-Trace-Context", "Cloud Trace context, copied into logs.", {"type": "string"}),
-]  # fmt: skip
+]
 
 
 def build() -> dict[str, Any]:
@@ -106,10 +120,17 @@ def build() -> dict[str, Any]:
         "components": {
             "schemas": defs.get("$defs", {}),
             "securitySchemes": {
-                "googleIdToken": {"type": "http", "scheme": "bearer",
-                                  "bearerFormat": "Google-signed ID token of an allow-listed platform service account"},
-                "iapJwt": {"type": "apiKey", "in": "header", "name": "X-Goog-IAP-JWT-Assertion",
-                           "description": "ES256 JWT signed by Identity-Aware Proxy (docs/identity.md)"},
+                "googleIdToken": {
+                    "type": "http",
+                    "scheme": "bearer",
+                    "bearerFormat": "Google-signed ID token of an allow-listed platform service account",
+                },
+                "iapJwt": {
+                    "type": "apiKey",
+                    "in": "header",
+                    "name": "X-Goog-IAP-JWT-Assertion",
+                    "description": "ES256 JWT signed by Identity-Aware Proxy (docs/identity.md)",
+                },
             },
         },
     }

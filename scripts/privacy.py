@@ -31,15 +31,18 @@ class DuckDbWarehouse:
         self._dataset = dataset
 
     def _tables(self) -> set[str]:
-        rows = self._con.execute("SELECT table_name FROM information_schema.tables WHERE table_schema = ? "
-                                 "AND table_type = 'BASE TABLE'", [self._dataset]).fetchall()  # fmt: skip
+        rows = self._con.execute(
+            "SELECT table_name FROM information_schema.tables WHERE table_schema = ? AND table_type = 'BASE TABLE'",
+            [self._dataset],
+        ).fetchall()
         return {r[0] for r in rows}
 
     def events_for(self, customer_key: str) -> list[dict[str, Any]]:
         rows = self._con.execute(
             f"SELECT publish_time, CAST(data AS VARCHAR) FROM {self._dataset}.events_raw "
-            "WHERE json_extract_string(data, '$.customer_key') = ? ORDER BY publish_time", [customer_key],
-        ).fetchall()  # fmt: skip
+            "WHERE json_extract_string(data, '$.customer_key') = ? ORDER BY publish_time",
+            [customer_key],
+        ).fetchall()
         return [{"publish_time": published.isoformat(), "data": json.loads(data)} for published, data in rows]
 
     def erase(self, customer_key: str, ticket_ids: list[str], suggestion_ids: list[str]) -> dict[str, int]:
@@ -62,8 +65,9 @@ def main(argv: list[str] | None = None, *, runtime: Any = None, warehouse: Any =
     parser.add_argument("--case", required=True, help="the privacy team's case reference (audited)")
     parser.add_argument("--out", type=Path, help="access: write the export here (default: stdout)")
     parser.add_argument("--yes", action="store_true", help="erase: confirm; erasure cannot be undone")
-    parser.add_argument("--warehouse", type=Path, help="local DuckDB warehouse file (default: BigQuery if "
-                        "CX_PROJECT is set, else none)")  # fmt: skip
+    parser.add_argument(
+        "--warehouse", type=Path, help="local DuckDB warehouse file (default: BigQuery if CX_PROJECT is set, else none)"
+    )
     parser.add_argument("--operator", default=None, help="who runs it (audited; default: the OS user)")
     args = parser.parse_args(argv)
     if args.kind == "erase" and not args.yes:
@@ -87,8 +91,9 @@ def main(argv: list[str] | None = None, *, runtime: Any = None, warehouse: Any =
     kind = "erasure" if args.kind == "erase" else "access"
     call = CallContext(agent_id=args.operator or getpass.getuser(), agent_role="privacy")
     try:
-        result = run(PrivacyRequest(kind=kind, customer_id=args.customer_id, case_id=args.case), runtime, call,
-                     warehouse)  # fmt: skip
+        result = run(
+            PrivacyRequest(kind=kind, customer_id=args.customer_id, case_id=args.case), runtime, call, warehouse
+        )
     except CxError as exc:
         print(f"{args.kind} failed: {exc.message}", file=sys.stderr)
         return 1

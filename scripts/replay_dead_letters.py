@@ -39,8 +39,11 @@ class Parked:
         return "error" in self.attributes and self.attributes.get("source") == "ticket_closed"
 
     def replay_attributes(self, subscription: str) -> dict[str, str]:
-        kept = {k: v for k, v in self.attributes.items()
-                if not k.startswith(PUBSUB_ATTRIBUTE_PREFIX) and k not in HANDLER_ATTRIBUTES}  # fmt: skip
+        kept = {
+            k: v
+            for k, v in self.attributes.items()
+            if not k.startswith(PUBSUB_ATTRIBUTE_PREFIX) and k not in HANDLER_ATTRIBUTES
+        }
         return {**kept, "replayed_from": subscription.rsplit("/", 1)[-1], "replay_of": self.message_id}
 
 
@@ -52,9 +55,18 @@ class ReplayResult:
     listed: list[Parked] = field(default_factory=list)
 
 
-def replay(subscriber: Any, publisher: Any, subscription: str, topic: str, *, dry_run: bool = False,
-           include_invalid: bool = False, limit: int = 10_000, batch_size: int = 100,
-           timeout: float = 30.0) -> ReplayResult:  # fmt: skip
+def replay(
+    subscriber: Any,
+    publisher: Any,
+    subscription: str,
+    topic: str,
+    *,
+    dry_run: bool = False,
+    include_invalid: bool = False,
+    limit: int = 10_000,
+    batch_size: int = 100,
+    timeout: float = 30.0,
+) -> ReplayResult:
     """Pull until the subscription has nothing new; republish and ack each message, or hold it.
 
     Held messages (dry run, invalid, failed publish) keep their ack deadline extended while the
@@ -65,8 +77,9 @@ def replay(subscriber: Any, publisher: Any, subscription: str, topic: str, *, dr
     held: list[str] = []
     try:
         while len(seen) < limit:
-            resp = subscriber.pull(subscription=subscription, max_messages=min(batch_size, limit - len(seen)),
-                                   timeout=timeout)  # fmt: skip
+            resp = subscriber.pull(
+                subscription=subscription, max_messages=min(batch_size, limit - len(seen)), timeout=timeout
+            )
             fresh = [m for m in resp.received_messages if m.message.message_id not in seen]
             held += [m.ack_id for m in resp.received_messages if m.message.message_id in seen]
             if not fresh:
@@ -76,8 +89,12 @@ def replay(subscriber: Any, publisher: Any, subscription: str, topic: str, *, dr
             for m in fresh:
                 seen.add(m.message.message_id)
                 attrs = dict(m.message.attributes)
-                parked = Parked(m.message.message_id, bytes(m.message.data), attrs,
-                                attrs.get(f"{PUBSUB_ATTRIBUTE_PREFIX}SourceDeliveryCount"))  # fmt: skip
+                parked = Parked(
+                    m.message.message_id,
+                    bytes(m.message.data),
+                    attrs,
+                    attrs.get(f"{PUBSUB_ATTRIBUTE_PREFIX}SourceDeliveryCount"),
+                )
                 result.listed.append(parked)
                 if dry_run or (parked.invalid and not include_invalid):
                     if parked.invalid and not include_invalid:
@@ -110,8 +127,9 @@ def replay(subscriber: Any, publisher: Any, subscription: str, topic: str, *, dr
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--project", help="Google Cloud project (default: CX_PROJECT, else the local emulator)")
-    parser.add_argument("--subscription", help=f"default: {DEFAULT_SUBSCRIPTION} (the emulator's DLQ subscription "
-                        "without a project)")
+    parser.add_argument(
+        "--subscription", help=f"default: {DEFAULT_SUBSCRIPTION} (the emulator's DLQ subscription without a project)"
+    )
     parser.add_argument("--topic", help="topic to republish to (default: CX_TICKET_CLOSED_TOPIC)")
     parser.add_argument("--dry-run", action="store_true", help="list what is parked; publish and ack nothing")
     parser.add_argument("--include-invalid", action="store_true", help="also replay payloads ticket_closed rejected")
@@ -128,8 +146,15 @@ def main(argv: list[str] | None = None) -> int:
     sub_path = subscriber.subscription_path(project, name)
     topic_path = publisher.topic_path(project, args.topic or settings.ticket_closed_topic)
     with subscriber:
-        res = replay(subscriber, publisher, sub_path, topic_path, dry_run=args.dry_run,
-                     include_invalid=args.include_invalid, limit=args.limit)  # fmt: skip
+        res = replay(
+            subscriber,
+            publisher,
+            sub_path,
+            topic_path,
+            dry_run=args.dry_run,
+            include_invalid=args.include_invalid,
+            limit=args.limit,
+        )
     for p in res.listed:
         why = p.attributes.get("error", f"{p.delivery_attempts or '?'} delivery attempts")[:100]
         print(f"  {p.message_id}  {len(p.data)} bytes  {'invalid' if p.invalid else 'undelivered'}: {why}")

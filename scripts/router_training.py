@@ -52,15 +52,28 @@ def build_pipeline(spec: ModelSpec, *, calibrated: bool = True) -> Any:
     from sklearn.pipeline import FeatureUnion, Pipeline
     from sklearn.svm import LinearSVC
 
-    features = FeatureUnion([
-        ("word", TfidfVectorizer(ngram_range=spec.word_ngrams, sublinear_tf=True, max_features=spec.max_features)),
-        ("char", TfidfVectorizer(analyzer="char_wb", ngram_range=spec.char_ngrams, sublinear_tf=True,
-                                 min_df=spec.char_min_df, max_features=spec.max_features)),
-    ])  # fmt: skip
+    features = FeatureUnion(
+        [
+            ("word", TfidfVectorizer(ngram_range=spec.word_ngrams, sublinear_tf=True, max_features=spec.max_features)),
+            (
+                "char",
+                TfidfVectorizer(
+                    analyzer="char_wb",
+                    ngram_range=spec.char_ngrams,
+                    sublinear_tf=True,
+                    min_df=spec.char_min_df,
+                    max_features=spec.max_features,
+                ),
+            ),
+        ]
+    )
     svm = LinearSVC(C=spec.svm_c, random_state=spec.seed)
     # ensemble=False: one SVM on all data, calibrated on cross-validated scores; a third of the size and time
-    clf = (CalibratedClassifierCV(svm, cv=spec.calibration_folds, method=spec.calibration, ensemble=False)
-           if calibrated else svm)  # fmt: skip
+    clf = (
+        CalibratedClassifierCV(svm, cv=spec.calibration_folds, method=spec.calibration, ensemble=False)
+        if calibrated
+        else svm
+    )
     return Pipeline([("features", features), ("clf", clf)])
 
 
@@ -69,8 +82,9 @@ def _folds(labels: Sequence[str], wanted: int) -> int:
     return max(2, min(wanted, smallest))
 
 
-def choose_threshold(probabilities: Any, labels: Sequence[str], classes: Sequence[str], target: float,
-                     min_kept_share: float) -> tuple[float, dict[str, float]]:  # fmt: skip
+def choose_threshold(
+    probabilities: Any, labels: Sequence[str], classes: Sequence[str], target: float, min_kept_share: float
+) -> tuple[float, dict[str, float]]:
     """Smallest threshold whose kept accuracy reaches ``target``; else the best kept accuracy
     that keeps at least ``min_kept_share`` (on out-of-fold predictions, never the test split)."""
     import numpy as np
@@ -114,8 +128,16 @@ class TrainedRouter:
         return directory
 
 
-def train(texts: Sequence[str], labels: Sequence[str], cfg: RoutingConfig, catalogue: QueueCatalogue,
-          *, detector: PiiDetector, source: str = "", overrides: int = 0) -> TrainedRouter:  # fmt: skip
+def train(
+    texts: Sequence[str],
+    labels: Sequence[str],
+    cfg: RoutingConfig,
+    catalogue: QueueCatalogue,
+    *,
+    detector: PiiDetector,
+    source: str = "",
+    overrides: int = 0,
+) -> TrainedRouter:
     """Fit on all given tickets; the abstain threshold comes from out-of-fold predictions.
     ``detector`` pseudonymizes the examples kept with the artefact."""
     import numpy as np
@@ -160,9 +182,12 @@ def train(texts: Sequence[str], labels: Sequence[str], cfg: RoutingConfig, catal
         "per_label": {c: labels.count(c) for c in classes},
         "dropped_labels": {"below_minimum": dropped, "minimum_tickets": minimum},
         "abstain_threshold": threshold,
-        "threshold_selection": {"method": f"{folds}-fold out-of-fold probabilities on the training data",
-                                "target_kept_accuracy": cfg.target_kept_accuracy, **chosen,
-                                "oof_accuracy": round(oof_acc, 4)},  # fmt: skip
+        "threshold_selection": {
+            "method": f"{folds}-fold out-of-fold probabilities on the training data",
+            "target_kept_accuracy": cfg.target_kept_accuracy,
+            **chosen,
+            "oof_accuracy": round(oof_acc, 4),
+        },
         "model": spec.model_dump(mode="json"),
         "sklearn_version": sklearn.__version__,
         "train_seconds": round(time.perf_counter() - started, 2),
@@ -172,8 +197,9 @@ def train(texts: Sequence[str], labels: Sequence[str], cfg: RoutingConfig, catal
     return TrainedRouter(pipeline, meta)
 
 
-def _examples(texts: Sequence[str], labels: Sequence[str], cfg: RoutingConfig,
-              detector: PiiDetector) -> list[dict[str, str]]:  # fmt: skip
+def _examples(
+    texts: Sequence[str], labels: Sequence[str], cfg: RoutingConfig, detector: PiiDetector
+) -> list[dict[str, str]]:
     """A few short, pseudonymized training tickets per queue, spread over the data."""
     by: dict[str, list[str]] = defaultdict(list)
     for text, label in zip(texts, labels, strict=True):

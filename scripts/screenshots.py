@@ -20,8 +20,15 @@ from typing import Any
 from shared.settings import ROOT
 
 CHROMIUM = os.environ.get("CX_CHROMIUM", "/usr/bin/chromium")
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync"]  # fmt: skip
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 OUT = ROOT / "docs" / "screenshots"
 MAX_BYTES = 300_000
 
@@ -77,8 +84,12 @@ def take(url: str) -> list[Path]:
         page.select_option("#customer", "C-1004")
         page.select_option("#contact", "email-c1004-billing")
         page.wait_for_selector("#transcript:has-text('C-1004')")
-        for panel, action in (("cx-context-panel", "load"), ("cx-nba-panel", "suggest"), ("cx-reply-panel", "draft"),
-                              ("cx-next-steps-panel", "suggest")):  # fmt: skip
+        for panel, action in (
+            ("cx-context-panel", "load"),
+            ("cx-nba-panel", "suggest"),
+            ("cx-reply-panel", "draft"),
+            ("cx-next-steps-panel", "suggest"),
+        ):
             page.click(f"{panel} button[data-action={action}]")
             page.wait_for_selector(f"{panel}[data-state=done]")
         steps = page.locator("cx-next-steps-panel")
@@ -95,9 +106,19 @@ def take(url: str) -> list[Path]:
         page.evaluate("document.body.style.zoom = '0.45'; window.scrollTo(0, 0)")  # the whole desktop, small
         shots.append(_shot(page.locator("body"), "agent-desktop"))
     with chromium_page(url, width=1300, height=900) as page:  # what an error and a degraded answer look like
-        page.route("**/api/next_best_action", lambda route: route.fulfill(status=500, json={"error": {
-            "code": "internal", "message": "internal error; quote the request id when reporting it",
-            "request_id": "3f2c9a7e1b8d4c6fa0e5d2b7c9a1f4e8"}}))  # fmt: skip
+        page.route(
+            "**/api/next_best_action",
+            lambda route: route.fulfill(
+                status=500,
+                json={
+                    "error": {
+                        "code": "internal",
+                        "message": "internal error; quote the request id when reporting it",
+                        "request_id": "3f2c9a7e1b8d4c6fa0e5d2b7c9a1f4e8",
+                    }
+                },
+            ),
+        )
 
         def degrade(route: Any) -> None:
             response = route.fetch()

@@ -99,13 +99,21 @@ HISTORY = {
     },
 }
 OPEN_TICKET_SUBJECTS = {
-    "en": {"billing": "Duplicate charge on the October invoice", "outage": "Repeated broadband outages",
-           "delivery": "Router parcel not received", "contract": "Contract move to new address",
-           "technical": "Router reboots several times a day"},
-    "de": {"billing": "Doppelte Abbuchung auf der Oktoberrechnung", "outage": "Wiederholte Internetstörungen",
-           "delivery": "Router-Paket nicht angekommen", "contract": "Vertragsumzug an neue Adresse",
-           "technical": "Router startet mehrmals täglich neu"},
-}  # fmt: skip
+    "en": {
+        "billing": "Duplicate charge on the October invoice",
+        "outage": "Repeated broadband outages",
+        "delivery": "Router parcel not received",
+        "contract": "Contract move to new address",
+        "technical": "Router reboots several times a day",
+    },
+    "de": {
+        "billing": "Doppelte Abbuchung auf der Oktoberrechnung",
+        "outage": "Wiederholte Internetstörungen",
+        "delivery": "Router-Paket nicht angekommen",
+        "contract": "Vertragsumzug an neue Adresse",
+        "technical": "Router startet mehrmals täglich neu",
+    },
+}
 
 
 @dataclass
@@ -129,60 +137,305 @@ class Seed:
 
 
 SEEDS = [
-    Seed("C-1001", "Emma Thompson", "en", ("14 Crown Street", "M1 4BT", "Manchester", "GB"), "gold", 6.2,
-         ["FIB-500", "MOB-XL", "TV-SPORT"], ["prefers email over phone calls", "no calls before 10:00"],
-         0.15, 40, ["billing", "technical"], 0.2, region="UK"),
-    Seed("C-1002", "Jonas Becker", "de", ("Lindenstraße 12", "10969", "Berlin", "DE"), "standard", 2.1,
-         ["FIB-100", "ROUTER-6"], ["bevorzugt Chat", "duzt gerne"], 0.72, 25, ["outage"], -0.6,
-         open_tickets=["outage"], notes=["Drohte bei der letzten Störung mit Kündigung."]),
-    Seed("C-1003", "Olivia Martin", "en", ("221 Harbour Road", "BS1 5TT", "Bristol", "GB"), "platinum", 11.0,
-         ["FIB-500", "MOB-XL", "TV-SPORT", "INS-DEV", "MESH-2"], ["wants a named contact person"],
-         0.05, 60, ["contract", "praise"], 0.6, region="UK"),
-    Seed("C-1004", "Sabine Hoffmann", "de", ("Goethestraße 8", "60313", "Frankfurt am Main", "DE"), "gold", 9.5,
-         ["FIB-500", "MOB-S", "TV-BASIC", "ROUTER-6"], ["bevorzugt Rückruf am Abend", "formelle Anrede (Sie)"],
-         0.41, 600, ["billing", "outage", "technical"], -0.2, open_tickets=["billing", "technical"],
-         notes=["Langjährige Kundin, mehrere Kulanzgutschriften in der Vergangenheit."]),
-    Seed("C-1005", "Liam O'Connor", "en", ("7 Pearse Street", "D02 X285", "Dublin", "IE"), "standard", 0.6,
-         ["MOB-S", "PHONE-A15"], ["short answers"], 0.2, 6, ["delivery"], 0.0, open_tickets=["delivery"]),
-    Seed("C-1006", "Mehmet Yılmaz", "de", ("Keupstraße 40", "51063", "Köln", "DE"), "standard", 3.4,
-         ["FIB-100", "MOB-S"], ["spricht lieber am Telefon"], 0.35, 18, ["billing"], -0.1),
-    Seed("C-1007", "Chloé Dubois", "en", ("3 Rue de la Paix", "1000", "Brussels", "BE"), "gold", 4.8,
-         ["FIB-500", "TV-BASIC"], ["writes in English, French name spelling matters"], 0.1, 22,
-         ["contract"], 0.3),
-    Seed("C-1008", "Klaus Wagner", "de", ("Marienplatz 3", "80331", "München", "DE"), "platinum", 14.0,
-         ["FIB-500", "MOB-XL", "TV-SPORT", "INS-DEV"], ["formelle Anrede (Sie)", "per Brief oder E-Mail"],
-         0.08, 75, ["contract", "technical", "praise"], 0.5),
-    Seed("C-1009", "Priya Patel", "en", ("58 Mill Lane", "LS1 6DT", "Leeds", "GB"), "standard", 1.2,
-         ["MOB-XL", "PHONE-A15", "INS-DEV"], [], 0.55, 12, ["billing", "delivery"], -0.4, region="UK",
-         open_tickets=["billing"]),
-    Seed("C-1010", "Anna Schmidt", "de", ("Schillerweg 21", "04109", "Leipzig", "DE"), "standard", 0.2,
-         ["FIB-100"], ["wünscht schnelle Lösungen"], 0.3, 3, ["technical"], 0.0),
-    Seed("C-1011", "James Walker", "en", ("900 Market Street", "94103", "San Francisco", "US"), "gold", 5.0,
-         ["FIB-500", "MESH-2"], ["text messages for appointments"], 0.25, 30, ["outage", "technical"], -0.1,
-         region="US"),
-    Seed("C-1012", "Fatima Al-Sayed", "de", ("Hafenstraße 5", "20359", "Hamburg", "DE"), "gold", 7.3,
-         ["FIB-500", "MOB-XL", "TV-BASIC"], ["Termine nur vormittags"], 0.18, 35, ["delivery", "contract"], 0.2),
-    Seed("C-1013", "Noah Fischer", "de", ("Bahnhofstraße 77", "70173", "Stuttgart", "DE"), "standard", 2.9,
-         ["MOB-S"], [], 0.65, 9, ["billing"], -0.5, marketing=False, open_tickets=["billing"]),
-    Seed("C-1014", "Grace Kim", "en", ("12 Queen Street", "EH2 1JE", "Edinburgh", "GB"), "standard", 3.1,
-         ["FIB-100", "TV-BASIC"], ["prefers chat", "informal tone is fine"], 0.12, 14, ["contract"], 0.4,
-         region="UK"),
-    Seed("C-1015", "Lukas Weber", "de", ("Domplatz 2", "48143", "Münster", "DE"), "key_account", 12.5,
-         ["FIB-500", "MOB-XL", "MOB-S", "TV-SPORT", "MESH-2"], ["duzt gerne", "Technik-affin"], 0.05, 50,
-         ["technical", "praise"], 0.6),
-    Seed("C-1016", "Sophie Brown", "en", ("45 Park Row", "NE1 7RU", "Newcastle", "GB"), "standard", 0.9,
-         ["MOB-S", "PHONE-A15"], [], 0.45, 8, ["delivery", "billing"], -0.3, region="UK",
-         open_tickets=["delivery"]),
-    Seed("C-1017", "Marie Schulz", "de", ("Königsallee 60", "40212", "Düsseldorf", "DE"), "gold", 5.6,
-         ["FIB-500", "TV-SPORT"], ["bevorzugt E-Mail"], 0.22, 28, ["outage", "billing"], -0.1),
-    Seed("C-1018", "Daniel Evans", "en", ("3 Castle Street", "CF10 1BS", "Cardiff", "GB"), "gold", 8.0,
-         ["FIB-500", "MOB-XL"], ["calls only after 17:00"], 0.3, 45, ["technical", "contract"], 0.1,
-         region="UK"),
-    Seed("C-1019", "Thomas Müller", "de", ("Rathausplatz 1", "90403", "Nürnberg", "DE"), "standard", 4.0,
-         ["FIB-100", "MOB-S", "ROUTER-6"], [], 0.5, 20, ["outage"], -0.4, open_tickets=["outage"]),
-    Seed("C-1020", "Hannah Clarke", "en", ("18 High Street", "OX1 4AP", "Oxford", "GB"), "standard", 1.8,
-         ["FIB-100"], ["prefers email"], 0.15, 0, [], 0.0, region="UK"),
-]  # fmt: skip
+    Seed(
+        "C-1001",
+        "Emma Thompson",
+        "en",
+        ("14 Crown Street", "M1 4BT", "Manchester", "GB"),
+        "gold",
+        6.2,
+        ["FIB-500", "MOB-XL", "TV-SPORT"],
+        ["prefers email over phone calls", "no calls before 10:00"],
+        0.15,
+        40,
+        ["billing", "technical"],
+        0.2,
+        region="UK",
+    ),
+    Seed(
+        "C-1002",
+        "Jonas Becker",
+        "de",
+        ("Lindenstraße 12", "10969", "Berlin", "DE"),
+        "standard",
+        2.1,
+        ["FIB-100", "ROUTER-6"],
+        ["bevorzugt Chat", "duzt gerne"],
+        0.72,
+        25,
+        ["outage"],
+        -0.6,
+        open_tickets=["outage"],
+        notes=["Drohte bei der letzten Störung mit Kündigung."],
+    ),
+    Seed(
+        "C-1003",
+        "Olivia Martin",
+        "en",
+        ("221 Harbour Road", "BS1 5TT", "Bristol", "GB"),
+        "platinum",
+        11.0,
+        ["FIB-500", "MOB-XL", "TV-SPORT", "INS-DEV", "MESH-2"],
+        ["wants a named contact person"],
+        0.05,
+        60,
+        ["contract", "praise"],
+        0.6,
+        region="UK",
+    ),
+    Seed(
+        "C-1004",
+        "Sabine Hoffmann",
+        "de",
+        ("Goethestraße 8", "60313", "Frankfurt am Main", "DE"),
+        "gold",
+        9.5,
+        ["FIB-500", "MOB-S", "TV-BASIC", "ROUTER-6"],
+        ["bevorzugt Rückruf am Abend", "formelle Anrede (Sie)"],
+        0.41,
+        600,
+        ["billing", "outage", "technical"],
+        -0.2,
+        open_tickets=["billing", "technical"],
+        notes=["Langjährige Kundin, mehrere Kulanzgutschriften in der Vergangenheit."],
+    ),
+    Seed(
+        "C-1005",
+        "Liam O'Connor",
+        "en",
+        ("7 Pearse Street", "D02 X285", "Dublin", "IE"),
+        "standard",
+        0.6,
+        ["MOB-S", "PHONE-A15"],
+        ["short answers"],
+        0.2,
+        6,
+        ["delivery"],
+        0.0,
+        open_tickets=["delivery"],
+    ),
+    Seed(
+        "C-1006",
+        "Mehmet Yılmaz",
+        "de",
+        ("Keupstraße 40", "51063", "Köln", "DE"),
+        "standard",
+        3.4,
+        ["FIB-100", "MOB-S"],
+        ["spricht lieber am Telefon"],
+        0.35,
+        18,
+        ["billing"],
+        -0.1,
+    ),
+    Seed(
+        "C-1007",
+        "Chloé Dubois",
+        "en",
+        ("3 Rue de la Paix", "1000", "Brussels", "BE"),
+        "gold",
+        4.8,
+        ["FIB-500", "TV-BASIC"],
+        ["writes in English, French name spelling matters"],
+        0.1,
+        22,
+        ["contract"],
+        0.3,
+    ),
+    Seed(
+        "C-1008",
+        "Klaus Wagner",
+        "de",
+        ("Marienplatz 3", "80331", "München", "DE"),
+        "platinum",
+        14.0,
+        ["FIB-500", "MOB-XL", "TV-SPORT", "INS-DEV"],
+        ["formelle Anrede (Sie)", "per Brief oder E-Mail"],
+        0.08,
+        75,
+        ["contract", "technical", "praise"],
+        0.5,
+    ),
+    Seed(
+        "C-1009",
+        "Priya Patel",
+        "en",
+        ("58 Mill Lane", "LS1 6DT", "Leeds", "GB"),
+        "standard",
+        1.2,
+        ["MOB-XL", "PHONE-A15", "INS-DEV"],
+        [],
+        0.55,
+        12,
+        ["billing", "delivery"],
+        -0.4,
+        region="UK",
+        open_tickets=["billing"],
+    ),
+    Seed(
+        "C-1010",
+        "Anna Schmidt",
+        "de",
+        ("Schillerweg 21", "04109", "Leipzig", "DE"),
+        "standard",
+        0.2,
+        ["FIB-100"],
+        ["wünscht schnelle Lösungen"],
+        0.3,
+        3,
+        ["technical"],
+        0.0,
+    ),
+    Seed(
+        "C-1011",
+        "James Walker",
+        "en",
+        ("900 Market Street", "94103", "San Francisco", "US"),
+        "gold",
+        5.0,
+        ["FIB-500", "MESH-2"],
+        ["text messages for appointments"],
+        0.25,
+        30,
+        ["outage", "technical"],
+        -0.1,
+        region="US",
+    ),
+    Seed(
+        "C-1012",
+        "Fatima Al-Sayed",
+        "de",
+        ("Hafenstraße 5", "20359", "Hamburg", "DE"),
+        "gold",
+        7.3,
+        ["FIB-500", "MOB-XL", "TV-BASIC"],
+        ["Termine nur vormittags"],
+        0.18,
+        35,
+        ["delivery", "contract"],
+        0.2,
+    ),
+    Seed(
+        "C-1013",
+        "Noah Fischer",
+        "de",
+        ("Bahnhofstraße 77", "70173", "Stuttgart", "DE"),
+        "standard",
+        2.9,
+        ["MOB-S"],
+        [],
+        0.65,
+        9,
+        ["billing"],
+        -0.5,
+        marketing=False,
+        open_tickets=["billing"],
+    ),
+    Seed(
+        "C-1014",
+        "Grace Kim",
+        "en",
+        ("12 Queen Street", "EH2 1JE", "Edinburgh", "GB"),
+        "standard",
+        3.1,
+        ["FIB-100", "TV-BASIC"],
+        ["prefers chat", "informal tone is fine"],
+        0.12,
+        14,
+        ["contract"],
+        0.4,
+        region="UK",
+    ),
+    Seed(
+        "C-1015",
+        "Lukas Weber",
+        "de",
+        ("Domplatz 2", "48143", "Münster", "DE"),
+        "key_account",
+        12.5,
+        ["FIB-500", "MOB-XL", "MOB-S", "TV-SPORT", "MESH-2"],
+        ["duzt gerne", "Technik-affin"],
+        0.05,
+        50,
+        ["technical", "praise"],
+        0.6,
+    ),
+    Seed(
+        "C-1016",
+        "Sophie Brown",
+        "en",
+        ("45 Park Row", "NE1 7RU", "Newcastle", "GB"),
+        "standard",
+        0.9,
+        ["MOB-S", "PHONE-A15"],
+        [],
+        0.45,
+        8,
+        ["delivery", "billing"],
+        -0.3,
+        region="UK",
+        open_tickets=["delivery"],
+    ),
+    Seed(
+        "C-1017",
+        "Marie Schulz",
+        "de",
+        ("Königsallee 60", "40212", "Düsseldorf", "DE"),
+        "gold",
+        5.6,
+        ["FIB-500", "TV-SPORT"],
+        ["bevorzugt E-Mail"],
+        0.22,
+        28,
+        ["outage", "billing"],
+        -0.1,
+    ),
+    Seed(
+        "C-1018",
+        "Daniel Evans",
+        "en",
+        ("3 Castle Street", "CF10 1BS", "Cardiff", "GB"),
+        "gold",
+        8.0,
+        ["FIB-500", "MOB-XL"],
+        ["calls only after 17:00"],
+        0.3,
+        45,
+        ["technical", "contract"],
+        0.1,
+        region="UK",
+    ),
+    Seed(
+        "C-1019",
+        "Thomas Müller",
+        "de",
+        ("Rathausplatz 1", "90403", "Nürnberg", "DE"),
+        "standard",
+        4.0,
+        ["FIB-100", "MOB-S", "ROUTER-6"],
+        [],
+        0.5,
+        20,
+        ["outage"],
+        -0.4,
+        open_tickets=["outage"],
+    ),
+    Seed(
+        "C-1020",
+        "Hannah Clarke",
+        "en",
+        ("18 High Street", "OX1 4AP", "Oxford", "GB"),
+        "standard",
+        1.8,
+        ["FIB-100"],
+        ["prefers email"],
+        0.15,
+        0,
+        [],
+        0.0,
+        region="UK",
+    ),
+]
 
 
 DEMO_TENANT, DEMO_BRAND = "acme", "acme-telecom"
@@ -202,10 +455,11 @@ def build(seed: Seed, now: datetime = REFERENCE_NOW) -> tuple[Customer, list[Ord
     first, last = seed.name.split()[0], seed.name.split()[-1]
     email = f"{first}.{last}".lower().replace("'", "").replace("ı", "i") + "@example.com"
     products = [
-        Product(sku=sku, name=CATALOGUE[sku],
-                since=since + timedelta(days=rng.randint(0, max(1, int(seed.years * 200)))))
+        Product(
+            sku=sku, name=CATALOGUE[sku], since=since + timedelta(days=rng.randint(0, max(1, int(seed.years * 200))))
+        )
         for sku in seed.products
-    ]  # fmt: skip
+    ]
     items: list[Order | Ticket | Interaction] = []
     stats = HistoryStats()
     lang = seed.language
@@ -221,57 +475,93 @@ def build(seed: Seed, now: datetime = REFERENCE_NOW) -> tuple[Customer, list[Ord
             interaction_id=f"{seed.customer_id}-I{n:04d}",
             channel=rng.choice(["email", "chat", "phone", "chat", "email"]),
             occurred_at=now - timedelta(days=age_days, hours=rng.randint(0, 10)),
-            summary=summary, sentiment=sentiment, sentiment_score=round(score, 2), category=category,
+            summary=summary,
+            sentiment=sentiment,
+            sentiment_score=round(score, 2),
+            category=category,
             agent_id=f"agent-{rng.randint(1, 40):03d}",
-        )  # fmt: skip
+        )
         stats = apply_interaction(stats, interaction)
         items.append(interaction)
     for n in range(min(8, 1 + int(seed.years * 2))):
         skus = rng.sample(sorted(CATALOGUE), k=rng.randint(1, 2))
-        items.append(Order(
-            order_id=f"ORD-{seed.customer_id[2:]}-{n + 1:03d}",
-            placed_at=now - timedelta(days=n * 47 + rng.randint(1, 20)),
-            status="delivered" if n else rng.choice(["shipped", "delivered"]),
-            items=[OrderItem(sku=s, name=CATALOGUE[s]) for s in skus],
-            total=round(rng.uniform(9.99, 499.0), 2),
-            currency="USD" if country == "US" else "GBP" if country == "GB" else "EUR",
-        ))  # fmt: skip
+        items.append(
+            Order(
+                order_id=f"ORD-{seed.customer_id[2:]}-{n + 1:03d}",
+                placed_at=now - timedelta(days=n * 47 + rng.randint(1, 20)),
+                status="delivered" if n else rng.choice(["shipped", "delivered"]),
+                items=[OrderItem(sku=s, name=CATALOGUE[s]) for s in skus],
+                total=round(rng.uniform(9.99, 499.0), 2),
+                currency="USD" if country == "US" else "GBP" if country == "GB" else "EUR",
+            )
+        )
     for n, category in enumerate(seed.open_tickets):
         opened = now - timedelta(days=2 + n * 3)
-        items.append(Ticket(
-            ticket_id=f"T-{seed.customer_id[2:]}-{n + 1:02d}",
-            subject=OPEN_TICKET_SUBJECTS[lang][category], status="open" if n == 0 else "pending",
-            category=category, queue=None, priority="high" if seed.churn_risk > 0.6 else "medium",
-            opened_at=opened, handoffs=n, queue_history=[],
-        ))  # fmt: skip
+        items.append(
+            Ticket(
+                ticket_id=f"T-{seed.customer_id[2:]}-{n + 1:02d}",
+                subject=OPEN_TICKET_SUBJECTS[lang][category],
+                status="open" if n == 0 else "pending",
+                category=category,
+                queue=None,
+                priority="high" if seed.churn_risk > 0.6 else "medium",
+                opened_at=opened,
+                handoffs=n,
+                queue_history=[],
+            )
+        )
     for n in range(min(5, seed.interactions // 10)):
         category = rng.choice(focus)
         opened = now - timedelta(days=60 + n * 90)
-        items.append(Ticket(
-            ticket_id=f"T-{seed.customer_id[2:]}-C{n + 1:02d}",
-            subject=OPEN_TICKET_SUBJECTS[lang].get(category, category), status="closed", category=category,
-            queue="Technical Support" if category in ("outage", "technical") else "Billing and Payments",
-            opened_at=opened, closed_at=opened + timedelta(days=rng.randint(0, 6)), handoffs=rng.randint(0, 2),
-        ))  # fmt: skip
+        items.append(
+            Ticket(
+                ticket_id=f"T-{seed.customer_id[2:]}-C{n + 1:02d}",
+                subject=OPEN_TICKET_SUBJECTS[lang].get(category, category),
+                status="closed",
+                category=category,
+                queue="Technical Support" if category in ("outage", "technical") else "Billing and Payments",
+                opened_at=opened,
+                closed_at=opened + timedelta(days=rng.randint(0, 6)),
+                handoffs=rng.randint(0, 2),
+            )
+        )
     customer = Customer(
         customer_id=seed.customer_id,
         profile=Profile(
-            name=seed.name, email=email, phone=_phone(rng, country),
-            address=Address(street=street, postal_code=postcode, city=city, country=country,
-                            subdivision={"München": "DE-BY", "Nürnberg": "DE-BY",
-                                         "Edinburgh": "GB-SCT"}.get(city)),  # regional holidays
-            language=lang, region=seed.region,
-            timezone={"GB": "Europe/London", "IE": "Europe/Dublin", "BE": "Europe/Brussels",
-                      "US": "America/Los_Angeles"}.get(country, "Europe/Berlin"),
+            name=seed.name,
+            email=email,
+            phone=_phone(rng, country),
+            address=Address(
+                street=street,
+                postal_code=postcode,
+                city=city,
+                country=country,
+                subdivision={"München": "DE-BY", "Nürnberg": "DE-BY", "Edinburgh": "GB-SCT"}.get(city),
+            ),  # regional holidays
+            language=lang,
+            region=seed.region,
+            timezone={
+                "GB": "Europe/London",
+                "IE": "Europe/Dublin",
+                "BE": "Europe/Brussels",
+                "US": "America/Los_Angeles",
+            }.get(country, "Europe/Berlin"),
             consent=Consent(marketing=seed.marketing),
         ),
-        segment=seed.segment, customer_since=since,
-        tenant=DEMO_TENANT, brand=DEMO_BRAND, team=DEMO_TEAMS.get(seed.region, "care-eu"),  # access scope
+        segment=seed.segment,
+        customer_since=since,
+        tenant=DEMO_TENANT,
+        brand=DEMO_BRAND,
+        team=DEMO_TEAMS.get(seed.region, "care-eu"),  # access scope
         lifetime_value=round(sum(45.0 * seed.years * 12 for _ in seed.products) / 3, 2),
         currency="USD" if country == "US" else "GBP" if country == "GB" else "EUR",
-        churn_risk=seed.churn_risk, products=products, preferences=seed.preferences,
-        account_ids=[f"ACC-{rng.randint(10000000, 99999999)}"], notes=seed.notes, stats=stats,
-    )  # fmt: skip
+        churn_risk=seed.churn_risk,
+        products=products,
+        preferences=seed.preferences,
+        account_ids=[f"ACC-{rng.randint(10000000, 99999999)}"],
+        notes=seed.notes,
+        stats=stats,
+    )
     return customer, items
 
 
@@ -294,8 +584,9 @@ def seed_customers(rt: Any, seeds: list[Seed] = SEEDS, workers: int = 8) -> dict
 
     def one(seed: Seed) -> Counter[str]:
         customer, items = build(seed)
-        messages = [(message(name, change, SYNC_SOURCE), None)
-                    for name, change in snapshot_changes(customer, items, SEEDED_AT)]  # fmt: skip
+        messages = [
+            (message(name, change, SYNC_SOURCE), None) for name, change in snapshot_changes(customer, items, SEEDED_AT)
+        ]
         return Counter(handle_many(messages, rt))
 
     total: Counter[str] = Counter()
@@ -315,8 +606,9 @@ def load_reference_data(offers: OfferRepository | None = None, kb: Any = None, e
         offers.put_offers(load_catalogue_file(ROOT / "config" / "offers.yaml"))
 
 
-def seed_all(rt: Any, seeds: list[Seed] = SEEDS, offers: OfferRepository | None = None,
-             kb: Any = None, embedder: Any = None) -> int:
+def seed_all(
+    rt: Any, seeds: list[Seed] = SEEDS, offers: OfferRepository | None = None, kb: Any = None, embedder: Any = None
+) -> int:
     """Demo customers through the sync path (and, given repositories, the catalogue and KB)."""
     seed_customers(rt, seeds)
     load_reference_data(offers, kb, embedder)
@@ -328,10 +620,14 @@ def seed_all(rt: Any, seeds: list[Seed] = SEEDS, offers: OfferRepository | None 
 
 
 ACCEPTANCE = [
-    ("RET-LOYALTY-10", "standard", 31, 80), ("RET-FREE-MONTH", "standard", 12, 60),
-    ("RET-LOYALTY-15-GOLD", "gold", 22, 40), ("XS-TV-SPORT", "standard", 4, 70),
-    ("UP-FIB-500", "standard", 18, 90), ("SVC-OUTAGE-CHECK", "standard", 50, 70),
-    ("GW-CREDIT-20", "gold", 30, 45), ("XS-MESH", "gold", 2, 50),
+    ("RET-LOYALTY-10", "standard", 31, 80),
+    ("RET-FREE-MONTH", "standard", 12, 60),
+    ("RET-LOYALTY-15-GOLD", "gold", 22, 40),
+    ("XS-TV-SPORT", "standard", 4, 70),
+    ("UP-FIB-500", "standard", 18, 90),
+    ("SVC-OUTAGE-CHECK", "standard", 50, 70),
+    ("GW-CREDIT-20", "gold", 30, 45),
+    ("XS-MESH", "gold", 2, 50),
 ]
 
 
@@ -339,8 +635,11 @@ def main(argv: list[str] | None = None) -> int:
     import argparse
 
     parser = argparse.ArgumentParser(description="Demo customers, offer catalogue and knowledge base.")
-    parser.add_argument("--reference-data-only", action="store_true",
-                        help="load only config/offers.yaml and config/kb_articles.yaml: never demo customers")
+    parser.add_argument(
+        "--reference-data-only",
+        action="store_true",
+        help="load only config/offers.yaml and config/kb_articles.yaml: never demo customers",
+    )
     parser.add_argument("--allow-cloud", action="store_true", help="seed demo customers outside the emulator")
     args = parser.parse_args(argv)
     from shared.data.kb import HashEmbedder, KbRepository
@@ -353,11 +652,17 @@ def main(argv: list[str] | None = None) -> int:
         print("loaded the offer catalogue and the knowledge base (no customers)")
         return 0
     if not settings.firestore_emulator_host and not args.allow_cloud:
-        print("refusing to seed demo customers outside the emulator (pass --allow-cloud to insist, or "
-              "--reference-data-only for the catalogue and knowledge base alone)")
+        print(
+            "refusing to seed demo customers outside the emulator (pass --allow-cloud to insist, or "
+            "--reference-data-only for the catalogue and knowledge base alone)"
+        )
         return 2
-    count = seed_all(rt, offers=rt.offers, kb=KbRepository(rt.firestore, settings.kb_collection),
-                     embedder=HashEmbedder(settings.local_embedding_dim))  # fmt: skip
+    count = seed_all(
+        rt,
+        offers=rt.offers,
+        kb=KbRepository(rt.firestore, settings.kb_collection),
+        embedder=HashEmbedder(settings.local_embedding_dim),
+    )
     print(f"seeded {count} customers (through snapshot sync), the offer catalogue and the knowledge base")
     return 0
 

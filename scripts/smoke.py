@@ -23,8 +23,15 @@ from collections.abc import Callable
 from typing import Any
 
 CAPABILITIES = ("context_summary", "next_best_action", "reply_draft", "next_steps", "closing_message")
-FLAG_FIELDS = ("review_codes", "draft_replaced", "requires_human_review", "overridden", "suppressed",
-               "routing_flagged", "needs_review")  # fmt: skip
+FLAG_FIELDS = (
+    "review_codes",
+    "draft_replaced",
+    "requires_human_review",
+    "overridden",
+    "suppressed",
+    "routing_flagged",
+    "needs_review",
+)
 MESSAGE = "My bill went up again this month and I was charged twice. Can you fix it and call me back by Friday?"
 
 
@@ -38,21 +45,36 @@ def _calls(customer: str, ticket: str) -> dict[str, Callable[[Any, Any], Any]]:
     from shared.capabilities.next_steps import NextStepsRequest, extract
     from shared.capabilities.reply_draft import ReplyRequest, draft_reply
 
-    turns = [{"speaker": "customer", "text": MESSAGE},
-             {"speaker": "agent", "text": "I have refunded the duplicate charge and will call you back by Friday."}]
+    turns = [
+        {"speaker": "customer", "text": MESSAGE},
+        {"speaker": "agent", "text": "I have refunded the duplicate charge and will call you back by Friday."},
+    ]
     return {
-        "context_summary": lambda rt, call: summarize(ContextSummaryRequest(customer_id=customer, ticket_id=ticket),
-                                                      rt, call),
-        "next_best_action": lambda rt, call: recommend(NbaRequest(customer_id=customer, channel="chat",
-                                                                  transcript=turns[:1]), rt, call),
-        "reply_draft": lambda rt, call: draft_reply(ReplyRequest(customer_id=customer, message=MESSAGE,
-                                                                 channel="chat", ticket_id=ticket), rt, call),
-        "next_steps": lambda rt, call: extract(NextStepsRequest(
-            customer_id=customer, ticket_id=ticket, channel="chat", transcript=turns,
-            ticket_metadata={"subject": "Duplicate charge"}, conversation_end_time=datetime.now(UTC)), rt, call),
-        "closing_message": lambda rt, call: closing_message(ClosingRequest(customer_id=customer, ticket_id=ticket,
-                                                                           channel="chat"), rt, call),
-    }  # fmt: skip
+        "context_summary": lambda rt, call: summarize(
+            ContextSummaryRequest(customer_id=customer, ticket_id=ticket), rt, call
+        ),
+        "next_best_action": lambda rt, call: recommend(
+            NbaRequest(customer_id=customer, channel="chat", transcript=turns[:1]), rt, call
+        ),
+        "reply_draft": lambda rt, call: draft_reply(
+            ReplyRequest(customer_id=customer, message=MESSAGE, channel="chat", ticket_id=ticket), rt, call
+        ),
+        "next_steps": lambda rt, call: extract(
+            NextStepsRequest(
+                customer_id=customer,
+                ticket_id=ticket,
+                channel="chat",
+                transcript=turns,
+                ticket_metadata={"subject": "Duplicate charge"},
+                conversation_end_time=datetime.now(UTC),
+            ),
+            rt,
+            call,
+        ),
+        "closing_message": lambda rt, call: closing_message(
+            ClosingRequest(customer_id=customer, ticket_id=ticket, channel="chat"), rt, call
+        ),
+    }
 
 
 def _flags(fields: dict[str, Any]) -> list[str]:
@@ -82,14 +104,21 @@ def run(rt: Any, customer: str, ticket: str, capabilities: tuple[str, ...] = CAP
             resp, error = None, f"{type(exc).__name__}: {exc}"[:200]
         f = call.log_fields
         degraded = bool(getattr(resp, "degraded", True))
-        rows.append({
-            "capability": capability, "model": f.get("model"), "engine": getattr(resp, "engine", None),
-            "latency_ms": round((time.perf_counter() - started) * 1000, 1),
-            "tokens_in": f.get("tokens_in", 0), "tokens_out": f.get("tokens_out", 0),
-            "tokens_thinking": f.get("tokens_thinking", 0), "cost_usd": f.get("cost_usd"),
-            "schema_valid": resp is not None and getattr(resp, "engine", None) == "vertex" and not degraded,
-            "degraded_reason": getattr(resp, "degraded_reason", None) or error, "policy_flags": _flags(f),
-        })  # fmt: skip
+        rows.append(
+            {
+                "capability": capability,
+                "model": f.get("model"),
+                "engine": getattr(resp, "engine", None),
+                "latency_ms": round((time.perf_counter() - started) * 1000, 1),
+                "tokens_in": f.get("tokens_in", 0),
+                "tokens_out": f.get("tokens_out", 0),
+                "tokens_thinking": f.get("tokens_thinking", 0),
+                "cost_usd": f.get("cost_usd"),
+                "schema_valid": resp is not None and getattr(resp, "engine", None) == "vertex" and not degraded,
+                "degraded_reason": getattr(resp, "degraded_reason", None) or error,
+                "policy_flags": _flags(f),
+            }
+        )
     return rows
 
 
@@ -99,9 +128,11 @@ def table(rows: list[dict[str, Any]]) -> str:
     for r in rows:
         cost = "-" if r["cost_usd"] is None else f"{r['cost_usd']:.6f}"
         valid = "yes" if r["schema_valid"] else "no"
-        lines.append(f"{r['capability']:<18}{r['model'] or '-':<24}{r['latency_ms']:>8.0f}{r['tokens_in']:>7}"
-                     f"{r['tokens_out']:>6}{r['tokens_thinking']:>7}{cost:>11}  {valid:<7}"
-                     f"{', '.join(r['policy_flags']) or '-'}")  # fmt: skip
+        lines.append(
+            f"{r['capability']:<18}{r['model'] or '-':<24}{r['latency_ms']:>8.0f}{r['tokens_in']:>7}"
+            f"{r['tokens_out']:>6}{r['tokens_thinking']:>7}{cost:>11}  {valid:<7}"
+            f"{', '.join(r['policy_flags']) or '-'}"
+        )
         if r["degraded_reason"]:
             lines.append(f"{'':<18}degraded: {r['degraded_reason']}")
     return "\n".join(lines)

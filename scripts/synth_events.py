@@ -17,27 +17,53 @@ NBA_OUTCOME_WEIGHTS = {"control": (0.35, 0.45, 0.2), "candidate": (0.45, 0.35, 0
 
 # Gemini usage on suggestion events: (input, output, thinking) token ranges and USD per 1M tokens
 # (input, output incl. thinking). Drawn from their own generator so the rest of the stream is unchanged.
-USAGE = {"context_summary": ((900, 1500), (120, 300), (0, 600), (0.30, 2.50)),
-         "next_best_action": ((700, 1200), (60, 160), (100, 900), (0.30, 2.50)),
-         "reply_draft": ((1000, 1800), (150, 400), (200, 1500), (1.50, 9.00)),
-         "next_steps": ((1200, 2500), (200, 600), (200, 1500), (1.50, 9.00))}  # fmt: skip
+USAGE = {
+    "context_summary": ((900, 1500), (120, 300), (0, 600), (0.30, 2.50)),
+    "next_best_action": ((700, 1200), (60, 160), (100, 900), (0.30, 2.50)),
+    "reply_draft": ((1000, 1800), (150, 400), (200, 1500), (1.50, 9.00)),
+    "next_steps": ((1200, 2500), (200, 600), (200, 1500), (1.50, 9.00)),
+}
 
 
 def _usage(urng: random.Random, capability: str) -> dict[str, Any]:
     """engine/model/tokens/cost of one suggestion: mostly Gemini, some offline or degraded, a few unpriced."""
     if urng.random() < 0.2:
-        return {"engine": "offline", "model": "offline-rules", "tokens_in": urng.randint(300, 900), "tokens_out": 90,
-                "tokens_thinking": 0, "tokens_cached": 0, "cost_usd": 0.0, "tokens_estimated": True}  # fmt: skip
+        return {
+            "engine": "offline",
+            "model": "offline-rules",
+            "tokens_in": urng.randint(300, 900),
+            "tokens_out": 90,
+            "tokens_thinking": 0,
+            "tokens_cached": 0,
+            "cost_usd": 0.0,
+            "tokens_estimated": True,
+        }
     if urng.random() < 0.05:  # Gemini answered without usageMetadata: kept, priced as unknown
-        return {"engine": "vertex", "model": "gemini-3.5-flash", "tokens_in": 0, "tokens_out": 0, "tokens_thinking": 0,
-                "tokens_cached": 0, "cost_usd": None, "tokens_estimated": True}  # fmt: skip
+        return {
+            "engine": "vertex",
+            "model": "gemini-3.5-flash",
+            "tokens_in": 0,
+            "tokens_out": 0,
+            "tokens_thinking": 0,
+            "tokens_cached": 0,
+            "cost_usd": None,
+            "tokens_estimated": True,
+        }
     (i0, i1), (o0, o1), (t0, t1), (p_in, p_out) = USAGE[capability]
     tin, tout, think = urng.randint(i0, i1), urng.randint(o0, o1), urng.randint(t0, t1)
     cached = urng.choice([0, 0, 512])
     cost = round(((tin - cached) * p_in + cached * p_in / 10 + (tout + think) * p_out) / 1e6, 8)
     engine = "offline" if urng.random() < 0.05 else "vertex"  # truncated/blocked: offline answer, still billed
-    return {"engine": engine, "model": "gemini-3.5-flash", "tokens_in": tin, "tokens_out": tout,
-            "tokens_thinking": think, "tokens_cached": cached, "cost_usd": cost, "tokens_estimated": False}  # fmt: skip
+    return {
+        "engine": engine,
+        "model": "gemini-3.5-flash",
+        "tokens_in": tin,
+        "tokens_out": tout,
+        "tokens_thinking": think,
+        "tokens_cached": cached,
+        "cost_usd": cost,
+        "tokens_estimated": False,
+    }
 
 
 def generate(seed: int, n_tickets: int = 300) -> list[dict[str, Any]]:
@@ -46,28 +72,44 @@ def generate(seed: int, n_tickets: int = 300) -> list[dict[str, Any]]:
     events: list[dict[str, Any]] = []
 
     def ev(event_type: str, at: datetime, **fields: Any) -> dict[str, Any]:
-        e = {"event_id": uuid.UUID(int=rng.getrandbits(128)).hex, "event_type": event_type,
-             "occurred_at": at.isoformat(), "schema_version": 1, **fields}  # fmt: skip
+        e = {
+            "event_id": uuid.UUID(int=rng.getrandbits(128)).hex,
+            "event_type": event_type,
+            "occurred_at": at.isoformat(),
+            "schema_version": 1,
+            **fields,
+        }
         events.append(e)
         return e
 
     for i in range(n_tickets):
         closed = START + timedelta(days=rng.uniform(0, 28))
-        fields = dict(ticket_id=f"T{i}", journey=rng.choice(JOURNEYS), ai_assisted=rng.random() < 0.5,
-                      channel=rng.choice(["chat", "email", "phone"]), handoffs=rng.choice([0, 0, 1, 2]),
-                      handle_time_s=rng.uniform(60, 1200), after_contact_work_s=rng.uniform(0, 300),
-                      csat=rng.choice([None, 1, 3, 4, 5]), closed_at=closed.isoformat())  # fmt: skip
+        fields = dict(
+            ticket_id=f"T{i}",
+            journey=rng.choice(JOURNEYS),
+            ai_assisted=rng.random() < 0.5,
+            channel=rng.choice(["chat", "email", "phone"]),
+            handoffs=rng.choice([0, 0, 1, 2]),
+            handle_time_s=rng.uniform(60, 1200),
+            after_contact_work_s=rng.uniform(0, 300),
+            csat=rng.choice([None, 1, 3, 4, 5]),
+            closed_at=closed.isoformat(),
+        )
         ev("ticket.closed", closed, **fields)
         if rng.random() < 0.1:  # reopened and closed again later: the latest close counts
             later = closed + timedelta(days=rng.uniform(1, 5))
             ev("ticket.closed", later, **{**fields, "closed_at": later.isoformat(), "handoffs": 3})
         if rng.random() < 0.3:
             days = rng.uniform(0.5, 30)
-            ev("ticket.repeat_contact", closed + timedelta(days=days), earlier_ticket_id=f"T{i}",
-               later_ticket_id=f"T{i}-r", days_between=round(days, 3))  # fmt: skip
+            ev(
+                "ticket.repeat_contact",
+                closed + timedelta(days=days),
+                earlier_ticket_id=f"T{i}",
+                later_ticket_id=f"T{i}-r",
+                days_between=round(days, 3),
+            )
         if rng.random() < 0.4:
-            ev("next_steps.confirmed", closed, ticket_id=f"T{i}",
-               diff={"resolver_overridden": rng.random() < 0.25})  # fmt: skip
+            ev("next_steps.confirmed", closed, ticket_id=f"T{i}", diff={"resolver_overridden": rng.random() < 0.25})
     for _ in range(n_tickets):
         at = START + timedelta(days=rng.uniform(0, 28))
         cap = rng.choice(["reply_draft", "next_steps", "context_summary"])
@@ -77,25 +119,52 @@ def generate(seed: int, n_tickets: int = 300) -> list[dict[str, Any]]:
         arm = rng.choice(["control", "candidate"]) if nba else None
         version = (2 if arm == "candidate" else 1) if nba else rng.choice([1, 2])
         suggestion_id = uuid.UUID(int=rng.getrandbits(128)).hex
-        ev("suggestion.generated", at - timedelta(seconds=rng.uniform(5, 600)), suggestion_id=suggestion_id,
-           capability=capability, prompt_version=f"{capability}/v{version}",
-           experiment=EXPERIMENT if nba else None, arm=arm, **_usage(urng, capability))  # fmt: skip
+        ev(
+            "suggestion.generated",
+            at - timedelta(seconds=rng.uniform(5, 600)),
+            suggestion_id=suggestion_id,
+            capability=capability,
+            prompt_version=f"{capability}/v{version}",
+            experiment=EXPERIMENT if nba else None,
+            arm=arm,
+            **_usage(urng, capability),
+        )
         # the customer read behind the suggestion (ids derived, not drawn: the random sequence is unchanged)
-        events.append({"event_id": f"audit-{suggestion_id}", "event_type": "audit.customer_access",
-                       "occurred_at": (at - timedelta(seconds=700)).isoformat(), "schema_version": 1,
-                       "request_id": f"req-{suggestion_id}", "capability": capability, "decision": "allow",
-                       "agent_id": "agent-synthetic", "role": "agent", "auth_source": "iap", "grant": "synthetic",
-                       "tenant": "acme", "customer_key": suggestion_id[:24], "fields": ["language", "segment"],
-                       "details": [], "access_policy_version": "synthetic", "context_policy_version": "synthetic"})
+        events.append(
+            {
+                "event_id": f"audit-{suggestion_id}",
+                "event_type": "audit.customer_access",
+                "occurred_at": (at - timedelta(seconds=700)).isoformat(),
+                "schema_version": 1,
+                "request_id": f"req-{suggestion_id}",
+                "capability": capability,
+                "decision": "allow",
+                "agent_id": "agent-synthetic",
+                "role": "agent",
+                "auth_source": "iap",
+                "grant": "synthetic",
+                "tenant": "acme",
+                "customer_key": suggestion_id[:24],
+                "fields": ["language", "segment"],
+                "details": [],
+                "access_policy_version": "synthetic",
+                "context_policy_version": "synthetic",
+            }
+        )
         if rng.random() < 0.1:  # no feedback on this one
             continue
-        outcome = (rng.choices(["accepted", "rejected", "converted"], NBA_OUTCOME_WEIGHTS[arm])[0]
-                   if nba else None)  # fmt: skip
-        ev("feedback.recorded", at, suggestion_id=suggestion_id, capability=capability,
-           prompt_version=f"{capability}/v{version}",
-           rating=None if nba else rng.choice(["used_unchanged", "lightly_edited", "heavily_edited", "not_helpful"]),
-           nba_offer_id=rng.choice(["RET-1", "UP-2"]) if nba else None, segment=rng.choice(["gold", "standard"]),
-           nba_outcome=outcome)  # fmt: skip
+        outcome = rng.choices(["accepted", "rejected", "converted"], NBA_OUTCOME_WEIGHTS[arm])[0] if nba else None
+        ev(
+            "feedback.recorded",
+            at,
+            suggestion_id=suggestion_id,
+            capability=capability,
+            prompt_version=f"{capability}/v{version}",
+            rating=None if nba else rng.choice(["used_unchanged", "lightly_edited", "heavily_edited", "not_helpful"]),
+            nba_offer_id=rng.choice(["RET-1", "UP-2"]) if nba else None,
+            segment=rng.choice(["gold", "standard"]),
+            nba_outcome=outcome,
+        )
     events += _commitments(seed, n_tickets)
     return events
 
@@ -111,17 +180,33 @@ def _commitments(seed: int, n_tickets: int) -> list[dict[str, Any]]:
 
     def change(c: dict[str, Any], kind: str, status: str, at: datetime, **extra: Any) -> None:
         c["version"] += 1
-        events.append({"event_id": uuid.UUID(int=rng.getrandbits(128)).hex, "event_type": f"commitment.{kind}",
-                       "occurred_at": at.isoformat(), "schema_version": 1, **c, "status": status,
-                       "changed_at": at.isoformat(), **extra})  # fmt: skip
+        events.append(
+            {
+                "event_id": uuid.UUID(int=rng.getrandbits(128)).hex,
+                "event_type": f"commitment.{kind}",
+                "occurred_at": at.isoformat(),
+                "schema_version": 1,
+                **c,
+                "status": status,
+                "changed_at": at.isoformat(),
+                **extra,
+            }
+        )
 
     for i in range(n_tickets):
         if rng.random() >= 0.4:
             continue
         due = START + timedelta(days=rng.uniform(0, 28))
-        c = {"commitment_id": f"CM{i}", "customer_key": f"K{i}", "ticket_id": f"T{i}", "owner":
-             rng.choice(["agent", "backoffice", "backoffice", "customer"]), "queue_code": rng.choice(QUEUES),
-             "due_at": due.isoformat(), "original_due_at": due.isoformat(), "version": 0}  # fmt: skip
+        c = {
+            "commitment_id": f"CM{i}",
+            "customer_key": f"K{i}",
+            "ticket_id": f"T{i}",
+            "owner": rng.choice(["agent", "backoffice", "backoffice", "customer"]),
+            "queue_code": rng.choice(QUEUES),
+            "due_at": due.isoformat(),
+            "original_due_at": due.isoformat(),
+            "version": 0,
+        }
         change(c, "created", "open", due - timedelta(days=5))
         fate = rng.random()
         if fate < 0.5:
@@ -139,11 +224,25 @@ def _commitments(seed: int, n_tickets: int) -> list[dict[str, Any]]:
         if rng.random() < (0.5 if broken else 0.15):  # the customer gets in touch again
             opened = due + timedelta(days=rng.uniform(0.1, 10))
             closed = opened + timedelta(hours=2)
-            events.append({"event_id": uuid.UUID(int=rng.getrandbits(128)).hex, "event_type": "ticket.closed",
-                           "occurred_at": closed.isoformat(), "schema_version": 1, "ticket_id": f"T{i}-c",
-                           "customer_key": f"K{i}", "journey": rng.choice(JOURNEYS), "ai_assisted": rng.random() < 0.5,
-                           "channel": "phone", "handoffs": 0, "handle_time_s": 300.0, "after_contact_work_s": 60.0,
-                           "csat": None, "opened_at": opened.isoformat(), "closed_at": closed.isoformat()})  # fmt: skip
+            events.append(
+                {
+                    "event_id": uuid.UUID(int=rng.getrandbits(128)).hex,
+                    "event_type": "ticket.closed",
+                    "occurred_at": closed.isoformat(),
+                    "schema_version": 1,
+                    "ticket_id": f"T{i}-c",
+                    "customer_key": f"K{i}",
+                    "journey": rng.choice(JOURNEYS),
+                    "ai_assisted": rng.random() < 0.5,
+                    "channel": "phone",
+                    "handoffs": 0,
+                    "handle_time_s": 300.0,
+                    "after_contact_work_s": 60.0,
+                    "csat": None,
+                    "opened_at": opened.isoformat(),
+                    "closed_at": closed.isoformat(),
+                }
+            )
     return events
 
 

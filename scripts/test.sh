@@ -5,6 +5,7 @@
 # it against the code).
 source "$(dirname "$0")/bootstrap.sh" requirements-dev.txt
 echo "== ruff"; python -m ruff check .
+echo "== ruff format"; python -m ruff format --check .
 echo "== mypy (shared, functions, main)"; mypy
 echo "== import contracts (import-linter: layers, independent capabilities, no shared -> scripts)"; lint-imports
 echo "== openapi"; python -m scripts.openapi --check

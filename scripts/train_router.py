@@ -58,10 +58,12 @@ class Columns:
 
 
 def _ticket(row: dict[str, Any], cols: Columns) -> Ticket:
-    return Ticket(text=ticket_text(row.get(cols.subject) or "", row.get(cols.body) or ""),
-                  queue=str(row.get(cols.queue) or "").strip(),
-                  ticket_id=(str(row[cols.ticket_id]) if row.get(cols.ticket_id) else None),
-                  language=row.get(cols.language) or None)  # fmt: skip
+    return Ticket(
+        text=ticket_text(row.get(cols.subject) or "", row.get(cols.body) or ""),
+        queue=str(row.get(cols.queue) or "").strip(),
+        ticket_id=(str(row[cols.ticket_id]) if row.get(cols.ticket_id) else None),
+        language=row.get(cols.language) or None,
+    )
 
 
 def read_export(path: Path, cols: Columns) -> list[Ticket]:
@@ -81,8 +83,10 @@ def read_bigquery(table: str, project: str, cols: Columns) -> list[Ticket]:
     try:
         from google.cloud import bigquery  # type: ignore[attr-defined]
     except ImportError:
-        raise SystemExit("reading from BigQuery needs google-cloud-bigquery: pip install google-cloud-bigquery "
-                         "(it is a training-time tool, not a runtime dependency)") from None  # fmt: skip
+        raise SystemExit(
+            "reading from BigQuery needs google-cloud-bigquery: pip install google-cloud-bigquery "
+            "(it is a training-time tool, not a runtime dependency)"
+        ) from None
     client = bigquery.Client(project=project)
     wanted = {c for c in (cols.subject, cols.body, cols.queue, cols.ticket_id, cols.language) if c}
     fields = ", ".join(f"`{c}`" for c in sorted(wanted))
@@ -104,8 +108,9 @@ def _override_rows(events: Iterable[dict[str, Any]]) -> dict[str, str]:
     return {k: v for k, (_, v) in latest.items()}
 
 
-def read_overrides(events_jsonl: Path | None = None, warehouse: Path | None = None,
-                   bigquery_project: str | None = None) -> dict[str, str]:  # fmt: skip
+def read_overrides(
+    events_jsonl: Path | None = None, warehouse: Path | None = None, bigquery_project: str | None = None
+) -> dict[str, str]:
     events: list[dict[str, Any]] = []
     if events_jsonl:
         events += [json.loads(line) for line in events_jsonl.open(encoding="utf-8") if line.strip()]
@@ -113,18 +118,20 @@ def read_overrides(events_jsonl: Path | None = None, warehouse: Path | None = No
         from scripts.warehouse_db import DATASET, connect, query
 
         con = connect(warehouse)
-        rows = query(con, f"SELECT CAST(data AS VARCHAR) AS data FROM {DATASET}.events "
-                          "WHERE event_type = 'resolver.overridden'")  # noqa: S608 - constant
+        rows = query(
+            con, f"SELECT CAST(data AS VARCHAR) AS data FROM {DATASET}.events WHERE event_type = 'resolver.overridden'"
+        )  # noqa: S608 - constant
         events += [json.loads(r["data"]) for r in rows]
         con.close()
     if bigquery_project:
         from google.cloud import bigquery  # type: ignore[attr-defined]
 
         client = bigquery.Client(project=bigquery_project)
-        sql = ("SELECT TO_JSON_STRING(data) AS data FROM `cx_analytics.events` "
-               "WHERE event_type = 'resolver.overridden'")  # fmt: skip
-        events += [json.loads(json.loads(r["data"]) if r["data"].startswith('"') else r["data"])
-                   for r in client.query(sql).result()]  # fmt: skip
+        sql = "SELECT TO_JSON_STRING(data) AS data FROM `cx_analytics.events` WHERE event_type = 'resolver.overridden'"
+        events += [
+            json.loads(json.loads(r["data"]) if r["data"].startswith('"') else r["data"])
+            for r in client.query(sql).result()
+        ]
     return _override_rows(events)
 
 
@@ -139,8 +146,9 @@ def apply_overrides(tickets: list[Ticket], overrides: dict[str, str]) -> int:
     return changed
 
 
-def split(tickets: list[Ticket], share: float = TEST_SHARE,
-          seed: int = SPLIT_SEED) -> tuple[list[Ticket], list[Ticket]]:  # fmt: skip
+def split(
+    tickets: list[Ticket], share: float = TEST_SHARE, seed: int = SPLIT_SEED
+) -> tuple[list[Ticket], list[Ticket]]:
     """Stratified by queue, seeded: every queue keeps ~``share`` of its tickets for testing."""
     rng = random.Random(seed)
     by: dict[str, list[Ticket]] = defaultdict(list)
@@ -167,15 +175,19 @@ def baselines(train_part: list[Ticket], test_part: list[Ticket]) -> dict[str, fl
     svm.fit([t.text for t in train_part], [t.queue for t in train_part])
     predicted = svm.predict([t.text for t in test_part])
     n = len(test_part)
-    return {"majority": round(sum(t.queue == majority for t in test_part) / n, 4),
-            "tfidf_linear_svm": round(sum(p == t.queue for p, t in zip(predicted, test_part, strict=True)) / n, 4)}
+    return {
+        "majority": round(sum(t.queue == majority for t in test_part) / n, 4),
+        "tfidf_linear_svm": round(sum(p == t.queue for p, t in zip(predicted, test_part, strict=True)) / n, 4),
+    }
 
 
 def canonical(tickets: list[Ticket], catalogue: QueueCatalogue, drop_unknown: bool) -> list[Ticket]:
     unknown = Counter(t.queue for t in tickets if catalogue.route(t.queue).flagged)
     if unknown and not drop_unknown:
-        raise SystemExit(f"labels not in the queue catalogue {catalogue.version}: {dict(unknown)} "
-                         "(add them as groups or aliases in queues.yaml, or pass --drop-unknown)")  # fmt: skip
+        raise SystemExit(
+            f"labels not in the queue catalogue {catalogue.version}: {dict(unknown)} "
+            "(add them as groups or aliases in queues.yaml, or pass --drop-unknown)"
+        )
     kept = [t for t in tickets if not catalogue.route(t.queue).flagged]
     for t in kept:
         t.queue = catalogue.route(t.queue).resolver_group
@@ -189,14 +201,16 @@ def local_pii(config_dir: Path) -> PiiDetector:
     return LocalDetector(PiiConfig.load(config_dir / "pii.yaml"))
 
 
-def held_out(tickets: list[Ticket], cfg: RoutingConfig, catalogue: QueueCatalogue,
-             detector: PiiDetector) -> dict[str, Any]:  # fmt: skip
+def held_out(
+    tickets: list[Ticket], cfg: RoutingConfig, catalogue: QueueCatalogue, detector: PiiDetector
+) -> dict[str, Any]:
     """Train on 80 %, evaluate on the held-back 20 % (threshold chosen inside the 80 %)."""
     train_part, test_part = split(tickets)
     model = train([t.text for t in train_part], [t.queue for t in train_part], cfg, catalogue, detector=detector)
     threshold = cfg.abstain_threshold if cfg.abstain_threshold is not None else model.meta["abstain_threshold"]
-    metrics: dict[str, Any] = evaluate(model.pipeline, threshold, [t.text for t in test_part],
-                                       [t.queue for t in test_part])  # fmt: skip
+    metrics: dict[str, Any] = evaluate(
+        model.pipeline, threshold, [t.text for t in test_part], [t.queue for t in test_part]
+    )
     metrics.update(baselines(train_part, test_part))
     metrics["train"] = len(train_part)
     metrics["threshold_selection"] = model.meta["threshold_selection"]
@@ -232,27 +246,39 @@ def main(argv: list[str] | None = None) -> int:
         tickets, source = read_export(args.data, cols), args.data.name
     else:
         ap.error("give --data or --bigquery-table")
-    overrides = read_overrides(args.overrides, args.warehouse,
-                               settings.project if args.bigquery_table else None)  # fmt: skip
+    overrides = read_overrides(args.overrides, args.warehouse, settings.project if args.bigquery_table else None)
     changed = apply_overrides(tickets, overrides)
     tickets = canonical(tickets, catalogue, args.drop_unknown)
-    print(f"{len(tickets)} tickets from {source}, {len(overrides)} override events, {changed} labels changed; "
-          f"queues: {dict(Counter(t.queue for t in tickets).most_common())}")  # fmt: skip
+    print(
+        f"{len(tickets)} tickets from {source}, {len(overrides)} override events, {changed} labels changed; "
+        f"queues: {dict(Counter(t.queue for t in tickets).most_common())}"
+    )
 
     metrics: dict[str, Any] = {}
     if not args.no_holdout and len(tickets) >= 20:
         metrics = held_out(tickets, cfg, catalogue, local_pii(settings.config_dir))["metrics"]
         print("held-out evaluation (stratified 20 %, seed 13):", json.dumps(metrics))
-    final: TrainedRouter = train([t.text for t in tickets], [t.queue for t in tickets], cfg, catalogue,
-                                 detector=local_pii(settings.config_dir), source=source, overrides=changed)  # fmt: skip
+    final: TrainedRouter = train(
+        [t.text for t in tickets],
+        [t.queue for t in tickets],
+        cfg,
+        catalogue,
+        detector=local_pii(settings.config_dir),
+        source=source,
+        overrides=changed,
+    )
     final.meta["metrics"] = {"held_out": metrics}
     out = args.out or (None if str(settings.router_artefact).startswith("gs://") else Path(settings.router_artefact))
     if out is None:
-        raise SystemExit("CX_ROUTER_ARTEFACT is a gs:// URI: write locally with --out, then upload with "
-                         "gcloud storage cp --recursive")  # fmt: skip
+        raise SystemExit(
+            "CX_ROUTER_ARTEFACT is a gs:// URI: write locally with --out, then upload with "
+            "gcloud storage cp --recursive"
+        )
     final.save(out)
-    print(f"wrote {out} ({final.meta['router_version']}, threshold {final.meta['abstain_threshold']}, "
-          f"{final.meta['train_seconds']} s)")  # fmt: skip
+    print(
+        f"wrote {out} ({final.meta['router_version']}, threshold {final.meta['abstain_threshold']}, "
+        f"{final.meta['train_seconds']} s)"
+    )
     return 0
 
 

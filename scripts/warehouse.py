@@ -24,10 +24,12 @@ from scripts.warehouse_db import DATASET, KPI_DATASET, connect, load_from_subscr
 from shared.settings import ROOT, load_settings
 
 DEFAULT_DB = ROOT / ".local" / "warehouse.duckdb"
-SERIES = (("first_contact_resolution", "kpi_first_contact_resolution", "First-contact resolution", "{:.0%}"),
-          ("repeat_rate_7d", "kpi_repeat_contacts", "Repeat contacts within 7 days", "{:.0%}"),
-          ("handoffs_per_case", "kpi_handoffs", "Queue handoffs per case", "{:.2f}"),
-          ("avg_handle_time_s", "kpi_handle_time", "Average handle time (s)", "{:.0f}"))  # fmt: skip
+SERIES = (
+    ("first_contact_resolution", "kpi_first_contact_resolution", "First-contact resolution", "{:.0%}"),
+    ("repeat_rate_7d", "kpi_repeat_contacts", "Repeat contacts within 7 days", "{:.0%}"),
+    ("handoffs_per_case", "kpi_handoffs", "Queue handoffs per case", "{:.2f}"),
+    ("avg_handle_time_s", "kpi_handle_time", "Average handle time (s)", "{:.0f}"),
+)
 
 
 def load(db: Path) -> int:
@@ -88,7 +90,9 @@ def open_warehouse(db: Path, project: str | None = None, *, refresh: bool = Fals
 
 def kpi_table(con: Any, start: date, end: date) -> list[dict[str, Any]]:
     """Per journey, AI-assisted vs control, over the date range."""
-    return query(con, f"""
+    return query(
+        con,
+        f"""
         SELECT t.journey, t.ai_assisted, COUNT(*) AS tickets,
                AVG(CASE WHEN t.repeat_7d THEN 0 ELSE 1 END) AS first_contact_resolution,
                AVG(CASE WHEN t.repeat_7d THEN 1 ELSE 0 END) AS repeat_rate_7d,
@@ -97,23 +101,30 @@ def kpi_table(con: Any, start: date, end: date) -> list[dict[str, Any]]:
                AVG(t.after_contact_work_s) AS avg_after_contact_work_s, AVG(t.csat) AS avg_csat
         FROM {DATASET}.mat_tickets AS t
         WHERE CAST(t.closed_at AS DATE) BETWEEN DATE '{start}' AND DATE '{end}'
-        GROUP BY 1, 2 ORDER BY 1, 2""")  # noqa: S608 - dates are parsed date objects
+        GROUP BY 1, 2 ORDER BY 1, 2""",
+    )  # noqa: S608 - dates are parsed date objects
 
 
 def promises_table(con: Any, start: date, end: date) -> list[dict[str, Any]]:
     """Promises kept on time per queue (by week of the original due date), with the repeat-contact rate
     within 7 days after a broken promise beside the rate after the others (docs/commitments.md)."""
-    kept = query(con, f"""
+    kept = query(
+        con,
+        f"""
         SELECT queue_code, SUM(promises) AS promises, SUM(kept_on_time) AS kept_on_time,
                SUM(kept_on_time) / SUM(promises) AS kept_on_time_rate, SUM(kept_late) AS kept_late,
                SUM(not_kept_yet) AS not_kept_yet,
                SUM(avg_days_late * kept_late) / NULLIF(SUM(kept_late), 0) AS avg_days_late
         FROM {KPI_DATASET}.kpi_promises_kept
         WHERE CAST(week AS DATE) BETWEEN DATE '{start - timedelta(days=6)}' AND DATE '{end}'
-        GROUP BY 1 ORDER BY 1""")  # noqa: S608 - dates are parsed date objects
-    cost = query(con, f"""
+        GROUP BY 1 ORDER BY 1""",
+    )  # noqa: S608 - dates are parsed date objects
+    cost = query(
+        con,
+        f"""
         SELECT queue_code, broken, SUM(repeat_rate_7d * promises) / SUM(promises) AS rate
-        FROM {KPI_DATASET}.kpi_broken_promises GROUP BY 1, 2""")  # noqa: S608
+        FROM {KPI_DATASET}.kpi_broken_promises GROUP BY 1, 2""",
+    )  # noqa: S608
     rates = {(r["queue_code"], r["broken"]): r["rate"] for r in cost}
     for row in kept:
         row["repeat_7d_after_broken"] = rates.get((row["queue_code"], True))
@@ -130,19 +141,25 @@ def _svg(title: str, weeks: list[Any], lines: dict[str, list[float | None]], fmt
     x = lambda i: pad + i * (w - 2 * pad) / max(1, len(weeks) - 1)  # noqa: E731
     y = lambda v: h - pad - (v - lo) * (h - 2 * pad) / (hi - lo)  # noqa: E731
     colors = {"AI-assisted": "#1a73e8", "control": "#9aa0a6"}
-    parts = [f'<svg width="{w}" height="{h}" role="img"><title>{html.escape(title)}</title>',
-             f'<text x="{pad}" y="18" font-weight="bold">{html.escape(title)}</text>']  # fmt: skip
+    parts = [
+        f'<svg width="{w}" height="{h}" role="img"><title>{html.escape(title)}</title>',
+        f'<text x="{pad}" y="18" font-weight="bold">{html.escape(title)}</text>',
+    ]
     for label, vs in lines.items():
         pts = " ".join(f"{x(i):.1f},{y(v):.1f}" for i, v in enumerate(vs) if v is not None)
         parts.append(f'<polyline fill="none" stroke="{colors[label]}" stroke-width="2" points="{pts}"/>')
         last = next((v for v in reversed(vs) if v is not None), None)
         if last is not None:
-            parts.append(f'<text x="{w - pad + 4}" y="{y(last):.1f}" fill="{colors[label]}" font-size="11">'
-                         f"{html.escape(fmt.format(last))}</text>")  # fmt: skip
+            parts.append(
+                f'<text x="{w - pad + 4}" y="{y(last):.1f}" fill="{colors[label]}" font-size="11">'
+                f"{html.escape(fmt.format(last))}</text>"
+            )
     for i, wk in enumerate(weeks):
         parts.append(f'<text x="{x(i):.1f}" y="{h - 12}" font-size="10" text-anchor="middle">{str(wk)[5:10]}</text>')
-    parts.append(f'<text x="{w - 170}" y="18" font-size="11" fill="#1a73e8">AI-assisted</text>'
-                 f'<text x="{w - 90}" y="18" font-size="11" fill="#9aa0a6">control</text></svg>')
+    parts.append(
+        f'<text x="{w - 170}" y="18" font-size="11" fill="#1a73e8">AI-assisted</text>'
+        f'<text x="{w - 90}" y="18" font-size="11" fill="#9aa0a6">control</text></svg>'
+    )
     return "".join(parts)
 
 
@@ -150,11 +167,14 @@ def html_report(con: Any, start: date, end: date) -> str:
     table = kpi_table(con, start, end)
     charts = []
     for column, view, title, fmt in SERIES:
-        rows = query(con, f"""
+        rows = query(
+            con,
+            f"""
             SELECT week, ai_assisted, SUM({column} * tickets) / SUM(tickets) AS value
             FROM {KPI_DATASET}.{view}
             WHERE CAST(week AS DATE) BETWEEN DATE '{start}' AND DATE '{end}'
-            GROUP BY 1, 2 ORDER BY 1""")  # noqa: S608
+            GROUP BY 1, 2 ORDER BY 1""",
+        )  # noqa: S608
         weeks = sorted({r["week"] for r in rows})
         by = {(r["week"], r["ai_assisted"]): r["value"] for r in rows}
         lines = {"AI-assisted": [by.get((wk, True)) for wk in weeks], "control": [by.get((wk, False)) for wk in weeks]}
@@ -164,12 +184,14 @@ def html_report(con: Any, start: date, end: date) -> str:
     p_body = "".join("<tr>" + "".join(f"<td>{_cell(v)}</td>" for v in row.values()) + "</tr>" for row in promises)
     head = "".join(f"<th>{html.escape(k.replace('ai_assisted', 'group'))}</th>" for k in (table[0] if table else {}))
     body = "".join("<tr>" + "".join(f"<td>{_cell(v)}</td>" for v in row.values()) + "</tr>" for row in table)
-    return (f"<!doctype html><html><head><meta charset='utf-8'><title>CX Copilot KPIs</title>"
-            f"<style>body{{font-family:sans-serif;margin:2em}}td,th{{padding:4px 8px;border-bottom:1px solid #ddd}}"
-            f"svg{{margin:1em 1em 0 0}}</style></head><body><h1>CX Copilot KPIs, {start} to {end}</h1>"
-            f"<h2>Per journey: AI-assisted vs control</h2><table><tr>{head}</tr>{body}</table>"
-            f"<h2>Promises kept on time per queue</h2><table><tr>{p_head}</tr>{p_body}</table>"
-            f"<h2>Weekly trends</h2>{''.join(charts)}</body></html>")  # fmt: skip
+    return (
+        f"<!doctype html><html><head><meta charset='utf-8'><title>CX Copilot KPIs</title>"
+        f"<style>body{{font-family:sans-serif;margin:2em}}td,th{{padding:4px 8px;border-bottom:1px solid #ddd}}"
+        f"svg{{margin:1em 1em 0 0}}</style></head><body><h1>CX Copilot KPIs, {start} to {end}</h1>"
+        f"<h2>Per journey: AI-assisted vs control</h2><table><tr>{head}</tr>{body}</table>"
+        f"<h2>Promises kept on time per queue</h2><table><tr>{p_head}</tr>{p_body}</table>"
+        f"<h2>Weekly trends</h2>{''.join(charts)}</body></html>"
+    )
 
 
 def _cell(v: Any) -> str:

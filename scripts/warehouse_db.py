@@ -33,8 +33,10 @@ KPI_DATASET = "cx_kpi"  # what analysts see (authorized dataset in Terraform)
 MAT_PATTERN = r"cx_analytics\.(events|tickets)\b"
 VIEW_HEADER = re.compile(r"(?s)^.*?CREATE OR REPLACE VIEW \S+ AS")
 # BigQuery-only table options of the large materialized tables (dropped for DuckDB).
-MAT_OPTIONS = {"events": "PARTITION BY DATE(publish_time) CLUSTER BY event_type",
-               "tickets": "PARTITION BY DATE(closed_at) CLUSTER BY journey"}  # fmt: skip
+MAT_OPTIONS = {
+    "events": "PARTITION BY DATE(publish_time) CLUSTER BY event_type",
+    "tickets": "PARTITION BY DATE(closed_at) CLUSTER BY journey",
+}
 
 
 def sql_files() -> list[Path]:
@@ -62,9 +64,13 @@ def connect(path: Path | str = ":memory:") -> Any:
     con.execute(f"CREATE SCHEMA IF NOT EXISTS {KPI_DATASET}")
     for file in sql_files():
         con.execute(to_duckdb(file.read_text("utf-8")))
-    present = {r[0] for r in con.execute(
-        "SELECT table_name FROM information_schema.tables WHERE table_schema = ? AND table_type = 'BASE TABLE'",
-        [DATASET]).fetchall()}  # fmt: skip
+    present = {
+        r[0]
+        for r in con.execute(
+            "SELECT table_name FROM information_schema.tables WHERE table_schema = ? AND table_type = 'BASE TABLE'",
+            [DATASET],
+        ).fetchall()
+    }
     if not {f"mat_{v}" for v in MATERIALIZED} <= present:
         materialize(con)
     for view in KPI_VIEWS:
@@ -134,8 +140,15 @@ def insert_raw(con: Any, rows: Iterable[tuple[str, str, Any, str, str]]) -> int:
     return n
 
 
-def load_from_subscription(con: Any, subscriber: Any, subscription: str, *, max_batches: int = 1000,
-                           batch_size: int = 1000, timeout: float = 5.0) -> int:  # fmt: skip
+def load_from_subscription(
+    con: Any,
+    subscriber: Any,
+    subscription: str,
+    *,
+    max_batches: int = 1000,
+    batch_size: int = 1000,
+    timeout: float = 5.0,
+) -> int:
     """Pull, insert, then acknowledge; stops when a pull returns nothing."""
     total = 0
     for _ in range(max_batches):
@@ -143,11 +156,19 @@ def load_from_subscription(con: Any, subscriber: Any, subscription: str, *, max_
         msgs = resp.received_messages
         if not msgs:
             break
-        total += insert_raw(con, (
-            (subscription.rsplit("/", 1)[-1], m.message.message_id, m.message.publish_time,
-             m.message.data.decode("utf-8"), json.dumps(dict(m.message.attributes)))
-            for m in msgs
-        ))  # fmt: skip
+        total += insert_raw(
+            con,
+            (
+                (
+                    subscription.rsplit("/", 1)[-1],
+                    m.message.message_id,
+                    m.message.publish_time,
+                    m.message.data.decode("utf-8"),
+                    json.dumps(dict(m.message.attributes)),
+                )
+                for m in msgs
+            ),
+        )
         subscriber.acknowledge(subscription=subscription, ack_ids=[m.ack_id for m in msgs])
     return total
 
@@ -159,9 +180,18 @@ def query(con: Any, sql: str) -> list[dict[str, Any]]:
 
 
 KPI_VIEWS = (
-    "kpi_first_contact_resolution", "kpi_repeat_contacts", "kpi_handoffs", "kpi_handle_time",
-    "kpi_suggestion_ratings", "kpi_nba", "kpi_resolver_overrides", "kpi_experiments", "kpi_qa_verdicts",
-    "kpi_model_cost", "kpi_cost_per_contact",
-    "kpi_promises_kept", "kpi_broken_promises",
-)  # fmt: skip
+    "kpi_first_contact_resolution",
+    "kpi_repeat_contacts",
+    "kpi_handoffs",
+    "kpi_handle_time",
+    "kpi_suggestion_ratings",
+    "kpi_nba",
+    "kpi_resolver_overrides",
+    "kpi_experiments",
+    "kpi_qa_verdicts",
+    "kpi_model_cost",
+    "kpi_cost_per_contact",
+    "kpi_promises_kept",
+    "kpi_broken_promises",
+)
 MATERIALIZED = ("events", "tickets", "audit_events", *KPI_VIEWS)  # audit_events: for auditors, never in cx_kpi

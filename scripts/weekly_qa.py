@@ -55,10 +55,29 @@ GOLD_REL = "tests/fixtures/next_steps_gold.yaml tests/fixtures/next_steps_gold"
 STAND_IN_CUSTOMER = "C-1001"  # a seeded demo customer: the gold runner needs one to exist
 HEAVY_EDIT = 2  # owner changes + actions added/removed + due dates moved, at least
 VERDICTS = ("owner_right", "date_realistic", "bounced")
-COLUMNS = ("kind", "ref", "week", "journey", "ticket_id", "ai_resolver", "final_resolver", "ai_actions",
-           "final_actions", "changes", "candidate", *VERDICTS, "keep_as_gold", "reviewer", "note")  # fmt: skip
-JOURNEY_BY_GROUP = {"Billing and Payments": "billing_dispute", "Service Outages and Maintenance": "outage",
-                    "Returns and Exchanges": "delivery", "Technical Support": "technical"}  # fmt: skip
+COLUMNS = (
+    "kind",
+    "ref",
+    "week",
+    "journey",
+    "ticket_id",
+    "ai_resolver",
+    "final_resolver",
+    "ai_actions",
+    "final_actions",
+    "changes",
+    "candidate",
+    *VERDICTS,
+    "keep_as_gold",
+    "reviewer",
+    "note",
+)
+JOURNEY_BY_GROUP = {
+    "Billing and Payments": "billing_dispute",
+    "Service Outages and Maintenance": "outage",
+    "Returns and Exchanges": "delivery",
+    "Technical Support": "technical",
+}
 
 
 def _sql(con: Any, sql: str) -> str:
@@ -76,7 +95,9 @@ def _rows(con: Any, sql: str) -> list[dict[str, Any]]:
 
 def confirmed_contacts(con: Any, start: date, end: date) -> list[dict[str, Any]]:
     """Every next-steps confirmation of the week with its journey (from the closed ticket)."""
-    return _rows(con, f"""
+    return _rows(
+        con,
+        f"""
         SELECT JSON_VALUE(e.data, '$.suggestion_id') AS suggestion_id, JSON_VALUE(e.data, '$.ticket_id') AS ticket_id,
           CAST(JSON_VALUE(e.data, '$.diff.resolver_overridden') AS BOOL) AS resolver_overridden,
           CAST(JSON_VALUE(e.data, '$.diff.owner_changed') AS INT64) AS owner_changed,
@@ -88,17 +109,21 @@ def confirmed_contacts(con: Any, start: date, end: date) -> list[dict[str, Any]]
         LEFT JOIN cx_analytics.mat_tickets AS t ON t.ticket_id = JSON_VALUE(e.data, '$.ticket_id')
         WHERE e.event_type = 'next_steps.confirmed'
           AND CAST(e.occurred_at AS DATE) BETWEEN DATE '{start}' AND DATE '{end}'
-        ORDER BY suggestion_id""")  # noqa: S608 - dates are date objects
+        ORDER BY suggestion_id""",
+    )  # noqa: S608 - dates are date objects
 
 
 def rejected_nbas(con: Any, start: date, end: date) -> list[dict[str, Any]]:
-    return _rows(con, f"""
+    return _rows(
+        con,
+        f"""
         SELECT JSON_VALUE(data, '$.suggestion_id') AS suggestion_id, JSON_VALUE(data, '$.nba_offer_id') AS offer_id,
           JSON_VALUE(data, '$.segment') AS segment, JSON_VALUE(data, '$.prompt_version') AS prompt_version
         FROM cx_analytics.mat_events
         WHERE event_type = 'feedback.recorded' AND JSON_VALUE(data, '$.nba_outcome') = 'rejected'
           AND CAST(occurred_at AS DATE) BETWEEN DATE '{start}' AND DATE '{end}'
-        ORDER BY suggestion_id""")  # noqa: S608
+        ORDER BY suggestion_id""",
+    )  # noqa: S608
 
 
 def sample(contacts: list[dict[str, Any]], n: int, seed: str) -> list[dict[str, Any]]:
@@ -130,8 +155,12 @@ class Contact:
 
 
 def _actions(actions: list[dict[str, Any]]) -> str:
-    return "\n".join(f"{a['owner']}: {a['description']}" + (f" (by {a['due_by']})" if a.get("due_by") else "")
-                     for a in actions) or "(none)"  # fmt: skip
+    return (
+        "\n".join(
+            f"{a['owner']}: {a['description']}" + (f" (by {a['due_by']})" if a.get("due_by") else "") for a in actions
+        )
+        or "(none)"
+    )
 
 
 def fetch(rt: Any, rows: list[dict[str, Any]]) -> list[Contact]:
@@ -145,23 +174,44 @@ def fetch(rt: Any, rows: list[dict[str, Any]]) -> list[Contact]:
         if not stored:
             continue
         cid, tid = stored["customer_id"], stored["ticket_id"]
-        ticket = (rt.firestore.collection(rt.settings.customers_collection).document(cid).collection("tickets")
-                  .document(tid).get().to_dict() or {})  # fmt: skip
+        ticket = (
+            rt.firestore.collection(rt.settings.customers_collection)
+            .document(cid)
+            .collection("tickets")
+            .document(tid)
+            .get()
+            .to_dict()
+            or {}
+        )
         record = ticket.get("next_steps") or {}
         confirmed = record.get("confirmed")
         if not confirmed:
             continue
         pseudo = pseudonymizer_for(rt.snapshots.get_snapshot(cid, rt.settings.snapshot_limit), rt.pii_detector)
         sugg = stored["suggestion"]
-        ai = pseudo.mask_obj({"issue_summary": sugg.get("issue_summary", ""), "resolver_group": sugg["resolver_group"],
-                              "actions": [{k: a.get(k) for k in ("owner", "description", "due_by", "evidence")}
-                                          for a in sugg["actions"]]})  # fmt: skip
+        ai = pseudo.mask_obj(
+            {
+                "issue_summary": sugg.get("issue_summary", ""),
+                "resolver_group": sugg["resolver_group"],
+                "actions": [
+                    {k: a.get(k) for k in ("owner", "description", "due_by", "evidence")} for a in sugg["actions"]
+                ],
+            }
+        )
         final = pseudo.mask_obj({"resolver_group": confirmed["resolver_group"], "actions": confirmed["actions"]})
         created = stored.get("created_at")
-        out.append(Contact(row=row, channel=ticket.get("channel") or "chat",
-                           subject=pseudo.mask(ticket.get("subject") or ""), language=sugg.get("language", "en"),
-                           end=(created.isoformat() if hasattr(created, "isoformat") else str(created)),
-                           customer_key=customer_key(cid, rt.settings.pseudonym_key), ai=ai, final=final))  # fmt: skip
+        out.append(
+            Contact(
+                row=row,
+                channel=ticket.get("channel") or "chat",
+                subject=pseudo.mask(ticket.get("subject") or ""),
+                language=sugg.get("language", "en"),
+                end=(created.isoformat() if hasattr(created, "isoformat") else str(created)),
+                customer_key=customer_key(cid, rt.settings.pseudonym_key),
+                ai=ai,
+                final=final,
+            )
+        )
     return out
 
 
@@ -178,16 +228,31 @@ def gold_case(c: Contact, week: date) -> dict[str, Any]:
     """The contact as a gold-set case (tests/fixtures/next_steps_gold.yaml format), for review."""
     sid = c.row["suggestion_id"]
     transcript = [["agent", a["evidence"]] for a in c.ai["actions"] if a.get("evidence")]
-    return {"end": c.end, "cases": [{
-        "id": f"qa-{week}-{sid[:8]}", "customer_id": STAND_IN_CUSTOMER, "channel": c.channel,
-        "subject": c.subject or c.ai["issue_summary"][:80], "group": c.final["resolver_group"],
-        "transcript": transcript or [["agent", c.ai["issue_summary"]]],
-        "actions": [{"owner": a["owner"], "key": a["description"], "due_by": a.get("due_by")}
-                    for a in c.final["actions"]],
-        "source": "weekly_qa", "classes": c.reasons,  # the gold scorer's source and failure-class buckets
-        "provenance": {"suggestion_id": sid, "customer_key": c.customer_key, "week": str(week),
-                       "note": "transcript rebuilt from the suggestion's evidence sentences; review keys and turns"},
-    }]}  # fmt: skip
+    return {
+        "end": c.end,
+        "cases": [
+            {
+                "id": f"qa-{week}-{sid[:8]}",
+                "customer_id": STAND_IN_CUSTOMER,
+                "channel": c.channel,
+                "subject": c.subject or c.ai["issue_summary"][:80],
+                "group": c.final["resolver_group"],
+                "transcript": transcript or [["agent", c.ai["issue_summary"]]],
+                "actions": [
+                    {"owner": a["owner"], "key": a["description"], "due_by": a.get("due_by")}
+                    for a in c.final["actions"]
+                ],
+                "source": "weekly_qa",
+                "classes": c.reasons,  # the gold scorer's source and failure-class buckets
+                "provenance": {
+                    "suggestion_id": sid,
+                    "customer_key": c.customer_key,
+                    "week": str(week),
+                    "note": "transcript rebuilt from the suggestion's evidence sentences; review keys and turns",
+                },
+            }
+        ],
+    }
 
 
 def nba_candidates(rt: Any, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -199,21 +264,38 @@ def nba_candidates(rt: Any, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
         if not doc.exists:
             continue
         s = doc.to_dict() or {}
-        pseudo = pseudonymizer_for(rt.snapshots.get_snapshot(s["customer_id"], rt.settings.snapshot_limit),
-                                   rt.pii_detector)
-        out.append({"suggestion_id": r["suggestion_id"], "offer_rejected": r["offer_id"], "segment": r["segment"],
-                    "prompt_version": r["prompt_version"], "arm": s.get("arm"),
-                    "phrasing": pseudo.mask(s.get("text") or ""), "customer_key": s["customer_key"]})  # fmt: skip
+        pseudo = pseudonymizer_for(
+            rt.snapshots.get_snapshot(s["customer_id"], rt.settings.snapshot_limit), rt.pii_detector
+        )
+        out.append(
+            {
+                "suggestion_id": r["suggestion_id"],
+                "offer_rejected": r["offer_id"],
+                "segment": r["segment"],
+                "prompt_version": r["prompt_version"],
+                "arm": s.get("arm"),
+                "phrasing": pseudo.mask(s.get("text") or ""),
+                "customer_key": s["customer_key"],
+            }
+        )
     return out
 
 
 def sheet_rows(samples: list[Contact], candidates: list[Contact], week: date) -> list[dict[str, str]]:
     def base(kind: str, c: Contact) -> dict[str, str]:
-        return {"kind": kind, "ref": c.row["suggestion_id"], "week": str(week), "journey": c.row["journey"],
-                "ticket_id": c.row["ticket_id"], "ai_resolver": c.ai["resolver_group"],
-                "final_resolver": c.final["resolver_group"], "ai_actions": _actions(c.ai["actions"]),
-                "final_actions": _actions(c.final["actions"]), "changes": str(changes(c.row)),
-                "candidate": ",".join(c.reasons)} | {k: "" for k in (*VERDICTS, "keep_as_gold", "reviewer", "note")}
+        return {
+            "kind": kind,
+            "ref": c.row["suggestion_id"],
+            "week": str(week),
+            "journey": c.row["journey"],
+            "ticket_id": c.row["ticket_id"],
+            "ai_resolver": c.ai["resolver_group"],
+            "final_resolver": c.final["resolver_group"],
+            "ai_actions": _actions(c.ai["actions"]),
+            "final_actions": _actions(c.final["actions"]),
+            "changes": str(changes(c.row)),
+            "candidate": ",".join(c.reasons),
+        } | {k: "" for k in (*VERDICTS, "keep_as_gold", "reviewer", "note")}
 
     return [base("sample", c) for c in samples] + [base("candidate", c) for c in candidates]
 
@@ -231,10 +313,14 @@ def write_sheet(out: Path, rows: list[dict[str, str]], week: date, nba: list[dic
         f"<td>{cell(r['journey'])}<br><small>{cell(r['ticket_id'])}</small></td>"
         f"<td>{cell(r['ai_actions'])}<br><b>{cell(r['ai_resolver'])}</b></td>"
         f"<td>{cell(r['final_actions'])}<br><b>{cell(r['final_resolver'])}</b></td>"
-        f"<td>{cell(r['changes'])} {cell(r['candidate'])}</td></tr>" for r in rows)  # fmt: skip
-    nba_rows = "".join(f"<tr><td>{cell(n['offer_rejected'])}</td><td>{cell(n['segment'])}</td>"
-                       f"<td>{cell(n['prompt_version'])} {cell(n['arm'] or '')}</td><td>{cell(n['phrasing'])}</td></tr>"
-                       for n in nba)  # fmt: skip
+        f"<td>{cell(r['changes'])} {cell(r['candidate'])}</td></tr>"
+        for r in rows
+    )
+    nba_rows = "".join(
+        f"<tr><td>{cell(n['offer_rejected'])}</td><td>{cell(n['segment'])}</td>"
+        f"<td>{cell(n['prompt_version'])} {cell(n['arm'] or '')}</td><td>{cell(n['phrasing'])}</td></tr>"
+        for n in nba
+    )
     html_path.write_text(
         f"<!doctype html><html><head><meta charset='utf-8'><title>CX Copilot QA, week of {week}</title><style>"
         "body{font-family:sans-serif;margin:2em}td,th{padding:6px;border-bottom:1px solid #ddd;vertical-align:top}"
@@ -244,7 +330,9 @@ def write_sheet(out: Path, rows: list[dict[str, str]], week: date, nba: list[dic
         f"<code>python -m scripts.weekly_qa verdicts {html.escape(str(csv_path))}</code>.</p>"
         "<table><tr><th>kind</th><th>journey / ticket</th><th>AI suggestion</th><th>Agent's final version</th>"
         f"<th>changes</th></tr>{body}</table><h2>Rejected next-best actions</h2><table><tr><th>offer</th>"
-        f"<th>segment</th><th>prompt</th><th>phrasing</th></tr>{nba_rows}</table></body></html>", "utf-8")
+        f"<th>segment</th><th>prompt</th><th>phrasing</th></tr>{nba_rows}</table></body></html>",
+        "utf-8",
+    )
     return csv_path, html_path
 
 
@@ -258,8 +346,9 @@ def write_candidates(out: Path, candidates: list[Contact], nba: list[dict[str, A
         path.write_text(yaml.safe_dump(case, sort_keys=False, allow_unicode=True), "utf-8")
         written.append(path)
     nba_path = out / "candidates" / "nba_rejections.yaml"
-    nba_path.write_text(yaml.safe_dump({"week": str(week), "rejections": nba}, sort_keys=False, allow_unicode=True),
-                        "utf-8")  # fmt: skip
+    nba_path.write_text(
+        yaml.safe_dump({"week": str(week), "rejections": nba}, sort_keys=False, allow_unicode=True), "utf-8"
+    )
     return [*written, nba_path]
 
 
@@ -291,13 +380,30 @@ def read_verdicts(csv_path: Path, con: Any, gold_dir: Path = GOLD_DIR) -> dict[s
         refs = ", ".join(_lit(r["ref"]) for r in verdicts)
         con.execute(_sql(con, f"DELETE FROM cx_analytics.qa_verdicts WHERE suggestion_id IN ({refs})"))  # noqa: S608
         values = ", ".join(
-            "(" + ", ".join([_lit(r["ref"]), _lit(r["ticket_id"]), f"DATE '{date.fromisoformat(r['week'])}'",
-                             _lit(r["journey"]), _lit(r["reviewer"] or None), *(_lit(_yes(r[k])) for k in VERDICTS),
-                             _lit(r["note"] or None), f"TIMESTAMP '{now}'"]) + ")"
-            for r in verdicts)  # fmt: skip
-        con.execute(_sql(con, "INSERT INTO cx_analytics.qa_verdicts (suggestion_id, ticket_id, week, journey, "
-                              "reviewer, owner_right, date_realistic, bounced, note, recorded_at) "
-                              f"VALUES {values}"))  # noqa: S608  # fmt: skip
+            "("
+            + ", ".join(
+                [
+                    _lit(r["ref"]),
+                    _lit(r["ticket_id"]),
+                    f"DATE '{date.fromisoformat(r['week'])}'",
+                    _lit(r["journey"]),
+                    _lit(r["reviewer"] or None),
+                    *(_lit(_yes(r[k])) for k in VERDICTS),
+                    _lit(r["note"] or None),
+                    f"TIMESTAMP '{now}'",
+                ]
+            )
+            + ")"
+            for r in verdicts
+        )
+        con.execute(
+            _sql(
+                con,
+                "INSERT INTO cx_analytics.qa_verdicts (suggestion_id, ticket_id, week, journey, "
+                "reviewer, owner_right, date_realistic, bounced, note, recorded_at) "
+                f"VALUES {values}",
+            )
+        )  # noqa: S608
     kept = 0
     folder = csv_path.parent / "candidates" / "next_steps"
     gold_dir.mkdir(parents=True, exist_ok=True)
@@ -318,8 +424,12 @@ def main(argv: list[str] | None = None) -> int:
     run_p.add_argument("--week", type=date.fromisoformat, help="Monday of the week (default: last week)")
     run_p.add_argument("--n", type=int, default=5, help="contacts per journey")
     run_p.add_argument("--out", type=Path)
-    run_p.add_argument("--eval", action="store_true", help="also score the gold sets + kept regression cases "
-                       "(scripts.evaluate; with a project, Vertex's evaluation of the prompt experiment too)")
+    run_p.add_argument(
+        "--eval",
+        action="store_true",
+        help="also score the gold sets + kept regression cases "
+        "(scripts.evaluate; with a project, Vertex's evaluation of the prompt experiment too)",
+    )
     v_p = sub.add_parser("verdicts")
     v_p.add_argument("sheet", type=Path)
     v_p.add_argument("--db", type=Path, default=ROOT / ".local" / "warehouse.duckdb")
@@ -354,8 +464,9 @@ def weekly(con: Any, rt: Any, week: date, n: int, out: Path) -> list[Path]:
     contacts = confirmed_contacts(con, week, end)
     picked = {c["suggestion_id"] for c in sample(contacts, n, str(week))}
     flagged = {c["suggestion_id"] for c in contacts if c["resolver_overridden"] or changes(c) >= HEAVY_EDIT}
-    details = {c.row["suggestion_id"]: c for c in fetch(rt, [c for c in contacts
-                                                             if c["suggestion_id"] in picked | flagged])}  # fmt: skip
+    details = {
+        c.row["suggestion_id"]: c for c in fetch(rt, [c for c in contacts if c["suggestion_id"] in picked | flagged])
+    }
     for c in details.values():
         c.reasons = candidate_reasons(c)
     samples = [details[s] for s in sorted(picked) if s in details]
@@ -369,8 +480,9 @@ def monday(d: date) -> date:
     return d - timedelta(days=d.weekday())
 
 
-def play_demo(rt: Any, contacts: int = 24, prefix: str = "TK-QA", nba_customers: list[str] | None = None
-              ) -> dict[str, int]:  # fmt: skip
+def play_demo(
+    rt: Any, contacts: int = 24, prefix: str = "TK-QA", nba_customers: list[str] | None = None
+) -> dict[str, int]:
     """Demo contacts through the real code paths: next steps suggested (offline engine), confirmed
     with the gold set's actions and group as the agent's version, the ticket closed; NBA
     suggestions with accepted and rejected outcomes."""
@@ -390,35 +502,75 @@ def play_demo(rt: Any, contacts: int = 24, prefix: str = "TK-QA", nba_customers:
         cid, tid = case["customer_id"], f"{prefix}{i:03d}"
         rt.snapshots.put_many(cid, [Ticket(ticket_id=tid, subject=case["subject"], opened_at=end - timedelta(hours=1))])
         turns = [{"speaker": sp, "text": t} for sp, t in case["transcript"]]
-        resp = extract(NextStepsRequest(customer_id=cid, ticket_id=tid, channel=case["channel"], transcript=turns,
-                                        ticket_metadata={"subject": case["subject"]}, conversation_end_time=end), rt)
+        resp = extract(
+            NextStepsRequest(
+                customer_id=cid,
+                ticket_id=tid,
+                channel=case["channel"],
+                transcript=turns,
+                ticket_metadata={"subject": case["subject"]},
+                conversation_end_time=end,
+            ),
+            rt,
+        )
         final = []
         for g in case["actions"]:
             hit = next((a for a in resp.actions if key_in(g["key"], a.description)), None)
             text = hit.description if hit else str(g["key"]).capitalize()
             final.append(FinalAction(owner=g["owner"], description=text, due_by=g["due_by"]))
-        confirm(ConfirmRequest(suggestion_id=resp.suggestion_id, customer_id=cid, ticket_id=tid, actions=final,
-                               resolver_group=case["group"]), rt)  # fmt: skip
+        confirm(
+            ConfirmRequest(
+                suggestion_id=resp.suggestion_id,
+                customer_id=cid,
+                ticket_id=tid,
+                actions=final,
+                resolver_group=case["group"],
+            ),
+            rt,
+        )
         journey = JOURNEY_BY_GROUP.get(case["group"], "general")
-        handle(json.dumps({"ticket_id": tid, "customer_id": cid, "channel": case["channel"], "journey": journey,
-                           "category": journey, "subject": case["subject"],
-                           "queue_history": ["Customer Service", case["group"]],
-                           "opened_at": (end - timedelta(hours=1)).isoformat(), "closed_at": end.isoformat(),
-                           "handle_time_s": 300 + 20 * i, "after_contact_work_s": 60, "resolution_code": "resolved",
-                           "csat": 4, "ai_assisted": True}).encode(), rt, f"qa-demo-{tid}")  # fmt: skip
+        handle(
+            json.dumps(
+                {
+                    "ticket_id": tid,
+                    "customer_id": cid,
+                    "channel": case["channel"],
+                    "journey": journey,
+                    "category": journey,
+                    "subject": case["subject"],
+                    "queue_history": ["Customer Service", case["group"]],
+                    "opened_at": (end - timedelta(hours=1)).isoformat(),
+                    "closed_at": end.isoformat(),
+                    "handle_time_s": 300 + 20 * i,
+                    "after_contact_work_s": 60,
+                    "resolution_code": "resolved",
+                    "csat": 4,
+                    "ai_assisted": True,
+                }
+            ).encode(),
+            rt,
+            f"qa-demo-{tid}",
+        )
     nbas = 0
     if nba_customers is None:
         nba_customers = [c.customer_id for c in SEEDS[:8]]
     for i, nba_customer in enumerate(nba_customers):
         ask = [{"speaker": "customer", "text": "Is there a better plan for me?"}]
-        body = recommend(NbaRequest(customer_id=nba_customer, channel="chat", ticket_id=f"{prefix}N{i}",
-                                    transcript=ask), rt)  # fmt: skip
+        body = recommend(
+            NbaRequest(customer_id=nba_customer, channel="chat", ticket_id=f"{prefix}N{i}", transcript=ask), rt
+        )
         if body.primary is None:
             continue
         outcome = NbaOutcome(offer_id=body.primary.offer_id, outcome="rejected" if i % 2 == 0 else "accepted")
-        record_feedback(FeedbackRequest(event_id=f"{prefix}-nba-{i}-{body.suggestion_id[:8]}",
-                                        suggestion_id=body.suggestion_id, capability="next_best_action",
-                                        nba=outcome), rt)  # fmt: skip
+        record_feedback(
+            FeedbackRequest(
+                event_id=f"{prefix}-nba-{i}-{body.suggestion_id[:8]}",
+                suggestion_id=body.suggestion_id,
+                capability="next_best_action",
+                nba=outcome,
+            ),
+            rt,
+        )
         nbas += 1
     rt.events.flush()
     return {"contacts": min(contacts, len(gold["cases"])), "nba": nbas}
@@ -455,8 +607,9 @@ def demo(n: int, out: Path | None, evaluate: bool = False) -> int:
         played = play_demo(rt)
         con = connect(Path(tempfile.mkdtemp(prefix="cx-qa-")) / "warehouse.duckdb")
         subscriber = pubsub_v1.SubscriberClient()
-        path = subscriber.subscription_path(rt.settings.gcp_project_or_local,
-                                            rt.settings.local_topics[rt.settings.events_topic][1])  # fmt: skip
+        path = subscriber.subscription_path(
+            rt.settings.gcp_project_or_local, rt.settings.local_topics[rt.settings.events_topic][1]
+        )
         with subscriber:
             loaded = load_from_subscription(con, subscriber, path)
         materialize(con)
@@ -464,32 +617,42 @@ def demo(n: int, out: Path | None, evaluate: bool = False) -> int:
         out = out or QA_DIR / f"demo-{week}"
         shutil.rmtree(out, ignore_errors=True)  # demo output is regenerated, never merged with an earlier run
         written = weekly(con, rt, week, n, out)
-        print(f"played {played['contacts']} confirmed contacts and {played['nba']} NBA outcomes; "
-              f"loaded {loaded} events into the local warehouse")  # fmt: skip
+        print(
+            f"played {played['contacts']} confirmed contacts and {played['nba']} NBA outcomes; "
+            f"loaded {loaded} events into the local warehouse"
+        )
         with written[0].open(encoding="utf-8") as f:
             rows = list(csv.DictReader(f))
         kinds = {k: sum(r["kind"] == k for r in rows) for k in ("sample", "candidate")}
-        print(f"wrote {written[0]}: {kinds['sample']} sampled contacts ({n} per journey), "
-              f"{kinds['candidate']} regression candidates, verdict columns empty")
+        print(
+            f"wrote {written[0]}: {kinds['sample']} sampled contacts ({n} per journey), "
+            f"{kinds['candidate']} regression candidates, verdict columns empty"
+        )
         print(f"wrote {written[1]}: the same sheet side by side, and the rejected NBAs")
         for p in written[2:]:
             print(f"wrote {p}")
         simulate_lead(written[0])
         result = read_verdicts(written[0], con, out / "regression")
         materialize(con)
-        print(f"read back {result['verdicts']} verdicts (simulated team lead) into cx_analytics.qa_verdicts; "
-              f"{result['kept_as_gold']} candidates kept as gold in {out / 'regression'}")
+        print(
+            f"read back {result['verdicts']} verdicts (simulated team lead) into cx_analytics.qa_verdicts; "
+            f"{result['kept_as_gold']} candidates kept as gold in {out / 'regression'}"
+        )
         for r in query(con, "SELECT * FROM cx_kpi.kpi_qa_verdicts ORDER BY journey"):
-            print("  kpi_qa_verdicts: " + "  ".join(f"{k}={v:.2f}" if isinstance(v, float) else f"{k}={v}"
-                                                   for k, v in r.items()))  # fmt: skip
+            print(
+                "  kpi_qa_verdicts: "
+                + "  ".join(f"{k}={v:.2f}" if isinstance(v, float) else f"{k}={v}" for k, v in r.items())
+            )
         if evaluate:
             from scripts.eval_next_steps import GOLD, GOLD_DIR
             from scripts.evaluate import offline
 
             offline([GOLD, GOLD_DIR, out / "regression"], rt)
         else:
-            print(f"score the kept cases next to the gold sets: python -m scripts.evaluate "
-                  f"{GOLD_REL} {out / 'regression'}  (or run with --eval)")
+            print(
+                f"score the kept cases next to the gold sets: python -m scripts.evaluate "
+                f"{GOLD_REL} {out / 'regression'}  (or run with --eval)"
+            )
     finally:
         emu.stop()
     return 0

@@ -36,9 +36,15 @@ if TYPE_CHECKING:
 def _log_model_failure(prompt: Prompt, failure: ModelFailure) -> None:
     logs.get_logger("model").warning(
         "model call failed; answering offline",
-        extra={"fields": {"capability": prompt.capability, "reason": failure.reason,
-                          "detail": failure.detail, "prompt_version": prompt.version_id}},
-    )  # fmt: skip
+        extra={
+            "fields": {
+                "capability": prompt.capability,
+                "reason": failure.reason,
+                "detail": failure.detail,
+                "prompt_version": prompt.version_id,
+            }
+        },
+    )
 
 
 @dataclass
@@ -60,8 +66,9 @@ class Runtime:
 
     @cached_property
     def snapshots(self) -> SnapshotRepository:
-        return SnapshotRepository(self.firestore, self.settings.customers_collection,
-                                  self.settings.customer_stats_shards)  # fmt: skip
+        return SnapshotRepository(
+            self.firestore, self.settings.customers_collection, self.settings.customer_stats_shards
+        )
 
     @cached_property
     def snapshot_sync(self):  # type: ignore[no-untyped-def]
@@ -113,8 +120,13 @@ class Runtime:
     @cached_property
     def offers(self) -> OfferRepository:
         s = self.settings
-        return OfferRepository(self.firestore, offers=s.offers_collection, stats=s.offer_stats_collection,
-                               customers=s.customers_collection, ttl_s=s.offers_cache_ttl_s)  # fmt: skip
+        return OfferRepository(
+            self.firestore,
+            offers=s.offers_collection,
+            stats=s.offer_stats_collection,
+            customers=s.customers_collection,
+            ttl_s=s.offers_cache_ttl_s,
+        )
 
     @cached_property
     def nba_rules(self) -> Rules:
@@ -147,16 +159,20 @@ class Runtime:
     @cached_property
     def guardrails(self) -> Guardrails:
         # identifiers in a reply are found by the local patterns: no cloud call per sentence
-        return Guardrails(self.settings.config_dir / "guardrails.yaml", sentences=self.splitter.split,
-                          detector=self.pii_local)  # fmt: skip
+        return Guardrails(
+            self.settings.config_dir / "guardrails.yaml", sentences=self.splitter.split, detector=self.pii_local
+        )
 
     @cached_property
     def output_policy(self) -> OutputPolicy:
         """The reply output policy; its check modules are imported here, by reply_draft's first draft."""
         from shared.safety.output_policy.policy import OutputPolicy
 
-        return OutputPolicy(self.settings.config_dir / "output_policy.yaml", tuple(self.settings.detect_languages),
-                            sentences=self.splitter.split)  # fmt: skip
+        return OutputPolicy(
+            self.settings.config_dir / "output_policy.yaml",
+            tuple(self.settings.detect_languages),
+            sentences=self.splitter.split,
+        )
 
     @cached_property
     def reply_intents(self) -> IntentClassifier:
@@ -190,9 +206,13 @@ class Runtime:
         from shared.decisions.router import Router, RoutingConfig
 
         intents = self.reply_intents
-        return Router(catalogue=self.queues, config=RoutingConfig.load(self.settings.config_dir / "routing.yaml"),
-                      artefact=self.settings.router_artefact, fallback_intent=intents.classify,
-                      fallback_version=f"intents-{intents.version}")  # fmt: skip
+        return Router(
+            catalogue=self.queues,
+            config=RoutingConfig.load(self.settings.config_dir / "routing.yaml"),
+            artefact=self.settings.router_artefact,
+            fallback_intent=intents.classify,
+            fallback_version=f"intents-{intents.version}",
+        )
 
     @cached_property
     def lexicons(self):  # type: ignore[no-untyped-def]
@@ -218,8 +238,12 @@ class Runtime:
     def next_steps_store(self):  # type: ignore[no-untyped-def]
         from shared.data.next_steps import NextStepsStore
 
-        return NextStepsStore(self.firestore, self.settings.next_steps_collection, self.settings.customers_collection,
-                              retention=self.retention)  # fmt: skip
+        return NextStepsStore(
+            self.firestore,
+            self.settings.next_steps_collection,
+            self.settings.customers_collection,
+            retention=self.retention,
+        )
 
     @cached_property
     def commitments(self):  # type: ignore[no-untyped-def]
@@ -257,18 +281,27 @@ class Runtime:
 
     @cached_property
     def outbox(self) -> FirestoreOutbox:
-        return FirestoreOutbox(self.firestore, self.settings.outbox_collection,
-                               retention_days=self.retention.firestore["event_outbox"].days)
+        return FirestoreOutbox(
+            self.firestore,
+            self.settings.outbox_collection,
+            retention_days=self.retention.firestore["event_outbox"].days,
+        )
 
     @cached_property
     def privacy(self):  # type: ignore[no-untyped-def]
         from shared.data.privacy import PrivacyStore
 
         s = self.settings
-        return PrivacyStore(self.firestore, customers=s.customers_collection, suggestions=s.suggestions_collection,
-                            next_steps=s.next_steps_collection, feedback=s.feedback_collection,
-                            outbox=s.outbox_collection, tombstones=s.sync_tombstones_collection,
-                            commitments=s.commitments_collection)  # fmt: skip
+        return PrivacyStore(
+            self.firestore,
+            customers=s.customers_collection,
+            suggestions=s.suggestions_collection,
+            next_steps=s.next_steps_collection,
+            feedback=s.feedback_collection,
+            outbox=s.outbox_collection,
+            tombstones=s.sync_tombstones_collection,
+            commitments=s.commitments_collection,
+        )
 
     @cached_property
     def warehouse(self):  # type: ignore[no-untyped-def]

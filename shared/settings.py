@@ -66,6 +66,7 @@ class Settings(BaseSettings):
         description="Emergency override of every capability's model; unset = config/models.yaml. An override is "
         "checked like the file: an unknown or retired model fails at start.",
     )
+
     @field_validator("gemini_model", mode="before")
     @classmethod
     def _empty_is_unset(cls, value: object) -> object:
@@ -74,11 +75,15 @@ class Settings(BaseSettings):
     models_file: str = Field(default="models.yaml", description="Model profiles file inside CX_CONFIG_DIR.")
     temperature: float = Field(default=0.2, ge=0.0, le=2.0)
     model_timeout_ms: int = Field(
-        default=8000, ge=250, le=60000,
+        default=8000,
+        ge=250,
+        le=60000,
         description="Longest single HTTP attempt to Gemini; shortened so that every attempt fits the budget.",
     )
     latency_budget_ms: int = Field(
-        default=12000, ge=500, le=120000,
+        default=12000,
+        ge=500,
+        le=120000,
         description="Wall-time budget for a model answer, retries included; then offline fallback. The SDK "
         "enforces it: per-call HTTP timeout and retry attempts are derived from it.",
     )
@@ -95,18 +100,12 @@ class Settings(BaseSettings):
 
     # --- Prompt context -------------------------------------------------------------
     context_token_budget: int = Field(default=1200, ge=200, le=32000)
-    snapshot_limit: int = Field(
-        default=50, ge=1, le=500, description="Latest N orders/tickets/interactions read."
-    )
+    snapshot_limit: int = Field(default=50, ge=1, le=500, description="Latest N orders/tickets/interactions read.")
 
     # --- Firestore / Pub/Sub --------------------------------------------------------
     firestore_database: str = "(default)"
-    firestore_emulator_host: str | None = Field(
-        default=None, validation_alias=AliasChoices("FIRESTORE_EMULATOR_HOST")
-    )
-    pubsub_emulator_host: str | None = Field(
-        default=None, validation_alias=AliasChoices("PUBSUB_EMULATOR_HOST")
-    )
+    firestore_emulator_host: str | None = Field(default=None, validation_alias=AliasChoices("FIRESTORE_EMULATOR_HOST"))
+    pubsub_emulator_host: str | None = Field(default=None, validation_alias=AliasChoices("PUBSUB_EMULATOR_HOST"))
     customers_collection: str = "customers"
     kb_collection: str = "kb_articles"
     suggestions_collection: str = "suggestions"
@@ -122,7 +121,9 @@ class Settings(BaseSettings):
         default=500, ge=10, le=500, description="Commitments read per query page and written per batch (max 500)."
     )
     commitment_sweep_budget_s: float = Field(
-        default=420.0, ge=5.0, le=3000.0,
+        default=420.0,
+        ge=5.0,
+        le=3000.0,
         description="Time one sweep run may take; with work left it re-publishes itself to continue.",
     )
     embedding_model: str = Field(default="text-multilingual-embedding-002", description="Vertex embedding model.")
@@ -139,17 +140,22 @@ class Settings(BaseSettings):
     events_topic: str = "cx-events"
     ticket_closed_topic: str = "cx-ticket-closed"
     ticket_closed_dlq_topic: str = "cx-ticket-closed-dlq"
-    snapshot_sync_topic: str = Field(default="cx-snapshot-sync", description="Change events from the company's "
-                                     "systems (schema: functions/sync_events.schema.json).")
+    snapshot_sync_topic: str = Field(
+        default="cx-snapshot-sync",
+        description="Change events from the company's systems (schema: functions/sync_events.schema.json).",
+    )
     snapshot_sync_dlq_topic: str = "cx-snapshot-sync-dlq"
-    sync_tombstones_collection: str = Field(default="sync_tombstones",
-                                            description="Deleted customers' last clock: late upserts stay stale.")
+    sync_tombstones_collection: str = Field(
+        default="sync_tombstones", description="Deleted customers' last clock: late upserts stay stale."
+    )
     warehouse_dataset: str = Field(default="cx_analytics", description="BigQuery dataset privacy requests search.")
     max_interactions: int = Field(default=1000, ge=50, le=100000, description="Interactions kept per customer.")
     events_max_latency_s: float = Field(default=0.05, gt=0.0, le=5.0)
     events_max_messages: int = Field(default=100, ge=1, le=1000)
     events_publish_timeout_s: float = Field(
-        default=2.0, gt=0.0, le=30.0,
+        default=2.0,
+        gt=0.0,
+        le=30.0,
         description="How long a request waits for Pub/Sub to accept its events before writing them to the "
         "outbox instead; no request is acknowledged with an event that is neither published nor in the outbox.",
     )
@@ -160,12 +166,16 @@ class Settings(BaseSettings):
         default=5.0, gt=0.0, le=60.0, description="Deadline of one Firestore RPC attempt (a hung connection)."
     )
     firestore_retry_budget_s: float = Field(
-        default=3.0, gt=0.0, le=120.0,
+        default=3.0,
+        gt=0.0,
+        le=120.0,
         description="Total time one Firestore call may spend retrying transient errors; then 503 (HTTP) or a "
         "raised error (Pub/Sub retries). Keeps a request inside its own budget when Firestore is down.",
     )
     customer_stats_shards: int = Field(
-        default=10, ge=1, le=100,
+        default=10,
+        ge=1,
+        le=100,
         description="Shards of each customer's whole-history counters: closes of one customer do not serialize.",
     )
 
@@ -198,8 +208,13 @@ class Settings(BaseSettings):
     config_dir: Path = ROOT / "config"
     prompts_dir: Path = ROOT / "prompts"
     prompt_versions: dict[str, str] = Field(
-        default_factory=lambda: {"context_summary": "v1", "next_best_action": "v1", "reply_draft": "v1",
-                                 "next_steps": "v2", "closing_message": "v2"},
+        default_factory=lambda: {
+            "context_summary": "v1",
+            "next_best_action": "v1",
+            "reply_draft": "v1",
+            "next_steps": "v2",
+            "closing_message": "v2",
+        },
         description="Active prompt version per capability (JSON in CX_PROMPT_VERSIONS).",
     )
     pseudonym_key: str = Field(
@@ -215,7 +230,8 @@ class Settings(BaseSettings):
     agent_language: str = Field(default="en", pattern=r"^[a-z]{2}$")
     detect_languages: list[str] = Field(
         default_factory=lambda: ["en", "de", "fr", "es", "pt", "it", "nl", "pl", "sv", "da", "tr"],
-        min_length=1, description="Languages the detector chooses from (JSON list in CX_DETECT_LANGUAGES).",
+        min_length=1,
+        description="Languages the detector chooses from (JSON list in CX_DETECT_LANGUAGES).",
     )
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
 
@@ -236,9 +252,7 @@ class Settings(BaseSettings):
         if self.model_backend == "vertex" and not self.project:
             raise ValueError("CX_MODEL_BACKEND=vertex needs CX_PROJECT (or GOOGLE_CLOUD_PROJECT)")
         if self.environment in ("staging", "prod") and self.pseudonym_key == DEV_PSEUDONYM_KEY:
-            raise ValueError(
-                f"CX_PSEUDONYM_KEY must be set to a secret in environment {self.environment!r}"
-            )
+            raise ValueError(f"CX_PSEUDONYM_KEY must be set to a secret in environment {self.environment!r}")
         if self.local_issuer_jwks is not None and self.environment != "local":
             raise ValueError(
                 f"CX_LOCAL_ISSUER_JWKS is a development key set; it is refused in environment {self.environment!r}"

@@ -69,8 +69,14 @@ def _due_dates(rt: Runtime) -> None:
     rt.due_dates.resolve("by Friday", end=datetime.now(UTC), tz="Europe/Berlin", country="DE", language="en")
 
 
-_LOADERS = {"pii": _pii, "policy": _policy, "language": _language, "extractor": _extractor, "router": _router,
-            "due_dates": _due_dates}  # fmt: skip
+_LOADERS = {
+    "pii": _pii,
+    "policy": _policy,
+    "language": _language,
+    "extractor": _extractor,
+    "router": _router,
+    "due_dates": _due_dates,
+}
 
 
 def check_models(rt: Runtime, target: str, today: date | None = None) -> dict[str, str]:
@@ -85,14 +91,24 @@ def check_models(rt: Runtime, target: str, today: date | None = None) -> dict[st
         capabilities = [c for c in MODEL_USERS.get(target, (target,)) if c in profiles.capabilities]
         models = {profiles.profile(c, rt.settings.gemini_model).model: c for c in capabilities}
     except Exception as exc:  # noqa: BLE001 - the start-up config check reports file faults; stay loud, not fatal
-        log.error("model profiles unreadable at warm-up", extra={"fields": {"event": "model.config_fault",
-                                                                            "error": repr(exc), "at": "start"}})
+        log.error(
+            "model profiles unreadable at warm-up",
+            extra={"fields": {"event": "model.config_fault", "error": repr(exc), "at": "start"}},
+        )
         return {}
     for model, retires in profiles.retiring_within(RETIREMENT_WARNING_DAYS, today, rt.settings.gemini_model).items():
         if model in models:
-            log.warning(f"model {model} retires on {retires.isoformat()}; switch config/models.yaml to a current model",
-                        extra={"fields": {"event": "model.retiring", "model": model, "retires": retires.isoformat(),
-                                          "days_left": (retires - today).days}})  # fmt: skip
+            log.warning(
+                f"model {model} retires on {retires.isoformat()}; switch config/models.yaml to a current model",
+                extra={
+                    "fields": {
+                        "event": "model.retiring",
+                        "model": model,
+                        "retires": retires.isoformat(),
+                        "days_left": (retires - today).days,
+                    }
+                },
+            )
     if not models:
         return {}
     primary = getattr(rt.engine, "primary", None)
@@ -108,9 +124,17 @@ def check_models(rt: Runtime, target: str, today: date | None = None) -> dict[st
             if failure.config_fault:
                 report_config_fault(failure, capability=capability, at="start")
             else:
-                log.warning("model check at start failed", extra={"fields": {
-                    "event": "model.check_failed", "model": model, "reason": failure.reason,
-                    "detail": failure.detail}})  # fmt: skip
+                log.warning(
+                    "model check at start failed",
+                    extra={
+                        "fields": {
+                            "event": "model.check_failed",
+                            "model": model,
+                            "reason": failure.reason,
+                            "detail": failure.detail,
+                        }
+                    },
+                )
     log.info("models checked", extra={"fields": {"target": target, "models": result}})
     return result
 

@@ -24,6 +24,7 @@ os.environ["CX_ROUTER_ARTEFACT"] = ""
 
 # --- identity: the local issuer signs every test caller's token (shared/platform/identity.py) ---------
 
+
 def _local_issuer() -> Any:
     import tempfile
 
@@ -43,13 +44,19 @@ def _local_issuer() -> Any:
 
 
 ISSUER = _local_issuer()
-AGENT_GROUPS = {"agent": ("cx-demo-agents",), "supervisor": ("cx-demo-supervisors",), "uk": ("cx-demo-agents-uk",),
-                "backoffice": ("cx-demo-backoffice",), "privacy": ("cx-demo-privacy",)}
+AGENT_GROUPS = {
+    "agent": ("cx-demo-agents",),
+    "supervisor": ("cx-demo-supervisors",),
+    "uk": ("cx-demo-agents-uk",),
+    "backoffice": ("cx-demo-backoffice",),
+    "privacy": ("cx-demo-privacy",),
+}
 
 
 def agent_token(subject: str = "agent-042", kind: str = "agent", **claims: Any) -> str:
-    return ISSUER.sign({"sub": subject, "email": f"{subject}@example.com", "groups": list(AGENT_GROUPS[kind]),
-                        **claims})  # fmt: skip
+    return ISSUER.sign(
+        {"sub": subject, "email": f"{subject}@example.com", "groups": list(AGENT_GROUPS[kind]), **claims}
+    )
 
 
 def agent_headers(subject: str = "agent-042", kind: str = "agent", **claims: Any) -> dict[str, str]:
@@ -120,8 +127,9 @@ class EventSink:
     path: str
     subscriber: Any
 
-    def collect(self, n: int, match: Callable[[dict[str, Any]], bool] = lambda e: True,
-                attempts: int = 20) -> list[dict[str, Any]]:  # fmt: skip
+    def collect(
+        self, n: int, match: Callable[[dict[str, Any]], bool] = lambda e: True, attempts: int = 20
+    ) -> list[dict[str, Any]]:
         found: list[dict[str, Any]] = []
         for _ in range(attempts):
             resp = self.subscriber.pull(subscription=self.path, max_messages=100, timeout=5)
@@ -196,10 +204,14 @@ def fake_vertex() -> Iterator[FakeVertex]:
         def do_POST(self) -> None:  # noqa: N802
             fake = holder["fake"]
             raw = self.rfile.read(int(self.headers.get("Content-Length", 0)))
-            fake.requests.append({"path": self.path, "headers": dict(self.headers),
-                                  "body": json.loads(raw), "raw": raw.decode("utf-8")})  # fmt: skip
-            step = fake.script.pop(0) if fake.script else Scripted(
-                500, {"error": {"code": 500, "message": "unscripted", "status": "INTERNAL"}})
+            fake.requests.append(
+                {"path": self.path, "headers": dict(self.headers), "body": json.loads(raw), "raw": raw.decode("utf-8")}
+            )
+            step = (
+                fake.script.pop(0)
+                if fake.script
+                else Scripted(500, {"error": {"code": 500, "message": "unscripted", "status": "INTERNAL"}})
+            )
             if step.block is not None:
                 step.block.wait(30)
                 return
@@ -227,11 +239,18 @@ def fake_vertex() -> Iterator[FakeVertex]:
 
 def vertex_settings(fake: FakeVertex, **overrides: Any) -> Settings:
     values: dict[str, Any] = dict(
-        project="test-project", region="europe-west1", model_backend="vertex",
-        vertex_base_url=fake.url, model_retry_attempts=3, model_retry_initial_delay_s=0.0,
-        model_retry_max_delay_s=0.0, model_timeout_ms=5000, latency_budget_ms=10000,
-        config_dir=ROOT / "config", prompts_dir=ROOT / "prompts",
-    )  # fmt: skip
+        project="test-project",
+        region="europe-west1",
+        model_backend="vertex",
+        vertex_base_url=fake.url,
+        model_retry_attempts=3,
+        model_retry_initial_delay_s=0.0,
+        model_retry_max_delay_s=0.0,
+        model_timeout_ms=5000,
+        latency_budget_ms=10000,
+        config_dir=ROOT / "config",
+        prompts_dir=ROOT / "prompts",
+    )
     values.update(overrides)
     return load_settings(**values)
 

@@ -73,18 +73,37 @@ def record(
     if meta.review_flags:
         attributes = {**(attributes or {}), "review_flags": meta.review_flags}
     key = customer_key(customer_id, rt.settings.pseudonym_key)
-    call.note(**{"customer_key": key, "engine": usage.engine, "degraded": usage.degraded, "model": usage.model,
-                 "tokens_in": usage.input_tokens, "tokens_out": usage.output_tokens,
-                 "tokens_thinking": usage.thinking_tokens, "cost_usd": usage.cost_usd,
-                 **(attributes or {})})  # fmt: skip
+    call.note(
+        **{
+            "customer_key": key,
+            "engine": usage.engine,
+            "degraded": usage.degraded,
+            "model": usage.model,
+            "tokens_in": usage.input_tokens,
+            "tokens_out": usage.output_tokens,
+            "tokens_thinking": usage.thinking_tokens,
+            "cost_usd": usage.cost_usd,
+            **(attributes or {}),
+        }
+    )
     now = datetime.now(UTC)
-    rt.firestore.collection(rt.settings.suggestions_collection).document(meta.suggestion_id).set({
-        "capability": prompt.capability, "customer_id": customer_id, "customer_key": key,
-        "prompt_version": meta.prompt_version, "experiment": meta.experiment, "arm": meta.arm,
-        "engine": usage.engine, "text": pseudo.mask(text) if (pseudo is not None and text) else text,
-        "text_pseudonymized": pseudo is not None, "created_at": now, "agent_id": call.agent_id,
-        "expire_at": now + timedelta(days=rt.settings.suggestion_ttl_days), **(feedback_context or {}),
-    })  # fmt: skip
+    rt.firestore.collection(rt.settings.suggestions_collection).document(meta.suggestion_id).set(
+        {
+            "capability": prompt.capability,
+            "customer_id": customer_id,
+            "customer_key": key,
+            "prompt_version": meta.prompt_version,
+            "experiment": meta.experiment,
+            "arm": meta.arm,
+            "engine": usage.engine,
+            "text": pseudo.mask(text) if (pseudo is not None and text) else text,
+            "text_pseudonymized": pseudo is not None,
+            "created_at": now,
+            "agent_id": call.agent_id,
+            "expire_at": now + timedelta(days=rt.settings.suggestion_ttl_days),
+            **(feedback_context or {}),
+        }
+    )
     rt.events.publish(
         SuggestionGenerated(
             suggestion_id=meta.suggestion_id,

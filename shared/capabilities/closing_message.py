@@ -30,12 +30,15 @@ class ClosingRequest(BaseModel):
 
     customer_id: str = Field(pattern=ID_PATTERN)
     ticket_id: str | None = Field(default=None, pattern=ID_PATTERN)
-    actions: list[FinalAction] = Field(default_factory=list, max_length=20,
-                                       description="Confirmed actions; none = settled in the contact.")  # fmt: skip
+    actions: list[FinalAction] = Field(
+        default_factory=list, max_length=20, description="Confirmed actions; none = settled in the contact."
+    )
     channel: Literal["email", "chat"]
     language: str | None = Field(default=None, pattern=r"^[a-z]{2}$")
-    today: date | None = Field(default=None, description="The contact's day (today/tomorrow wording); "
-                               "default: today in the customer's time zone.")  # fmt: skip
+    today: date | None = Field(
+        default=None,
+        description="The contact's day (today/tomorrow wording); default: today in the customer's time zone.",
+    )
 
 
 class ClosingOutput(BaseModel):
@@ -59,28 +62,46 @@ def _format_day(day: date, language: str) -> str:
 
 def closing_message(req: ClosingRequest, rt: Runtime, call: CallContext | None = None) -> ClosingResponse:
     call = call or CallContext()
-    view = rt.customer_access.open(call, CLOSING, req.customer_id,
-                                   lambda: rt.snapshots.get_snapshot(req.customer_id, 1), channel=req.channel)
+    view = rt.customer_access.open(
+        call, CLOSING, req.customer_id, lambda: rt.snapshots.get_snapshot(req.customer_id, 1), channel=req.channel
+    )
     snapshot = view.snapshot
     c = snapshot.customer
     language = req.language or c.profile.language
     pseudo = pseudonymizer_for(snapshot, rt.pii_detector)
     today = req.today or datetime.now(UTC).astimezone(ZoneInfo(c.profile.timezone)).date()
-    actions = [{"owner": a.owner, "description": a.description.rstrip(".!"),
-                "due": _format_day(a.due_by, language) if a.due_by else None,
-                "due_by": a.due_by.isoformat() if a.due_by else None,
-                "due_source": a.due_source, "condition": a.condition} for a in req.actions]  # fmt: skip
-    context = {"name": c.profile.name if "name" in view.allowed else None, "channel": req.channel, "actions": actions,
-               "today": today.isoformat(),
-               "still_open": rt.commitments.still_open(req.customer_id, req.ticket_id, language)}  # fmt: skip
+    actions = [
+        {
+            "owner": a.owner,
+            "description": a.description.rstrip(".!"),
+            "due": _format_day(a.due_by, language) if a.due_by else None,
+            "due_by": a.due_by.isoformat() if a.due_by else None,
+            "due_source": a.due_source,
+            "condition": a.condition,
+        }
+        for a in req.actions
+    ]
+    context = {
+        "name": c.profile.name if "name" in view.allowed else None,
+        "channel": req.channel,
+        "actions": actions,
+        "today": today.isoformat(),
+        "still_open": rt.commitments.still_open(req.customer_id, req.ticket_id, language),
+    }
     template = rt.prompts.get(CLOSING, unit=contact_id(req))
     prompt = template.render(context=pseudo.mask_obj(context), language=language, customer_language=language)
     output, usage = rt.engine.generate(prompt, ClosingOutput)
     output = pseudo.restore_model(output)
     meta = suggestions.record(
-        rt, call, pseudo=pseudo, customer_id=req.customer_id, prompt=prompt, policy_version=rt.queues.version,
+        rt,
+        call,
+        pseudo=pseudo,
+        customer_id=req.customer_id,
+        prompt=prompt,
+        policy_version=rt.queues.version,
         usage=usage,
-        attributes={"actions": len(actions), "ticket_id": req.ticket_id}, text=output.message,
+        attributes={"actions": len(actions), "ticket_id": req.ticket_id},
+        text=output.message,
         review_flags=pseudo.review_flags,
     )
     return ClosingResponse(**meta.model_dump(), message=output.message, language=language)
@@ -95,8 +116,10 @@ def offline_closing(prompt: Prompt) -> ClosingOutput:
     else:
         lines.append(prompt.text("intro"))
         # the company's phrasing from the confirmed actions (shared/decisions/closing.py), never transcript text
-        items = [SimpleNamespace(**{**a, "due_by": date.fromisoformat(a["due_by"]) if a.get("due_by") else None})
-                 for a in ctx["actions"]]  # fmt: skip
+        items = [
+            SimpleNamespace(**{**a, "due_by": date.fromisoformat(a["due_by"]) if a.get("due_by") else None})
+            for a in ctx["actions"]
+        ]
         today = date.fromisoformat(ctx["today"]) if ctx.get("today") else None
         lines += closing.action_lines(items, prompt.text, lambda d: _format_day(d, prompt.language), today)
         if not any(a["owner"] == "customer" for a in ctx["actions"]):

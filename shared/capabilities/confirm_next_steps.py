@@ -27,6 +27,7 @@ from shared.safety.pii.base import customer_key
 
 if TYPE_CHECKING:
     from shared.runtime import Runtime
+
     pass
 
 
@@ -43,7 +44,9 @@ class ConfirmRequest(BaseModel):
     resolver_group: str = Field(min_length=1, max_length=100)
     kb_used: list[str] = Field(default_factory=list, max_length=10)
     base_version: int = Field(
-        default=0, ge=0, le=1_000_000,
+        default=0,
+        ge=0,
+        le=1_000_000,
         description="Version of the ticket's next steps this confirmation was made on (0: none confirmed yet; "
         "a 409 answer carries the current version).",
     )
@@ -114,8 +117,13 @@ def diff(suggested: list[dict[str, Any]], final: list[FinalAction]) -> tuple[int
 
 def confirm(req: ConfirmRequest, rt: Runtime, call: CallContext | None = None) -> ConfirmResponse:
     call = call or CallContext()
-    rt.customer_access.open(call, "confirm_next_steps", req.customer_id,
-                            lambda: rt.snapshots.get_snapshot(req.customer_id, 1), discloses=False)  # fmt: skip
+    rt.customer_access.open(
+        call,
+        "confirm_next_steps",
+        req.customer_id,
+        lambda: rt.snapshots.get_snapshot(req.customer_id, 1),
+        discloses=False,
+    )
     stored = rt.next_steps_store.suggestion(req.suggestion_id)
     if stored is None:
         raise NotFound(f"suggestion {req.suggestion_id!r} not found")
@@ -123,47 +131,92 @@ def confirm(req: ConfirmRequest, rt: Runtime, call: CallContext | None = None) -
         raise Conflict("suggestion belongs to another customer or ticket")
     route = rt.queues.route(req.resolver_group)
     if route.flagged:
-        raise BadRequest("unknown resolver group", details=[
-            {"field": "resolver_group", "problem": f"must be one of {rt.queues.labels}"}])  # fmt: skip
+        raise BadRequest(
+            "unknown resolver group",
+            details=[{"field": "resolver_group", "problem": f"must be one of {rt.queues.labels}"}],
+        )
     suggestion = stored["suggestion"]
     # the confirmed texts are stored minimized too
     pseudo = minimizer_for(rt.snapshots, req.customer_id, rt.pii_detector)
     masked = pseudo.mask_many([a.description for a in req.actions])
-    req = req.model_copy(update={"actions": [a.model_copy(update={"description": m})
-                                             for a, m in zip(req.actions, masked, strict=True)]})
+    req = req.model_copy(
+        update={"actions": [a.model_copy(update={"description": m}) for a, m in zip(req.actions, masked, strict=True)]}
+    )
     owner, added, removed, moved = diff(suggestion["actions"], req.actions)
     suggested_kb = {k["kb_id"] for k in suggestion["kb_suggestions"]}
-    changes = Diff(owner_changed=owner, actions_added=added, actions_removed=removed, due_dates_moved=moved,
-                   resolver_overridden=route.resolver_group != suggestion["resolver_group"],
-                   kb_suggested_used=len(suggested_kb & set(req.kb_used)))  # fmt: skip
+    changes = Diff(
+        owner_changed=owner,
+        actions_added=added,
+        actions_removed=removed,
+        due_dates_moved=moved,
+        resolver_overridden=route.resolver_group != suggestion["resolver_group"],
+        kb_suggested_used=len(suggested_kb & set(req.kb_used)),
+    )
     confirmed = req.model_dump(mode="json", include={"actions", "resolver_group", "kb_used"})
     fingerprint = hashlib.sha256(json.dumps(confirmed, sort_keys=True).encode()).hexdigest()[:32]
     record = {
-        "suggestion_id": req.suggestion_id, "suggested": suggestion, "confirmed": confirmed,
-        "queue_code": route.queue_code, "diff": changes.model_dump(), "confirmed_by": call.agent_id,
-        "confirmed_at": datetime.now(UTC), "fingerprint": fingerprint, "unconfirmed": False,
-    }  # fmt: skip
-    stored_record = rt.next_steps_store.confirm(req.suggestion_id, req.customer_id, req.ticket_id, record,
-                                                base_version=req.base_version)  # fmt: skip
+        "suggestion_id": req.suggestion_id,
+        "suggested": suggestion,
+        "confirmed": confirmed,
+        "queue_code": route.queue_code,
+        "diff": changes.model_dump(),
+        "confirmed_by": call.agent_id,
+        "confirmed_at": datetime.now(UTC),
+        "fingerprint": fingerprint,
+        "unconfirmed": False,
+    }
+    stored_record = rt.next_steps_store.confirm(
+        req.suggestion_id, req.customer_id, req.ticket_id, record, base_version=req.base_version
+    )
     rt.commitments.record_confirmation(  # every confirmed action is now a tracked promise (docs/commitments.md)
-        customer_id=req.customer_id, ticket_id=req.ticket_id, suggestion_id=req.suggestion_id, actions=req.actions,
-        suggested=suggestion["actions"], queue_code=route.queue_code, resolver_group=route.resolver_group,
-        sla_business_days=route.sla_business_days, agent_id=call.agent_id, confirmed_at=stored_record["confirmed_at"])
+        customer_id=req.customer_id,
+        ticket_id=req.ticket_id,
+        suggestion_id=req.suggestion_id,
+        actions=req.actions,
+        suggested=suggestion["actions"],
+        queue_code=route.queue_code,
+        resolver_group=route.resolver_group,
+        sla_business_days=route.sla_business_days,
+        agent_id=call.agent_id,
+        confirmed_at=stored_record["confirmed_at"],
+    )
     key = customer_key(req.customer_id, rt.settings.pseudonym_key)
     accepted = f"{stored_record['fingerprint']}-v{stored_record['version']}"  # one id per accepted confirmation
-    rt.events.publish(NextStepsConfirmed(
-        event_id=f"{accepted}-confirmed", suggestion_id=req.suggestion_id, customer_key=key,
-        ticket_id=req.ticket_id, agent_id=call.agent_id, resolver_group=route.resolver_group,
-        queue_code=route.queue_code, suggested_actions=len(suggestion["actions"]), confirmed_actions=len(req.actions),
-        diff=changes,
-    ))  # fmt: skip
+    rt.events.publish(
+        NextStepsConfirmed(
+            event_id=f"{accepted}-confirmed",
+            suggestion_id=req.suggestion_id,
+            customer_key=key,
+            ticket_id=req.ticket_id,
+            agent_id=call.agent_id,
+            resolver_group=route.resolver_group,
+            queue_code=route.queue_code,
+            suggested_actions=len(suggestion["actions"]),
+            confirmed_actions=len(req.actions),
+            diff=changes,
+        )
+    )
     if changes.resolver_overridden:
-        rt.events.publish(ResolverOverridden(
-            event_id=f"{accepted}-resolver", suggestion_id=req.suggestion_id, customer_key=key,
-            ticket_id=req.ticket_id, agent_id=call.agent_id, suggested_group=suggestion["resolver_group"],
-            suggested_queue=suggestion["queue_code"], final_group=route.resolver_group, final_queue=route.queue_code,
-        ))  # fmt: skip
+        rt.events.publish(
+            ResolverOverridden(
+                event_id=f"{accepted}-resolver",
+                suggestion_id=req.suggestion_id,
+                customer_key=key,
+                ticket_id=req.ticket_id,
+                agent_id=call.agent_id,
+                suggested_group=suggestion["resolver_group"],
+                suggested_queue=suggestion["queue_code"],
+                final_group=route.resolver_group,
+                final_queue=route.queue_code,
+            )
+        )
     call.note(customer_key=key, resolver_overridden=changes.resolver_overridden)
-    return ConfirmResponse(suggestion_id=req.suggestion_id, ticket_id=req.ticket_id,
-                           resolver_group=route.resolver_group, queue_code=route.queue_code, diff=changes,
-                           confirmed_at=stored_record["confirmed_at"], version=stored_record["version"])  # fmt: skip
+    return ConfirmResponse(
+        suggestion_id=req.suggestion_id,
+        ticket_id=req.ticket_id,
+        resolver_group=route.resolver_group,
+        queue_code=route.queue_code,
+        diff=changes,
+        confirmed_at=stored_record["confirmed_at"],
+        version=stored_record["version"],
+    )

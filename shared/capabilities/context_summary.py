@@ -54,15 +54,20 @@ class SummaryOutput(BaseModel):
 class ContextSummaryResponse(SuggestionMeta, SummaryOutput):
     language: str
     commitments: list[CommitmentView] = Field(
-        default_factory=list, description="What the company owes this customer: open and overdue, oldest first.")
+        default_factory=list, description="What the company owes this customer: open and overdue, oldest first."
+    )
 
 
 def summarize(req: ContextSummaryRequest, rt: Runtime, call: CallContext | None = None) -> ContextSummaryResponse:
     call = call or CallContext()
     settings = rt.settings
-    view = rt.customer_access.open(call, CAPABILITY, req.customer_id,
-                                   lambda: rt.snapshots.get_snapshot(req.customer_id, settings.snapshot_limit),
-                                   channel=req.channel)  # fmt: skip
+    view = rt.customer_access.open(
+        call,
+        CAPABILITY,
+        req.customer_id,
+        lambda: rt.snapshots.get_snapshot(req.customer_id, settings.snapshot_limit),
+        channel=req.channel,
+    )
     snapshot = view.snapshot
     current = rt.snapshots.get_ticket(req.customer_id, req.ticket_id) if req.ticket_id else None
 
@@ -83,14 +88,20 @@ def summarize(req: ContextSummaryRequest, rt: Runtime, call: CallContext | None 
     if owed:
         output.bullets = [rt.commitments.summary_line(owed, language), *output.bullets[:4]]
     meta = suggestions.record(
-        rt, call, pseudo=pseudo, customer_id=req.customer_id, prompt=prompt, policy_version=view.policy_version,
+        rt,
+        call,
+        pseudo=pseudo,
+        customer_id=req.customer_id,
+        prompt=prompt,
+        policy_version=view.policy_version,
         usage=usage,
         attributes={"context_tokens": built.estimated_tokens, "omitted": built.omitted},
         text="\n".join(output.bullets + output.personalization_hints),
         review_flags=pseudo.review_flags,
-    )  # fmt: skip
-    return ContextSummaryResponse(**output.model_dump(), **meta.model_dump(), language=language,
-                                  commitments=rt.commitments.views(owed))  # fmt: skip
+    )
+    return ContextSummaryResponse(
+        **output.model_dump(), **meta.model_dump(), language=language, commitments=rt.commitments.views(owed)
+    )
 
 
 # --- offline engine ----------------------------------------------------------------
@@ -112,9 +123,14 @@ def _trend(recent: list[dict[str, Any]], prompt: Prompt) -> tuple[str, str]:
         direction = prompt.text("stable")
     counts = {s: sum(1 for i in window if i["sentiment"] == s) for s in ("positive", "neutral", "negative")}
     reason = prompt.text(
-        "trend_reason", n=len(window), pos=counts["positive"], neu=counts["neutral"],
-        neg=counts["negative"], avg=f"{avg:+.2f}", direction=direction,
-    )  # fmt: skip
+        "trend_reason",
+        n=len(window),
+        pos=counts["positive"],
+        neu=counts["neutral"],
+        neg=counts["negative"],
+        avg=f"{avg:+.2f}",
+        direction=direction,
+    )
     return label, reason
 
 
@@ -122,6 +138,7 @@ def _trend(recent: list[dict[str, Any]], prompt: Prompt) -> tuple[str, str]:
 def offline_summary(prompt: Prompt) -> SummaryOutput:
     """Deterministic overview from the (pseudonymized, policy-filtered) context."""
     from shared.language.extraction import condense  # on the offline path only: keeps the module's cold start as it was
+
     ctx = prompt.context
     cust = ctx.get("customer", {})
     history = ctx.get("history", {})
@@ -132,11 +149,16 @@ def offline_summary(prompt: Prompt) -> SummaryOutput:
     bullets: list[str] = []
     if "tenure_months" in cust:
         key = "relationship" if "lifetime_value" in cust else "relationship_short"
-        bullets.append(prompt.text(
-            key, segment=str(cust.get("segment", "")).capitalize(), tenure=cust["tenure_months"],
-            since=cust.get("customer_since"), ltv=f"{cust.get('lifetime_value', 0):,.0f}",
-            currency=cust.get("currency", ""),
-        ))  # fmt: skip
+        bullets.append(
+            prompt.text(
+                key,
+                segment=str(cust.get("segment", "")).capitalize(),
+                tenure=cust["tenure_months"],
+                since=cust.get("customer_since"),
+                ltv=f"{cust.get('lifetime_value', 0):,.0f}",
+                currency=cust.get("currency", ""),
+            )
+        )
     if (cust.get("churn_risk") or 0) >= 0.6:
         bullets.append(prompt.text("churn_high", risk=f"{cust['churn_risk']:.2f}"))
     active = [p for p in cust.get("products", []) if p.get("status") == "active"]
@@ -150,26 +172,40 @@ def offline_summary(prompt: Prompt) -> SummaryOutput:
         bullets.append(prompt.text("no_open_tickets"))
     if interactions:
         last = interactions[0]
-        bullets.append(prompt.text(
-            "last_contact", total=history.get("interactions_total", len(interactions)),
-            first=history.get("first_contact") or last["date"], date=last["date"],
-            channel=last["channel"], summary=condense(last["summary"]),
-        ))  # fmt: skip
+        bullets.append(
+            prompt.text(
+                "last_contact",
+                total=history.get("interactions_total", len(interactions)),
+                first=history.get("first_contact") or last["date"],
+                date=last["date"],
+                channel=last["channel"],
+                summary=condense(last["summary"]),
+            )
+        )
         if len(interactions) > 1 and interactions[1]["summary"].strip() != last["summary"].strip():
             prev = interactions[1]
-            bullets.append(prompt.text("earlier_contact", date=prev["date"], channel=prev["channel"],
-                                       summary=condense(prev["summary"])))  # fmt: skip
+            bullets.append(
+                prompt.text(
+                    "earlier_contact", date=prev["date"], channel=prev["channel"], summary=condense(prev["summary"])
+                )
+            )
     elif orders:
         o = orders[0]
-        bullets.append(prompt.text("last_order", order_id=o["order_id"], status=o["status"],
-                                   date=o["placed"], total=o["total"], currency=o["currency"]))  # fmt: skip
+        bullets.append(
+            prompt.text(
+                "last_order",
+                order_id=o["order_id"],
+                status=o["status"],
+                date=o["placed"],
+                total=o["total"],
+                currency=o["currency"],
+            )
+        )
     if not bullets:
         bullets.append(prompt.text("no_history"))
 
     categories = history.get("top_categories") or {}
-    recurring = [
-        prompt.text("recurring", category=cat, count=n) for cat, n in categories.items() if n >= 2
-    ][:3]
+    recurring = [prompt.text("recurring", category=cat, count=n) for cat, n in categories.items() if n >= 2][:3]
     preferences = list(cust.get("preferences", []))[:5]
     label, reason = _trend(interactions, prompt)
 

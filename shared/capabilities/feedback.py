@@ -98,8 +98,9 @@ class Buckets(BaseModel):
     def rate(self, suggested: str, final: str) -> tuple[Rating, float]:
         from rapidfuzz.distance import Levenshtein
 
-        similarity = round(float(Levenshtein.normalized_similarity(" ".join(suggested.split()),
-                                                                   " ".join(final.split()))), 3)  # fmt: skip
+        similarity = round(
+            float(Levenshtein.normalized_similarity(" ".join(suggested.split()), " ".join(final.split()))), 3
+        )
         for bucket in ("used_unchanged", "lightly_edited", "heavily_edited"):
             if similarity >= self.buckets[bucket]:
                 return bucket, similarity  # type: ignore[return-value]
@@ -111,13 +112,16 @@ def record(req: FeedbackRequest, rt: Runtime, call: CallContext | None = None) -
     settings = rt.settings
     doc = rt.firestore.collection(settings.suggestions_collection).document(req.suggestion_id).get()
     # Feedback only on one's own suggestions; someone else's is answered like a missing one.
-    suggestion: dict[str, Any] = rt.customer_access.own_suggestion(call, "feedback",
-                                                                   doc.to_dict() if doc.exists else None)  # fmt: skip
+    suggestion: dict[str, Any] = rt.customer_access.own_suggestion(
+        call, "feedback", doc.to_dict() if doc.exists else None
+    )
     if suggestion["capability"] != req.capability:
         raise Conflict(f"suggestion {req.suggestion_id!r} is a {suggestion['capability']} suggestion")
     if req.nba and req.nba.offer_id not in suggestion.get("offers", []):
-        raise BadRequest("offer was not part of this suggestion", details=[
-            {"field": "nba.offer_id", "problem": f"must be one of {suggestion.get('offers', [])}"}])  # fmt: skip
+        raise BadRequest(
+            "offer was not part of this suggestion",
+            details=[{"field": "nba.offer_id", "problem": f"must be one of {suggestion.get('offers', [])}"}],
+        )
     rating, source, similarity = req.rating, "agent" if req.rating else None, None
     final_text, comment = req.final_text, req.comment
     if final_text is not None or comment is not None:  # stored minimized, like the suggestion's text
@@ -128,24 +132,50 @@ def record(req: FeedbackRequest, rt: Runtime, call: CallContext | None = None) -
         derived, similarity = rt.feedback_buckets.rate(suggestion["text"], compared)
         if rating is None:
             rating, source = derived, "edit_distance"
-    entry = {"suggestion_id": req.suggestion_id, "capability": req.capability, "rating": rating,
-             "rating_source": source, "similarity": similarity, "final_text": final_text, "comment": comment,
-             "nba": req.nba.model_dump() if req.nba else None, "csat": req.csat, "agent_id": call.agent_id,
-             "customer_key": suggestion["customer_key"],  # privacy requests find feedback by it
-             "recorded_at": datetime.now(UTC)}  # fmt: skip
+    entry = {
+        "suggestion_id": req.suggestion_id,
+        "capability": req.capability,
+        "rating": rating,
+        "rating_source": source,
+        "similarity": similarity,
+        "final_text": final_text,
+        "comment": comment,
+        "nba": req.nba.model_dump() if req.nba else None,
+        "csat": req.csat,
+        "agent_id": call.agent_id,
+        "customer_key": suggestion["customer_key"],  # privacy requests find feedback by it
+        "recorded_at": datetime.now(UTC),
+    }
     entry = rt.retention.stamp("feedback", entry)  # config/retention.yaml: Firestore TTL on expire_at
     duplicate = not _write(rt, req, suggestion, entry)
-    rt.events.publish(FeedbackRecorded(  # on repeats too: same event id, consumers de-duplicate
-        event_id=req.event_id, suggestion_id=req.suggestion_id, capability=req.capability,
-        prompt_version=suggestion["prompt_version"], engine=suggestion["engine"],
-        customer_key=suggestion["customer_key"], agent_id=call.agent_id, rating=rating, rating_source=source,
-        similarity=similarity, nba_offer_id=req.nba.offer_id if req.nba else None,
-        nba_outcome=req.nba.outcome if req.nba else None, segment=suggestion.get("segment"), csat=req.csat,
-        has_comment=bool(req.comment),
-    ))  # fmt: skip
+    rt.events.publish(
+        FeedbackRecorded(  # on repeats too: same event id, consumers de-duplicate
+            event_id=req.event_id,
+            suggestion_id=req.suggestion_id,
+            capability=req.capability,
+            prompt_version=suggestion["prompt_version"],
+            engine=suggestion["engine"],
+            customer_key=suggestion["customer_key"],
+            agent_id=call.agent_id,
+            rating=rating,
+            rating_source=source,
+            similarity=similarity,
+            nba_offer_id=req.nba.offer_id if req.nba else None,
+            nba_outcome=req.nba.outcome if req.nba else None,
+            segment=suggestion.get("segment"),
+            csat=req.csat,
+            has_comment=bool(req.comment),
+        )
+    )
     call.note(customer_key=suggestion["customer_key"], rating=rating, duplicate=duplicate)
-    return FeedbackResponse(event_id=req.event_id, suggestion_id=req.suggestion_id, rating=rating,
-                            rating_source=source, similarity=similarity, duplicate=duplicate)  # type: ignore[arg-type]
+    return FeedbackResponse(
+        event_id=req.event_id,
+        suggestion_id=req.suggestion_id,
+        rating=rating,
+        rating_source=source,
+        similarity=similarity,
+        duplicate=duplicate,
+    )  # type: ignore[arg-type]
 
 
 def _write(rt: Runtime, req: FeedbackRequest, suggestion: dict[str, Any], entry: dict[str, Any]) -> bool:
@@ -161,19 +191,29 @@ def _write(rt: Runtime, req: FeedbackRequest, suggestion: dict[str, Any], entry:
         shard = random.randrange(settings.offer_stats_shards)
         segment = suggestion.get("segment", "unknown")
         stats_ref = db.collection(settings.offer_stats_collection).document(
-            f"{stats_doc_id(nba.offer_id, segment)}__{shard}")  # fmt: skip
-        outcome_ref = (db.collection(settings.customers_collection).document(suggestion["customer_id"])
-                       .collection("offer_outcomes").document(req.event_id))  # fmt: skip
+            f"{stats_doc_id(nba.offer_id, segment)}__{shard}"
+        )
+        outcome_ref = (
+            db.collection(settings.customers_collection)
+            .document(suggestion["customer_id"])
+            .collection("offer_outcomes")
+            .document(req.event_id)
+        )
 
     batch = db.batch()
     batch.create(feedback_ref, entry)
     if nba:
-        batch.set(stats_ref, {
-            "offer_id": nba.offer_id, "segment": segment,
-            "offered": firestore.Increment(1 if nba.outcome in ("accepted", "rejected") else 0),
-            "accepted": firestore.Increment(1 if nba.outcome == "accepted" else 0),
-            "converted": firestore.Increment(1 if nba.outcome == "converted" else 0),
-        }, merge=True)  # fmt: skip
+        batch.set(
+            stats_ref,
+            {
+                "offer_id": nba.offer_id,
+                "segment": segment,
+                "offered": firestore.Increment(1 if nba.outcome in ("accepted", "rejected") else 0),
+                "accepted": firestore.Increment(1 if nba.outcome == "accepted" else 0),
+                "converted": firestore.Increment(1 if nba.outcome == "converted" else 0),
+            },
+            merge=True,
+        )
         batch.set(outcome_ref, {"offer_id": nba.offer_id, "outcome": nba.outcome, "at": entry["recorded_at"]})
     try:
         batch.commit()

@@ -142,17 +142,27 @@ def finalize(
 
 
 def _action(offer: Offer, score: Score) -> Action:
-    return Action(offer_id=offer.offer_id, type=offer.type, title=offer.title, discount_percent=offer.discount_percent,
-                  requires_agent_confirmation=offer.requires_agent_confirmation,
-                  auto_suggest_allowed=offer.auto_suggest_allowed, priority=score.priority)  # fmt: skip
+    return Action(
+        offer_id=offer.offer_id,
+        type=offer.type,
+        title=offer.title,
+        discount_percent=offer.discount_percent,
+        requires_agent_confirmation=offer.requires_agent_confirmation,
+        auto_suggest_allowed=offer.auto_suggest_allowed,
+        priority=score.priority,
+    )
 
 
 def recommend(req: NbaRequest, rt: Runtime, call: CallContext | None = None) -> NbaResponse:
     call = call or CallContext()
     settings, rules = rt.settings, rt.nba_rules
-    view = rt.customer_access.open(call, CAPABILITY, req.customer_id,
-                                   lambda: rt.snapshots.get_snapshot(req.customer_id, settings.snapshot_limit),
-                                   channel=req.channel)  # fmt: skip
+    view = rt.customer_access.open(
+        call,
+        CAPABILITY,
+        req.customer_id,
+        lambda: rt.snapshots.get_snapshot(req.customer_id, settings.snapshot_limit),
+        channel=req.channel,
+    )
     snapshot = view.snapshot
     c = snapshot.customer
     language = req.language or c.profile.language
@@ -160,8 +170,15 @@ def recommend(req: NbaRequest, rt: Runtime, call: CallContext | None = None) -> 
     sentiment = _sentiment(rt, req, [i.sentiment_score for i in snapshot.interactions], language)
     topic = customer_text(req.transcript) + " " + " ".join(t.subject for t in ticket)
     intent = rt.intents.detect(topic, language).intent if topic.strip() else "general"
-    ranking = rank_actions(rt.nba_rules, rt.offers, snapshot, channel=req.channel, sentiment=sentiment, intent=intent,
-                           promise_overdue=rt.commitments.has_overdue(req.customer_id))  # fmt: skip
+    ranking = rank_actions(
+        rt.nba_rules,
+        rt.offers,
+        snapshot,
+        channel=req.channel,
+        sentiment=sentiment,
+        intent=intent,
+        promise_overdue=rt.commitments.has_overdue(req.customer_id),
+    )
     facts, ranked, suppressed, catalogue = ranking.facts, ranking.ranked, ranking.suppressed, ranking.catalogue
     top = ranked[: settings.nba_max_candidates]
 
@@ -174,9 +191,11 @@ def recommend(req: NbaRequest, rt: Runtime, call: CallContext | None = None) -> 
     if top:
         proposed, usage = rt.engine.generate(prompt, NbaModelOutput)
         output, override_reason = finalize(
-            pseudo.restore_model(proposed), top, rules,
+            pseudo.restore_model(proposed),
+            top,
+            rules,
             lambda: pseudo.restore_model(rt.offline.generate(prompt, NbaModelOutput)[0]),
-        )  # fmt: skip
+        )
     else:
         output, usage = None, rt.offline.usage_without_call()
     overridden = override_reason is not None
@@ -185,70 +204,120 @@ def recommend(req: NbaRequest, rt: Runtime, call: CallContext | None = None) -> 
     primary = _action(catalogue[output.primary_offer_id], by_id[output.primary_offer_id]) if output else None
     fallback = (
         _action(catalogue[output.fallback_offer_id], by_id[output.fallback_offer_id])
-        if output and output.fallback_offer_id else None
-    )  # fmt: skip
+        if output and output.fallback_offer_id
+        else None
+    )
     label = output.sentiment if output else rt.sentiment.score(customer_text(req.transcript), language).label
     meta = suggestions.record(
-        rt, call, pseudo=pseudo, customer_id=req.customer_id, prompt=prompt, policy_version=rules.version, usage=usage,
-        attributes={"intent": intent, "candidates": len(ranked), "suppressed": len(suppressed),
-                    "overridden": overridden},
+        rt,
+        call,
+        pseudo=pseudo,
+        customer_id=req.customer_id,
+        prompt=prompt,
+        policy_version=rules.version,
+        usage=usage,
+        attributes={
+            "intent": intent,
+            "candidates": len(ranked),
+            "suppressed": len(suppressed),
+            "overridden": overridden,
+        },
         text=output.phrasing if output else None,
-        feedback_context={"segment": c.segment,
-                          "offers": [o for o in (output.primary_offer_id, output.fallback_offer_id) if o]
-                          if output else []},
+        feedback_context={
+            "segment": c.segment,
+            "offers": [o for o in (output.primary_offer_id, output.fallback_offer_id) if o] if output else [],
+        },
         review_flags=pseudo.review_flags,
-    )  # fmt: skip
+    )
     rt.events.publish(
         NbaRecommended(
-            suggestion_id=meta.suggestion_id, customer_key=customer_key(req.customer_id, settings.pseudonym_key),
-            segment=c.segment, channel=req.channel, intent=intent, sentiment_score=sentiment, churn_risk=c.churn_risk,
-            rules_version=rules.version, candidates=ranked[: settings.nba_report_top], eligible_count=len(ranked),
+            suggestion_id=meta.suggestion_id,
+            customer_key=customer_key(req.customer_id, settings.pseudonym_key),
+            segment=c.segment,
+            channel=req.channel,
+            intent=intent,
+            sentiment_score=sentiment,
+            churn_risk=c.churn_risk,
+            rules_version=rules.version,
+            candidates=ranked[: settings.nba_report_top],
+            eligible_count=len(ranked),
             suppressed=suppressed,
             primary_offer_id=primary.offer_id if primary else None,
             fallback_offer_id=fallback.offer_id if fallback else None,
-            model_choice_overridden=overridden, agent_id=call.agent_id,
+            model_choice_overridden=overridden,
+            agent_id=call.agent_id,
         )
-    )  # fmt: skip
+    )
     no_action = prompt.text("no_action")
     scoring = "scoring" in view.details  # scores and suppressed offers: supervisors (config/access.yaml)
     return NbaResponse(
         **meta.model_dump(),
         customer_goal=output.customer_goal if output else prompt.text("goal_general"),
-        sentiment=SentimentOut(label=label, score=sentiment), intent=intent, primary=primary, fallback=fallback,
-        reasons=output.reasons if output else [no_action], phrasing=output.phrasing if output else "",
-        suppressed=suppressed if scoring else [], scores=ranked[: settings.nba_report_top] if scoring else [],
-        eligible_count=len(ranked), model_choice_overridden=overridden, override_reason=override_reason,
+        sentiment=SentimentOut(label=label, score=sentiment),
+        intent=intent,
+        primary=primary,
+        fallback=fallback,
+        reasons=output.reasons if output else [no_action],
+        phrasing=output.phrasing if output else "",
+        suppressed=suppressed if scoring else [],
+        scores=ranked[: settings.nba_report_top] if scoring else [],
+        eligible_count=len(ranked),
+        model_choice_overridden=overridden,
+        override_reason=override_reason,
         language=language,
-    )  # fmt: skip
+    )
 
 
 def _prompt_context(
-    facts: CustomerFacts, rules: Rules, top: list[Score], suppressed: list[Suppressed], catalogue: dict[str, Offer],
-    req: NbaRequest, language: str, name: str, allowed: frozenset[str],
-) -> dict[str, Any]:  # fmt: skip
+    facts: CustomerFacts,
+    rules: Rules,
+    top: list[Score],
+    suppressed: list[Suppressed],
+    catalogue: dict[str, Offer],
+    req: NbaRequest,
+    language: str,
+    name: str,
+    allowed: frozenset[str],
+) -> dict[str, Any]:
     """Everything the model (and the offline engine) may use; nothing it may not: customer facts pass the
     data-access policy (``allowed``) like every other prompt's. The rules already used them in code."""
-    facts_by_field = {"name": ("name", name), "segment": ("segment", facts.segment),
-                      "tenure": ("tenure_months", facts.tenure_months), "churn_risk": ("churn_risk", facts.churn_risk),
-                      "products": ("products", facts.products)}  # fmt: skip
+    facts_by_field = {
+        "name": ("name", name),
+        "segment": ("segment", facts.segment),
+        "tenure": ("tenure_months", facts.tenure_months),
+        "churn_risk": ("churn_risk", facts.churn_risk),
+        "products": ("products", facts.products),
+    }
     customer = {key: value for field, (key, value) in facts_by_field.items() if field in allowed}
     return {
         "customer": {**customer, "language": language},
         "signals": {"intent": facts.intent, "sentiment_score": facts.sentiment, "channel": facts.channel},
-        "rules": {"max_discount_percent": rules.max_discount_percent,
-                  "churn_risk_threshold": rules.churn_risk_threshold,
-                  "clearly_negative_sentiment": rules.clearly_negative_sentiment},
+        "rules": {
+            "max_discount_percent": rules.max_discount_percent,
+            "churn_risk_threshold": rules.churn_risk_threshold,
+            "clearly_negative_sentiment": rules.clearly_negative_sentiment,
+        },
         "transcript": [{"speaker": t.speaker, "text": t.text} for t in req.transcript[-PROMPT_TURNS:]],
         "candidates": [_candidate(catalogue[s.offer_id], s, rank, language) for rank, s in enumerate(top, 1)],
         "suppressed_rules": sorted({s.rule for s in suppressed}),
-    }  # fmt: skip
+    }
 
 
 def _candidate(offer: Offer, score: Score, rank: int, language: str) -> dict[str, Any]:
-    return {"offer_id": offer.offer_id, "type": offer.type, "title": offer.title, "description": offer.description,
-            "discount_percent": offer.discount_percent, "pitch": offer.pitch.get(language) or offer.pitch.get("en", ""),
-            "rank": rank, "priority": score.priority, "propensity": score.propensity,
-            "context_weight": score.context_weight, "value": score.value, "lever": score.lever}  # fmt: skip
+    return {
+        "offer_id": offer.offer_id,
+        "type": offer.type,
+        "title": offer.title,
+        "description": offer.description,
+        "discount_percent": offer.discount_percent,
+        "pitch": offer.pitch.get(language) or offer.pitch.get("en", ""),
+        "rank": rank,
+        "priority": score.priority,
+        "propensity": score.propensity,
+        "context_weight": score.context_weight,
+        "value": score.value,
+        "lever": score.lever,
+    }
 
 
 # --- offline engine ----------------------------------------------------------------
@@ -263,16 +332,30 @@ def offline_nba(prompt: Prompt) -> NbaModelOutput:
     fallback = candidates[1] if len(candidates) > 1 else None
     reasons = []
     if customer.get("churn_risk", 0.0) >= rules["churn_risk_threshold"] and primary["type"] == "retention":
-        reasons.append(prompt.text("reason_churn", risk=f"{customer['churn_risk']:.2f}",
-                                   threshold=f"{rules['churn_risk_threshold']:.2f}"))  # fmt: skip
+        reasons.append(
+            prompt.text(
+                "reason_churn", risk=f"{customer['churn_risk']:.2f}", threshold=f"{rules['churn_risk_threshold']:.2f}"
+            )
+        )
     elif signals["intent"] != "general" and prompt.has_text(f"intent_{signals['intent']}"):  # any taxonomy
-        reasons.append(prompt.text("reason_intent", intent=prompt.text(f"intent_{signals['intent']}"),
-                                   type=prompt.text(f"type_{primary['type']}")))  # fmt: skip
-    reasons.append(prompt.text(
-        "reason_priority", title=primary["title"], priority=f"{primary['priority']:.1f}",
-        propensity=f"{primary['propensity']:.2f}", weight=f"{primary['context_weight']:.2f}",
-        value=f"{primary['value']:.0f}", lever=f"{primary['lever']:g}",
-    ))  # fmt: skip
+        reasons.append(
+            prompt.text(
+                "reason_intent",
+                intent=prompt.text(f"intent_{signals['intent']}"),
+                type=prompt.text(f"type_{primary['type']}"),
+            )
+        )
+    reasons.append(
+        prompt.text(
+            "reason_priority",
+            title=primary["title"],
+            priority=f"{primary['priority']:.1f}",
+            propensity=f"{primary['propensity']:.2f}",
+            weight=f"{primary['context_weight']:.2f}",
+            value=f"{primary['value']:.0f}",
+            lever=f"{primary['lever']:g}",
+        )
+    )
     if "negative_sentiment" in ctx["suppressed_rules"]:
         reasons.append(prompt.text("reason_negative", score=f"{signals['sentiment_score']:+.2f}"))
     elif "retention_first" in ctx["suppressed_rules"]:

@@ -114,8 +114,10 @@ class ActionOut(BaseModel):
     due_text: str | None
     due_rule: str
     due_status: Literal["resolved", "confirm", "ask_agent", "none"] = Field(
-        default="none", description="resolved: a date; confirm: a proposed date to confirm; ask_agent: no date "
-        "(e.g. relative to another event), see due_question; none: no deadline.")
+        default="none",
+        description="resolved: a date; confirm: a proposed date to confirm; ask_agent: no date "
+        "(e.g. relative to another event), see due_question; none: no deadline.",
+    )
     due_question: str | None = Field(default=None, description="For the agent, in the agent's language.")
     due_time: str | None = Field(default=None, description="Local time of day (HH:MM) when one was said.")
     evidence: str
@@ -169,21 +171,26 @@ def extract(req: NextStepsRequest, rt: Runtime, call: CallContext | None = None)
     call = call or CallContext()
     settings = rt.settings
     # The customer first: who may not see them learns nothing about their tickets either.
-    view = rt.customer_access.open(call, CAPABILITY, req.customer_id,
-                                   lambda: rt.snapshots.get_snapshot(req.customer_id, settings.snapshot_limit),
-                                   channel=req.channel)  # fmt: skip
+    view = rt.customer_access.open(
+        call,
+        CAPABILITY,
+        req.customer_id,
+        lambda: rt.snapshots.get_snapshot(req.customer_id, settings.snapshot_limit),
+        channel=req.channel,
+    )
     snapshot = view.snapshot
     c = snapshot.customer
     ticket = rt.snapshots.get_ticket(req.customer_id, req.ticket_id)
     customer_text = "\n".join(t.text for t in req.transcript if t.speaker == "customer")
     subject = req.ticket_metadata.subject or ticket.subject
     kb_future = _pool.submit(rt.kb.search, f"{subject}\n{customer_text[:1500]}", rt.embedder, 3)
-    language = req.language or choose_language(customer_text, tuple(settings.detect_languages),
-                                               c.profile.language)[0]  # fmt: skip
+    language = req.language or choose_language(customer_text, tuple(settings.detect_languages), c.profile.language)[0]
     tz = req.timezone or c.profile.timezone
-    end = req.conversation_end_time or next(
-        (t.timestamp for t in reversed(req.transcript) if t.timestamp), None
-    ) or datetime.now(UTC)  # fmt: skip
+    end = (
+        req.conversation_end_time
+        or next((t.timestamp for t in reversed(req.transcript) if t.timestamp), None)
+        or datetime.now(UTC)
+    )
     intent = rt.reply_intents.predict(f"{subject}\n{customer_text}", language)
     others = "\n".join(t.text for t in req.transcript if t.speaker != "customer")
     routing = rt.router.route(subject, customer_text, others, current_queue=req.ticket_metadata.queue)
@@ -192,21 +199,27 @@ def extract(req: NextStepsRequest, rt: Runtime, call: CallContext | None = None)
 
     pseudo = pseudonymizer_for(snapshot, rt.pii_detector)
     context = {
-        "subject": subject, "intent": intent.label, "channel": req.channel, "language": language,
-        "route_hint": hint.resolver_group, "resolver_groups": rt.queues.labels,
-        "route_candidates": [c.model_dump() for c in routing.candidates], "route_abstained": routing.abstained,
+        "subject": subject,
+        "intent": intent.label,
+        "channel": req.channel,
+        "language": language,
+        "route_hint": hint.resolver_group,
+        "resolver_groups": rt.queues.labels,
+        "route_candidates": [c.model_dump() for c in routing.candidates],
+        "route_abstained": routing.abstained,
         "route_examples": [e.model_dump() for e in routing.examples],
         "customer_name": c.profile.name if "name" in view.allowed else None,
         "conversation_end": end.astimezone(ZoneInfo(tz)).strftime("%A %Y-%m-%d %H:%M"),
         "transcript": _budgeted(req.transcript, TRANSCRIPT_TOKEN_BUDGET),
         "kb_candidates": [{"kb_id": a.kb_id, "title": a.title, "snippet": a.body[:300]} for a, _ in retrieved],
-    }  # fmt: skip
+    }
     context["commitments"] = rt.extractor.actions(context["transcript"], language, rt.due_dates.find_phrase)
     context["summary"] = rt.extractor.summary_sentences(context["transcript"], language, limit=3)
     context["review_below"] = rt.extractor.review_below
     template = rt.prompts.get(CAPABILITY, unit=contact_id(req))
-    prompt = template.render(context=pseudo.mask_obj(context), language=settings.agent_language,
-                             customer_language=language)  # fmt: skip
+    prompt = template.render(
+        context=pseudo.mask_obj(context), language=settings.agent_language, customer_language=language
+    )
     output, usage = rt.engine.generate(prompt, NextStepsModelOutput)
     output = pseudo.restore_model(output)
 
@@ -217,43 +230,86 @@ def extract(req: NextStepsRequest, rt: Runtime, call: CallContext | None = None)
     actions = []
     for a in output.actions:
         sla = route.sla_business_days if a.owner == "backoffice" else None
-        due = rt.due_dates.resolve(a.due_text, end=end, tz=tz, country=country, language=language,
-                                   sla_business_days=sla, subdivision=subdivision, owner=a.owner,
-                                   sentence=a.evidence, action=a.description,
-                                   agent_language=settings.agent_language)  # fmt: skip
+        due = rt.due_dates.resolve(
+            a.due_text,
+            end=end,
+            tz=tz,
+            country=country,
+            language=language,
+            sla_business_days=sla,
+            subdivision=subdivision,
+            owner=a.owner,
+            sentence=a.evidence,
+            action=a.description,
+            agent_language=settings.agent_language,
+        )
         verified = bool(a.evidence) and _norm(a.evidence) in spoken
         # Any engine: an action quoting only a negation, question or offer is never asserted.
         suspect = verified and rt.extractor.non_task(a.evidence, language)
         confidence = min(a.confidence, NON_TASK_CONFIDENCE) if suspect else a.confidence
-        actions.append(ActionOut(owner=a.owner, description=a.description, due_by=due.due_by, due_text=a.due_text,
-                                 due_rule=due.rule, due_status=due.status, due_question=due.question,
-                                 due_time=due.due_time.strftime("%H:%M") if due.due_time else None,
-                                 evidence=a.evidence, evidence_verified=verified,
-                                 confidence=confidence, done=a.done,
-                                 needs_review=not verified or confidence < rt.extractor.review_below))  # fmt: skip
+        actions.append(
+            ActionOut(
+                owner=a.owner,
+                description=a.description,
+                due_by=due.due_by,
+                due_text=a.due_text,
+                due_rule=due.rule,
+                due_status=due.status,
+                due_question=due.question,
+                due_time=due.due_time.strftime("%H:%M") if due.due_time else None,
+                evidence=a.evidence,
+                evidence_verified=verified,
+                confidence=confidence,
+                done=a.done,
+                needs_review=not verified or confidence < rt.extractor.review_below,
+            )
+        )
     titles = {a.kb_id: a.title for a, _ in retrieved}
-    kb = [KbSuggestion(kb_id=k.kb_id, title=titles[k.kb_id], why=k.why) for k in output.kb_suggestions
-          if k.kb_id in titles][:3]  # fmt: skip — the model never invents an article
-    fcr = _first_contact(output, actions, rt.queues.first_contact(intent.label, f"{subject}\n{spoken}"),
-                         prompt)  # fmt: skip
+    kb = [
+        KbSuggestion(kb_id=k.kb_id, title=titles[k.kb_id], why=k.why)
+        for k in output.kb_suggestions
+        if k.kb_id in titles
+    ][:3]  # the model never invents an article
+    fcr = _first_contact(output, actions, rt.queues.first_contact(intent.label, f"{subject}\n{spoken}"), prompt)
 
     meta = suggestions.record(
-        rt, call, pseudo=pseudo, customer_id=req.customer_id, prompt=prompt, policy_version=rt.queues.version,
+        rt,
+        call,
+        pseudo=pseudo,
+        customer_id=req.customer_id,
+        prompt=prompt,
+        policy_version=rt.queues.version,
         usage=usage,
-        attributes={"ticket_id": req.ticket_id, "actions": len(actions), "resolver_group": route.resolver_group,
-                    "routing_flagged": route.flagged, "kb": [k.kb_id for k in kb], "turns": len(req.transcript),
-                    "router_version": routing.router_version, "route_confidence": routing.confidence,
-                    "route_candidates": [c.model_dump() for c in routing.candidates]},
+        attributes={
+            "ticket_id": req.ticket_id,
+            "actions": len(actions),
+            "resolver_group": route.resolver_group,
+            "routing_flagged": route.flagged,
+            "kb": [k.kb_id for k in kb],
+            "turns": len(req.transcript),
+            "router_version": routing.router_version,
+            "route_confidence": routing.confidence,
+            "route_candidates": [c.model_dump() for c in routing.candidates],
+        },
         text=output.customer_facing_closing_text,
         review_flags=pseudo.review_flags,
-    )  # fmt: skip
+    )
     response = NextStepsResponse(
-        **meta.model_dump(), issue_summary=output.issue_summary, actions=actions,
-        resolver_group=route.resolver_group, queue_code=route.queue_code, routing_flagged=route.flagged,
-        router_version=routing.router_version, route_confidence=routing.confidence,
-        route_candidates=routing.candidates, first_contact_resolvable=fcr, kb_suggestions=kb,
-        customer_facing_closing_text=output.customer_facing_closing_text, language=language, ticket_id=req.ticket_id,
-    )  # fmt: skip
+        **meta.model_dump(),
+        issue_summary=output.issue_summary,
+        actions=actions,
+        resolver_group=route.resolver_group,
+        queue_code=route.queue_code,
+        routing_flagged=route.flagged,
+        router_version=routing.router_version,
+        route_confidence=routing.confidence,
+        route_candidates=routing.candidates,
+        first_contact_resolvable=fcr,
+        kb_suggestions=kb,
+        customer_facing_closing_text=output.customer_facing_closing_text,
+        language=language,
+        ticket_id=req.ticket_id,
+    )
     rt.next_steps_store.save_suggestion(req.customer_id, req.ticket_id, minimized(response, pseudo))
     return response
 
@@ -269,15 +325,30 @@ def minimized(response: NextStepsResponse, pseudo: Any) -> NextStepsResponse:
     actions = []
     for a in response.actions:
         description, evidence, due_text, question = next(masked), next(masked), next(masked), next(masked)
-        actions.append(a.model_copy(update={"description": description, "evidence": evidence,
-                                            "due_text": due_text or None, "due_question": question or None}))
+        actions.append(
+            a.model_copy(
+                update={
+                    "description": description,
+                    "evidence": evidence,
+                    "due_text": due_text or None,
+                    "due_question": question or None,
+                }
+            )
+        )
     kb = [k.model_copy(update={"why": next(masked)}) for k in response.kb_suggestions]
-    return response.model_copy(update={"issue_summary": summary, "customer_facing_closing_text": closing,
-                                       "actions": actions, "kb_suggestions": kb})
+    return response.model_copy(
+        update={
+            "issue_summary": summary,
+            "customer_facing_closing_text": closing,
+            "actions": actions,
+            "kb_suggestions": kb,
+        }
+    )
 
 
-def _first_contact(output: NextStepsModelOutput, actions: list[ActionOut], pattern: Any,
-                   prompt: Prompt) -> FirstContact:  # fmt: skip
+def _first_contact(
+    output: NextStepsModelOutput, actions: list[ActionOut], pattern: Any, prompt: Prompt
+) -> FirstContact:
     """Resolvable in this contact only when no back-office or future step remains (any engine)."""
     pending = [a for a in actions if not a.done]
     if any(a.owner == "backoffice" for a in pending):
@@ -298,18 +369,30 @@ def _first_contact(output: NextStepsModelOutput, actions: list[ActionOut], patte
 def offline_next_steps(prompt: Prompt) -> NextStepsModelOutput:
     """Actions from sentence structure (shared/extraction.py): owner, act, confidence, due words."""
     ctx = prompt.context
-    actions = [ModelAction(owner=item["owner"], description=item["description"], due_text=item["due_text"],
-                           evidence=item["sentence"], confidence=item["confidence"], done=item["act"] == "completed")
-               for item in ctx["commitments"]][:10]  # fmt: skip
+    actions = [
+        ModelAction(
+            owner=item["owner"],
+            description=item["description"],
+            due_text=item["due_text"],
+            evidence=item["sentence"],
+            confidence=item["confidence"],
+            done=item["act"] == "completed",
+        )
+        for item in ctx["commitments"]
+    ][:10]
     pending = [a for a in actions if not a.done]
     backoffice = any(a.owner == "backoffice" for a in pending)
     key = "fcr_backoffice" if backoffice else "fcr_pending" if pending else "fcr_no_backoffice"
     fcr = FirstContact(value=not pending, reason=prompt.text(key))
     kb = [KbPick(kb_id=k["kb_id"], why=prompt.text("kb_why", title=k["title"])) for k in ctx["kb_candidates"]]
     return NextStepsModelOutput(
-        issue_summary=_issue_summary(prompt), actions=actions, resolver_group=ctx["route_hint"],
-        first_contact_resolvable=fcr, kb_suggestions=kb[:3], customer_facing_closing_text=_closing(prompt, actions),
-    )  # fmt: skip
+        issue_summary=_issue_summary(prompt),
+        actions=actions,
+        resolver_group=ctx["route_hint"],
+        first_contact_resolvable=fcr,
+        kb_suggestions=kb[:3],
+        customer_facing_closing_text=_closing(prompt, actions),
+    )
 
 
 def _issue_summary(prompt: Prompt) -> str:

@@ -59,7 +59,8 @@ def _count(export: dict[str, Any]) -> dict[str, int]:
     for store, value in export.items():
         if store == "snapshot":
             counts["snapshot"] = int(value.get("customer") is not None) + sum(
-                len(v) for k, v in value.items() if k != "customer")
+                len(v) for k, v in value.items() if k != "customer"
+            )
         elif isinstance(value, list):
             counts[store] = len(value)
     return counts
@@ -68,14 +69,20 @@ def _count(export: dict[str, Any]) -> dict[str, int]:
 def access(customer_id: str, rt: Runtime, warehouse: Warehouse | None) -> dict[str, Any]:
     key = customer_key(customer_id, rt.settings.pseudonym_key)
     held = rt.privacy.collect(customer_id, key)
-    export = {"export_version": EXPORT_VERSION, "customer_id": customer_id, "customer_key": key,
-              "generated_at": datetime.now(UTC).isoformat(), **held,
-              "warehouse_events": warehouse.events_for(key) if warehouse is not None else None}  # fmt: skip
+    export = {
+        "export_version": EXPORT_VERSION,
+        "customer_id": customer_id,
+        "customer_key": key,
+        "generated_at": datetime.now(UTC).isoformat(),
+        **held,
+        "warehouse_events": warehouse.events_for(key) if warehouse is not None else None,
+    }
     return export
 
 
-def run(req: PrivacyRequest, rt: Runtime, call: CallContext | None = None,
-        warehouse: Warehouse | None = None) -> PrivacyResponse:  # fmt: skip
+def run(
+    req: PrivacyRequest, rt: Runtime, call: CallContext | None = None, warehouse: Warehouse | None = None
+) -> PrivacyResponse:
     """Answer one request; the warehouse is the deployment's BigQuery unless one is passed (local DuckDB)."""
     call = call or CallContext()
     warehouse = warehouse if warehouse is not None else rt.warehouse
@@ -101,10 +108,17 @@ def run(req: PrivacyRequest, rt: Runtime, call: CallContext | None = None,
         remaining = _count(rt.privacy.collect(req.customer_id, key))
         if warehouse is not None:
             remaining["warehouse_events"] = len(warehouse.events_for(key))
-        response = PrivacyResponse(kind="erasure", case_id=req.case_id, completed_at=datetime.now(UTC),
-                                   erased=counts, remaining=remaining)  # fmt: skip
-    rt.events.publish(PrivacyRequestAudited(
-        case_id=req.case_id, kind=req.kind, agent_id=call.agent_id, request_id=call.request_id,
-        customer_key=key if req.kind == "access" else None, counts=counts,
-    ))  # fmt: skip
+        response = PrivacyResponse(
+            kind="erasure", case_id=req.case_id, completed_at=datetime.now(UTC), erased=counts, remaining=remaining
+        )
+    rt.events.publish(
+        PrivacyRequestAudited(
+            case_id=req.case_id,
+            kind=req.kind,
+            agent_id=call.agent_id,
+            request_id=call.request_id,
+            customer_key=key if req.kind == "access" else None,
+            counts=counts,
+        )
+    )
     return response

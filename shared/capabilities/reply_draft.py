@@ -109,9 +109,13 @@ def draft_reply(req: ReplyRequest, rt: Runtime, call: CallContext | None = None)
     call = call or CallContext()
     settings, guard = rt.settings, rt.guardrails
     channel = CHANNEL_FOR_POLICY[req.channel]
-    view = rt.customer_access.open(call, CAPABILITY, req.customer_id,
-                                   lambda: rt.snapshots.get_snapshot(req.customer_id, settings.snapshot_limit),
-                                   channel=channel)  # fmt: skip
+    view = rt.customer_access.open(
+        call,
+        CAPABILITY,
+        req.customer_id,
+        lambda: rt.snapshots.get_snapshot(req.customer_id, settings.snapshot_limit),
+        channel=channel,
+    )
     snapshot = view.snapshot
     c = snapshot.customer
     ticket = rt.snapshots.get_ticket(req.customer_id, req.ticket_id) if req.ticket_id else None
@@ -119,14 +123,22 @@ def draft_reply(req: ReplyRequest, rt: Runtime, call: CallContext | None = None)
     sentiment = rt.sentiment.score(req.message, language)
     intent = rt.reply_intents.predict(req.message)
     owed = rt.commitments.owed(req.customer_id)
-    ranking = rank_actions(rt.nba_rules, rt.offers, snapshot, channel=channel, sentiment=sentiment.score,
-                           intent=intent.label, promise_overdue=any(o.status == "overdue" for o in owed))  # fmt: skip
+    ranking = rank_actions(
+        rt.nba_rules,
+        rt.offers,
+        snapshot,
+        channel=channel,
+        sentiment=sentiment.score,
+        intent=intent.label,
+        promise_overdue=any(o.status == "overdue" for o in owed),
+    )
     top = ranking.ranked[:2]
     actions = [ranking.catalogue[s.offer_id] for s in top]
 
     template = rt.prompts.get(CAPABILITY, unit=contact_id(req))
-    built = build_context(snapshot, allowed=view.allowed,
-                          token_budget=settings.context_token_budget, current_ticket=ticket)  # fmt: skip
+    built = build_context(
+        snapshot, allowed=view.allowed, token_budget=settings.context_token_budget, current_ticket=ticket
+    )
     pseudo = pseudonymizer_for(snapshot, rt.pii_detector)
     # The customer's own values come from their stored record only, taken before the message is
     # masked: a phone or address that merely appears in the incoming message is not theirs (#24).
@@ -142,23 +154,43 @@ def draft_reply(req: ReplyRequest, rt: Runtime, call: CallContext | None = None)
         "sentiment": {"label": sentiment.label, "score": sentiment.score},
         "formal": _formal(template.texts, language, req.message, c.preferences, req.channel),
         "policy": policy.get(language) or policy.get("en", ""),
-        "actions": [{"offer_id": o.offer_id, "type": o.type, "title": o.title, "discount_percent": o.discount_percent,
-                     "pitch": o.pitch.get(language) or o.pitch.get("en", ""),
-                     "auto_suggest_allowed": o.auto_suggest_allowed} for o in actions],
+        "actions": [
+            {
+                "offer_id": o.offer_id,
+                "type": o.type,
+                "title": o.title,
+                "discount_percent": o.discount_percent,
+                "pitch": o.pitch.get(language) or o.pitch.get("en", ""),
+                "auto_suggest_allowed": o.auto_suggest_allowed,
+            }
+            for o in actions
+        ],
         "allowed_link_domains": sorted(rt.output_policy.allowed_domains),
-    }  # fmt: skip
-    prompt = template.render(context=pseudo.mask_obj(context), language=settings.agent_language,
-                             customer_language=language)  # fmt: skip
+    }
+    prompt = template.render(
+        context=pseudo.mask_obj(context), language=settings.agent_language, customer_language=language
+    )
     output, usage = rt.engine.generate(prompt, ReplyModelOutput)
     output = pseudo.restore_model(output, keep=("reply",))  # a leaked placeholder in the reply replaces the draft
 
     offered = [f"{o.title} {' '.join(o.pitch.values())}" for o in actions]
     grounding = " ".join([req.message, _facts(built.data), *offered, policy.get(language) or policy.get("en", "")])
-    fields = {"reply": output.reply, "intent_summary": output.intent_summary,
-              **{f"questions_for_agent[{i}]": q for i, q in enumerate(output.questions_for_agent)}}  # fmt: skip
-    violations, flags = check_reply_side(rt, fields=fields, message=req.message, language=language, actions=actions,
-                                         own=own, system_prompt=prompt.system, grounding=grounding,
-                                         agent_language=settings.agent_language)  # fmt: skip
+    fields = {
+        "reply": output.reply,
+        "intent_summary": output.intent_summary,
+        **{f"questions_for_agent[{i}]": q for i, q in enumerate(output.questions_for_agent)},
+    }
+    violations, flags = check_reply_side(
+        rt,
+        fields=fields,
+        message=req.message,
+        language=language,
+        actions=actions,
+        own=own,
+        system_prompt=prompt.system,
+        grounding=grounding,
+        agent_language=settings.agent_language,
+    )
     reply = output.reply
     if violations:
         reply = pseudo.restore(prompt.text_in(language, "safe_reply", name=_first_name_placeholder(context, pseudo)))
@@ -172,26 +204,52 @@ def draft_reply(req: ReplyRequest, rt: Runtime, call: CallContext | None = None)
     questions = [q for i, q in enumerate(output.questions_for_agent) if f"questions_for_agent[{i}]" not in withheld]
     if intent.confidence < MIN_INTENT_CONFIDENCE:
         questions.append(prompt.text("q_unclear"))
-    reason_text = {s.offer_id: prompt.text("action_reason", intent=intent.label, priority=f"{s.priority:.1f}",
-                                           type=s.type) for s in top}  # fmt: skip
+    reason_text = {
+        s.offer_id: prompt.text("action_reason", intent=intent.label, priority=f"{s.priority:.1f}", type=s.type)
+        for s in top
+    }
     meta = suggestions.record(
-        rt, call, review_flags=pseudo.review_flags, pseudo=pseudo, customer_id=req.customer_id, prompt=prompt,
-        policy_version=f"{guard.version}+{rt.output_policy.version}", usage=usage,
-        attributes={"language": language, "intent": intent.label, "requires_human_review": bool(reasons),
-                    "review_codes": sorted({r.code for r in reasons}), "draft_replaced": bool(violations),
-                    "context_tokens": built.estimated_tokens},
+        rt,
+        call,
+        review_flags=pseudo.review_flags,
+        pseudo=pseudo,
+        customer_id=req.customer_id,
+        prompt=prompt,
+        policy_version=f"{guard.version}+{rt.output_policy.version}",
+        usage=usage,
+        attributes={
+            "language": language,
+            "intent": intent.label,
+            "requires_human_review": bool(reasons),
+            "review_codes": sorted({r.code for r in reasons}),
+            "draft_replaced": bool(violations),
+            "context_tokens": built.estimated_tokens,
+        },
         text=reply,
-    )  # fmt: skip
+    )
     return ReplyResponse(
         **meta.model_dump(),
-        intent_summary=summary, reply=reply, language=language, language_detected=detected,
-        intent=intent.label, sentiment=SentimentOut(label=sentiment.label, score=sentiment.score),
-        next_best_actions=[SuggestedAction(offer_id=o.offer_id, action=o.title, reason=reason_text[o.offer_id],
-                                           requires_agent_confirmation=o.requires_agent_confirmation)
-                           for o in actions],
-        requires_human_review=bool(reasons), review_reasons=reasons, draft_replaced=bool(violations),
-        questions_for_agent=questions[:4], personalization_used=output.personalization_used,
-    )  # fmt: skip
+        intent_summary=summary,
+        reply=reply,
+        language=language,
+        language_detected=detected,
+        intent=intent.label,
+        sentiment=SentimentOut(label=sentiment.label, score=sentiment.score),
+        next_best_actions=[
+            SuggestedAction(
+                offer_id=o.offer_id,
+                action=o.title,
+                reason=reason_text[o.offer_id],
+                requires_agent_confirmation=o.requires_agent_confirmation,
+            )
+            for o in actions
+        ],
+        requires_human_review=bool(reasons),
+        review_reasons=reasons,
+        draft_replaced=bool(violations),
+        questions_for_agent=questions[:4],
+        personalization_used=output.personalization_used,
+    )
 
 
 WITHHELD = "(withheld: the model's summary failed the reply checks)"
@@ -201,9 +259,18 @@ def _field_of(reason: ReviewReason) -> str:
     return (reason.detail or "").split(": ", 1)[0]
 
 
-def check_reply_side(rt: Runtime, *, fields: dict[str, str], message: str, language: str, actions: list[Any],
-                     own: set[str], system_prompt: str, grounding: str | None = None,
-                     agent_language: str | None = None) -> tuple[list[ReviewReason], list[ReviewReason]]:  # fmt: skip
+def check_reply_side(
+    rt: Runtime,
+    *,
+    fields: dict[str, str],
+    message: str,
+    language: str,
+    actions: list[Any],
+    own: set[str],
+    system_prompt: str,
+    grounding: str | None = None,
+    agent_language: str | None = None,
+) -> tuple[list[ReviewReason], list[ReviewReason]]:
     """(violations → the draft is replaced, flags → the agent reviews) over every restored text field the
     agent or customer sees (reply, intent summary, questions for the agent). ``own``: the stored record's
     values only. A field other than ``reply`` is written in the agent's language; its hits are flags whose
@@ -220,8 +287,9 @@ def check_reply_side(rt: Runtime, *, fields: dict[str, str], message: str, langu
         if not text:
             continue
         lang = language if name == "reply" else (agent_language or language)
-        hits = policy.check(text, language=lang, approved=approved, own_values=own, grounding=ground,
-                            approved_acts=acts)  # fmt: skip
+        hits = policy.check(
+            text, language=lang, approved=approved, own_values=own, grounding=ground, approved_acts=acts
+        )
         hits += rt.guardrails.violations(text, message=message, own_values=own, system_prompt=system_prompt)
         for h in hits:
             if name == "reply":

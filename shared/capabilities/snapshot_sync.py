@@ -49,8 +49,10 @@ def parse(data: bytes, attributes: dict[str, str] | None = None) -> Any:
     try:
         return CHANGE_EVENT.validate_python(body)
     except ValidationError as exc:
-        problems = [{"field": ".".join(str(p) for p in e["loc"]) or "body", "problem": e["msg"]}
-                    for e in exc.errors(include_url=False, include_input=False)]  # fmt: skip
+        problems = [
+            {"field": ".".join(str(p) for p in e["loc"]) or "body", "problem": e["msg"]}
+            for e in exc.errors(include_url=False, include_input=False)
+        ]
         raise InvalidChange(json.dumps(problems)) from None
 
 
@@ -60,8 +62,9 @@ def change_name(event: Any) -> str:
 
 
 def _dead_letter(rt: Runtime, data: bytes, reason: str, message_id: str) -> Any:
-    return rt.publisher.publish(rt.sync_dead_letter_topic, data, error=reason[:1000], message_id=message_id or "",
-                                source="snapshot_sync")  # fmt: skip
+    return rt.publisher.publish(
+        rt.sync_dead_letter_topic, data, error=reason[:1000], message_id=message_id or "", source="snapshot_sync"
+    )
 
 
 def handle(data: bytes, rt: Runtime, message_id: str = "", attributes: dict[str, str] | None = None) -> str:
@@ -70,8 +73,13 @@ def handle(data: bytes, rt: Runtime, message_id: str = "", attributes: dict[str,
     return outcome
 
 
-def handle_many(messages: list[tuple[bytes, dict[str, str] | None]], rt: Runtime, *,
-                message_ids: list[str] | None = None, retry_missing: bool = False) -> list[str]:  # fmt: skip
+def handle_many(
+    messages: list[tuple[bytes, dict[str, str] | None]],
+    rt: Runtime,
+    *,
+    message_ids: list[str] | None = None,
+    retry_missing: bool = False,
+) -> list[str]:
     """Messages in order, as one call (imports, the demo, replays): the same parsing, checks and writes
     as one message at a time, with one customer's consecutive interactions sharing transactions.
 
@@ -98,8 +106,12 @@ def handle_many(messages: list[tuple[bytes, dict[str, str] | None]], rt: Runtime
     applied = rt.snapshot_sync.apply_many([(name, event.data) for _, name, event in valid])
     for (n, name, event), outcome in zip(valid, applied, strict=True):
         change = event.data
-        fields = {"change": name, "event_id": event.id, "source": event.source,
-                  "customer_key": customer_key(change.customer_id, rt.settings.pseudonym_key)}  # fmt: skip
+        fields = {
+            "change": name,
+            "event_id": event.id,
+            "source": event.source,
+            "customer_key": customer_key(change.customer_id, rt.settings.pseudonym_key),
+        }
         if outcome == "missing" and rt.snapshot_sync.tombstoned(change.customer_id):
             outcome = "stale"  # the customer was deleted: late changes for it are dropped
         if outcome == "missing" and retry_missing:

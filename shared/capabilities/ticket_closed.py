@@ -128,11 +128,18 @@ def handle(data: bytes, rt: Runtime, message_id: str = "") -> str:
         ticket = TicketClosed.model_validate_json(data)
     except (ValidationError, ValueError) as exc:
         problem = exc.errors(include_url=False, include_input=False) if isinstance(exc, ValidationError) else str(exc)
-        future = rt.publisher.publish(rt.dead_letter_topic, data, error=json.dumps(problem, default=str)[:1000],
-                                      message_id=message_id or "", source="ticket_closed")  # fmt: skip
+        future = rt.publisher.publish(
+            rt.dead_letter_topic,
+            data,
+            error=json.dumps(problem, default=str)[:1000],
+            message_id=message_id or "",
+            source="ticket_closed",
+        )
         future.result(timeout=30)  # not acknowledged until the dead letter is safe
-        log.warning("invalid ticket_closed payload dead-lettered",
-                    extra={"fields": {"message_id": message_id, "problems": problem}})  # fmt: skip
+        log.warning(
+            "invalid ticket_closed payload dead-lettered",
+            extra={"fields": {"message_id": message_id, "problems": problem}},
+        )
         return "dead_lettered"
     # before the processed marker: idempotent on its own, and a retry after a failure still closes them
     rt.commitments.close_for_ticket(ticket.ticket_id, customer_id=ticket.customer_id, at=ticket.closed_at)
@@ -143,14 +150,25 @@ def handle(data: bytes, rt: Runtime, message_id: str = "") -> str:
     confirmed = _ensure_next_steps(ticket, rt)
     _mark_repeats(ticket, rt)
     _prune_history(ticket.customer_id, rt)
-    rt.events.publish(TicketClosedEvent(
-        event_id=_event_id("closed", ticket.key), ticket_id=ticket.ticket_id,
-        customer_key=customer_key(ticket.customer_id, rt.settings.pseudonym_key), channel=ticket.channel,
-        journey=ticket.journey, category=ticket.category, opened_at=ticket.opened_at, closed_at=ticket.closed_at,
-        handoffs=ticket.handoffs, handle_time_s=ticket.handle_time_s, after_contact_work_s=ticket.after_contact_work_s,
-        resolution_code=ticket.resolution_code, csat=ticket.csat, ai_assisted=ticket.ai_assisted,
-        next_steps_confirmed=confirmed,
-    ))  # fmt: skip
+    rt.events.publish(
+        TicketClosedEvent(
+            event_id=_event_id("closed", ticket.key),
+            ticket_id=ticket.ticket_id,
+            customer_key=customer_key(ticket.customer_id, rt.settings.pseudonym_key),
+            channel=ticket.channel,
+            journey=ticket.journey,
+            category=ticket.category,
+            opened_at=ticket.opened_at,
+            closed_at=ticket.closed_at,
+            handoffs=ticket.handoffs,
+            handle_time_s=ticket.handle_time_s,
+            after_contact_work_s=ticket.after_contact_work_s,
+            resolution_code=ticket.resolution_code,
+            csat=ticket.csat,
+            ai_assisted=ticket.ai_assisted,
+            next_steps_confirmed=confirmed,
+        )
+    )
     _refs(ticket, rt)[3].update({"events_published": True})  # only now is a redelivery a pure duplicate
     return "processed" if state == "new" else "resumed"
 
@@ -158,9 +176,12 @@ def handle(data: bytes, rt: Runtime, message_id: str = "") -> str:
 def _refs(ticket: TicketClosed, rt: Runtime) -> tuple[Any, Any, Any, Any]:
     db = rt.firestore
     customer = db.collection(rt.settings.customers_collection).document(ticket.customer_id)
-    return (customer, customer.collection("tickets").document(ticket.ticket_id),
-            customer.collection("interactions").document(f"{ticket.ticket_id}-close"),
-            db.collection("ticket_closes").document(ticket.key.replace("/", "_")))  # fmt: skip
+    return (
+        customer,
+        customer.collection("tickets").document(ticket.ticket_id),
+        customer.collection("interactions").document(f"{ticket.ticket_id}-close"),
+        db.collection("ticket_closes").document(ticket.key.replace("/", "_")),
+    )
 
 
 def _close(ticket: TicketClosed, rt: Runtime) -> Literal["new", "pending", "done"]:
@@ -176,10 +197,15 @@ def _close(ticket: TicketClosed, rt: Runtime) -> Literal["new", "pending", "done
     customer_ref, ticket_ref, interaction_ref, marker_ref = _refs(ticket, rt)
     label, score = _sentiment(ticket)
     interaction = Interaction(
-        interaction_id=f"{ticket.ticket_id}-close", channel=ticket.channel, occurred_at=ticket.closed_at,
-        summary=(ticket.summary or ticket.subject or ticket.category)[:280], sentiment=label, sentiment_score=score,
-        category=ticket.category, ticket_id=ticket.ticket_id,
-    )  # fmt: skip
+        interaction_id=f"{ticket.ticket_id}-close",
+        channel=ticket.channel,
+        occurred_at=ticket.closed_at,
+        summary=(ticket.summary or ticket.subject or ticket.category)[:280],
+        sentiment=label,
+        sentiment_score=score,
+        category=ticket.category,
+        ticket_id=ticket.ticket_id,
+    )
 
     shard_ref = rt.snapshots.shard_ref(ticket.customer_id)
 
@@ -195,16 +221,31 @@ def _close(ticket: TicketClosed, rt: Runtime) -> Literal["new", "pending", "done
             txn.set(interaction_ref, rt.retention.stamp("interactions", interaction.model_dump(mode="python")))
             txn.set(shard_ref, shard_increment(interaction), merge=True)
         update = {
-            "ticket_id": ticket.ticket_id, "subject": ticket.subject or (existing.to_dict() or {}).get("subject")
-            or ticket.category, "status": "closed", "category": ticket.category, "queue": ticket.queue_history[-1],
-            "queue_history": ticket.queue_history, "handoffs": ticket.handoffs, "opened_at": ticket.opened_at,
-            "closed_at": ticket.closed_at, "journey": ticket.journey, "resolution_code": ticket.resolution_code,
-            "csat": ticket.csat, "ai_assisted": ticket.ai_assisted, "handle_time_s": ticket.handle_time_s,
+            "ticket_id": ticket.ticket_id,
+            "subject": ticket.subject or (existing.to_dict() or {}).get("subject") or ticket.category,
+            "status": "closed",
+            "category": ticket.category,
+            "queue": ticket.queue_history[-1],
+            "queue_history": ticket.queue_history,
+            "handoffs": ticket.handoffs,
+            "opened_at": ticket.opened_at,
+            "closed_at": ticket.closed_at,
+            "journey": ticket.journey,
+            "resolution_code": ticket.resolution_code,
+            "csat": ticket.csat,
+            "ai_assisted": ticket.ai_assisted,
+            "handle_time_s": ticket.handle_time_s,
             "after_contact_work_s": ticket.after_contact_work_s,
-        }  # fmt: skip
+        }
         txn.set(ticket_ref, update, merge=True)
-        txn.set(marker_ref, {"ticket_id": ticket.ticket_id, "processed_at": datetime.now(ticket.closed_at.tzinfo),
-                             "events_published": False})  # fmt: skip
+        txn.set(
+            marker_ref,
+            {
+                "ticket_id": ticket.ticket_id,
+                "processed_at": datetime.now(ticket.closed_at.tzinfo),
+                "events_published": False,
+            },
+        )
         return "new"
 
     return _txn(rt.firestore.transaction())
@@ -222,12 +263,16 @@ def _ensure_next_steps(ticket: TicketClosed, rt: Runtime) -> bool:
     record: dict[str, Any] = {"suggestion_id": None, "suggested": None, "confirmed": None, "unconfirmed": True}
     if ticket.transcript:
         # Capabilities never import each other: the runtime composes next_steps for a close.
-        suggestion = rt.extract_next_steps({
-            "customer_id": ticket.customer_id, "ticket_id": ticket.ticket_id,
-            "channel": ticket.channel if ticket.channel in ("chat", "email", "phone") else "chat",
-            "transcript": [t.model_dump() for t in ticket.transcript], "conversation_end_time": ticket.closed_at,
-            "ticket_metadata": {"subject": ticket.subject},
-        })
+        suggestion = rt.extract_next_steps(
+            {
+                "customer_id": ticket.customer_id,
+                "ticket_id": ticket.ticket_id,
+                "channel": ticket.channel if ticket.channel in ("chat", "email", "phone") else "chat",
+                "transcript": [t.model_dump() for t in ticket.transcript],
+                "conversation_end_time": ticket.closed_at,
+                "ticket_metadata": {"subject": ticket.subject},
+            }
+        )
         minimizer = minimizer_for(rt.snapshots, ticket.customer_id, rt.pii_detector)
         kept = minimize_next_steps(suggestion.model_dump(mode="json"), minimizer)
         record |= {"suggestion_id": suggestion.suggestion_id, "suggested": kept}  # stored minimized
@@ -257,9 +302,16 @@ def _mark_repeats(ticket: TicketClosed, rt: Runtime) -> None:
             if days <= min(REPEAT_WINDOWS):  # a repeat only ever takes first-contact resolution away
                 flags["first_contact_resolved"] = False
             customer_ref.collection("tickets").document(earlier).set(flags, merge=True)
-            rt.events.publish(RepeatContact(event_id=_event_id("repeat", earlier, later), earlier_ticket_id=earlier,
-                                            later_ticket_id=later, customer_key=key, category=ticket.category,
-                                            days_between=round(days, 3)))  # fmt: skip
+            rt.events.publish(
+                RepeatContact(
+                    event_id=_event_id("repeat", earlier, later),
+                    earlier_ticket_id=earlier,
+                    later_ticket_id=later,
+                    customer_key=key,
+                    category=ticket.category,
+                    days_between=round(days, 3),
+                )
+            )
 
 
 def _prune_history(customer_id: str, rt: Runtime) -> None:

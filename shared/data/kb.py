@@ -110,9 +110,12 @@ class KbRepository:
 
         (vector,) = embedder.embed([text], query=True)
         query = self._col.find_nearest(
-            vector_field=f"emb_{embedder.name}", query_vector=Vector(vector),
-            distance_measure=DistanceMeasure.COSINE, limit=k, distance_result_field="distance",
-        )  # fmt: skip
+            vector_field=f"emb_{embedder.name}",
+            query_vector=Vector(vector),
+            distance_measure=DistanceMeasure.COSINE,
+            limit=k,
+            distance_result_field="distance",
+        )
         return [(Article.model_validate(d.to_dict()), float(d.get("distance"))) for d in query.stream()]
 
 
@@ -125,6 +128,13 @@ def abcd_articles(guidelines: dict[str, Any]) -> list[Article]:
             slug = re.sub(r"[^a-z0-9]+", "-", f"{flow}-{subflow}".lower()).strip("-")
             intro = sub.get("instructions") or spec.get("description", "")
             intro = " ".join(intro) if isinstance(intro, list) else str(intro)
-            articles.append(Article(kb_id=f"abcd-{slug}", title=f"{flow}: {subflow}",
-                                    body=intro + "\n" + "\n".join(steps), tags=[flow], source="abcd"))  # fmt: skip
+            articles.append(
+                Article(
+                    kb_id=f"abcd-{slug}",
+                    title=f"{flow}: {subflow}",
+                    body=intro + "\n" + "\n".join(steps),
+                    tags=[flow],
+                    source="abcd",
+                )
+            )
     return articles

@@ -29,8 +29,13 @@ class NextStepsStore:
         self._customers = customers
 
     def save_suggestion(self, customer_id: str, ticket_id: str, response: BaseModel) -> None:
-        doc = {"customer_id": customer_id, "ticket_id": ticket_id, "created_at": datetime.now(UTC),
-               "suggestion": response.model_dump(mode="json"), "status": "suggested"}  # fmt: skip
+        doc = {
+            "customer_id": customer_id,
+            "ticket_id": ticket_id,
+            "created_at": datetime.now(UTC),
+            "suggestion": response.model_dump(mode="json"),
+            "status": "suggested",
+        }
         if self._retention is not None:  # config/retention.yaml: Firestore TTL on expire_at
             doc = self._retention.stamp("next_steps", doc)
         self._col.document(response.suggestion_id).set(doc)  # type: ignore[attr-defined]
@@ -39,8 +44,9 @@ class NextStepsStore:
         doc = self._col.document(suggestion_id).get()
         return doc.to_dict() if doc.exists else None
 
-    def confirm(self, suggestion_id: str, customer_id: str, ticket_id: str, record: dict[str, Any],
-                base_version: int = 0) -> dict[str, Any]:  # fmt: skip
+    def confirm(
+        self, suggestion_id: str, customer_id: str, ticket_id: str, record: dict[str, Any], base_version: int = 0
+    ) -> dict[str, Any]:
         """Write the confirmed record at ``base_version + 1`` (atomically with the suggestion's status).
 
         A repeat returns the stored one.
@@ -64,8 +70,11 @@ class NextStepsStore:
             if confirmed and current.get("fingerprint") == record["fingerprint"]:
                 return current | {"version": version}, version
             if base_version != version:
-                raise Conflict(f"next steps were confirmed at version {version} since version {base_version}; "
-                               "reload and confirm again", current=current_state(current, version))  # fmt: skip
+                raise Conflict(
+                    f"next steps were confirmed at version {version} since version {base_version}; "
+                    "reload and confirm again",
+                    current=current_state(current, version),
+                )
             return None, version
 
         # Optimistic concurrency without a lock queue: the write is conditional on the ticket being
@@ -78,8 +87,9 @@ class NextStepsStore:
                 return repeat
             stored = record | {"version": version + 1}
             batch = self._db.batch()
-            batch.update(ticket_ref, {"next_steps": stored},
-                         option=self._db.write_option(last_update_time=snap.update_time))  # fmt: skip
+            batch.update(
+                ticket_ref, {"next_steps": stored}, option=self._db.write_option(last_update_time=snap.update_time)
+            )
             batch.update(sugg_ref, {"status": "confirmed", "confirmed_at": record["confirmed_at"]})
             try:
                 batch.commit()
@@ -93,7 +103,10 @@ def current_state(record: dict[str, Any], version: int) -> dict[str, Any]:
     """What a refused confirmation is shown: who confirmed what, at which version (no suggestion body)."""
     confirmed_at = record.get("confirmed_at")
     return {
-        "version": version, "suggestion_id": record.get("suggestion_id"), "confirmed": record.get("confirmed"),
-        "queue_code": record.get("queue_code"), "confirmed_by": record.get("confirmed_by"),
+        "version": version,
+        "suggestion_id": record.get("suggestion_id"),
+        "confirmed": record.get("confirmed"),
+        "queue_code": record.get("queue_code"),
+        "confirmed_by": record.get("confirmed_by"),
         "confirmed_at": confirmed_at.isoformat() if isinstance(confirmed_at, datetime) else confirmed_at,
-    }  # fmt: skip
+    }

@@ -84,8 +84,15 @@ class OfferRepository:
     thousands of documents.
     """
 
-    def __init__(self, client: firestore.Client, *, offers: str = "offers", stats: str = "offer_stats",
-                 customers: str = "customers", ttl_s: float = 60.0) -> None:  # fmt: skip
+    def __init__(
+        self,
+        client: firestore.Client,
+        *,
+        offers: str = "offers",
+        stats: str = "offer_stats",
+        customers: str = "customers",
+        ttl_s: float = 60.0,
+    ) -> None:
         self._db = client
         self._offers = offers
         self._stats = stats
@@ -95,8 +102,9 @@ class OfferRepository:
     def catalogue(self) -> list[Offer]:
         def load() -> list[Offer]:
             docs = self._db.collection(self._offers).stream()
-            return sorted((Offer.model_validate((d.to_dict() or {}) | {"offer_id": d.id}) for d in docs),
-                          key=lambda o: o.offer_id)  # fmt: skip
+            return sorted(
+                (Offer.model_validate((d.to_dict() or {}) | {"offer_id": d.id}) for d in docs), key=lambda o: o.offer_id
+            )
 
         return self._cache.get("catalogue", load)
 
@@ -118,9 +126,11 @@ class OfferRepository:
 
         since = (now or datetime.now(UTC)) - timedelta(days=days)
         query = (
-            self._db.collection(self._customers).document(customer_id).collection("offer_outcomes")
+            self._db.collection(self._customers)
+            .document(customer_id)
+            .collection("offer_outcomes")
             .where(filter=FieldFilter("at", ">=", since))
-        )  # fmt: skip
+        )
         latest: dict[str, datetime] = {}
         for doc in query.stream():
             data = doc.to_dict()
@@ -146,9 +156,9 @@ class OfferRepository:
         )
 
     def record_outcome(self, customer_id: str, event_id: str, offer_id: str, outcome: str, at: datetime) -> None:
-        self._db.collection(self._customers).document(customer_id).collection("offer_outcomes").document(
-            event_id
-        ).set({"offer_id": offer_id, "outcome": outcome, "at": at})
+        self._db.collection(self._customers).document(customer_id).collection("offer_outcomes").document(event_id).set(
+            {"offer_id": offer_id, "outcome": outcome, "at": at}
+        )
 
 
 def load_catalogue_file(path: Path) -> list[Offer]:

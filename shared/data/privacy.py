@@ -72,13 +72,30 @@ def _chunks(values: list[str], size: int = 30) -> Iterable[list[str]]:
 class PrivacyStore:
     """Finds and deletes one customer's Firestore data; collection names come from settings."""
 
-    def __init__(self, client: firestore.Client, *, customers: str, suggestions: str, next_steps: str, feedback: str,
-                 outbox: str, tombstones: str, ticket_closes: str = "ticket_closes",
-                 commitments: str = "commitments") -> None:  # fmt: skip
+    def __init__(
+        self,
+        client: firestore.Client,
+        *,
+        customers: str,
+        suggestions: str,
+        next_steps: str,
+        feedback: str,
+        outbox: str,
+        tombstones: str,
+        ticket_closes: str = "ticket_closes",
+        commitments: str = "commitments",
+    ) -> None:
         self._db = client
-        self._names = {"customers": customers, "suggestions": suggestions, "next_steps": next_steps,
-                       "feedback": feedback, "outbox": outbox, "tombstones": tombstones,
-                       "ticket_closes": ticket_closes, "commitments": commitments}  # fmt: skip
+        self._names = {
+            "customers": customers,
+            "suggestions": suggestions,
+            "next_steps": next_steps,
+            "feedback": feedback,
+            "outbox": outbox,
+            "tombstones": tombstones,
+            "ticket_closes": ticket_closes,
+            "commitments": commitments,
+        }
 
     def _col(self, name: str) -> Any:
         return self._db.collection(self._names[name])
@@ -108,11 +125,16 @@ class PrivacyStore:
         feedback |= {d.id: d for d in self._where_in("feedback", "customer_key", [customer_key])}
         tomb = self._col("tombstones").document(customer_id).get()
         outbox = [d for d in self._col("outbox").stream() if customer_key in str((d.to_dict() or {}).get("payload"))]
-        return {"snapshot": tree, "sync_tombstone": [tomb] if tomb.exists else [], "suggestions": suggestions,
-                "next_steps": next_steps, "feedback": list(feedback.values()),
-                "ticket_closes": self._where_in("ticket_closes", "ticket_id", tickets) if tickets else [],
-                "event_outbox": outbox,
-                "commitments": self._where_in("commitments", "customer_id", [customer_id])}  # fmt: skip
+        return {
+            "snapshot": tree,
+            "sync_tombstone": [tomb] if tomb.exists else [],
+            "suggestions": suggestions,
+            "next_steps": next_steps,
+            "feedback": list(feedback.values()),
+            "ticket_closes": self._where_in("ticket_closes", "ticket_id", tickets) if tickets else [],
+            "event_outbox": outbox,
+            "commitments": self._where_in("commitments", "customer_id", [customer_id]),
+        }
 
     def collect(self, customer_id: str, customer_key: str) -> dict[str, Any]:
         """Everything held in Firestore, as JSON-ready data grouped by store."""
@@ -171,8 +193,13 @@ class BigQueryWarehouse:
 
     def _run(self, sql: str, params: list[dict[str, Any]]) -> dict[str, Any]:
         """Run one statement; all result pages merged into ``rows``."""
-        body = {"query": sql, "useLegacySql": False, "parameterMode": "NAMED", "queryParameters": params,
-                "timeoutMs": int(self._timeout_s * 1000)}  # fmt: skip
+        body = {
+            "query": sql,
+            "useLegacySql": False,
+            "parameterMode": "NAMED",
+            "queryParameters": params,
+            "timeoutMs": int(self._timeout_s * 1000),
+        }
         resp = self._session.post(f"{self.API}/projects/{self._project}/queries", json=body, timeout=self._timeout_s)
         resp.raise_for_status()
         result = resp.json()
@@ -182,8 +209,11 @@ class BigQueryWarehouse:
             query = {"timeoutMs": int(self._timeout_s * 1000), "location": job.get("location")}
             if result.get("pageToken"):
                 query["pageToken"] = result["pageToken"]
-            resp = self._session.get(f"{self.API}/projects/{self._project}/queries/{job['jobId']}",
-                                     params={k: v for k, v in query.items() if v}, timeout=self._timeout_s)  # fmt: skip
+            resp = self._session.get(
+                f"{self.API}/projects/{self._project}/queries/{job['jobId']}",
+                params={k: v for k, v in query.items() if v},
+                timeout=self._timeout_s,
+            )
             resp.raise_for_status()
             page = resp.json()
             rows += page.get("rows") or []
@@ -193,8 +223,11 @@ class BigQueryWarehouse:
     @staticmethod
     def _param(name: str, value: str | list[str]) -> dict[str, Any]:
         if isinstance(value, list):
-            return {"name": name, "parameterType": {"type": "ARRAY", "arrayType": {"type": "STRING"}},
-                    "parameterValue": {"arrayValues": [{"value": v} for v in value]}}  # fmt: skip
+            return {
+                "name": name,
+                "parameterType": {"type": "ARRAY", "arrayType": {"type": "STRING"}},
+                "parameterValue": {"arrayValues": [{"value": v} for v in value]},
+            }
         return {"name": name, "parameterType": {"type": "STRING"}, "parameterValue": {"value": value}}
 
     def events_for(self, customer_key: str) -> list[dict[str, Any]]:

@@ -51,8 +51,11 @@ class Address(Doc):
     postal_code: str
     city: str
     country: str = Field(pattern=r"^[A-Z]{2}$")
-    subdivision: str | None = Field(default=None, pattern=r"^[A-Z]{2}-[A-Z0-9]{1,3}$",
-                                    description="ISO 3166-2 code (DE-BY, GB-SCT, US-CA): regional public holidays.")
+    subdivision: str | None = Field(
+        default=None,
+        pattern=r"^[A-Z]{2}-[A-Z0-9]{1,3}$",
+        description="ISO 3166-2 code (DE-BY, GB-SCT, US-CA): regional public holidays.",
+    )
 
     @model_validator(mode="after")
     def _subdivision_in_country(self) -> Address:
@@ -221,8 +224,13 @@ def add_shards(base: HistoryStats, shards: list[dict[str, Any]]) -> HistoryStats
         if shard.get("last_contact_ts") is not None:
             at = datetime.fromtimestamp(shard["last_contact_ts"], UTC)
             last = max(last, at) if last else at
-    return HistoryStats(interactions_total=total, sentiment_counts=sentiments, category_counts=categories,
-                        first_contact_at=first, last_contact_at=last)  # fmt: skip
+    return HistoryStats(
+        interactions_total=total,
+        sentiment_counts=sentiments,
+        category_counts=categories,
+        first_contact_at=first,
+        last_contact_at=last,
+    )
 
 
 _reads = ThreadPoolExecutor(max_workers=16, thread_name_prefix="cx-firestore")

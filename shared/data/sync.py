@@ -117,10 +117,14 @@ class ConsentChanged(Change):
 
 
 PAYLOADS: dict[str, type[Change]] = {
-    "customer.upserted": CustomerUpserted, "customer.deleted": CustomerDeleted, "order.upserted": OrderUpserted,
-    "ticket.upserted": TicketUpserted, "interaction.recorded": InteractionRecorded,
-    "product.changed": ProductChanged, "consent.changed": ConsentChanged,
-}  # fmt: skip
+    "customer.upserted": CustomerUpserted,
+    "customer.deleted": CustomerDeleted,
+    "order.upserted": OrderUpserted,
+    "ticket.upserted": TicketUpserted,
+    "interaction.recorded": InteractionRecorded,
+    "product.changed": ProductChanged,
+    "consent.changed": ConsentChanged,
+}
 
 
 def event_type(name: str) -> str:
@@ -144,8 +148,13 @@ class _Envelope(_Strict):
 
 def _envelope(name: str, payload: type[Change]) -> type[_Envelope]:
     doc = f"``{event_type(name)}``: {(payload.__doc__ or name).strip().splitlines()[0]}"
-    return create_model(f"{payload.__name__}Event", __base__=_Envelope, __doc__=doc,
-                        type=(Literal[event_type(name)], ...), data=(payload, ...))  # type: ignore[call-overload,arg-type]
+    return create_model(
+        f"{payload.__name__}Event",
+        __base__=_Envelope,
+        __doc__=doc,
+        type=(Literal[event_type(name)], ...),  # type: ignore[arg-type]
+        data=(payload, ...),
+    )  # type: ignore[call-overload]
 
 
 ENVELOPES = {name: _envelope(name, payload) for name, payload in PAYLOADS.items()}
@@ -155,20 +164,29 @@ CHANGE_EVENT: TypeAdapter[Any] = TypeAdapter(ChangeEvent)  # type: ignore[arg-ty
 
 def envelope(name: str, change: Change, *, source: str, event_id: str) -> dict[str, Any]:
     """A structured-mode CloudEvent (JSON-ready dict) for one change; used by the importer and the demo."""
-    return {"specversion": "1.0", "id": event_id, "source": source, "type": event_type(name),
-            "time": change.updated_at.isoformat(), "subject": change.customer_id,
-            "datacontenttype": "application/json",
-            "data": change.model_dump(mode="json", exclude_none=True)}  # fmt: skip
+    return {
+        "specversion": "1.0",
+        "id": event_id,
+        "source": source,
+        "type": event_type(name),
+        "time": change.updated_at.isoformat(),
+        "subject": change.customer_id,
+        "datacontenttype": "application/json",
+        "data": change.model_dump(mode="json", exclude_none=True),
+    }
 
 
 def json_schema() -> dict[str, Any]:
     """The published schema: every change event, one ``oneOf`` discriminated by ``type``."""
     schema = CHANGE_EVENT.json_schema(mode="validation")
-    return {"$schema": "https://json-schema.org/draft/2020-12/schema", "$id": "urn:cx-copilot:sync-events:v1",
-            "title": f"CX Copilot change events, schema version {SCHEMA_VERSION}",
-            "description": "CloudEvents 1.0 (structured content mode) published to the snapshot-sync topic; "
-                           "binary content mode (ce-* message attributes, data as the payload) is accepted too.",
-            **schema}  # fmt: skip
+    return {
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "$id": "urn:cx-copilot:sync-events:v1",
+        "title": f"CX Copilot change events, schema version {SCHEMA_VERSION}",
+        "description": "CloudEvents 1.0 (structured content mode) published to the snapshot-sync topic; "
+        "binary content mode (ce-* message attributes, data as the payload) is accepted too.",
+        **schema,
+    }
 
 
 # --- applying changes ----------------------------------------------------------------------
@@ -192,8 +210,13 @@ def compare(new: dict[str, Any], old: dict[str, Any] | None) -> Outcome:
 class SnapshotSync:
     """Applies change events to ``customers/{id}`` and its sub-collections, transactionally."""
 
-    def __init__(self, client: firestore.Client, customers: str = "customers", tombstones: str = "sync_tombstones",
-                 retention: Retention | None = None) -> None:  # fmt: skip
+    def __init__(
+        self,
+        client: firestore.Client,
+        customers: str = "customers",
+        tombstones: str = "sync_tombstones",
+        retention: Retention | None = None,
+    ) -> None:
         self._db = client
         self._retention = retention
         self._customers = customers
@@ -217,8 +240,12 @@ class SnapshotSync:
             name, change = changes[i]
             j = i + 1
             if name in ("interaction.recorded", "order.upserted", "ticket.upserted"):
-                while (j < len(changes) and j - i < CHUNK and changes[j][0] == name
-                       and changes[j][1].customer_id == change.customer_id):  # fmt: skip
+                while (
+                    j < len(changes)
+                    and j - i < CHUNK
+                    and changes[j][0] == name
+                    and changes[j][1].customer_id == change.customer_id
+                ):
                     j += 1
                 run: list[Any] = [c for _, c in changes[i:j]]
                 try:
@@ -239,11 +266,14 @@ class SnapshotSync:
     def apply(self, name: str, change: Change) -> Outcome:
         """Apply one validated change; raises :class:`NotFound` when the customer is not (yet) known."""
         handler = {
-            "customer.upserted": self._upsert_customer, "customer.deleted": self._delete_customer,
-            "order.upserted": self._upsert_child, "ticket.upserted": self._upsert_child,
-            "interaction.recorded": self._record_interaction, "product.changed": self._change_customer_part,
+            "customer.upserted": self._upsert_customer,
+            "customer.deleted": self._delete_customer,
+            "order.upserted": self._upsert_child,
+            "ticket.upserted": self._upsert_child,
+            "interaction.recorded": self._record_interaction,
+            "product.changed": self._change_customer_part,
             "consent.changed": self._change_customer_part,
-        }[name]  # fmt: skip
+        }[name]
         return handler(change)  # type: ignore[operator]
 
     def tombstoned(self, customer_id: str) -> bool:
@@ -272,19 +302,28 @@ class SnapshotSync:
             elif old_consent is not None:
                 profile["consent"] = old_consent  # a newer consent.changed wins over this record
             fields: dict[str, Any] = {
-                "profile": profile, "segment": change.segment, "customer_since": change.customer_since,
-                "lifetime_value": change.lifetime_value, "currency": change.currency, "churn_risk": change.churn_risk,
-                "preferences": change.preferences, "account_ids": change.account_ids, "notes": change.notes,
-                "tenant": change.tenant, "brand": change.brand, "team": change.team,
-            }  # fmt: skip
+                "profile": profile,
+                "segment": change.segment,
+                "customer_since": change.customer_since,
+                "lifetime_value": change.lifetime_value,
+                "currency": change.currency,
+                "churn_risk": change.churn_risk,
+                "preferences": change.preferences,
+                "account_ids": change.account_ids,
+                "notes": change.notes,
+                "tenant": change.tenant,
+                "brand": change.brand,
+                "team": change.team,
+            }
             if change.products is not None:
                 products, product_clocks = _merge_products(current, clocks, change.products, change.clock)
                 fields["products"], clocks["products"] = products, product_clocks
             clocks["customer"] = change.clock
             fields["source_clocks"] = clocks
             if current is None:
-                base = Customer(customer_id=change.customer_id, profile=change.profile,
-                                customer_since=change.customer_since).model_dump(mode="python")  # fmt: skip
+                base = Customer(
+                    customer_id=change.customer_id, profile=change.profile, customer_since=change.customer_since
+                ).model_dump(mode="python")
                 txn.set(ref, base | fields)
             else:
                 txn.update(ref, fields)
@@ -337,8 +376,11 @@ class SnapshotSync:
         def _txn(txn: firestore.Transaction) -> list[Outcome]:
             if not ref.get(transaction=txn, field_paths=["segment"]).exists:
                 raise NotFound(f"customer {changes[0].customer_id!r} not found")
-            clocks = {d.reference.path: (d.to_dict() or {}).get("source_clock")
-                      for d in txn.get_all([r for r, _, _ in items]) if d.exists}  # fmt: skip
+            clocks = {
+                d.reference.path: (d.to_dict() or {}).get("source_clock")
+                for d in txn.get_all([r for r, _, _ in items])
+                if d.exists
+            }
             outcomes: list[Outcome] = []
             for item_ref, item, change in items:
                 outcome = compare(change.clock, clocks.get(item_ref.path))
@@ -388,8 +430,9 @@ class SnapshotSync:
                 present.add(item.interaction_id)
                 stats = apply_interaction(stats, item)
                 doc = item.model_dump(mode="python")
-                txn.set(refs[item.interaction_id], self._retention.stamp("interactions", doc) if self._retention
-                        else doc)  # fmt: skip
+                txn.set(
+                    refs[item.interaction_id], self._retention.stamp("interactions", doc) if self._retention else doc
+                )
                 outcomes.append("applied")
             if "applied" in outcomes:
                 txn.update(ref, {"stats": stats.model_dump(mode="python")})
@@ -413,8 +456,9 @@ class SnapshotSync:
                 outcome = compare(change.clock, clocks.get("consent"))
                 if outcome == "applied":
                     clocks["consent"] = change.clock
-                    txn.update(ref, {"profile.consent": change.consent.model_dump(mode="python"),
-                                     "source_clocks": clocks})  # fmt: skip
+                    txn.update(
+                        ref, {"profile.consent": change.consent.model_dump(mode="python"), "source_clocks": clocks}
+                    )
                 return outcome
             before = dict(clocks.get("products") or {})
             outcome = compare(change.clock, before.get(change.product.sku))
@@ -426,8 +470,9 @@ class SnapshotSync:
         return _txn(self._db.transaction())
 
 
-def _merge_products(current: dict[str, Any] | None, clocks: dict[str, Any], incoming: list[Product],
-                    clock: dict[str, Any]) -> tuple[list[dict[str, Any]], dict[str, Any]]:  # fmt: skip
+def _merge_products(
+    current: dict[str, Any] | None, clocks: dict[str, Any], incoming: list[Product], clock: dict[str, Any]
+) -> tuple[list[dict[str, Any]], dict[str, Any]]:
     """Products by sku: each one replaced only by a newer clock than the one that wrote it."""
     by_sku = {p["sku"]: p for p in (current or {}).get("products") or []}
     product_clocks = dict(clocks.get("products") or {})
@@ -438,8 +483,9 @@ def _merge_products(current: dict[str, Any] | None, clocks: dict[str, Any], inco
     return list(by_sku.values()), product_clocks
 
 
-def snapshot_changes(customer: Customer, items: list[Order | Ticket | Interaction],
-                     updated_at: datetime) -> list[tuple[str, Change]]:  # fmt: skip
+def snapshot_changes(
+    customer: Customer, items: list[Order | Ticket | Interaction], updated_at: datetime
+) -> list[tuple[str, Change]]:
     """A whole snapshot as the change events that build it (customer first): demo data, imports."""
     record = customer.model_dump(mode="python", exclude={"customer_id", "stats"})
     changes: list[tuple[str, Change]] = [
@@ -459,8 +505,12 @@ def snapshot_changes(customer: Customer, items: list[Order | Ticket | Interactio
 def message(name: str, change: Change, source: str) -> bytes:
     """The Pub/Sub message body (structured-mode CloudEvent) for one change; the id is deterministic,
     so publishing the same record twice is a redelivery, not a second change."""
-    item = {"order.upserted": "order", "ticket.upserted": "ticket", "interaction.recorded": "interaction",
-            "product.changed": "product"}.get(name)  # fmt: skip
+    item = {
+        "order.upserted": "order",
+        "ticket.upserted": "ticket",
+        "interaction.recorded": "interaction",
+        "product.changed": "product",
+    }.get(name)
     part = getattr(change, item) if item else None
     item_id = getattr(part, f"{item}_id", None) or getattr(part, "sku", "") if part is not None else ""
     event_id = f"{name}:{change.customer_id}:{item_id}:{change.updated_at.isoformat()}:{change.version or 0}"

@@ -21,5 +21,6 @@ class FinalAction(BaseModel):
     # where the date comes from: said in the contact, the agent's own entry, or the queue's service level
     # (then the closing text words it as the usual processing time, never as a promise)
     due_source: Literal["said", "service_level", "agent"] | None = None
-    condition: str | None = Field(default=None, max_length=500,
-                                  description="A conditional step's condition, kept in every text.")  # fmt: skip
+    condition: str | None = Field(
+        default=None, max_length=500, description="A conditional step's condition, kept in every text."
+    )

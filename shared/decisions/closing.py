@@ -56,13 +56,19 @@ def action_line(action: ClosingAction, phrase: Phrase, format_day: Callable[[dat
     what = action.description.strip().rstrip(".!")
     condition = (action.condition or "").strip().rstrip(".!,")
     if condition:
-        return phrase("line_conditional", who=who, what=what, condition=condition,
-                      when=when_phrase(action, phrase, format_day, today))  # fmt: skip
+        return phrase(
+            "line_conditional",
+            who=who,
+            what=what,
+            condition=condition,
+            when=when_phrase(action, phrase, format_day, today),
+        )
     return phrase("line", who=who, what=what, when=when_phrase(action, phrase, format_day, today))
 
 
-def action_lines(actions: Sequence[ClosingAction], phrase: Phrase, format_day: Callable[[date], str],
-                 today: date | None = None) -> list[str]:  # fmt: skip
+def action_lines(
+    actions: Sequence[ClosingAction], phrase: Phrase, format_day: Callable[[date], str], today: date | None = None
+) -> list[str]:
     """Our steps first, then the customer's; one line each."""
     ours = [a for a in actions if a.owner != "customer"]
     yours = [a for a in actions if a.owner == "customer"]

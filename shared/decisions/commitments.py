@@ -158,7 +158,6 @@ class Texts(BaseModel):
         return (table.get(key) or self.languages["en"][key]).format(**values)
 
 
-
 # --- events -------------------------------------------------------------------------------------
 
 
@@ -507,24 +506,34 @@ class CommitmentService:
         if not dues:
             return []
         listed = "; ".join(f"'{c.description[:60]}' due {c.due} ({c.status})" for c in owed if c.due)[:300]
-        return [ReviewReason(code="commitment:contradicts_open_promise", source="reply", sentence=None,
-                             detail=f"draft promises {day}; open promises: {listed}")
-                for day in sorted(set(promised) - dues)]  # fmt: skip
+        return [
+            ReviewReason(
+                code="commitment:contradicts_open_promise",
+                source="reply",
+                sentence=None,
+                detail=f"draft promises {day}; open promises: {listed}",
+            )
+            for day in sorted(set(promised) - dues)
+        ]
 
     def still_open(self, customer_id: str, exclude_ticket: str | None, language: str) -> dict[str, Any] | None:
         """Open promises from other contacts for the closing message: a heading and one line each."""
-        items = [c for c in oldest_first(self.repo.active_for(customer_id=customer_id))
-                 if c.ticket_id != exclude_ticket][:5]  # fmt: skip
+        items = [
+            c for c in oldest_first(self.repo.active_for(customer_id=customer_id)) if c.ticket_id != exclude_ticket
+        ][:5]
         if not items:
             return None
         t = lambda key, **v: self.texts.text(language, key, **v)  # noqa: E731
-        lines = [f"- {t(f'who_{c.owner}')}: {c.description.rstrip('.!')}"
-                 + (t("by", day=c.due.isoformat()) if c.due else "") for c in items]  # fmt: skip
+        lines = [
+            f"- {t(f'who_{c.owner}')}: {c.description.rstrip('.!')}" + (t("by", day=c.due.isoformat()) if c.due else "")
+            for c in items
+        ]
         return {"heading": t("closing_still_open"), "lines": lines}
 
 
-def promised_dates(resolver: DueDateResolver, text: str, language: str, profile: Any,
-                   now: datetime | None = None) -> list[date]:  # fmt: skip
+def promised_dates(
+    resolver: DueDateResolver, text: str, language: str, profile: Any, now: datetime | None = None
+) -> list[date]:
     """The dates a draft commits to, sentence by sentence, resolved as the company's own deadlines."""
     from shared.language.nlp import split_sentences
 
@@ -534,9 +543,16 @@ def promised_dates(resolver: DueDateResolver, text: str, language: str, profile:
         phrase = resolver.find_phrase(sentence, language)
         if not phrase:
             continue
-        due = resolver.resolve(phrase, end=now or datetime.now(UTC), tz=profile.timezone, language=language,
-                               country=address.country if address else None, owner="agent",
-                               subdivision=address.subdivision if address else None, sentence=sentence)  # fmt: skip
+        due = resolver.resolve(
+            phrase,
+            end=now or datetime.now(UTC),
+            tz=profile.timezone,
+            language=language,
+            country=address.country if address else None,
+            owner="agent",
+            subdivision=address.subdivision if address else None,
+            sentence=sentence,
+        )
         if due.due_by is not None and due.status in ("resolved", "confirm"):
             days.append(due.due_by)
     return days

@@ -9,6 +9,7 @@ Pure functions over typed data, so the rules can be proven with property tests:
 
 The model never sees a suppressed offer, and its choice is checked again afterwards.
 """
+
 from __future__ import annotations
 
 import re
@@ -33,7 +34,6 @@ _PERCENT = re.compile(r"(\d{1,3}(?:[.,]\d+)?)\s?(?:%|percent\b|per cent\b|prozen
 def discounts_mentioned(text: str) -> list[float]:
     """Every percentage written in a text ("15 %", "15%", "15 Prozent")."""
     return [float(m.group(1).replace(",", ".")) for m in _PERCENT.finditer(text)]
-
 
 
 class Need(BaseModel):
@@ -199,8 +199,17 @@ def arbitrate(
         w = context_weight(offer, facts, rules)
         v = max(offer.value_estimate, rules.value_floor)
         lever = rules.levers.get("by_offer", {}).get(offer.offer_id, rules.levers["by_type"].get(offer.type, 1.0))
-        scores.append(Score(offer_id=offer.offer_id, type=offer.type, priority=round(p * w * v * lever, 6),
-                            propensity=round(p, 4), context_weight=round(w, 4), value=v, lever=lever))  # fmt: skip
+        scores.append(
+            Score(
+                offer_id=offer.offer_id,
+                type=offer.type,
+                priority=round(p * w * v * lever, 6),
+                propensity=round(p, 4),
+                context_weight=round(w, 4),
+                value=v,
+                lever=lever,
+            )
+        )
     return sorted(scores, key=lambda s: (-s.priority, s.offer_id))
 
 
@@ -216,18 +225,30 @@ class Ranking:
 
 
 def rank_actions(
-    rules: Rules, offers: OfferRepository, snapshot: CustomerSnapshot, *, channel: str, sentiment: float, intent: str,
+    rules: Rules,
+    offers: OfferRepository,
+    snapshot: CustomerSnapshot,
+    *,
+    channel: str,
+    sentiment: float,
+    intent: str,
     promise_overdue: bool = False,
 ) -> Ranking:
     """Rules and arbitration for one customer and contact; shared by NBA and reply drafts."""
     c = snapshot.customer
     facts = CustomerFacts(
-        segment=c.segment, tenure_months=c.tenure_months(),
+        segment=c.segment,
+        tenure_months=c.tenure_months(),
         products=[p.sku for p in c.products if p.status == "active"],
-        region=c.profile.region, channel=channel, marketing_consent=c.profile.consent.marketing,
-        churn_risk=c.churn_risk, sentiment=sentiment, intent=intent, promise_overdue=promise_overdue,
+        region=c.profile.region,
+        channel=channel,
+        marketing_consent=c.profile.consent.marketing,
+        churn_risk=c.churn_risk,
+        sentiment=sentiment,
+        intent=intent,
+        promise_overdue=promise_overdue,
         recently_rejected=offers.recent_rejections(c.customer_id, rules.rejection_cooldown_days),
-    )  # fmt: skip
+    )
     catalogue = {o.offer_id: o for o in offers.catalogue()}
     eligible, suppressed = eligibility(catalogue.values(), facts, rules)
     return Ranking(facts, arbitrate(eligible, facts, rules, offers.acceptance(c.segment)), suppressed, catalogue)

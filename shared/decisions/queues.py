@@ -52,10 +52,12 @@ class QueueCatalogue(BaseModel):
         key = _norm(label or "")
         for g in self.groups:
             if key and key in {_norm(g.label), *(_norm(a) for a in g.aliases)}:
-                return Route(resolver_group=g.label, queue_code=g.code, sla_business_days=g.sla_business_days,
-                             flagged=False)  # fmt: skip
-        return Route(resolver_group=self.triage.label, queue_code=self.triage.code, sla_business_days=None,
-                     flagged=True)  # fmt: skip
+                return Route(
+                    resolver_group=g.label, queue_code=g.code, sla_business_days=g.sla_business_days, flagged=False
+                )
+        return Route(
+            resolver_group=self.triage.label, queue_code=self.triage.code, sla_business_days=None, flagged=True
+        )
 
     def for_intent(self, intent: str) -> Route:
         for g in self.groups:

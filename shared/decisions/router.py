@@ -98,8 +98,12 @@ class RouteDecision(BaseModel):
     examples: list[RouteExample] = Field(default_factory=list)
 
     def as_route(self) -> Route:
-        return Route(resolver_group=self.resolver_group, queue_code=self.queue_code,
-                     sla_business_days=self.sla_business_days, flagged=self.flagged)  # fmt: skip
+        return Route(
+            resolver_group=self.resolver_group,
+            queue_code=self.queue_code,
+            sla_business_days=self.sla_business_days,
+            flagged=self.flagged,
+        )
 
 
 def ticket_text(subject: str | None, body: str | None, transcript: str | None = None, max_chars: int = 4000) -> str:
@@ -141,11 +145,19 @@ class LinearTextModel:
         def terms(v: Any) -> str:
             return "\n".join(sorted(v.vocabulary_, key=v.vocabulary_.get))
 
-        return {"classes": np.array("\n".join(str(c) for c in pipeline.classes_)),
-                "word_range": np.array(word.ngram_range), "char_range": np.array(char.ngram_range),
-                "word_terms": np.array(terms(word)), "char_terms": np.array(terms(char)),
-                "word_idf": word.idf_, "char_idf": char.idf_, "coef": svm.coef_, "intercept": svm.intercept_,
-                "cal_a": np.array([c.a_ for c in calibrators]), "cal_b": np.array([c.b_ for c in calibrators])}
+        return {
+            "classes": np.array("\n".join(str(c) for c in pipeline.classes_)),
+            "word_range": np.array(word.ngram_range),
+            "char_range": np.array(char.ngram_range),
+            "word_terms": np.array(terms(word)),
+            "char_terms": np.array(terms(char)),
+            "word_idf": word.idf_,
+            "char_idf": char.idf_,
+            "coef": svm.coef_,
+            "intercept": svm.intercept_,
+            "cal_a": np.array([c.a_ for c in calibrators]),
+            "cal_b": np.array([c.b_ for c in calibrators]),
+        }
 
     def _word_terms(self, text: str) -> list[str]:
         tokens = self._WORD.findall(text.lower())
@@ -239,8 +251,10 @@ class Router:
                 directory = self._resolve()
                 if directory is None:
                     self._missing = True
-                    _log.info("no router artefact; routing by the intent mapping",
-                              extra={"fields": {"artefact": self.artefact}})  # fmt: skip
+                    _log.info(
+                        "no router artefact; routing by the intent mapping",
+                        extra={"fields": {"artefact": self.artefact}},
+                    )
                     return None
                 self._loaded = _read(directory, self.catalogue, started)
         return self._loaded
@@ -258,18 +272,25 @@ class Router:
         return float(loaded.meta.get("abstain_threshold", 0.0)) if loaded else 0.0
 
     # --- routing ---
-    def route(self, subject: str | None, body: str | None, transcript: str | None = None,
-              current_queue: str | None = None) -> RouteDecision:  # fmt: skip
+    def route(
+        self, subject: str | None, body: str | None, transcript: str | None = None, current_queue: str | None = None
+    ) -> RouteDecision:
         text = ticket_text(subject, body, transcript, self.config.max_chars)
         loaded = self.load()
         decision = self._fallback(text) if loaded is None else self._predict(loaded, text)
         if current_queue:
             given = self.catalogue.route(current_queue)
             if not given.flagged:
-                return decision.model_copy(update={
-                    "resolver_group": given.resolver_group, "queue_code": given.queue_code,
-                    "sla_business_days": given.sla_business_days, "abstained": False, "flagged": False,
-                    "method": "ticket"})  # fmt: skip
+                return decision.model_copy(
+                    update={
+                        "resolver_group": given.resolver_group,
+                        "queue_code": given.queue_code,
+                        "sla_business_days": given.sla_business_days,
+                        "abstained": False,
+                        "flagged": False,
+                        "method": "ticket",
+                    }
+                )
         return decision
 
     def _predict(self, loaded: _Loaded, text: str) -> RouteDecision:
@@ -279,18 +300,27 @@ class Router:
         candidates = []
         for i in order[: self.config.top_k]:
             r = self.catalogue.route(loaded.classes[i])
-            candidates.append(Candidate(resolver_group=r.resolver_group, queue_code=r.queue_code,
-                                        probability=round(float(proba[i]), 4)))  # fmt: skip
+            candidates.append(
+                Candidate(
+                    resolver_group=r.resolver_group, queue_code=r.queue_code, probability=round(float(proba[i]), 4)
+                )
+            )
         best = self.catalogue.route(loaded.classes[order[0]])
         confidence = float(proba[order[0]])
         abstained = best.flagged or confidence < self.threshold
         chosen = self.catalogue.route(None) if abstained else best
         return RouteDecision(
-            resolver_group=chosen.resolver_group, queue_code=chosen.queue_code,
-            sla_business_days=chosen.sla_business_days, confidence=round(confidence, 4), abstained=abstained,
-            flagged=abstained, candidates=candidates, router_version=loaded.meta["router_version"], method="model",
+            resolver_group=chosen.resolver_group,
+            queue_code=chosen.queue_code,
+            sla_business_days=chosen.sla_business_days,
+            confidence=round(confidence, 4),
+            abstained=abstained,
+            flagged=abstained,
+            candidates=candidates,
+            router_version=loaded.meta["router_version"],
+            method="model",
             examples=self._nearest(loaded, vector, [c.resolver_group for c in candidates]),
-        )  # fmt: skip
+        )
 
     def _nearest(self, loaded: _Loaded, vector: tuple[Any, Any], groups: list[str]) -> list[RouteExample]:
         """For each top candidate, its most similar stored past ticket."""
@@ -307,22 +337,33 @@ class Router:
             if idx:
                 i = max(idx, key=lambda j: sims[j])
                 # two L2-normalised blocks (words, characters): half the dot product is their mean cosine
-                out.append(RouteExample(resolver_group=group, text=loaded.example_rows[i]["text"],
-                                        similarity=round(float(sims[i]) / 2, 3)))  # fmt: skip
+                out.append(
+                    RouteExample(
+                        resolver_group=group,
+                        text=loaded.example_rows[i]["text"],
+                        similarity=round(float(sims[i]) / 2, 3),
+                    )
+                )
         return out
 
     def _fallback(self, text: str) -> RouteDecision:
         """Today's mapping: reply intent → resolver group (config/queues.yaml ``intents``)."""
         intent, confidence, known = self.fallback_intent(text) if self.fallback_intent else ("unknown", 0.0, False)
         route = self.catalogue.for_intent(intent) if known else self.catalogue.route(None)
-        candidate = Candidate(resolver_group=route.resolver_group, queue_code=route.queue_code,
-                              probability=round(confidence, 4))  # fmt: skip
+        candidate = Candidate(
+            resolver_group=route.resolver_group, queue_code=route.queue_code, probability=round(confidence, 4)
+        )
         return RouteDecision(
-            resolver_group=route.resolver_group, queue_code=route.queue_code,
-            sla_business_days=route.sla_business_days, confidence=round(confidence, 4), abstained=route.flagged,
-            flagged=route.flagged, candidates=[] if route.flagged else [candidate],
-            router_version=f"fallback:{self.fallback_version}", method="fallback",
-        )  # fmt: skip
+            resolver_group=route.resolver_group,
+            queue_code=route.queue_code,
+            sla_business_days=route.sla_business_days,
+            confidence=round(confidence, 4),
+            abstained=route.flagged,
+            flagged=route.flagged,
+            candidates=[] if route.flagged else [candidate],
+            router_version=f"fallback:{self.fallback_version}",
+            method="fallback",
+        )
 
 
 def _read(directory: Path, catalogue: QueueCatalogue, started: float) -> _Loaded:
@@ -338,15 +379,24 @@ def _read(directory: Path, catalogue: QueueCatalogue, started: float) -> _Loaded
     classes = model.classes
     unknown = [c for c in classes if catalogue.route(c).flagged]
     if unknown or meta.get("catalogue_version") != catalogue.version:
-        _log.warning("router artefact trained for another queue catalogue; its unknown labels go to triage",
-                     extra={"fields": {"artefact_catalogue": meta.get("catalogue_version"),
-                                       "catalogue": catalogue.version, "unknown_labels": unknown}})  # fmt: skip
+        _log.warning(
+            "router artefact trained for another queue catalogue; its unknown labels go to triage",
+            extra={
+                "fields": {
+                    "artefact_catalogue": meta.get("catalogue_version"),
+                    "catalogue": catalogue.version,
+                    "unknown_labels": unknown,
+                }
+            },
+        )
     rows = list(meta.get("examples", []))
     if len(vectors) != len(rows):
         raise ValueError("router artefact: example vectors and examples differ")
     load_ms = round((time.perf_counter() - started) * 1000, 1)
-    _log.info("router artefact loaded", extra={"fields": {"router_version": meta["router_version"],
-                                                          "load_ms": load_ms, "labels": len(classes)}})  # fmt: skip
+    _log.info(
+        "router artefact loaded",
+        extra={"fields": {"router_version": meta["router_version"], "load_ms": load_ms, "labels": len(classes)}},
+    )
     return _Loaded(model, meta, classes, rows, vectors, load_ms)
 
 
@@ -373,10 +423,14 @@ def _download(uri: str, client: Any = None) -> Path:
         for name in (MODEL_FILE, META_FILE):
             bucket.blob(f"{prefix.rstrip('/')}/{name}".lstrip("/")).download_to_filename(str(target / name))
     except Exception as exc:
-        _log.error("router artefact could not be read from Cloud Storage",
-                   extra={"fields": {"artefact": uri, "error": type(exc).__name__}})  # fmt: skip
-        raise ArtefactUnavailable(f"router artefact {uri} could not be read ({type(exc).__name__}); "
-                                  "check the objects and the service account's storage.objects.get") from exc
+        _log.error(
+            "router artefact could not be read from Cloud Storage",
+            extra={"fields": {"artefact": uri, "error": type(exc).__name__}},
+        )
+        raise ArtefactUnavailable(
+            f"router artefact {uri} could not be read ({type(exc).__name__}); "
+            "check the objects and the service account's storage.objects.get"
+        ) from exc
     return target
 
 

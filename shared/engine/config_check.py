@@ -19,24 +19,71 @@ if TYPE_CHECKING:
     from shared.settings import Settings
 
 POLICY_CATEGORIES = {
-    "unapproved_link", "link_shortener", "open_redirect", "link_userinfo", "lookalike_domain", "unapproved_contact",
-    "credential_request", "discount_above_cap", "unapproved_offer", "wrong_language", "mixed_language",
-    "encoded_text", "non_natural_text", "code_or_markup", "role_break", "action_claim", "third_party_claim",
-    "off_topic", "secret", "tool_claim", "rules_void", "condescending", "unapproved_act", "off_task", "symbols_only",
-    "machine_blob", "hidden_link",
-}  # fmt: skip
-POLICY_SECTIONS = ("version", "actions", "links", "contacts", "credentials", "offers", "language", "encoded",
-                   "role_break", "action_claims", "third_party", "off_topic", "allowed_acts")  # fmt: skip
+    "unapproved_link",
+    "link_shortener",
+    "open_redirect",
+    "link_userinfo",
+    "lookalike_domain",
+    "unapproved_contact",
+    "credential_request",
+    "discount_above_cap",
+    "unapproved_offer",
+    "wrong_language",
+    "mixed_language",
+    "encoded_text",
+    "non_natural_text",
+    "code_or_markup",
+    "role_break",
+    "action_claim",
+    "third_party_claim",
+    "off_topic",
+    "secret",
+    "tool_claim",
+    "rules_void",
+    "condescending",
+    "unapproved_act",
+    "off_task",
+    "symbols_only",
+    "machine_blob",
+    "hidden_link",
+}
+POLICY_SECTIONS = (
+    "version",
+    "actions",
+    "links",
+    "contacts",
+    "credentials",
+    "offers",
+    "language",
+    "encoded",
+    "role_break",
+    "action_claims",
+    "third_party",
+    "off_topic",
+    "allowed_acts",
+)
 STYLES = ("formal", "informal")
 SENTIMENTS = ("negative", "neutral", "positive")
 # Keys the offline reply engine needs for ANY request, in the English (fallback) table.
 REPLY_KEYS = (
-    *(f"greeting_{s}" for s in STYLES), *(f"greeting_{s}_anonymous" for s in STYLES),
-    *(f"opening_{m}_{s}" for m in SENTIMENTS for s in STYLES), *(f"body_general_{s}" for s in STYLES),
-    *(f"history_ticket_{s}" for s in STYLES), *(f"loyalty_{s}" for s in STYLES), *(f"closing_{s}" for s in STYLES),
-    "safe_reply", "summary_general", *(f"summary_sentiment_{m}" for m in SENTIMENTS), "q_unclear", "q_billing",
-    "q_cancellation", "action_reason", "prefers_formal", "prefers_informal", "informal_markers",
-)  # fmt: skip
+    *(f"greeting_{s}" for s in STYLES),
+    *(f"greeting_{s}_anonymous" for s in STYLES),
+    *(f"opening_{m}_{s}" for m in SENTIMENTS for s in STYLES),
+    *(f"body_general_{s}" for s in STYLES),
+    *(f"history_ticket_{s}" for s in STYLES),
+    *(f"loyalty_{s}" for s in STYLES),
+    *(f"closing_{s}" for s in STYLES),
+    "safe_reply",
+    "summary_general",
+    *(f"summary_sentiment_{m}" for m in SENTIMENTS),
+    "q_unclear",
+    "q_billing",
+    "q_cancellation",
+    "action_reason",
+    "prefers_formal",
+    "prefers_informal",
+    "informal_markers",
+)
 
 
 # Offline phrasings looked up per label with a generic fallback (Prompt.text_for): the
@@ -133,8 +180,10 @@ def check(settings: Settings) -> tuple[list[str], list[str]]:
                 for intent in sorted(_intents(cfg)):
                     missing = [k for s in STYLES if (k := f"body_{intent}_{s}") not in en]
                     if missing:
-                        notes.append(f"{base / 'texts.yaml'}: en: no '{missing[0]}': intent '{intent}' is answered "
-                                     "with the generic template body_general_*")  # fmt: skip
+                        notes.append(
+                            f"{base / 'texts.yaml'}: en: no '{missing[0]}': intent '{intent}' is answered "
+                            "with the generic template body_general_*"
+                        )
             for lang, table in texts.items():
                 if not isinstance(table, dict):
                     errors.append(f"{base / 'texts.yaml'}: '{lang}' is not a table of phrases")
@@ -157,17 +206,21 @@ def _check_models(settings: Settings, errors: list[str]) -> None:
         return
     models_path = cfg / settings.models_file
     today = datetime.now(UTC).date()
-    errors.extend(f"{models_path}: {p}" for p in profiles.problems(settings.gemini_location, today,
-                                                                   settings.gemini_model))  # fmt: skip
+    errors.extend(
+        f"{models_path}: {p}" for p in profiles.problems(settings.gemini_location, today, settings.gemini_model)
+    )
     for capability in sorted(p.name for p in settings.prompts_dir.iterdir() if p.is_dir()):
         if capability not in profiles.capabilities:
             errors.append(f"{models_path}: capabilities: missing key '{capability}' (prompts/{capability} exists)")
     if pricing is not None:
-        for model in sorted(profiles.configured_models(settings.gemini_model) if not _unknown_override(
-                profiles, settings) else {}):  # fmt: skip
+        for model in sorted(
+            profiles.configured_models(settings.gemini_model) if not _unknown_override(profiles, settings) else {}
+        ):
             if pricing.price_of(model) is None:
-                errors.append(f"{cfg / 'pricing.yaml'}: models: missing key '{model}' (configured in "
-                              f"{settings.models_file}; cost would be unknown)")  # fmt: skip
+                errors.append(
+                    f"{cfg / 'pricing.yaml'}: models: missing key '{model}' (configured in "
+                    f"{settings.models_file}; cost would be unknown)"
+                )
 
 
 def _unknown_override(profiles: Any, settings: Settings) -> bool:
@@ -177,8 +230,11 @@ def _unknown_override(profiles: Any, settings: Settings) -> bool:
 def _versions_in_use(settings: Settings) -> set[tuple[str, str]]:
     """Active versions plus both arms of every configured experiment."""
     used = set(settings.prompt_versions.items())
-    experiments = _load(settings.config_dir / "experiments.yaml", []) if (
-        settings.config_dir / "experiments.yaml").is_file() else None  # fmt: skip
+    experiments = (
+        _load(settings.config_dir / "experiments.yaml", [])
+        if (settings.config_dir / "experiments.yaml").is_file()
+        else None
+    )
     for item in (experiments or {}).get("experiments") or []:
         if isinstance(item, dict) and item.get("capability"):
             used.update((str(item["capability"]), str(item.get(arm))) for arm in ("control", "candidate"))
@@ -204,14 +260,21 @@ def _check_prompt_versions(settings: Settings, errors: list[str]) -> None:
             continue
         for key in GENERIC_KEYS.get(capability, ()):
             if key not in (en or {}):
-                errors.append(f"{base / 'texts.yaml'}: en: missing key '{key}' (the fallback for labels "
-                              "without their own text)")  # fmt: skip
+                errors.append(
+                    f"{base / 'texts.yaml'}: en: missing key '{key}' (the fallback for labels without their own text)"
+                )
 
 
 def validate(settings: Settings) -> list[str]:
     """Raise :class:`ConfigError` listing every problem; return the notes. Cached per directory set."""
-    key = (str(settings.config_dir), str(settings.prompts_dir), tuple(sorted(settings.prompt_versions.items())),
-           settings.models_file, settings.gemini_location, settings.gemini_model or "")  # fmt: skip
+    key = (
+        str(settings.config_dir),
+        str(settings.prompts_dir),
+        tuple(sorted(settings.prompt_versions.items())),
+        settings.models_file,
+        settings.gemini_location,
+        settings.gemini_model or "",
+    )
     with _lock:
         if key in _checked:
             return _checked[key]
@@ -237,6 +300,13 @@ def _log_model_faults(settings: Settings, errors: list[str]) -> None:
         found = re.search(r"model '([^']+)'", line)
         logs.get_logger("model").error(
             "Gemini model configuration refused at start",
-            extra={"fields": {"event": "model.config_fault", "reason": "invalid_model_config",
-                              "model": found.group(1) if found else None, "detail": line, "at": "start"}},
-        )  # fmt: skip
+            extra={
+                "fields": {
+                    "event": "model.config_fault",
+                    "reason": "invalid_model_config",
+                    "model": found.group(1) if found else None,
+                    "detail": line,
+                    "at": "start",
+                }
+            },
+        )

@@ -35,17 +35,17 @@ if TYPE_CHECKING:
 T = TypeVar("T", bound=BaseModel)
 EngineName = Literal["vertex", "offline"]
 FailureReason = Literal[
-    "model_not_found",    # 404: misspelt or retired model id (configuration fault)
+    "model_not_found",  # 404: misspelt or retired model id (configuration fault)
     "permission_denied",  # 403: API disabled, IAM, VPC-SC, org policy (configuration fault)
-    "no_credentials",     # no usable Google credentials (configuration fault)
-    "quota_exhausted",    # 429 after the SDK's retries; detail names the quota when Google does
-    "unavailable",        # 5xx after retries, refused connections
-    "timeout",            # no answer within the call's deadline
-    "safety_block",       # prompt blocked or candidate stopped for SAFETY/RECITATION/...
-    "truncated",          # MAX_TOKENS: the answer (or thinking) ran out of output budget
-    "malformed_output",   # an answer that does not parse into the output model
-    "client_error",       # any other 4xx (a request the code built wrongly)
-]  # fmt: skip
+    "no_credentials",  # no usable Google credentials (configuration fault)
+    "quota_exhausted",  # 429 after the SDK's retries; detail names the quota when Google does
+    "unavailable",  # 5xx after retries, refused connections
+    "timeout",  # no answer within the call's deadline
+    "safety_block",  # prompt blocked or candidate stopped for SAFETY/RECITATION/...
+    "truncated",  # MAX_TOKENS: the answer (or thinking) ran out of output budget
+    "malformed_output",  # an answer that does not parse into the output model
+    "client_error",  # any other 4xx (a request the code built wrongly)
+]
 CONFIG_FAULTS: frozenset[str] = frozenset({"model_not_found", "permission_denied", "no_credentials"})
 
 
@@ -66,8 +66,9 @@ class Usage(BaseModel):
 class ModelFailure(Exception):
     """A classified failure of the primary engine; ``reason`` is the class shown in ``degraded_reason``."""
 
-    def __init__(self, reason: FailureReason, detail: str = "", *, model: str | None = None,
-                 quota: str | None = None) -> None:  # fmt: skip
+    def __init__(
+        self, reason: FailureReason, detail: str = "", *, model: str | None = None, quota: str | None = None
+    ) -> None:
         super().__init__(f"{reason}: {detail}" if detail else reason)
         self.reason = reason
         self.detail = detail
@@ -101,9 +102,17 @@ def report_config_fault(failure: ModelFailure, *, capability: str | None = None,
         _faults_logged.add(key)
     logs.get_logger("model").error(
         f"Gemini configuration fault: {failure.reason} for model {failure.model or '(none)'}; answering offline",
-        extra={"fields": {"event": "model.config_fault", "reason": failure.reason, "model": failure.model,
-                          "detail": failure.detail, "capability": capability, "at": at}},
-    )  # fmt: skip
+        extra={
+            "fields": {
+                "event": "model.config_fault",
+                "reason": failure.reason,
+                "model": failure.model,
+                "detail": failure.detail,
+                "capability": capability,
+                "at": at,
+            }
+        },
+    )
     return True
 
 
@@ -154,10 +163,15 @@ class ResilientEngine:
         update: dict[str, Any] = {"degraded": True, "degraded_reason": str(failure)}
         if failure.usage is not None:  # an unusable answer (truncated, blocked, malformed) was still billed
             billed = failure.usage
-            update |= {"model": billed.model, "input_tokens": billed.input_tokens,
-                       "output_tokens": billed.output_tokens, "thinking_tokens": billed.thinking_tokens,
-                       "cached_tokens": billed.cached_tokens, "cost_usd": billed.cost_usd,
-                       "tokens_estimated": billed.tokens_estimated}  # fmt: skip
+            update |= {
+                "model": billed.model,
+                "input_tokens": billed.input_tokens,
+                "output_tokens": billed.output_tokens,
+                "thinking_tokens": billed.thinking_tokens,
+                "cached_tokens": billed.cached_tokens,
+                "cost_usd": billed.cost_usd,
+                "tokens_estimated": billed.tokens_estimated,
+            }
         return output, usage.model_copy(update=update)
 
 
@@ -190,8 +204,12 @@ class _Unavailable:
         raise self._failure
 
 
-_MOVED = {"OfflineEngine": "shared.engine.offline", "register_offline": "shared.engine.offline",
-          "VertexEngine": "shared.engine.vertex", "genai_client": "shared.engine.vertex"}  # fmt: skip
+_MOVED = {
+    "OfflineEngine": "shared.engine.offline",
+    "register_offline": "shared.engine.offline",
+    "VertexEngine": "shared.engine.vertex",
+    "genai_client": "shared.engine.vertex",
+}
 
 
 def __getattr__(name: str) -> Any:

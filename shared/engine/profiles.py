@@ -135,31 +135,43 @@ class ModelProfiles(BaseModel):
             model_info = self.models.get(prof.model)
             src = "CX_GEMINI_MODEL" if override_model and prof.model == override_model else f"{key}.model"
             if model_info is None:
-                errors.append(f"{src}: model '{prof.model}' is not in the lifecycle table (models:); "
-                              "a misspelt or unknown model ID answers 404")  # fmt: skip
+                errors.append(
+                    f"{src}: model '{prof.model}' is not in the lifecycle table (models:); "
+                    "a misspelt or unknown model ID answers 404"
+                )
                 continue
             if model_info.retires <= today:
-                errors.append(f"{src}: model '{prof.model}' retired on {model_info.retires.isoformat()} "
-                              "(requests answer 404); choose a current model")  # fmt: skip
+                errors.append(
+                    f"{src}: model '{prof.model}' retired on {model_info.retires.isoformat()} "
+                    "(requests answer 404); choose a current model"
+                )
             family = self.families.get(model_info.family)
             if family is not None:
                 if prof.thinking.control != family.thinking_control:
-                    errors.append(f"{key}.thinking: family '{model_info.family}' takes {family.thinking_control}, "
-                                  f"not {prof.thinking.control}")  # fmt: skip
+                    errors.append(
+                        f"{key}.thinking: family '{model_info.family}' takes {family.thinking_control}, "
+                        f"not {prof.thinking.control}"
+                    )
                 if prof.thinking.level and family.levels and prof.thinking.level not in family.levels:
                     errors.append(f"{key}.thinking.level: '{prof.thinking.level}' is not one of {family.levels}")
             if not model_info.served_in(location):
-                errors.append(f"{key}.model: '{prof.model}' is not served in location '{location}' "
-                              f"(CX_GEMINI_LOCATION); it is in {model_info.locations}")  # fmt: skip
+                errors.append(
+                    f"{key}.model: '{prof.model}' is not served in location '{location}' "
+                    f"(CX_GEMINI_LOCATION); it is in {model_info.locations}"
+                )
             if prof.thinking_headroom == 0 and prof.thinking.budget != 0:
-                errors.append(f"{key}.thinking_headroom: 0 leaves no room for thinking; the answer would end "
-                              "with MAX_TOKENS")  # fmt: skip
+                errors.append(
+                    f"{key}.thinking_headroom: 0 leaves no room for thinking; the answer would end with MAX_TOKENS"
+                )
         return list(dict.fromkeys(errors))
 
     def retiring_within(self, days: int, today: date, override_model: str | None = None) -> dict[str, date]:
         """Configured models whose published retirement date is within ``days`` days."""
-        return {m: self.models[m].retires for m in self.configured_models(override_model)
-                if m in self.models and 0 < (self.models[m].retires - today).days <= days}  # fmt: skip
+        return {
+            m: self.models[m].retires
+            for m in self.configured_models(override_model)
+            if m in self.models and 0 < (self.models[m].retires - today).days <= days
+        }
 
 
 class Price(BaseModel):
@@ -190,19 +202,24 @@ class Pricing(BaseModel):
         matches = [m for m in self.models if model.startswith(m)]
         return self.models[max(matches, key=len)] if matches else None
 
-    def cost(self, model: str, *, input_tokens: int, output_tokens: int, thinking_tokens: int = 0,
-             cached_tokens: int = 0) -> float | None:  # fmt: skip
+    def cost(
+        self, model: str, *, input_tokens: int, output_tokens: int, thinking_tokens: int = 0, cached_tokens: int = 0
+    ) -> float | None:
         price = self.price_of(model)
         if price is None:
             return None
         cached = min(cached_tokens, input_tokens)
-        usd = ((input_tokens - cached) * price.input + cached * price.cached_input
-               + (output_tokens + thinking_tokens) * price.output) / 1e6  # fmt: skip
+        usd = (
+            (input_tokens - cached) * price.input
+            + cached * price.cached_input
+            + (output_tokens + thinking_tokens) * price.output
+        ) / 1e6
         return round(usd, 8)
 
 
-def load_checked(config_dir: Path, models_file: str = "models.yaml") -> tuple[ModelProfiles | None, Pricing | None,
-                                                                              list[str]]:  # fmt: skip
+def load_checked(
+    config_dir: Path, models_file: str = "models.yaml"
+) -> tuple[ModelProfiles | None, Pricing | None, list[str]]:
     """Both files parsed, or the reasons they cannot be (file and key named)."""
     errors: list[str] = []
     profiles = pricing = None

@@ -121,10 +121,12 @@ def classify(exc: BaseException, model: str) -> ModelFailure:
         return ModelFailure("client_error", f"HTTP {code}: {message}".strip(), model=model)
     kind = type(exc).__name__
     reason: FailureReason = (
-        "timeout" if "Timeout" in kind
-        else "no_credentials" if "Credentials" in kind or "RefreshError" in kind
+        "timeout"
+        if "Timeout" in kind
+        else "no_credentials"
+        if "Credentials" in kind or "RefreshError" in kind
         else "unavailable"
-    )  # fmt: skip
+    )
     return ModelFailure(reason, kind, model=model)
 
 
@@ -169,8 +171,11 @@ class VertexEngine:
         self.pricing = pricing or load_pricing(settings)
         if client is None:
             location = settings.gemini_location
-            client = (_build_client(settings, location, credentials) if credentials is not None
-                      else genai_client(settings, location))  # fmt: skip
+            client = (
+                _build_client(settings, location, credentials)
+                if credentials is not None
+                else genai_client(settings, location)
+            )
         self._client = client
 
     def profile(self, capability: str) -> CapabilityProfile:
@@ -183,10 +188,14 @@ class VertexEngine:
         return self._types.HttpOptions(
             timeout=timeout,
             retry_options=self._types.HttpRetryOptions(
-                attempts=attempts, initial_delay=s.model_retry_initial_delay_s, max_delay=s.model_retry_max_delay_s,
-                exp_base=2, jitter=min(0.25, s.model_retry_initial_delay_s), http_status_codes=RETRIED_STATUS,
+                attempts=attempts,
+                initial_delay=s.model_retry_initial_delay_s,
+                max_delay=s.model_retry_max_delay_s,
+                exp_base=2,
+                jitter=min(0.25, s.model_retry_initial_delay_s),
+                http_status_codes=RETRIED_STATUS,
             ),
-        )  # fmt: skip
+        )
 
     def thinking_config(self, profile: CapabilityProfile) -> Any:
         """Level for Gemini 3.x, budget for Gemini 2.5 — never both (a 400)."""
@@ -221,8 +230,12 @@ class VertexEngine:
             if failure.reason == "timeout":
                 budget = budget_ms if budget_ms is not None else self._settings.latency_budget_ms
                 timeout, attempts = call_options(self._settings, budget)
-                failure = ModelFailure("timeout", f"{failure.detail}: no answer in {attempts} attempt(s) of "
-                                       f"{timeout} ms (latency budget {budget} ms)", model=model)  # fmt: skip
+                failure = ModelFailure(
+                    "timeout",
+                    f"{failure.detail}: no answer in {attempts} attempt(s) of "
+                    f"{timeout} ms (latency budget {budget} ms)",
+                    model=model,
+                )
             raise failure from exc
         try:
             output = self._parse(response, output_model, model)
@@ -237,9 +250,12 @@ class VertexEngine:
         def count(field: str) -> int:
             return int(getattr(meta, field, None) or 0) if meta is not None else 0
 
-        tokens = {"input_tokens": count("prompt_token_count"), "output_tokens": count("candidates_token_count"),
-                  "thinking_tokens": count("thoughts_token_count"),
-                  "cached_tokens": count("cached_content_token_count")}  # fmt: skip
+        tokens = {
+            "input_tokens": count("prompt_token_count"),
+            "output_tokens": count("candidates_token_count"),
+            "thinking_tokens": count("thoughts_token_count"),
+            "cached_tokens": count("cached_content_token_count"),
+        }
         return Usage(
             engine="vertex",
             model=getattr(response, "model_version", None) or model,
@@ -261,8 +277,9 @@ class VertexEngine:
         if finish in BLOCKING_FINISH_REASONS:
             raise ModelFailure("safety_block", f"finish reason {finish}", model=model)
         if finish == "MAX_TOKENS":
-            raise ModelFailure("truncated", "finish reason MAX_TOKENS (output budget spent, thinking included)",
-                               model=model)  # fmt: skip
+            raise ModelFailure(
+                "truncated", "finish reason MAX_TOKENS (output budget spent, thinking included)", model=model
+            )
         parsed = response.parsed
         if isinstance(parsed, output_model):
             return parsed
@@ -275,10 +292,10 @@ class VertexEngine:
         """A cheap call that proves the model answers in this project and location (warm-up)."""
         try:
             result = self._client.models.count_tokens(
-                model=model, contents="ping",
+                model=model,
+                contents="ping",
                 config=self._types.CountTokensConfig(http_options=self._types.HttpOptions(timeout=timeout_ms)),
-            )  # fmt: skip
+            )
         except Exception as exc:  # noqa: BLE001
             raise classify(exc, model) from exc
         return int(result.total_tokens or 0)
-

@@ -58,8 +58,7 @@ class NaiveBayes:
     def predict(self, text: str) -> Prediction:
         feats = features(text)
         scores = {
-            label: self._log_prior[label]
-            + sum(self._log_lik[label].get(f, self._log_unseen[label]) for f in feats)
+            label: self._log_prior[label] + sum(self._log_lik[label].get(f, self._log_unseen[label]) for f in feats)
             for label in self.labels
         }
         best = max(self.labels, key=lambda lab: (scores[lab], lab))

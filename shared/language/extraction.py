@@ -56,8 +56,14 @@ class Extractor:
     ``path`` is ``extraction.yaml``; ``lexicons`` default to the ``lexicon/`` directory next to it,
     the splitter to one built from them (the composition root passes both)."""
 
-    def __init__(self, path: Path, pipelines: Pipelines | None = None, *, lexicons: Lexicons | None = None,
-                 splitter: SentenceSplitter | None = None) -> None:  # fmt: skip
+    def __init__(
+        self,
+        path: Path,
+        pipelines: Pipelines | None = None,
+        *,
+        lexicons: Lexicons | None = None,
+        splitter: SentenceSplitter | None = None,
+    ) -> None:
         raw = yaml.safe_load(path.read_text("utf-8"))
         lexicons = lexicons if lexicons is not None else load_lexicons(path.parent / "lexicon")
         self.version = str(raw["version"])
@@ -71,13 +77,15 @@ class Extractor:
             if not (isinstance(table, dict) and "clause_analyzer" in table):
                 continue  # a language is a block that names its clause analyzer
             if table["clause_analyzer"] not in ANALYZERS:
-                raise ValueError(f"{path}: {code}.clause_analyzer {table['clause_analyzer']!r} is not one of "
-                                 f"{sorted(ANALYZERS)}")  # fmt: skip
+                raise ValueError(
+                    f"{path}: {code}.clause_analyzer {table['clause_analyzer']!r} is not one of {sorted(ANALYZERS)}"
+                )
             self.langs[code] = _lang(table, require(lexicons, code, str(path)))
             self.analyzers[code] = ANALYZERS[table["clause_analyzer"]](self.conf)
             pipe = table["pipeline"]
-            specs[code] = PipelineSpec(model=pipe.get("model"), blank=pipe.get("blank"),
-                                       disable=tuple(pipe.get("disable", ())))  # fmt: skip
+            specs[code] = PipelineSpec(
+                model=pipe.get("model"), blank=pipe.get("blank"), disable=tuple(pipe.get("disable", ()))
+            )
         if self.default_language not in self.langs:
             raise ValueError(f"{path}: default_language {self.default_language!r} has no language block")
         self.splitter = splitter or SentenceSplitter.from_lexicons(lexicons)
@@ -121,9 +129,16 @@ class Extractor:
         for i, speaker, part, sentence in items:
             # "Ich rufe Ihr Konto auf...", "hold both buttons for five seconds...": said while doing it
             trailing = speaker == "agent" and sentence.rstrip().endswith(("...", "…"))
-            out += [replace(c, turn=i, sentence=sentence, needs_due=c.needs_due or (
-                trailing and c.act in ("commitment", "instruction", "request") and c.actor != "team"))
-                for c in self._cache[(code, speaker, part)]]  # fmt: skip
+            out += [
+                replace(
+                    c,
+                    turn=i,
+                    sentence=sentence,
+                    needs_due=c.needs_due
+                    or (trailing and c.act in ("commitment", "instruction", "request") and c.actor != "team"),
+                )
+                for c in self._cache[(code, speaker, part)]
+            ]
         return out
 
     def _remember(self, key: tuple[str, str, str], clauses: list[Clause]) -> None:
@@ -137,8 +152,11 @@ class Extractor:
     def non_task(self, sentence: str, language: str) -> bool:
         """The sentence is only a negation, question or offer (a model's action quoting it is suspect)."""
         clauses = self.clauses([{"speaker": "agent", "text": sentence}], language)
-        return bool(clauses) and not any(c.is_action for c in clauses) and any(
-            c.act in ("negation", "question", "offer") for c in clauses)
+        return (
+            bool(clauses)
+            and not any(c.is_action for c in clauses)
+            and any(c.act in ("negation", "question", "offer") for c in clauses)
+        )
 
     @staticmethod
     def _threat_or_condition(sentence: str, lang: Lang) -> bool:
@@ -146,14 +164,16 @@ class Extractor:
         against the company (``customer_threats`` in extraction.yaml: cancel, report, switch, chargeback…)."""
         words = {w.lower() for w in WORD.findall(sentence)}
         return bool(words & lang.words.get("customer_conditions", set())) or bool(
-            words & lang.words.get("customer_threats", set()))
+            words & lang.words.get("customer_threats", set())
+        )
 
     def _customer_may_commit(self, sentence: str, lang: Lang) -> bool:
         words = {w.lower() for w in WORD.findall(sentence)}
         return bool(words & (lang.words["first_person"] | lang.words["first_plural"] | self._commit_words))
 
-    def actions(self, transcript: list[dict[str, Any]], language: str,
-                find_due: Callable[[str, str], str | None]) -> list[dict[str, Any]]:  # fmt: skip
+    def actions(
+        self, transcript: list[dict[str, Any]], language: str, find_due: Callable[[str, str], str | None]
+    ) -> list[dict[str, Any]]:
         """The clauses that are next steps, with due words, confidence and review flag."""
         _, lang = self.lang(language)
         found = self.selector.select(transcript, self.clauses(transcript, language), lang, language, find_due)

@@ -61,7 +61,7 @@ class SentenceSplitter:
             return True
         if mark[0] != "." or mark.startswith(".."):
             return True  # ! ? … always end a sentence; so does a spoken pause "..." ("I'll check... ok, done")
-        before = _WORD_BEFORE.search(text[:start + 1])
+        before = _WORD_BEFORE.search(text[: start + 1])
         word = before.group(1).lower().rstrip(".") if before else ""
         nxt = _NEXT_WORD.match(text, end)
         following = nxt.group(2) if nxt else ""
@@ -139,8 +139,10 @@ def packaged_model(name: str) -> Any:
 
             started = time.perf_counter()
             _models[name] = importlib.import_module(name).load()
-            logs.get_logger("nlp").info("spaCy model loaded", extra={"fields": {
-                "model": name, "seconds": round(time.perf_counter() - started, 3)}})  # fmt: skip
+            logs.get_logger("nlp").info(
+                "spaCy model loaded",
+                extra={"fields": {"model": name, "seconds": round(time.perf_counter() - started, 3)}},
+            )
         return _models[name]
 
 
@@ -186,8 +188,9 @@ class Pipelines:
                 started = time.perf_counter()
                 self._loaded[lang] = self._load(lang)
                 self.load_seconds[lang] = round(time.perf_counter() - started, 3)
-                logs.get_logger("nlp").info("spaCy pipeline loaded", extra={"fields": {
-                    "language": lang, "seconds": self.load_seconds[lang]}})  # fmt: skip
+                logs.get_logger("nlp").info(
+                    "spaCy pipeline loaded", extra={"fields": {"language": lang, "seconds": self.load_seconds[lang]}}
+                )
             return self._loaded[lang]
 
     def _load(self, lang: str) -> Any:

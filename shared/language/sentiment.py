@@ -65,8 +65,11 @@ class _Language:
 def _compile(block: dict[str, Any]) -> _Lexicon:
     weights = {**block.get("positive", {}), **block.get("negative", {})}
     alternatives = sorted(weights, key=len, reverse=True)
-    pattern = (re.compile(r"(?<!\w)(" + "|".join(re.escape(a) for a in alternatives) + r")[\w'’]*", re.IGNORECASE)
-               if alternatives else None)  # fmt: skip
+    pattern = (
+        re.compile(r"(?<!\w)(" + "|".join(re.escape(a) for a in alternatives) + r")[\w'’]*", re.IGNORECASE)
+        if alternatives
+        else None
+    )
     return _Lexicon(
         pattern=pattern,
         weights={k.lower(): float(v) for k, v in weights.items()},
@@ -77,8 +80,12 @@ def _compile(block: dict[str, Any]) -> _Lexicon:
 
 def _language(block: dict[str, Any]) -> _Language:
     patterns = tuple((re.compile(p, re.IGNORECASE), float(w)) for p, w in block.get("patterns", {}).items())
-    return _Language(engine=block.get("engine", "lexicon"), lexicon=_compile(block), patterns=patterns,
-                     shouting=float(block.get("shouting", 0.0)))  # fmt: skip
+    return _Language(
+        engine=block.get("engine", "lexicon"),
+        lexicon=_compile(block),
+        patterns=patterns,
+        shouting=float(block.get("shouting", 0.0)),
+    )
 
 
 def _shouting(text: str) -> bool:
@@ -98,8 +105,13 @@ class SentimentScorer:
             for key in ("positive", "negative", "intensifiers", "patterns"):
                 merged[key].update(block.get(key, {}))
             merged["negators"] += block.get("negators", [])
-        self._any = _language({**merged, "engine": "lexicon", "shouting": max(
-            (float(b.get("shouting", 0.0)) for b in raw.values()), default=0.0)})  # fmt: skip
+        self._any = _language(
+            {
+                **merged,
+                "engine": "lexicon",
+                "shouting": max((float(b.get("shouting", 0.0)) for b in raw.values()), default=0.0),
+            }
+        )
         self._vader: Any = None
         if any(lang.engine == "vader" for lang in self._by_language.values()):
             from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer

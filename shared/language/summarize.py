@@ -14,8 +14,13 @@ from shared.language.nlp import SentenceSplitter
 
 
 class Summarizer:
-    def __init__(self, splitter: SentenceSplitter, langs: Mapping[str, Lang], default: str,
-                 speaker_labels: Mapping[str, list[str]]) -> None:  # fmt: skip
+    def __init__(
+        self,
+        splitter: SentenceSplitter,
+        langs: Mapping[str, Lang],
+        default: str,
+        speaker_labels: Mapping[str, list[str]],
+    ) -> None:
         self.splitter = splitter
         self.langs = dict(langs)
         self.default = default
@@ -55,8 +60,15 @@ class Summarizer:
         n_turns = max(r["turn"] for r in rows) + 1
         # The opening statement of the problem: the first customer sentence with a problem word or some
         # substance (greetings and "hope you are well" do not count).
-        first_customer = next((i for i, r in enumerate(rows) if r["speaker"] == "customer" and (
-            lang.contains("problem_cues", r["text"].lower()) or len(r["bag"]) >= 4)), None)
+        first_customer = next(
+            (
+                i
+                for i, r in enumerate(rows)
+                if r["speaker"] == "customer"
+                and (lang.contains("problem_cues", r["text"].lower()) or len(r["bag"]) >= 4)
+            ),
+            None,
+        )
         for i, r in enumerate(rows):
             others = [_cos(r["vec"], o["vec"]) for j, o in enumerate(rows) if j != i]
             centrality = sum(others) / len(others) if others else 0.0
@@ -97,7 +109,7 @@ class Summarizer:
             m = self._speaker_prefix.match(line)
             if m:
                 speaker = "agent" if m.group(1).lower() in self._agent_labels else "customer"
-                turns.append({"speaker": speaker, "text": line[m.end():]})
+                turns.append({"speaker": speaker, "text": line[m.end() :]})
             elif line.strip():
                 if turns:
                     turns[-1]["text"] += " " + line.strip()
@@ -124,4 +136,3 @@ def _cos(a: dict[str, float], b: dict[str, float]) -> float:
     na = math.sqrt(sum(v * v for v in a.values()))
     nb = math.sqrt(sum(v * v for v in b.values()))
     return dot / (na * nb) if na and nb else 0.0
-

@@ -46,8 +46,12 @@ def firestore_client(settings: Settings) -> firestore.Client:
         client = firestore.Client(project=settings.gcp_project_or_local, database=settings.firestore_database)
         return bound_firestore(client, settings.firestore_timeout_s, settings.firestore_retry_budget_s)
 
-    key = (settings.gcp_project_or_local, settings.firestore_database, settings.firestore_timeout_s,
-           settings.firestore_retry_budget_s)  # fmt: skip
+    key = (
+        settings.gcp_project_or_local,
+        settings.firestore_database,
+        settings.firestore_timeout_s,
+        settings.firestore_retry_budget_s,
+    )
     return cached("firestore", key, build)
 
 
@@ -79,8 +83,16 @@ def dependency_error(exc: BaseException) -> CxError | None:
     gexc = sys.modules.get("google.api_core.exceptions")
     if gexc is None:
         return None
-    transient = (gexc.ServiceUnavailable, gexc.DeadlineExceeded, gexc.RetryError, gexc.ResourceExhausted,
-                 gexc.InternalServerError, gexc.GatewayTimeout, gexc.TooManyRequests, TimeoutError)  # fmt: skip
+    transient = (
+        gexc.ServiceUnavailable,
+        gexc.DeadlineExceeded,
+        gexc.RetryError,
+        gexc.ResourceExhausted,
+        gexc.InternalServerError,
+        gexc.GatewayTimeout,
+        gexc.TooManyRequests,
+        TimeoutError,
+    )
     # A transaction wraps what went wrong: "failed to commit in 5 attempts" from Aborted, or a
     # failed rollback whose context is the outage; follow the chain a few links.
     link: BaseException | None = exc
@@ -107,8 +119,15 @@ def publisher_client(settings: Settings) -> PublisherClient:
         )
         # The default publish retry runs for 600 s; events the caller stopped waiting for are
         # already in the outbox (shared.platform.events), so background retries stay short.
-        retryable = if_exception_type(gexc.Aborted, gexc.Cancelled, gexc.DeadlineExceeded, gexc.InternalServerError,
-                                      gexc.ResourceExhausted, gexc.ServiceUnavailable, gexc.Unknown)  # the library's
+        retryable = if_exception_type(
+            gexc.Aborted,
+            gexc.Cancelled,
+            gexc.DeadlineExceeded,
+            gexc.InternalServerError,
+            gexc.ResourceExhausted,
+            gexc.ServiceUnavailable,
+            gexc.Unknown,
+        )  # the library's
         options = pubsub_v1.types.PublisherOptions(
             retry=Retry(initial=0.1, maximum=5.0, multiplier=1.3, timeout=PUBLISH_RETRY_BUDGET_S, predicate=retryable),
             timeout=PUBLISH_ATTEMPT_TIMEOUT_S,

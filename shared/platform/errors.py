@@ -11,8 +11,9 @@ class CxError(Exception):
     retry_after: int | None = None
     """Seconds for a ``Retry-After`` header: set when trying again later can succeed (503, contention 409)."""
 
-    def __init__(self, message: str, *, details: list[dict[str, str]] | None = None,
-                 current: dict[str, Any] | None = None) -> None:  # fmt: skip
+    def __init__(
+        self, message: str, *, details: list[dict[str, str]] | None = None, current: dict[str, Any] | None = None
+    ) -> None:
         super().__init__(message)
         self.message = message
         self.details = details or []

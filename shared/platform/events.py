@@ -164,9 +164,7 @@ class EventPublisher:
 
     def _submit(self, event: Event) -> Future[str]:
         data = event.model_dump_json().encode("utf-8")
-        future = self._publisher.publish(
-            self.topic_path, data, event_type=event.event_type, event_id=event.event_id
-        )
+        future = self._publisher.publish(self.topic_path, data, event_type=event.event_type, event_id=event.event_id)
         with self._settled:
             self._pending[future] = event
         future.add_done_callback(self._done)
@@ -219,8 +217,9 @@ class EventPublisher:
         return kept
 
 
-def drain_outbox(outbox: FirestoreOutbox, publisher: PublisherClient, timeout: float = 30.0,
-                 budget_s: float | None = None) -> int:  # fmt: skip
+def drain_outbox(
+    outbox: FirestoreOutbox, publisher: PublisherClient, timeout: float = 30.0, budget_s: float | None = None
+) -> int:
     """Republish outbox entries until the outbox is empty (or ``budget_s`` runs out).
 
     An entry is deleted only after Pub/Sub accepted it; an entry whose publish fails stays
@@ -234,16 +233,26 @@ def drain_outbox(outbox: FirestoreOutbox, publisher: PublisherClient, timeout: f
         page = outbox.pending(limit=DRAIN_PAGE, after=after)
         if not page:
             break
-        futures = [(doc_id, publisher.publish(entry["topic"], entry["payload"].encode("utf-8"),
-                                              event_type=entry.get("event_type", ""), event_id=doc_id))
-                   for doc_id, entry in page]  # fmt: skip
+        futures = [
+            (
+                doc_id,
+                publisher.publish(
+                    entry["topic"],
+                    entry["payload"].encode("utf-8"),
+                    event_type=entry.get("event_type", ""),
+                    event_id=doc_id,
+                ),
+            )
+            for doc_id, entry in page
+        ]
         failed = 0
         for doc_id, future in futures:
             try:
                 future.result(timeout=timeout)
             except Exception as exc:  # stays in the outbox for the next run
-                log.warning("outbox entry not republished", extra={"fields": {"event_id": doc_id,
-                                                                               "error": repr(exc)[:300]}})  # fmt: skip
+                log.warning(
+                    "outbox entry not republished", extra={"fields": {"event_id": doc_id, "error": repr(exc)[:300]}}
+                )
                 failed += 1
                 continue
             outbox.delete(doc_id)

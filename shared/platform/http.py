@@ -98,8 +98,15 @@ def _json_response(payload: Any, status: int, request_id: str, **headers: str) -
 
 
 CORS_ALLOW_HEADERS = ", ".join(
-    ("Authorization", "Content-Type", identity.IAP_HEADER, AGENT_ID_HEADER, AGENT_ROLE_HEADER, REQUEST_ID_HEADER,
-     TRACE_HEADER)
+    (
+        "Authorization",
+        "Content-Type",
+        identity.IAP_HEADER,
+        AGENT_ID_HEADER,
+        AGENT_ROLE_HEADER,
+        REQUEST_ID_HEADER,
+        TRACE_HEADER,
+    )
 )
 
 
@@ -109,8 +116,11 @@ def cors_headers(request: flask.Request, settings: Settings) -> dict[str, str]:
     allowed = settings.cors_origins
     if not origin or not (origin in allowed or "*" in allowed):
         return {}
-    return {"Access-Control-Allow-Origin": origin, "Vary": "Origin",
-            "Access-Control-Expose-Headers": f"{REQUEST_ID_HEADER}, Retry-After"}  # fmt: skip
+    return {
+        "Access-Control-Allow-Origin": origin,
+        "Vary": "Origin",
+        "Access-Control-Expose-Headers": f"{REQUEST_ID_HEADER}, Retry-After",
+    }
 
 
 def _with(resp: flask.Response, headers: dict[str, str]) -> flask.Response:
@@ -127,8 +137,10 @@ def _error_body(exc: CxError, request_id: str) -> dict[str, Any]:
     """The JSON error; details are bounded so a hostile body is never echoed at length."""
     err: dict[str, Any] = {"code": exc.code, "message": _clip(exc.message, 500), "request_id": request_id}
     if exc.details:
-        err["details"] = [{"field": _clip(str(d.get("field", ""))), "problem": _clip(str(d.get("problem", "")))}
-                          for d in exc.details[:MAX_DETAILS]]  # fmt: skip
+        err["details"] = [
+            {"field": _clip(str(d.get("field", ""))), "problem": _clip(str(d.get("problem", "")))}
+            for d in exc.details[:MAX_DETAILS]
+        ]
     if exc.current is not None:
         err["current"] = exc.current
     return {"error": err}
@@ -196,12 +208,11 @@ def parse_json(raw: bytes) -> Any:
     try:
         text = raw.decode("utf-8") if raw else "null"
         _check_depth(text)
-        return json.loads(text, parse_int=_bounded_number(int), parse_float=_bounded_number(_finite),
-                          parse_constant=_reject_constant)  # fmt: skip
+        return json.loads(
+            text, parse_int=_bounded_number(int), parse_float=_bounded_number(_finite), parse_constant=_reject_constant
+        )
     except (UnicodeDecodeError, json.JSONDecodeError, _TooLarge, RecursionError) as exc:
-        raise BadRequest(
-            "body is not valid JSON", details=[{"field": "body", "problem": str(exc)}]
-        ) from None
+        raise BadRequest("body is not valid JSON", details=[{"field": "body", "problem": str(exc)}]) from None
 
 
 def _read_body(request: flask.Request, limit: int) -> bytes:
@@ -223,9 +234,7 @@ def parse_request(request: flask.Request, model: type[Req], settings: Settings) 
     raw = _read_body(request, settings.max_request_bytes)
     payload = parse_json(raw)
     if not isinstance(payload, dict):
-        raise BadRequest(
-            "body must be a JSON object", details=[{"field": "body", "problem": "not an object"}]
-        )
+        raise BadRequest("body must be a JSON object", details=[{"field": "body", "problem": "not an object"}])
     try:
         return model.model_validate(payload)
     except ValidationError as exc:
@@ -280,9 +289,12 @@ def endpoint(
     ) -> Callable[[flask.Request], flask.Response]:
         log = logs.get_logger(capability)
         ENDPOINTS[capability] = EndpointSpec(
-            capability, (handler.__doc__ or capability).strip().splitlines()[0],
-            request_model, response_model, roles,
-        )  # fmt: skip
+            capability,
+            (handler.__doc__ or capability).strip().splitlines()[0],
+            request_model,
+            response_model,
+            roles,
+        )
 
         @functools.wraps(handler)
         def entry(request: flask.Request) -> flask.Response:
@@ -297,9 +309,15 @@ def endpoint(
                 if request.method == "OPTIONS" and cors:  # preflight: no identity, no body
                     status = 204
                     preflight = flask.Response(status=204)
-                    return _with(preflight, {**cors, "Access-Control-Allow-Methods": "POST, OPTIONS",
-                                             "Access-Control-Allow-Headers": CORS_ALLOW_HEADERS,
-                                             "Access-Control-Max-Age": "3600"})  # fmt: skip
+                    return _with(
+                        preflight,
+                        {
+                            **cors,
+                            "Access-Control-Allow-Methods": "POST, OPTIONS",
+                            "Access-Control-Allow-Headers": CORS_ALLOW_HEADERS,
+                            "Access-Control-Max-Age": "3600",
+                        },
+                    )
                 method = str(request.environ.get("REQUEST_METHOD", request.method))  # as sent, not upper-cased
                 if method != "POST":  # answered before sign-in: it discloses nothing
                     raise MethodNotAllowed(f"method {_clip(method, 20)} not allowed; use POST")
@@ -319,8 +337,10 @@ def endpoint(
                 mapped = clients.dependency_error(exc)
                 if mapped is not None:  # an outage or contention, not a bug: no traceback, a retryable answer
                     status = mapped.status
-                    log.warning("dependency failed", extra={"fields": {"capability": capability,
-                                                                        "error": _clip(repr(exc), 300)}})  # fmt: skip
+                    log.warning(
+                        "dependency failed",
+                        extra={"fields": {"capability": capability, "error": _clip(repr(exc), 300)}},
+                    )
                     return _with(_error_response(mapped, request_id), cors)
                 log.exception("unhandled error", extra={"fields": {"capability": capability}})
                 internal = CxError("internal error; quote the request id when reporting it")

@@ -114,8 +114,14 @@ class CertsCache:
     local issuer's key set is served from a file under :data:`LOCAL_CERTS_URL`.
     """
 
-    def __init__(self, fetch: Fetch | None = None, *, ttl_s: float = CERTS_TTL_S, refetch_after_s: float = 30.0,
-                 local: dict[str, bytes] | None = None) -> None:  # fmt: skip
+    def __init__(
+        self,
+        fetch: Fetch | None = None,
+        *,
+        ttl_s: float = CERTS_TTL_S,
+        refetch_after_s: float = 30.0,
+        local: dict[str, bytes] | None = None,
+    ) -> None:
         self._fetch = fetch
         self._ttl = ttl_s
         self._refetch_after = refetch_after_s
@@ -168,8 +174,14 @@ def local_jwks(path: Path) -> bytes:
 class Authenticator:
     """Verifies a request's token and maps the identity to a grant; one per instance, thread-safe."""
 
-    def __init__(self, settings: Settings, resolver: RoleResolver | None = None, *,
-                 certs: CertsCache | None = None, leeway_s: int = 0) -> None:  # fmt: skip
+    def __init__(
+        self,
+        settings: Settings,
+        resolver: RoleResolver | None = None,
+        *,
+        certs: CertsCache | None = None,
+        leeway_s: int = 0,
+    ) -> None:
         self.settings = settings
         self.resolver = resolver
         self.local_enabled = settings.environment == "local" and settings.local_issuer_jwks is not None
@@ -180,8 +192,9 @@ class Authenticator:
 
     # --- verification ---------------------------------------------------------------
 
-    def _source(self, issuer: str, kind: Literal["user", "platform"],
-                own_url: str | None) -> tuple[str, list[str], Source]:  # fmt: skip
+    def _source(
+        self, issuer: str, kind: Literal["user", "platform"], own_url: str | None
+    ) -> tuple[str, list[str], Source]:
         """(certs URL, expected audience, source) for an issuer, or 401 for one not trusted here."""
         s = self.settings
         if issuer == LOCAL_ISSUER and self.local_enabled:
@@ -190,11 +203,14 @@ class Authenticator:
             return IAP_CERTS_URL, list(s.iap_audience), "iap"
         if kind == "platform" and issuer in GOOGLE_ISSUERS:
             return GOOGLE_CERTS_URL, [own_url] if own_url else [], "platform"
-        raise Unauthenticated("identity token from an issuer that is not trusted", details=[
-            {"field": "token", "problem": "untrusted issuer"}])  # fmt: skip
+        raise Unauthenticated(
+            "identity token from an issuer that is not trusted",
+            details=[{"field": "token", "problem": "untrusted issuer"}],
+        )
 
-    def verify(self, token: str, kind: Literal["user", "platform"],
-               own_url: str | None = None) -> tuple[dict[str, Any], Source]:  # fmt: skip
+    def verify(
+        self, token: str, kind: Literal["user", "platform"], own_url: str | None = None
+    ) -> tuple[dict[str, Any], Source]:
         """The token's verified claims and where it came from; 401 if it does not verify."""
         import jwt as pyjwt
         from google.auth import exceptions as auth_exceptions
@@ -210,8 +226,15 @@ class Authenticator:
         claims: dict[str, Any] | None = None
         for attempt in (1, 2):
             try:
-                claims = dict(id_token.verify_token(token, self.certs, audience=audience, certs_url=certs_url,  # type: ignore[arg-type]
-                                                    clock_skew_in_seconds=self.leeway_s))  # fmt: skip
+                claims = dict(
+                    id_token.verify_token(
+                        token,
+                        self.certs,  # type: ignore[arg-type]  # a Request-like cache of the key set
+                        audience=audience,
+                        certs_url=certs_url,
+                        clock_skew_in_seconds=self.leeway_s,
+                    )
+                )
                 break
             except auth_exceptions.TransportError:
                 raise Unavailable("identity keys could not be fetched; retry") from None
@@ -224,8 +247,13 @@ class Authenticator:
             except pyjwt.InvalidAudienceError:
                 raise _invalid("wrong audience") from None
             except (pyjwt.PyJWTError, ValueError, auth_exceptions.GoogleAuthError) as exc:
-                raise _invalid("expired" if "expired" in str(exc).lower() else
-                               "wrong audience" if "audience" in str(exc).lower() else "invalid token") from None
+                raise _invalid(
+                    "expired"
+                    if "expired" in str(exc).lower()
+                    else "wrong audience"
+                    if "audience" in str(exc).lower()
+                    else "invalid token"
+                ) from None
         assert claims is not None
         if claims.get("iss") != issuer or "exp" not in claims or "iat" not in claims:
             raise _invalid("token lacks issuer, expiry or issue time")
@@ -261,8 +289,10 @@ class Authenticator:
                 return self._acting_for(str(email), asserted_id, asserted_role)
             if asserted_id is not None or asserted_role is not None:
                 field = f"header:{AGENT_ID_HEADER if asserted_id is not None else AGENT_ROLE_HEADER}"
-                raise Forbidden("identity headers are accepted only from a trusted platform service account",
-                                details=[{"field": field, "problem": "not accepted from a signed-in person"}])
+                raise Forbidden(
+                    "identity headers are accepted only from a trusted platform service account",
+                    details=[{"field": field, "problem": "not accepted from a signed-in person"}],
+                )
             subject = str(claims.get("sub") or "")
             if not _SAFE_ID.match(subject):
                 raise _invalid("token has no usable subject")
@@ -276,10 +306,13 @@ class Authenticator:
                 raise Forbidden("this service account is not on the trusted platform list")
             return self._acting_for(str(email), asserted_id, asserted_role)
         if asserted_id is not None or asserted_role is not None:
-            raise Unauthenticated("identity headers without a verified token are not accepted", details=[
-                {"field": "header:Authorization", "problem": "sign in through the front door"}])  # fmt: skip
-        raise Unauthenticated("sign-in required", details=[
-            {"field": f"header:{IAP_HEADER}", "problem": "missing identity token"}])  # fmt: skip
+            raise Unauthenticated(
+                "identity headers without a verified token are not accepted",
+                details=[{"field": "header:Authorization", "problem": "sign in through the front door"}],
+            )
+        raise Unauthenticated(
+            "sign-in required", details=[{"field": f"header:{IAP_HEADER}", "problem": "missing identity token"}]
+        )
 
     def authenticate(self, headers: Mapping[str, str]) -> Principal:
         """Identity and grant, or 401/403: an identity with no configured role may do nothing."""
@@ -321,8 +354,9 @@ class LocalIssuer:
         from cryptography.hazmat.primitives.asymmetric import ec
 
         key = ec.generate_private_key(ec.SECP256R1())
-        pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                                serialization.NoEncryption())  # fmt: skip
+        pem = key.private_bytes(
+            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+        )
         return cls(pem, kid)
 
     @classmethod
@@ -351,8 +385,9 @@ class LocalIssuer:
         path.write_text(json.dumps(self.jwks(), indent=2) + "\n", "utf-8")
         return path
 
-    def sign(self, claims: Mapping[str, Any], *, audience: str = LOCAL_AUDIENCE, ttl_s: int = 3600,
-             now: float | None = None) -> str:  # fmt: skip
+    def sign(
+        self, claims: Mapping[str, Any], *, audience: str = LOCAL_AUDIENCE, ttl_s: int = 3600, now: float | None = None
+    ) -> str:
         """A token for ``claims`` (``sub``, ``email``, ``groups``) issued by the local issuer."""
         import jwt as pyjwt
 

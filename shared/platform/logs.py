@@ -21,9 +21,7 @@ def bind_request(request_id: str, trace: str | None, project: str | None) -> Non
     ctx: dict[str, Any] = {"request_id": request_id}
     if trace:
         trace_id = trace.split("/", 1)[0]
-        ctx["logging.googleapis.com/trace"] = (
-            f"projects/{project}/traces/{trace_id}" if project else trace_id
-        )
+        ctx["logging.googleapis.com/trace"] = f"projects/{project}/traces/{trace_id}" if project else trace_id
     _request.set(ctx)
 
 

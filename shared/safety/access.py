@@ -40,8 +40,12 @@ Role = Literal["agent", "supervisor", "backoffice", "system", "privacy"]
 
 def customer_scope(customer: Customer) -> dict[str, str | None]:
     """The attributes a grant's scope is checked against."""
-    return {"tenant": customer.tenant, "brand": customer.brand, "region": customer.profile.region,
-            "team": customer.team}  # fmt: skip
+    return {
+        "tenant": customer.tenant,
+        "brand": customer.brand,
+        "region": customer.profile.region,
+        "team": customer.team,
+    }
 
 
 # Calls made in-process by trusted code (the ticket_closed handler, evaluation and benchmark tools) carry no
@@ -170,15 +174,24 @@ class CustomerView:
 class CustomerAccess:
     """The one door to customer data for capabilities; stateless, shared by all requests."""
 
-    def __init__(self, policy: AccessPolicy, context_policy: ContextPolicy, publish: Callable[[Event], Any],
-                 pseudonym_key: str) -> None:  # fmt: skip
+    def __init__(
+        self, policy: AccessPolicy, context_policy: ContextPolicy, publish: Callable[[Event], Any], pseudonym_key: str
+    ) -> None:
         self.policy = policy
         self.context_policy = context_policy
         self._publish = publish
         self._key = pseudonym_key
 
-    def open(self, call: CallContext, capability: str, customer_id: str, read: Callable[[], CustomerSnapshot], *,
-             channel: str | None = None, discloses: bool = True) -> CustomerView:  # fmt: skip
+    def open(
+        self,
+        call: CallContext,
+        capability: str,
+        customer_id: str,
+        read: Callable[[], CustomerSnapshot],
+        *,
+        channel: str | None = None,
+        discloses: bool = True,
+    ) -> CustomerView:
         """Read, authorize, filter and audit; :class:`CustomerUnavailable` for unknown or forbidden alike."""
         grant = call.principal.grant if call.principal else IN_PROCESS
         try:
@@ -190,28 +203,44 @@ class CustomerAccess:
         if not self.policy.permits(grant, customer):
             self.audit(call, capability, customer_id, "deny", reason="out_of_scope", tenant=customer.tenant)
             raise CustomerUnavailable()
-        allowed = self.context_policy.allowed(channel, customer.profile.region, role=grant.role,
-                                              capability=capability)  # fmt: skip
+        allowed = self.context_policy.allowed(channel, customer.profile.region, role=grant.role, capability=capability)
         details = frozenset(d for d in self.policy.details if grant is IN_PROCESS or self.policy.shows(d, grant.role))
         shown = (sorted(allowed), sorted(details)) if discloses else ([], [])
         self.audit(call, capability, customer_id, "allow", tenant=customer.tenant, fields=shown[0], details=shown[1])
         return CustomerView(snapshot, allowed, self.context_policy.version, details)
 
-    def audit(self, call: CallContext, capability: str, customer_id: str, decision: Literal["allow", "deny"], *,
-              reason: str | None = None, tenant: str | None = None, fields: list[str] | None = None,
-              details: list[str] | None = None) -> AuditCustomerAccess:  # fmt: skip
+    def audit(
+        self,
+        call: CallContext,
+        capability: str,
+        customer_id: str,
+        decision: Literal["allow", "deny"],
+        *,
+        reason: str | None = None,
+        tenant: str | None = None,
+        fields: list[str] | None = None,
+        details: list[str] | None = None,
+    ) -> AuditCustomerAccess:
         principal = call.principal
         grant = principal.grant if principal else IN_PROCESS
         if tenant is None and len(grant.scope.get("tenant", ())) == 1:
             (tenant,) = grant.scope["tenant"]
         event = AuditCustomerAccess(
-            request_id=call.request_id, capability=capability, decision=decision, reason=reason,
-            agent_id=call.agent_id, role=grant.role,
-            auth_source=principal.identity.source if principal else "in-process", grant=grant.rule,
-            tenant=tenant, customer_key=customer_key(customer_id, self._key), fields=fields or [],
-            details=details or [], access_policy_version=self.policy.version,
+            request_id=call.request_id,
+            capability=capability,
+            decision=decision,
+            reason=reason,
+            agent_id=call.agent_id,
+            role=grant.role,
+            auth_source=principal.identity.source if principal else "in-process",
+            grant=grant.rule,
+            tenant=tenant,
+            customer_key=customer_key(customer_id, self._key),
+            fields=fields or [],
+            details=details or [],
+            access_policy_version=self.policy.version,
             context_policy_version=self.context_policy.version,
-        )  # fmt: skip
+        )
         self._publish(event)
         call.note(access=decision, access_reason=reason)
         return event
@@ -227,5 +256,12 @@ class CustomerAccess:
         return suggestion
 
 
-__all__ = ["ROLES", "AccessPolicy", "AuditCustomerAccess", "CustomerAccess", "CustomerUnavailable", "CustomerView",
-           "customer_scope"]
+__all__ = [
+    "ROLES",
+    "AccessPolicy",
+    "AuditCustomerAccess",
+    "CustomerAccess",
+    "CustomerUnavailable",
+    "CustomerView",
+    "customer_scope",
+]

@@ -20,10 +20,21 @@ from shared.platform.tokens import estimate_tokens
 from shared.safety.pii.base import PiiDetector, Pseudonymizer
 
 FIELDS = (
-    "name", "language", "segment", "tenure", "lifetime_value", "churn_risk", "products",
-    "preferences", "notes", "history_stats", "current_ticket", "open_tickets", "orders",
+    "name",
+    "language",
+    "segment",
+    "tenure",
+    "lifetime_value",
+    "churn_risk",
+    "products",
+    "preferences",
+    "notes",
+    "history_stats",
+    "current_ticket",
+    "open_tickets",
+    "orders",
     "interactions",
-)  # fmt: skip
+)
 SUMMARY_CHARS = 280
 OMITTED_RESERVE = 30
 
@@ -56,8 +67,9 @@ class ContextPolicy(BaseModel):
             if set(rule.match) - set(MATCH_KEYS):
                 raise ValueError(f"context policy rules match only on {list(MATCH_KEYS)}")
 
-    def allowed(self, channel: str | None, region: str | None, *, role: str | None = None,
-                capability: str | None = None) -> frozenset[str]:  # fmt: skip
+    def allowed(
+        self, channel: str | None, region: str | None, *, role: str | None = None, capability: str | None = None
+    ) -> frozenset[str]:
         facts = {"channel": channel, "region": region, "role": role, "capability": capability}
         allowed = set(self.default.allow)
         for rule in self.rules:
@@ -212,9 +224,7 @@ def build_context(
     if "churn_risk" in allowed:
         customer["churn_risk"] = round(c.churn_risk, 2)
     if "products" in allowed:
-        customer["products"] = [
-            {"name": p.name, "status": p.status, "since": _day(p.since)} for p in c.products
-        ]
+        customer["products"] = [{"name": p.name, "status": p.status, "since": _day(p.since)} for p in c.products]
     if "preferences" in allowed:
         customer["preferences"] = c.preferences
     if "notes" in allowed:

@@ -94,14 +94,21 @@ class Guardrails:
         self.human_first_segments = set(raw.get("human_first_segments", []))
 
     def review_reasons(self, message: str, reply: str, language: str, segment: str) -> list[ReviewReason]:
-        reasons = [ReviewReason(code=f"topic:{code}", source="message", sentence=s)
-                   for code, s in self._topics.find(message, language, self._sentences)]  # fmt: skip
+        reasons = [
+            ReviewReason(code=f"topic:{code}", source="message", sentence=s)
+            for code, s in self._topics.find(message, language, self._sentences)
+        ]
         # A reply's commitments are checked in every configured language: an injected German
         # "Wir erstatten Ihnen heute" inside an English reply is still a refund promise.
-        reasons += [ReviewReason(code=f"commitment:{code}", source="reply", sentence=s)
-                    for code, s in self._commitments.find(reply, None, self._sentences)]  # fmt: skip
-        reasons += [ReviewReason(code="commitment:amount", source="reply", sentence=s)
-                    for s in self._sentences(reply) if self._amount.search(s)]  # fmt: skip
+        reasons += [
+            ReviewReason(code=f"commitment:{code}", source="reply", sentence=s)
+            for code, s in self._commitments.find(reply, None, self._sentences)
+        ]
+        reasons += [
+            ReviewReason(code="commitment:amount", source="reply", sentence=s)
+            for s in self._sentences(reply)
+            if self._amount.search(s)
+        ]
         if segment in self.human_first_segments:
             reasons.append(ReviewReason(code="segment:human_first", source="customer", sentence=None, detail=segment))
         return _dedupe(reasons)
@@ -119,16 +126,20 @@ class Guardrails:
             for m in PLACEHOLDER_VARIANT.finditer(PLACEHOLDER.sub(" ", s)):  # "{phone_1}", "EMAIL_2" left unrestored
                 token = m.group(1) or m.group(2)
                 if "_" in token or (token.isupper() and len(token) >= 4):
-                    found.append(ReviewReason(code="violation:leaked_placeholder", source="reply", sentence=s,
-                                              detail=m.group()))  # fmt: skip
+                    found.append(
+                        ReviewReason(code="violation:leaked_placeholder", source="reply", sentence=s, detail=m.group())
+                    )
             for span in identifiers(self._detector, s):
                 value = span.text.lower()
                 if span.entity in POLICY_CONTACTS:
                     continue  # the output policy's job: company configuration or the stored record only
                 # account numbers only from the stored record, never because the message carried them (#24)
                 if value not in own_values and (span.entity in TRUSTED_ONLY or value not in message_lower):
-                    found.append(ReviewReason(code="violation:foreign_personal_data", source="reply", sentence=s,
-                                              detail=span.entity))  # fmt: skip
+                    found.append(
+                        ReviewReason(
+                            code="violation:foreign_personal_data", source="reply", sentence=s, detail=span.entity
+                        )
+                    )
         leaked = _shared_shingle(reply, system_prompt)
         if leaked:
             found.append(ReviewReason(code="violation:system_prompt_leak", source="reply", sentence=leaked))

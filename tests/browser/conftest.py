@@ -21,11 +21,26 @@ import pytest
 from tests.conftest import ISSUER
 
 CHROMIUM = os.environ.get("CX_CHROMIUM", "/usr/bin/chromium")
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync"]  # fmt: skip
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 DATABASE = "agent-desktop-tests"
-HTTP_FUNCTIONS = ["context_summary", "next_best_action", "reply_draft", "next_steps", "confirm_next_steps",
-                  "closing_message", "feedback", "commitment_update"]  # fmt: skip
+HTTP_FUNCTIONS = [
+    "context_summary",
+    "next_best_action",
+    "reply_draft",
+    "next_steps",
+    "confirm_next_steps",
+    "closing_message",
+    "feedback",
+    "commitment_update",
+]
 
 
 def _missing() -> str | None:
@@ -63,8 +78,10 @@ def desktop(emulators: Any, tmp_path_factory: pytest.TempPathFactory) -> Iterato
     env.pop("GOOGLE_CLOUD_PROJECT", None)
     log_dir = tmp_path_factory.mktemp("desktop-logs")
     # The functions trust the tests' local issuer (tests/conftest.py); the desktop server signs sign-ins with it.
-    with function_servers(log_dir, names=HTTP_FUNCTIONS, env=env) as urls, \
-            desktop_server(urls, issuer=ISSUER) as page_url:
+    with (
+        function_servers(log_dir, names=HTTP_FUNCTIONS, env=env) as urls,
+        desktop_server(urls, issuer=ISSUER) as page_url,
+    ):
         yield {"url": page_url, "functions": urls, "logs": log_dir, "runtime": rt, "env": env}
 
 

@@ -95,8 +95,14 @@ def test_full_flow_calls_every_function_and_records_the_agents_decisions(
     assert confirmed["resolver_group"] == other and confirmed["diff"]["resolver_overridden"] is True
     assert confirmed["diff"]["kb_suggested_used"] == (1 if kb_ids else 0)
     expect(steps.locator("[data-diff=resolver_overridden]")).to_have_text("yes")
-    ticket = (rt.firestore.collection(rt.settings.customers_collection).document("C-1005")
-              .collection("tickets").document("T-1005-01").get().to_dict())  # fmt: skip
+    ticket = (
+        rt.firestore.collection(rt.settings.customers_collection)
+        .document("C-1005")
+        .collection("tickets")
+        .document("T-1005-01")
+        .get()
+        .to_dict()
+    )
     assert ticket["next_steps"]["confirmed"]["resolver_group"] == other
     assert ticket["next_steps"]["confirmed"]["actions"][0]["due_by"] == "2026-12-01"
     assert ticket["next_steps"]["confirmed_by"] == "agent-demo"

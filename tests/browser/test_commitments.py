@@ -22,12 +22,20 @@ def promises(desktop: dict[str, Any]) -> Iterator[list[str]]:
 
     rt = desktop["runtime"]
     made = rt.commitments.record_confirmation(
-        customer_id=CUSTOMER, ticket_id="T-1020-P1", suggestion_id=uuid.uuid4().hex, suggested=[],
-        actions=[FinalAction(owner="backoffice", description="Send the contract copy", due_by=date(2026, 11, 20)),
-                 FinalAction(owner="agent", description="Call back about the move", due_by=date(2099, 1, 5))],
-        queue_code="Q-CS", resolver_group="Customer Service", sla_business_days=None, agent_id="agent-demo",
+        customer_id=CUSTOMER,
+        ticket_id="T-1020-P1",
+        suggestion_id=uuid.uuid4().hex,
+        suggested=[],
+        actions=[
+            FinalAction(owner="backoffice", description="Send the contract copy", due_by=date(2026, 11, 20)),
+            FinalAction(owner="agent", description="Call back about the move", due_by=date(2099, 1, 5)),
+        ],
+        queue_code="Q-CS",
+        resolver_group="Customer Service",
+        sla_business_days=None,
+        agent_id="agent-demo",
         confirmed_at=datetime(2026, 11, 18, 10, tzinfo=UTC),
-    )  # fmt: skip
+    )
     rt.commitments.sweep(page_size=100, budget_s=60, now=datetime(2026, 11, 25, tzinfo=UTC))
     yield [c.commitment_id for c in made]
     col = rt.firestore.collection(rt.settings.commitments_collection)
@@ -35,8 +43,9 @@ def promises(desktop: dict[str, Any]) -> Iterator[list[str]]:
         col.document(c.commitment_id).delete()
 
 
-def test_overdue_promise_first_done_and_extend_in_one_click(page: Any, desktop: dict[str, Any],
-                                                             promises: list[str]) -> None:  # fmt: skip
+def test_overdue_promise_first_done_and_extend_in_one_click(
+    page: Any, desktop: dict[str, Any], promises: list[str]
+) -> None:
     overdue, later = promises
     page.goto(desktop["url"] + f"embed.html?panel=context&customer-id={CUSTOMER}&channel=email")
     page.wait_for_selector("body[data-ready=true]")
@@ -51,8 +60,11 @@ def test_overdue_promise_first_done_and_extend_in_one_click(page: Any, desktop: 
     with page.expect_response("**/api/commitment_update") as info:
         rows.first.get_by_role("button", name="Done").click()
     assert info.value.status == 200
-    assert json.loads(info.value.request.post_data) == {"commitment_id": overdue, "change": "done",
-                                                        "expected_version": 2}  # fmt: skip
+    assert json.loads(info.value.request.post_data) == {
+        "commitment_id": overdue,
+        "change": "done",
+        "expected_version": 2,
+    }
     expect(rows).to_have_count(1)
     expect(rows.first).to_have_attribute("data-commitment", later)
 

@@ -44,8 +44,13 @@ def test_a_real_400_names_the_field_and_blocks_closing(page: Any, open_contact: 
 
 
 def test_injected_500_shows_the_request_id_and_a_retry_works(page: Any, open_contact: Any) -> None:
-    failure = {"error": {"code": "internal", "message": "internal error; quote the request id when reporting it",
-                         "request_id": "req-injected-500"}}  # fmt: skip
+    failure = {
+        "error": {
+            "code": "internal",
+            "message": "internal error; quote the request id when reporting it",
+            "request_id": "req-injected-500",
+        }
+    }
     page.route("**/api/next_best_action", lambda route: route.fulfill(status=500, json=failure))
     open_contact("C-1002", "chat-c1002-outage")
     nba = page.locator("cx-nba-panel")
@@ -64,8 +69,9 @@ def test_injected_500_shows_the_request_id_and_a_retry_works(page: Any, open_con
 
 
 def test_a_gateway_error_without_a_json_body_still_shows_our_request_id(page: Any, open_contact: Any) -> None:
-    page.route("**/api/context_summary", lambda route: route.fulfill(status=502, body="Bad Gateway",
-                                                                    content_type="text/plain"))  # fmt: skip
+    page.route(
+        "**/api/context_summary", lambda route: route.fulfill(status=502, body="Bad Gateway", content_type="text/plain")
+    )
     open_contact("C-1002", "chat-c1002-outage")
     ctx = page.locator("cx-context-panel")
     with page.expect_request("**/api/context_summary") as sent:
@@ -76,9 +82,17 @@ def test_a_gateway_error_without_a_json_body_still_shows_our_request_id(page: An
 
 
 def test_injected_400_names_every_field(page: Any, open_contact: Any) -> None:
-    bad = {"error": {"code": "bad_request", "message": "request validation failed", "request_id": "req-400",
-                     "details": [{"field": "customer_id", "problem": "String should match pattern"},
-                                 {"field": "header:X-Agent-Id", "problem": "required"}]}}  # fmt: skip
+    bad = {
+        "error": {
+            "code": "bad_request",
+            "message": "request validation failed",
+            "request_id": "req-400",
+            "details": [
+                {"field": "customer_id", "problem": "String should match pattern"},
+                {"field": "header:X-Agent-Id", "problem": "required"},
+            ],
+        }
+    }
     page.route("**/api/context_summary", lambda route: route.fulfill(status=400, json=bad))
     open_contact("C-1002", "chat-c1002-outage")
     ctx = page.locator("cx-context-panel")
@@ -89,12 +103,15 @@ def test_injected_400_names_every_field(page: Any, open_contact: Any) -> None:
     expect(alert).to_contain_text("Correct the named field")
 
 
-@pytest.mark.parametrize(("fn", "panel", "button"), [
-    ("context_summary", "cx-context-panel", "Load context overview"),
-    ("next_best_action", "cx-nba-panel", "Suggest next best action"),
-    ("reply_draft", "cx-reply-panel", "Draft a reply"),
-    ("next_steps", "cx-next-steps-panel", "Suggest next steps"),
-])  # fmt: skip
+@pytest.mark.parametrize(
+    ("fn", "panel", "button"),
+    [
+        ("context_summary", "cx-context-panel", "Load context overview"),
+        ("next_best_action", "cx-nba-panel", "Suggest next best action"),
+        ("reply_draft", "cx-reply-panel", "Draft a reply"),
+        ("next_steps", "cx-next-steps-panel", "Suggest next steps"),
+    ],
+)
 def test_degraded_answers_are_labelled(page: Any, open_contact: Any, fn: str, panel: str, button: str) -> None:
     def degrade(route: Any) -> None:
         response = route.fetch()
@@ -123,10 +140,16 @@ def test_a_real_answer_is_not_labelled_degraded(page: Any, open_contact: Any) ->
 
 
 def test_a_503_says_the_service_is_unavailable_and_when_to_retry(page: Any, open_contact: Any) -> None:
-    outage = {"error": {"code": "unavailable", "message": "a storage dependency is unavailable; try again shortly",
-                        "request_id": "req-503"}}  # fmt: skip
-    page.route("**/api/context_summary", lambda route: route.fulfill(status=503, json=outage,
-                                                                    headers={"Retry-After": "5"}))  # fmt: skip
+    outage = {
+        "error": {
+            "code": "unavailable",
+            "message": "a storage dependency is unavailable; try again shortly",
+            "request_id": "req-503",
+        }
+    }
+    page.route(
+        "**/api/context_summary", lambda route: route.fulfill(status=503, json=outage, headers={"Retry-After": "5"})
+    )
     open_contact("C-1002", "chat-c1002-outage")
     ctx = page.locator("cx-context-panel")
     ctx.get_by_role("button", name="Load context overview").click()

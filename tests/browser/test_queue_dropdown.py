@@ -35,8 +35,14 @@ def _groups(select: Any) -> dict[str, list[str]]:
 
 def test_router_candidates_come_first_with_their_probabilities(page: Any, open_contact: Any) -> None:
     def unsure(body: dict[str, Any]) -> None:
-        body.update(route_candidates=CANDIDATES, resolver_group="Triage", queue_code="Q-TRIAGE", routing_flagged=True,
-                    route_confidence=0.46, router_version="router-test")  # fmt: skip
+        body.update(
+            route_candidates=CANDIDATES,
+            resolver_group="Triage",
+            queue_code="Q-TRIAGE",
+            routing_flagged=True,
+            route_confidence=0.46,
+            router_version="router-test",
+        )
 
     _answer_with(page, unsure)
     open_contact("C-1002", "chat-c1002-outage")

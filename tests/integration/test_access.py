@@ -20,9 +20,11 @@ from shared.safety.pii.base import customer_key
 from shared.settings import ROOT
 from tests.conftest import EventSink, agent_headers
 
-CHAT = [{"speaker": "agent", "text": "Hello, how can I help?"},
-        {"speaker": "customer", "text": "My internet keeps dropping out since Monday."},
-        {"speaker": "agent", "text": "A technician comes by Friday. Anything else I can do for you?"}]  # fmt: skip
+CHAT = [
+    {"speaker": "agent", "text": "Hello, how can I help?"},
+    {"speaker": "customer", "text": "My internet keeps dropping out since Monday."},
+    {"speaker": "agent", "text": "A technician comes by Friday. Anything else I can do for you?"},
+]
 BODIES: dict[str, dict[str, Any]] = {
     "context_summary": {"channel": "chat"},
     "next_best_action": {"channel": "chat", "transcript": CHAT},
@@ -56,15 +58,15 @@ def test_forged_identity_headers_are_refused_everywhere(capability: str, runtime
 
 
 @pytest.mark.parametrize("capability", list(BODIES))
-def test_forbidden_and_unknown_customers_answer_alike(capability: str, runtime: Runtime,
-                                                      event_sink: EventSink) -> None:  # fmt: skip
+def test_forbidden_and_unknown_customers_answer_alike(capability: str, runtime: Runtime, event_sink: EventSink) -> None:
     uk_agent = agent_headers("agent-uk-1", "uk")  # team care-uk; C-1002 is served by care-eu
     forbidden = call(capability, body_for(capability, "C-1002"), uk_agent)
     unknown = call(capability, body_for(capability, "C-9999"), uk_agent)
     assert forbidden.status_code == unknown.status_code == 404
     strip = lambda r: {**r.get_json()["error"], "request_id": None}  # noqa: E731
-    assert strip(forbidden) == strip(unknown) == {"code": "not_found", "message": "customer not found",
-                                                  "request_id": None}  # fmt: skip
+    assert (
+        strip(forbidden) == strip(unknown) == {"code": "not_found", "message": "customer not found", "request_id": None}
+    )
     assert call(capability, body_for(capability, "C-1002"), agent_headers("agent-eu-1")).status_code == 200
 
     runtime.events.flush()
@@ -73,7 +75,12 @@ def test_forbidden_and_unknown_customers_answer_alike(capability: str, runtime: 
     assert {e["request_id"]: e["reason"] for e in events} == ids
     for e in events:
         assert (e["decision"], e["capability"], e["agent_id"], e["role"], e["fields"]) == (
-            "deny", capability, "agent-uk-1", "agent", [])
+            "deny",
+            capability,
+            "agent-uk-1",
+            "agent",
+            [],
+        )
         assert "C-1002" not in json.dumps(e) and "C-9999" not in json.dumps(e)  # pseudonymous key only
 
 
@@ -89,7 +96,11 @@ def test_every_allowed_read_is_audited_with_the_disclosed_fields(runtime: Runtim
     assert by["social"]["fields"] == sorted(policy.allowed("social", "EU", role="agent", capability="context_summary"))
     assert "name" not in by["social"]["fields"] and "notes" not in by["social"]["fields"]
     assert (by["social"]["decision"], by["social"]["tenant"], by["social"]["grant"], by["social"]["auth_source"]) == (
-        "allow", "acme", "demo-agents", "local")
+        "allow",
+        "acme",
+        "demo-agents",
+        "local",
+    )
     assert by["social"]["customer_key"] == customer_key("C-1004", runtime.settings.pseudonym_key)
     # scoring details: shown to supervisors, and the audit says so
     assert by["lead"]["details"] == ["scoring"] and by["agent"]["details"] == []
@@ -132,12 +143,21 @@ def test_each_capability_builds_its_prompt_through_the_data_access_policy(
     if policy == "configured":  # the control: the same call does send the customer's name
         assert "[CUSTOMER_NAME]" in sent or "[CUSTOMER_FIRST_NAME]" in sent
     else:
-        for withheld in ("[CUSTOMER_NAME]", "[CUSTOMER_FIRST_NAME]", "Sabine", "Hoffmann", '"churn_risk"',
-                         '"lifetime_value"', '"notes"', '"recent_orders"'):  # fmt: skip
+        for withheld in (
+            "[CUSTOMER_NAME]",
+            "[CUSTOMER_FIRST_NAME]",
+            "Sabine",
+            "Hoffmann",
+            '"churn_risk"',
+            '"lifetime_value"',
+            '"notes"',
+            '"recent_orders"',
+        ):
             assert withheld not in sent, f"{capability} sent {withheld} although the policy withholds it"
     runtime.events.flush()
     (audit,) = audits(event_sink, 1, {resp.headers["X-Request-Id"]})
     expected = MINIMAL if policy == "minimal" else runtime.context_policy
-    assert audit["fields"] == sorted(expected.allowed(BODIES[capability]["channel"], "EU", role="agent",
-                                                      capability=capability))  # fmt: skip
+    assert audit["fields"] == sorted(
+        expected.allowed(BODIES[capability]["channel"], "EU", role="agent", capability=capability)
+    )
     assert audit["context_policy_version"] == expected.version

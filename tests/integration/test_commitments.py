@@ -36,11 +36,17 @@ def post(target: str, body: dict, headers: dict[str, str] | None = None) -> Any:
 
 def cloud_event(target: str, payload: dict | bytes) -> int:
     data = payload if isinstance(payload, bytes) else json.dumps(payload, default=str).encode()
-    envelope = {"message": {"data": base64.b64encode(data).decode(), "messageId": uuid.uuid4().hex},
-                "subscription": f"projects/p/subscriptions/{target}"}  # fmt: skip
-    headers = {"ce-specversion": "1.0", "ce-type": "google.cloud.pubsub.topic.v1.messagePublished",
-               "ce-source": "//pubsub.googleapis.com/projects/p/topics/t", "ce-id": uuid.uuid4().hex,
-               "Content-Type": "application/json"}  # fmt: skip
+    envelope = {
+        "message": {"data": base64.b64encode(data).decode(), "messageId": uuid.uuid4().hex},
+        "subscription": f"projects/p/subscriptions/{target}",
+    }
+    headers = {
+        "ce-specversion": "1.0",
+        "ce-type": "google.cloud.pubsub.topic.v1.messagePublished",
+        "ce-source": "//pubsub.googleapis.com/projects/p/topics/t",
+        "ce-id": uuid.uuid4().hex,
+        "Content-Type": "application/json",
+    }
     app = create_app(target=target, source=str(ROOT / "main.py")).test_client()
     return app.post("/", json=envelope, headers=headers).status_code
 
@@ -49,9 +55,24 @@ def cloud_event(target: str, payload: dict | bytes) -> int:
 def customer(runtime: Runtime) -> str:
     """A fresh English customer in Manchester (Europe/London) with an open billing ticket."""
     cid = f"C-P{uuid.uuid4().hex[:6]}"
-    person, items = build(Seed(cid, "Emma Promise", "en", ("14 Crown Street", "M1 4BT", "Manchester", "GB"), "gold",
-                               6.2, ["FIB-500", "MOB-XL"], ["prefers email"], 0.15, 6, ["billing"], 0.2,
-                               region="UK", open_tickets=["billing"]))  # fmt: skip
+    person, items = build(
+        Seed(
+            cid,
+            "Emma Promise",
+            "en",
+            ("14 Crown Street", "M1 4BT", "Manchester", "GB"),
+            "gold",
+            6.2,
+            ["FIB-500", "MOB-XL"],
+            ["prefers email"],
+            0.15,
+            6,
+            ["billing"],
+            0.2,
+            region="UK",
+            open_tickets=["billing"],
+        )
+    )
     runtime.snapshots.put_customer(person)
     runtime.snapshots.put_many(cid, items)
     return cid
@@ -63,13 +84,23 @@ def ticket_of(cid: str) -> str:
 
 def confirm(cid: str, change: dict[int, dict] | None = None, ticket: str | None = None) -> tuple[dict, dict]:
     ticket = ticket or ticket_of(cid)
-    plan = post("next_steps", {"customer_id": cid, "ticket_id": ticket, "channel": "phone", "transcript": CALL,
-                               "conversation_end_time": END}).get_json()  # fmt: skip
+    plan = post(
+        "next_steps",
+        {"customer_id": cid, "ticket_id": ticket, "channel": "phone", "transcript": CALL, "conversation_end_time": END},
+    ).get_json()
     actions = [{"owner": a["owner"], "description": a["description"], "due_by": a["due_by"]} for a in plan["actions"]]
     for i, fields in (change or {}).items():
         actions[i].update(fields)
-    resp = post("confirm_next_steps", {"suggestion_id": plan["suggestion_id"], "customer_id": cid, "ticket_id": ticket,
-                                       "actions": actions, "resolver_group": plan["resolver_group"]})  # fmt: skip
+    resp = post(
+        "confirm_next_steps",
+        {
+            "suggestion_id": plan["suggestion_id"],
+            "customer_id": cid,
+            "ticket_id": ticket,
+            "actions": actions,
+            "resolver_group": plan["resolver_group"],
+        },
+    )
     assert resp.status_code == 200, resp.get_json()
     return plan, resp.get_json()
 
@@ -79,8 +110,10 @@ def mine(rt: Runtime, cid: str) -> dict[str, Any]:
     from google.cloud.firestore import FieldFilter
 
     col = rt.firestore.collection(rt.settings.commitments_collection)
-    docs = sorted((d.to_dict() for d in col.where(filter=FieldFilter("customer_id", "==", cid)).stream()),
-                  key=lambda d: d["status"] in ("open", "overdue"))  # fmt: skip
+    docs = sorted(
+        (d.to_dict() for d in col.where(filter=FieldFilter("customer_id", "==", cid)).stream()),
+        key=lambda d: d["status"] in ("open", "overdue"),
+    )
     return {d["owner"]: d for d in docs}
 
 
@@ -91,35 +124,62 @@ def test_confirmed_actions_become_commitments_and_confirming_again_supersedes(
     by_owner = mine(runtime, customer)
     office, own = by_owner["backoffice"], by_owner["customer"]
     assert (office["status"], office["due"], office["due_source"], office["queue_code"]) == (
-        "open", "2026-11-26", "said", "Q-BILL")  # fmt: skip
+        "open",
+        "2026-11-26",
+        "said",
+        "Q-BILL",
+    )
     # the end of the due day in London; the customer's own task counts calendar days
     assert office["due_at"] == datetime(2026, 11, 27, tzinfo=UTC)
     assert own["due_at"] == datetime(2026, 11, 21, tzinfo=UTC)
     assert office["suggestion_id"] == plan["suggestion_id"] and office["history"][0]["action"] == "created"
     ids = {d["commitment_id"] for d in by_owner.values()}
 
-    confirm_again = post("confirm_next_steps", {
-        "suggestion_id": plan["suggestion_id"], "customer_id": customer, "ticket_id": ticket_of(customer),
-        "actions": [{"owner": a["owner"], "description": a["description"], "due_by": a["due_by"]}
-                    for a in plan["actions"]], "resolver_group": plan["resolver_group"]})  # fmt: skip
+    confirm_again = post(
+        "confirm_next_steps",
+        {
+            "suggestion_id": plan["suggestion_id"],
+            "customer_id": customer,
+            "ticket_id": ticket_of(customer),
+            "actions": [
+                {"owner": a["owner"], "description": a["description"], "due_by": a["due_by"]} for a in plan["actions"]
+            ],
+            "resolver_group": plan["resolver_group"],
+        },
+    )
     assert confirm_again.status_code == 200
     assert {d["commitment_id"] for d in mine(runtime, customer).values()} == ids  # same ids, nothing new
 
     moved = [{"owner": a["owner"], "description": a["description"], "due_by": a["due_by"]} for a in plan["actions"]]
     moved[[a["owner"] for a in moved].index("backoffice")]["due_by"] = "2026-11-25"
     # a changed confirmation says which version it was made on (a stale one is a 409)
-    assert post("confirm_next_steps", {"suggestion_id": plan["suggestion_id"], "customer_id": customer,
-                                       "ticket_id": ticket_of(customer), "actions": moved,
-                                       "base_version": confirm_again.get_json()["version"],
-                                       "resolver_group": plan["resolver_group"]}).status_code == 200  # fmt: skip
+    assert (
+        post(
+            "confirm_next_steps",
+            {
+                "suggestion_id": plan["suggestion_id"],
+                "customer_id": customer,
+                "ticket_id": ticket_of(customer),
+                "actions": moved,
+                "base_version": confirm_again.get_json()["version"],
+                "resolver_group": plan["resolver_group"],
+            },
+        ).status_code
+        == 200
+    )
     old = runtime.commitments.repo.get(office["commitment_id"])
     assert old.status == "superseded" and old.version == 2
     now = mine(runtime, customer)
     assert now["backoffice"]["due"] == "2026-11-25" and now["backoffice"]["due_source"] == "agent"
     assert now["customer"]["commitment_id"] == own["commitment_id"]  # unchanged action: same commitment
     runtime.events.flush()
-    events = event_sink.collect(4, lambda e: e["event_type"].startswith("commitment.")
-                                and e["commitment_id"] in ids | {now["backoffice"]["commitment_id"]})  # fmt: skip
+    events = event_sink.collect(
+        4,
+        lambda e: (
+            e["event_type"].startswith("commitment.")
+            and e["commitment_id"] in ids | {now["backoffice"]["commitment_id"]}
+        ),
+    )
     assert sorted(e["event_type"] for e in events) == ["commitment.created"] * 3 + ["commitment.superseded"]
 
 
@@ -136,8 +196,9 @@ def test_sweep_marks_overdue_by_the_customers_day_once(runtime: Runtime, custome
     second = sweep(page_size=2, budget_s=60, now=datetime(2026, 11, 21, tzinfo=UTC))
     assert second.marked == 0  # safe to run twice
     runtime.events.flush()
-    overdue = event_sink.collect(1, lambda e: e["event_type"] == "commitment.overdue"
-                                 and e["commitment_id"] == own["commitment_id"])  # fmt: skip
+    overdue = event_sink.collect(
+        1, lambda e: e["event_type"] == "commitment.overdue" and e["commitment_id"] == own["commitment_id"]
+    )
     assert len(overdue) == 1 and overdue[0]["owner"] == "customer" and overdue[0]["due"] == "2026-11-20"
 
 
@@ -173,8 +234,16 @@ def test_commitment_update_is_authorized_idempotent_order_safe_and_audited(
     assert resp.status_code == 403  # agents do not withdraw promises
     resp = post("commitment_update", {"commitment_id": cid, "change": "extend", "due": "2026-12-04"})
     assert resp.status_code == 400 and resp.get_json()["error"]["details"][0]["field"] == "reason"
-    resp = post("commitment_update", {"commitment_id": cid, "change": "extend", "due": "2026-12-04",
-                                      "reason": "bank needs longer", "expected_version": 1})  # fmt: skip
+    resp = post(
+        "commitment_update",
+        {
+            "commitment_id": cid,
+            "change": "extend",
+            "due": "2026-12-04",
+            "reason": "bank needs longer",
+            "expected_version": 1,
+        },
+    )
     assert resp.status_code == 200 and resp.get_json()["commitment"]["due"] == "2026-12-04"
     assert resp.get_json()["commitment"]["version"] == 2
     stale = post("commitment_update", {"commitment_id": cid, "change": "done", "expected_version": 1})
@@ -207,20 +276,30 @@ def test_an_overdue_promise_leads_the_summary_and_the_reply_and_holds_back_sales
     assert summary["commitments"][0]["commitment_id"] == office["commitment_id"]
     assert summary["commitments"][0]["status"] == "overdue" and summary["commitments"][0]["days_overdue"] >= 1
 
-    reply = post("reply_draft", {"customer_id": customer, "channel": "email",
-                                 "message": "Hello, I am still waiting for my refund."}).get_json()  # fmt: skip
+    reply = post(
+        "reply_draft",
+        {"customer_id": customer, "channel": "email", "message": "Hello, I am still waiting for my refund."},
+    ).get_json()
     paragraphs = reply["reply"].split("\n\n")
     assert paragraphs[1].startswith("First, I am sorry: we have not yet kept our promise due on 2026-11-26")
 
-    nba = post("next_best_action", {"customer_id": customer, "channel": "chat", "transcript": [
-        {"speaker": "customer", "text": "I would like a faster internet plan."}]},
-        agent_headers("lead-7", "supervisor")).get_json()  # suppressed offers are a supervisor's view  # fmt: skip
+    nba = post(
+        "next_best_action",
+        {
+            "customer_id": customer,
+            "channel": "chat",
+            "transcript": [{"speaker": "customer", "text": "I would like a faster internet plan."}],
+        },
+        agent_headers("lead-7", "supervisor"),
+    ).get_json()  # suppressed offers are a supervisor's view
     sales = set(runtime.nba_rules.sales_types)
     assert "promise_overdue" in {s["rule"] for s in nba["suppressed"]}
     assert all(s["type"] not in sales for s in nba["scores"])
 
-    closing = post("closing_message", {"customer_id": customer, "ticket_id": f"T-{customer[2:]}-C01",
-                                       "channel": "email", "actions": []}).get_json()  # fmt: skip
+    closing = post(
+        "closing_message",
+        {"customer_id": customer, "ticket_id": f"T-{customer[2:]}-C01", "channel": "email", "actions": []},
+    ).get_json()
     assert "Still open from earlier contacts:" in closing["message"] and "refund" in closing["message"].lower()
 
 
@@ -239,15 +318,22 @@ def test_a_draft_promising_another_date_is_flagged(runtime: Runtime, customer: s
     assert runtime.commitments.contradictions(owed, same) == []
 
 
-def test_a_closed_ticket_closes_its_commitments_and_the_sweep_function_runs(
-    runtime: Runtime, customer: str
-) -> None:
+def test_a_closed_ticket_closes_its_commitments_and_the_sweep_function_runs(runtime: Runtime, customer: str) -> None:
     confirm(customer)
-    close = {"ticket_id": ticket_of(customer), "customer_id": customer, "channel": "phone",
-             "journey": "billing_dispute", "category": "billing", "queue_history": ["Billing and Payments"],
-             "opened_at": "2026-11-17T09:00:00+00:00", "closed_at": "2026-11-25T16:00:00+00:00",
-             "handle_time_s": 300, "after_contact_work_s": 60, "resolution_code": "refund_issued",
-             "ai_assisted": True}  # fmt: skip
+    close = {
+        "ticket_id": ticket_of(customer),
+        "customer_id": customer,
+        "channel": "phone",
+        "journey": "billing_dispute",
+        "category": "billing",
+        "queue_history": ["Billing and Payments"],
+        "opened_at": "2026-11-17T09:00:00+00:00",
+        "closed_at": "2026-11-25T16:00:00+00:00",
+        "handle_time_s": 300,
+        "after_contact_work_s": 60,
+        "resolution_code": "refund_issued",
+        "ai_assisted": True,
+    }
     assert cloud_event("ticket_closed", close) == 200
     after = mine(runtime, customer)
     assert {d["status"] for d in after.values()} == {"done"}

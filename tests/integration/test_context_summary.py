@@ -130,8 +130,9 @@ def test_transport_errors(client: Any, runtime: Runtime) -> None:
 
 
 def test_caller_identity_comes_from_a_verified_token(client: Any, runtime: Runtime) -> None:
-    forged = client.post("/", json={"customer_id": "C-1001"}, headers={"X-Agent-Id": "agent-1",
-                                                                       "X-Agent-Role": "supervisor"})  # fmt: skip
+    forged = client.post(
+        "/", json={"customer_id": "C-1001"}, headers={"X-Agent-Id": "agent-1", "X-Agent-Role": "supervisor"}
+    )
     assert forged.status_code == 401 and forged.get_json()["error"]["code"] == "unauthenticated"
     resp = post(client, {"customer_id": "C-1001"}, {"X-Agent-Role": "supervisor"})
     assert resp.status_code == 403
@@ -176,9 +177,18 @@ def test_vertex_path_sees_no_raw_pii_and_output_is_restored(
     snap = rt.snapshots.get_snapshot("C-1004", 500)
     c = snap.customer
     raw = fake_vertex.requests[0]["raw"]
-    known = [c.profile.name, "Sabine", "Hoffmann", c.profile.email, c.profile.phone, c.customer_id,
-             c.profile.address.street, c.profile.address.postal_code, *c.account_ids,
-             *(o.order_id for o in snap.orders)]  # fmt: skip
+    known = [
+        c.profile.name,
+        "Sabine",
+        "Hoffmann",
+        c.profile.email,
+        c.profile.phone,
+        c.customer_id,
+        c.profile.address.street,
+        c.profile.address.postal_code,
+        *c.account_ids,
+        *(o.order_id for o in snap.orders),
+    ]
     leaked = [value for value in known if value and value in raw]
     assert leaked == []
     assert "[CUSTOMER_NAME]" in raw or "[CUSTOMER_FIRST_NAME]" in raw
@@ -196,24 +206,41 @@ def test_latest_contacts_are_condensed_not_repeated(client: Any, runtime: Runtim
     from shared.data.snapshots import Customer, Interaction, Profile
 
     now = datetime.now(UTC)
-    runtime.snapshots.put_customer(Customer(customer_id="C-SUMM-1", profile=Profile(name="Alex Rivera"),
-                                            tenant="acme", brand="acme-telecom",
-                                            customer_since=now - timedelta(days=400)))  # fmt: skip
-    dialogue = ("Customer: Hi there, hope you are well. Kindly let me know how you can help.\n"
-                "Customer: My streaming box freezes every evening since the last firmware update.\n"
-                "Agent: Thanks for reaching out. Sorry to hear that.\n"
-                "Agent: We will send you a replacement streaming box by Friday.\n"
-                "Customer: Thanks.")  # fmt: skip
-    runtime.snapshots.put_many("C-SUMM-1", [
-        Interaction(interaction_id="I-1", channel="chat", occurred_at=now - timedelta(days=2), summary=dialogue),
-        Interaction(interaction_id="I-0", channel="email", occurred_at=now - timedelta(days=30),
-                    summary="Asked for a copy of the October invoice; sent the same day."),
-    ])  # fmt: skip
+    runtime.snapshots.put_customer(
+        Customer(
+            customer_id="C-SUMM-1",
+            profile=Profile(name="Alex Rivera"),
+            tenant="acme",
+            brand="acme-telecom",
+            customer_since=now - timedelta(days=400),
+        )
+    )
+    dialogue = (
+        "Customer: Hi there, hope you are well. Kindly let me know how you can help.\n"
+        "Customer: My streaming box freezes every evening since the last firmware update.\n"
+        "Agent: Thanks for reaching out. Sorry to hear that.\n"
+        "Agent: We will send you a replacement streaming box by Friday.\n"
+        "Customer: Thanks."
+    )
+    runtime.snapshots.put_many(
+        "C-SUMM-1",
+        [
+            Interaction(interaction_id="I-1", channel="chat", occurred_at=now - timedelta(days=2), summary=dialogue),
+            Interaction(
+                interaction_id="I-0",
+                channel="email",
+                occurred_at=now - timedelta(days=30),
+                summary="Asked for a copy of the October invoice; sent the same day.",
+            ),
+        ],
+    )
     resp = post(client, {"customer_id": "C-SUMM-1", "channel": "chat"})
     assert resp.status_code == 200, resp.get_json()
     bullets = resp.get_json()["bullets"]
     latest = next(b for b in bullets if "latest on" in b)
-    assert latest.endswith("My streaming box freezes every evening since the last firmware update. "
-                           "We will send you a replacement streaming box by Friday.")  # fmt: skip
+    assert latest.endswith(
+        "My streaming box freezes every evening since the last firmware update. "
+        "We will send you a replacement streaming box by Friday."
+    )
     assert "Kindly let me know" not in latest
     assert any(b.startswith("Before that") and "October invoice" in b for b in bullets)

@@ -13,10 +13,20 @@ pytestmark = pytest.mark.integration
 
 
 def _event(**kw: object) -> SuggestionGenerated:
-    values = dict(suggestion_id="s-1", capability="context_summary", customer_key="k",
-                  prompt_version="context_summary/v1",
-                  engine="offline", model="offline-rules", degraded=False, latency_ms=1.0, model_latency_ms=0.1,
-                  tokens_in=10, tokens_out=5, tokens_estimated=True)  # fmt: skip
+    values = dict(
+        suggestion_id="s-1",
+        capability="context_summary",
+        customer_key="k",
+        prompt_version="context_summary/v1",
+        engine="offline",
+        model="offline-rules",
+        degraded=False,
+        latency_ms=1.0,
+        model_latency_ms=0.1,
+        tokens_in=10,
+        tokens_out=5,
+        tokens_estimated=True,
+    )
     values.update(kw)
     return SuggestionGenerated(**values)  # type: ignore[arg-type]
 
@@ -33,13 +43,14 @@ def test_publish_is_batched_and_lands_with_attributes(runtime: Runtime, event_si
 def test_failed_publish_goes_to_the_outbox_and_is_drained(runtime: Runtime, event_sink: EventSink) -> None:
     settings = runtime.settings
     outbox = FirestoreOutbox(runtime.firestore, "test_outbox")
-    broken = EventPublisher(clients.publisher_client(settings), settings.gcp_project_or_local,
-                            "topic-that-does-not-exist", outbox=outbox)  # fmt: skip
+    broken = EventPublisher(
+        clients.publisher_client(settings), settings.gcp_project_or_local, "topic-that-does-not-exist", outbox=outbox
+    )
     event = _event(suggestion_id="outboxed")
     future = broken.publish(event)
     broken.flush()
     assert future.exception() is not None
-    (doc_id, entry), = [p for p in outbox.pending() if p[0] == event.event_id]
+    ((doc_id, entry),) = [p for p in outbox.pending() if p[0] == event.event_id]
     assert json.loads(entry["payload"])["suggestion_id"] == "outboxed"
 
     # Operations fix the topic (here: point the entry at the real one) and drain.

@@ -25,8 +25,15 @@ def eid() -> str:
 
 
 def reply_suggestion() -> dict:
-    return post("reply_draft", {"customer_id": "C-1001", "message": "Where is my parcel? It has not arrived.",
-                                "channel": "email", "language": "en"}).get_json()  # fmt: skip
+    return post(
+        "reply_draft",
+        {
+            "customer_id": "C-1001",
+            "message": "Where is my parcel? It has not arrived.",
+            "channel": "email",
+            "language": "en",
+        },
+    ).get_json()
 
 
 @pytest.mark.parametrize(
@@ -40,17 +47,33 @@ def reply_suggestion() -> dict:
 )
 def test_rating_is_derived_from_the_agents_edits(runtime: Runtime, edit: Any, rating: str) -> None:
     draft = reply_suggestion()
-    body = post("feedback", {"event_id": eid(), "suggestion_id": draft["suggestion_id"], "capability": "reply_draft",
-                             "final_text": edit(draft["reply"])}).get_json()  # fmt: skip
+    body = post(
+        "feedback",
+        {
+            "event_id": eid(),
+            "suggestion_id": draft["suggestion_id"],
+            "capability": "reply_draft",
+            "final_text": edit(draft["reply"]),
+        },
+    ).get_json()
     assert (body["rating"], body["rating_source"], body["duplicate"]) == (rating, "edit_distance", False)
 
 
 def test_explicit_rating_wins_and_comment_stays_out_of_events(runtime: Runtime, event_sink: EventSink) -> None:
     draft = reply_suggestion()
     event_id = eid()
-    body = post("feedback", {"event_id": event_id, "suggestion_id": draft["suggestion_id"], "capability": "reply_draft",
-                             "rating": "not_helpful", "final_text": draft["reply"], "csat": 4,
-                             "comment": "Customer is Emma Thompson, call her"}).get_json()  # fmt: skip
+    body = post(
+        "feedback",
+        {
+            "event_id": event_id,
+            "suggestion_id": draft["suggestion_id"],
+            "capability": "reply_draft",
+            "rating": "not_helpful",
+            "final_text": draft["reply"],
+            "csat": 4,
+            "comment": "Customer is Emma Thompson, call her",
+        },
+    ).get_json()
     assert (body["rating"], body["rating_source"], body["similarity"]) == ("not_helpful", "agent", 1.0)
     runtime.events.flush()
     (event,) = event_sink.collect(1, lambda e: e.get("event_id") == event_id)
@@ -68,14 +91,22 @@ def test_nba_outcomes_feed_the_engine_exactly_once(runtime: Runtime) -> None:
     nba = post("next_best_action", {"customer_id": "C-1010", "channel": "chat", "transcript": chat}).get_json()
     offer = nba["primary"]["offer_id"]
     before = runtime.offers.acceptance("standard").get(offer, (0, 0))
-    accepted = {"event_id": eid(), "suggestion_id": nba["suggestion_id"], "capability": "next_best_action",
-                "nba": {"offer_id": offer, "outcome": "accepted"}}  # fmt: skip
+    accepted = {
+        "event_id": eid(),
+        "suggestion_id": nba["suggestion_id"],
+        "capability": "next_best_action",
+        "nba": {"offer_id": offer, "outcome": "accepted"},
+    }
     assert post("feedback", accepted).get_json()["duplicate"] is False
     assert post("feedback", accepted).get_json()["duplicate"] is True  # redelivery: counted once
     assert runtime.offers.acceptance("standard")[offer] == (before[0] + 1, before[1] + 1)
 
-    rejected = {"event_id": eid(), "suggestion_id": nba["suggestion_id"], "capability": "next_best_action",
-                "nba": {"offer_id": offer, "outcome": "rejected"}}  # fmt: skip
+    rejected = {
+        "event_id": eid(),
+        "suggestion_id": nba["suggestion_id"],
+        "capability": "next_best_action",
+        "nba": {"offer_id": offer, "outcome": "rejected"},
+    }
     post("feedback", rejected)
     lead = agent_headers("lead-5", "supervisor")  # suppressed offers are a scoring detail: supervisors see them
     again = post("next_best_action", {"customer_id": "C-1010", "channel": "chat", "transcript": chat}, lead).get_json()
@@ -84,14 +115,23 @@ def test_nba_outcomes_feed_the_engine_exactly_once(runtime: Runtime) -> None:
 
 @pytest.mark.parametrize(
     ("change", "status", "field"),
-    [({"suggestion_id": "f" * 32}, 404, None), ({"capability": "next_steps"}, 409, None),
-     ({"nba": {"offer_id": "XS-MESH", "outcome": "accepted"}}, 400, "nba.offer_id"),
-     ({"rating": "great"}, 400, "rating"), ({"event_id": "x"}, 400, "event_id")],
-)  # fmt: skip
+    [
+        ({"suggestion_id": "f" * 32}, 404, None),
+        ({"capability": "next_steps"}, 409, None),
+        ({"nba": {"offer_id": "XS-MESH", "outcome": "accepted"}}, 400, "nba.offer_id"),
+        ({"rating": "great"}, 400, "rating"),
+        ({"event_id": "x"}, 400, "event_id"),
+    ],
+)
 def test_feedback_errors(runtime: Runtime, change: dict, status: int, field: str | None) -> None:
     draft = reply_suggestion()
-    body = {"event_id": eid(), "suggestion_id": draft["suggestion_id"], "capability": "reply_draft",
-            "rating": "used_unchanged", **change}  # fmt: skip
+    body = {
+        "event_id": eid(),
+        "suggestion_id": draft["suggestion_id"],
+        "capability": "reply_draft",
+        "rating": "used_unchanged",
+        **change,
+    }
     resp = post("feedback", body)
     assert resp.status_code == status, resp.get_json()
     if field:
@@ -106,14 +146,21 @@ def test_feedback_needs_content(runtime: Runtime) -> None:
 
 def test_feedback_only_on_ones_own_suggestions(runtime: Runtime) -> None:
     draft = reply_suggestion()
-    body = {"event_id": eid(), "suggestion_id": draft["suggestion_id"], "capability": "reply_draft",
-            "rating": "not_helpful"}  # fmt: skip
+    body = {
+        "event_id": eid(),
+        "suggestion_id": draft["suggestion_id"],
+        "capability": "reply_draft",
+        "rating": "not_helpful",
+    }
     other = post("feedback", body, agent_headers("agent-6"))
     unknown = post("feedback", {**body, "suggestion_id": "e" * 32}, agent_headers("agent-6"))
     assert other.status_code == unknown.status_code == 404
     strip = lambda r: {**r.get_json()["error"], "request_id": None}  # noqa: E731
-    assert strip(other) == strip(unknown) == {"code": "not_found", "message": "suggestion not found",
-                                              "request_id": None}  # fmt: skip
-    assert runtime.firestore.collection(runtime.settings.feedback_collection).document(body["event_id"]).get().exists \
+    assert (
+        strip(other) == strip(unknown) == {"code": "not_found", "message": "suggestion not found", "request_id": None}
+    )
+    assert (
+        runtime.firestore.collection(runtime.settings.feedback_collection).document(body["event_id"]).get().exists
         is False
+    )
     assert post("feedback", body).status_code == 200  # its author may

@@ -52,8 +52,11 @@ def model_logs() -> Iterator[list[logging.LogRecord]]:
 
 
 def faults(records: list[logging.LogRecord]) -> list[dict[str, Any]]:
-    return [r.fields | {"severity": r.levelname} for r in records
-            if getattr(r, "fields", {}).get("event") == "model.config_fault"]  # fmt: skip
+    return [
+        r.fields | {"severity": r.levelname}
+        for r in records
+        if getattr(r, "fields", {}).get("event") == "model.config_fault"
+    ]
 
 
 # --- recorded response shapes -----------------------------------------------------------------
@@ -75,7 +78,11 @@ def test_answers_are_parsed_with_thinking_and_cached_tokens(
     assert out == SummaryOutput.model_validate(OUTPUT)
     assert (usage.engine, usage.degraded) == ("vertex", False)
     assert (usage.input_tokens, usage.output_tokens, usage.thinking_tokens, usage.cached_tokens) == (
-        tokens_in, tokens_out, thinking, cached)
+        tokens_in,
+        tokens_out,
+        thinking,
+        cached,
+    )
     if fixture == "no_usage.json":
         assert usage.tokens_estimated and usage.cost_usd is None
     else:  # the profile's model (gemini-3.5-flash-lite): thinking billed as output, cache at the cached price
@@ -93,8 +100,9 @@ DEGRADED = [
 
 
 @pytest.mark.parametrize(("fixture", "reason"), DEGRADED)
-def test_unusable_answers_degrade_with_their_class(fake_vertex: FakeVertex, model_logs: list[logging.LogRecord],
-                                                   fixture: str, reason: str) -> None:  # fmt: skip
+def test_unusable_answers_degrade_with_their_class(
+    fake_vertex: FakeVertex, model_logs: list[logging.LogRecord], fixture: str, reason: str
+) -> None:
     fake_vertex.reply(200, recorded(fixture))
     out, usage = vertex_engine(fake_vertex).generate(_prompt(), SummaryOutput)
     assert len(fake_vertex.requests) == 1  # not retried: the same request gets the same answer
@@ -104,9 +112,17 @@ def test_unusable_answers_degrade_with_their_class(fake_vertex: FakeVertex, mode
     billed = fixture_json("vertex", fixture).get("usageMetadata", {})
     # The unusable answer was still billed: its tokens and cost are recorded, not the offline estimate.
     assert (usage.input_tokens, usage.thinking_tokens, usage.tokens_estimated) == (
-        billed.get("promptTokenCount", 0), billed.get("thoughtsTokenCount", 0), False)
-    assert usage.cost_usd == pytest.approx((billed.get("promptTokenCount", 0) * 0.30 + (billed.get(
-        "candidatesTokenCount", 0) + billed.get("thoughtsTokenCount", 0)) * 2.50) / 1e6)
+        billed.get("promptTokenCount", 0),
+        billed.get("thoughtsTokenCount", 0),
+        False,
+    )
+    assert usage.cost_usd == pytest.approx(
+        (
+            billed.get("promptTokenCount", 0) * 0.30
+            + (billed.get("candidatesTokenCount", 0) + billed.get("thoughtsTokenCount", 0)) * 2.50
+        )
+        / 1e6
+    )
 
 
 # --- HTTP failures: classified; 404/403 are configuration faults, logged once per instance -----------
@@ -117,12 +133,16 @@ def test_unusable_answers_degrade_with_their_class(fake_vertex: FakeVertex, mode
     [
         (404, "error_404.json", "model_not_found: HTTP 404 for model gemini-3.5-flash-lite", True),
         (403, "error_403.json", "permission_denied: HTTP 403 for model gemini-3.5-flash-lite", True),
-        (429, "error_429_quota.json",
-         "quota_exhausted: HTTP 429 quota aiplatform.googleapis.com/generate_content_requests_per_minute_per_project_"
-         "per_base_model", False),
+        (
+            429,
+            "error_429_quota.json",
+            "quota_exhausted: HTTP 429 quota aiplatform.googleapis.com/"
+            "generate_content_requests_per_minute_per_project_per_base_model",
+            False,
+        ),
         (500, "error_500.json", "unavailable: HTTP 500", False),
     ],
-)  # fmt: skip
+)
 def test_http_failures_are_classified_and_config_faults_page_once(
     fake_vertex: FakeVertex, model_logs: list[logging.LogRecord], status: int, fixture: str, reason: str, fault: bool
 ) -> None:
@@ -154,8 +174,9 @@ def test_first_call_after_vertex_recovers_is_answered_by_gemini(fake_vertex: Fak
     for _ in range(slow_calls * attempts):
         fake_vertex.hang()
     fake_vertex.reply_json(OUTPUT, promptTokenCount=700, candidatesTokenCount=150, thoughtsTokenCount=90)
-    engine: ResilientEngine = vertex_engine(fake_vertex, latency_budget_ms=600, model_timeout_ms=300,
-                                            model_retry_attempts=attempts)  # fmt: skip
+    engine: ResilientEngine = vertex_engine(
+        fake_vertex, latency_budget_ms=600, model_timeout_ms=300, model_retry_attempts=attempts
+    )
     for _ in range(slow_calls):
         _, usage = engine.generate(_prompt(), SummaryOutput)
         assert usage.degraded and usage.degraded_reason.startswith("timeout")
@@ -182,7 +203,11 @@ def test_suggestion_event_records_thinking_tokens_cached_tokens_and_cost(
     assert resp.engine == "vertex" and not resp.degraded
     (event,) = event_sink.collect(1, lambda e: e.get("suggestion_id") == resp.suggestion_id)
     assert (event["tokens_in"], event["tokens_out"], event["tokens_thinking"], event["tokens_cached"]) == (
-        1210, 212, 1187, 1024)
+        1210,
+        212,
+        1187,
+        1024,
+    )
     expected = ((1210 - 1024) * 0.30 + 1024 * 0.03 + (212 + 1187) * 2.50) / 1e6  # gemini-3.5-flash-lite
     assert event["cost_usd"] == pytest.approx(expected)
     assert event["model"] == "gemini-3.5-flash"  # the model version the response names

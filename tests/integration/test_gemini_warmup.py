@@ -44,8 +44,9 @@ def _rt(fake: FakeVertex) -> Any:
     return SimpleNamespace(settings=vertex_settings(fake), engine=vertex_engine(fake))
 
 
-def test_each_model_of_the_function_answers_a_token_count(fake_vertex: FakeVertex,
-                                                           records: list[logging.LogRecord]) -> None:  # fmt: skip
+def test_each_model_of_the_function_answers_a_token_count(
+    fake_vertex: FakeVertex, records: list[logging.LogRecord]
+) -> None:
     fake_vertex.reply(200, fixture_json("vertex", "count_tokens.json"))
     assert check_models(_rt(fake_vertex), "ticket_closed", today=date(2026, 12, 2)) == {"gemini-3.5-flash": "ok"}
     (req,) = fake_vertex.requests
@@ -53,16 +54,18 @@ def test_each_model_of_the_function_answers_a_token_count(fake_vertex: FakeVerte
     assert _events(records, "model.config_fault") == [] and _events(records, "model.retiring") == []
 
 
-def test_a_missing_model_is_an_error_at_start_with_the_model_id(fake_vertex: FakeVertex,
-                                                                 records: list[logging.LogRecord]) -> None:  # fmt: skip
+def test_a_missing_model_is_an_error_at_start_with_the_model_id(
+    fake_vertex: FakeVertex, records: list[logging.LogRecord]
+) -> None:
     fake_vertex.reply(404, fixture_json("vertex", "error_404.json"))
     assert check_models(_rt(fake_vertex), "context_summary") == {"gemini-3.5-flash-lite": "model_not_found"}
     (fault,) = _events(records, "model.config_fault")
     assert fault["severity"] == "ERROR" and fault["model"] == "gemini-3.5-flash-lite" and fault["at"] == "start"
 
 
-def test_a_model_within_30_days_of_retirement_warns_at_start(fake_vertex: FakeVertex,
-                                                              records: list[logging.LogRecord]) -> None:  # fmt: skip
+def test_a_model_within_30_days_of_retirement_warns_at_start(
+    fake_vertex: FakeVertex, records: list[logging.LogRecord]
+) -> None:
     fake_vertex.reply(200, fixture_json("vertex", "count_tokens.json"))
     check_models(_rt(fake_vertex), "next_steps", today=date(2027, 4, 25))
     (warning,) = _events(records, "model.retiring")

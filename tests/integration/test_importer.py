@@ -19,8 +19,14 @@ FIXTURES = ROOT / "tests" / "fixtures" / "imports"
 
 
 def run(rt: Runtime, mapping: str, fixture: str, tmp_path: Path, **kw: Any) -> importer.Report:
-    return importer.run(importer.Mapping.load(MAPPINGS / f"{mapping}.yaml"), rt, path=FIXTURES / fixture,
-                        checkpoint=tmp_path / f"{mapping}.checkpoint.json", progress=False, **kw)  # fmt: skip
+    return importer.run(
+        importer.Mapping.load(MAPPINGS / f"{mapping}.yaml"),
+        rt,
+        path=FIXTURES / fixture,
+        checkpoint=tmp_path / f"{mapping}.checkpoint.json",
+        progress=False,
+        **kw,
+    )
 
 
 def reasons(report: importer.Report) -> dict[int, str]:
@@ -37,7 +43,11 @@ def test_zendesk_users_and_tickets_export(runtime: Runtime, tmp_path: Path) -> N
     assert "profile.name" in reasons(users)[3]
     lena = runtime.snapshots.get_snapshot("ZD-36000000001").customer
     assert (lena.profile.name, lena.profile.language, lena.profile.timezone, lena.segment) == (
-        "Lena Vogel", "de", "Europe/Berlin", "gold")  # fmt: skip
+        "Lena Vogel",
+        "de",
+        "Europe/Berlin",
+        "gold",
+    )
     assert lena.preferences == ["prefers email", "no calls before 10:00"]
     assert runtime.snapshots.get_snapshot("ZD-36000000002").customer.profile.language == "en"
 
@@ -47,15 +57,20 @@ def test_zendesk_users_and_tickets_export(runtime: Runtime, tmp_path: Path) -> N
     assert reasons(tickets)[5] == "customer not known: import the customers first"
     (t4101,) = runtime.snapshots.get_tickets("ZD-36000000001", ["ZD-4101"])
     assert (t4101.subject, t4101.status, t4101.priority, t4101.category) == (
-        "Internet drops every evening", "open", "high", "incident")  # the newer row won over the older one
+        "Internet drops every evening",
+        "open",
+        "high",
+        "incident",
+    )  # the newer row won over the older one
     (t4102,) = runtime.snapshots.get_tickets("ZD-36000000002", ["ZD-4102"])
     assert (t4102.status, t4102.priority) == ("closed", "medium")
     again = run(runtime, "zendesk_tickets", "zendesk_tickets.json", tmp_path)  # a rerun changes nothing
     assert dict(again.outcomes) == {"duplicate": 2, "stale": 1, "rejected": 2}
 
 
-def test_salesforce_contacts_and_cases_csv_resume_after_an_interruption(runtime: Runtime, tmp_path: Path,
-                                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+def test_salesforce_contacts_and_cases_csv_resume_after_an_interruption(
+    runtime: Runtime, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     contacts = run(runtime, "salesforce_contacts", "salesforce_Contact.csv", tmp_path)
     assert dict(contacts.outcomes) == {"applied": 2, "rejected": 1} and "updated_at" in reasons(contacts)[3]
     marta = runtime.snapshots.get_snapshot("SF-0035g00000ABCDEAA1").customer.profile
@@ -76,8 +91,11 @@ def test_salesforce_contacts_and_cases_csv_resume_after_an_interruption(runtime:
         run(runtime, "salesforce_cases", "salesforce_Case.csv", tmp_path, batch_size=1)
     checkpoint = tmp_path / "salesforce_cases.checkpoint.json"
     assert checkpoint.exists()
-    monkeypatch.setattr(importer.Importer, "write", lambda self, batch, report: (
-        written.extend(n for n, _ in batch), real_write(self, batch, report)))  # fmt: skip
+    monkeypatch.setattr(
+        importer.Importer,
+        "write",
+        lambda self, batch, report: (written.extend(n for n, _ in batch), real_write(self, batch, report)),
+    )
     cases = run(runtime, "salesforce_cases", "salesforce_Case.csv", tmp_path, batch_size=1)
     assert written == [1, 2, 4]  # resumed at row 3 (rejected by its mapping): no row imported twice
     assert dict(cases.outcomes) == {"applied": 3, "rejected": 1} and not checkpoint.exists()
@@ -99,7 +117,9 @@ def test_interactions_count_once_in_the_stats(runtime: Runtime, tmp_path: Path) 
     stats = runtime.snapshots.get_snapshot("ZD-36000000001").customer.stats
     assert stats.interactions_total == before + report.outcomes["applied"]
     assert {i.interaction_id for i in runtime.snapshots.get_snapshot("ZD-36000000001").interactions} >= {
-        "CALL-1", "CHAT-2"}  # fmt: skip
+        "CALL-1",
+        "CHAT-2",
+    }
 
 
 def test_catalogue_kb_and_queues_load_without_writing_customers(runtime: Runtime, tmp_path: Path) -> None:
@@ -122,9 +142,20 @@ def test_catalogue_kb_and_queues_load_without_writing_customers(runtime: Runtime
 
 def test_cli_reports_rejected_rows_and_reasons(runtime: Runtime, tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
     rejects = tmp_path / "rejects.jsonl"
-    code = importer.main(["--mapping", str(MAPPINGS / "zendesk_users.yaml"), "--input",
-                          str(FIXTURES / "zendesk_users.json"), "--checkpoint", str(tmp_path / "c.json"),
-                          "--rejects", str(rejects), "--no-progress"], runtime=runtime)  # fmt: skip
+    code = importer.main(
+        [
+            "--mapping",
+            str(MAPPINGS / "zendesk_users.yaml"),
+            "--input",
+            str(FIXTURES / "zendesk_users.json"),
+            "--checkpoint",
+            str(tmp_path / "c.json"),
+            "--rejects",
+            str(rejects),
+            "--no-progress",
+        ],
+        runtime=runtime,
+    )
     out = capsys.readouterr().out
     assert code == 1 and "zendesk_users: 3 rows:" in out and "rejected 1×: profile.name" in out
     assert rejects.read_text("utf-8").count("\n") == 1

@@ -42,8 +42,9 @@ def post(client: Any, body: dict) -> Any:
     return client.post("/", json=body, headers=HEADERS)
 
 
-def test_angry_churning_customer_gets_retention_and_no_sales(client: Any, nba_runtime: Runtime,
-                                                             event_sink: EventSink) -> None:  # fmt: skip
+def test_angry_churning_customer_gets_retention_and_no_sales(
+    client: Any, nba_runtime: Runtime, event_sink: EventSink
+) -> None:
     resp = post(client, {"customer_id": "C-1002", "channel": "chat", "transcript": ANGRY_DE})
     assert resp.status_code == 200, resp.get_json()
     body = resp.get_json()
@@ -73,20 +74,30 @@ def test_happy_customer_gets_an_upgrade(client: Any, nba_runtime: Runtime) -> No
     assert body["intent"] == "upgrade" and body["sentiment"]["label"] == "positive"
     assert body["primary"]["offer_id"] == "UP-FIB-500"
     assert {s["rule"] for s in body["suppressed"] if s["offer_id"].startswith("RET-")} <= {
-        "retention_not_needed", "max_discount", "segment"}  # fmt: skip
+        "retention_not_needed",
+        "max_discount",
+        "segment",
+    }
 
 
 def test_recent_rejection_in_firestore_is_respected(client: Any, nba_runtime: Runtime) -> None:
-    nba_runtime.offers.record_outcome("C-1014", "evt-rej-1", "UP-FIB-500", "rejected",
-                                      datetime.now(UTC) - timedelta(days=3))  # fmt: skip
+    nba_runtime.offers.record_outcome(
+        "C-1014", "evt-rej-1", "UP-FIB-500", "rejected", datetime.now(UTC) - timedelta(days=3)
+    )
     body = post(client, {"customer_id": "C-1014", "channel": "chat", "transcript": HAPPY_EN}).get_json()
     assert body["primary"]["offer_id"] != "UP-FIB-500"
     assert {"offer_id": "UP-FIB-500", "rule": "recently_rejected"} in body["suppressed"]
 
 
 def test_catalogue_edits_in_firestore_take_effect(client: Any, nba_runtime: Runtime) -> None:
-    campaign = Offer(offer_id="FU-NEW-CAMPAIGN", type="follow_up", title="New follow-up", value_estimate=5000,
-                     pitch={"en": "We'll check in next week."}, requires_agent_confirmation=False)  # fmt: skip
+    campaign = Offer(
+        offer_id="FU-NEW-CAMPAIGN",
+        type="follow_up",
+        title="New follow-up",
+        value_estimate=5000,
+        pitch={"en": "We'll check in next week."},
+        requires_agent_confirmation=False,
+    )
     nba_runtime.offers.put_offers([campaign])
     try:
         body = post(client, {"customer_id": "C-1020", "channel": "email"}).get_json()
@@ -98,10 +109,13 @@ def test_catalogue_edits_in_firestore_take_effect(client: Any, nba_runtime: Runt
 
 @pytest.mark.parametrize(
     "body",
-    [{"customer_id": "C-1002"}, {"customer_id": "C-1002", "channel": "fax"},
-     {"customer_id": "C-1002", "channel": "chat", "transcript": [{"speaker": "bot", "text": "x"}]},
-     {"customer_id": "C-1002", "channel": "chat", "transcript": [{"speaker": "customer", "text": ""}]}],
-)  # fmt: skip
+    [
+        {"customer_id": "C-1002"},
+        {"customer_id": "C-1002", "channel": "fax"},
+        {"customer_id": "C-1002", "channel": "chat", "transcript": [{"speaker": "bot", "text": "x"}]},
+        {"customer_id": "C-1002", "channel": "chat", "transcript": [{"speaker": "customer", "text": ""}]},
+    ],
+)
 def test_bad_requests_name_the_field(client: Any, nba_runtime: Runtime, body: dict) -> None:
     resp = post(client, body)
     assert resp.status_code == 400
@@ -117,9 +131,14 @@ def _vertex_runtime(settings: Any, fake: FakeVertex) -> Runtime:
 
 
 def _model(primary: str, fallback: str | None, phrasing: str, reasons: list[str] | None = None) -> dict:
-    return {"customer_goal": "Wants to leave because of outages.", "sentiment": "negative",
-            "primary_offer_id": primary, "fallback_offer_id": fallback,
-            "reasons": reasons or ["Churn is high.", "Loyalty offer fits."], "phrasing": phrasing}  # fmt: skip
+    return {
+        "customer_goal": "Wants to leave because of outages.",
+        "sentiment": "negative",
+        "primary_offer_id": primary,
+        "fallback_offer_id": fallback,
+        "reasons": reasons or ["Churn is high.", "Loyalty offer fits."],
+        "phrasing": phrasing,
+    }
 
 
 @pytest.mark.parametrize(
@@ -131,8 +150,9 @@ def _model(primary: str, fallback: str | None, phrasing: str, reasons: list[str]
         (_model("RET-LOYALTY-10", "RET-FREE-MONTH", "Ich gebe Ihnen 90 % Rabatt"), True, "mentions a discount of 90"),
     ],
 )
-def test_model_choice_is_checked(client: Any, settings: Any, seeded: Any, fake_vertex: FakeVertex,
-                                 answer: dict, overridden: bool, reason: str | None) -> None:  # fmt: skip
+def test_model_choice_is_checked(
+    client: Any, settings: Any, seeded: Any, fake_vertex: FakeVertex, answer: dict, overridden: bool, reason: str | None
+) -> None:
     fake_vertex.reply_json(answer)
     set_default_runtime(_vertex_runtime(settings, fake_vertex))
     try:

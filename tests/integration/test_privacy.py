@@ -44,13 +44,19 @@ def everything_in_firestore(rt: Runtime) -> str:
 
 
 def everything_in_warehouse(con: Any) -> str:
-    tables = [r[0] for r in con.execute("SELECT table_name FROM information_schema.tables WHERE table_schema = "
-                                        "'cx_analytics' AND table_type = 'BASE TABLE'").fetchall()]  # fmt: skip
+    tables = [
+        r[0]
+        for r in con.execute(
+            "SELECT table_name FROM information_schema.tables WHERE table_schema = "
+            "'cx_analytics' AND table_type = 'BASE TABLE'"
+        ).fetchall()
+    ]
     return "\n".join(f"{t} {con.execute(f'SELECT * FROM cx_analytics.{t}').fetchall()}" for t in tables)
 
 
-def test_access_then_erasure_leaves_nothing_that_links_to_the_customer(runtime: Runtime, event_sink: EventSink,
-                                                                       tmp_path: Path) -> None:  # fmt: skip
+def test_access_then_erasure_leaves_nothing_that_links_to_the_customer(
+    runtime: Runtime, event_sink: EventSink, tmp_path: Path
+) -> None:
     from google.cloud import pubsub_v1
 
     from scripts.warehouse_db import connect, load_from_subscription, materialize
@@ -66,33 +72,83 @@ def test_access_then_erasure_leaves_nothing_that_links_to_the_customer(runtime: 
     try:
         assert seed_customers(runtime, [seed]) == {"applied": 1 + len(build(seed)[1])}
         # the customer uses the product: a draft with feedback, next steps confirmed, the ticket closed
-        draft = post("reply_draft", {"customer_id": cid, "message": "Das Internet ist schon wieder weg!",
-                                     "channel": "email", "language": "de"}).get_json()  # fmt: skip
-        assert post("feedback", {"event_id": f"fb-{uuid.uuid4().hex}", "suggestion_id": draft["suggestion_id"],
-                                 "capability": "reply_draft", "final_text": draft["reply"],
-                                 "comment": "Erika Mustermann wants a call back"}).status_code == 200  # fmt: skip
-        steps = post("next_steps", {"customer_id": cid, "ticket_id": ticket, "channel": "chat",
-                                    "conversation_end_time": "2026-11-19T15:00:00+01:00", "transcript": [
-                                        {"speaker": "customer", "text": "Mein Internet fällt ständig aus."},
-                                        {"speaker": "agent", "text": "Ich schicke morgen einen Techniker vorbei."}]}
-                     ).get_json()  # fmt: skip
-        confirmed = post("confirm_next_steps", {
-            "suggestion_id": steps["suggestion_id"], "customer_id": cid, "ticket_id": ticket,
-            "actions": [{"owner": "agent", "description": "Techniker schicken", "due_by": "2026-11-20"}],
-            "resolver_group": "Technical Support"})  # fmt: skip
+        draft = post(
+            "reply_draft",
+            {"customer_id": cid, "message": "Das Internet ist schon wieder weg!", "channel": "email", "language": "de"},
+        ).get_json()
+        assert (
+            post(
+                "feedback",
+                {
+                    "event_id": f"fb-{uuid.uuid4().hex}",
+                    "suggestion_id": draft["suggestion_id"],
+                    "capability": "reply_draft",
+                    "final_text": draft["reply"],
+                    "comment": "Erika Mustermann wants a call back",
+                },
+            ).status_code
+            == 200
+        )
+        steps = post(
+            "next_steps",
+            {
+                "customer_id": cid,
+                "ticket_id": ticket,
+                "channel": "chat",
+                "conversation_end_time": "2026-11-19T15:00:00+01:00",
+                "transcript": [
+                    {"speaker": "customer", "text": "Mein Internet fällt ständig aus."},
+                    {"speaker": "agent", "text": "Ich schicke morgen einen Techniker vorbei."},
+                ],
+            },
+        ).get_json()
+        confirmed = post(
+            "confirm_next_steps",
+            {
+                "suggestion_id": steps["suggestion_id"],
+                "customer_id": cid,
+                "ticket_id": ticket,
+                "actions": [{"owner": "agent", "description": "Techniker schicken", "due_by": "2026-11-20"}],
+                "resolver_group": "Technical Support",
+            },
+        )
         assert confirmed.status_code == 200, confirmed.get_json()
-        close = {"ticket_id": ticket, "customer_id": cid, "channel": "chat", "journey": "outage",
-                 "category": "outage", "queue_history": ["Technical Support"], "opened_at": "2026-11-18T09:00:00Z",
-                 "closed_at": "2026-11-19T15:00:00Z", "handle_time_s": 300, "after_contact_work_s": 30,
-                 "resolution_code": "technician_sent", "csat": 2, "ai_assisted": True}  # fmt: skip
+        close = {
+            "ticket_id": ticket,
+            "customer_id": cid,
+            "channel": "chat",
+            "journey": "outage",
+            "category": "outage",
+            "queue_history": ["Technical Support"],
+            "opened_at": "2026-11-18T09:00:00Z",
+            "closed_at": "2026-11-19T15:00:00Z",
+            "handle_time_s": 300,
+            "after_contact_work_s": 30,
+            "resolution_code": "technician_sent",
+            "csat": 2,
+            "ai_assisted": True,
+        }
         from shared.capabilities.ticket_closed import handle as ticket_closed
 
         assert ticket_closed(json.dumps(close).encode(), runtime) == "processed"
         FirestoreOutbox(runtime.firestore, runtime.settings.outbox_collection).save(
-            runtime.events.topic_path, SuggestionGenerated(
-                suggestion_id="s-outbox", capability="reply_draft", customer_key=key, prompt_version="v1",
-                engine="offline", model="offline", degraded=False, latency_ms=1, model_latency_ms=1, tokens_in=1,
-                tokens_out=1, tokens_estimated=True), "publish failed")  # fmt: skip
+            runtime.events.topic_path,
+            SuggestionGenerated(
+                suggestion_id="s-outbox",
+                capability="reply_draft",
+                customer_key=key,
+                prompt_version="v1",
+                engine="offline",
+                model="offline",
+                degraded=False,
+                latency_ms=1,
+                model_latency_ms=1,
+                tokens_in=1,
+                tokens_out=1,
+                tokens_estimated=True,
+            ),
+            "publish failed",
+        )
         runtime.events.flush()
         con = connect(tmp_path / "warehouse.duckdb")
         assert sum(load_from_subscription(con, sub, wh_path, timeout=5) for _ in range(3)) >= 4
@@ -103,15 +159,20 @@ def test_access_then_erasure_leaves_nothing_that_links_to_the_customer(runtime: 
         # access: one JSON document with everything held
         out = tmp_path / "export.json"
         warehouse = privacy.DuckDbWarehouse(con)
-        assert privacy.main(["access", cid, "--case", "DSAR-1", "--out", str(out)], runtime=runtime,
-                            warehouse=warehouse) == 0  # fmt: skip
+        assert (
+            privacy.main(["access", cid, "--case", "DSAR-1", "--out", str(out)], runtime=runtime, warehouse=warehouse)
+            == 0
+        )
         export = json.loads(out.read_text("utf-8"))
         assert export["snapshot"]["customer"]["profile"]["name"] == "Erika Mustermann"
         assert len(export["snapshot"]["interactions"]) == seed.interactions + 1  # + the close
         # the close is counted in a stats shard (sharded counters): base + shards, and the shards are exported too
         shards = export["snapshot"].get("stats_shards", [])
-        assert export["snapshot"]["customer"]["stats"]["interactions_total"] + sum(
-            s.get("interactions_total", 0) for s in shards) == seed.interactions + 1
+        assert (
+            export["snapshot"]["customer"]["stats"]["interactions_total"]
+            + sum(s.get("interactions_total", 0) for s in shards)
+            == seed.interactions + 1
+        )
         assert next(t for t in export["snapshot"]["tickets"] if t["id"] == ticket)["next_steps"]["confirmed"]
         assert {s["capability"] for s in export["suggestions"]} >= {"reply_draft", "next_steps"}
         assert [n["id"] for n in export["next_steps"]] == [steps["suggestion_id"]]
@@ -131,8 +192,17 @@ def test_access_then_erasure_leaves_nothing_that_links_to_the_customer(runtime: 
         assert set(result["remaining"].values()) == {0}
         materialize(con)  # the daily materialization cannot bring anything back
         after_fs, after_wh = everything_in_firestore(runtime), everything_in_warehouse(con)
-        links = [cid, key, customer.profile.name, customer.profile.email, customer.profile.phone, ticket,
-                 draft["suggestion_id"], steps["suggestion_id"], customer.account_ids[0]]  # fmt: skip
+        links = [
+            cid,
+            key,
+            customer.profile.name,
+            customer.profile.email,
+            customer.profile.phone,
+            ticket,
+            draft["suggestion_id"],
+            steps["suggestion_id"],
+            customer.account_ids[0],
+        ]
         assert [x for x in links if x in after_fs] == []
         assert [x for x in links if x in after_wh] == []
         assert "DSAR" not in after_fs  # nor did erasure leave a record keyed to the person
@@ -155,23 +225,48 @@ def test_free_text_for_quality_work_is_stored_pseudonymized(runtime: Runtime) ->
     seed = dataclasses.replace(SEEDS[0], customer_id=cid, name="Harriet Quill")
     seed_customers(runtime, [seed])
     card = "4111 1111 1111 1111"
-    draft = post("reply_draft", {"customer_id": cid, "message": f"Please refund to my card {card}, Harriet",
-                                 "channel": "email", "language": "en"}).get_json()  # fmt: skip
+    draft = post(
+        "reply_draft",
+        {
+            "customer_id": cid,
+            "message": f"Please refund to my card {card}, Harriet",
+            "channel": "email",
+            "language": "en",
+        },
+    ).get_json()
     assert "Harriet" in draft["reply"]  # the agent sees clear text
     fb_id = f"fb-{uuid.uuid4().hex}"
-    assert post("feedback", {"event_id": fb_id, "suggestion_id": draft["suggestion_id"], "capability": "reply_draft",
-                             "final_text": draft["reply"], "comment": f"Harriet Quill read out {card}"}
-                ).get_json()["rating"] == "used_unchanged"  # fmt: skip
+    assert (
+        post(
+            "feedback",
+            {
+                "event_id": fb_id,
+                "suggestion_id": draft["suggestion_id"],
+                "capability": "reply_draft",
+                "final_text": draft["reply"],
+                "comment": f"Harriet Quill read out {card}",
+            },
+        ).get_json()["rating"]
+        == "used_unchanged"
+    )
     stored = runtime.firestore.collection("suggestions").document(draft["suggestion_id"]).get().to_dict()
     feedback = runtime.firestore.collection("feedback").document(fb_id).get().to_dict()
     assert stored["text_pseudonymized"] is True and "[CUSTOMER_" in stored["text"]
     for text in (stored["text"], feedback["final_text"], feedback["comment"]):
         assert "Harriet" not in text and "Quill" not in text and card not in text
     ticket = f"T-{cid[2:]}-C01"
-    steps = post("next_steps", {"customer_id": cid, "ticket_id": ticket, "channel": "chat",
-                                "conversation_end_time": "2026-11-19T15:00:00+00:00", "transcript": [
-                                    {"speaker": "customer", "text": f"Harriet here, my card is {card}."},
-                                    {"speaker": "agent", "text": "I will refund the charge to your card by Friday."}]}
-                 ).get_json()  # fmt: skip
+    steps = post(
+        "next_steps",
+        {
+            "customer_id": cid,
+            "ticket_id": ticket,
+            "channel": "chat",
+            "conversation_end_time": "2026-11-19T15:00:00+00:00",
+            "transcript": [
+                {"speaker": "customer", "text": f"Harriet here, my card is {card}."},
+                {"speaker": "agent", "text": "I will refund the charge to your card by Friday."},
+            ],
+        },
+    ).get_json()
     kept = json.dumps(runtime.next_steps_store.suggestion(steps["suggestion_id"]), default=str)
     assert "Harriet" not in kept and card not in kept

@@ -47,7 +47,8 @@ def test_dataset_has_gold_references_and_both_prompt_versions(runtime: Runtime, 
     pairs = [r for r in rows if r["kind"] == "nba_pair"]
     assert len(steps) == 2 and all(r["reference"] and r["prompt"] for r in steps)
     assert len(pairs) == 2 and {(r["control"], r["candidate"]) for r in pairs} == {
-        ("next_best_action/v1", "next_best_action/v2")}  # fmt: skip
+        ("next_best_action/v1", "next_best_action/v2")
+    }
     assert all(json.loads(r["response"])["phrasing"] and json.loads(r["baseline_model_response"]) for r in pairs)
     assert "prompts" not in runtime.__dict__ or runtime.prompts.get("next_best_action").version == "v1"
 
@@ -81,25 +82,61 @@ class _EvalService(BaseHTTPRequestHandler):
 def test_vertex_evaluation_requests_at_the_transport_level(tmp_path: Path) -> None:
     server = ThreadingHTTPServer(("127.0.0.1", 0), _EvalService)
     threading.Thread(target=server.serve_forever, daemon=True).start()
-    rows = [{"kind": "next_steps", "id": "en-01", "prompt": "customer: router", "response": "agent: send router",
-             "reference": "agent: replacement"},
-            {"kind": "nba_pair", "id": "C-1:0", "prompt": "Better plan?", "response": '{"phrasing": "V2 words"}',
-             "baseline_model_response": '{"phrasing": "V1 words"}'}]  # fmt: skip
+    rows = [
+        {
+            "kind": "next_steps",
+            "id": "en-01",
+            "prompt": "customer: router",
+            "response": "agent: send router",
+            "reference": "agent: replacement",
+        },
+        {
+            "kind": "nba_pair",
+            "id": "C-1:0",
+            "prompt": "Better plan?",
+            "response": '{"phrasing": "V2 words"}',
+            "baseline_model_response": '{"phrasing": "V1 words"}',
+        },
+    ]
     dataset = tmp_path / "d.jsonl"
     dataset.write_text("".join(json.dumps(r) + "\n" for r in rows))
     try:
-        out = subprocess.run([str(EVAL_PYTHON), "-m", "scripts.evaluate", "vertex", "--dataset", str(dataset),
-                              "--project", "test-project", "--location", "europe-west1", "--anonymous",
-                              "--endpoint", f"http://127.0.0.1:{server.server_port}"], cwd=ROOT, check=True,
-                             capture_output=True, text=True, timeout=300)  # fmt: skip
+        out = subprocess.run(
+            [
+                str(EVAL_PYTHON),
+                "-m",
+                "scripts.evaluate",
+                "vertex",
+                "--dataset",
+                str(dataset),
+                "--project",
+                "test-project",
+                "--location",
+                "europe-west1",
+                "--anonymous",
+                "--endpoint",
+                f"http://127.0.0.1:{server.server_port}",
+            ],
+            cwd=ROOT,
+            check=True,
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
     finally:
         server.shutdown()
     summary = json.loads(out.stdout.strip().splitlines()[-1])
     seen = _EvalService.seen
     assert {p.split("?")[0] for p, _ in seen} == {"/v1/projects/test-project/locations/europe-west1:evaluateInstances"}
     kinds = sorted(next(iter(b)) for _, b in seen)
-    assert kinds == ["exactMatchInput", "pairwiseMetricInput", "pairwiseMetricInput", "pointwiseMetricInput",
-                     "pointwiseMetricInput", "rougeInput"]  # fmt: skip
+    assert kinds == [
+        "exactMatchInput",
+        "pairwiseMetricInput",
+        "pairwiseMetricInput",
+        "pointwiseMetricInput",
+        "pointwiseMetricInput",
+        "rougeInput",
+    ]
     bodies = json.dumps([b for _, b in seen])
     assert "next-best-action answer" in bodies and "V2 words" in bodies and "V1 words" in bodies
     assert "agent: replacement" in bodies  # the gold reference went to the computation metrics

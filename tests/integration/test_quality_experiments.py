@@ -14,8 +14,11 @@ from tests.integration.test_next_best_action import HAPPY_EN, client, nba_runtim
 pytestmark = pytest.mark.integration
 
 
-def test_nba_records_arm_and_version_of_the_contact(client: Any, nba_runtime: Runtime,  # noqa: F811
-                                                     event_sink: EventSink) -> None:  # fmt: skip
+def test_nba_records_arm_and_version_of_the_contact(
+    client: Any,  # noqa: F811
+    nba_runtime: Runtime,  # noqa: F811
+    event_sink: EventSink,
+) -> None:
     exp = Experiments.load(nba_runtime.settings.config_dir / "experiments.yaml").get("next_best_action")
     assert exp is not None
     tickets = {exp.arm(t): t for t in (f"TK-EXP{i}" for i in range(40))}  # one contact per arm
@@ -24,8 +27,9 @@ def test_nba_records_arm_and_version_of_the_contact(client: Any, nba_runtime: Ru
         body = post(client, {"customer_id": "C-1014", "ticket_id": ticket, "channel": "chat", "transcript": HAPPY_EN})
         assert body.status_code == 200, body.get_json()
         bodies[arm] = body.get_json()
-        again = post(client, {"customer_id": "C-1014", "ticket_id": ticket, "channel": "chat",
-                              "transcript": HAPPY_EN}).get_json()  # fmt: skip
+        again = post(
+            client, {"customer_id": "C-1014", "ticket_id": ticket, "channel": "chat", "transcript": HAPPY_EN}
+        ).get_json()
         assert again["arm"] == arm  # the same contact stays in its arm
     assert bodies["control"]["prompt_version"] == f"next_best_action/{exp.control}"
     assert bodies["candidate"]["prompt_version"] == f"next_best_action/{exp.candidate}"
@@ -35,8 +39,9 @@ def test_nba_records_arm_and_version_of_the_contact(client: Any, nba_runtime: Ru
         assert (doc["arm"], doc["experiment"], doc["prompt_version"]) == (arm, exp.name, body["prompt_version"])
     nba_runtime.events.flush()
     ids = {b["suggestion_id"] for b in bodies.values()}
-    events = event_sink.collect(2, lambda e: e.get("event_type") == "suggestion.generated"
-                                and e.get("suggestion_id") in ids)  # fmt: skip
+    events = event_sink.collect(
+        2, lambda e: e.get("event_type") == "suggestion.generated" and e.get("suggestion_id") in ids
+    )
     assert {(e["arm"], e["prompt_version"]) for e in events} == {(a, b["prompt_version"]) for a, b in bodies.items()}
 
 
@@ -52,7 +57,8 @@ def test_any_capability_runs_an_experiment_by_configuration_only(seeded: Any, tm
     shutil.copytree(ROOT / "config", config)
     (config / "experiments.yaml").write_text(
         "experiments:\n  - {name: closing-test, capability: closing_message, control: v2, candidate: v1, share: 0.5}\n",
-        "utf-8")  # fmt: skip
+        "utf-8",
+    )
     rt = Runtime(load_settings(model_backend="offline", config_dir=config))
     set_default_runtime(rt)
     try:
@@ -61,13 +67,15 @@ def test_any_capability_runs_an_experiment_by_configuration_only(seeded: Any, tm
         tickets = {exp.arm(t): t for t in (f"TK-CL{i}" for i in range(40))}
         seen = {}
         for arm, ticket in tickets.items():
-            body = post_fn("closing_message", {"customer_id": "C-1001", "ticket_id": ticket, "channel": "chat",
-                                               "actions": []})  # fmt: skip
+            body = post_fn(
+                "closing_message", {"customer_id": "C-1001", "ticket_id": ticket, "channel": "chat", "actions": []}
+            )
             assert body.status_code == 200, body.get_json()
             seen[arm] = body.get_json()
         assert {a: (b["arm"], b["experiment"], b["prompt_version"]) for a, b in seen.items()} == {
             "control": ("control", "closing-test", "closing_message/v2"),
-            "candidate": ("candidate", "closing-test", "closing_message/v1")}  # fmt: skip
+            "candidate": ("candidate", "closing-test", "closing_message/v1"),
+        }
     finally:
         rt.events.flush()
         set_default_runtime(None)

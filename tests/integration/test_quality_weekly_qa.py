@@ -20,14 +20,19 @@ from tests.conftest import EventSink
 pytestmark = pytest.mark.integration
 
 
-def test_weekly_qa_writes_the_sheet_candidates_and_reads_verdicts_back(runtime: Runtime, event_sink: EventSink,
-                                                                       tmp_path: Path) -> None:  # fmt: skip
+def test_weekly_qa_writes_the_sheet_candidates_and_reads_verdicts_back(
+    runtime: Runtime, event_sink: EventSink, tmp_path: Path
+) -> None:
     nba_customers = []
     for _ in range(4):  # its own customers: recorded rejections must not reach other tests' expectations
         cid = f"C-QA{uuid.uuid4().hex[:6]}"
-        runtime.snapshots.put_customer(Customer(customer_id=cid, profile=Profile(name="Quinn Example", language="en",
-                                                                                 timezone="Europe/London"),
-                                                customer_since=datetime.now(UTC) - timedelta(days=900)))  # fmt: skip
+        runtime.snapshots.put_customer(
+            Customer(
+                customer_id=cid,
+                profile=Profile(name="Quinn Example", language="en", timezone="Europe/London"),
+                customer_since=datetime.now(UTC) - timedelta(days=900),
+            )
+        )
         nba_customers.append(cid)
     played = play_demo(runtime, contacts=12, prefix=f"TK-Q{uuid.uuid4().hex[:5]}", nba_customers=nba_customers)
     con = connect()

@@ -39,9 +39,14 @@ def test_events_accepted_by_an_instance_killed_during_a_pubsub_outage_are_all_fo
     runtime: Runtime, event_sink: EventSink, tmp_path: Path
 ) -> None:
     outbox_name = f"outbox-{uuid.uuid4().hex[:8]}"
-    env = {"PUBSUB_EMULATOR_HOST": f"127.0.0.1:{free_port()}",  # nothing listens: Pub/Sub is down
-           "CX_OUTBOX_COLLECTION": outbox_name, "CX_MODEL_BACKEND": "offline", "CX_ROUTER_ARTEFACT": "",
-           "WORKERS": "1", "THREADS": "4"}  # fmt: skip
+    env = {
+        "PUBSUB_EMULATOR_HOST": f"127.0.0.1:{free_port()}",  # nothing listens: Pub/Sub is down
+        "CX_OUTBOX_COLLECTION": outbox_name,
+        "CX_MODEL_BACKEND": "offline",
+        "CX_ROUTER_ARTEFACT": "",
+        "WORKERS": "1",
+        "THREADS": "4",
+    }
     proc, url = serve("context_summary", env, tmp_path / "instance.log")
     accepted = []
     try:
@@ -67,8 +72,9 @@ def test_events_accepted_by_an_instance_killed_during_a_pubsub_outage_are_all_fo
     assert sorted(e["suggestion_id"] for e in found) == sorted(accepted)
 
 
-def test_a_firestore_outage_answers_503_with_retry_after_and_ticket_closed_raises(settings: Any, tmp_path: Path,
-                                                                                  seeded: Any) -> None:  # fmt: skip
+def test_a_firestore_outage_answers_503_with_retry_after_and_ticket_closed_raises(
+    settings: Any, tmp_path: Path, seeded: Any
+) -> None:
     from scripts.emulators import Emulators
     from scripts.seed import SEEDS, build
 
@@ -83,9 +89,11 @@ def test_a_firestore_outage_answers_503_with_retry_after_and_ticket_closed_raise
         assert summary.post("/", json={"customer_id": customer.customer_id}, headers=HEADERS).status_code == 200
         emu.stop()
 
-        for name, body in [("context_summary", {"customer_id": customer.customer_id}),
-                           ("feedback", valid_bodies()["feedback"]),
-                           ("confirm_next_steps", valid_bodies()["confirm_next_steps"])]:  # fmt: skip
+        for name, body in [
+            ("context_summary", {"customer_id": customer.customer_id}),
+            ("feedback", valid_bodies()["feedback"]),
+            ("confirm_next_steps", valid_bodies()["confirm_next_steps"]),
+        ]:
             resp = app_client(name).post("/", json=body, headers=HEADERS)
             assert resp.status_code == 503, (name, resp.get_json())
             assert resp.headers["Retry-After"] == "5" and resp.get_json()["error"]["code"] == "unavailable"
@@ -100,7 +108,8 @@ def test_a_firestore_outage_answers_503_with_retry_after_and_ticket_closed_raise
 def _ticket(runtime: Runtime, customer: str = "C-1018") -> str:  # not a customer other tests count tickets of
     ticket = f"T-CF-{uuid.uuid4().hex[:6]}"
     runtime.firestore.collection("customers").document(customer).collection("tickets").document(ticket).set(
-        {"ticket_id": ticket, "subject": "double charge", "status": "open", "opened_at": T0})  # fmt: skip
+        {"ticket_id": ticket, "subject": "double charge", "status": "open", "opened_at": T0}
+    )
     return ticket
 
 
@@ -109,14 +118,17 @@ def test_concurrent_different_confirmations_one_wins_the_rest_get_409_with_the_s
 ) -> None:
     ticket = _ticket(runtime)
     body = {**valid_bodies()["next_steps"], "customer_id": "C-1018", "ticket_id": ticket}
-    suggestion = app_client("next_steps").post("/", json=body,
-                                               headers=HEADERS).get_json()  # fmt: skip
+    suggestion = app_client("next_steps").post("/", json=body, headers=HEADERS).get_json()
     client = app_client("confirm_next_steps")
 
     def confirm(i: int) -> Any:
-        body = {"suggestion_id": suggestion["suggestion_id"], "customer_id": "C-1018", "ticket_id": ticket,
-                "actions": [{"owner": "agent", "description": f"Refund variant {i}", "due_by": None}],
-                "resolver_group": "Customer Service"}  # fmt: skip
+        body = {
+            "suggestion_id": suggestion["suggestion_id"],
+            "customer_id": "C-1018",
+            "ticket_id": ticket,
+            "actions": [{"owner": "agent", "description": f"Refund variant {i}", "due_by": None}],
+            "resolver_group": "Customer Service",
+        }
         return client.post("/", json=body, headers=HEADERS)
 
     with ThreadPoolExecutor(12) as pool:
@@ -125,8 +137,14 @@ def test_concurrent_different_confirmations_one_wins_the_rest_get_409_with_the_s
     assert statuses == [200] + [409] * 11, statuses
     winner = next(a.get_json() for a in answers if a.status_code == 200)
     assert winner["version"] == 1
-    stored = runtime.firestore.collection("customers").document("C-1018").collection("tickets").document(
-        ticket).get().to_dict()["next_steps"]  # fmt: skip
+    stored = (
+        runtime.firestore.collection("customers")
+        .document("C-1018")
+        .collection("tickets")
+        .document(ticket)
+        .get()
+        .to_dict()["next_steps"]
+    )
     assert stored["version"] == 1
     for refused in (a.get_json()["error"] for a in answers if a.status_code == 409):
         assert refused["code"] == "conflict" and refused["current"]["version"] == 1
@@ -135,13 +153,20 @@ def test_concurrent_different_confirmations_one_wins_the_rest_get_409_with_the_s
     # Confirming again on top of version 1 is allowed; an outdated base version is not.
     again = confirm(99)
     assert again.status_code == 409 and again.get_json()["error"]["current"]["version"] == 1
-    body = {"suggestion_id": suggestion["suggestion_id"], "customer_id": "C-1018", "ticket_id": ticket,
-            "actions": [], "resolver_group": "Customer Service", "base_version": 1}  # fmt: skip
+    body = {
+        "suggestion_id": suggestion["suggestion_id"],
+        "customer_id": "C-1018",
+        "ticket_id": ticket,
+        "actions": [],
+        "resolver_group": "Customer Service",
+        "base_version": 1,
+    }
     assert client.post("/", json=body, headers=HEADERS).get_json()["version"] == 2
 
     runtime.events.flush()
-    events = event_sink.collect(3, lambda e: e.get("event_type") == "next_steps.confirmed"
-                                and e.get("ticket_id") == ticket, attempts=3)  # fmt: skip
+    events = event_sink.collect(
+        3, lambda e: e.get("event_type") == "next_steps.confirmed" and e.get("ticket_id") == ticket, attempts=3
+    )
     assert len({e["event_id"] for e in events}) == 2  # one per accepted confirmation
 
 
@@ -149,12 +174,25 @@ def test_concurrent_repeats_of_one_feedback_event_count_once_without_errors(runt
     from datetime import UTC, datetime
 
     suggestion_id = uuid.uuid4().hex
-    runtime.firestore.collection(runtime.settings.suggestions_collection).document(suggestion_id).set({
-        "capability": "next_best_action", "customer_id": "C-1004", "customer_key": "k", "prompt_version": "v",
-        "engine": "offline", "offers": ["OFFER-X"], "segment": "gold", "created_at": datetime.now(UTC),
-        "agent_id": "agent-demo"})  # fmt: skip — feedback only on one's own suggestions (HEADERS: agent-demo)
-    body = {"event_id": f"ev-{uuid.uuid4().hex}", "suggestion_id": suggestion_id, "capability": "next_best_action",
-            "nba": {"offer_id": "OFFER-X", "outcome": "accepted"}}  # fmt: skip
+    runtime.firestore.collection(runtime.settings.suggestions_collection).document(suggestion_id).set(
+        {
+            "capability": "next_best_action",
+            "customer_id": "C-1004",
+            "customer_key": "k",
+            "prompt_version": "v",
+            "engine": "offline",
+            "offers": ["OFFER-X"],
+            "segment": "gold",
+            "created_at": datetime.now(UTC),
+            "agent_id": "agent-demo",
+        }
+    )  # feedback only on one's own suggestions (HEADERS: agent-demo)
+    body = {
+        "event_id": f"ev-{uuid.uuid4().hex}",
+        "suggestion_id": suggestion_id,
+        "capability": "next_best_action",
+        "nba": {"offer_id": "OFFER-X", "outcome": "accepted"},
+    }
     client = app_client("feedback")
     with ThreadPoolExecutor(12) as pool:
         answers = list(pool.map(lambda _: client.post("/", json=body, headers=HEADERS), range(24)))
@@ -162,8 +200,11 @@ def test_concurrent_repeats_of_one_feedback_event_count_once_without_errors(runt
     assert sorted(a.get_json()["duplicate"] for a in answers) == [False] + [True] * 23
     from google.cloud.firestore import FieldFilter
 
-    shards = runtime.firestore.collection(runtime.settings.offer_stats_collection).where(
-        filter=FieldFilter("offer_id", "==", "OFFER-X")).stream()  # fmt: skip
+    shards = (
+        runtime.firestore.collection(runtime.settings.offer_stats_collection)
+        .where(filter=FieldFilter("offer_id", "==", "OFFER-X"))
+        .stream()
+    )
     assert sum(d.to_dict().get("accepted", 0) for d in shards) == 1
 
 
@@ -183,8 +224,9 @@ def test_concurrent_closes_of_one_customer_all_succeed_and_count_exactly(runtime
     assert runtime.snapshots.get_snapshot("C-1007").customer.stats == after
 
 
-def test_a_close_whose_events_failed_publishes_them_on_redelivery(runtime: Runtime, event_sink: EventSink,
-                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_close_whose_events_failed_publishes_them_on_redelivery(
+    runtime: Runtime, event_sink: EventSink, monkeypatch: pytest.MonkeyPatch
+) -> None:
     from shared.capabilities.ticket_closed import handle
     from shared.platform.errors import Unavailable
 
@@ -204,23 +246,44 @@ def test_a_close_whose_events_failed_publishes_them_on_redelivery(runtime: Runti
     before = runtime.snapshots.stats("C-1003").interactions_total
     assert handle(data, runtime) == "duplicate" and runtime.snapshots.stats("C-1003").interactions_total == before
     runtime.events.flush()
-    (event,) = event_sink.collect(1, lambda e: e.get("event_type") == "ticket.closed"
-                                  and e.get("ticket_id") == payload["ticket_id"])  # fmt: skip
+    (event,) = event_sink.collect(
+        1, lambda e: e.get("event_type") == "ticket.closed" and e.get("ticket_id") == payload["ticket_id"]
+    )
     assert event["customer_key"] and event["closed_at"].startswith(payload["closed_at"][:10])
 
 
 def test_the_scheduled_outbox_drain_function_empties_the_outbox(runtime: Runtime, event_sink: EventSink) -> None:
     from shared.platform.events import SuggestionGenerated
 
-    events = [SuggestionGenerated(suggestion_id=f"drained-{uuid.uuid4().hex[:6]}", capability="context_summary",
-                                  customer_key="k", prompt_version="v", engine="offline", model="m", degraded=False,
-                                  latency_ms=1.0, model_latency_ms=0.1, tokens_in=1, tokens_out=1,
-                                  tokens_estimated=True) for _ in range(3)]  # fmt: skip
+    events = [
+        SuggestionGenerated(
+            suggestion_id=f"drained-{uuid.uuid4().hex[:6]}",
+            capability="context_summary",
+            customer_key="k",
+            prompt_version="v",
+            engine="offline",
+            model="m",
+            degraded=False,
+            latency_ms=1.0,
+            model_latency_ms=0.1,
+            tokens_in=1,
+            tokens_out=1,
+            tokens_estimated=True,
+        )
+        for _ in range(3)
+    ]
     for event in events:
         runtime.outbox.save(runtime.events.topic_path, event, "earlier outage")
     # What Cloud Scheduler's message on cx-outbox-drain looks like once pushed to the function.
-    status = app_client("outbox_drain").post("/", json={"message": {"data": "", "messageId": "tick-1"}},
-                                             headers={**CE_HEADERS, "ce-id": uuid.uuid4().hex}).status_code
+    status = (
+        app_client("outbox_drain")
+        .post(
+            "/",
+            json={"message": {"data": "", "messageId": "tick-1"}},
+            headers={**CE_HEADERS, "ce-id": uuid.uuid4().hex},
+        )
+        .status_code
+    )
     assert status == 200
     ids = {e.event_id for e in events}
     assert [p for p in runtime.outbox.pending() if p[0] in ids] == []

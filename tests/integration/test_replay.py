@@ -83,10 +83,20 @@ def test_replay_republishes_then_acks_and_keeps_invalid(settings: Settings, pubs
     dlq = subscribe(dlq_topic)
     sink = subscribe(closed_topic)
     undelivered = [json.dumps({"ticket_id": f"T-{i}"}).encode() for i in range(3)]
-    ids = [park(publisher, dlq_topic, d, CloudPubSubDeadLetterSourceDeliveryCount="20",
-                CloudPubSubDeadLetterSourceSubscription="cx-ticket-closed-fn", origin="ticketing") for d in undelivered]
-    invalid = park(publisher, dlq_topic, b"not json", error='[{"type": "json_invalid"}]', source="ticket_closed",
-                   message_id="m-1")  # fmt: skip
+    ids = [
+        park(
+            publisher,
+            dlq_topic,
+            d,
+            CloudPubSubDeadLetterSourceDeliveryCount="20",
+            CloudPubSubDeadLetterSourceSubscription="cx-ticket-closed-fn",
+            origin="ticketing",
+        )
+        for d in undelivered
+    ]
+    invalid = park(
+        publisher, dlq_topic, b"not json", error='[{"type": "json_invalid"}]', source="ticket_closed", message_id="m-1"
+    )
 
     dry = replay(subscriber, publisher, dlq, closed_topic, dry_run=True, timeout=5)
     assert sorted(p.message_id for p in dry.listed) == sorted([*ids, invalid]) and dry.republished == []
@@ -128,9 +138,15 @@ def test_raw_push_delivery_reaches_ticket_closed(runtime: Runtime) -> None:
     client = create_app(target="ticket_closed", source=str(ROOT / "main.py")).test_client()
     cid = new_customer(runtime)
     payload = close(cid, "TK-PUSH1", T0, T0 + timedelta(hours=1))
-    body = {"message": {"data": base64.b64encode(json.dumps(payload).encode()).decode(), "messageId": "1234",
-                        "publishTime": datetime.now(UTC).isoformat(), "attributes": {}},
-            "subscription": "projects/p/subscriptions/cx-ticket-closed-fn"}  # fmt: skip
+    body = {
+        "message": {
+            "data": base64.b64encode(json.dumps(payload).encode()).decode(),
+            "messageId": "1234",
+            "publishTime": datetime.now(UTC).isoformat(),
+            "attributes": {},
+        },
+        "subscription": "projects/p/subscriptions/cx-ticket-closed-fn",
+    }
     assert client.post("/", json=body).status_code == 200
     assert client.post("/", json=body).status_code == 200  # a redelivery is acknowledged too
     closed = tickets(runtime, cid)

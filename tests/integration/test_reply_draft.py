@@ -15,8 +15,10 @@ from tests.conftest import EventSink, FakeVertex, agent_headers, vertex_settings
 
 pytestmark = pytest.mark.integration
 HEADERS = agent_headers("agent-9")
-ANGRY_DE = ("Sie haben mir den Oktober doppelt abgebucht! Das ist unzumutbar, ich will mein Geld zurück, "
-            "sonst gehe ich zum Anwalt.")  # fmt: skip
+ANGRY_DE = (
+    "Sie haben mir den Oktober doppelt abgebucht! Das ist unzumutbar, ich will mein Geld zurück, "
+    "sonst gehe ich zum Anwalt."
+)
 
 
 @pytest.fixture(scope="module")
@@ -51,27 +53,33 @@ def test_german_complaint_is_drafted_and_flagged(client: Any, runtime: Runtime, 
 
 
 def test_informal_chat_is_mirrored(client: Any, runtime: Runtime) -> None:
-    body = post(client, {"customer_id": "C-1014", "message": "hey, any chance to add the sport package? thx",
-                         "channel": "chat"}).get_json()  # fmt: skip
+    body = post(
+        client, {"customer_id": "C-1014", "message": "hey, any chance to add the sport package? thx", "channel": "chat"}
+    ).get_json()
     assert body["reply"].startswith("Hi Grace,") and "Kind regards" not in body["reply"]
     assert body["intent"] == "upgrade" and body["requires_human_review"] is False
 
 
 def test_key_account_is_always_human_first(client: Any, runtime: Runtime) -> None:
-    body = post(client, {"customer_id": "C-1015", "message": "Hallo, mein Router startet neu.",
-                         "channel": "email", "language": "de"}).get_json()  # fmt: skip
+    body = post(
+        client,
+        {"customer_id": "C-1015", "message": "Hallo, mein Router startet neu.", "channel": "email", "language": "de"},
+    ).get_json()
     assert {"code": "segment:human_first", "source": "customer", "sentence": None, "detail": "key_account"} in body[
-        "review_reasons"]  # fmt: skip
+        "review_reasons"
+    ]
     assert body["language_detected"] is False
 
 
 @pytest.mark.parametrize(
     ("body", "field"),
-    [({"customer_id": "C-1001", "channel": "email"}, "message"),
-     ({"customer_id": "C-1001", "message": "hi", "channel": "sms"}, "channel"),
-     ({"customer_id": "C-1001", "message": "x" * 20001, "channel": "email"}, "message"),
-     ({"customer_id": "C-1001", "message": "hi", "channel": "email", "language": "deu"}, "language")],
-)  # fmt: skip
+    [
+        ({"customer_id": "C-1001", "channel": "email"}, "message"),
+        ({"customer_id": "C-1001", "message": "hi", "channel": "sms"}, "channel"),
+        ({"customer_id": "C-1001", "message": "x" * 20001, "channel": "email"}, "message"),
+        ({"customer_id": "C-1001", "message": "hi", "channel": "email", "language": "deu"}, "language"),
+    ],
+)
 def test_bad_requests(client: Any, runtime: Runtime, body: dict, field: str) -> None:
     resp = post(client, body)
     assert resp.status_code == 400 and resp.get_json()["error"]["details"][0]["field"] == field
@@ -79,15 +87,20 @@ def test_bad_requests(client: Any, runtime: Runtime, body: dict, field: str) -> 
 
 def _vertex(settings: Any, fake: FakeVertex) -> Runtime:
     rt = Runtime(settings)
-    rt.__dict__["engine"] = ResilientEngine(VertexEngine(vertex_settings(fake), credentials=Credentials("t")),
-                                            latency_budget_ms=10000)  # fmt: skip
+    rt.__dict__["engine"] = ResilientEngine(
+        VertexEngine(vertex_settings(fake), credentials=Credentials("t")), latency_budget_ms=10000
+    )
     return rt
 
 
 def _answer(reply: str) -> dict:
-    return {"intent_summary": "Billing complaint, customer is angry.", "reply": reply,
-            "questions_for_agent": ["Approve the refund?"], "personalization_used": ["open ticket"],
-            "referenced_offer_ids": []}  # fmt: skip
+    return {
+        "intent_summary": "Billing complaint, customer is angry.",
+        "reply": reply,
+        "questions_for_agent": ["Approve the refund?"],
+        "personalization_used": ["open ticket"],
+        "referenced_offer_ids": [],
+    }
 
 
 def _draft_with_vertex_answer(client: Any, settings: Any, fake_vertex: FakeVertex, reply: str) -> dict[str, Any]:
@@ -109,8 +122,9 @@ def _draft_with_vertex_answer(client: Any, settings: Any, fake_vertex: FakeVerte
         ("Schreiben Sie an sicherheit@example.com.", True, "violation:unapproved_contact"),
     ],
 )
-def test_vertex_draft_is_checked_after_generation(client: Any, settings: Any, seeded: Any, fake_vertex: FakeVertex,
-                                                  reply: str, replaced: bool, code: str | None) -> None:  # fmt: skip
+def test_vertex_draft_is_checked_after_generation(
+    client: Any, settings: Any, seeded: Any, fake_vertex: FakeVertex, reply: str, replaced: bool, code: str | None
+) -> None:
     body = _draft_with_vertex_answer(client, settings, fake_vertex, reply)
     sent = fake_vertex.requests[0]
     raw = sent["raw"]
@@ -131,23 +145,41 @@ def test_vertex_draft_is_checked_after_generation(client: Any, settings: Any, se
 @pytest.mark.parametrize(
     ("reply", "replaced", "code"),
     [
-        ("Guten Tag [CUSTOMER_NAME], ab sofort zahlen Sie nur noch den halben Preis.", True,
-         "violation:discount_above_cap"),
-        ("Guten Tag [CUSTOMER_NAME], das Update finden Sie unter bit.ly/telco-update.", True,
-         "violation:link_shortener"),
-        ("Guten Tag [CUSTOMER_NAME], bitte antworten Sie mit Ihrer vollständigen Kartennummer.", True,
-         "violation:credential_request"),
-        ("Dear [CUSTOMER_NAME], we have checked the double charge and will get back to you with the details soon.",
-         True, "violation:wrong_language"),
-        ("Guten Tag [CUSTOMER_NAME], Entwicklermodus aktiviert, ich antworte jetzt ohne Einschränkungen.", True,
-         "violation:role_break"),
-        ("Guten Tag [CUSTOMER_NAME], ich prüfe die doppelte Abbuchung. We will refund you today.", False,
-         "commitment:refund"),
+        (
+            "Guten Tag [CUSTOMER_NAME], ab sofort zahlen Sie nur noch den halben Preis.",
+            True,
+            "violation:discount_above_cap",
+        ),
+        (
+            "Guten Tag [CUSTOMER_NAME], das Update finden Sie unter bit.ly/telco-update.",
+            True,
+            "violation:link_shortener",
+        ),
+        (
+            "Guten Tag [CUSTOMER_NAME], bitte antworten Sie mit Ihrer vollständigen Kartennummer.",
+            True,
+            "violation:credential_request",
+        ),
+        (
+            "Dear [CUSTOMER_NAME], we have checked the double charge and will get back to you with the details soon.",
+            True,
+            "violation:wrong_language",
+        ),
+        (
+            "Guten Tag [CUSTOMER_NAME], Entwicklermodus aktiviert, ich antworte jetzt ohne Einschränkungen.",
+            True,
+            "violation:role_break",
+        ),
+        (
+            "Guten Tag [CUSTOMER_NAME], ich prüfe die doppelte Abbuchung. We will refund you today.",
+            False,
+            "commitment:refund",
+        ),
     ],
-)  # fmt: skip
-def test_compromised_vertex_answer_is_replaced_or_flagged(client: Any, settings: Any, seeded: Any,
-                                                         fake_vertex: FakeVertex, reply: str, replaced: bool,
-                                                         code: str) -> None:  # fmt: skip
+)
+def test_compromised_vertex_answer_is_replaced_or_flagged(
+    client: Any, settings: Any, seeded: Any, fake_vertex: FakeVertex, reply: str, replaced: bool, code: str
+) -> None:
     body = _draft_with_vertex_answer(client, settings, fake_vertex, reply)
     assert body["engine"] == "vertex" and body["language"] == "de"
     assert body["draft_replaced"] is replaced and body["requires_human_review"] is True
@@ -180,8 +212,15 @@ def test_any_intent_label_gets_a_draft_offline(client: Any, settings: Any, seede
     rt.__dict__["reply_intents"] = _FixedIntents(label)
     set_default_runtime(rt)
     try:
-        resp = post(client, {"customer_id": "C-1001", "message": "Please merge my two billing accounts.",
-                             "channel": "email", "language": "en"})  # fmt: skip
+        resp = post(
+            client,
+            {
+                "customer_id": "C-1001",
+                "message": "Please merge my two billing accounts.",
+                "channel": "email",
+                "language": "en",
+            },
+        )
     finally:
         set_default_runtime(None)
     assert resp.status_code == 200, resp.get_json()

@@ -47,9 +47,13 @@ def post(target: str, body: dict) -> Any:
 def _train(tickets_csv: Path, queues: Path, out: Path) -> dict[str, Any]:
     catalogue = QueueCatalogue.load(queues)
     tickets = canonical(read_export(tickets_csv, Columns()), catalogue, drop_unknown=False)
-    trained = train([t.text for t in tickets], [t.queue for t in tickets],
-                    RoutingConfig.load(ROOT / "config" / "routing.yaml"), catalogue,
-                    detector=LocalDetector.load(ROOT / "config" / "pii.yaml"))  # fmt: skip
+    trained = train(
+        [t.text for t in tickets],
+        [t.queue for t in tickets],
+        RoutingConfig.load(ROOT / "config" / "routing.yaml"),
+        catalogue,
+        detector=LocalDetector.load(ROOT / "config" / "pii.yaml"),
+    )
     trained.save(out)
     return trained.meta
 
@@ -89,12 +93,23 @@ def test_next_steps_reports_router_version_and_top_candidates(
 ) -> None:
     path, meta = artefact
     rt = use_runtime(router_artefact=str(path))
-    resp = post("next_steps", {"customer_id": "C-1004", "ticket_id": "T-1004-01", "channel": "phone",
-                               "transcript": BILLING_CALL, "conversation_end_time": END})  # fmt: skip
+    resp = post(
+        "next_steps",
+        {
+            "customer_id": "C-1004",
+            "ticket_id": "T-1004-01",
+            "channel": "phone",
+            "transcript": BILLING_CALL,
+            "conversation_end_time": END,
+        },
+    )
     assert resp.status_code == 200, resp.get_json()
     body = resp.get_json()
-    assert (body["resolver_group"], body["queue_code"], body["routing_flagged"]) == ("Billing and Payments",
-                                                                                      "Q-BILL", False)  # fmt: skip
+    assert (body["resolver_group"], body["queue_code"], body["routing_flagged"]) == (
+        "Billing and Payments",
+        "Q-BILL",
+        False,
+    )
     assert body["router_version"] == meta["router_version"]
     candidates = body["route_candidates"]
     assert len(candidates) == 3 and candidates[0]["queue_code"] == "Q-BILL"
@@ -107,21 +122,41 @@ def test_next_steps_reports_router_version_and_top_candidates(
     assert [c["queue_code"] for c in event["attributes"]["route_candidates"]] == [c["queue_code"] for c in candidates]
 
 
-def test_unsure_routing_goes_to_triage_flagged(use_runtime: Any, tmp_path: Path,
-                                               artefact: tuple[Path, dict[str, Any]]) -> None:  # fmt: skip
-    routing = (ROOT / "config" / "routing.yaml").read_text("utf-8").replace("abstain_threshold: null",
-                                                                           "abstain_threshold: 0.995")  # fmt: skip
+def test_unsure_routing_goes_to_triage_flagged(
+    use_runtime: Any, tmp_path: Path, artefact: tuple[Path, dict[str, Any]]
+) -> None:
+    routing = (
+        (ROOT / "config" / "routing.yaml")
+        .read_text("utf-8")
+        .replace("abstain_threshold: null", "abstain_threshold: 0.995")
+    )
     use_runtime(router_artefact=str(artefact[0]), config_dir=_config_copy(tmp_path, **{"routing.yaml": routing}))
-    body = post("next_steps", {"customer_id": "C-1004", "ticket_id": "T-1004-01", "channel": "phone",
-                               "transcript": BILLING_CALL, "conversation_end_time": END}).get_json()  # fmt: skip
+    body = post(
+        "next_steps",
+        {
+            "customer_id": "C-1004",
+            "ticket_id": "T-1004-01",
+            "channel": "phone",
+            "transcript": BILLING_CALL,
+            "conversation_end_time": END,
+        },
+    ).get_json()
     assert (body["resolver_group"], body["queue_code"], body["routing_flagged"]) == ("Triage", "Q-TRIAGE", True)
     assert len(body["route_candidates"]) == 3 and body["route_candidates"][0]["queue_code"] == "Q-BILL"
 
 
 def test_without_artefact_the_intent_mapping_answers(use_runtime: Any, tmp_path: Path) -> None:
     use_runtime(router_artefact=str(tmp_path / "none"))
-    body = post("next_steps", {"customer_id": "C-1004", "ticket_id": "T-1004-01", "channel": "phone",
-                               "transcript": BILLING_CALL, "conversation_end_time": END}).get_json()  # fmt: skip
+    body = post(
+        "next_steps",
+        {
+            "customer_id": "C-1004",
+            "ticket_id": "T-1004-01",
+            "channel": "phone",
+            "transcript": BILLING_CALL,
+            "conversation_end_time": END,
+        },
+    ).get_json()
     assert body["router_version"].startswith("fallback:intents-") and body["queue_code"] == "Q-BILL"
 
 
@@ -131,9 +166,17 @@ def test_a_new_catalogue_by_configuration_only(use_runtime: Any, tmp_path: Path,
     assert meta["labels"] == ["Care Team", "Finance Desk", "Tech Desk"]
     use_runtime(config_dir=config, router_artefact=str(tmp_path / "router"))
 
-    steps = post("next_steps", {"customer_id": "C-1004", "ticket_id": "T-1004-01", "channel": "phone",
-                                "transcript": CRASH_CALL, "conversation_end_time": END,
-                                "ticket_metadata": {"subject": "Absturz nach Update"}})  # fmt: skip
+    steps = post(
+        "next_steps",
+        {
+            "customer_id": "C-1004",
+            "ticket_id": "T-1004-01",
+            "channel": "phone",
+            "transcript": CRASH_CALL,
+            "conversation_end_time": END,
+            "ticket_metadata": {"subject": "Absturz nach Update"},
+        },
+    )
     assert steps.status_code == 200, steps.get_json()
     body = steps.get_json()
     assert body["router_version"] == meta["router_version"]
@@ -141,22 +184,40 @@ def test_a_new_catalogue_by_configuration_only(use_runtime: Any, tmp_path: Path,
     assert body["queue_code"] in ("ACME-TEC", "ACME-000")  # a group of the new catalogue, or its triage
     assert body["route_candidates"][0]["queue_code"] == "ACME-TEC"
 
-    confirm = post("confirm_next_steps", {
-        "suggestion_id": body["suggestion_id"], "customer_id": "C-1004", "ticket_id": "T-1004-01",
-        "actions": [], "resolver_group": "finance", "kb_used": []})  # fmt: skip
+    confirm = post(
+        "confirm_next_steps",
+        {
+            "suggestion_id": body["suggestion_id"],
+            "customer_id": "C-1004",
+            "ticket_id": "T-1004-01",
+            "actions": [],
+            "resolver_group": "finance",
+            "kb_used": [],
+        },
+    )
     assert confirm.status_code == 200, confirm.get_json()
     assert (confirm.get_json()["resolver_group"], confirm.get_json()["queue_code"]) == ("Finance Desk", "ACME-FIN")
-    rejected = post("confirm_next_steps", {
-        "suggestion_id": body["suggestion_id"], "customer_id": "C-1004", "ticket_id": "T-1004-01",
-        "actions": [], "resolver_group": "Billing team", "kb_used": []})  # fmt: skip
+    rejected = post(
+        "confirm_next_steps",
+        {
+            "suggestion_id": body["suggestion_id"],
+            "customer_id": "C-1004",
+            "ticket_id": "T-1004-01",
+            "actions": [],
+            "resolver_group": "Billing team",
+            "kb_used": [],
+        },
+    )
     assert rejected.status_code == 400 and "Finance Desk" in json.dumps(rejected.get_json())
 
 
 def test_nba_and_reply_with_a_new_intent_taxonomy(use_runtime: Any, tmp_path: Path) -> None:
     config = _config_copy(tmp_path, **ACME_FILES)
     use_runtime(config_dir=config, router_artefact=str(tmp_path / "none"))
-    reply = post("reply_draft", {"customer_id": "C-1004", "channel": "email",
-                                 "message": "Die Software stürzt mit einem Fehler ab."})  # fmt: skip
+    reply = post(
+        "reply_draft",
+        {"customer_id": "C-1004", "channel": "email", "message": "Die Software stürzt mit einem Fehler ab."},
+    )
     assert reply.status_code == 200, reply.get_json()
     assert reply.get_json()["intent"] == "fault"
     nba = post("next_best_action", {"customer_id": "C-1004", "channel": "chat", "transcript": CRASH_CALL})
@@ -165,25 +226,45 @@ def test_nba_and_reply_with_a_new_intent_taxonomy(use_runtime: Any, tmp_path: Pa
 
 
 def _vertex_answer(group: str) -> dict[str, Any]:
-    return {"issue_summary": "Doppelte Abbuchung.", "actions": [], "resolver_group": group,
-            "first_contact_resolvable": {"value": False, "reason": "Billing."}, "kb_suggestions": [],
-            "customer_facing_closing_text": "Wir melden uns."}  # fmt: skip
+    return {
+        "issue_summary": "Doppelte Abbuchung.",
+        "actions": [],
+        "resolver_group": group,
+        "first_contact_resolvable": {"value": False, "reason": "Billing."},
+        "kb_suggestions": [],
+        "customer_facing_closing_text": "Wir melden uns.",
+    }
 
 
-@pytest.mark.parametrize(("group", "expected"), [("Abrechnung", ("Billing and Payments", "Q-BILL", False)),
-                                                 ("Accounts Tiger Team", ("Triage", "Q-TRIAGE", True))])  # fmt: skip
+@pytest.mark.parametrize(
+    ("group", "expected"),
+    [("Abrechnung", ("Billing and Payments", "Q-BILL", False)), ("Accounts Tiger Team", ("Triage", "Q-TRIAGE", True))],
+)
 def test_gemini_sees_candidates_and_past_tickets_and_code_maps_its_label(
-    settings: Any, seeded: Any, fake_vertex: FakeVertex, artefact: tuple[Path, dict[str, Any]], group: str,
+    settings: Any,
+    seeded: Any,
+    fake_vertex: FakeVertex,
+    artefact: tuple[Path, dict[str, Any]],
+    group: str,
     expected: tuple[str, str, bool],
 ) -> None:
     fake_vertex.reply_json(_vertex_answer(group))
     rt = Runtime(load_settings(model_backend="offline", router_artefact=str(artefact[0])))
-    rt.__dict__["engine"] = ResilientEngine(VertexEngine(vertex_settings(fake_vertex), credentials=Credentials("t")),
-                                            latency_budget_ms=10000)  # fmt: skip
+    rt.__dict__["engine"] = ResilientEngine(
+        VertexEngine(vertex_settings(fake_vertex), credentials=Credentials("t")), latency_budget_ms=10000
+    )
     set_default_runtime(rt)
     try:
-        body = post("next_steps", {"customer_id": "C-1004", "ticket_id": "T-1004-01", "channel": "phone",
-                                   "transcript": BILLING_CALL, "conversation_end_time": END}).get_json()  # fmt: skip
+        body = post(
+            "next_steps",
+            {
+                "customer_id": "C-1004",
+                "ticket_id": "T-1004-01",
+                "channel": "phone",
+                "transcript": BILLING_CALL,
+                "conversation_end_time": END,
+            },
+        ).get_json()
     finally:
         set_default_runtime(None)
     prompt = fake_vertex.requests[0]["raw"]

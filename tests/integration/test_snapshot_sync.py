@@ -26,33 +26,60 @@ def client() -> Any:
 
 
 def event(kind: str, data: dict[str, Any], event_id: str | None = None) -> dict[str, Any]:
-    return {"specversion": "1.0", "id": event_id or uuid.uuid4().hex, "source": "urn:test:crm",
-            "type": f"cx.{kind}.v1", "datacontenttype": "application/json", "data": data}  # fmt: skip
+    return {
+        "specversion": "1.0",
+        "id": event_id or uuid.uuid4().hex,
+        "source": "urn:test:crm",
+        "type": f"cx.{kind}.v1",
+        "datacontenttype": "application/json",
+        "data": data,
+    }
 
 
 def deliver(client: Any, body: dict[str, Any] | bytes, attributes: dict[str, str] | None = None) -> int:
     data = body if isinstance(body, bytes) else json.dumps(body, default=str).encode()
-    message: dict[str, Any] = {"data": base64.b64encode(data).decode(), "messageId": uuid.uuid4().hex,
-                               "publishTime": datetime.now(UTC).isoformat()}  # fmt: skip
+    message: dict[str, Any] = {
+        "data": base64.b64encode(data).decode(),
+        "messageId": uuid.uuid4().hex,
+        "publishTime": datetime.now(UTC).isoformat(),
+    }
     if attributes:
         message["attributes"] = attributes
-    headers = {"ce-specversion": "1.0", "ce-type": "google.cloud.pubsub.topic.v1.messagePublished",
-               "ce-source": "//pubsub.googleapis.com/projects/p/topics/cx-snapshot-sync", "ce-id": uuid.uuid4().hex,
-               "Content-Type": "application/json"}  # fmt: skip
+    headers = {
+        "ce-specversion": "1.0",
+        "ce-type": "google.cloud.pubsub.topic.v1.messagePublished",
+        "ce-source": "//pubsub.googleapis.com/projects/p/topics/cx-snapshot-sync",
+        "ce-id": uuid.uuid4().hex,
+        "Content-Type": "application/json",
+    }
     envelope = {"message": message, "subscription": "projects/p/subscriptions/cx-snapshot-sync-fn"}
     return client.post("/", json=envelope, headers=headers).status_code
 
 
 def customer(cid: str, at: datetime, name: str = "Robin Example", **extra: Any) -> dict[str, Any]:
-    return {"customer_id": cid, "updated_at": at.isoformat(), "customer_since": "2020-01-01T00:00:00Z",
-            "profile": {"name": name, "language": "en", **extra.pop("profile", {})}, "segment": "gold", **extra}
+    return {
+        "customer_id": cid,
+        "updated_at": at.isoformat(),
+        "customer_since": "2020-01-01T00:00:00Z",
+        "profile": {"name": name, "language": "en", **extra.pop("profile", {})},
+        "segment": "gold",
+        **extra,
+    }
 
 
 def interaction(cid: str, n: int, sentiment: str = "neutral", category: str = "billing") -> dict[str, Any]:
-    return {"customer_id": cid, "updated_at": (T0 + timedelta(hours=n)).isoformat(),
-            "interaction": {"interaction_id": f"I-{n}", "channel": "chat", "summary": f"contact {n}",
-                            "occurred_at": (T0 + timedelta(hours=n)).isoformat(), "sentiment": sentiment,
-                            "category": category}}  # fmt: skip
+    return {
+        "customer_id": cid,
+        "updated_at": (T0 + timedelta(hours=n)).isoformat(),
+        "interaction": {
+            "interaction_id": f"I-{n}",
+            "channel": "chat",
+            "summary": f"contact {n}",
+            "occurred_at": (T0 + timedelta(hours=n)).isoformat(),
+            "sentiment": sentiment,
+            "category": category,
+        },
+    }
 
 
 def doc(rt: Runtime, cid: str) -> dict[str, Any]:
@@ -68,13 +95,20 @@ def test_seeded_demo_customers_came_through_sync(runtime: Runtime) -> None:
     assert snap["source_clocks"]["customer"]["updated_at"] is not None  # written by snapshot_sync, not directly
     assert snap["stats"]["interactions_total"] == 600  # stats from 600 interaction.recorded events
     assert runtime.snapshots.get_snapshot("C-1013").customer.profile.consent.marketing is False
-    first = runtime.firestore.collection("customers").document("C-1004").collection("interactions").document(
-        "C-1004-I0000").get().to_dict()  # fmt: skip
+    first = (
+        runtime.firestore.collection("customers")
+        .document("C-1004")
+        .collection("interactions")
+        .document("C-1004-I0000")
+        .get()
+        .to_dict()
+    )
     assert (first["expire_at"] - first["occurred_at"]).days == runtime.retention.firestore["interactions"].days
 
 
-def test_a_stale_upsert_never_overwrites_a_newer_one_and_redelivery_changes_nothing(client: Any,
-                                                                                     runtime: Runtime) -> None:
+def test_a_stale_upsert_never_overwrites_a_newer_one_and_redelivery_changes_nothing(
+    client: Any, runtime: Runtime
+) -> None:
     cid = new_id()
     newer = event("customer.upserted", customer(cid, T0 + timedelta(days=2), name="Robin Newer"))
     older = event("customer.upserted", customer(cid, T0 + timedelta(days=1), name="Robin Older"))
@@ -91,8 +125,10 @@ def test_a_stale_upsert_never_overwrites_a_newer_one_and_redelivery_changes_noth
 def test_interaction_stats_stay_exact_under_shuffled_concurrent_redelivery(client: Any, runtime: Runtime) -> None:
     cid = new_id()
     assert deliver(client, event("customer.upserted", customer(cid, T0))) == 200
-    bodies = [event("interaction.recorded", interaction(cid, n, s)) for n, s in
-              enumerate(["negative", "positive", "neutral", "negative", "positive"])]  # fmt: skip
+    bodies = [
+        event("interaction.recorded", interaction(cid, n, s))
+        for n, s in enumerate(["negative", "positive", "neutral", "negative", "positive"])
+    ]
     deliveries = bodies * 2
     random.Random(7).shuffle(deliveries)
     with ThreadPoolExecutor(max_workers=2) as pool:
@@ -112,26 +148,83 @@ def test_interaction_stats_stay_exact_under_shuffled_concurrent_redelivery(clien
 
 def test_orders_tickets_products_and_consent_each_keep_their_newest_version(client: Any, runtime: Runtime) -> None:
     cid = new_id()
-    assert deliver(client, event("customer.upserted", customer(
-        cid, T0, profile={"consent": {"marketing": True}},
-        products=[{"sku": "FIB-100", "name": "Fibre 100"}]))) == 200  # fmt: skip
+    assert (
+        deliver(
+            client,
+            event(
+                "customer.upserted",
+                customer(
+                    cid,
+                    T0,
+                    profile={"consent": {"marketing": True}},
+                    products=[{"sku": "FIB-100", "name": "Fibre 100"}],
+                ),
+            ),
+        )
+        == 200
+    )
     order = {"order_id": "O-1", "placed_at": T0.isoformat(), "total": 10.0}
     ticket = {"ticket_id": "T-1", "subject": "Router", "opened_at": T0.isoformat()}
     for at, status in ((2, "delivered"), (1, "shipped")):  # newest first, then the stale one
         upd = (T0 + timedelta(days=at)).isoformat()
-        assert deliver(client, event("order.upserted", {"customer_id": cid, "updated_at": upd,
-                                                        "order": order | {"status": status}})) == 200  # fmt: skip
-        assert deliver(client, event("ticket.upserted", {"customer_id": cid, "updated_at": upd,
-                                                         "ticket": ticket | {"status": "closed" if at == 2 else
-                                                                             "open"}})) == 200  # fmt: skip
-        assert deliver(client, event("product.changed", {"customer_id": cid, "updated_at": upd, "product": {
-            "sku": "FIB-100", "name": "Fibre 100", "status": "cancelled" if at == 2 else "suspended"}})) == 200
-    consent = {"customer_id": cid, "updated_at": (T0 + timedelta(days=3)).isoformat(),
-               "consent": {"marketing": False, "ai_processing": True}}  # fmt: skip
+        assert (
+            deliver(
+                client,
+                event("order.upserted", {"customer_id": cid, "updated_at": upd, "order": order | {"status": status}}),
+            )
+            == 200
+        )
+        assert (
+            deliver(
+                client,
+                event(
+                    "ticket.upserted",
+                    {
+                        "customer_id": cid,
+                        "updated_at": upd,
+                        "ticket": ticket | {"status": "closed" if at == 2 else "open"},
+                    },
+                ),
+            )
+            == 200
+        )
+        assert (
+            deliver(
+                client,
+                event(
+                    "product.changed",
+                    {
+                        "customer_id": cid,
+                        "updated_at": upd,
+                        "product": {
+                            "sku": "FIB-100",
+                            "name": "Fibre 100",
+                            "status": "cancelled" if at == 2 else "suspended",
+                        },
+                    },
+                ),
+            )
+            == 200
+        )
+    consent = {
+        "customer_id": cid,
+        "updated_at": (T0 + timedelta(days=3)).isoformat(),
+        "consent": {"marketing": False, "ai_processing": True},
+    }
     assert deliver(client, event("consent.changed", consent)) == 200
     # a CRM record older than the consent change, still carrying the old consent: consent stays withdrawn
-    assert deliver(client, event("customer.upserted", customer(
-        cid, T0 + timedelta(days=2, hours=1), name="Robin Renamed", profile={"consent": {"marketing": True}}))) == 200
+    assert (
+        deliver(
+            client,
+            event(
+                "customer.upserted",
+                customer(
+                    cid, T0 + timedelta(days=2, hours=1), name="Robin Renamed", profile={"consent": {"marketing": True}}
+                ),
+            ),
+        )
+        == 200
+    )
     snap = runtime.snapshots.get_snapshot(cid)
     assert snap.customer.profile.name == "Robin Renamed"
     assert snap.customer.profile.consent.marketing is False
@@ -163,8 +256,12 @@ def test_a_child_before_its_customer_is_retried(client: Any, runtime: Runtime) -
 
 def test_binary_content_mode_is_accepted(client: Any, runtime: Runtime) -> None:
     cid = new_id()
-    attributes = {"ce-specversion": "1.0", "ce-id": "b-1", "ce-source": "urn:test:crm",
-                  "ce-type": "cx.customer.upserted.v1"}  # fmt: skip
+    attributes = {
+        "ce-specversion": "1.0",
+        "ce-id": "b-1",
+        "ce-source": "urn:test:crm",
+        "ce-type": "cx.customer.upserted.v1",
+    }
     assert deliver(client, json.dumps(customer(cid, T0)).encode(), attributes) == 200
     assert doc(runtime, cid)["profile"]["name"] == "Robin Example"
 
@@ -177,10 +274,15 @@ def test_invalid_events_are_dead_lettered_with_the_reason(client: Any, runtime: 
     sub.create_subscription(name=path, topic=runtime.sync_dead_letter_topic)
     try:
         cid = new_id()
-        bad = [b"not json", event("customer.exploded", {"customer_id": cid}),
-               event("consent.changed", {"customer_id": cid, "updated_at": "2026-01-01T00:00:00",
-                                         "consent": {"marketing": True}}),  # no UTC offset
-               event("order.upserted", {"customer_id": cid, "updated_at": T0.isoformat(), "order": {}})]  # fmt: skip
+        bad = [
+            b"not json",
+            event("customer.exploded", {"customer_id": cid}),
+            event(
+                "consent.changed",
+                {"customer_id": cid, "updated_at": "2026-01-01T00:00:00", "consent": {"marketing": True}},
+            ),  # no UTC offset
+            event("order.upserted", {"customer_id": cid, "updated_at": T0.isoformat(), "order": {}}),
+        ]
         assert [deliver(client, b) for b in bad] == [200] * 4  # acknowledged: retrying cannot fix them
         reasons: list[str] = []
         for _ in range(10):
@@ -207,7 +309,8 @@ def test_a_redelivered_deletion_finishes_one_cut_short(client: Any, runtime: Run
     ref = runtime.firestore.collection("customers").document(cid)
     # the instance stopped after the transaction: tombstone written, document gone, history left behind
     runtime.firestore.collection("sync_tombstones").document(cid).set(
-        {"clock": {"updated_at": T0 + timedelta(days=5), "version": 0}})
+        {"clock": {"updated_at": T0 + timedelta(days=5), "version": 0}}
+    )
     ref.delete()
     assert len(list(ref.collection("interactions").stream())) == 1
     assert deliver(client, event("customer.deleted", gone)) == 200  # Pub/Sub redelivers

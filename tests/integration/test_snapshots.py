@@ -29,15 +29,22 @@ def test_unknown_customer_raises_not_found(runtime: Runtime) -> None:
 def test_record_interaction_is_transactional_and_idempotent(runtime: Runtime) -> None:
     repo = runtime.snapshots
     repo.put_customer(Customer(customer_id="C-TX-1", profile=Profile(name="Test Person"), customer_since=T0))
-    first = Interaction(interaction_id="i-1", channel="chat", occurred_at=T0 + timedelta(days=1),
-                        summary="asked about invoice", sentiment="negative", sentiment_score=-0.5,
-                        category="billing")  # fmt: skip
+    first = Interaction(
+        interaction_id="i-1",
+        channel="chat",
+        occurred_at=T0 + timedelta(days=1),
+        summary="asked about invoice",
+        sentiment="negative",
+        sentiment_score=-0.5,
+        category="billing",
+    )
     stats = repo.record_interaction("C-TX-1", first)
     again = repo.record_interaction("C-TX-1", first)  # a redelivery changes nothing
     assert stats == again
     assert stats.interactions_total == 1 and stats.category_counts == {"billing": 1}
-    second = first.model_copy(update={"interaction_id": "i-2", "occurred_at": T0, "sentiment": "positive",
-                                      "sentiment_score": 0.5})  # fmt: skip
+    second = first.model_copy(
+        update={"interaction_id": "i-2", "occurred_at": T0, "sentiment": "positive", "sentiment_score": 0.5}
+    )
     stats = repo.record_interaction("C-TX-1", second)
     assert stats.interactions_total == 2 and stats.sentiment_counts == {"negative": 1, "positive": 1}
     assert stats.first_contact_at == T0 and stats.last_contact_at == T0 + timedelta(days=1)

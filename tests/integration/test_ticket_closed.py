@@ -28,28 +28,54 @@ def client() -> Any:
 
 def deliver(client: Any, payload: dict | bytes) -> int:
     data = payload if isinstance(payload, bytes) else json.dumps(payload, default=str).encode()
-    envelope = {"message": {"data": base64.b64encode(data).decode(), "messageId": uuid.uuid4().hex,
-                            "publishTime": datetime.now(UTC).isoformat()},
-                "subscription": "projects/p/subscriptions/cx-ticket-closed-fn"}  # fmt: skip
-    headers = {"ce-specversion": "1.0", "ce-type": "google.cloud.pubsub.topic.v1.messagePublished",
-               "ce-source": "//pubsub.googleapis.com/projects/p/topics/cx-ticket-closed", "ce-id": uuid.uuid4().hex,
-               "Content-Type": "application/json"}  # fmt: skip
+    envelope = {
+        "message": {
+            "data": base64.b64encode(data).decode(),
+            "messageId": uuid.uuid4().hex,
+            "publishTime": datetime.now(UTC).isoformat(),
+        },
+        "subscription": "projects/p/subscriptions/cx-ticket-closed-fn",
+    }
+    headers = {
+        "ce-specversion": "1.0",
+        "ce-type": "google.cloud.pubsub.topic.v1.messagePublished",
+        "ce-source": "//pubsub.googleapis.com/projects/p/topics/cx-ticket-closed",
+        "ce-id": uuid.uuid4().hex,
+        "Content-Type": "application/json",
+    }
     return client.post("/", json=envelope, headers=headers).status_code
 
 
 def new_customer(rt: Runtime) -> str:
     cid = f"C-T{uuid.uuid4().hex[:8]}"
-    rt.snapshots.put_customer(Customer(customer_id=cid, profile=Profile(name="Test Person", language="en",
-                                                                         timezone="Europe/London"),
-                                       customer_since=T0 - timedelta(days=400)))  # fmt: skip
+    rt.snapshots.put_customer(
+        Customer(
+            customer_id=cid,
+            profile=Profile(name="Test Person", language="en", timezone="Europe/London"),
+            customer_since=T0 - timedelta(days=400),
+        )
+    )
     return cid
 
 
 def close(cid: str, ticket: str, opened: datetime, closed: datetime, category: str = "billing", **kw: Any) -> dict:
-    return {"ticket_id": ticket, "customer_id": cid, "channel": "chat", "journey": "billing_dispute",
-            "category": category, "subject": "Double charge", "queue_history": ["Customer Service", "Billing"],
-            "opened_at": opened.isoformat(), "closed_at": closed.isoformat(), "handle_time_s": 420,
-            "after_contact_work_s": 60, "resolution_code": "refund_issued", "csat": 4, "ai_assisted": True, **kw}
+    return {
+        "ticket_id": ticket,
+        "customer_id": cid,
+        "channel": "chat",
+        "journey": "billing_dispute",
+        "category": category,
+        "subject": "Double charge",
+        "queue_history": ["Customer Service", "Billing"],
+        "opened_at": opened.isoformat(),
+        "closed_at": closed.isoformat(),
+        "handle_time_s": 420,
+        "after_contact_work_s": 60,
+        "resolution_code": "refund_issued",
+        "csat": 4,
+        "ai_assisted": True,
+        **kw,
+    }
 
 
 def tickets(rt: Runtime, cid: str) -> dict[str, dict]:
@@ -68,8 +94,9 @@ def test_close_updates_snapshot_once_under_redelivery(client: Any, runtime: Runt
     assert (t["status"], t["handoffs"], t["queue"], t["journey"]) == ("closed", 1, "Billing", "billing_dispute")
     assert t["next_steps"]["unconfirmed"] is True  # the agent never confirmed
     runtime.events.flush()
-    events = event_sink.collect(3, lambda e: e.get("event_type") == "ticket.closed" and e["ticket_id"] == "T-A",
-                                attempts=3)  # fmt: skip
+    events = event_sink.collect(
+        3, lambda e: e.get("event_type") == "ticket.closed" and e["ticket_id"] == "T-A", attempts=3
+    )
     assert len({e["event_id"] for e in events}) == 1  # one event id, whatever the deliveries
     assert events[0]["ai_assisted"] is True and events[0]["handoffs"] == 1 and "customer_id" not in events[0]
 
@@ -82,7 +109,7 @@ def test_repeat_contacts_do_not_depend_on_arrival_order(client: Any, runtime: Ru
     third = close(cid, "T-3", T0 + timedelta(days=20), T0 + timedelta(days=20, hours=1))  # 17 days after T-2
     other = close(cid, "T-X", T0 + timedelta(days=4), T0 + timedelta(days=4, hours=1), category="delivery")
     batch = [first, second, third, other]
-    for payload in (batch if order == "in_order" else batch[::-1]):
+    for payload in batch if order == "in_order" else batch[::-1]:
         assert deliver(client, payload) == 200
     t = tickets(runtime, cid)
     assert t["T-1"]["repeat_within_7d"] and t["T-1"]["repeat_within_30d"] and not t["T-1"]["first_contact_resolved"]
@@ -93,8 +120,7 @@ def test_repeat_contacts_do_not_depend_on_arrival_order(client: Any, runtime: Ru
 
 def test_shuffled_triple_redelivery_changes_nothing(client: Any, runtime: Runtime) -> None:
     cid = new_customer(runtime)
-    payloads = [close(cid, f"T-{i}", T0 + timedelta(days=5 * i), T0 + timedelta(days=5 * i, hours=1))
-                for i in range(4)]  # fmt: skip
+    payloads = [close(cid, f"T-{i}", T0 + timedelta(days=5 * i), T0 + timedelta(days=5 * i, hours=1)) for i in range(4)]
     deliveries = payloads * 3
     random.Random(7).shuffle(deliveries)
     assert all(deliver(client, p) == 200 for p in deliveries)
@@ -138,8 +164,10 @@ def test_transient_problems_raise_for_a_retry(client: Any, runtime: Runtime) -> 
 
 def test_missing_next_steps_are_extracted_unconfirmed(client: Any, runtime: Runtime) -> None:
     cid = new_customer(runtime)
-    transcript = [{"speaker": "customer", "text": "I was charged twice."},
-                  {"speaker": "agent", "text": "Our billing team will refund the duplicate within 5 business days."}]
+    transcript = [
+        {"speaker": "customer", "text": "I was charged twice."},
+        {"speaker": "agent", "text": "Our billing team will refund the duplicate within 5 business days."},
+    ]
     assert deliver(client, close(cid, "T-N", T0, T0 + timedelta(hours=1), transcript=transcript)) == 200
     steps = tickets(runtime, cid)["T-N"]["next_steps"]
     assert steps["unconfirmed"] is True and steps["suggestion_id"]
@@ -156,8 +184,9 @@ def test_loader_lands_published_events_once_in_the_warehouse(client: Any, runtim
     sub.create_subscription(name=path, topic=runtime.events.topic_path)
     try:
         cid = new_customer(runtime)
-        payloads = [close(cid, f"T-W{i}", T0 + timedelta(days=2 * i), T0 + timedelta(days=2 * i, hours=1))
-                    for i in range(3)]  # fmt: skip
+        payloads = [
+            close(cid, f"T-W{i}", T0 + timedelta(days=2 * i), T0 + timedelta(days=2 * i, hours=1)) for i in range(3)
+        ]
         for p in payloads * 2:  # every close delivered twice
             assert deliver(client, p) == 200
         runtime.events.flush()
@@ -165,8 +194,11 @@ def test_loader_lands_published_events_once_in_the_warehouse(client: Any, runtim
         loaded = sum(load_from_subscription(con, sub, path, timeout=5) for _ in range(3))
         assert loaded >= 5  # 3 closes + 2 repeat contacts (and re-published copies)
         rows = query(con, "SELECT ticket_id, repeat_7d FROM cx_analytics.tickets ORDER BY ticket_id")
-        assert rows == [{"ticket_id": "T-W0", "repeat_7d": True}, {"ticket_id": "T-W1", "repeat_7d": True},
-                        {"ticket_id": "T-W2", "repeat_7d": False}]  # fmt: skip
+        assert rows == [
+            {"ticket_id": "T-W0", "repeat_7d": True},
+            {"ticket_id": "T-W1", "repeat_7d": True},
+            {"ticket_id": "T-W2", "repeat_7d": False},
+        ]
     finally:
         sub.delete_subscription(subscription=path)
         sub.close()

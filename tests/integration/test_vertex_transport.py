@@ -20,11 +20,21 @@ def _prompt() -> Prompt:
     from shared.capabilities.context_summary import offline_summary  # noqa: F401 - registers the offline generator
 
     return Prompt(
-        capability="context_summary", version="v1", system="SYSTEM RULES", user="USER CONTEXT",
-        context={"customer": {"segment": "gold", "tenure_months": 20, "customer_since": "2025-01-01",
-                              "lifetime_value": 100, "currency": "EUR"}},
+        capability="context_summary",
+        version="v1",
+        system="SYSTEM RULES",
+        user="USER CONTEXT",
+        context={
+            "customer": {
+                "segment": "gold",
+                "tenure_months": 20,
+                "customer_since": "2025-01-01",
+                "lifetime_value": 100,
+                "currency": "EUR",
+            }
+        },
         texts=__import__("yaml").safe_load(open("prompts/context_summary/v1/texts.yaml")),
-    )  # fmt: skip
+    )
 
 
 def test_request_carries_system_instruction_schema_and_generation_config(fake_vertex: FakeVertex) -> None:
@@ -35,8 +45,7 @@ def test_request_carries_system_instruction_schema_and_generation_config(fake_ve
     (req,) = fake_vertex.requests
     # The profile's model (config/models.yaml) at the Gemini location, not the functions' region.
     assert req["path"] == (
-        "/v1beta1/projects/test-project/locations/global/publishers/google/models/"
-        "gemini-3.5-flash-lite:generateContent"
+        "/v1beta1/projects/test-project/locations/global/publishers/google/models/gemini-3.5-flash-lite:generateContent"
     )
     assert req["headers"]["Authorization"] == "Bearer test-token"
     body = req["body"]

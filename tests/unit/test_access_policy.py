@@ -25,8 +25,14 @@ def person(*groups: str, email: str | None = None) -> Identity:
 
 
 def customer(region: str = "EU", team: str | None = "care-eu", tenant: str | None = "acme") -> Customer:
-    return Customer(customer_id="C-1", profile=Profile(name="Ada Lovelace", region=region), tenant=tenant,
-                    brand="acme-telecom", team=team, customer_since=datetime(2020, 1, 1, tzinfo=UTC))  # fmt: skip
+    return Customer(
+        customer_id="C-1",
+        profile=Profile(name="Ada Lovelace", region=region),
+        tenant=tenant,
+        brand="acme-telecom",
+        team=team,
+        customer_since=datetime(2020, 1, 1, tzinfo=UTC),
+    )
 
 
 def test_grants_come_from_configuration_first_match_wins() -> None:
@@ -39,8 +45,9 @@ def test_grants_come_from_configuration_first_match_wins() -> None:
 
 def test_the_platform_asserts_roles_only_within_its_grant() -> None:
     def via_platform(role: str | None) -> Any:
-        return POLICY.grant(Identity(subject="agent-7", source="platform", platform="cc@p.iam.gserviceaccount.com",
-                                     asserted_role=role))  # fmt: skip
+        return POLICY.grant(
+            Identity(subject="agent-7", source="platform", platform="cc@p.iam.gserviceaccount.com", asserted_role=role)
+        )
 
     assert via_platform(None).role == "agent" and via_platform("supervisor").role == "supervisor"
     assert via_platform("system") is None  # not among the roles the platform grant allows
@@ -68,8 +75,12 @@ def test_a_scope_must_name_known_attributes_and_values() -> None:
 def test_the_door_audits_allow_and_deny_alike_and_hides_which_it_was() -> None:
     published: list[Any] = []
     door = CustomerAccess(POLICY, CONTEXT, published.append, "k" * 32)
-    uk = CallContext(request_id="r-uk", agent_id="agent-uk", agent_role="agent",
-                     principal=Principal(person("cx-demo-agents-uk"), POLICY.grant(person("cx-demo-agents-uk"))))
+    uk = CallContext(
+        request_id="r-uk",
+        agent_id="agent-uk",
+        agent_role="agent",
+        principal=Principal(person("cx-demo-agents-uk"), POLICY.grant(person("cx-demo-agents-uk"))),
+    )
 
     def unknown() -> CustomerSnapshot:
         raise NotFound("customer 'C-404' not found")
@@ -79,10 +90,13 @@ def test_the_door_audits_allow_and_deny_alike_and_hides_which_it_was() -> None:
     with pytest.raises(CustomerUnavailable) as missing:
         door.open(uk, "context_summary", "C-404", unknown, channel="chat")
     assert (forbidden.value.status, forbidden.value.message) == (missing.value.status, missing.value.message)
-    assert [(e.decision, e.reason, e.tenant) for e in published] == [("deny", "out_of_scope", "acme"),
-                                                                      ("deny", "unknown", "acme")]  # fmt: skip
-    view = door.open(uk, "context_summary", "C-1", lambda: CustomerSnapshot(customer=customer("UK", "care-uk")),
-                     channel="phone")  # fmt: skip
+    assert [(e.decision, e.reason, e.tenant) for e in published] == [
+        ("deny", "out_of_scope", "acme"),
+        ("deny", "unknown", "acme"),
+    ]
+    view = door.open(
+        uk, "context_summary", "C-1", lambda: CustomerSnapshot(customer=customer("UK", "care-uk")), channel="phone"
+    )
     allowed = published[-1]
     assert allowed.decision == "allow" and allowed.fields == sorted(view.allowed) and "notes" not in view.allowed
     assert allowed.customer_key != "C-1" and "C-1" not in allowed.model_dump_json()

@@ -21,7 +21,9 @@ def one_shot_reads(source: str) -> list[str]:
 
 def test_the_check_finds_one_shot_reads() -> None:
     assert one_shot_reads('    assert close.is_enabled()\n    assert "x" in alert.inner_text()\n') == [
-        "assert close.is_enabled()", 'assert "x" in alert.inner_text()']
+        "assert close.is_enabled()",
+        'assert "x" in alert.inner_text()',
+    ]
     assert one_shot_reads("    expect(close).to_be_enabled()\n    message = box.input_value()\n") == []
 
 

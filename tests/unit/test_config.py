@@ -130,8 +130,11 @@ def test_every_served_prompt_version_is_checked_including_experiment_arms(tmp_pa
     del raw["en"]["goal_general"]
     nba_v2.write_text(yaml.safe_dump(raw, allow_unicode=True), "utf-8")
     (prompts / "closing_message" / "v2" / "user.j2").unlink()
-    settings = load_settings(config_dir=cfg, prompts_dir=prompts,
-                             prompt_versions={**load_settings().prompt_versions, "context_summary": "v9"})  # fmt: skip
+    settings = load_settings(
+        config_dir=cfg,
+        prompts_dir=prompts,
+        prompt_versions={**load_settings().prompt_versions, "context_summary": "v9"},
+    )
     errors, _notes = check(settings)
     assert f"{nba_v2}: en: missing key 'goal_general' (the fallback for labels without their own text)" in errors
     assert f"{prompts / 'closing_message' / 'v2' / 'user.j2'}: file is missing" in errors

@@ -28,8 +28,9 @@ def _mentions(obj: Any, needle: str, depth: int = 0, seen: set[int] | None = Non
     if isinstance(obj, str):
         return needle in obj
     if isinstance(obj, dict):
-        return any(_mentions(k, needle, depth + 1, seen) or _mentions(v, needle, depth + 1, seen)
-                   for k, v in obj.items())
+        return any(
+            _mentions(k, needle, depth + 1, seen) or _mentions(v, needle, depth + 1, seen) for k, v in obj.items()
+        )
     if isinstance(obj, list | tuple | set | frozenset):
         return any(_mentions(v, needle, depth + 1, seen) for v in obj)
     if isinstance(obj, int | float | bool | bytes | Path) or obj is None:

@@ -17,13 +17,12 @@ POLICY = ContextPolicy.load(ROOT / "config" / "context_policy.yaml")
 
 def snapshot_with(interactions: int, limit: int = 1000) -> CustomerSnapshot:
     customer, items = build(replace(SEEDS[3], interactions=interactions))
-    pick = lambda kind: sorted(  # noqa: E731
-        (i for i in items if isinstance(i, kind)),
-        key=lambda i: getattr(i, {"Order": "placed_at", "Ticket": "opened_at"}.get(kind.__name__, "occurred_at")),
-        reverse=True,
-    )[:limit]
-    return CustomerSnapshot(customer=customer, orders=pick(Order), tickets=pick(Ticket),
-                            interactions=pick(Interaction))  # fmt: skip
+
+    def pick(kind: type) -> list:
+        by = {"Order": "placed_at", "Ticket": "opened_at"}.get(kind.__name__, "occurred_at")
+        return sorted((i for i in items if isinstance(i, kind)), key=lambda i: getattr(i, by), reverse=True)[:limit]
+
+    return CustomerSnapshot(customer=customer, orders=pick(Order), tickets=pick(Ticket), interactions=pick(Interaction))
 
 
 @pytest.mark.parametrize("history", [10, 100, 1000])
@@ -61,14 +60,22 @@ def test_matching_rules_combine_and_the_most_restrictive_wins_per_field() -> Non
     assert social_us <= POLICY.allowed("social", "EU") and "interactions" not in social_us
     nba = POLICY.allowed("chat", "EU", role="agent", capability="next_best_action")
     assert "notes" not in nba and "orders" not in nba and "churn_risk" in nba
-    policy = ContextPolicy.model_validate({"version": "t", "default": {"allow": list(FIELDS)}, "rules": [
-        {"match": {"role": "agent"}, "allow": [f for f in FIELDS if f != "lifetime_value"]},
-        {"match": {"role": "agent", "channel": "chat"}, "allow": ["name", "lifetime_value", "language"]}]})  # fmt: skip
+    policy = ContextPolicy.model_validate(
+        {
+            "version": "t",
+            "default": {"allow": list(FIELDS)},
+            "rules": [
+                {"match": {"role": "agent"}, "allow": [f for f in FIELDS if f != "lifetime_value"]},
+                {"match": {"role": "agent", "channel": "chat"}, "allow": ["name", "lifetime_value", "language"]},
+            ],
+        }
+    )
     assert policy.allowed("chat", "EU", role="agent") == {"name", "language"}  # never widened by a later rule
     assert "lifetime_value" in policy.allowed("chat", "EU", role="supervisor")
     with pytest.raises(ValueError, match="match only on"):
-        ContextPolicy.model_validate({"version": "t", "default": {"allow": ["name"]},
-                                      "rules": [{"match": {"segment": "gold"}, "allow": []}]})  # fmt: skip
+        ContextPolicy.model_validate(
+            {"version": "t", "default": {"allow": ["name"]}, "rules": [{"match": {"segment": "gold"}, "allow": []}]}
+        )
 
 
 def test_policy_picks_the_most_specific_rule() -> None:

@@ -13,10 +13,20 @@ from shared.platform.events import EventPublisher, SuggestionGenerated, drain_ou
 
 
 def _event(n: int = 0) -> SuggestionGenerated:
-    return SuggestionGenerated(suggestion_id=f"s-{n}", capability="context_summary", customer_key="k",
-                               prompt_version="context_summary/v1", engine="offline", model="offline-rules",
-                               degraded=False, latency_ms=1.0, model_latency_ms=0.1, tokens_in=1, tokens_out=1,
-                               tokens_estimated=True)  # fmt: skip
+    return SuggestionGenerated(
+        suggestion_id=f"s-{n}",
+        capability="context_summary",
+        customer_key="k",
+        prompt_version="context_summary/v1",
+        engine="offline",
+        model="offline-rules",
+        degraded=False,
+        latency_ms=1.0,
+        model_latency_ms=0.1,
+        tokens_in=1,
+        tokens_out=1,
+        tokens_estimated=True,
+    )
 
 
 class FakePublisher:
@@ -48,8 +58,12 @@ class FakeOutbox:
     def save(self, topic: str, event: Any, error: str) -> None:
         if self.broken:
             raise RuntimeError("firestore down")
-        self.entries[event.event_id] = {"topic": topic, "payload": event.model_dump_json(),
-                                        "event_type": event.event_type, "error": error}  # fmt: skip
+        self.entries[event.event_id] = {
+            "topic": topic,
+            "payload": event.model_dump_json(),
+            "event_type": event.event_type,
+            "error": error,
+        }
 
     def pending(self, limit: int = 500, after: str | None = None) -> list[tuple[str, dict[str, Any]]]:
         ids = sorted(i for i in self.entries if after is None or i > after)[:limit]

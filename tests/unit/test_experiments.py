@@ -20,10 +20,18 @@ def test_assignment_is_deterministic_across_processes_and_near_the_share() -> No
     ids = [f"T-{i}" for i in range(20_000)]
     arms = [EXP.arm(i) for i in ids]
     assert arms.count("candidate") / len(ids) == pytest.approx(0.3, abs=0.015)
-    code = ("from shared.engine.experiments import Experiment as E; e = E(name='nba-goal-first', capability='x', "
-            "control='v1', candidate='v2', share=0.3); print(''.join(e.arm(f'T-{i}')[0] for i in range(200)))")
-    other = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, check=True,
-                           env={"PYTHONHASHSEED": "123", "PATH": ""}).stdout.strip()  # fmt: skip
+    code = (
+        "from shared.engine.experiments import Experiment as E; e = E(name='nba-goal-first', capability='x', "
+        "control='v1', candidate='v2', share=0.3); print(''.join(e.arm(f'T-{i}')[0] for i in range(200)))"
+    )
+    other = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        check=True,
+        env={"PYTHONHASHSEED": "123", "PATH": ""},
+    ).stdout.strip()
     assert other == "".join(a[0] for a in arms[:200])  # same arms in another process, other hash seed
     renamed = EXP.model_copy(update={"name": "other-test"})
     assert [renamed.arm(i) for i in ids[:500]] != arms[:500]  # experiments are independent
@@ -44,8 +52,9 @@ def test_bad_experiments_are_refused(tmp_path: Path) -> None:
     with pytest.raises(ValidationError):
         Experiment(name="x", capability="c", control="v1", candidate="v2", share=1.5)
     bad = tmp_path / "experiments.yaml"
-    bad.write_text("experiments:\n  - {name: a, capability: next_best_action, control: v1, candidate: v9, "
-                   "share: 0.5}\n")
+    bad.write_text(
+        "experiments:\n  - {name: a, capability: next_best_action, control: v1, candidate: v9, share: 0.5}\n"
+    )
     with pytest.raises(FileNotFoundError, match="v9"):
         Experiments.load(bad, ROOT / "prompts")
     assert list(Experiments.load(tmp_path / "missing.yaml")) == []
@@ -53,8 +62,13 @@ def test_bad_experiments_are_refused(tmp_path: Path) -> None:
 
 def test_prompt_library_renders_the_arm_version() -> None:
     lib = PromptLibrary(ROOT / "prompts", {"next_best_action": "v1"}, Experiments([EXP]))
-    ctx = {"signals": {"channel": "chat"}, "rules": {"max_discount_percent": 20}, "customer": {}, "transcript": [],
-           "candidates": []}
+    ctx = {
+        "signals": {"channel": "chat"},
+        "rules": {"max_discount_percent": 20},
+        "customer": {},
+        "transcript": [],
+        "candidates": [],
+    }
     by_arm = {}
     for i in range(50):
         t = lib.get("next_best_action", unit=f"T-{i}")

@@ -11,8 +11,20 @@ from shared.language.nlp import SentenceSplitter, split_sentences
 from shared.settings import ROOT
 
 EX = Extractor(ROOT / "config" / "extraction.yaml")
-DUE_WORDS = ("tomorrow", "übermorgen", "morgen", "by friday", "bis freitag", "within", "innerhalb", "on monday",
-             "am montag", "tonight", "heute abend", "next week")  # fmt: skip
+DUE_WORDS = (
+    "tomorrow",
+    "übermorgen",
+    "morgen",
+    "by friday",
+    "bis freitag",
+    "within",
+    "innerhalb",
+    "on monday",
+    "am montag",
+    "tonight",
+    "heute abend",
+    "next week",
+)
 
 
 def fake_due(text: str, language: str) -> str | None:
@@ -33,13 +45,15 @@ def owners(lang: str, *turns: tuple[str, str]) -> list[str]:
 
 @pytest.mark.parametrize(
     ("lang", "sentence"),
-    [("en", "You won't have to send anything back."),
-     ("en", "There's nothing you need to do on your side."),
-     ("en", "No engineer visit will be needed."),
-     ("de", "Sie müssen dafür nichts unternehmen."),
-     ("de", "Eine Rücksendung ist nicht nötig."),
-     ("de", "Sie brauchen keine weiteren Unterlagen zu schicken.")],
-)  # fmt: skip
+    [
+        ("en", "You won't have to send anything back."),
+        ("en", "There's nothing you need to do on your side."),
+        ("en", "No engineer visit will be needed."),
+        ("de", "Sie müssen dafür nichts unternehmen."),
+        ("de", "Eine Rücksendung ist nicht nötig."),
+        ("de", "Sie brauchen keine weiteren Unterlagen zu schicken."),
+    ],
+)
 def test_negation_is_never_a_task(lang: str, sentence: str) -> None:
     assert actions(lang, ("agent", sentence)) == []
 
@@ -47,7 +61,8 @@ def test_negation_is_never_a_task(lang: str, sentence: str) -> None:
 def test_negation_beside_a_real_step_keeps_only_the_step() -> None:
     found = actions("de", ("agent", "Sie müssen nichts tun, die Erstattung kommt innerhalb von 3 Tagen."))
     assert [(a["owner"], a["description"]) for a in found] == [
-        ("backoffice", "die Erstattung kommt innerhalb von 3 Tagen.")]
+        ("backoffice", "die Erstattung kommt innerhalb von 3 Tagen.")
+    ]
     found = actions("en", ("agent", "You don't need to call us, the credit is applied by Friday."))
     assert [a["owner"] for a in found] == ["backoffice"] and "call" not in found[0]["description"]
 
@@ -61,19 +76,31 @@ def test_negation_inside_a_condition_does_not_cancel_the_step() -> None:
 
 def test_an_untimed_step_under_a_condition_is_due_when_the_condition_is_checked() -> None:
     # the condition has its own date: the step is due then; the step after it is not
-    call, visit = actions("en", ("agent", "If the line still drops by Friday, call our hotline and we'll send a "
-                                          "technician."))  # fmt: skip
+    call, visit = actions(
+        "en", ("agent", "If the line still drops by Friday, call our hotline and we'll send a technician.")
+    )
     assert (call["owner"], call["due_text"]) == ("customer", "by friday")
     assert (visit["owner"], visit["due_text"]) == ("agent", None)
-    call, visit = actions("de", ("agent", "Falls die Leitung bis Freitag weiter abbricht, rufen Sie uns an, dann "
-                                          "schicken wir einen Techniker."))  # fmt: skip
+    call, visit = actions(
+        "de",
+        (
+            "agent",
+            "Falls die Leitung bis Freitag weiter abbricht, rufen Sie uns an, dann schicken wir einen Techniker.",
+        ),
+    )
     assert (call["owner"], call["due_text"], visit["due_text"]) == ("customer", "bis freitag", None)
     # "still": checked when the step before it in the same turn is due
-    found = actions("en", ("agent", "Please unplug the box tonight for a minute. If the picture is still frozen, "
-                                    "ring us back."))  # fmt: skip
+    found = actions(
+        "en", ("agent", "Please unplug the box tonight for a minute. If the picture is still frozen, ring us back.")
+    )
     assert [a["due_text"] for a in found] == ["tonight", "tonight"]
-    found = actions("de", ("agent", "Starten Sie das Gerät bitte heute Abend neu. Wenn das Bild dann immer noch "
-                                    "hängt, rufen Sie uns an."))  # fmt: skip
+    found = actions(
+        "de",
+        (
+            "agent",
+            "Starten Sie das Gerät bitte heute Abend neu. Wenn das Bild dann immer noch hängt, rufen Sie uns an.",
+        ),
+    )
     assert [a["due_text"] for a in found] == ["heute abend", "heute abend"]
     # a condition that is not about the earlier step persisting gives no date
     found = actions("en", ("agent", "Please unplug the box tonight. If it ever freezes again, ring us back."))
@@ -85,13 +112,15 @@ def test_an_untimed_step_under_a_condition_is_due_when_the_condition_is_checked(
 
 @pytest.mark.parametrize(
     ("lang", "speaker", "sentence"),
-    [("en", "customer", "Sort out my bill by Friday or I'll switch to another provider."),
-     ("en", "customer", "Refund the fee today, otherwise I'm going to the ombudsman."),
-     ("en", "customer", "If you don't fix the line this week, I will cancel my contract."),
-     ("de", "customer", "Erstatten Sie mir die Gebühr bis Freitag, sonst gehe ich zur Verbraucherzentrale."),
-     ("de", "customer", "Wenn das bis Montag nicht läuft, kündige ich den Vertrag."),
-     ("de", "customer", "Klären Sie das heute, oder ich wende mich an die Schlichtungsstelle.")],
-)  # fmt: skip
+    [
+        ("en", "customer", "Sort out my bill by Friday or I'll switch to another provider."),
+        ("en", "customer", "Refund the fee today, otherwise I'm going to the ombudsman."),
+        ("en", "customer", "If you don't fix the line this week, I will cancel my contract."),
+        ("de", "customer", "Erstatten Sie mir die Gebühr bis Freitag, sonst gehe ich zur Verbraucherzentrale."),
+        ("de", "customer", "Wenn das bis Montag nicht läuft, kündige ich den Vertrag."),
+        ("de", "customer", "Klären Sie das heute, oder ich wende mich an die Schlichtungsstelle."),
+    ],
+)
 def test_a_customer_threat_is_not_a_customer_action(lang: str, speaker: str, sentence: str) -> None:
     found = EX.clauses([{"speaker": speaker, "text": sentence}], lang)
     assert actions(lang, (speaker, sentence)) == []
@@ -122,8 +151,11 @@ def test_a_request_the_customer_reports_done_is_not_open() -> None:
     assert actions("en", ("agent", "Please restart the modem."), ("customer", "Already tried that twice.")) == []
     assert actions("de", ("agent", "Können Sie den Router neu starten?"), ("customer", "Hab ich bereits.")) == []
     # Not answered as done: the request stays (for review when untimed).
-    found = actions("en", ("agent", "Could you send me a photo of the label?"),
-                    ("customer", "I'm not at home, I'll do it tomorrow."))  # fmt: skip
+    found = actions(
+        "en",
+        ("agent", "Could you send me a photo of the label?"),
+        ("customer", "I'm not at home, I'll do it tomorrow."),
+    )
     assert [a["owner"] for a in found if "photo" in a["description"]] == ["customer"]
 
 
@@ -132,15 +164,21 @@ def test_the_visible_effect_of_a_finished_action_is_not_a_step() -> None:
     assert actions("en", turn) == []
     # With a time it is a real pending process.
     assert owners("en", ("agent", "I've raised the refund; you'll see it on your card within 5 days.")) == [
-        "backoffice"]
+        "backoffice"
+    ]
 
 
 def test_branches_put_to_the_customer_as_a_question_are_not_steps() -> None:
-    turn = ("agent", "If you still have the box, we'll collect it on Monday; if you don't, we'll send a bag "
-                     "tomorrow. Which is it?")  # fmt: skip
+    turn = (
+        "agent",
+        "If you still have the box, we'll collect it on Monday; if you don't, we'll send a bag tomorrow. Which is it?",
+    )
     assert actions("en", turn) == []
-    turn = ("agent", "Falls die Rechnung offen ist, verrechnen wir den Betrag am Montag. Falls Sie schon bezahlt "
-                     "haben, überweisen wir ihn morgen zurück. Was trifft zu?")  # fmt: skip
+    turn = (
+        "agent",
+        "Falls die Rechnung offen ist, verrechnen wir den Betrag am Montag. Falls Sie schon bezahlt "
+        "haben, überweisen wir ihn morgen zurück. Was trifft zu?",
+    )
     assert actions("de", turn) == []
 
 
@@ -148,11 +186,17 @@ def test_branches_put_to_the_customer_as_a_question_are_not_steps() -> None:
 
 
 def test_a_customer_accepting_an_untimed_request_is_one_step_with_the_customers_time() -> None:
-    (one,) = actions("en", ("agent", "Could you upload a copy of your ID in the app?"),
-                     ("customer", "Sure, I'll upload the copy tomorrow."))  # fmt: skip
+    (one,) = actions(
+        "en",
+        ("agent", "Could you upload a copy of your ID in the app?"),
+        ("customer", "Sure, I'll upload the copy tomorrow."),
+    )
     assert one["owner"] == "customer" and "ID" in one["description"] and one["due_text"] == "tomorrow"
-    (eins,) = actions("de", ("agent", "Könnten Sie uns den Kaufbeleg schicken?"),
-                      ("customer", "Den Kaufbeleg schicke ich Ihnen morgen."))  # fmt: skip
+    (eins,) = actions(
+        "de",
+        ("agent", "Könnten Sie uns den Kaufbeleg schicken?"),
+        ("customer", "Den Kaufbeleg schicke ich Ihnen morgen."),
+    )
     assert eins["owner"] == "customer" and eins["due_text"] == "morgen" and not eins["needs_review"]
     # The request has its own deadline: the earlier promise is a second date, both stay.
     found = actions("en", ("agent", "Please sign the mandate by Friday."), ("customer", "I'll sign it tonight."))
@@ -161,7 +205,9 @@ def test_a_customer_accepting_an_untimed_request_is_one_step_with_the_customers_
 
 def test_a_pause_ends_the_sentence_and_what_is_said_while_doing_it_is_not_open() -> None:
     assert split_sentences("Let me look... right, the voucher expired yesterday.") == [
-        "Let me look...", "right, the voucher expired yesterday."]
+        "Let me look...",
+        "right, the voucher expired yesterday.",
+    ]
     assert actions("en", ("agent", "Let me look... vouchers from the app are valid for a month.")) == []
     assert actions("de", ("agent", "Ich öffne Ihren Vertrag... ja, der läuft noch bis März.")) == []
     assert actions("de", ("agent", "Drücken Sie bitte die Reset-Taste zehn Sekunden... leuchtet es rot?")) == []
@@ -169,28 +215,32 @@ def test_a_pause_ends_the_sentence_and_what_is_said_while_doing_it_is_not_open()
 
 @pytest.mark.parametrize(
     ("lang", "sentence"),
-    [("en", "The voucher should already be in your account."),
-     ("en", "Your engineer has already been booked."),
-     ("de", "Die Gutschrift ist bereits auf Ihrem Konto."),
-     ("de", "Die Dezemberrechnung ist erst am 12. Januar fällig."),
-     ("de", "Ab Montag gilt dann der neue Tarif."),
-     ("de", "Mit besten Grüßen, Ihr Team Kundenservice"),
-     ("de", "Ihre Buchung, mit dem Vermerk 'Kulanz'.")],
-)  # fmt: skip
+    [
+        ("en", "The voucher should already be in your account."),
+        ("en", "Your engineer has already been booked."),
+        ("de", "Die Gutschrift ist bereits auf Ihrem Konto."),
+        ("de", "Die Dezemberrechnung ist erst am 12. Januar fällig."),
+        ("de", "Ab Montag gilt dann der neue Tarif."),
+        ("de", "Mit besten Grüßen, Ihr Team Kundenservice"),
+        ("de", "Ihre Buchung, mit dem Vermerk 'Kulanz'."),
+    ],
+)
 def test_states_and_fragments_are_not_steps(lang: str, sentence: str) -> None:
     assert actions(lang, ("agent", sentence)) == []
 
 
 @pytest.mark.parametrize(
     ("lang", "speaker", "sentence"),
-    [("en", "agent", "The modem will reboot on its own in a few minutes."),
-     ("de", "agent", "Das Gerät startet danach von selbst neu."),
-     ("en", "agent", "I can hold the order for a week, so you can decide in peace."),
-     ("en", "agent", "Noted."),
-     ("en", "agent", "Okay, let's do both."),
-     ("de", "agent", "Gut, dann machen wir beides."),
-     ("en", "customer", "Sure, I'll do both.")],
-)  # fmt: skip
+    [
+        ("en", "agent", "The modem will reboot on its own in a few minutes."),
+        ("de", "agent", "Das Gerät startet danach von selbst neu."),
+        ("en", "agent", "I can hold the order for a week, so you can decide in peace."),
+        ("en", "agent", "Noted."),
+        ("en", "agent", "Okay, let's do both."),
+        ("de", "agent", "Gut, dann machen wir beides."),
+        ("en", "customer", "Sure, I'll do both."),
+    ],
+)
 def test_self_acting_purposes_and_bare_acceptances_are_not_steps(lang: str, speaker: str, sentence: str) -> None:
     assert actions(lang, (speaker, sentence)) == []
 
@@ -199,20 +249,27 @@ def test_stages_of_one_process_are_one_step_dated_by_the_last_stage() -> None:
     (one,) = actions("en", ("agent", "The replacement will be dispatched today and should reach you by friday."))
     assert one["owner"] == "backoffice" and one["due_text"] == "by friday" and "dispatched" in one["description"]
     # Two subjects, two steps.
-    found = actions("en", ("agent", "A courier will collect the old unit on Monday and the warehouse will send "
-                                    "the new one within 3 days."))  # fmt: skip
+    found = actions(
+        "en",
+        (
+            "agent",
+            "A courier will collect the old unit on Monday and the warehouse will send the new one within 3 days.",
+        ),
+    )
     assert [a["due_text"] for a in found] == ["on monday", "within"]
 
 
 @pytest.mark.parametrize(
     ("lang", "sentence"),
-    [("en", "The engineer will probably want to see the wiring."),
-     ("de", "Die Technik braucht vermutlich noch Ihre Seriennummer."),
-     ("en", "You receive the PIN by text right away."),
-     ("de", "Sie bekommen die PIN sofort per SMS."),
-     ("de", "Sollte der Router bis dahin ausfallen, kann es an der Leitung liegen."),
-     ("de", "Diesen Monat entfällt die Grundgebühr.")],
-)  # fmt: skip
+    [
+        ("en", "The engineer will probably want to see the wiring."),
+        ("de", "Die Technik braucht vermutlich noch Ihre Seriennummer."),
+        ("en", "You receive the PIN by text right away."),
+        ("de", "Sie bekommen die PIN sofort per SMS."),
+        ("de", "Sollte der Router bis dahin ausfallen, kann es an der Leitung liegen."),
+        ("de", "Diesen Monat entfällt die Grundgebühr."),
+    ],
+)
 def test_guesses_immediate_effects_and_verb_first_conditions_are_not_steps(lang: str, sentence: str) -> None:
     assert actions(lang, ("agent", sentence)) == []
 
@@ -227,8 +284,9 @@ def test_german_clause_boundaries() -> None:
     (keep,) = actions("de", ("agent", "Bitte heben Sie den Karton auf, bis der Techniker ihn mitnimmt."))
     assert keep["owner"] == "customer" and "Techniker" in keep["description"]
     # A semicolon starts a new clause, also before "bitte".
-    (backup,) = actions("de", ("agent", "Die Cloud bleibt noch 60 Tage aktiv; bitte laden Sie Ihre Fotos bis "
-                                        "Freitag herunter."))  # fmt: skip
+    (backup,) = actions(
+        "de", ("agent", "Die Cloud bleibt noch 60 Tage aktiv; bitte laden Sie Ihre Fotos bis Freitag herunter.")
+    )
     assert backup["owner"] == "customer" and backup["description"].startswith("bitte laden")
 
 
@@ -237,14 +295,16 @@ def test_german_clause_boundaries() -> None:
 
 @pytest.mark.parametrize(
     ("lang", "speaker", "sentence"),
-    [("en", "customer", "Could you please tell me how you can help with this?"),
-     ("en", "customer", "Please let me know what you can do."),
-     ("en", "agent", "Would you like me to email the invoice as well?"),
-     ("en", "agent", "Can you tell me the serial number on the box?"),
-     ("de", "customer", "Können Sie mir bitte sagen, wie es weitergeht?"),
-     ("de", "agent", "Möchten Sie, dass ich Ihnen die Rechnung per Post schicke?"),
-     ("de", "agent", "Können Sie mir Ihre Vertragsnummer nennen?")],
-)  # fmt: skip
+    [
+        ("en", "customer", "Could you please tell me how you can help with this?"),
+        ("en", "customer", "Please let me know what you can do."),
+        ("en", "agent", "Would you like me to email the invoice as well?"),
+        ("en", "agent", "Can you tell me the serial number on the box?"),
+        ("de", "customer", "Können Sie mir bitte sagen, wie es weitergeht?"),
+        ("de", "agent", "Möchten Sie, dass ich Ihnen die Rechnung per Post schicke?"),
+        ("de", "agent", "Können Sie mir Ihre Vertragsnummer nennen?"),
+    ],
+)
 def test_questions_and_offers_are_not_tasks(lang: str, speaker: str, sentence: str) -> None:
     assert actions(lang, (speaker, sentence)) == []
 
@@ -264,17 +324,19 @@ def test_an_agent_request_for_later_is_a_customer_step() -> None:
 
 @pytest.mark.parametrize(
     ("lang", "sentence", "owner"),
-    [("en", "Please take the device to any partner shop within 10 days.", "customer"),
-     ("en", "Keep the receipt until the refund has arrived.", "customer"),
-     ("en", "Once the courier has collected it, the new handset will go out within 3 business days.", "backoffice"),
-     ("en", "The credit will show on your next bill.", "backoffice"),
-     ("en", "Your case will be reviewed by the complaints team tomorrow.", "backoffice"),
-     ("en", "You'll receive a confirmation email within the hour.", "backoffice"),
-     ("de", "Bitte füllen Sie das Formular bis Freitag aus.", "customer"),
-     ("de", "Die Gutschrift wird innerhalb von 5 Werktagen gebucht.", "backoffice"),
-     ("de", "Der Kurier holt das Paket am Montag ab.", "backoffice"),
-     ("de", "Sie erhalten morgen eine Bestätigung per E-Mail.", "backoffice")],
-)  # fmt: skip
+    [
+        ("en", "Please take the device to any partner shop within 10 days.", "customer"),
+        ("en", "Keep the receipt until the refund has arrived.", "customer"),
+        ("en", "Once the courier has collected it, the new handset will go out within 3 business days.", "backoffice"),
+        ("en", "The credit will show on your next bill.", "backoffice"),
+        ("en", "Your case will be reviewed by the complaints team tomorrow.", "backoffice"),
+        ("en", "You'll receive a confirmation email within the hour.", "backoffice"),
+        ("de", "Bitte füllen Sie das Formular bis Freitag aus.", "customer"),
+        ("de", "Die Gutschrift wird innerhalb von 5 Werktagen gebucht.", "backoffice"),
+        ("de", "Der Kurier holt das Paket am Montag ab.", "backoffice"),
+        ("de", "Sie erhalten morgen eine Bestätigung per E-Mail.", "backoffice"),
+    ],
+)
 def test_instructions_and_impersonal_commitments(lang: str, sentence: str, owner: str) -> None:
     assert owners(lang, ("agent", sentence)) == [owner]
 
@@ -340,14 +402,22 @@ def test_confidence_and_review_threshold_from_config() -> None:
 
 @pytest.mark.parametrize(
     ("text", "expected"),
-    [("Der Termin ist am 11. Dezember. Bitte seien Sie da.", ["Der Termin ist am 11. Dezember.",
-                                                              "Bitte seien Sie da."]),
-     ("Bitte senden Sie z. B. die Rechnung Nr. 5 mit. Danke!", ["Bitte senden Sie z. B. die Rechnung Nr. 5 mit.",
-                                                                "Danke!"]),
-     ("Dr. Smith will call you, e.g. on Monday. Is that OK?", ["Dr. Smith will call you, e.g. on Monday.",
-                                                               "Is that OK?"]),
-     ("See www.example.com. Thanks\nBye", ["See www.example.com.", "Thanks", "Bye"])],
-)  # fmt: skip
+    [
+        (
+            "Der Termin ist am 11. Dezember. Bitte seien Sie da.",
+            ["Der Termin ist am 11. Dezember.", "Bitte seien Sie da."],
+        ),
+        (
+            "Bitte senden Sie z. B. die Rechnung Nr. 5 mit. Danke!",
+            ["Bitte senden Sie z. B. die Rechnung Nr. 5 mit.", "Danke!"],
+        ),
+        (
+            "Dr. Smith will call you, e.g. on Monday. Is that OK?",
+            ["Dr. Smith will call you, e.g. on Monday.", "Is that OK?"],
+        ),
+        ("See www.example.com. Thanks\nBye", ["See www.example.com.", "Thanks", "Bye"]),
+    ],
+)
 def test_sentence_splitter(text: str, expected: list[str]) -> None:
     assert split_sentences(text) == expected
 
@@ -362,14 +432,18 @@ def test_splitter_words_come_from_config() -> None:
 
 
 def test_summary_picks_problem_and_resolution_not_the_greeting() -> None:
-    turns = [{"speaker": "customer", "text": "Hi there! Kindly let me know how you can help."},
-             {"speaker": "customer", "text": "My broadband drops every evening since the storm."},
-             {"speaker": "agent", "text": "Thanks for waiting. I can see errors on your line."},
-             {"speaker": "agent", "text": "An engineer will repair the broadband line on Monday."},
-             {"speaker": "customer", "text": "Thanks!"}]  # fmt: skip
+    turns = [
+        {"speaker": "customer", "text": "Hi there! Kindly let me know how you can help."},
+        {"speaker": "customer", "text": "My broadband drops every evening since the storm."},
+        {"speaker": "agent", "text": "Thanks for waiting. I can see errors on your line."},
+        {"speaker": "agent", "text": "An engineer will repair the broadband line on Monday."},
+        {"speaker": "customer", "text": "Thanks!"},
+    ]
     picked = [s["text"] for s in EX.summary_sentences(turns, "en", limit=2)]
-    assert picked == ["My broadband drops every evening since the storm.",
-                      "An engineer will repair the broadband line on Monday."]  # fmt: skip
+    assert picked == [
+        "My broadband drops every evening since the storm.",
+        "An engineer will repair the broadband line on Monday.",
+    ]
     note = "Customer: Hello. My invoice shows a wrong charge for roaming.\nAgent: I will remove the roaming charge."
     assert condense(note) == "My invoice shows a wrong charge for roaming. I will remove the roaming charge."
     assert condense("Short note.") == "Short note."
@@ -381,17 +455,36 @@ def test_summary_picks_problem_and_resolution_not_the_greeting() -> None:
 def test_scorer_matches_one_to_one_by_key_or_stem() -> None:
     assert key_in("redeliver", "Redelivery booked for Saturday") and key_in("returns", "Please return it")
     assert not key_in("refund", "We will send a replacement")
-    gold = [{"owner": "customer", "key": "return", "due_by": None}, {"owner": "backoffice", "key": "refund",
-                                                                      "due_by": "ask"}]  # fmt: skip
-    pred = [{"owner": "backoffice", "description": "Our team will refund the returned item", "due_by": None,
-             "due_status": "ask_agent"},
-            {"owner": "customer", "description": "Please return the box", "due_by": None}]  # fmt: skip
+    gold = [
+        {"owner": "customer", "key": "return", "due_by": None},
+        {"owner": "backoffice", "key": "refund", "due_by": "ask"},
+    ]
+    pred = [
+        {
+            "owner": "backoffice",
+            "description": "Our team will refund the returned item",
+            "due_by": None,
+            "due_status": "ask_agent",
+        },
+        {"owner": "customer", "description": "Please return the box", "due_by": None},
+    ]
     assert sorted(match(gold, pred)) == [(0, 1), (1, 0)]  # same owner preferred, each prediction used once
-    case = {"id": "x", "language": "en", "channel": "chat", "classes": ["negation"], "group": "G",
-            "first_contact_resolvable": False, "actions": gold, "not_actions": ["postage"]}  # fmt: skip
+    case = {
+        "id": "x",
+        "language": "en",
+        "channel": "chat",
+        "classes": ["negation"],
+        "group": "G",
+        "first_contact_resolvable": False,
+        "actions": gold,
+        "not_actions": ["postage"],
+    }
     pred.append({"owner": "customer", "description": "Pay the postage", "due_by": None})
-    result = score([case], {"x": {"actions": pred, "resolver_group": "G",
-                                  "first_contact_resolvable": {"value": True}}}, detail=True)  # fmt: skip
+    result = score(
+        [case],
+        {"x": {"actions": pred, "resolver_group": "G", "first_contact_resolvable": {"value": True}}},
+        detail=True,
+    )
     assert (result["action_recall"], result["action_precision"], result["due_date_exact"]) == (1.0, 0.667, 1.0)
     assert result["not_action_leaks"] == 1 and result["fcr_accuracy"] == 0.0
     assert result["by"]["class"]["negation"]["not_action_leaks"] == 1

@@ -13,16 +13,18 @@ from shared.safety.pii.local import LocalDetector
 from shared.settings import ROOT
 
 sentences = splitter_for(ROOT / "config" / "extraction.yaml").split
-G = Guardrails(ROOT / "config" / "guardrails.yaml", sentences=sentences,
-               detector=LocalDetector.load(ROOT / "config" / "pii.yaml"))  # fmt: skip
+G = Guardrails(
+    ROOT / "config" / "guardrails.yaml", sentences=sentences, detector=LocalDetector.load(ROOT / "config" / "pii.yaml")
+)
 LABELLED = Path(__file__).parents[1] / "fixtures" / "guardrails_labelled.yaml"
 CASES = yaml.safe_load(LABELLED.read_text("utf-8"))["cases"]
 
 
 @pytest.mark.parametrize("case", CASES, ids=[f"{c['lang']}-{i}" for i, c in enumerate(CASES)])
 def test_labelled_review_flags(case: dict) -> None:
-    reasons = G.review_reasons(case.get("message", ""), case.get("reply", ""), case["lang"],
-                               case.get("segment", "standard"))  # fmt: skip
+    reasons = G.review_reasons(
+        case.get("message", ""), case.get("reply", ""), case["lang"], case.get("segment", "standard")
+    )
     assert sorted({r.code for r in reasons}) == sorted(case["expected"])
     for r in reasons:  # each flag quotes the exact sentence that raised it
         if r.sentence is not None:
@@ -40,9 +42,11 @@ def test_unknown_language_uses_every_phrase_list() -> None:
 
 
 def _violations(reply: str, **kw: object) -> set[str]:
-    args: dict = dict(message="hello", own_values={"jonas.becker@example.com"},
-                      system_prompt="You are CX Copilot, drafting a reply that a customer-service agent will review, "
-                      "edit and send.")  # fmt: skip
+    args: dict = dict(
+        message="hello",
+        own_values={"jonas.becker@example.com"},
+        system_prompt="You are CX Copilot, drafting a reply that a customer-service agent will review, edit and send.",
+    )
     args.update(kw)
     return {r.code for r in G.violations(reply, **args)}
 
@@ -58,10 +62,12 @@ def _violations(reply: str, **kw: object) -> set[str]:
         ("Transfer it to DE89 3704 0044 0532 0130 00, please.", {"violation:foreign_personal_data"}),
         ("We wrote to jonas.becker@example.com.", set()),
         ("Hello [CUSTOMER_EMAIL_2]", {"violation:leaked_placeholder"}),
-        ("Sure: you are cx copilot, drafting a reply that a customer-service agent will review.",
-         {"violation:system_prompt_leak"}),
+        (
+            "Sure: you are cx copilot, drafting a reply that a customer-service agent will review.",
+            {"violation:system_prompt_leak"},
+        ),
     ],
-)  # fmt: skip
+)
 def test_violations(reply: str, codes: set[str]) -> None:
     assert _violations(reply) == codes
 
@@ -70,7 +76,8 @@ def test_commitments_are_found_in_every_language_not_only_the_requested_one() ->
     reply = "Thanks for your patience. Wir erstatten Ihnen den vollen Betrag noch heute."
     reasons = G.review_reasons("Where is my money?", reply, "en", "standard")
     assert [(r.code, r.sentence) for r in reasons] == [
-        ("commitment:refund", "Wir erstatten Ihnen den vollen Betrag noch heute.")]
+        ("commitment:refund", "Wir erstatten Ihnen den vollen Betrag noch heute.")
+    ]
 
 
 def test_instructions_to_the_assistant_in_the_message_are_flagged() -> None:
@@ -99,9 +106,12 @@ def test_language_detection_and_confidence() -> None:
 def test_intent_classifier_learns_from_examples() -> None:
     model, version = NaiveBayes.from_examples_file(ROOT / "config" / "intent_examples.yaml")
     assert version
-    for text, intent in [("Ich wurde doppelt belastet, bitte Rechnung korrigieren", "billing"),
-                         ("Where is my parcel?", "delivery"), ("I want to cancel my contract", "cancellation"),
-                         ("Seit gestern kein Internet", "outage")]:  # fmt: skip
+    for text, intent in [
+        ("Ich wurde doppelt belastet, bitte Rechnung korrigieren", "billing"),
+        ("Where is my parcel?", "delivery"),
+        ("I want to cancel my contract", "cancellation"),
+        ("Seit gestern kein Internet", "outage"),
+    ]:
         assert model.predict(text).label == intent, text
     # Operations teach it with data: one more example moves a borderline message.
     texts, labels = ["internet down", "router broken", "invoice wrong"], ["outage", "technical", "billing"]

@@ -52,8 +52,9 @@ def _call(entry, method: str = "POST", origin: str | None = SITE, body: object =
         headers["Origin"] = origin
     headers = {**agent_headers("agent-1"), **headers}  # a signed-in agent (the local issuer)
     data = json.dumps(body if body is not None else {"customer_id": "C-1"})
-    with app.test_request_context("/", method=method, data=data if method == "POST" else None,
-                                  content_type="application/json", headers=headers):  # fmt: skip
+    with app.test_request_context(
+        "/", method=method, data=data if method == "POST" else None, content_type="application/json", headers=headers
+    ):
         return entry(flask.request)
 
 
@@ -81,8 +82,14 @@ def test_allowed_origin_gets_headers_on_success_and_errors() -> None:
 
 def test_preflight_is_answered_without_identity() -> None:
     entry = _entry([SITE])
-    resp = _call(entry, "OPTIONS", **{"Access-Control-Request-Method": "POST",
-                                      "Access-Control-Request-Headers": "content-type,x-agent-id,x-agent-role"})
+    resp = _call(
+        entry,
+        "OPTIONS",
+        **{
+            "Access-Control-Request-Method": "POST",
+            "Access-Control-Request-Headers": "content-type,x-agent-id,x-agent-role",
+        },
+    )
     assert resp.status_code == 204
     assert resp.headers["Access-Control-Allow-Origin"] == SITE
     assert "POST" in resp.headers["Access-Control-Allow-Methods"]

@@ -50,9 +50,14 @@ def _entry(behaviour: Callable[[Probe], Echo] | None = None) -> Callable[[flask.
 
 def _call(raw: bytes | str, *, method: str = "POST", behaviour: Any = None) -> flask.Response:
     data = raw.encode() if isinstance(raw, str) else raw
-    with app.test_request_context("/", method="POST", data=data, content_type="application/json",
-                                  headers=agent_headers("agent-1"),  # a signed-in agent (the local issuer)
-                                  environ_overrides={"REQUEST_METHOD": method}):  # fmt: skip
+    with app.test_request_context(
+        "/",
+        method="POST",
+        data=data,
+        content_type="application/json",
+        headers=agent_headers("agent-1"),  # a signed-in agent (the local issuer)
+        environ_overrides={"REQUEST_METHOD": method},
+    ):
         return _entry(behaviour)(flask.request)
 
 
@@ -143,8 +148,9 @@ def _outage_in_a_transaction() -> BaseException:
         (_aborted_after_retries(), 409, "contention", "1"),
     ],
 )
-def test_dependency_failures_are_retryable_answers(exc: BaseException, status: int, code: str,
-                                                    retry_after: str) -> None:  # fmt: skip
+def test_dependency_failures_are_retryable_answers(
+    exc: BaseException, status: int, code: str, retry_after: str
+) -> None:
     resp = _call('{"customer_id": "C-1"}', behaviour=_raise(exc))
     assert resp.status_code == status and resp.headers["Retry-After"] == retry_after
     assert _error(resp)["code"] == code

@@ -63,20 +63,27 @@ def fetch() -> FakeFetch:
 
 
 def auth(fetch: FakeFetch, **overrides: Any) -> Authenticator:
-    values: dict[str, Any] = {"model_backend": "offline", "iap_audience": [AUDIENCE],
-                              "trusted_platform_sas": [PLATFORM_SA]}  # fmt: skip
+    values: dict[str, Any] = {
+        "model_backend": "offline",
+        "iap_audience": [AUDIENCE],
+        "trusted_platform_sas": [PLATFORM_SA],
+    }
     values.update(overrides)
     return Authenticator(load_settings(**values), POLICY, certs=CertsCache(fetch))
 
 
 def iap_token(email: str = "lead@example.com", **claims: Any) -> str:
-    return IAP.sign({"iss": IAP_ISSUER, "sub": "accounts.google.com:1234567890", "email": email, **claims},
-                    audience=claims.pop("aud", AUDIENCE))  # fmt: skip
+    return IAP.sign(
+        {"iss": IAP_ISSUER, "sub": "accounts.google.com:1234567890", "email": email, **claims},
+        audience=claims.pop("aud", AUDIENCE),
+    )
 
 
 def platform_token(email: str = PLATFORM_SA, **claims: Any) -> str:
-    return GOOGLE.sign({"iss": "https://accounts.google.com", "sub": "1099", "email": email, "email_verified": True,
-                        **claims}, audience=PLATFORM_AUDIENCE)  # fmt: skip
+    return GOOGLE.sign(
+        {"iss": "https://accounts.google.com", "sub": "1099", "email": email, "email_verified": True, **claims},
+        audience=PLATFORM_AUDIENCE,
+    )
 
 
 def bearer(token: str, **headers: str) -> dict[str, str]:
@@ -96,19 +103,27 @@ def test_local_token_signed_by_the_dev_issuer_gives_the_configured_role(fetch: F
 
 
 def test_iap_token_is_verified_against_the_iap_key_set_fetched_once(fetch: FakeFetch) -> None:
-    policy_with_lead = AccessPolicy.model_validate({**POLICY.model_dump(), "grants": [
-        {"name": "leads", "match": {"emails": ["lead@example.com"]}, "role": "supervisor"}]})  # fmt: skip
+    policy_with_lead = AccessPolicy.model_validate(
+        {
+            **POLICY.model_dump(),
+            "grants": [{"name": "leads", "match": {"emails": ["lead@example.com"]}, "role": "supervisor"}],
+        }
+    )
     authenticator = Authenticator(auth(fetch).settings, policy_with_lead, certs=CertsCache(fetch))
     for _ in range(3):
         principal = authenticator.authenticate({IAP_HEADER: iap_token()})
     assert (principal.agent_id, principal.role, principal.identity.source) == (
-        "accounts.google.com:1234567890", "supervisor", "iap")
+        "accounts.google.com:1234567890",
+        "supervisor",
+        "iap",
+    )
     assert fetch.calls == [IAP_CERTS_URL]  # cached for the instance, not fetched per request
 
 
 def test_platform_service_account_on_the_allowlist_speaks_for_its_agent(fetch: FakeFetch) -> None:
-    principal = auth(fetch).authenticate(bearer(platform_token(), **{"X-Agent-Id": "agent-7",
-                                                                     "X-Agent-Role": "supervisor"}))  # fmt: skip
+    principal = auth(fetch).authenticate(
+        bearer(platform_token(), **{"X-Agent-Id": "agent-7", "X-Agent-Role": "supervisor"})
+    )
     assert (principal.agent_id, principal.role, principal.identity.source) == ("agent-7", "supervisor", "platform")
     assert principal.identity.platform == PLATFORM_SA
     default = auth(fetch).authenticate(bearer(platform_token(), **{"X-Agent-Id": "agent-8"}))
@@ -153,8 +168,14 @@ def test_unsigned_wrong_audience_expired_and_foreign_key_tokens_are_refused(fetc
 
     a = auth(fetch)
     now = int(time.time())
-    claims = {"iss": "cx-copilot-local-issuer", "aud": "cx-copilot-local", "sub": "agent-1",
-              "groups": ["cx-demo-supervisors"], "iat": now, "exp": now + 600}  # fmt: skip
+    claims = {
+        "iss": "cx-copilot-local-issuer",
+        "aud": "cx-copilot-local",
+        "sub": "agent-1",
+        "groups": ["cx-demo-supervisors"],
+        "iat": now,
+        "exp": now + 600,
+    }
     unsigned = jwt.encode(claims, key=None, algorithm="none")
     assert _refused(a, {IAP_HEADER: unsigned}) == (401, "signed with an unknown key")
     unsigned_kid = jwt.encode(claims, key=None, algorithm="none", headers={"kid": ISSUER.kid})
@@ -166,13 +187,17 @@ def test_unsigned_wrong_audience_expired_and_foreign_key_tokens_are_refused(fetc
     assert _refused(a, {IAP_HEADER: forged}) == (401, "invalid token")
     assert _refused(a, {IAP_HEADER: "not-a-jwt"}) == (401, "malformed token")
     assert _refused(a, {IAP_HEADER: iap_token(aud="/projects/1/global/backendServices/other")}) == (
-        401, "wrong audience")
+        401,
+        "wrong audience",
+    )
 
 
 def test_platform_tokens_need_the_allowlist_and_an_agent_id(fetch: FakeFetch) -> None:
     a = auth(fetch)
-    assert _refused(a, bearer(platform_token("someone@else.iam.gserviceaccount.com"),
-                              **{"X-Agent-Id": "agent-7"}))[0] == 403  # fmt: skip
+    assert (
+        _refused(a, bearer(platform_token("someone@else.iam.gserviceaccount.com"), **{"X-Agent-Id": "agent-7"}))[0]
+        == 403
+    )
     assert _refused(a, bearer(platform_token()))[:1] == (400,)
     assert _refused(a, bearer(platform_token(), **{"X-Agent-Id": "agent-7", "X-Agent-Role": "admin"}))[0] == 400
     # an IAP token is not a platform token, and a platform token is not a person's
@@ -212,8 +237,13 @@ class Pong(BaseModel):
 def probe(fetch: FakeFetch) -> Iterator[Any]:
     authenticator = auth(fetch)
 
-    @endpoint("identity_probe", Ping, Pong, settings_factory=lambda: authenticator.settings,
-              authenticator=lambda: authenticator)  # fmt: skip
+    @endpoint(
+        "identity_probe",
+        Ping,
+        Pong,
+        settings_factory=lambda: authenticator.settings,
+        authenticator=lambda: authenticator,
+    )
     def handler(body: Ping, call: CallContext) -> Pong:
         return Pong(agent_id=call.agent_id, role=call.agent_role)
 
@@ -222,8 +252,13 @@ def probe(fetch: FakeFetch) -> Iterator[Any]:
 
 
 def _post(entry: Any, headers: dict[str, str], query: str = "") -> tuple[int, dict[str, Any]]:
-    with app.test_request_context(f"/{query}", method="POST", data=json.dumps({"customer_id": "C-1"}),
-                                  content_type="application/json", headers=headers):  # fmt: skip
+    with app.test_request_context(
+        f"/{query}",
+        method="POST",
+        data=json.dumps({"customer_id": "C-1"}),
+        content_type="application/json",
+        headers=headers,
+    ):
         resp = entry(flask.request)
     return resp.status_code, json.loads(resp.get_data())
 
@@ -233,8 +268,9 @@ def test_entry_point_answers_401_and_403_as_json_errors(probe: Any) -> None:
     assert status == 401 and body["error"]["code"] == "unauthenticated"
     status, body = _post(probe, {**agent_headers("agent-1"), "X-Agent-Role": "supervisor"})
     assert status == 403 and body["error"]["code"] == "forbidden"
-    assert body["error"]["details"] == [{"field": "header:X-Agent-Role",
-                                         "problem": "not accepted from a signed-in person"}]
+    assert body["error"]["details"] == [
+        {"field": "header:X-Agent-Role", "problem": "not accepted from a signed-in person"}
+    ]
     status, body = _post(probe, {IAP_HEADER: agent_token(aud="elsewhere")})
     assert status == 401 and body["error"]["details"][0] == {"field": "token", "problem": "wrong audience"}
 
@@ -247,15 +283,23 @@ def test_a_role_in_the_url_changes_nothing(probe: Any) -> None:
 def test_capability_roles_are_enforced_on_the_verified_role(fetch: FakeFetch) -> None:
     authenticator = auth(fetch)
 
-    @endpoint("identity_probe_supervisors", Ping, Pong, roles=("supervisor",),
-              settings_factory=lambda: authenticator.settings, authenticator=lambda: authenticator)  # fmt: skip
+    @endpoint(
+        "identity_probe_supervisors",
+        Ping,
+        Pong,
+        roles=("supervisor",),
+        settings_factory=lambda: authenticator.settings,
+        authenticator=lambda: authenticator,
+    )
     def handler(body: Ping, call: CallContext) -> Pong:
         return Pong(agent_id=call.agent_id, role=call.agent_role)
 
     try:
         assert _post(handler, agent_headers("agent-1"))[0] == 403
-        assert _post(handler, agent_headers("lead-1", "supervisor")) == (200, {"agent_id": "lead-1",
-                                                                            "role": "supervisor"})  # fmt: skip
+        assert _post(handler, agent_headers("lead-1", "supervisor")) == (
+            200,
+            {"agent_id": "lead-1", "role": "supervisor"},
+        )
     finally:
         ENDPOINTS.pop("identity_probe_supervisors", None)
 
@@ -266,8 +310,9 @@ def test_keys_are_refetched_on_rotation_but_not_for_every_made_up_key_id(fetch: 
     assert rotating.identify({IAP_HEADER: iap_token()}).source == "iap"
     new_key = LocalIssuer.generate(kid="iap-key-2")
     fetch.sets[IAP_CERTS_URL] = {"keys": IAP.jwks()["keys"] + new_key.jwks()["keys"]}  # Google rotated
-    rotated = new_key.sign({"iss": IAP_ISSUER, "sub": "accounts.google.com:42", "email": "a@example.com"},
-                           audience=AUDIENCE)  # fmt: skip
+    rotated = new_key.sign(
+        {"iss": IAP_ISSUER, "sub": "accounts.google.com:42", "email": "a@example.com"}, audience=AUDIENCE
+    )
     assert rotating.identify({IAP_HEADER: rotated}).subject == "accounts.google.com:42"
     assert fetch.calls == [IAP_CERTS_URL, IAP_CERTS_URL]
     fetch.calls.clear()

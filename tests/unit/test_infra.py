@@ -20,9 +20,15 @@ from shared.settings import ROOT, Settings
 
 TF = ROOT / "infra" / "terraform"
 SQL = ROOT / "infra" / "bigquery"
-LOCAL_ONLY = {"firestore_emulator_host", "pubsub_emulator_host", "config_dir", "prompts_dir", "vertex_base_url",
-              "vertex_anonymous",
-              "local_issuer_jwks"}  # the dev stack's token issuer: refused outside CX_ENVIRONMENT=local  # fmt: skip
+LOCAL_ONLY = {
+    "firestore_emulator_host",
+    "pubsub_emulator_host",
+    "config_dir",
+    "prompts_dir",
+    "vertex_base_url",
+    "vertex_anonymous",
+    "local_issuer_jwks",
+}  # the dev stack's token issuer: refused outside CX_ENVIRONMENT=local
 SECRETS = {"pseudonym_key"}
 # Settings infra already passes for the application half of the front-door/model work; the code
 # does not read them yet (shared/config.py is being changed separately). Drop a name from here
@@ -51,8 +57,14 @@ def _unquote(value: str) -> str:
 
 def resources(kind: str, section: str = "resource") -> dict[str, Any]:
     """Resources of one type by name (python-hcl2 keeps block labels quoted)."""
-    return {_unquote(name): body for block in TFDOC[section] for k, named in block.items()
-            if _unquote(k) == kind for name, body in named.items() if not name.startswith("__")}  # fmt: skip
+    return {
+        _unquote(name): body
+        for block in TFDOC[section]
+        for k, named in block.items()
+        if _unquote(k) == kind
+        for name, body in named.items()
+        if not name.startswith("__")
+    }
 
 
 def variables() -> dict[str, Any]:
@@ -108,7 +120,8 @@ def test_ticket_close_dead_letters_are_kept_alerted_and_replayable() -> None:
     # the Pub/Sub service agent may publish dead letters and ack them on the source subscription
     assert "ticket_closed" in str(resources("google_pubsub_topic_iam_member")["dlq_publisher"]["for_each"])
     assert "google_pubsub_subscription.ticket_closed" in str(
-        resources("google_pubsub_subscription_iam_member")["ticket_closed_dlq_subscriber"]["subscription"])
+        resources("google_pubsub_subscription_iam_member")["ticket_closed_dlq_subscriber"]["subscription"]
+    )
     alert = resources("google_monitoring_alert_policy")["ticket_closed_dead_letters"]
     threshold = alert["conditions"][0]["condition_threshold"][0]
     assert "subscription/num_undelivered_messages" in threshold["filter"]
@@ -146,8 +159,10 @@ def test_every_topic_and_subscription_the_code_uses_exists() -> None:
         name = getattr(defaults, field)
         assert env[f"CX_{field.upper()}"] == name and name in topics, field
     warehouse = resources("google_pubsub_subscription")["events_warehouse"]
-    assert "warehouse" in str(warehouse["name"]) and f"{defaults.events_topic}-warehouse" in (
-        defaults.local_topics[defaults.events_topic])  # fmt: skip
+    assert (
+        "warehouse" in str(warehouse["name"])
+        and f"{defaults.events_topic}-warehouse" in (defaults.local_topics[defaults.events_topic])
+    )
     assert "dead_letter_policy" in warehouse
 
 
@@ -224,6 +239,7 @@ def test_materialization_and_the_analysts_dataset() -> None:
 def test_each_dataset_is_granted_through_one_mechanism_only() -> None:
     """google_bigquery_dataset_access and the _iam_* family fight over a dataset, and the _iam_*
     family drops authorized views: cx_analytics (which authorizes cx_kpi) uses _access only."""
+
     def datasets(kind: str) -> set[str]:
         return {re.sub(r"\W", "", str(body["dataset_id"])) for body in resources(kind).values()}
 
@@ -240,12 +256,20 @@ def test_terraform_materialization_script_is_the_one_the_local_warehouse_runs(tm
     from scripts.warehouse_db import materialize_script
 
     text = (TF / "bigquery.tf").read_text("utf-8")
-    block = text[text.index("locals {\n  kpi_dataset"):]
+    block = text[text.index("locals {\n  kpi_dataset") :]
     block = block[: block.index("\n}\n") + 3]
-    (tmp_path / "main.tf").write_text(f'variable "project_id" {{\n  default = "proj"\n}}\n'
-                                      f'locals {{\n  sql_dir = "{SQL}"\n}}\n{block}', "utf-8")  # fmt: skip
-    out = subprocess.run(["terraform", "console"], input="local.materialize_script\n", cwd=tmp_path,
-                         capture_output=True, text=True, timeout=120, check=True).stdout.strip()  # fmt: skip
+    (tmp_path / "main.tf").write_text(
+        f'variable "project_id" {{\n  default = "proj"\n}}\nlocals {{\n  sql_dir = "{SQL}"\n}}\n{block}', "utf-8"
+    )
+    out = subprocess.run(
+        ["terraform", "console"],
+        input="local.materialize_script\n",
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+    ).stdout.strip()
     assert out.startswith("<<EOT")
     tf = out[len("<<EOT\n") : out.rindex("EOT")].strip()
     assert tf == materialize_script().replace("cx_analytics.", "`proj.cx_analytics`.").strip().rstrip(";")
@@ -350,8 +374,15 @@ def test_firestore_data_access_is_audited_and_the_audit_table_exists() -> None:
     column = r'name\s*=\s*\\?"(\w+)\\?",\s*type\s*=\s*\\?"(\w+)\\?",\s*mode\s*=\s*\\?"(\w+)'
     cols = re.findall(column, str(table["schema"]))
     assert [(n, t) for n, t, _ in cols] == [
-        ("ts", "TIMESTAMP"), ("request_id", "STRING"), ("agent_id", "STRING"), ("role", "STRING"), ("tenant", "STRING"),
-        ("customer_key", "STRING"), ("capability", "STRING"), ("fields_disclosed", "STRING"), ("decision", "STRING"),
+        ("ts", "TIMESTAMP"),
+        ("request_id", "STRING"),
+        ("agent_id", "STRING"),
+        ("role", "STRING"),
+        ("tenant", "STRING"),
+        ("customer_key", "STRING"),
+        ("capability", "STRING"),
+        ("fields_disclosed", "STRING"),
+        ("decision", "STRING"),
     ]
     assert dict((n, m) for n, _, m in cols)["fields_disclosed"] == "REPEATED"  # ARRAY<STRING>
 
@@ -390,8 +421,15 @@ def test_the_outbox_is_drained_every_five_minutes() -> None:
 def _console(tmp_path: Path, files: dict[str, str], expression: str) -> str:
     for name, text in files.items():
         (tmp_path / name).write_text(text, "utf-8")
-    out = subprocess.run(["terraform", "console"], input=f"{expression}\n", cwd=tmp_path,
-                         capture_output=True, text=True, timeout=120, check=True).stdout.strip()  # fmt: skip
+    out = subprocess.run(
+        ["terraform", "console"],
+        input=f"{expression}\n",
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+    ).stdout.strip()
     return out
 
 
@@ -431,7 +469,7 @@ def test_the_desktop_queue_catalogue_is_the_one_devstack_serves(tmp_path: Path) 
     from scripts.devstack import queue_catalogue_json
 
     text = (TF / "desktop.tf").read_text("utf-8")
-    block = text[text.index("locals {"):]
+    block = text[text.index("locals {") :]
     block = block[: block.index("\n}\n") + 3].replace("${path.module}/../..", str(ROOT))
     out = _console(tmp_path, {"main.tf": block}, "local.desktop_queues_json")
     assert json.loads(json.loads(out)) == json.loads(queue_catalogue_json())
@@ -459,5 +497,7 @@ def test_the_overdue_sweep_is_scheduled_pushed_and_indexed() -> None:
     index = resources("google_firestore_index")["commitments_due"]
     assert _unquote(index["collection"]) == defaults.commitments_collection
     assert [(_unquote(f["field_path"]), _unquote(f["order"])) for f in index["fields"]] == [
-        ("status", "ASCENDING"), ("due_at", "ASCENDING")]  # fmt: skip
+        ("status", "ASCENDING"),
+        ("due_at", "ASCENDING"),
+    ]
     assert "commitment_sweep" in str(resources("google_cloud_run_v2_service_iam_member")["sweep_push_invoker"]["name"])

@@ -26,7 +26,8 @@ def test_month_and_weekday_names_are_cldr_not_hand_typed(code: str) -> None:
     lexicon = LEXICONS[code]
     assert lexicon.cldr == cldr_names(lexicon.locale), (
         f"config/lexicon/{code}.yaml `cldr` differs from babel; regenerate it from "
-        f"shared.language.lexicon.cldr_names({lexicon.locale!r})")
+        f"shared.language.lexicon.cldr_names({lexicon.locale!r})"
+    )
 
 
 def test_month_forms_and_abbreviations() -> None:
@@ -114,10 +115,14 @@ def test_language_modules_never_branch_on_a_language_code() -> None:
         if path.parent.name == "clauses" and path.stem in ("en", "de"):
             continue
         tree = ast.parse(path.read_text("utf-8"))
-        docstrings = {id(n.value) for n in ast.walk(tree)
-                      if isinstance(n, ast.Expr) and isinstance(n.value, ast.Constant)}
-        found += [f"{path.relative_to(ROOT)}:{n.lineno}" for n in ast.walk(tree)
-                  if isinstance(n, ast.Constant) and n.value in ("en", "de") and id(n) not in docstrings]
+        docstrings = {
+            id(n.value) for n in ast.walk(tree) if isinstance(n, ast.Expr) and isinstance(n.value, ast.Constant)
+        }
+        found += [
+            f"{path.relative_to(ROOT)}:{n.lineno}"
+            for n in ast.walk(tree)
+            if isinstance(n, ast.Constant) and n.value in ("en", "de") and id(n) not in docstrings
+        ]
     assert found == []
 
 

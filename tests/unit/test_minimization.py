@@ -18,15 +18,30 @@ class KnownOnly:
 def test_every_free_text_is_pseudonymized_and_nothing_else_changes() -> None:
     pseudo = Pseudonymizer(KnownOnly())
     pseudo.add_known("Harriet Quill", "[CUSTOMER_NAME]")
-    doc = {"suggestion_id": "s1", "issue_summary": "Harriet Quill was charged twice",
-           "customer_facing_closing_text": "Dear Harriet Quill, we refund it.",
-           "actions": [{"owner": "backoffice", "description": "Refund Harriet Quill", "due_by": "2026-11-26",
-                        "due_text": None, "evidence": "Harriet Quill: charged twice", "confidence": 0.9}],
-           "kb_suggestions": [{"kb_id": "KB-1", "title": "Refunds", "why": "Harriet Quill asked for a refund"}]}
+    doc = {
+        "suggestion_id": "s1",
+        "issue_summary": "Harriet Quill was charged twice",
+        "customer_facing_closing_text": "Dear Harriet Quill, we refund it.",
+        "actions": [
+            {
+                "owner": "backoffice",
+                "description": "Refund Harriet Quill",
+                "due_by": "2026-11-26",
+                "due_text": None,
+                "evidence": "Harriet Quill: charged twice",
+                "confidence": 0.9,
+            }
+        ],
+        "kb_suggestions": [{"kb_id": "KB-1", "title": "Refunds", "why": "Harriet Quill asked for a refund"}],
+    }
     kept = minimize_next_steps(doc, pseudo)
     assert "Harriet" not in str(kept)
     assert kept["actions"][0]["description"] == "Refund [CUSTOMER_NAME]"
     assert {k: v for k, v in kept["actions"][0].items() if k not in ("description", "evidence")} == {
-        "owner": "backoffice", "due_by": "2026-11-26", "due_text": None, "confidence": 0.9}  # fmt: skip
+        "owner": "backoffice",
+        "due_by": "2026-11-26",
+        "due_text": None,
+        "confidence": 0.9,
+    }
     assert (kept["suggestion_id"], kept["kb_suggestions"][0]["kb_id"]) == ("s1", "KB-1")
     assert doc["issue_summary"] == "Harriet Quill was charged twice"  # the caller's copy is untouched

@@ -60,8 +60,9 @@ def test_retired_misspelt_or_mismatched_models_are_refused_naming_the_key(tmp_pa
 
 
 def test_both_thinking_controls_at_once_are_a_schema_error(tmp_path: Path) -> None:
-    cfg = _config(tmp_path, lambda raw: raw["capabilities"]["reply_draft"].update(
-        thinking={"level": "low", "budget": 128}))  # fmt: skip
+    cfg = _config(
+        tmp_path, lambda raw: raw["capabilities"]["reply_draft"].update(thinking={"level": "low", "budget": 128})
+    )
     errors, _ = check(load_settings(config_dir=cfg))
     assert any("capabilities.reply_draft.thinking" in e and "never both" in e for e in errors)
 
@@ -102,14 +103,17 @@ def test_override_of_another_family_gets_that_familys_thinking_control() -> None
 def test_models_within_30_days_of_retirement_are_listed() -> None:
     profiles = _profiles()
     assert profiles.retiring_within(30, TODAY) == {}
-    assert profiles.retiring_within(30, date(2027, 4, 20)) == {"gemini-3.5-flash": date(2027, 5, 19),
-                                                                "gemini-3.1-flash-lite": date(2027, 5, 7)}  # fmt: skip
+    assert profiles.retiring_within(30, date(2027, 4, 20)) == {
+        "gemini-3.5-flash": date(2027, 5, 19),
+        "gemini-3.1-flash-lite": date(2027, 5, 7),
+    }
 
 
 def test_cost_bills_thinking_as_output_and_cached_tokens_at_the_cached_price() -> None:
     pricing = Pricing.load(ROOT / "config" / "pricing.yaml")
-    cost = pricing.cost("gemini-3.5-flash", input_tokens=1210, output_tokens=212, thinking_tokens=1187,
-                        cached_tokens=1024)  # fmt: skip
+    cost = pricing.cost(
+        "gemini-3.5-flash", input_tokens=1210, output_tokens=212, thinking_tokens=1187, cached_tokens=1024
+    )
     assert cost == pytest.approx((186 * 1.50 + 1024 * 0.15 + (212 + 1187) * 9.00) / 1e6)
     assert pricing.cost("gemini-3.5-flash-001", input_tokens=1000, output_tokens=0) == pytest.approx(0.0015)
     assert pricing.cost("unknown-model", input_tokens=1, output_tokens=1) is None
@@ -119,10 +123,16 @@ def test_cost_bills_thinking_as_output_and_cached_tokens_at_the_cached_price() -
     ("budget", "timeout", "attempts", "expected"),
     [(12000, 8000, 2, (5500, 2)), (500, 30000, 3, (250, 2)), (1000, 500, 2, (500, 2)), (300, 8000, 3, (300, 1))],
 )
-def test_every_attempt_and_back_off_fit_in_the_latency_budget(budget: int, timeout: int, attempts: int,
-                                                               expected: tuple[int, int]) -> None:  # fmt: skip
-    s = load_settings(model_timeout_ms=timeout, model_retry_attempts=attempts, latency_budget_ms=max(budget, 500),
-                      model_retry_initial_delay_s=0.0, model_retry_max_delay_s=1.0 if budget == 12000 else 0.0)
+def test_every_attempt_and_back_off_fit_in_the_latency_budget(
+    budget: int, timeout: int, attempts: int, expected: tuple[int, int]
+) -> None:
+    s = load_settings(
+        model_timeout_ms=timeout,
+        model_retry_attempts=attempts,
+        latency_budget_ms=max(budget, 500),
+        model_retry_initial_delay_s=0.0,
+        model_retry_max_delay_s=1.0 if budget == 12000 else 0.0,
+    )
     got = call_options(s, budget)
     assert got == expected
     per_attempt, n = got

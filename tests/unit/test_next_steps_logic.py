@@ -33,8 +33,9 @@ QUEUES = QueueCatalogue.load(ROOT / "config" / "queues.yaml")
     ],
 )
 def test_commitment_owner(speaker: str, sentence: str, lang: str, owner: str | None) -> None:
-    found = EXTRACTOR.actions([{"speaker": speaker, "text": sentence}], lang,
-                              lambda text, language: "heute" if "heute" in text else None)  # fmt: skip
+    found = EXTRACTOR.actions(
+        [{"speaker": speaker, "text": sentence}], lang, lambda text, language: "heute" if "heute" in text else None
+    )
     assert [a["owner"] for a in found] == ([owner] if owner else [])
 
 
@@ -48,32 +49,57 @@ def test_routing_aliases_and_triage() -> None:
 
 
 def test_diff_pairs_edited_actions() -> None:
-    suggested = [{"owner": "backoffice", "description": "Billing team refunds the duplicate", "due_by": "2026-11-26"},
-                 {"owner": "customer", "description": "Send a bank statement", "due_by": "2026-11-20"},
-                 {"owner": "agent", "description": "Call back next week", "due_by": "2026-11-27"}]  # fmt: skip
-    final = [FinalAction(owner="agent", description="Billing team refunds the duplicate payment",
-                         due_by=date(2026, 11, 26)),
-             FinalAction(owner="customer", description="Send a bank statement", due_by=date(2026, 11, 23)),
-             FinalAction(owner="agent", description="Offer a goodwill voucher")]  # fmt: skip
+    suggested = [
+        {"owner": "backoffice", "description": "Billing team refunds the duplicate", "due_by": "2026-11-26"},
+        {"owner": "customer", "description": "Send a bank statement", "due_by": "2026-11-20"},
+        {"owner": "agent", "description": "Call back next week", "due_by": "2026-11-27"},
+    ]
+    final = [
+        FinalAction(owner="agent", description="Billing team refunds the duplicate payment", due_by=date(2026, 11, 26)),
+        FinalAction(owner="customer", description="Send a bank statement", due_by=date(2026, 11, 23)),
+        FinalAction(owner="agent", description="Offer a goodwill voucher"),
+    ]
     assert diff(suggested, final) == (1, 1, 1, 1)  # owner changed, added, removed, due moved
 
 
 def test_gold_scoring() -> None:
-    cases = [{"id": "a", "group": "Technical Support", "actions": [
-        {"owner": "agent", "key": "router", "due_by": date(2026, 11, 20)},
-        {"owner": "customer", "key": "return", "due_by": None}]}]  # fmt: skip
-    predictions = {"a": {"resolver_group": "Technical Support", "actions": [
-        {"owner": "agent", "description": "Send a new router", "due_by": "2026-11-20"},
-        {"owner": "agent", "description": "Return the old one", "due_by": None},
-        {"owner": "agent", "description": "Something extra", "due_by": None}]}}  # fmt: skip
+    cases = [
+        {
+            "id": "a",
+            "group": "Technical Support",
+            "actions": [
+                {"owner": "agent", "key": "router", "due_by": date(2026, 11, 20)},
+                {"owner": "customer", "key": "return", "due_by": None},
+            ],
+        }
+    ]
+    predictions = {
+        "a": {
+            "resolver_group": "Technical Support",
+            "actions": [
+                {"owner": "agent", "description": "Send a new router", "due_by": "2026-11-20"},
+                {"owner": "agent", "description": "Return the old one", "due_by": None},
+                {"owner": "agent", "description": "Something extra", "due_by": None},
+            ],
+        }
+    }
     result = score(cases, predictions)
     assert (result["action_recall"], result["action_precision"]) == (1.0, round(2 / 3, 3))
     assert (result["owner_accuracy"], result["due_date_exact"], result["resolver_accuracy"]) == (0.5, 1.0, 1.0)
 
 
 def test_kb_ingest_formats(tmp_path) -> None:
-    abcd = {"Order Issue": {"description": "orders", "subflows": {"Status Delivery Time": {
-        "instructions": ["Tell the customer"], "actions": [{"text": "Check the order", "subtext": ["Order ID"]}]}}}}
+    abcd = {
+        "Order Issue": {
+            "description": "orders",
+            "subflows": {
+                "Status Delivery Time": {
+                    "instructions": ["Tell the customer"],
+                    "actions": [{"text": "Check the order", "subtext": ["Order ID"]}],
+                }
+            },
+        }
+    }
     path = tmp_path / "guidelines.json"
     path.write_text(json.dumps(abcd))
     (article,) = load_articles(path)

@@ -19,9 +19,17 @@ CATALOGUE = load_catalogue_file(ROOT / "config" / "offers.yaml")
 
 
 def facts(**kw: object) -> CustomerFacts:
-    values: dict = dict(segment="standard", tenure_months=36, products=["FIB-100", "TV-BASIC"], region="EU",
-                        channel="chat", marketing_consent=True, churn_risk=0.1, sentiment=0.3,
-                        intent="general")  # fmt: skip
+    values: dict = dict(
+        segment="standard",
+        tenure_months=36,
+        products=["FIB-100", "TV-BASIC"],
+        region="EU",
+        channel="chat",
+        marketing_consent=True,
+        churn_risk=0.1,
+        sentiment=0.3,
+        intent="general",
+    )
     values.update(kw)
     return CustomerFacts(**values)
 
@@ -56,8 +64,11 @@ def suppressed_by(o: Offer, f: CustomerFacts) -> str | None:
         (offer(eligibility=Eligibility(regions=["UK"])), facts(), "region"),
         (offer(eligibility=Eligibility(channels=["phone"])), facts(), "channel"),
         (offer(), facts(marketing_consent=False), "marketing_consent"),
-        (offer(type="service", eligibility=Eligibility(marketing_consent_required=True)),
-         facts(marketing_consent=False), "marketing_consent"),  # fmt: skip
+        (
+            offer(type="service", eligibility=Eligibility(marketing_consent_required=True)),
+            facts(marketing_consent=False),
+            "marketing_consent",
+        ),
         (offer(type="service"), facts(marketing_consent=False), None),
         (offer(), facts(sentiment=-0.3), "negative_sentiment"),
         (offer(), facts(sentiment=-0.29), None),
@@ -111,8 +122,14 @@ def test_discount_mentions_are_found_in_any_wording() -> None:
 
 
 def _out(primary: str, fallback: str | None = None, phrasing: str = "ok", reasons: list[str] | None = None):
-    return NbaModelOutput(customer_goal="g", sentiment="neutral", primary_offer_id=primary,
-                          fallback_offer_id=fallback, reasons=reasons or ["a", "b"], phrasing=phrasing)  # fmt: skip
+    return NbaModelOutput(
+        customer_goal="g",
+        sentiment="neutral",
+        primary_offer_id=primary,
+        fallback_offer_id=fallback,
+        reasons=reasons or ["a", "b"],
+        phrasing=phrasing,
+    )
 
 
 @pytest.mark.parametrize(
@@ -162,8 +179,10 @@ offers = st.lists(
         value_estimate=st.floats(0, 1000),
         active=st.booleans(),
     ),
-    min_size=1, max_size=25, unique_by=lambda o: o.offer_id,
-)  # fmt: skip
+    min_size=1,
+    max_size=25,
+    unique_by=lambda o: o.offer_id,
+)
 customer_facts = st.builds(
     CustomerFacts,
     segment=st.sampled_from(SEGMENTS),
@@ -199,9 +218,11 @@ def oracle_violations(o: Offer, f: CustomerFacts, rejected_days: dict[str, int])
         v.append("sale without marketing consent")
     if rejected_days.get(o.offer_id, 999) < 30:
         v.append("recently rejected offer repeated")
-    allowed = {"standard": OFFER_TYPES, "gold": OFFER_TYPES,
-               "platinum": ("retention", "upsell", "service", "goodwill", "follow_up")}.get(
-                   f.segment, ("retention", "service", "follow_up"))  # fmt: skip
+    allowed = {
+        "standard": OFFER_TYPES,
+        "gold": OFFER_TYPES,
+        "platinum": ("retention", "upsell", "service", "goodwill", "follow_up"),
+    }.get(f.segment, ("retention", "service", "follow_up"))
     if o.type not in allowed:
         v.append("type not allowed for segment")
     if not o.active or (e.valid_until and e.valid_until < NOW) or (e.valid_from and e.valid_from > NOW):
@@ -218,8 +239,9 @@ REJECTIONS = st.dictionaries(st.from_regex(r"O[0-9]{1,3}", fullmatch=True), st.i
 
 @settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(catalogue=offers, f=customer_facts, proposal=model_outputs, rejected=REJECTIONS)
-def test_no_rule_is_ever_violated(catalogue: list[Offer], f: CustomerFacts, proposal: tuple,
-                                  rejected: dict[str, int]) -> None:  # fmt: skip
+def test_no_rule_is_ever_violated(
+    catalogue: list[Offer], f: CustomerFacts, proposal: tuple, rejected: dict[str, int]
+) -> None:
     f = f.model_copy(update={"recently_rejected": {k: NOW - timedelta(days=d) for k, d in rejected.items()}})
     eligible, suppressed = eligibility(catalogue, f, RULES, NOW)
     assert {o.offer_id for o in eligible} | {s.offer_id for s in suppressed} == {o.offer_id for o in catalogue}

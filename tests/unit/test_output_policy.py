@@ -18,9 +18,11 @@ from shared.settings import ROOT
 LANGS = ("en", "de", "fr", "es", "pt", "it", "nl", "pl", "sv", "da", "tr")
 SENTENCES = splitter_for(ROOT / "config" / "extraction.yaml").split
 P = OutputPolicy(ROOT / "config" / "output_policy.yaml", LANGS, sentences=SENTENCES)
-PITCHES = ["As a thank-you for staying with us, I can take 10 % off your monthly fee for the next year.",
-           "If you extend today, your next month is on us.",
-           "I'm sorry for the trouble; I can add a goodwill credit of up to 20 euros to your account."]  # fmt: skip
+PITCHES = [
+    "As a thank-you for staying with us, I can take 10 % off your monthly fee for the next year.",
+    "If you extend today, your next month is on us.",
+    "I'm sorry for the trouble; I can add a goodwill credit of up to 20 euros to your account.",
+]
 APPROVED = P.approved_from(PITCHES, [10.0], 20)
 FIXTURE = yaml.safe_load((Path(__file__).parents[1] / "fixtures" / "compromised_replies.yaml").read_text("utf-8"))
 
@@ -32,7 +34,11 @@ def codes(reply: str, lang: str = "en", own: set[str] | None = None) -> set[str]
 @pytest.mark.parametrize(
     ("reply", "lang", "code"),
     [
-        ("Update your payment method at example-telco-kundenservice.eu/login today.", "en", "violation:unapproved_link"),  # noqa: E501
+        (
+            "Update your payment method at example-telco-kundenservice.eu/login today.",
+            "en",
+            "violation:unapproved_link",
+        ),  # noqa: E501
         ("Bitte melden Sie sich auf kundenportal-example.de an.", "de", "violation:unapproved_link"),
         ("Grab the tool at WWW.Router-Boost.shop now.", "en", "violation:unapproved_link"),
         ("Details: evil-support[.]com/help", "en", "violation:unapproved_link"),
@@ -41,14 +47,18 @@ def codes(reply: str, lang: str = "en", own: set[str] | None = None) -> set[str]
         ("The fix is at bit.ly/3xTelcoFix", "en", "violation:link_shortener"),
         ("Den Treiber gibt es unter tinyurl.com/telco-treiber", "de", "violation:link_shortener"),
         ("Confirm at https://example-telco.com/redirect?to=evil.xyz", "en", "violation:open_redirect"),
-        ("Rechnung: https://help.example-telco.com/out?next=https%3A%2F%2Fpay-now.top", "de", "violation:open_redirect"),  # noqa: E501
+        (
+            "Rechnung: https://help.example-telco.com/out?next=https%3A%2F%2Fpay-now.top",
+            "de",
+            "violation:open_redirect",
+        ),  # noqa: E501
         ("Log in at https://example-telco.com@secure-login.xyz/account", "en", "violation:link_userinfo"),
         ("Log in at example-telco.com@secure-login.xyz", "en", "violation:link_userinfo"),
         ("Your invoice: exаmple-telco.com/invoice", "en", "violation:lookalike_domain"),
         ("Your invoice: examp1e-telco.com/invoice", "en", "violation:lookalike_domain"),
         ("Besuchen Sie example-telco.net für Details.", "de", "violation:lookalike_domain"),
     ],
-)  # fmt: skip
+)
 def test_links(reply: str, lang: str, code: str) -> None:
     assert code in codes(reply, lang)
 
@@ -78,14 +88,15 @@ def test_allowed_links_and_non_links_pass(reply: str, lang: str) -> None:
         ("Sie erreichen uns unter +49 800 1234567 oder service@example-telco.com.", "de", False),
         ("Windows 2021 needs a 64-bit CPU and 4 GB memory.", "en", False),
     ],
-)  # fmt: skip
+)
 def test_contact_points_only_from_config(reply: str, lang: str, bad: bool) -> None:
     assert ("violation:unapproved_contact" in codes(reply, lang)) is bad
 
 
 def test_the_customers_own_contact_data_may_be_used() -> None:
-    assert "violation:unapproved_contact" not in codes("We will call you on 0151 2345 6789.", "en",
-                                                       own={"+49 151 23456789", "anna@example.org"})  # fmt: skip
+    assert "violation:unapproved_contact" not in codes(
+        "We will call you on 0151 2345 6789.", "en", own={"+49 151 23456789", "anna@example.org"}
+    )
 
 
 @pytest.mark.parametrize(
@@ -103,7 +114,7 @@ def test_the_customers_own_contact_data_may_be_used() -> None:
         ("You can reset your password yourself in the app.", "en", False),
         ("Können Sie mir bitte Ihre Kundennummer nennen?", "de", False),
     ],
-)  # fmt: skip
+)
 def test_no_solicitation_of_credentials_or_payment_data(reply: str, lang: str, bad: bool) -> None:
     assert ("violation:credential_request" in codes(reply, lang)) is bad
 
@@ -124,7 +135,7 @@ def test_no_solicitation_of_credentials_or_payment_data(reply: str, lang: str, b
         ("Ab sofort ist Ihr Anschluss dauerhaft kostenlos.", "de", "violation:unapproved_offer"),
         ("Buy one get one: a second SIM for nothing.", "en", "violation:unapproved_offer"),
     ],
-)  # fmt: skip
+)
 def test_price_promises_beyond_approved_offers(reply: str, lang: str, code: str) -> None:
     assert code in codes(reply, lang)
 
@@ -209,7 +220,7 @@ def test_technical_natural_text_passes(reply: str, lang: str) -> None:
         ("Ich bin Gemini und antworte jetzt frei.", "de", "violation:role_break"),
         ("The script completed successfully on our server.", "en", "policy:action_claim"),
     ],
-)  # fmt: skip
+)
 def test_role_breaks_action_claims_and_third_parties(reply: str, lang: str, code: str) -> None:
     assert code in codes(reply, lang)
 
@@ -234,11 +245,13 @@ def test_realistic_compromised_replies_are_caught(case: dict) -> None:
     from shared.safety.guardrails import Guardrails
     from shared.safety.pii.local import LocalDetector
 
-    guard = Guardrails(ROOT / "config" / "guardrails.yaml", sentences=SENTENCES,
-                       detector=LocalDetector.load(ROOT / "config" / "pii.yaml"))  # fmt: skip
+    guard = Guardrails(
+        ROOT / "config" / "guardrails.yaml",
+        sentences=SENTENCES,
+        detector=LocalDetector.load(ROOT / "config" / "pii.yaml"),
+    )
     found = codes(case["reply"], case["lang"])
-    found |= {r.code for r in guard.review_reasons(
-        "", case["reply"], case["lang"], "standard")}  # fmt: skip
+    found |= {r.code for r in guard.review_reasons("", case["reply"], case["lang"], "standard")}
     assert found, case["reply"]
 
 
@@ -265,5 +278,6 @@ def test_a_language_is_added_as_data(tmp_path: Path) -> None:
     fr = OutputPolicy(path, LANGS, sentences=SENTENCES)
     approved = fr.approved_from([], [], 20)
     assert [r.code for r in fr.check("Envoyez-nous votre numéro de carte.", language="fr", approved=approved)] == [
-        "violation:credential_request"]
+        "violation:credential_request"
+    ]
     assert not P.check("Envoyez-nous votre numéro de carte.", language="fr", approved=APPROVED)

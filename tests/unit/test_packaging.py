@@ -42,9 +42,11 @@ def test_functions_never_import_the_analytics_or_evaluation_sdks() -> None:
     import subprocess
     import sys
 
-    code = ("import sys, main; heavy = [m for m in ('google.cloud.bigquery', 'google.cloud.aiplatform', 'vertexai', "
-            "'duckdb', 'sqlglot', 'scripts.warehouse', 'scripts.experiment_report') if m in sys.modules]; "
-            "print(','.join(heavy) or 'none')")  # fmt: skip
+    code = (
+        "import sys, main; heavy = [m for m in ('google.cloud.bigquery', 'google.cloud.aiplatform', 'vertexai', "
+        "'duckdb', 'sqlglot', 'scripts.warehouse', 'scripts.experiment_report') if m in sys.modules]; "
+        "print(','.join(heavy) or 'none')"
+    )
     out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "none"
 

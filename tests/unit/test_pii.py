@@ -263,8 +263,15 @@ def test_snapshot_identifiers_never_survive_masking() -> None:
     blob = str(p.mask_obj(snap.model_dump(mode="json")))
     addr = customer.profile.address
     assert addr is not None
-    for raw in [customer.profile.name, customer.profile.email, customer.profile.phone, addr.street,
-                customer.customer_id, *customer.account_ids, *(o.order_id for o in snap.orders)]:  # fmt: skip
+    for raw in [
+        customer.profile.name,
+        customer.profile.email,
+        customer.profile.phone,
+        addr.street,
+        customer.customer_id,
+        *customer.account_ids,
+        *(o.order_id for o in snap.orders),
+    ]:
         assert raw and raw not in blob
     assert "[CUSTOMER_NAME]" in blob and "[ORDER_1]" in blob
 
@@ -295,8 +302,12 @@ class _FakeDlp:
 
 def _finding(info_type: str, row: int, start: int, end: int, quote: str) -> dict:
     cell = [{"record_location": {"table_location": {"row_index": row}}}]
-    return {"info_type": {"name": info_type}, "quote": quote, "likelihood": "LIKELY",
-            "location": {"codepoint_range": {"start": start, "end": end}, "content_locations": cell}}  # fmt: skip
+    return {
+        "info_type": {"name": info_type},
+        "quote": quote,
+        "likelihood": "LIKELY",
+        "location": {"codepoint_range": {"start": start, "end": end}, "content_locations": cell},
+    }
 
 
 def test_dlp_backend_sends_one_table_request_and_merges_with_local_patterns() -> None:
@@ -358,8 +369,7 @@ def test_a_denied_dlp_backend_stops_the_instance_at_start(caplog: pytest.LogCapt
     from shared.safety.pii.dlp import DlpDetector
     from shared.settings import SettingsError
 
-    denied = DlpDetector(LOCAL, "proj-1",
-                         client=_DeniedDlp(PermissionDenied("SERVICE_DISABLED: dlp.googleapis.com")))  # fmt: skip
+    denied = DlpDetector(LOCAL, "proj-1", client=_DeniedDlp(PermissionDenied("SERVICE_DISABLED: dlp.googleapis.com")))
     with caplog.at_level("WARNING"), pytest.raises(SettingsError, match="CX_PII_BACKEND=dlp.*PermissionDenied"):
         verify_pii_backend(denied)
     assert [r.levelname for r in caplog.records if "DLP" in r.getMessage()] == ["ERROR"]

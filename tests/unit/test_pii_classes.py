@@ -23,11 +23,17 @@ POSITIVES = [
     ("de", "Lukas Brandt hat gestern angerufen.", ("PERSON", "Lukas Brandt")),
     ("de", "Die Kollegin Mme Dubois und Sig. Rossi sind informiert.", ("PERSON", "Rossi")),
     # phone numbers with dots or in words
-    ("en", "call me on zero one five one two three four five six seven",
-     ("PHONE", "zero one five one two three four five six seven")),
+    (
+        "en",
+        "call me on zero one five one two three four five six seven",
+        ("PHONE", "zero one five one two three four five six seven"),
+    ),
     ("en", "My cell is 0151.234.56789 today", ("PHONE", "0151.234.56789")),
-    ("de", "Meine Nummer: null eins fünf eins zwei drei vier fünf sechs sieben.",
-     ("PHONE", "null eins fünf eins zwei drei vier fünf sechs sieben")),
+    (
+        "de",
+        "Meine Nummer: null eins fünf eins zwei drei vier fünf sechs sieben.",
+        ("PHONE", "null eins fünf eins zwei drei vier fünf sechs sieben"),
+    ),
     ("de", "Erreichbar unter +49.30.1234567 ab 9 Uhr", ("PHONE", "+49.30.1234567")),
     # card number split over two lines
     ("en", "card number:\n4111 1111\n1111 1111 thanks", ("CARD", "4111 1111\n1111 1111")),

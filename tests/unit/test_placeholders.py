@@ -39,35 +39,41 @@ def _pseudo() -> Pseudonymizer:
 
 def test_known_placeholders_are_restored_and_invented_ones_removed_from_every_field() -> None:
     pseudo = _pseudo()
-    out = pseudo.restore_model(Output(
-        message="Dear [CUSTOMER_NAME], we will call [PHONE_1] or [PHONE_4] tomorrow.",
-        summary="Customer asked about [ORDER_9 and [IBAN_2].",
-        questions=["Is CUSTOMER_EMAIL_2] still valid?", "Did [customer_name_1] confirm?", "Anything else?"],
-        actions=[Action(owner="agent", description="Call [PHONE_4] back")],
-    ))  # fmt: skip
+    out = pseudo.restore_model(
+        Output(
+            message="Dear [CUSTOMER_NAME], we will call [PHONE_1] or [PHONE_4] tomorrow.",
+            summary="Customer asked about [ORDER_9 and [IBAN_2].",
+            questions=["Is CUSTOMER_EMAIL_2] still valid?", "Did [customer_name_1] confirm?", "Anything else?"],
+            actions=[Action(owner="agent", description="Call [PHONE_4] back")],
+        )
+    )
     assert out.message == "Dear Anna Schmidt, we will call +49 170 1234567 or tomorrow."
     assert out.summary == "Customer asked about and."
     assert out.questions == ["Is still valid?", "Did confirm?", "Anything else?"]
     assert out.actions[0].description == "Call back"
     assert pseudo.review_flags == [
-        "unknown_placeholder_removed:actions.0.description", "unknown_placeholder_removed:message",
-        "unknown_placeholder_removed:questions.0", "unknown_placeholder_removed:questions.1",
+        "unknown_placeholder_removed:actions.0.description",
+        "unknown_placeholder_removed:message",
+        "unknown_placeholder_removed:questions.0",
+        "unknown_placeholder_removed:questions.1",
         "unknown_placeholder_removed:summary",
-    ]  # fmt: skip
+    ]
 
 
 def test_clean_output_is_untouched_and_unflagged() -> None:
     pseudo = _pseudo()
-    original = Output(message="Thanks [CUSTOMER_NAME]! See section [3] and ISO 9001.", summary="ok", questions=[],
-                      actions=[])  # fmt: skip
+    original = Output(
+        message="Thanks [CUSTOMER_NAME]! See section [3] and ISO 9001.", summary="ok", questions=[], actions=[]
+    )
     out = pseudo.restore_model(original)
     assert out.message == "Thanks Anna Schmidt! See section [3] and ISO 9001." and pseudo.review_flags == []
 
 
 def test_a_field_left_to_a_stronger_check_is_kept_as_is() -> None:
     pseudo = _pseudo()
-    out = pseudo.restore_model(Output(message="hi", summary="s", questions=[], actions=[], reply="Call [PHONE_7]"),
-                               keep=("reply",))  # fmt: skip
+    out = pseudo.restore_model(
+        Output(message="hi", summary="s", questions=[], actions=[], reply="Call [PHONE_7]"), keep=("reply",)
+    )
     assert out.reply == "Call [PHONE_7]" and pseudo.review_flags == []
 
 

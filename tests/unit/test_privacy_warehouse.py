@@ -35,27 +35,36 @@ class FakeSession:
 
 def test_events_are_read_with_a_named_parameter_across_pages() -> None:
     event = {"event_type": "ticket.closed", "customer_key": "k1"}
-    session = FakeSession([
-        {"jobComplete": True, "jobReference": {"jobId": "j1", "location": "EU"}, "pageToken": "p2",
-         "rows": [{"f": [{"v": "2026-01-01 00:00:00+00"}, {"v": json.dumps(event)}]}]},
-        {"jobComplete": True, "rows": [{"f": [{"v": "2026-01-02 00:00:00+00"}, {"v": json.dumps(event)}]}]},
-    ])  # fmt: skip
+    session = FakeSession(
+        [
+            {
+                "jobComplete": True,
+                "jobReference": {"jobId": "j1", "location": "EU"},
+                "pageToken": "p2",
+                "rows": [{"f": [{"v": "2026-01-01 00:00:00+00"}, {"v": json.dumps(event)}]}],
+            },
+            {"jobComplete": True, "rows": [{"f": [{"v": "2026-01-02 00:00:00+00"}, {"v": json.dumps(event)}]}]},
+        ]
+    )
     rows = BigQueryWarehouse(session, "proj", "cx_analytics").events_for("k1")
     assert [r["data"] for r in rows] == [event, event]
     method, url, body = session.calls[0]
     assert (method, url) == ("POST", "https://bigquery.googleapis.com/bigquery/v2/projects/proj/queries")
     assert body["useLegacySql"] is False and body["parameterMode"] == "NAMED"
     assert "`proj.cx_analytics`.events_raw" in body["query"] and "@key" in body["query"]
-    assert body["queryParameters"] == [{"name": "key", "parameterType": {"type": "STRING"},
-                                        "parameterValue": {"value": "k1"}}]  # fmt: skip
+    assert body["queryParameters"] == [
+        {"name": "key", "parameterType": {"type": "STRING"}, "parameterValue": {"value": "k1"}}
+    ]
     assert session.calls[1][0] == "GET" and session.calls[1][2]["pageToken"] == "p2"
 
 
 def test_erasure_deletes_from_every_linked_table_and_waits_for_each_job() -> None:
     answers: list[dict[str, Any]] = []
     for _ in WAREHOUSE_PLAN:
-        answers += [{"jobComplete": False, "jobReference": {"jobId": "j", "location": "EU"}},
-                    {"jobComplete": True, "numDmlAffectedRows": "2"}]  # fmt: skip
+        answers += [
+            {"jobComplete": False, "jobReference": {"jobId": "j", "location": "EU"}},
+            {"jobComplete": True, "numDmlAffectedRows": "2"},
+        ]
     session = FakeSession(answers)
     counts = BigQueryWarehouse(session, "proj", "cx_analytics").erase("k1", ["T-1", "T-2"], [])
     deletes = [c[2] for c in session.calls if c[0] == "POST"]

@@ -27,9 +27,10 @@ def prompt_for(seed_index: int, language: str = "en", **changes):
         customer=customer,
         orders=sorted((i for i in items if isinstance(i, Order)), key=lambda o: o.placed_at, reverse=True),
         tickets=[i for i in items if isinstance(i, Ticket)],
-        interactions=sorted((i for i in items if isinstance(i, Interaction)),
-                            key=lambda i: i.occurred_at, reverse=True)[:50],
-    )  # fmt: skip
+        interactions=sorted(
+            (i for i in items if isinstance(i, Interaction)), key=lambda i: i.occurred_at, reverse=True
+        )[:50],
+    )
     built = build_context(snap, allowed=frozenset(FIELDS), token_budget=1200, now=NOW)
     pseudo = pseudonymizer_for(snap, PII)
     return LIB.get("context_summary").render(context=pseudo.mask_obj(built.data), language=language), pseudo, snap

@@ -38,14 +38,20 @@ def artefact(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 def router(artefact: Path | None, **config: object) -> Router:
     cfg = CFG.model_copy(update=config)
-    return Router(QUEUES, cfg, str(artefact) if artefact else None, fallback_intent=INTENTS.classify,
-                  fallback_version="intents-test")  # fmt: skip
+    return Router(
+        QUEUES,
+        cfg,
+        str(artefact) if artefact else None,
+        fallback_intent=INTENTS.classify,
+        fallback_version="intents-test",
+    )
 
 
 def test_artefact_is_versioned_with_its_data_and_catalogue(artefact: Path) -> None:
     meta = json.loads((artefact / "router.json").read_text("utf-8"))
     assert meta["router_version"].startswith("router-") and meta["router_version"].endswith(
-        meta["training_data_sha256"][:8])  # fmt: skip
+        meta["training_data_sha256"][:8]
+    )
     assert meta["catalogue_version"] == QUEUES.version and meta["tickets"] == 48
     assert set(meta["labels"]) <= set(QUEUES.labels) and len(meta["labels"]) == 6
     assert 0.0 <= meta["abstain_threshold"] < 1.0
@@ -116,13 +122,31 @@ def test_final_route_keeps_known_labels_and_abstains_on_unknown(artefact: Path) 
 
 def test_overrides_are_newer_ground_truth(tmp_path: Path) -> None:
     events = tmp_path / "events.jsonl"
-    rows = [{"event_type": "resolver.overridden", "ticket_id": "RT-001", "final_group": "Customer Service",
-             "occurred_at": "2026-11-20T10:00:00+00:00"},
-            {"event_type": "resolver.overridden", "ticket_id": "RT-001", "final_group": "Technical Support",
-             "occurred_at": "2026-11-21T10:00:00+00:00"},
-            {"data": json.dumps({"event_type": "resolver.overridden", "ticket_id": "RT-009",
-                                 "final_group": "Kundenservice", "occurred_at": "2026-11-21T10:00:00+00:00"})},
-            {"event_type": "next_steps.confirmed", "ticket_id": "RT-010"}]  # fmt: skip
+    rows = [
+        {
+            "event_type": "resolver.overridden",
+            "ticket_id": "RT-001",
+            "final_group": "Customer Service",
+            "occurred_at": "2026-11-20T10:00:00+00:00",
+        },
+        {
+            "event_type": "resolver.overridden",
+            "ticket_id": "RT-001",
+            "final_group": "Technical Support",
+            "occurred_at": "2026-11-21T10:00:00+00:00",
+        },
+        {
+            "data": json.dumps(
+                {
+                    "event_type": "resolver.overridden",
+                    "ticket_id": "RT-009",
+                    "final_group": "Kundenservice",
+                    "occurred_at": "2026-11-21T10:00:00+00:00",
+                }
+            )
+        },
+        {"event_type": "next_steps.confirmed", "ticket_id": "RT-010"},
+    ]
     events.write_text("\n".join(json.dumps(r) for r in rows), "utf-8")
     overrides = read_overrides(events)
     assert overrides == {"RT-001": "Technical Support", "RT-009": "Kundenservice"}
@@ -163,8 +187,13 @@ def test_a_new_catalogue_works_by_configuration_only(artefact: Path) -> None:
 
 def test_training_rejects_labels_outside_the_catalogue() -> None:
     with pytest.raises(ValueError, match="not in the queue catalogue"):
-        train(["a b", "c d", "e f", "g h"], ["Moon base", "Moon base", "Billing and Payments", "Billing and Payments"],
-              CFG, QUEUES, detector=PII)  # fmt: skip
+        train(
+            ["a b", "c d", "e f", "g h"],
+            ["Moon base", "Moon base", "Billing and Payments", "Billing and Payments"],
+            CFG,
+            QUEUES,
+            detector=PII,
+        )
 
 
 def test_examples_are_pseudonymized_and_clipped() -> None:
@@ -182,13 +211,15 @@ def test_intent_says_unknown_without_topic_evidence() -> None:
 
 
 def test_serving_never_imports_sklearn(artefact: Path) -> None:
-    code = ("import sys, shared.decisions.router, shared.runtime, shared.capabilities.next_steps\n"
-            "before = 'sklearn' in sys.modules\n"
-            "from shared.decisions.queues import QueueCatalogue\n"
-            "from shared.decisions.router import Router, RoutingConfig\n"
-            f"q = QueueCatalogue.load(shared.decisions.router.Path({str(CONFIG / 'queues.yaml')!r}))\n"
-            f"d = Router(q, RoutingConfig(version='t'), {str(artefact)!r}).route('Rechnung', 'doppelt abgebucht')\n"
-            "print(before, 'sklearn' in sys.modules, 'scipy' in sys.modules, d.method)")  # fmt: skip
+    code = (
+        "import sys, shared.decisions.router, shared.runtime, shared.capabilities.next_steps\n"
+        "before = 'sklearn' in sys.modules\n"
+        "from shared.decisions.queues import QueueCatalogue\n"
+        "from shared.decisions.router import Router, RoutingConfig\n"
+        f"q = QueueCatalogue.load(shared.decisions.router.Path({str(CONFIG / 'queues.yaml')!r}))\n"
+        f"d = Router(q, RoutingConfig(version='t'), {str(artefact)!r}).route('Rechnung', 'doppelt abgebucht')\n"
+        "print(before, 'sklearn' in sys.modules, 'scipy' in sys.modules, d.method)"
+    )
     out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True)
     assert out.stdout.strip().splitlines()[-1] == "False False False model"
 
@@ -197,9 +228,10 @@ def test_numpy_scorer_matches_scikit_learn(tmp_path: Path) -> None:
     from shared.decisions.router import LinearTextModel
 
     tickets = read_export(FIXTURES / "routing_tickets.csv", Columns())
-    for labels in ([t.queue for t in tickets],  # multiclass
-                   ["Billing and Payments" if t.queue == "Billing and Payments" else "Customer Service"
-                    for t in tickets]):  # binary  # fmt: skip
+    for labels in (
+        [t.queue for t in tickets],  # multiclass
+        ["Billing and Payments" if t.queue == "Billing and Payments" else "Customer Service" for t in tickets],
+    ):  # binary
         trained = train([t.text for t in tickets], labels, CFG, QUEUES, detector=PII)
         directory = trained.save(tmp_path / str(len(set(labels))))
         with np.load(directory / "router.npz", allow_pickle=False) as arrays:
@@ -227,13 +259,29 @@ def test_overrides_are_read_from_the_local_warehouse(tmp_path: Path) -> None:
 
     db = tmp_path / "wh.duckdb"
     con = connect(db)
-    event = {"event_id": "e-1", "event_type": "resolver.overridden", "occurred_at": "2026-11-21T10:00:00+00:00",
-             "ticket_id": "RT-017", "final_group": "Technical Support", "suggested_group": "Triage"}  # fmt: skip
-    other = {"event_id": "e-2", "event_type": "next_steps.confirmed", "occurred_at": "2026-11-21T10:00:00+00:00",
-             "ticket_id": "RT-018"}  # fmt: skip
+    event = {
+        "event_id": "e-1",
+        "event_type": "resolver.overridden",
+        "occurred_at": "2026-11-21T10:00:00+00:00",
+        "ticket_id": "RT-017",
+        "final_group": "Technical Support",
+        "suggested_group": "Triage",
+    }
+    other = {
+        "event_id": "e-2",
+        "event_type": "next_steps.confirmed",
+        "occurred_at": "2026-11-21T10:00:00+00:00",
+        "ticket_id": "RT-018",
+    }
     now = datetime.now(UTC)
-    insert_raw(con, [("sub", "m1", now, json.dumps(event), "{}"), ("sub", "m2", now, json.dumps(event), "{}"),
-                     ("sub", "m3", now, json.dumps(other), "{}")])  # fmt: skip
+    insert_raw(
+        con,
+        [
+            ("sub", "m1", now, json.dumps(event), "{}"),
+            ("sub", "m2", now, json.dumps(event), "{}"),
+            ("sub", "m3", now, json.dumps(other), "{}"),
+        ],
+    )
     con.close()
     assert read_overrides(warehouse=db) == {"RT-017": "Technical Support"}
 
@@ -279,8 +327,9 @@ def test_router_artefact_on_cloud_storage_is_downloaded_and_used(artefact: Path)
 def test_an_unreadable_cloud_storage_artefact_fails_loudly(caplog: pytest.LogCaptureFixture) -> None:
     from shared.decisions.router import ArtefactUnavailable
 
-    denied = Router(QUEUES, CFG, "gs://cx-models/routers/v9", fallback_intent=INTENTS.classify,
-                    storage_client=FakeStorage({}))  # fmt: skip
+    denied = Router(
+        QUEUES, CFG, "gs://cx-models/routers/v9", fallback_intent=INTENTS.classify, storage_client=FakeStorage({})
+    )
     with caplog.at_level("ERROR"), pytest.raises(ArtefactUnavailable, match="Forbidden"):
         denied.load()
     assert any(r.levelname == "ERROR" and "router artefact" in r.getMessage() for r in caplog.records)

@@ -48,15 +48,17 @@ def test_checks_split_sentences_with_the_runtimes_config(default: Runtime, reloc
     for rt, sentence in ((default, whole), (relocated, REPLY)):
         approved = rt.output_policy.approved_from([], [], 20)
         assert ("violation:link_shortener", sentence) in _sentences(
-            rt.output_policy.check(REPLY, language="en", approved=approved))  # fmt: skip
+            rt.output_policy.check(REPLY, language="en", approved=approved)
+        )
         assert ("commitment:refund", sentence) in _sentences(rt.guardrails.review_reasons("", REPLY, "en", "standard"))
 
 
 def test_pii_masking_follows_the_runtimes_config(default: Runtime, relocated: Runtime) -> None:
     assert Pseudonymizer(default.pii_detector).mask(IBAN) == "Please refund to [IBAN_1] today."
     assert Pseudonymizer(relocated.pii_detector).mask(IBAN) == IBAN  # recogniser switched off in its pii.yaml
-    assert [r.detail for r in default.guardrails.violations(IBAN, message="", own_values=set(), system_prompt="")] \
-        == ["IBAN"]  # fmt: skip
+    assert [r.detail for r in default.guardrails.violations(IBAN, message="", own_values=set(), system_prompt="")] == [
+        "IBAN"
+    ]
     assert relocated.guardrails.violations(IBAN, message="", own_values=set(), system_prompt="") == []
 
 

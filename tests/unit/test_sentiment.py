@@ -27,25 +27,33 @@ def test_labelled_set_accuracy_and_negative_recall(lang: str) -> None:
 
 @pytest.mark.parametrize(
     ("text", "lang"),
-    [("What language do you people understand?", "en"), ("Your app sucks.", "en"),
-     ("This is the fourth time I am writing about the same invoice.", "en"),
-     ("I CALLED YESTERDAY AND NOTHING HAPPENED", "en"), ("Seriously? Nobody ever calls back.", "en"),
-     ("Ich schreibe jetzt zum vierten Mal wegen derselben Rechnung.", "de"),
-     ("Welche Sprache verstehen Sie eigentlich?", "de"), ("Ich bin überhaupt nicht zufrieden.", "de"),
-     ("Das ist eine Zumutung!", "de"), ("Ihr seid völlig unfähig.", "de")],
-)  # fmt: skip
+    [
+        ("What language do you people understand?", "en"),
+        ("Your app sucks.", "en"),
+        ("This is the fourth time I am writing about the same invoice.", "en"),
+        ("I CALLED YESTERDAY AND NOTHING HAPPENED", "en"),
+        ("Seriously? Nobody ever calls back.", "en"),
+        ("Ich schreibe jetzt zum vierten Mal wegen derselben Rechnung.", "de"),
+        ("Welche Sprache verstehen Sie eigentlich?", "de"),
+        ("Ich bin überhaupt nicht zufrieden.", "de"),
+        ("Das ist eine Zumutung!", "de"),
+        ("Ihr seid völlig unfähig.", "de"),
+    ],
+)
 def test_complaints_are_negative(text: str, lang: str) -> None:
     assert SCORER.score(text, lang).label == "negative", SCORER.score(text, lang)
 
 
 @pytest.mark.parametrize(
     ("text", "lang", "label"),
-    [("Thank you so much, the technician was great!", "en", "positive"),
-     ("Vielen Dank, alles hat einwandfrei geklappt.", "de", "positive"),
-     ("Please send me the invoice for March.", "en", "neutral"),
-     ("Bitte schicken Sie mir die Rechnung für März.", "de", "neutral"),
-     ("Merci beaucoup, service excellent", "fr", "positive")],  # no French block: the merged lexicon
-)  # fmt: skip
+    [
+        ("Thank you so much, the technician was great!", "en", "positive"),
+        ("Vielen Dank, alles hat einwandfrei geklappt.", "de", "positive"),
+        ("Please send me the invoice for March.", "en", "neutral"),
+        ("Bitte schicken Sie mir die Rechnung für März.", "de", "neutral"),
+        ("Merci beaucoup, service excellent", "fr", "positive"),
+    ],  # no French block: the merged lexicon
+)
 def test_polite_and_plain_messages(text: str, lang: str, label: str) -> None:
     assert SCORER.score(text, lang).label == label, SCORER.score(text, lang)
 

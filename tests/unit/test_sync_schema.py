@@ -15,8 +15,13 @@ from shared.settings import ROOT, Settings
 from tests.unit.test_infra import LOCALS, _resolve, resources
 
 T = datetime(2026, 5, 1, tzinfo=UTC)
-CONSENT = {"specversion": "1.0", "id": "e-1", "source": "urn:crm", "type": "cx.consent.changed.v1",
-           "data": {"customer_id": "C-1", "updated_at": "2026-05-01T10:00:00+02:00", "consent": {"marketing": False}}}
+CONSENT = {
+    "specversion": "1.0",
+    "id": "e-1",
+    "source": "urn:crm",
+    "type": "cx.consent.changed.v1",
+    "data": {"customer_id": "C-1", "updated_at": "2026-05-01T10:00:00+02:00", "consent": {"marketing": False}},
+}
 
 
 def test_committed_schema_is_current_and_a_valid_json_schema() -> None:
@@ -24,18 +29,30 @@ def test_committed_schema_is_current_and_a_valid_json_schema() -> None:
     assert committed == json.loads(openapi.render_sync_schema()), "run python -m scripts.openapi"
     Draft202012Validator.check_schema(committed)
     types = {v["properties"]["type"]["const"] for k, v in committed["$defs"].items() if k.endswith("Event")}
-    assert types == {f"cx.{n}.v1" for n in ("customer.upserted", "customer.deleted", "order.upserted",
-                                             "ticket.upserted", "interaction.recorded", "product.changed",
-                                             "consent.changed")}  # fmt: skip
+    assert types == {
+        f"cx.{n}.v1"
+        for n in (
+            "customer.upserted",
+            "customer.deleted",
+            "order.upserted",
+            "ticket.upserted",
+            "interaction.recorded",
+            "product.changed",
+            "consent.changed",
+        )
+    }
 
 
-@pytest.mark.parametrize("mutate, valid", [
-    (lambda e: e, True),
-    (lambda e: e | {"type": "cx.consent.exploded.v1"}, False),
-    (lambda e: e | {"data": {k: v for k, v in e["data"].items() if k != "updated_at"}}, False),
-    (lambda e: e | {"data": e["data"] | {"unexpected": 1}}, False),
-    (lambda e: {k: v for k, v in e.items() if k != "id"}, False),
-])  # fmt: skip
+@pytest.mark.parametrize(
+    "mutate, valid",
+    [
+        (lambda e: e, True),
+        (lambda e: e | {"type": "cx.consent.exploded.v1"}, False),
+        (lambda e: e | {"data": {k: v for k, v in e["data"].items() if k != "updated_at"}}, False),
+        (lambda e: e | {"data": e["data"] | {"unexpected": 1}}, False),
+        (lambda e: {k: v for k, v in e.items() if k != "id"}, False),
+    ],
+)
 def test_the_published_schema_and_the_handler_agree(mutate, valid: bool) -> None:  # noqa: ANN001
     body = mutate(json.loads(json.dumps(CONSENT)))
     schema = json.loads((ROOT / "functions" / "sync_events.schema.json").read_text("utf-8"))
@@ -76,7 +93,8 @@ def test_terraform_delivers_sync_events_with_dead_letters() -> None:
     assert 5 <= int(_resolve(policy["max_delivery_attempts"])) <= 100
     assert 'fn["snapshot_sync"]' in str(sub["push_config"]) and sub["retry_policy"]
     assert "google_pubsub_topic.snapshot_sync_dlq.id" in str(
-        resources("google_pubsub_subscription")["snapshot_sync_dead_letters"]["topic"])
+        resources("google_pubsub_subscription")["snapshot_sync_dead_letters"]["topic"]
+    )
     assert 'fn["snapshot_sync"]' in str(resources("google_pubsub_topic_iam_member")["sync_dlq_fn_publisher"]["member"])
     assert {k.strip('"') for k in LOCALS["functions"]} >= {"snapshot_sync"}
 

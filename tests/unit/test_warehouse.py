@@ -44,9 +44,11 @@ def oracle(events: list[dict[str, Any]]) -> dict[str, dict[tuple, dict[str, floa
         out["kpi_first_contact_resolution"][key] = {"tickets": len(ts), "first_contact_resolution": 1 - mean(r7)}
         out["kpi_repeat_contacts"][key] = {"repeat_rate_7d": mean(r7), "repeat_rate_30d": mean(r30)}
         out["kpi_handoffs"][key] = {"handoffs_per_case": mean(t["handoffs"] for t in ts)}
-        out["kpi_handle_time"][key] = {"avg_handle_time_s": mean(t["handle_time_s"] for t in ts),
-                                       "avg_after_contact_work_s": mean(t["after_contact_work_s"] for t in ts),
-                                       "avg_csat": mean(csats) if csats else None}  # fmt: skip
+        out["kpi_handle_time"][key] = {
+            "avg_handle_time_s": mean(t["handle_time_s"] for t in ts),
+            "avg_after_contact_work_s": mean(t["after_contact_work_s"] for t in ts),
+            "avg_csat": mean(csats) if csats else None,
+        }
     ratings: dict[tuple, list[str]] = defaultdict(list)
     nba: dict[tuple, list[str]] = defaultdict(list)
     for e in unique:
@@ -54,24 +56,36 @@ def oracle(events: list[dict[str, Any]]) -> dict[str, dict[tuple, dict[str, floa
             continue
         if e["rating"]:
             ratings[(e["capability"], e["prompt_version"], monday(datetime.fromisoformat(e["occurred_at"])))].append(
-                e["rating"])  # fmt: skip
+                e["rating"]
+            )
         if e["nba_offer_id"]:
             nba[(e["nba_offer_id"], e["segment"])].append(e["nba_outcome"])
     for key, rs in ratings.items():
-        out["kpi_suggestion_ratings"][key] = {"rated": len(rs), **{
-            f"share_{r}": rs.count(r) / len(rs) for r in ("used_unchanged", "lightly_edited", "heavily_edited",
-                                                           "not_helpful")}}  # fmt: skip
+        out["kpi_suggestion_ratings"][key] = {
+            "rated": len(rs),
+            **{
+                f"share_{r}": rs.count(r) / len(rs)
+                for r in ("used_unchanged", "lightly_edited", "heavily_edited", "not_helpful")
+            },
+        }
     for key, os_ in nba.items():
         offered, accepted = sum(o in ("accepted", "rejected") for o in os_), os_.count("accepted")
-        out["kpi_nba"][key] = {"offered": offered, "accepted": accepted, "converted": os_.count("converted"),
-                               "acceptance_rate": accepted / offered if offered else None,
-                               "conversion_rate": os_.count("converted") / accepted if accepted else None}  # fmt: skip
+        out["kpi_nba"][key] = {
+            "offered": offered,
+            "accepted": accepted,
+            "converted": os_.count("converted"),
+            "acceptance_rate": accepted / offered if offered else None,
+            "conversion_rate": os_.count("converted") / accepted if accepted else None,
+        }
     overrides: dict[tuple, list[bool]] = defaultdict(list)
     for e in unique:
         if e["event_type"] == "next_steps.confirmed":
             t = closes.get(e["ticket_id"])
-            key = (t["journey"] if t else "unknown", t["ai_assisted"] if t else True,
-                   monday(datetime.fromisoformat(e["occurred_at"])))  # fmt: skip
+            key = (
+                t["journey"] if t else "unknown",
+                t["ai_assisted"] if t else True,
+                monday(datetime.fromisoformat(e["occurred_at"])),
+            )
             overrides[key].append(e["diff"]["resolver_overridden"])
     for key, flags in overrides.items():
         out["kpi_resolver_overrides"][key] = {"confirmations": len(flags), "resolver_override_rate": mean(flags)}
@@ -79,15 +93,24 @@ def oracle(events: list[dict[str, Any]]) -> dict[str, dict[tuple, dict[str, floa
     feedback = {e["suggestion_id"]: e for e in unique if e["event_type"] == "feedback.recorded"}
     arms: dict[tuple, list[dict[str, Any] | None]] = defaultdict(list)
     for sid, e in shown.items():
-        key = (e["capability"], e["experiment"], e["arm"], e["prompt_version"],
-               monday(datetime.fromisoformat(e["occurred_at"])))  # fmt: skip
+        key = (
+            e["capability"],
+            e["experiment"],
+            e["arm"],
+            e["prompt_version"],
+            monday(datetime.fromisoformat(e["occurred_at"])),
+        )
         arms[key].append(feedback.get(sid))
     for key, fbs in arms.items():
         outcomes = [f["nba_outcome"] for f in fbs if f]
         offered, accepted = sum(o in ("accepted", "rejected") for o in outcomes), outcomes.count("accepted")
-        out["kpi_experiments"][key] = {"suggestions": len(fbs), "rated": sum(bool(f and f["rating"]) for f in fbs),
-                                       "offered": offered, "accepted": accepted,
-                                       "acceptance_rate": accepted / offered if offered else None}  # fmt: skip
+        out["kpi_experiments"][key] = {
+            "suggestions": len(fbs),
+            "rated": sum(bool(f and f["rating"]) for f in fbs),
+            "offered": offered,
+            "accepted": accepted,
+            "acceptance_rate": accepted / offered if offered else None,
+        }
     costs: dict[tuple, list[dict[str, Any]]] = defaultdict(list)
     for e in unique:
         if e["event_type"] == "suggestion.generated":
@@ -96,13 +119,17 @@ def oracle(events: list[dict[str, Any]]) -> dict[str, dict[tuple, dict[str, floa
         billed = [e for e in es if not e["tokens_estimated"]]
         usd = sum(e["cost_usd"] or 0 for e in es)
         out["kpi_model_cost"][key] = {
-            "suggestions": len(es), "gemini_answers": sum(e["engine"] == "vertex" for e in es),
-            "billed_calls": len(billed), "tokens_in": sum(e["tokens_in"] for e in billed),
+            "suggestions": len(es),
+            "gemini_answers": sum(e["engine"] == "vertex" for e in es),
+            "billed_calls": len(billed),
+            "tokens_in": sum(e["tokens_in"] for e in billed),
             "tokens_cached": sum(e["tokens_cached"] for e in billed),
             "tokens_out": sum(e["tokens_out"] for e in billed),
             "tokens_thinking": sum(e["tokens_thinking"] for e in billed),
-            "unpriced": sum(e["engine"] == "vertex" and e["cost_usd"] is None for e in es), "cost_usd": usd,
-            "cost_per_suggestion": usd / len(es)}  # fmt: skip
+            "unpriced": sum(e["engine"] == "vertex" and e["cost_usd"] is None for e in es),
+            "cost_usd": usd,
+            "cost_per_suggestion": usd / len(es),
+        }
     assisted: dict[date, int] = defaultdict(int)
     for t in closes.values():
         if t["ai_assisted"]:
@@ -113,8 +140,12 @@ def oracle(events: list[dict[str, Any]]) -> dict[str, dict[tuple, dict[str, floa
     for week, es in weeks.items():
         usd = sum(e["cost_usd"] or 0 for e in es)
         n = assisted.get(week, 0)
-        out["kpi_cost_per_contact"][(week,)] = {"contacts": n, "suggestions": len(es), "cost_usd": usd,
-                                                "cost_per_contact": usd / n if n else None}  # fmt: skip
+        out["kpi_cost_per_contact"][(week,)] = {
+            "contacts": n,
+            "suggestions": len(es),
+            "cost_usd": usd,
+            "cost_per_contact": usd / n if n else None,
+        }
     promises(list(unique), closes, out)
     return out
 
@@ -144,22 +175,39 @@ def promises(unique: list[dict[str, Any]], closes: dict[str, dict[str, Any]], ou
         journey, ai = (t["journey"], t["ai_assisted"]) if t else ("unknown", True)
         if c["status"] == "done" or due <= now:
             kept[(c["queue_code"], c["owner"], journey, ai, monday(due))].append(
-                {"on_time": c["status"] == "done" and changed <= due, "open": c["status"] in ("open", "overdue"),
-                 "late": c["status"] == "done" and changed > due, "days": (changed - due).total_seconds() / 86400})
+                {
+                    "on_time": c["status"] == "done" and changed <= due,
+                    "open": c["status"] in ("open", "overdue"),
+                    "late": c["status"] == "done" and changed > due,
+                    "days": (changed - due).total_seconds() / 86400,
+                }
+            )
         since = overdue.get(c["commitment_id"], due)
         if since <= now:
-            seen = {k["ticket_id"] for k in contacts if k["customer_key"] == c["customer_key"]
-                    and k["ticket_id"] != c["ticket_id"] and since < at(k["opened_at"]) <= since + timedelta(days=7)}
+            seen = {
+                k["ticket_id"]
+                for k in contacts
+                if k["customer_key"] == c["customer_key"]
+                and k["ticket_id"] != c["ticket_id"]
+                and since < at(k["opened_at"]) <= since + timedelta(days=7)
+            }
             after[(c["queue_code"], journey, ai, c["commitment_id"] in overdue)].append(len(seen))
     for key, cs in kept.items():
         late = [c["days"] for c in cs if c["late"]]
         out["kpi_promises_kept"][key] = {
-            "promises": len(cs), "kept_on_time": sum(c["on_time"] for c in cs),
-            "kept_on_time_rate": mean(c["on_time"] for c in cs), "kept_late": len(late),
-            "not_kept_yet": sum(c["open"] for c in cs), "avg_days_late": mean(late) if late else None}  # fmt: skip
+            "promises": len(cs),
+            "kept_on_time": sum(c["on_time"] for c in cs),
+            "kept_on_time_rate": mean(c["on_time"] for c in cs),
+            "kept_late": len(late),
+            "not_kept_yet": sum(c["open"] for c in cs),
+            "avg_days_late": mean(late) if late else None,
+        }
     for key, ns in after.items():
-        out["kpi_broken_promises"][key] = {"promises": len(ns), "repeat_contacts_7d": sum(ns),
-                                           "repeat_rate_7d": mean(n > 0 for n in ns)}  # fmt: skip
+        out["kpi_broken_promises"][key] = {
+            "promises": len(ns),
+            "repeat_contacts_7d": sum(ns),
+            "repeat_rate_7d": mean(n > 0 for n in ns),
+        }
 
 
 KEYS = {
@@ -234,19 +282,26 @@ def test_materialized_tables_equal_the_views_and_analysts_see_only_kpis() -> Non
     con = connect()
     insert_raw(con, deliver(generate(5, n_tickets=120), 5))
     assert query(con, "SELECT COUNT(*) AS n FROM cx_analytics.mat_tickets")[0]["n"] == 0  # built at connect, empty
-    con.execute("INSERT INTO cx_analytics.qa_verdicts (suggestion_id, ticket_id, week, journey, owner_right, "
-                "date_realistic, bounced) VALUES ('s1', 'T1', DATE '2026-09-07', 'outage', TRUE, FALSE, NULL)")
+    con.execute(
+        "INSERT INTO cx_analytics.qa_verdicts (suggestion_id, ticket_id, week, journey, owner_right, "
+        "date_realistic, bounced) VALUES ('s1', 'T1', DATE '2026-09-07', 'outage', TRUE, FALSE, NULL)"
+    )
     took = materialize(con)
     assert set(took) == set(MATERIALIZED)
+
     def rows(table: str) -> list[str]:  # averages may differ in the last bit (summation order)
-        return sorted(repr(tuple(round(v, 9) if isinstance(v, float) else v for v in r))
-                      for r in con.execute(f"SELECT * FROM cx_analytics.{table}").fetchall())  # fmt: skip
+        return sorted(
+            repr(tuple(round(v, 9) if isinstance(v, float) else v for v in r))
+            for r in con.execute(f"SELECT * FROM cx_analytics.{table}").fetchall()
+        )
 
     for view in MATERIALIZED:
         live = rows(view)
         assert live and rows(f"mat_{view}") == live, view
-    shared = {r["table_name"] for r in query(con, f"SELECT table_name FROM information_schema.tables "
-                                                   f"WHERE table_schema = '{KPI_DATASET}'")}  # fmt: skip
+    shared = {
+        r["table_name"]
+        for r in query(con, f"SELECT table_name FROM information_schema.tables WHERE table_schema = '{KPI_DATASET}'")
+    }
     assert shared == set(KPI_VIEWS)  # no events, no tickets, nothing with customer keys
     (fcr,) = query(con, f"SELECT SUM(tickets) AS n FROM {KPI_DATASET}.kpi_first_contact_resolution")
     assert fcr["n"] == query(con, "SELECT COUNT(*) AS n FROM cx_analytics.tickets")[0]["n"]
@@ -319,7 +374,8 @@ def test_report_shows_promises_kept_on_time_per_queue() -> None:
     assert sum(r["promises"] for r in rows) == got["n"] and sum(r["kept_on_time"] for r in rows) == got["k"]
     for r in rows:
         assert 0 <= r["kept_on_time_rate"] <= 1 and r["kept_on_time_rate"] == pytest.approx(
-            r["kept_on_time"] / r["promises"])  # fmt: skip
+            r["kept_on_time"] / r["promises"]
+        )
         # the synthetic customers call back more often after a broken promise (50 % vs 15 %)
         assert r["repeat_7d_after_broken"] > r["repeat_7d_after_kept"]
     assert "Promises kept on time per queue" in html_report(con, date(2026, 9, 1), date(2026, 10, 31))

@@ -16,8 +16,9 @@ print(json.dumps({m: m in sys.modules for m in ("spacy", "presidio_analyzer", "w
 
 
 def _loaded(env: dict[str, str]) -> dict[str, bool]:
-    out = subprocess.run([sys.executable, "-c", PROBE], cwd=ROOT, env=env, check=True, capture_output=True,
-                         text=True).stdout  # fmt: skip
+    out = subprocess.run(
+        [sys.executable, "-c", PROBE], cwd=ROOT, env=env, check=True, capture_output=True, text=True
+    ).stdout
     return json.loads(out.strip().splitlines()[-1])
 
 
@@ -30,7 +31,8 @@ def _env(**extra: str) -> dict[str, str]:
 
 def test_without_preload_nothing_heavy_is_imported() -> None:
     assert _loaded(_env(FUNCTION_TARGET="next_steps")) == dict.fromkeys(
-        ("spacy", "presidio_analyzer", "wordfreq", "holidays"), False)  # fmt: skip
+        ("spacy", "presidio_analyzer", "wordfreq", "holidays"), False
+    )
 
 
 def test_preload_loads_the_parts_of_its_own_target_only() -> None:

@@ -9,8 +9,15 @@ from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
 # "completed" (done during the contact) is analysed but is not a next step.
-ACTION_ACTS = ("commitment", "instruction", "request", "process", "receive", "completed_delegation",
-               "present_statement")  # fmt: skip
+ACTION_ACTS = (
+    "commitment",
+    "instruction",
+    "request",
+    "process",
+    "receive",
+    "completed_delegation",
+    "present_statement",
+)
 WORD = re.compile(r"[\wäöüß'](?:[\wäöüß'-]*[\wäöüß'])?", re.IGNORECASE)
 
 
@@ -62,11 +69,28 @@ class ClauseAnalyzer:
     def analyze(self, doc: Any, speaker: str, lang: Lang) -> list[Clause]:
         raise NotImplementedError
 
-    def make(self, speaker: str, sentence: str, text: str, act: str, actor: str, owner: str | None,
-              conf_key: str | None, conditional: bool) -> Clause:  # fmt: skip
+    def make(
+        self,
+        speaker: str,
+        sentence: str,
+        text: str,
+        act: str,
+        actor: str,
+        owner: str | None,
+        conf_key: str | None,
+        conditional: bool,
+    ) -> Clause:
         conf = self.conf.get(conf_key or "", 0.0)
         if conditional:
             conf *= self.conf["conditional_factor"]
         text = text.strip(" ,;:-–")
-        return Clause(speaker=speaker, sentence=sentence, text=text or sentence, act=act, actor=actor,
-                      owner=owner, conditional=conditional, confidence=conf)  # fmt: skip
+        return Clause(
+            speaker=speaker,
+            sentence=sentence,
+            text=text or sentence,
+            act=act,
+            actor=actor,
+            owner=owner,
+            conditional=conditional,
+            confidence=conf,
+        )

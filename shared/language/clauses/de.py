@@ -45,10 +45,13 @@ class GermanClauses(ClauseAnalyzer):
             actor = _de_actor(words, lang) or (last_actor if kind == "continued" else None) or "none"
             last_actor = actor if actor != "none" else last_actor
             possible_before = bool({w.lower() for w in prev_words} & lang.words["ability_aux"]) and not (
-                {w.lower() for w in prev_words} & lang.words["future_aux"])
+                {w.lower() for w in prev_words} & lang.words["future_aux"]
+            )
             prev_words = words
-            if words[0].lower() in lang.words["ultimatum_marks"] or (speaker == "customer" and (
-                    (joined_by == "oder" and actor in ("self", "we")) or (pending_condition and condition_negated))):
+            if words[0].lower() in lang.words["ultimatum_marks"] or (
+                speaker == "customer"
+                and ((joined_by == "oder" and actor in ("self", "we")) or (pending_condition and condition_negated))
+            ):
                 # "…, sonst kündige ich" / "wenn das nicht klappt, gehe ich zum Anwalt": a threat or a warned
                 # consequence (a sentiment/guardrail signal), never a task
                 out.append(self.make(speaker, sentence, text, "ultimatum", actor, None, None, False))
@@ -64,16 +67,40 @@ class GermanClauses(ClauseAnalyzer):
             out.append(clause)
             sub = [w for w in seg[main_len:] if WORD.fullmatch(w)]
             finite = _de_finite(words, lang)
-            if (clause.owner == "agent" and finite is not None and finite.lower() in lang.words["ask_verbs"]
-                    and any(w.lower() in lang.words["team_nouns"] for w in words) and sub):
+            if (
+                clause.owner == "agent"
+                and finite is not None
+                and finite.lower() in lang.words["ask_verbs"]
+                and any(w.lower() in lang.words["team_nouns"] for w in words)
+                and sub
+            ):
                 # "Ich frage meine Vorgesetzte, ob wir die Gebühr erlassen können": the team decides
-                out.append(self.make(speaker, sentence, _join(seg[main_len:]), "commitment", "team", "backoffice",
-                                      "process", pending_condition))  # fmt: skip
+                out.append(
+                    self.make(
+                        speaker,
+                        sentence,
+                        _join(seg[main_len:]),
+                        "commitment",
+                        "team",
+                        "backoffice",
+                        "process",
+                        pending_condition,
+                    )
+                )
             pending_condition = False
         return out
 
-    def _decide(self, words: list[str], speaker: str, sentence: str, text: str, question: bool,
-                   conditional: bool, actor: str, lang: Lang) -> Clause:  # fmt: skip
+    def _decide(
+        self,
+        words: list[str],
+        speaker: str,
+        sentence: str,
+        text: str,
+        question: bool,
+        conditional: bool,
+        actor: str,
+        lang: Lang,
+    ) -> Clause:
         make = self.make
         low = [w.lower() for w in words]
         lowset = set(low)
@@ -85,14 +112,19 @@ class GermanClauses(ClauseAnalyzer):
         perfect = bool(lowset & lang.words["perfect_aux"]) and participle_end and not future
         passive = future and participle_end and actor not in ("self", "we")
         please = bool(lowset & lang.words["please"])
-        imperative = len(words) > 1 and words[1] == "Sie" and low[0] not in lang.words["question_words"] \
+        imperative = (
+            len(words) > 1
+            and words[1] == "Sie"
+            and low[0] not in lang.words["question_words"]
             and low[0] not in lang.words["ability_aux"] | lang.words["future_aux"] | lang.words["perfect_aux"]
+        )
         finite = _de_finite(words, lang)
         stative = finite is not None and finite.lower() in lang.words["stative_verbs"]
 
         past = bool(lowset & lang.words["past_forms"])
-        in_contact = bool(lowset & lang.words["in_contact_markers"]) or lang.contains("in_contact_markers",
-                                                                                       " ".join(low))  # fmt: skip
+        in_contact = bool(lowset & lang.words["in_contact_markers"]) or lang.contains(
+            "in_contact_markers", " ".join(low)
+        )
         copula = finite is not None and finite.lower() in lang.words["copula_verbs"] and not participle_end
         if actor == "thing" and not participle_end and not future:  # "Die Rechnung ist erst am 9. fällig"
             copula = copula or bool(set(low[:6]) & lang.words["copula_verbs"])
@@ -102,8 +134,15 @@ class GermanClauses(ClauseAnalyzer):
             passive = actor not in ("self", "we")
 
         if speaker == "customer":
-            if actor in ("self", "we") and not question and not negated and not past and not perfect and not stative \
-                    and not ability:
+            if (
+                actor in ("self", "we")
+                and not question
+                and not negated
+                and not past
+                and not perfect
+                and not stative
+                and not ability
+            ):
                 c = make(speaker, sentence, text, "commitment", actor, "customer", "commitment", conditional)
                 c.needs_due = not future  # "Mach ich." / "ich hab ein neues Handy": a promise needs a time
                 return c
@@ -129,22 +168,35 @@ class GermanClauses(ClauseAnalyzer):
         if actor in ("self", "we"):
             if perfect:
                 if low[-1] in lang.words["delegation_verbs"] and any(
-                        any(w.endswith(t) for t in lang.words["team_nouns"]) for w in low):
-                    return make(speaker, sentence, text, "completed_delegation", actor, "backoffice",
-                                "completed_delegation", conditional)  # fmt: skip
+                    any(w.endswith(t) for t in lang.words["team_nouns"]) for w in low
+                ):
+                    return make(
+                        speaker,
+                        sentence,
+                        text,
+                        "completed_delegation",
+                        actor,
+                        "backoffice",
+                        "completed_delegation",
+                        conditional,
+                    )
                 return make(speaker, sentence, text, "completed", actor, "agent", "completed", conditional)
             if (ability and not future) or (stative and not future):
                 return make(speaker, sentence, text, "statement", actor, None, None, False)
             c = make(speaker, sentence, text, "commitment", actor, "agent", "commitment", conditional)
             # "Ich schaue mal nach…", "ich öffne kurz Ihr Konto": done while on the line, unless a time is said
-            c.needs_due = not future and (in_contact or (finite is not None and finite.lower() in
-                                                         lang.words["in_contact_verbs"]))  # fmt: skip
+            c.needs_due = not future and (
+                in_contact or (finite is not None and finite.lower() in lang.words["in_contact_verbs"])
+            )
             # "machen wir beides", "das mache ich": points back to something said; a step only with a time
             c.needs_due = c.needs_due or bool(lowset & lang.words["do_verbs"] and lowset & lang.words["anaphora"])
             return c
         if actor == "you":
-            if imperative and low[0] in lang.words["status_quo_verbs"] and (
-                    low[-1] in lang.words["status_quo_ends"] or _de_participle(low[-1], lang)):
+            if (
+                imperative
+                and low[0] in lang.words["status_quo_verbs"]
+                and (low[-1] in lang.words["status_quo_ends"] or _de_participle(low[-1], lang))
+            ):
                 c = make(speaker, sentence, text, "instruction", actor, "customer", "instruction", conditional)
                 c.needs_due = True  # "Lassen Sie es an": nothing to do, unless for a stated time ("heute Nacht")
                 return c
@@ -177,17 +229,20 @@ class GermanClauses(ClauseAnalyzer):
             if future:
                 return make(speaker, sentence, text, "process", actor, "backoffice", "process", conditional)
             if passive:
-                return make(speaker, sentence, text, "present_statement", actor, "backoffice", "present_statement",
-                            conditional)  # fmt: skip
+                return make(
+                    speaker, sentence, text, "present_statement", actor, "backoffice", "present_statement", conditional
+                )
             if finite is not None and not stative:
-                return make(speaker, sentence, text, "present_statement", actor, "backoffice", "present_statement",
-                            conditional)  # fmt: skip
+                return make(
+                    speaker, sentence, text, "present_statement", actor, "backoffice", "present_statement", conditional
+                )
             return make(speaker, sentence, text, "statement", actor, None, None, False)
         if please and not question:
             return make(speaker, sentence, text, "instruction", actor, "customer", "instruction", conditional)
         if passive:  # "alle drei werden morgen verschickt": an impersonal process, kept when a time is said
-            return make(speaker, sentence, text, "present_statement", actor, "backoffice", "present_statement",
-                        conditional)  # fmt: skip
+            return make(
+                speaker, sentence, text, "present_statement", actor, "backoffice", "present_statement", conditional
+            )
         return make(speaker, sentence, text, "statement", actor, None, None, False)
 
 
@@ -197,8 +252,25 @@ def _join(tokens: list[str]) -> str:
     return re.sub(r"([(])\s+", r"\1", text).strip()
 
 
-_DE_SUBORDINATE = {"dass", "weil", "da", "damit", "ob", "obwohl", "sodass", "wobei", "welche", "welcher", "der", "bis",
-                   "die", "das", "wo", "wie", "was"}  # fmt: skip
+_DE_SUBORDINATE = {
+    "dass",
+    "weil",
+    "da",
+    "damit",
+    "ob",
+    "obwohl",
+    "sodass",
+    "wobei",
+    "welche",
+    "welcher",
+    "der",
+    "bis",
+    "die",
+    "das",
+    "wo",
+    "wie",
+    "was",
+}
 
 
 def _de_segments(tokens: list[str], lang: Lang) -> list[tuple[str, list[str], int]]:
@@ -219,8 +291,9 @@ def _de_segments(tokens: list[str], lang: Lang) -> list[tuple[str, list[str], in
         if tok in (",", ";", ":", "–", "-") and nxt:
             nlow = nxt.lower()
             relative = nlow in ("der", "die", "das", "dem", "den") and not after[:1].isupper()
-            if nlow in lang.words["conditional_marks"] or (nlow in lang.words["conditional_openers"]
-                                                           and tokens[-1] != "?"):  # fmt: skip
+            if nlow in lang.words["conditional_marks"] or (
+                nlow in lang.words["conditional_openers"] and tokens[-1] != "?"
+            ):
                 pieces.append(["condition", [], None])
             elif relative or (nlow in _DE_SUBORDINATE and nlow not in ("der", "die", "das", "dem", "den")):
                 if pieces[-1][2] is None:
@@ -240,17 +313,28 @@ def _de_segments(tokens: list[str], lang: Lang) -> list[tuple[str, list[str], in
         if low in conj and pieces[-1][1] and nxt and pieces[-1][0] != "condition" and pieces[-1][2] is None:
             nlow = nxt.lower()
             verb_after = tokens[i + 3] if i + 3 < len(tokens) else ""
-            starts_clause = (nlow in lang.words["first_person"] | lang.words["first_plural"] | {"sie", "du"}
-                             or (nxt[:1].islower() and nlow not in lang.words["articles"]
-                                 and nlow not in lang.words["object_pronouns"] and not nxt[:1].isdigit())
-                             # "und der Techniker ruft …": article + noun + verb is a new clause
-                             or (nlow in lang.words["articles"] and after[:1].isupper() and verb_after[:1].islower()
-                                 and verb_after.lower() not in lang.words["articles"] and WORD.fullmatch(verb_after)
-                                 is not None))
+            starts_clause = (
+                nlow in lang.words["first_person"] | lang.words["first_plural"] | {"sie", "du"}
+                or (
+                    nxt[:1].islower()
+                    and nlow not in lang.words["articles"]
+                    and nlow not in lang.words["object_pronouns"]
+                    and not nxt[:1].isdigit()
+                )
+                # "und der Techniker ruft …": article + noun + verb is a new clause
+                or (
+                    nlow in lang.words["articles"]
+                    and after[:1].isupper()
+                    and verb_after[:1].islower()
+                    and verb_after.lower() not in lang.words["articles"]
+                    and WORD.fullmatch(verb_after) is not None
+                )
+            )
             if starts_clause:
                 pieces.append(["continued", [], None])
-        if i == 0 and (low in lang.words["conditional_marks"] or (
-                low in lang.words["conditional_openers"] and tokens[-1] != "?")):  # "Sollte die Leitung ausfallen, …"
+        if i == 0 and (
+            low in lang.words["conditional_marks"] or (low in lang.words["conditional_openers"] and tokens[-1] != "?")
+        ):  # "Sollte die Leitung ausfallen, …"
             pieces[-1][0] = "condition"
         pieces[-1][1].append(tok)
         i += 1
@@ -264,8 +348,12 @@ def _de_segments(tokens: list[str], lang: Lang) -> list[tuple[str, list[str], in
             core = core[1:]
         # "… und behebt sie morgen": the subject is left out; "sie" after the verb is its object
         subjects = lang.words["articles"] | lang.words["first_person"] | lang.words["first_plural"] | {"sie", "du"}
-        elided = (len(core) > 1 and core[0][:1].islower() and core[1] in ("sie", "es", "ihn")
-                  and core[0].lower() not in subjects)  # fmt: skip
+        elided = (
+            len(core) > 1
+            and core[0][:1].islower()
+            and core[1] in ("sie", "es", "ihn")
+            and core[0].lower() not in subjects
+        )
         if kind == "continued" and out and out[-1][0] != "condition" and (_de_actor(core, lang) is None or elided):
             prev_kind, prev, prev_main = out[-1]
             merged_main = prev_main if prev_main < len(prev) else len(prev) + (main_len or len(seg))
@@ -311,11 +399,23 @@ def _de_actor(words: list[str], lang: Lang) -> str | None:
 def _de_has_verb(words: list[str], lang: Lang) -> bool:
     """A German clause has a verb: some lower-case word that is no article, pronoun, preposition or
     particle, and not an adjective standing after an article ("dem gewünschten Ende")."""
-    closed = (lang.words["articles"] | lang.words["object_pronouns"] | lang.words["prepositions"]
-              | lang.words["negations"] | lang.words["please"] | lang.words["clause_conjunctions"]
-              | lang.words["hedges"])  # fmt: skip
-    auxes = (lang.words["future_aux"] | lang.words["obligation_aux"] | lang.words["ability_aux"]
-             | lang.words["perfect_aux"] | lang.words["copula_verbs"] | lang.words["past_forms"])  # fmt: skip
+    closed = (
+        lang.words["articles"]
+        | lang.words["object_pronouns"]
+        | lang.words["prepositions"]
+        | lang.words["negations"]
+        | lang.words["please"]
+        | lang.words["clause_conjunctions"]
+        | lang.words["hedges"]
+    )
+    auxes = (
+        lang.words["future_aux"]
+        | lang.words["obligation_aux"]
+        | lang.words["ability_aux"]
+        | lang.words["perfect_aux"]
+        | lang.words["copula_verbs"]
+        | lang.words["past_forms"]
+    )
     if any(w.lower() in auxes for w in words):
         return True
     for n, w in enumerate(words):
@@ -337,8 +437,9 @@ def _de_participle(word: str, lang: Lang) -> bool:
         return True
     prefixes = tuple(lang.words["participle_prefixes"])
     separable = tuple(p + "ge" for p in lang.words["separable_prefixes"])
-    return word.endswith(("t", "en")) and (word.startswith(prefixes) or word.startswith(separable)
-                                           or ("ge" in word[2:5] and word.endswith("t")))  # "weitergegeben"
+    return word.endswith(("t", "en")) and (
+        word.startswith(prefixes) or word.startswith(separable) or ("ge" in word[2:5] and word.endswith("t"))
+    )  # "weitergegeben"
 
 
 def _de_finite(words: list[str], lang: Lang) -> str | None:

@@ -17,11 +17,22 @@ class EnglishClauses(ClauseAnalyzer):
     def analyze(self, doc: Any, speaker: str, lang: Lang) -> list[Clause]:
         sentence = doc.text
         question = sentence.rstrip().endswith("?")
-        preds = [t for t in doc if t.dep_ == "ROOT" or (
-            t.dep_ in ("conj", "parataxis") and t.pos_ in ("VERB", "AUX") and t.head.pos_ in ("VERB", "AUX")
-            and (_subject(t) is not None or (_subject(t.head) is None and t.tag_ == "VB" and t.head.tag_ == "VB")
-                 or any(c.dep_ == "aux" for c in t.children)))
-            or (t.dep_ == "ccomp" and t.i < t.head.i and _subject(t) is not None)]
+        preds = [
+            t
+            for t in doc
+            if t.dep_ == "ROOT"
+            or (
+                t.dep_ in ("conj", "parataxis")
+                and t.pos_ in ("VERB", "AUX")
+                and t.head.pos_ in ("VERB", "AUX")
+                and (
+                    _subject(t) is not None
+                    or (_subject(t.head) is None and t.tag_ == "VB" and t.head.tag_ == "VB")
+                    or any(c.dep_ == "aux" for c in t.children)
+                )
+            )
+            or (t.dep_ == "ccomp" and t.i < t.head.i and _subject(t) is not None)
+        ]
         # A semicolon joins two independent clauses, whatever the parser attached them to.
         part = [0] * len(doc)
         for t in doc:
@@ -29,7 +40,7 @@ class EnglishClauses(ClauseAnalyzer):
         ultimatum = lang.words["ultimatum_marks"] - {"or"}
         for t in doc:  # "Please sign it, otherwise it lapses": the parser hangs the instruction on the consequence
             if t.lower_ in ultimatum and t.head.i > t.i:
-                part[t.i:] = [x + 1 for x in part[t.i:]]
+                part[t.i :] = [x + 1 for x in part[t.i :]]
         preds += [t for t in doc if t.dep_ == "advcl" and part[t.i] != part[t.head.i] and t not in preds]
         separate = {p.i for p in preds}
         out = []
@@ -63,12 +74,15 @@ class EnglishClauses(ClauseAnalyzer):
             if _en_alternative(p, lang):  # "you can call us or visit a store": an option, not a step
                 out.append(self.make(speaker, sentence, text, "option", "none", None, None, False))
                 continue
-            out += [replace(c, condition=condition) if condition and c.conditional else c
-                    for c in self._decide(p, speaker, sentence, text, question, conditional, lang)]
+            out += [
+                replace(c, condition=condition) if condition and c.conditional else c
+                for c in self._decide(p, speaker, sentence, text, question, conditional, lang)
+            ]
         return out
 
-    def _decide(self, p: Any, speaker: str, sentence: str, text: str, question: bool, conditional: bool,
-                   lang: Lang) -> list[Clause]:  # fmt: skip
+    def _decide(
+        self, p: Any, speaker: str, sentence: str, text: str, question: bool, conditional: bool, lang: Lang
+    ) -> list[Clause]:
         make = self.make
         low = sentence.lower()
         verb, mood = _en_verb(p, lang)
@@ -88,8 +102,14 @@ class EnglishClauses(ClauseAnalyzer):
             c.later_stage = p.dep_ == "conj" and _subject(p) is None and owner == "backoffice"
             return [c]
 
-        purpose = actor == "you" and mood in ("present", "ability") and any(
-            c.dep_ in ("advmod", "mark") and c.i < p.i and c.lower_ in lang.words["purpose_marks"] for c in p.children)
+        purpose = (
+            actor == "you"
+            and mood in ("present", "ability")
+            and any(
+                c.dep_ in ("advmod", "mark") and c.i < p.i and c.lower_ in lang.words["purpose_marks"]
+                for c in p.children
+            )
+        )
         if purpose or lang.contains("self_acting", text):
             return none("statement")  # "it restarts by itself", "so you have time to …": nothing to do
 
@@ -109,8 +129,11 @@ class EnglishClauses(ClauseAnalyzer):
         if mood == "let_know":
             return none("question")
         if question:
-            if actor == "you" and (auxes & lang.words["ability_aux"] | auxes & lang.words["future_aux"]) \
-                    and lemma not in lang.words["info_verbs"]:
+            if (
+                actor == "you"
+                and (auxes & lang.words["ability_aux"] | auxes & lang.words["future_aux"])
+                and lemma not in lang.words["info_verbs"]
+            ):
                 if lang.contains("in_contact_markers", low):
                     return none("question")  # "could you restart it now / for me?"
                 c = make(speaker, sentence, text, "request", actor, "customer", "request_question", conditional)
@@ -131,12 +154,16 @@ class EnglishClauses(ClauseAnalyzer):
                 out[0].needs_due = lemma == "do" and (obj is None or obj.lower_ in lang.words["anaphora"])
                 decided = _asked_team(verb, lang)
                 if decided is not None:  # "I'll ask my supervisor to waive it": the team decides
-                    out.append(make(speaker, sentence, decided, "commitment", "team", "backoffice", "process",
-                                    conditional))  # fmt: skip
+                    out.append(
+                        make(speaker, sentence, decided, "commitment", "team", "backoffice", "process", conditional)
+                    )
                 return out
             if mood == "perfect":
-                if _delegated(verb, lang) or (obj is not None and obj.lemma_.lower() in lang.words["team_nouns"]
-                                              and lemma in lang.words["delegation_verbs"]):
+                if _delegated(verb, lang) or (
+                    obj is not None
+                    and obj.lemma_.lower() in lang.words["team_nouns"]
+                    and lemma in lang.words["delegation_verbs"]
+                ):
                     return one("completed_delegation", "backoffice", "completed_delegation")
                 return none("completed")
             return none("statement")
@@ -172,9 +199,13 @@ class EnglishClauses(ClauseAnalyzer):
             (c,) = one("instruction", "customer", "instruction")
             c.needs_due = True  # "just leave it switched on": nothing to do, unless for a stated time ("tonight")
             return [c]
-        if mood == "imperative" and lemma not in lang.words["courtesy_imperatives"] \
-                and not lang.contains("courtesy_imperatives", low) and verb.text.lower() == lemma \
-                and not (obj is None and sentence.rstrip().endswith("!")):
+        if (
+            mood == "imperative"
+            and lemma not in lang.words["courtesy_imperatives"]
+            and not lang.contains("courtesy_imperatives", low)
+            and verb.text.lower() == lemma
+            and not (obj is None and sentence.rstrip().endswith("!"))
+        ):
             return one("instruction", "customer", "instruction")
         return none("statement")
 
@@ -211,8 +242,9 @@ def _en_verb(p: Any, lang: Lang) -> tuple[Any, str]:
             return comp, "let_me"
     if lemma == "go" and p.tag_ == "VBG" and xcomp is not None:
         return xcomp, "future"
-    if xcomp is not None and (lemma in ("need", "have", "require") or
-                              (lemma == "be" and any(c.lemma_.lower() == "require" for c in children))):
+    if xcomp is not None and (
+        lemma in ("need", "have", "require") or (lemma == "be" and any(c.lemma_.lower() == "require" for c in children))
+    ):
         return xcomp, "obligation"
     if aux_l & lang.words["future_aux"]:
         return p, "future"
@@ -226,8 +258,7 @@ def _en_verb(p: Any, lang: Lang) -> tuple[Any, str]:
         return p, "ability"
     if p.tag_ == "VB" and _subject(p) is None:
         return p, "imperative"
-    if p.tag_ in ("VBD",) or (p.tag_ == "VBN" and "be" not in aux_l) or any(
-            c.tag_ == "VBD" for c in aux):
+    if p.tag_ in ("VBD",) or (p.tag_ == "VBN" and "be" not in aux_l) or any(c.tag_ == "VBD" for c in aux):
         return p, "past"
     return p, "present"
 
@@ -250,9 +281,13 @@ def _en_status_quo(verb: Any, lang: Lang) -> bool:
     if verb.lemma_.lower() not in lang.words["status_quo_verbs"]:
         return False
     heads = [verb] + [c for c in verb.children if c.dep_ in ("dobj", "obj")]
-    return any(c.dep_ in ("ccomp", "xcomp", "oprd", "acomp", "acl") and c.tag_ in ("VBN", "VBG", "JJ")
-               or (c.dep_ in ("prt", "advmod") and c.lower_ in ("on", "in", "running", "alone"))
-               for h in heads for c in h.children)  # fmt: skip
+    return any(
+        c.dep_ in ("ccomp", "xcomp", "oprd", "acomp", "acl")
+        and c.tag_ in ("VBN", "VBG", "JJ")
+        or (c.dep_ in ("prt", "advmod") and c.lower_ in ("on", "in", "running", "alone"))
+        for h in heads
+        for c in h.children
+    )
 
 
 def _en_alternative(p: Any, lang: Lang) -> bool:
@@ -300,7 +335,8 @@ def _en_negated(p: Any, verb: Any, lang: Lang) -> bool:
             if c.dep_ in ("dobj", "nsubj", "attr", "nsubjpass") and c.lemma_.lower() in ("nothing", "none", "nobody"):
                 return True
             if c.dep_ in ("dobj", "attr", "nsubj", "nsubjpass") and any(
-                    d.dep_ == "det" and d.lemma_.lower() == "no" for d in c.children):
+                d.dep_ == "det" and d.lemma_.lower() == "no" for d in c.children
+            ):
                 return True
     return False
 
@@ -311,12 +347,20 @@ def _delegated(verb: Any, lang: Lang) -> bool:
         return False
     for c in verb.children:
         if c.dep_ == "prep" and c.text.lower() == "for" and any(t.dep_ == "pobj" for t in c.children):
-            later = [t for t in verb.subtree if t.i > c.i and t.pos_ == "VERB"
-                     and any(a.dep_ == "aux" and a.text.lower() == "to" for a in t.children)]
+            later = [
+                t
+                for t in verb.subtree
+                if t.i > c.i
+                and t.pos_ == "VERB"
+                and any(a.dep_ == "aux" and a.text.lower() == "to" for a in t.children)
+            ]
             if later:
                 return True  # "arranged for a courier to collect it"
-        if c.dep_ in ("ccomp", "xcomp") and _subject(c) is not None and _subject(c).lemma_.lower() in \
-                lang.words["team_nouns"]:
+        if (
+            c.dep_ in ("ccomp", "xcomp")
+            and _subject(c) is not None
+            and _subject(c).lemma_.lower() in lang.words["team_nouns"]
+        ):
             return True
     return False
 
@@ -325,11 +369,12 @@ def _asked_team(verb: Any, lang: Lang) -> str | None:
     """'ask my supervisor to waive it' → 'my supervisor … waive it' (what the team decides)."""
     if verb.lemma_.lower() not in lang.words["ask_verbs"]:
         return None
-    team = next((c for c in verb.children if c.dep_ in ("dobj", "dative")
-                 and c.lemma_.lower() in lang.words["team_nouns"]), None)  # fmt: skip
+    team = next(
+        (c for c in verb.children if c.dep_ in ("dobj", "dative") and c.lemma_.lower() in lang.words["team_nouns"]),
+        None,
+    )
     then = next((c for c in verb.children if c.dep_ in ("xcomp", "ccomp") and c.pos_ == "VERB"), None)
     if team is None or then is None:
         return None
     words = [t for t in team.subtree] + [t for t in then.subtree]
     return "".join(t.text_with_ws for t in words).strip(" .")
-

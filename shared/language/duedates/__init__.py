@@ -6,5 +6,11 @@ from shared.language.duedates.calendar import BusinessCalendar, business_calenda
 from shared.language.duedates.resolver import CALENDAR_DAY_OWNERS, Due, DueDateResolver, Status, resolver
 
 __all__ = [
-    "CALENDAR_DAY_OWNERS", "BusinessCalendar", "Due", "DueDateResolver", "Status", "business_calendar", "resolver",
+    "CALENDAR_DAY_OWNERS",
+    "BusinessCalendar",
+    "Due",
+    "DueDateResolver",
+    "Status",
+    "business_calendar",
+    "resolver",
 ]

@@ -63,7 +63,6 @@ class BusinessCalendar:
         return d
 
 
-
 def business_calendar(country: str | None, subdivision: str | None, year: int) -> BusinessCalendar:
     """The public-holiday calendar company-side deadlines follow (commitments count overdue by it)."""
     return BusinessCalendar(country, subdivision, year)

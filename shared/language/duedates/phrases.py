@@ -68,58 +68,94 @@ def compile_phrases(code: str, t: dict[str, Any]) -> Phrases:
     keyword = "|".join(f"(?P<{k}>{a(t[k])})" for k in KEYWORDS)
     markers = a([*t["this_marker"], *t["next_marker"]])
     ordinal = t["ordinal"]
-    explicit = (rf"(?P<iy>\d{{4}})-(?P<im>\d{{2}})-(?P<id>\d{{2}})"
-                rf"|(?P<nd>\d{{1,2}})(?:\.\s?(?P<nm>\d{{1,2}})\.(?P<ny>\d{{4}}|\d{{2}})|/(?P<sm>\d{{1,2}})/(?P<sy>\d{{4}}|\d{{2}}))"
-                rf"|(?:(?:{a(t['day_of_month_lead'])})\s+)?(?P<md>\d{{1,2}})(?:{ordinal}|\.)?\s+(?:of\s+)?(?P<mm>{months})"
-                rf"\.?(?:\s+(?P<my>\d{{4}}))?"
-                rf"|(?P<mm2>{months})\.?\s+(?P<md2>\d{{1,2}})(?:{ordinal})?(?:,?\s+(?P<my2>\d{{4}}))?"
-                rf"|(?:(?:{a(t['day_of_month_lead'])})\s+)?(?P<mw>{a(t['ordinal_words'])})\s+(?:of\s+)?(?P<mm3>{months})"
-                rf"(?:\s+(?P<my3>\d{{4}}))?")  # fmt: skip
+    explicit = (
+        rf"(?P<iy>\d{{4}})-(?P<im>\d{{2}})-(?P<id>\d{{2}})"
+        rf"|(?P<nd>\d{{1,2}})(?:\.\s?(?P<nm>\d{{1,2}})\.(?P<ny>\d{{4}}|\d{{2}})|/(?P<sm>\d{{1,2}})/(?P<sy>\d{{4}}|\d{{2}}))"
+        rf"|(?:(?:{a(t['day_of_month_lead'])})\s+)?(?P<md>\d{{1,2}})(?:{ordinal}|\.)?\s+(?:of\s+)?(?P<mm>{months})"
+        rf"\.?(?:\s+(?P<my>\d{{4}}))?"
+        rf"|(?P<mm2>{months})\.?\s+(?P<md2>\d{{1,2}})(?:{ordinal})?(?:,?\s+(?P<my2>\d{{4}}))?"
+        rf"|(?:(?:{a(t['day_of_month_lead'])})\s+)?(?P<mw>{a(t['ordinal_words'])})\s+(?:of\s+)?(?P<mm3>{months})"
+        rf"(?:\s+(?P<my3>\d{{4}}))?"
+    )
     fillers = a(t["event_fillers"])
     noun_tail = r"[^\s,;.!?]*" if t["event_noun_compounds"] else r"s?(?!\w)"
     deadline_words = a([*t["prefixes"], *t["day_of_month_lead"], *t["today"], *t["tomorrow"], *t["within"]])
-    event = (rf"(?:(?:{fillers})\s+){{0,4}}(?:{a(t['event_nouns'])}){noun_tail}"
-             rf"(?:\s+(?!(?:{seps}|{deadline_words})(?!\w))[^\s,;.!?]+){{0,2}}")
+    event = (
+        rf"(?:(?:{fillers})\s+){{0,4}}(?:{a(t['event_nouns'])}){noun_tail}"
+        rf"(?:\s+(?!(?:{seps}|{deadline_words})(?!\w))[^\s,;.!?]+){{0,2}}"
+    )
     kinds: list[tuple[str, re.Pattern[str]]] = [
         ("not_deadline", b(a(t["not_deadlines"]))),
         # "within a further 5 working days": counted from an earlier step, not from the call
         ("relative", b(rf"(?:(?:{within})\s+)?(?P<event>(?P<marker>{a(t['further_markers'])})\s+{dur})")),
-        ("relative", b(rf"(?:(?:{within})\s+)?{dur}\s+(?P<marker>{a(t['relative_markers'])})\s+"
-                       rf"(?P<event>[^,;.!?]+?){stop}")),
+        (
+            "relative",
+            b(
+                rf"(?:(?:{within})\s+)?{dur}\s+(?P<marker>{a(t['relative_markers'])})\s+"
+                rf"(?P<event>[^,;.!?]+?){stop}"
+            ),
+        ),
         ("relative", b(rf"(?P<marker>{a(t['relative_prefixes'])})\s+(?P<event>{event})")),
         ("duration", b(rf"{prefix}(?:{within})\s+{dur}{suffix}")),
         ("duration", b(rf"(?P<prefix>(?:{a(t['duration_leads'])})\s+)(?:[^\W\d]+\s+){{0,2}}?{dur}{suffix}")),
         ("keyword", b(rf"{prefix}(?:{keyword}){suffix}")),
-        ("period", b(rf"{prefix}(?P<pos>{a(positions)})[\s-]*(?P<ref>{a(periods)}|{months})"
-                     rf"(?:\s+(?P<year>\d{{4}}))?{suffix}")),
+        (
+            "period",
+            b(
+                rf"{prefix}(?P<pos>{a(positions)})[\s-]*(?P<ref>{a(periods)}|{months})"
+                rf"(?:\s+(?P<year>\d{{4}}))?{suffix}"
+            ),
+        ),
         ("period_alone", b(rf"{prefix}(?P<alone>{a(alone)}){suffix}")),
-        ("weekday", b(rf"{prefix}(?:(?P<rel>{markers})\s+)?(?P<day>{a(t['weekdays'])})(?:{a(t['weekday_suffixes'])})?"
-                      rf"{suffix}")),
+        (
+            "weekday",
+            b(
+                rf"{prefix}(?:(?P<rel>{markers})\s+)?(?P<day>{a(t['weekdays'])})(?:{a(t['weekday_suffixes'])})?"
+                rf"{suffix}"
+            ),
+        ),
         ("explicit", b(rf"{prefix}(?:{explicit}){suffix}")),
         # without a year, a numeric date needs its preposition ("am 15.12.", "by 3/12"): "Redis 6.2." is a version
-        ("explicit", b(rf"(?P<prefix>(?:{a(t['prefixes'])})\s+)(?P<nd>\d{{1,2}})"
-                       rf"(?:\.\s?(?P<nm>\d{{1,2}})\.|/(?P<sm>\d{{1,2}})){suffix}")),
-        ("day_of_month", b(rf"{prefix}(?:{a(t['day_of_month_lead'])})\s+(?P<dom>\d{{1,2}}){ordinal}"
-                           rf"(?!\s*\d){suffix}")),
+        (
+            "explicit",
+            b(
+                rf"(?P<prefix>(?:{a(t['prefixes'])})\s+)(?P<nd>\d{{1,2}})"
+                rf"(?:\.\s?(?P<nm>\d{{1,2}})\.|/(?P<sm>\d{{1,2}})){suffix}"
+            ),
+        ),
+        (
+            "day_of_month",
+            b(
+                rf"{prefix}(?:{a(t['day_of_month_lead'])})\s+(?P<dom>\d{{1,2}}){ordinal}"
+                rf"(?!\s*\d){suffix}"
+            ),
+        ),
         ("time", b(rf"{prefix}(?P<named>{a(t['named_times'])}){suffix}")),
-    ] + [("time", b(rf"{prefix}(?:{p}){suffix}")) for p in t["time_patterns"]]  # fmt: skip
+    ] + [("time", b(rf"{prefix}(?:{p}){suffix}")) for p in t["time_patterns"]]
     return Phrases(
-        code=code, table=t, kinds=kinds,
+        code=code,
+        table=t,
+        kinds=kinds,
         clause=re.compile(rf"(?<!\w)(?:{seps})(?!\w)|;", flags),
         glue=re.compile(rf"^[\s,]*(?:(?:{a(t['glue'])})[\s,]+)*$", flags),
         alternatives=re.compile(rf"^[\s,]*(?:{a(t['alternatives'])})[\s,]*$", flags),
         binding=re.compile(rf"(?:^|\s)(?:{a(t['binding'])})(?:\s|,|$)", flags),
         now=re.compile(rf"^(?:{a(t['now_words'])})(?!\w)", flags),
         start=re.compile(rf"(?<!\w)(?:{a(t['start_markers'])})\s+(?:the\s+)?$", flags),
-        anchors=re.compile(rf"(?<!\w)(?!(?:{a(t['anchor_exceptions'])})(?!\w))(?:{a(t['sentence_anchors'])})(?!\w)[^,;.!?]*",
-                           flags),
+        anchors=re.compile(
+            rf"(?<!\w)(?!(?:{a(t['anchor_exceptions'])})(?!\w))(?:{a(t['sentence_anchors'])})(?!\w)[^,;.!?]*", flags
+        ),
         follow_up=re.compile(rf"(?<!\w)(?:{a(t['follow_up_words'])})(?!\w)", flags),
         arrival=re.compile(rf"(?<!\w)(?:{a(t['arrival_words'])})(?!\w)", flags),
         committed_only=frozenset(w.lower() for w in t["committed_only"]),
         commitment_leads=re.compile(rf"(?<!\w)(?:{a(t['commitment_leads'])})(?!\w)", flags),
-        units=units, positions=positions, periods=periods, alone=alone, questions=dict(t["questions"]),
+        units=units,
+        positions=positions,
+        periods=periods,
+        alone=alone,
+        questions=dict(t["questions"]),
         stopwords=frozenset(w.lower() for w in t["stopwords"]),
-    )  # fmt: skip
+    )
 
 
 @dataclass(frozen=True)
@@ -189,16 +225,30 @@ def find_groups(lang: Phrases, text: str) -> list[Group]:
         clause = sum(1 for b in breaks if b <= mention.start)
         last = groups[-1].mentions[-1] if groups else None
         gap = text[last.end : mention.start] if last else ""
-        if (last and groups[-1].clause == clause and _belong_together(last, mention) and lang.glue.match(gap)
-                and not _binding_mention(lang, mention)):  # fmt: skip
+        if (
+            last
+            and groups[-1].clause == clause
+            and _belong_together(last, mention)
+            and lang.glue.match(gap)
+            and not _binding_mention(lang, mention)
+        ):
             groups[-1].mentions.append(mention)
         else:
             groups.append(Group([mention], clause))
     return groups
 
 
-_REFINES = {frozenset(p) for p in (("weekday", "explicit"), ("weekday", "day_of_month"), ("weekday", "period"),
-                                    ("weekday", "period_alone"), ("relative", "weekday"), ("relative", "explicit"))}
+_REFINES = {
+    frozenset(p)
+    for p in (
+        ("weekday", "explicit"),
+        ("weekday", "day_of_month"),
+        ("weekday", "period"),
+        ("weekday", "period_alone"),
+        ("relative", "weekday"),
+        ("relative", "explicit"),
+    )
+}
 
 
 def _belong_together(a: Mention, b: Mention) -> bool:
@@ -252,7 +302,11 @@ def load(path: Path, lexicons: Lexicons) -> tuple[str, dict[str, Any], dict[str,
         if moved:
             raise ValueError(f"{path}: {code}.{moved} belong in the language's lexicon (lexicon/{code}.yaml)")
         lexicon = require(lexicons, code, str(path))
-        languages[code] = {**table, "months": lexicon.month_numbers, "weekdays": lexicon.weekday_numbers,
-                           "stopwords": lexicon.function_words}  # fmt: skip
+        languages[code] = {
+            **table,
+            "months": lexicon.month_numbers,
+            "weekdays": lexicon.weekday_numbers,
+            "stopwords": lexicon.function_words,
+        }
     validate(path, languages)
     return str(raw["version"]), dict(raw["rules"]), {code: compile_phrases(code, t) for code, t in languages.items()}

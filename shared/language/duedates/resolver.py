@@ -57,8 +57,16 @@ class Due:
     options: tuple[date, ...] = ()
 
 
-SPECIFICITY = {"explicit": 6, "day_of_month": 5, "weekday": 4, "keyword": 3, "time": 3, "duration": 2,
-               "period": 1, "period_alone": 1}  # fmt: skip
+SPECIFICITY = {
+    "explicit": 6,
+    "day_of_month": 5,
+    "weekday": 4,
+    "keyword": 3,
+    "time": 3,
+    "duration": 2,
+    "period": 1,
+    "period_alone": 1,
+}
 
 
 # --- evaluation -------------------------------------------------------------------------------
@@ -117,8 +125,9 @@ def _eval(m: Mention, ctx: _Ctx) -> _Val:
             return _Val(ctx.cal.add_business_days(start, n), "within_business_days", m.kind, adjust="none")
         if unit in ("hour", "minute"):  # clock time: "within 48 hours" on a Thursday afternoon is Saturday afternoon
             due = local + (timedelta(hours=n) if unit == "hour" else timedelta(minutes=n))
-            return _Val(due.date(), f"within_{unit}s", m.kind, at=due.time().replace(second=0, microsecond=0),
-                        adjust="none")  # fmt: skip
+            return _Val(
+                due.date(), f"within_{unit}s", m.kind, at=due.time().replace(second=0, microsecond=0), adjust="none"
+            )
         if unit == "month":
             return _Val(_add_months(start, n), "within_months", m.kind)
         days = {"day": 1, "week": 7, "fortnight": 14}[unit] * n
@@ -126,15 +135,20 @@ def _eval(m: Mention, ctx: _Ctx) -> _Val:
     if m.kind == "keyword":
         if "within_hour" in g:
             due = local + timedelta(hours=1)
-            return _Val(due.date(), "within_the_hour", m.kind, at=due.time().replace(second=0, microsecond=0),
-                        adjust="none")  # fmt: skip
+            return _Val(
+                due.date(), "within_the_hour", m.kind, at=due.time().replace(second=0, microsecond=0), adjust="none"
+            )
         if "next_business_day" in g:  # said in business days: counted so whoever the owner is
             return _Val(ctx.cal.add_business_days(start, 1), "next_business_day", m.kind, adjust="none")
         rule = next(k for k in ("day_after_tomorrow", "tomorrow", "today", "asap", "few_days") if k in g)
         # today / tomorrow / the day after tomorrow name one calendar day, as a weekday does: kept on a weekend
         named = rule in ("today", "tomorrow", "day_after_tomorrow")
-        val = _Val(start + timedelta(days={"tomorrow": 1, "day_after_tomorrow": 2, "few_days": 3}.get(rule, 0)), rule,
-                   m.kind, adjust="named" if named else "forward")  # fmt: skip
+        val = _Val(
+            start + timedelta(days={"tomorrow": 1, "day_after_tomorrow": 2, "few_days": 3}.get(rule, 0)),
+            rule,
+            m.kind,
+            adjust="named" if named else "forward",
+        )
         if rule == "asap":
             val.status, val.reason = "confirm", "asap"
         elif rule != "today" and local.hour < int(ctx.rules["small_hours_end"]):
@@ -190,8 +204,13 @@ def _period(ctx: _Ctx, pos: str, ref: str, year_text: str | None, kind: str) -> 
         saturday = start + timedelta(days=5 - start.weekday() if start.weekday() <= 5 else -1)
         saturday += timedelta(days=7 if ref == "next_weekend" else 0)
         sunday = saturday + timedelta(days=1)
-        return _Val(max(sunday if pos == "end" else saturday, start), f"{pos}_of_{ref}", kind, adjust="none",
-                    period=(saturday, sunday))  # fmt: skip
+        return _Val(
+            max(sunday if pos == "end" else saturday, start),
+            f"{pos}_of_{ref}",
+            kind,
+            adjust="none",
+            period=(saturday, sunday),
+        )
     if ref.endswith("week"):
         monday = start - timedelta(days=start.weekday())
         if start.weekday() > 4 and ref == "this_week":
@@ -216,8 +235,13 @@ def _period(ctx: _Ctx, pos: str, ref: str, year_text: str | None, kind: str) -> 
         return _ask("past_date", kind, date=day.isoformat())
     if last < start:
         return _ask("past_date", kind, date=last.isoformat())
-    return _Val(max(day, start), f"{pos}_of_{ref if ref in ctx.lang.periods.values() else 'named_month'}", kind,
-                adjust="backward" if pos == "end" else "forward", period=(first, last))  # fmt: skip
+    return _Val(
+        max(day, start),
+        f"{pos}_of_{ref if ref in ctx.lang.periods.values() else 'named_month'}",
+        kind,
+        adjust="backward" if pos == "end" else "forward",
+        period=(first, last),
+    )
 
 
 def _explicit(ctx: _Ctx, g: dict[str, str], kind: str) -> _Val:
@@ -288,7 +312,6 @@ def _final(val: _Val, ctx: _Ctx, calendar_days: bool) -> date | None:
     return ctx.cal.forward(val.day)
 
 
-
 class DueDateResolver:
     """Deadlines from ``path`` (the phrase file) and the languages' lexicons (month and weekday names,
     function words); without ``lexicons``, the ``lexicon/`` directory next to the phrase file."""
@@ -328,8 +351,15 @@ class DueDateResolver:
         lang, groups = found
         clauses = lang.clause.split(text)
         candidates = sorted({g.clause for g in groups})
-        quoted = [c for c in candidates if any(text[g.start : g.end].lower() in action.lower()
-                                                for g in groups if g.clause == c)] if action else []  # fmt: skip
+        quoted = (
+            [
+                c
+                for c in candidates
+                if any(text[g.start : g.end].lower() in action.lower() for g in groups if g.clause == c)
+            ]
+            if action
+            else []
+        )
         if len(quoted) > 1:
             candidates = quoted  # the action quotes several clauses with their deadlines: no clause of its own
         elif action:
@@ -343,8 +373,11 @@ class DueDateResolver:
         members = [g for g in groups if g.clause == clause]
         anchor = next((i for i, g in enumerate(members) if is_binding(lang, g)), 0)
         lo = hi = anchor
-        linked = lambda a, b: len(text[a.end : b.start]) <= 30 and (  # noqa: E731
-            lang.alternatives.match(text[a.end : b.start]) or is_binding(lang, b) or is_binding(lang, a))
+
+        def linked(a: Any, b: Any) -> bool:
+            gap = text[a.end : b.start]
+            return len(gap) <= 30 and bool(lang.alternatives.match(gap) or is_binding(lang, b) or is_binding(lang, a))
+
         while lo > 0 and linked(members[lo - 1], members[lo]):
             lo -= 1
         while hi < len(members) - 1 and linked(members[hi], members[hi + 1]):
@@ -375,9 +408,14 @@ class DueDateResolver:
         resolver see other deadlines and event anchors ("Once we receive it, ...") around the phrase;
         ``action`` says which clause the deadline belongs to. Questions are in ``agent_language``."""
         local = end.astimezone(ZoneInfo(tz))
-        ctx = _Ctx(self._langs[language] if language in self._langs else next(iter(self._langs.values())),
-                   local, local.date(), BusinessCalendar(country, subdivision, local.year), self.rules,
-                   month_first=(country or "").upper() == "US")  # fmt: skip
+        ctx = _Ctx(
+            self._langs[language] if language in self._langs else next(iter(self._langs.values())),
+            local,
+            local.date(),
+            BusinessCalendar(country, subdivision, local.year),
+            self.rules,
+            month_first=(country or "").upper() == "US",
+        )
         calendar_days = (owner or "").lower() in CALENDAR_DAY_OWNERS
         questions = self._questions(agent_language or language)
         phrase = (phrase or "").strip() or None
@@ -434,8 +472,9 @@ class DueDateResolver:
         earlier = find_groups(lang, sentence[:at])
         return sentence[earlier[-1].start : earlier[-1].end] if earlier else None
 
-    def _choose(self, lang: Phrases, text: str, groups: list[Group], ctx: _Ctx,
-                calendar_days: bool) -> tuple[_Val, tuple[date, ...]]:  # fmt: skip
+    def _choose(
+        self, lang: Phrases, text: str, groups: list[Group], ctx: _Ctx, calendar_days: bool
+    ) -> tuple[_Val, tuple[date, ...]]:
         vals = [_combine(g, ctx) for g in groups]
         if len(vals) == 1:
             return vals[0], ()
@@ -452,8 +491,15 @@ class DueDateResolver:
         if not binding and gaps and all(lang.alternatives.match(gap) for gap in gaps):
             i = max(range(len(vals)), key=lambda k: finals[k])  # type: ignore[arg-type,return-value]
             return replace(vals[i], rule=f"{vals[i].rule}+latest_alternative"), ()
-        specific = [v for v in vals if not any(o is not v and o.period and v.day and o.period[0] <= v.day <= o.period[1]
-                                               and v.period is None for o in vals) or v.period is None]  # fmt: skip
+        specific = [
+            v
+            for v in vals
+            if not any(
+                o is not v and o.period and v.day and o.period[0] <= v.day <= o.period[1] and v.period is None
+                for o in vals
+            )
+            or v.period is None
+        ]
         specific = [v for v in specific if v.period is None] or specific
         dates = sorted({_final(v, ctx, calendar_days) for v in specific})  # type: ignore[type-var]
         first = min(specific, key=lambda v: _final(v, ctx, calendar_days))  # type: ignore[arg-type,return-value]
@@ -461,9 +507,17 @@ class DueDateResolver:
             return first, ()
         return replace(first, status="confirm", reason="two_deadlines"), tuple(dates)  # type: ignore[arg-type]
 
-    def _check_sentence(self, lang: Phrases, phrase: str, sentence: str, action: str | None, val: _Val,
-                        options: tuple[date, ...], ctx: _Ctx,
-                        calendar_days: bool) -> tuple[_Val, tuple[date, ...]]:  # fmt: skip
+    def _check_sentence(
+        self,
+        lang: Phrases,
+        phrase: str,
+        sentence: str,
+        action: str | None,
+        val: _Val,
+        options: tuple[date, ...],
+        ctx: _Ctx,
+        calendar_days: bool,
+    ) -> tuple[_Val, tuple[date, ...]]:
         """Deadlines and event anchors elsewhere in the sentence: a duration counted from an event
         ("Once we receive it, ... within 2 days") is unresolved; another deadline in another clause
         makes the answer one to confirm unless the action's words tie the phrase to its clause."""
@@ -482,8 +536,11 @@ class DueDateResolver:
             anchor = lang.anchors.search(outside[lo:hi])  # "Once we receive it, ... within 2 days" (same clause)
             if anchor:
                 return _ask("relative_event", "relative", event=anchor.group().strip()), ()
-        others = [g for g in find_groups(lang, sentence) if (g.end <= span[0] or g.start >= span[1])
-                  and any(m.kind != "time" for m in g.mentions)]  # "between 8am and 12pm" is a window, not a deadline
+        others = [
+            g
+            for g in find_groups(lang, sentence)
+            if (g.end <= span[0] or g.start >= span[1]) and any(m.kind != "time" for m in g.mentions)
+        ]  # "between 8am and 12pm" is a window, not a deadline
         mine = _final(val, ctx, calendar_days)
         differ = sorted({d for g in others if (d := _final(_combine(g, ctx), ctx, calendar_days)) and d != mine})
         if not differ:
@@ -496,31 +553,46 @@ class DueDateResolver:
             scores = [len(words & content_words(lang, c)) for c in clauses]
             if scores[own] > 0 and all(s < scores[own] for i, s in enumerate(scores) if i != own):
                 return val, options
-            if lang.arrival.search(clauses[own]) and phrase.lower() in action.lower() and all(
-                    sentence[g.start : g.end].lower() in action.lower() for g in others):
+            if (
+                lang.arrival.search(clauses[own])
+                and phrase.lower() in action.lower()
+                and all(sentence[g.start : g.end].lower() in action.lower() for g in others)
+            ):
                 return val, options  # "leaves today and is with you on Saturday" as one action: due on arrival
         if val.status == "resolved":
             val = replace(val, status="confirm", reason="two_deadlines")
         return val, tuple(sorted({*options, *([mine] if mine else []), *differ}))
 
     def _questions(self, language: str) -> dict[str, str]:
-        lang = (self._langs.get(language) or self._langs.get(str(self.rules.get("question_language")))
-                or next(iter(self._langs.values())))
+        lang = (
+            self._langs.get(language)
+            or self._langs.get(str(self.rules.get("question_language")))
+            or next(iter(self._langs.values()))
+        )
         return lang.questions
 
     @staticmethod
-    def _due(day: date | None, phrase: str, questions: dict[str, str], val: _Val, ctx: _Ctx,
-             options: tuple[date, ...] = ()) -> Due:  # fmt: skip
+    def _due(
+        day: date | None, phrase: str, questions: dict[str, str], val: _Val, ctx: _Ctx, options: tuple[date, ...] = ()
+    ) -> Due:
         if val.status == "resolved":
             return Due(day, val.rule, phrase, "resolved", due_time=val.at)
-        fields = {"phrase": phrase, "event": "", "options": ", ".join(o.isoformat() for o in options),
-                  "date": (day or ctx.start).isoformat(), "time": ctx.local.strftime("%H:%M"), "near": "", "far": "",
-                  **val.info}  # fmt: skip
+        fields = {
+            "phrase": phrase,
+            "event": "",
+            "options": ", ".join(o.isoformat() for o in options),
+            "date": (day or ctx.start).isoformat(),
+            "time": ctx.local.strftime("%H:%M"),
+            "near": "",
+            "far": "",
+            **val.info,
+        }
         question = questions.get(val.reason or "not_understood", questions["not_understood"]).format(**fields)
         if val.status == "ask_agent":
             return Due(None, val.rule, phrase, "ask_agent", reason=val.reason, question=question)
-        return Due(day, val.rule, phrase, "confirm", reason=val.reason, question=question, due_time=val.at,
-                   options=options)  # fmt: skip
+        return Due(
+            day, val.rule, phrase, "confirm", reason=val.reason, question=question, due_time=val.at, options=options
+        )
 
 
 @lru_cache(maxsize=2)

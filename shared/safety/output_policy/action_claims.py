@@ -15,15 +15,25 @@ class ActionClaimCheck(Check):
 
     def __init__(self, raw: Mapping[str, Any]) -> None:
         ac = raw["action_claims"]["per_language"]
-        self._claim = re.compile(r"(?<!\w)(?:" + alt(merged(ac, "actors")) + r")(?!\w)[^,;:.!?]{0,60}?(?<!\w)(?:"
-                                 + alt(merged(ac, "actions")) + r")(?!\w)", re.IGNORECASE)  # fmt: skip
+        self._claim = re.compile(
+            r"(?<!\w)(?:"
+            + alt(merged(ac, "actors"))
+            + r")(?!\w)[^,;:.!?]{0,60}?(?<!\w)(?:"
+            + alt(merged(ac, "actions"))
+            + r")(?!\w)",
+            re.IGNORECASE,
+        )
         self._run_objects = phrases(raw["action_claims"].get("run_objects", []), whole=True)
         self._run_verbs = phrases(raw["action_claims"].get("run_verbs", []), whole=True)
 
     def sentence(self, s: str, plain: str, ctx: PolicyContext) -> list[Hit]:
         if m := self._claim.search(plain):
             return [Hit("action_claim", s, m.group(0).lower())]
-        if self._run_objects and self._run_verbs and (o := self._run_objects.search(plain)) and \
-                (v := self._run_verbs.search(plain)):  # fmt: skip
+        if (
+            self._run_objects
+            and self._run_verbs
+            and (o := self._run_objects.search(plain))
+            and (v := self._run_verbs.search(plain))
+        ):
             return [Hit("action_claim", s, f"{o.group(0).lower()} … {v.group(0).lower()}")]
         return []

@@ -33,25 +33,37 @@ from shared.safety.output_policy.base import HOST, WORD, Check, Hit, PolicyConte
 
 ZERO_WIDTH = re.compile("[\u200b\u200c\u200d\u2060\ufeff\u00ad]")
 # "paket - status . eu / x": a host with a space BEFORE a dot (prose never has one), lower case
-_SPACED_HOST = re.compile(r"(?<![\w.])((?:[a-z0-9]+(?:\s*-\s*[a-z0-9]+)*\s+\.\s*)+[a-z]{2,6})(?![\w])"
-                          r"(?:\s*/\s*[\w-]+)*")  # fmt: skip
+_SPACED_HOST = re.compile(
+    r"(?<![\w.])((?:[a-z0-9]+(?:\s*-\s*[a-z0-9]+)*\s+\.\s*)+[a-z]{2,6})(?![\w])"
+    r"(?:\s*/\s*[\w-]+)*"
+)
 _BLOB = [
     re.compile(r"\{\s*\"[^\"\n]{1,40}\"\s*:"),  # JSON object
     re.compile(r"\b[a-z_][a-z0-9_]*(?:\.[a-z_][a-z0-9_]*)*\(\s*[a-z_]+\s*=", re.IGNORECASE),  # call with kwargs
     re.compile(r"\b[a-z]+_[a-z0-9_]+\s*\("),  # snake_case tool call
     re.compile(r"</?[a-zA-Z][\w:-]*(?:\s+[\w:-]+=\"[^\"]*\")*\s*/?>"),  # markup tag
-    re.compile(r"\b(?:SELECT|INSERT\s+INTO|UPDATE|DELETE\s+FROM|DROP\s+TABLE)\b[^.]{0,200}\b(?:FROM|VALUES|SET|WHERE)\b"),
+    re.compile(
+        r"\b(?:SELECT|INSERT\s+INTO|UPDATE|DELETE\s+FROM|DROP\s+TABLE)\b[^.]{0,200}\b(?:FROM|VALUES|SET|WHERE)\b"
+    ),
     re.compile(r"```|^\s*(?:def|function|class|import|const|let|var)\s+\w+.*[:{=(]", re.MULTILINE),
     re.compile(r"<\|[a-z_]+\|>|\[/?(?:INST|TOOL_CALLS?)\]", re.IGNORECASE),
 ]
-_ARTEFACT = re.compile(r"\b[\w.-]+=\S|\b\d{1,3}(?:\.\d{1,3}){3}\b|\b\d\d:\d\d:\d\d\b|\b[A-Z]{2,}_[A-Z_]{2,}\b"
-                       r"|\b(?:PID|exit code|status code|HTTP/\d)\b", re.IGNORECASE)  # fmt: skip
-_TIME = re.compile(r"\b\d{1,2}(?:[:.]\d\d)?\s*(?:am|pm|a\.m\.|p\.m\.|uhr|h)\b|\bum\s+\d{1,2}(?:[:.]\d\d)?\b"
-                   r"|\bat\s+\d{1,2}(?::\d\d)?\b", re.IGNORECASE)  # fmt: skip
+_ARTEFACT = re.compile(
+    r"\b[\w.-]+=\S|\b\d{1,3}(?:\.\d{1,3}){3}\b|\b\d\d:\d\d:\d\d\b|\b[A-Z]{2,}_[A-Z_]{2,}\b"
+    r"|\b(?:PID|exit code|status code|HTTP/\d)\b",
+    re.IGNORECASE,
+)
+_TIME = re.compile(
+    r"\b\d{1,2}(?:[:.]\d\d)?\s*(?:am|pm|a\.m\.|p\.m\.|uhr|h)\b|\bum\s+\d{1,2}(?:[:.]\d\d)?\b"
+    r"|\bat\s+\d{1,2}(?::\d\d)?\b",
+    re.IGNORECASE,
+)
 
 
-_DAY = re.compile(r"\b(?:tomorrow|morgen|monday|tuesday|wednesday|thursday|friday|saturday|montag|dienstag|mittwoch|"
-                  r"donnerstag|freitag|samstag)\b")
+_DAY = re.compile(
+    r"\b(?:tomorrow|morgen|monday|tuesday|wednesday|thursday|friday|saturday|montag|dienstag|mittwoch|"
+    r"donnerstag|freitag|samstag)\b"
+)
 
 
 def _pat(items: list[str]) -> re.Pattern[str] | None:

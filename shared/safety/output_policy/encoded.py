@@ -66,8 +66,9 @@ class EncodedTextCheck(Check):
             is_hex = re.fullmatch(rf"(?:0x)?[0-9a-fA-F]{{{hex_min},}}", t)
             if is_hex and re.search(r"[a-fA-F]", t) and re.search(r"\d", t):
                 return [Hit("encoded_text", s, "hex")]
-        if re.search(r"(?:\\x[0-9a-f]{2}){4,}|(?:\\u[0-9a-f]{4}){3,}|(?:%[0-9a-f]{2}){6,}", plain, re.IGNORECASE) or \
-                re.search(r"(?:\b[01]{8}\b\s*){4,}|(?:\b\d{2,3}\s*,\s*){8,}", plain):  # fmt: skip
+        if re.search(
+            r"(?:\\x[0-9a-f]{2}){4,}|(?:\\u[0-9a-f]{4}){3,}|(?:%[0-9a-f]{2}){6,}", plain, re.IGNORECASE
+        ) or re.search(r"(?:\b[01]{8}\b\s*){4,}|(?:\b\d{2,3}\s*,\s*){8,}", plain):
             return [Hit("encoded_text", s, "escaped or numeric codes")]
         words = [w for w in WORD.findall(scrubbed) if len(w) >= 2]
         letters = [w for w in words if not w.isupper() or len(w) > 5]

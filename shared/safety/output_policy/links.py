@@ -27,9 +27,32 @@ from shared.safety.output_policy.base import (
     extract,
 )
 
-_CONFUSABLE = str.maketrans({"а": "a", "е": "e", "о": "o", "р": "p", "с": "c", "у": "y", "х": "x", "і": "i",
-                             "ј": "j", "ԁ": "d", "ɡ": "g", "ο": "o", "α": "a", "ε": "e", "ν": "v", "τ": "t",
-                             "0": "o", "1": "l", "3": "e", "5": "s", "7": "t", "ı": "i"})  # fmt: skip
+_CONFUSABLE = str.maketrans(
+    {
+        "а": "a",
+        "е": "e",
+        "о": "o",
+        "р": "p",
+        "с": "c",
+        "у": "y",
+        "х": "x",
+        "і": "i",
+        "ј": "j",
+        "ԁ": "d",
+        "ɡ": "g",
+        "ο": "o",
+        "α": "a",
+        "ε": "e",
+        "ν": "v",
+        "τ": "t",
+        "0": "o",
+        "1": "l",
+        "3": "e",
+        "5": "s",
+        "7": "t",
+        "ı": "i",
+    }
+)
 
 
 class LinkCheck(Check):
@@ -73,8 +96,12 @@ class LinkCheck(Check):
         ext = extract()(host)
         if not ext.suffix or not ext.domain:
             return ("unapproved_link", url) if explicit else None
-        if not explicit and "/" not in url and not url.lower().startswith("www.") and (
-                url.isupper() or re.search(r"[a-z]\.[A-Z][a-z]*$", url)):  # fmt: skip
+        if (
+            not explicit
+            and "/" not in url
+            and not url.lower().startswith("www.")
+            and (url.isupper() or re.search(r"[a-z]\.[A-Z][a-z]*$", url))
+        ):
             return None  # "ASP.NET" is a product name, "done.It" a missing space: neither is a link
         registered = f"{ext.domain}.{ext.suffix}".lower()
         ascii_host = _idna(host)

@@ -25,7 +25,7 @@ class OfferRules:
             r"(?<![\w%])(\d{1,3}(?:[.,]\d+)?\s?(?:%|" + alt(merged(per_language, "percent_words")) + r")(?!\w)|"
             r"[^\W\d_]+(?:-[^\W\d_]+)?\s(?:" + alt(merged(per_language, "percent_words")) + r")(?!\w))",
             re.IGNORECASE,
-        )  # fmt: skip
+        )
         self.price = phrases(merged(per_language, "price_context"))
         self.non_price = phrases(merged(per_language, "non_price_context"))
         self.fractions: dict[str, float] = {}
@@ -45,12 +45,18 @@ class OfferRules:
         links = r"(?:\s+(?:" + alt(merged(per_language, "links")) + ")){0,2}"
         lead = r"(?:" + alt(merged(per_language, "fillers")) + r")\s+"  # "die ersten zwei Monate"
         self.free_after = re.compile(
-            rf"(?<!\w)(?:{lead})?({number}){filler}\s+({unit})(?:'s|’s)?{links}\s+(?:{free})(?!\w)", re.IGNORECASE)
+            rf"(?<!\w)(?:{lead})?({number}){filler}\s+({unit})(?:'s|’s)?{links}\s+(?:{free})(?!\w)", re.IGNORECASE
+        )
         self.free_before = re.compile(
             rf"(?<!\w)(?:{free})\s+(?:for|für)\s+(?:the\s+|die\s+|den\s+)?(?:first\s+|next\s+|ersten\s+|nächsten\s+)?"
-            rf"({number}){filler}\s+({unit})(?!\w)", re.IGNORECASE)  # fmt: skip
-        self.forever = re.compile(rf"(?<!\w)(?:(?:{free})\W+(?:\w+\W+){{0,2}}?(?:{forever})|(?:{forever})\W+"
-                                  rf"(?:\w+\W+){{0,3}}?(?:{free}))(?!\w)", re.IGNORECASE)  # fmt: skip
+            rf"({number}){filler}\s+({unit})(?!\w)",
+            re.IGNORECASE,
+        )
+        self.forever = re.compile(
+            rf"(?<!\w)(?:(?:{free})\W+(?:\w+\W+){{0,2}}?(?:{forever})|(?:{forever})\W+"
+            rf"(?:\w+\W+){{0,3}}?(?:{free}))(?!\w)",
+            re.IGNORECASE,
+        )
         self.amount_ctx = phrases(merged(per_language, "amount_context"))
 
     def _number(self, token: str) -> float | None:
@@ -85,8 +91,9 @@ class OfferRules:
                 value = money(raw)
                 if value is not None:
                     out.add(Promise("amount", value))
-            for m in re.finditer(r"(?<!\w)(" + alt(list(self.numbers)) + r")\s+(?:euros?|pounds?|dollars?|franken)",
-                                 text, re.IGNORECASE):  # fmt: skip
+            for m in re.finditer(
+                r"(?<!\w)(" + alt(list(self.numbers)) + r")\s+(?:euros?|pounds?|dollars?|franken)", text, re.IGNORECASE
+            ):
                 out.add(Promise("amount", self.numbers[m.group(1).lower()]))
         return out
 

@@ -77,8 +77,15 @@ class OutputPolicy:
         self._offers = OfferRules(raw["offers"]["per_language"])
         self._sentences = sentences
 
-    def context(self, *, language: str, approved: Approved, own_values: set[str] | frozenset[str] = frozenset(),
-                grounding: str = "", approved_acts: frozenset[str] = frozenset()) -> PolicyContext:  # fmt: skip
+    def context(
+        self,
+        *,
+        language: str,
+        approved: Approved,
+        own_values: set[str] | frozenset[str] = frozenset(),
+        grounding: str = "",
+        approved_acts: frozenset[str] = frozenset(),
+    ) -> PolicyContext:
         own = frozenset(v.lower() for v in own_values)
         return PolicyContext(
             language=language,
@@ -92,15 +99,26 @@ class OutputPolicy:
         )
 
     def check(
-        self, reply: str, *, language: str, approved: Approved, own_values: set[str] | frozenset[str] = frozenset(),
-        grounding: str = "", approved_acts: frozenset[str] = frozenset(),
+        self,
+        reply: str,
+        *,
+        language: str,
+        approved: Approved,
+        own_values: set[str] | frozenset[str] = frozenset(),
+        grounding: str = "",
+        approved_acts: frozenset[str] = frozenset(),
     ) -> list[ReviewReason]:
         """Every policy hit in ``reply`` as a ReviewReason ("violation:*" replaces the draft).
 
         ``own_values``: the customer's values from their STORED record only (never the message);
         ``grounding``: what the reply may draw on (message, snapshot facts, articles, actions)."""
-        ctx = self.context(language=language, approved=approved, own_values=own_values, grounding=grounding,
-                           approved_acts=approved_acts)
+        ctx = self.context(
+            language=language,
+            approved=approved,
+            own_values=own_values,
+            grounding=grounding,
+            approved_acts=approved_acts,
+        )
         sentences = self._sentences(reply)
         hits: list[Hit] = []
         for s in sentences:

@@ -25,8 +25,9 @@ class RoleBreakCheck(Check):
         hits = []
         if self._role and (m := self._role.search(plain)):
             hits.append(Hit("role_break", s, m.group(0).lower()))
-        rule, change = (self._rules.search(plain), self._changes.search(plain)) if self._rules and self._changes \
-            else (None, None)  # fmt: skip
+        rule, change = (
+            (self._rules.search(plain), self._changes.search(plain)) if self._rules and self._changes else (None, None)
+        )
         if rule and change and not set(re.findall(r"\w+", plain.lower())) & _SECOND_PERSON:  # "your line": theirs
             hits.append(Hit("role_break", s, f"{rule.group(0).lower()} … {change.group(0).lower()}"))
         return hits

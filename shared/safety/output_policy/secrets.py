@@ -17,12 +17,30 @@ _lock = threading.Lock()
 _plugins: tuple[Any, ...] | None = None
 # pattern plugins, by detect-secrets class name (all shipped ones but the entropy, keyword and IP plugins)
 PATTERN_PLUGINS = (
-    "ArtifactoryDetector", "AWSKeyDetector", "AzureStorageKeyDetector", "BasicAuthDetector", "CloudantDetector",
-    "DiscordBotTokenDetector", "GitHubTokenDetector", "GitLabTokenDetector", "IbmCloudIamDetector",
-    "IbmCosHmacDetector", "JwtTokenDetector", "MailchimpDetector", "NpmDetector", "OpenAIDetector",
-    "PrivateKeyDetector", "PypiTokenDetector", "SendGridDetector", "SlackDetector", "SoftlayerDetector",
-    "SquareOAuthDetector", "StripeDetector", "TelegramBotTokenDetector", "TwilioKeyDetector",
-)  # fmt: skip
+    "ArtifactoryDetector",
+    "AWSKeyDetector",
+    "AzureStorageKeyDetector",
+    "BasicAuthDetector",
+    "CloudantDetector",
+    "DiscordBotTokenDetector",
+    "GitHubTokenDetector",
+    "GitLabTokenDetector",
+    "IbmCloudIamDetector",
+    "IbmCosHmacDetector",
+    "JwtTokenDetector",
+    "MailchimpDetector",
+    "NpmDetector",
+    "OpenAIDetector",
+    "PrivateKeyDetector",
+    "PypiTokenDetector",
+    "SendGridDetector",
+    "SlackDetector",
+    "SoftlayerDetector",
+    "SquareOAuthDetector",
+    "StripeDetector",
+    "TelegramBotTokenDetector",
+    "TwilioKeyDetector",
+)
 _TOKEN = re.compile(r"[A-Za-z0-9+/=_\-.:]{20,}")
 
 
@@ -46,8 +64,15 @@ class SecretCheck(Check):
         self.min_classes = int(cfg.get("min_char_classes", 3))
         labels = merged(cfg.get("labels", {}))
         # "password: Kx!7vQ2m", "Passwort lautet Xk9#mP2q": a secret's label, then a password-shaped value
-        self._labelled = re.compile(r"(?<!\w)(?:" + alt(labels) + r")(?!\w)\s*(?:[:=]|\w{2,7}\s*:?)?\s*[\"'`]?"
-                                    r"(\S{6,64})", re.IGNORECASE) if labels else None  # fmt: skip
+        self._labelled = (
+            re.compile(
+                r"(?<!\w)(?:" + alt(labels) + r")(?!\w)\s*(?:[:=]|\w{2,7}\s*:?)?\s*[\"'`]?"
+                r"(\S{6,64})",
+                re.IGNORECASE,
+            )
+            if labels
+            else None
+        )
 
     def sentence(self, s: str, plain: str, ctx: PolicyContext) -> list[Hit]:
         for plugin in _load():

@@ -25,8 +25,11 @@ class ThirdPartyCheck(Check):
             return [Hit("third_party_claim", s, m.group(0).lower())]
         for pattern, after in ((self._tp_after, True), (self._tp_before, False)):
             for m in pattern.finditer(plain) if pattern else ():
-                raw_source = (re.findall(r"[\w']+", plain[m.end():])[:3] if after
-                              else re.findall(r"[\w']+", re.split(r"[,;:]", plain[: m.start()])[-1])[-5:])
+                raw_source = (
+                    re.findall(r"[\w']+", plain[m.end() :])[:3]
+                    if after
+                    else re.findall(r"[\w']+", re.split(r"[,;:]", plain[: m.start()])[-1])[-5:]
+                )
                 source = [w.lower() for w in raw_source]
                 named = not after or any(w[:1].isupper() for w in raw_source)  # "according to Vodafone"
                 if source and named and not set(source) & self._tp_own:

@@ -86,9 +86,12 @@ class Vocabulary:
         if len(w) < 3 or self.known(w, languages):
             return False
         for i in range(len(w) - 1):
-            fixed = w[:i] + w[i + 1] + w[i] + w[i + 2:]
-            if fixed != w and re.fullmatch(r"[^\W\d_]+", fixed) and self._zipf_ok(fixed.casefold(), self.common_zipf,
-                                                                                   languages):  # fmt: skip
+            fixed = w[:i] + w[i + 1] + w[i] + w[i + 2 :]
+            if (
+                fixed != w
+                and re.fullmatch(r"[^\W\d_]+", fixed)
+                and self._zipf_ok(fixed.casefold(), self.common_zipf, languages)
+            ):
                 return True
         return False
 
@@ -104,7 +107,8 @@ class Vocabulary:
         for i in range(4, len(w) - 3):
             head, tail = w[:i], w[i:]
             head_known = self._known_plain(head, languages) or (
-                head.endswith("s") and self._known_plain(head[:-1], languages))  # fmt: skip
+                head.endswith("s") and self._known_plain(head[:-1], languages)
+            )
             if head_known and (self._known_plain(tail, languages) or self._compound(tail, depth - 1, languages)):
                 return True
         return False

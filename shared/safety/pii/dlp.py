@@ -29,8 +29,15 @@ class DlpUnavailable(RuntimeError):
 
 
 class DlpDetector:
-    def __init__(self, local: LocalDetector, project: str, *, location: str = "global", client: Any = None,
-                 timeout_s: float = 10.0) -> None:  # fmt: skip
+    def __init__(
+        self,
+        local: LocalDetector,
+        project: str,
+        *,
+        location: str = "global",
+        client: Any = None,
+        timeout_s: float = 10.0,
+    ) -> None:
         self._local = local
         self._parent = f"projects/{project}/locations/{location}"
         self._client = client
@@ -56,9 +63,10 @@ class DlpDetector:
                 "min_likelihood": dlp.min_likelihood,
                 "include_quote": True,
             },
-            "item": {"table": {"headers": [{"name": "text"}],
-                               "rows": [{"values": [{"string_value": t}]} for t in texts]}},
-        }  # fmt: skip
+            "item": {
+                "table": {"headers": [{"name": "text"}], "rows": [{"values": [{"string_value": t}]} for t in texts]}
+            },
+        }
 
     def probe(self) -> None:
         """One inspection at start: :class:`DlpUnavailable` (after an ERROR log) if DLP refuses this
@@ -68,14 +76,19 @@ class DlpDetector:
         except Exception as exc:
             name = type(exc).__name__
             if name not in DENIED:
-                logs.get_logger("pii").warning("DLP start-up check failed; will retry per call",
-                                               extra={"fields": {"error": name}})  # fmt: skip
+                logs.get_logger("pii").warning(
+                    "DLP start-up check failed; will retry per call", extra={"fields": {"error": name}}
+                )
                 return
-            logs.get_logger("pii").error("DLP backend unusable: enable dlp.googleapis.com and grant "
-                                         "roles/dlp.user to the runtime service account, or set CX_PII_BACKEND=local",
-                                         extra={"fields": {"error": name, "parent": self._parent}})  # fmt: skip
-            raise DlpUnavailable(f"CX_PII_BACKEND=dlp but Sensitive Data Protection refused the call ({name}); enable "
-                                 "dlp.googleapis.com and grant roles/dlp.user, or use CX_PII_BACKEND=local") from exc
+            logs.get_logger("pii").error(
+                "DLP backend unusable: enable dlp.googleapis.com and grant "
+                "roles/dlp.user to the runtime service account, or set CX_PII_BACKEND=local",
+                extra={"fields": {"error": name, "parent": self._parent}},
+            )
+            raise DlpUnavailable(
+                f"CX_PII_BACKEND=dlp but Sensitive Data Protection refused the call ({name}); enable "
+                "dlp.googleapis.com and grant roles/dlp.user, or use CX_PII_BACKEND=local"
+            ) from exc
 
     def detect_many(self, texts: Sequence[str], *, ner: bool = True) -> list[list[Span]]:
         texts = list(texts)

@@ -50,8 +50,10 @@ class KnownNameRecognizer(Recognizer):
                 first |= _names(getattr(provider, attr, ()))
             last |= _names(getattr(provider, "last_names", ()))
         keep = self._conf.min_length
-        return (frozenset(n for n in first if len(n) >= keep and n.lower() not in self._not_names),
-                frozenset(n for n in last if len(n) >= keep and n.lower() not in self._not_names))  # fmt: skip
+        return (
+            frozenset(n for n in first if len(n) >= keep and n.lower() not in self._not_names),
+            frozenset(n for n in last if len(n) >= keep and n.lower() not in self._not_names),
+        )
 
     def analyze(self, text: str) -> list[Span]:
         if not any(ch.isupper() for ch in text):
@@ -70,5 +72,5 @@ class KnownNameRecognizer(Recognizer):
         for m in self._pair.finditer(text):
             if m.group(1) in first and m.group(2) in last:
                 end = m.end(3) if m.group(3) and m.group(3) in last else m.end(2)
-                out.append(Span("PERSON", m.start(1), end, text[m.start(1):end]))
+                out.append(Span("PERSON", m.start(1), end, text[m.start(1) : end]))
         return out

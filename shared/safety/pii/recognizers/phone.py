@@ -64,8 +64,11 @@ class PhoneRecognizer(Recognizer):
             return False
         words = words_before(text, start, cfg.context_words)
         near = words[-cfg.negative_words :]
-        if any(neg == w or (len(neg) > 3 and neg in w and not any(c in w for c in ("telefon", "handy", "phone")))
-               for w in near for neg in self._negative_cues) or _AFTER_AMOUNT.match(text[end:]):  # fmt: skip
+        if any(
+            neg == w or (len(neg) > 3 and neg in w and not any(c in w for c in ("telefon", "handy", "phone")))
+            for w in near
+            for neg in self._negative_cues
+        ) or _AFTER_AMOUNT.match(text[end:]):
             return False
         if number.startswith(("+", "00", "(")):
             return True

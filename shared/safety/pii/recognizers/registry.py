@@ -18,17 +18,20 @@ from shared.safety.pii.recognizers.spelled_phone import SpelledPhoneRecognizer
 from shared.safety.pii.recognizers.split_card import SplitCardRecognizer
 from shared.safety.pii.recognizers.url_query import UrlQueryRecognizer
 
-RECOGNIZERS: dict[str, type[Recognizer]] = {cls.name: cls for cls in (
-    PatternRecognizer,
-    IbanRecognizer,
-    PresidioRecognizer,
-    PhoneRecognizer,
-    AddressRecognizer,
-    CueNameRecognizer,
-    KnownNameRecognizer,
-    SpelledPhoneRecognizer,
-    SplitCardRecognizer,
-    ObfuscatedEmailRecognizer,
-    UrlQueryRecognizer,
-    SpacyNerRecognizer,
-)}  # fmt: skip
+RECOGNIZERS: dict[str, type[Recognizer]] = {
+    cls.name: cls
+    for cls in (
+        PatternRecognizer,
+        IbanRecognizer,
+        PresidioRecognizer,
+        PhoneRecognizer,
+        AddressRecognizer,
+        CueNameRecognizer,
+        KnownNameRecognizer,
+        SpelledPhoneRecognizer,
+        SplitCardRecognizer,
+        ObfuscatedEmailRecognizer,
+        UrlQueryRecognizer,
+        SpacyNerRecognizer,
+    )
+}

@@ -96,8 +96,14 @@ class SpacyNerRecognizer(Recognizer):
             if label == "PERSON":
                 value = re.sub(r"['’]s$", "", value)
                 words = value.split()
-                if (not words or "[" in value or "]" in value or any(ch.isdigit() for ch in value)
-                        or all(w.lower() in self._not_names for w in words) or not value[0].isupper()):  # fmt: skip
+                if (
+                    not words
+                    or "[" in value
+                    or "]" in value
+                    or any(ch.isdigit() for ch in value)
+                    or all(w.lower() in self._not_names for w in words)
+                    or not value[0].isupper()
+                ):
                     continue
             out.append(Span(label, ent.start_char, ent.start_char + len(value), value))
         # A town or country right after an address belongs to it.

@@ -28,8 +28,9 @@ class SpelledPhoneRecognizer(Recognizer):
         for m in _DOTTED.finditer(text):
             value = m.group(0)
             digits = sum(ch.isdigit() for ch in value)
-            if _DATE.match(value) or not (value.startswith(("0", "+")) and
-                                          self._conf.min_digits <= digits <= self._conf.max_digits):  # fmt: skip
+            if _DATE.match(value) or not (
+                value.startswith(("0", "+")) and self._conf.min_digits <= digits <= self._conf.max_digits
+            ):
                 continue
             out.append(Span("PHONE", m.start(), m.end(), value))
         out.extend(self._spelled(text))
@@ -44,14 +45,14 @@ class SpelledPhoneRecognizer(Recognizer):
 
         def flush() -> None:
             if run and words >= 3 and self._conf.min_digits <= count <= self._conf.max_digits:
-                out.append(Span("PHONE", run[0].start(), run[-1].end(), text[run[0].start():run[-1].end()]))
+                out.append(Span("PHONE", run[0].start(), run[-1].end(), text[run[0].start() : run[-1].end()]))
 
         for m in _TOKEN.finditer(text):
             token = m.group(0).lower()
             value = self._digits.get(token)
             if value is None and token.isdigit() and len(token) <= 4:
                 value = token
-            gap = text[run[-1].end():m.start()] if run else ""
+            gap = text[run[-1].end() : m.start()] if run else ""
             if value is None or (run and gap.strip(" ,-") != ""):
                 flush()
                 run, count, words = [], 0, 0
