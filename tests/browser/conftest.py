@@ -73,7 +73,15 @@ def desktop(emulators: Any, tmp_path_factory: pytest.TempPathFactory) -> Iterato
 
     rt = Runtime(load_settings(model_backend="offline", firestore_database=DATABASE))
     seed_all(rt, offers=rt.offers, kb=rt.kb, embedder=rt.embedder)
-    env = {**os.environ, "CX_MODEL_BACKEND": "offline", "CX_FIRESTORE_DATABASE": DATABASE, "CX_ENVIRONMENT": "local"}
+    # CX_PRELOAD as deployed: each server loads its models before it listens, so a panel's first call is not a
+    # cold start that outlasts the page's waits on a busy machine.
+    env = {
+        **os.environ,
+        "CX_MODEL_BACKEND": "offline",
+        "CX_FIRESTORE_DATABASE": DATABASE,
+        "CX_ENVIRONMENT": "local",
+        "CX_PRELOAD": "true",
+    }
     env.pop("CX_PROJECT", None)
     env.pop("GOOGLE_CLOUD_PROJECT", None)
     log_dir = tmp_path_factory.mktemp("desktop-logs")

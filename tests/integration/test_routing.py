@@ -164,7 +164,7 @@ def test_a_new_catalogue_by_configuration_only(use_runtime: Any, tmp_path: Path,
     config = _config_copy(tmp_path, **ACME_FILES)
     meta = _train(ACME / "routing_tickets.csv", config / "queues.yaml", tmp_path / "router")
     assert meta["labels"] == ["Care Team", "Finance Desk", "Tech Desk"]
-    use_runtime(config_dir=config, router_artefact=str(tmp_path / "router"))
+    rt = use_runtime(config_dir=config, router_artefact=str(tmp_path / "router"))
 
     steps = post(
         "next_steps",
@@ -184,6 +184,9 @@ def test_a_new_catalogue_by_configuration_only(use_runtime: Any, tmp_path: Path,
     assert body["queue_code"] in ("ACME-TEC", "ACME-000")  # a group of the new catalogue, or its triage
     assert body["route_candidates"][0]["queue_code"] == "ACME-TEC"
 
+    # another test may have confirmed this ticket already: confirm on the version it holds (a stale one is a 409)
+    ref = rt.firestore.collection("customers").document("C-1004").collection("tickets").document("T-1004-01")
+    current = ((ref.get().to_dict() or {}).get("next_steps") or {}).get("version")
     confirm = post(
         "confirm_next_steps",
         {
@@ -193,6 +196,7 @@ def test_a_new_catalogue_by_configuration_only(use_runtime: Any, tmp_path: Path,
             "actions": [],
             "resolver_group": "finance",
             "kb_used": [],
+            **({"base_version": current} if current is not None else {}),
         },
     )
     assert confirm.status_code == 200, confirm.get_json()
