@@ -19,7 +19,7 @@ Usage::
 
     python -m scripts.tf_schema                       # check infra/terraform (exit 1 on any finding)
     python -m scripts.tf_schema --dir other/terraform # check another directory
-    python -m scripts.tf_schema --regenerate --from /tmp/cdktf
+    python -m scripts.tf_schema --regenerate --from "$CDKTF_DIR"
 
 Regenerating: the schema comes from the npm packages ``@cdktf/provider-google@16.12.1``
 (hashicorp/google 6.50.0), ``@cdktf/provider-google-beta@16.12.1`` (google-beta 6.50.0),
@@ -27,11 +27,11 @@ Regenerating: the schema comes from the npm packages ``@cdktf/provider-google@16
 (archive 2.7.1) and ``@cdktf/provider-time@11.0.1`` (time 0.13.1); each package.json names its
 provider version under ``cdktf.provider``::
 
-    mkdir -p /tmp/cdktf && cd /tmp/cdktf
+    mkdir -p "$CDKTF_DIR" && cd "$CDKTF_DIR"
     npm pack @cdktf/provider-google@16.12.1 @cdktf/provider-google-beta@16.12.1 \\
              @cdktf/provider-random@12.0.1 @cdktf/provider-archive@11.0.1 @cdktf/provider-time@11.0.1
     for f in *.tgz; do mkdir -p "${f%.tgz}" && tar xzf "$f" -C "${f%.tgz}"; done
-    python -m scripts.tf_schema --regenerate --from /tmp/cdktf
+    python -m scripts.tf_schema --regenerate --from "$CDKTF_DIR"
 
 Only the types the .tf files use are extracted (add a resource type, then regenerate). The
 exact snake_case names are read from the generated JavaScript (``synthesizeHclAttributes``,
