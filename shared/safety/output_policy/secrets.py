@@ -50,7 +50,8 @@ def _load() -> tuple[Any, ...]:
         if _plugins is None:
             from detect_secrets.core.plugins.util import get_mapping_from_secret_type_to_class
 
-            by_name: dict[str, Any] = {c.__name__: c for c in get_mapping_from_secret_type_to_class().values()}
+            classes: list[Any] = list(get_mapping_from_secret_type_to_class().values())
+            by_name: dict[str, Any] = {cls.__name__: cls for cls in classes}
             _plugins = tuple(by_name[n]() for n in PATTERN_PLUGINS if n in by_name)
         return _plugins
 
