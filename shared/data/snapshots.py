@@ -8,9 +8,14 @@ Layout::
     customers/{customer_id}/interactions/{id} Interaction
 
     customers/{customer_id}/stats_shards/{n} counter shards added to ``stats``
+    customers/{customer_id}/context/prepared the prepared context (shared.safety.prepared_context)
 
 A snapshot holds the customer document plus the latest N of each sub-collection, so
-one read costs five concurrent round trips whatever the history length. Whole-history
+one read costs five concurrent round trips whatever the history length. A capability reads
+only the parts it declares (:class:`Reads`, ``READS`` in its module); most read the customer
+document and the prepared context, one round trip. Every write that changes what a snapshot
+shows counts the change on the prepared-context document in the same transaction or batch
+(:func:`mark_changed`), so a context built before it is known to be stale. Whole-history
 ``stats`` are the customer document's ``stats`` (written by seeding and imports) plus the
 sum of the counter shards: an appended interaction increments one random shard inside
 its own transaction and never writes (or locks for writing) the customer document, so
@@ -21,6 +26,7 @@ from __future__ import annotations
 
 import random
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -35,6 +41,7 @@ Sentiment = Literal["positive", "neutral", "negative"]
 Channel = Literal["email", "chat", "phone", "social", "web"]
 SUBCOLLECTIONS = ("orders", "tickets", "interactions")
 STATS_SHARDS = "stats_shards"
+CONTEXT, PREPARED = "context", "prepared"  # customers/{id}/context/prepared
 
 
 class Doc(BaseModel):
@@ -154,6 +161,9 @@ class Interaction(Doc):
     agent_id: str | None = None
 
 
+ALL_PARTS = frozenset({*SUBCOLLECTIONS, "stats"})
+
+
 class CustomerSnapshot(BaseModel):
     """What one request knows about a customer: bounded, newest first."""
 
@@ -161,10 +171,77 @@ class CustomerSnapshot(BaseModel):
     orders: list[Order] = Field(default_factory=list)
     tickets: list[Ticket] = Field(default_factory=list)
     interactions: list[Interaction] = Field(default_factory=list)
+    parts: frozenset[str] = Field(
+        default=ALL_PARTS, exclude=True, description="What was read besides the customer document (see Reads)."
+    )
 
     @property
     def open_tickets(self) -> list[Ticket]:
         return [t for t in self.tickets if t.status != "closed"]
+
+    @property
+    def complete(self) -> bool:
+        """Every part read whole: the bounded snapshot, not a capability's subset of it."""
+        return self.parts >= ALL_PARTS
+
+
+@dataclass(frozen=True)
+class Part:
+    """One sub-collection as a capability reads it: the latest ``limit`` documents (None: the
+    snapshot limit), whole, or only ``fields`` (a projection: the other fields keep their defaults)."""
+
+    fields: tuple[str, ...] | None = None
+    limit: int | None = None
+
+
+@dataclass(frozen=True)
+class Reads:
+    """What of a customer's snapshot a capability reads; :meth:`SnapshotRepository.read` reads that only.
+
+    The customer document is always read (access scope, profile). ``stats``: the counter shards
+    added to the whole-history stats; ``prepared``: the prepared-context document, read with the
+    customer document in one round trip. Each capability module declares its ``READS``.
+    """
+
+    orders: Part | None = None
+    tickets: Part | None = None
+    interactions: Part | None = None
+    stats: bool = False
+    prepared: bool = False
+
+    @property
+    def parts(self) -> dict[str, Part]:
+        return {name: part for name in SUBCOLLECTIONS if (part := getattr(self, name)) is not None}
+
+
+FULL = Reads(orders=Part(), tickets=Part(), interactions=Part(), stats=True)
+"""The bounded snapshot: what a prepared context is built from."""
+ORDER_IDS = Part(fields=("order_id", "placed_at"))
+"""Order ids (newest first) without the orders: what the placeholders of a prompt need."""
+IDENTIFIERS = Reads(orders=ORDER_IDS)
+"""The customer's own identifiers (profile, accounts, order ids): what minimizing a stored text needs."""
+
+
+@dataclass(frozen=True)
+class SnapshotRead:
+    snapshot: CustomerSnapshot
+    prepared: dict[str, Any] | None = None
+    """The prepared-context document as stored (``version``, ``built_version``, ``built``), None if absent."""
+
+
+def prepared_ref(customer_ref: Any) -> Any:
+    return customer_ref.collection(CONTEXT).document(PREPARED)
+
+
+def mark_changed(writer: Any, customer_ref: Any) -> None:
+    """Count one change of the snapshot under ``customer_ref``, in the writer's transaction or batch.
+
+    A blind increment (nothing is read, so concurrent writers do not conflict): the prepared
+    context built before it no longer matches ``version`` and is rebuilt.
+    """
+    from google.cloud import firestore
+
+    writer.set(prepared_ref(customer_ref), {"version": firestore.Increment(1)}, merge=True)
 
 
 _TIME_FIELD = {"orders": "placed_at", "tickets": "opened_at", "interactions": "occurred_at"}
@@ -247,29 +324,71 @@ class SnapshotRepository:
     def _customer_ref(self, customer_id: str) -> Any:
         return self._db.collection(self._collection).document(customer_id)
 
-    def get_snapshot(self, customer_id: str, limit: int = 50) -> CustomerSnapshot:
-        """Customer document and the latest ``limit`` of each sub-collection.
+    def get_snapshot(self, customer_id: str, limit: int = 50, reads: Reads = FULL) -> CustomerSnapshot:
+        """Customer document and the latest ``limit`` of each sub-collection ``reads`` names (default: all)."""
+        return self.read(customer_id, reads, limit).snapshot
 
-        The four reads are independent, so they run concurrently: latency is that of
-        the slowest read rather than the sum (the gRPC channel is shared and thread-safe).
+    def read(self, customer_id: str, reads: Reads, limit: int = 50) -> SnapshotRead:
+        """The customer document and exactly the parts ``reads`` declares; NotFound without a customer.
+
+        The reads are independent, so they run concurrently: latency is that of the slowest read
+        rather than the sum (the gRPC channel is shared and thread-safe). With ``prepared`` the
+        customer and prepared-context documents come in one batched get.
         """
         from google.cloud.firestore import Query
 
         ref = self._customer_ref(customer_id)
 
-        def latest(name: str) -> list[Any]:
-            query = ref.collection(name).order_by(_TIME_FIELD[name], direction=Query.DESCENDING).limit(limit)
+        def latest(name: str, part: Part) -> list[Any]:
+            query = ref.collection(name).order_by(_TIME_FIELD[name], direction=Query.DESCENDING)
+            query = query.limit(part.limit or limit)
+            if part.fields is not None:
+                query = query.select(list(part.fields))
             return [_MODELS[name].model_validate(d.to_dict()) for d in query.stream()]
 
-        doc_future = _reads.submit(ref.get)
-        shards_future = _reads.submit(self._shards, ref)
-        part_futures = {name: _reads.submit(latest, name) for name in SUBCOLLECTIONS}
-        doc = doc_future.result()
+        def documents() -> tuple[Any, Any]:
+            if not reads.prepared:
+                return ref.get(), None
+            by_path = {d.reference.path: d for d in self._db.get_all([ref, prepared_ref(ref)])}
+            return by_path[ref.path], by_path.get(prepared_ref(ref).path)
+
+        docs_future = _reads.submit(documents)
+        shards_future = _reads.submit(self._shards, ref) if reads.stats else None
+        part_futures = {name: _reads.submit(latest, name, part) for name, part in reads.parts.items()}
+        doc, prepared = docs_future.result()
         if not doc.exists:
             raise NotFound(f"customer {customer_id!r} not found")
         customer = Customer.model_validate(doc.to_dict() | {"customer_id": customer_id})
-        customer.stats = add_shards(customer.stats, shards_future.result())
-        return CustomerSnapshot(customer=customer, **{n: f.result() for n, f in part_futures.items()})
+        if shards_future is not None:
+            customer.stats = add_shards(customer.stats, shards_future.result())
+        parts = frozenset(part_futures) | ({"stats"} if reads.stats else set())
+        snapshot = CustomerSnapshot(customer=customer, parts=parts, **{n: f.result() for n, f in part_futures.items()})
+        return SnapshotRead(snapshot, prepared.to_dict() if prepared is not None and prepared.exists else None)
+
+    def put_prepared(self, customer_id: str, document: dict[str, Any], *, seen_version: int) -> bool:
+        """Store a prepared context built from the snapshot as read after ``version`` was ``seen_version``.
+
+        One transaction: written only while the customer exists (a deletion or erasure is never
+        undone by a late write) and ``version`` is unchanged (a change since then would be lost);
+        False when nothing was written, the newer change's writer builds its own.
+        """
+        from google.cloud import firestore
+
+        ref = self._customer_ref(customer_id)
+        target = prepared_ref(ref)
+
+        @firestore.transactional
+        def _txn(txn: firestore.Transaction) -> bool:
+            if not ref.get(transaction=txn, field_paths=["segment"]).exists:
+                return False
+            current = target.get(transaction=txn)
+            version = int((current.to_dict() or {}).get("version") or 0) if current.exists else 0
+            if version != seen_version:
+                return False
+            txn.set(target, document | {"version": version, "built_version": version})
+            return True
+
+        return bool(_txn(self._db.transaction()))
 
     @staticmethod
     def _shards(ref: Any) -> list[dict[str, Any]]:
@@ -305,7 +424,11 @@ class SnapshotRepository:
         return bool(self._customer_ref(customer_id).get(field_paths=["segment"]).exists)
 
     def put_customer(self, customer: Customer) -> None:
-        self._customer_ref(customer.customer_id).set(customer.model_dump(mode="python"))
+        ref = self._customer_ref(customer.customer_id)
+        batch = self._db.batch()
+        batch.set(ref, customer.model_dump(mode="python"))
+        mark_changed(batch, ref)
+        batch.commit()
 
     def put_many(self, customer_id: str, items: list[Order | Ticket | Interaction]) -> None:
         """Bulk write (seeding, imports) in batches within Firestore's 500-write limit."""
@@ -316,7 +439,12 @@ class SnapshotRepository:
                 name = {Order: "orders", Ticket: "tickets", Interaction: "interactions"}[type(item)]
                 doc = ref.collection(name).document(getattr(item, _ID_FIELD[name]))
                 batch.set(doc, item.model_dump(mode="python"))
+            mark_changed(batch, ref)
             batch.commit()
+
+    def mark_changed(self, writer: Any, customer_id: str) -> None:
+        """:func:`mark_changed` for a writer that holds only the customer id (ticket close)."""
+        mark_changed(writer, self._customer_ref(customer_id))
 
     def record_interaction(self, customer_id: str, interaction: Interaction) -> HistoryStats:
         """Append an interaction and count it in the whole-history stats atomically.
@@ -339,6 +467,7 @@ class SnapshotRepository:
                 return
             txn.set(item_ref, interaction.model_dump(mode="python"))
             txn.set(shard_ref, shard_increment(interaction), merge=True)
+            mark_changed(txn, ref)
 
         _txn(self._db.transaction())
         return self.stats(customer_id)

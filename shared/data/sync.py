@@ -13,7 +13,9 @@ newer: an older change is *stale*, the same clock again is a *duplicate*, and ne
 changes anything. A deleted customer leaves a tombstone (``sync_tombstones/{id}``) so a
 late, older upsert cannot bring it back. Interactions are immutable facts, appended once
 per ``interaction_id`` in the same transaction as the whole-history ``stats`` they change,
-so the stats stay exact under redelivery and concurrency.
+so the stats stay exact under redelivery and concurrency. Every applied change also counts
+itself on the customer's prepared-context document (``mark_changed``, same transaction), so the
+context masked before it is rebuilt (the snapshot_sync capability does that after each batch).
 """
 
 from __future__ import annotations
@@ -35,6 +37,7 @@ from shared.data.snapshots import (
     Profile,
     Ticket,
     apply_interaction,
+    mark_changed,
 )
 from shared.platform.calls import ID_PATTERN
 from shared.platform.errors import NotFound
@@ -327,6 +330,7 @@ class SnapshotSync:
                 txn.set(ref, base | fields)
             else:
                 txn.update(ref, fields)
+            mark_changed(txn, ref)
             return "applied"
 
         return _txn(self._db.transaction())
@@ -389,6 +393,8 @@ class SnapshotSync:
                     # merge: fields this project adds to a ticket (next steps, repeat flags) survive an update
                     txn.set(item_ref, item.model_dump(mode="python") | {"source_clock": change.clock}, merge=True)
                 outcomes.append(outcome)
+            if "applied" in outcomes:
+                mark_changed(txn, ref)
             return outcomes
 
         return _txn(self._db.transaction())
@@ -436,6 +442,7 @@ class SnapshotSync:
                 outcomes.append("applied")
             if "applied" in outcomes:
                 txn.update(ref, {"stats": stats.model_dump(mode="python")})
+                mark_changed(txn, ref)
             return outcomes
 
         return _txn(self._db.transaction())
@@ -459,12 +466,14 @@ class SnapshotSync:
                     txn.update(
                         ref, {"profile.consent": change.consent.model_dump(mode="python"), "source_clocks": clocks}
                     )
+                    mark_changed(txn, ref)
                 return outcome
             before = dict(clocks.get("products") or {})
             outcome = compare(change.clock, before.get(change.product.sku))
             if outcome == "applied":
                 products, clocks["products"] = _merge_products(current, clocks, [change.product], change.clock)
                 txn.update(ref, {"products": products, "source_clocks": clocks})
+                mark_changed(txn, ref)
             return outcome
 
         return _txn(self._db.transaction())
