@@ -19,7 +19,8 @@ ordered by ``recognizers`` in ``config/pii.yaml``; :class:`Recognizer` is their 
 
 Nothing heavy is imported here: Presidio, phonenumbers and spaCy load on the first
 masking call of an instance and stay cached. A :class:`Pseudonymizer` lives for one
-request; its mapping never leaves the process.
+request; its mapping leaves the process only as a :class:`PseudonymMapping` stored with a
+context masked ahead of the request (shared.safety.prepared_context), beside the snapshot.
 """
 
 from __future__ import annotations
@@ -260,6 +261,20 @@ def customer_key(customer_id: str, key: str) -> str:
     return hmac.new(key.encode(), customer_id.encode(), hashlib.sha256).hexdigest()[:24]
 
 
+class PseudonymMapping(BaseModel):
+    """A pseudonymizer's mapping as data, to keep with a context masked ahead of the request.
+
+    It is personal data (placeholder → original): stored only where the snapshot it came from
+    is, with the same protection and retention. ``identifiers`` are the placeholders registered
+    from the customer's own record before any text was masked (see ``Pseudonymizer.add_known``).
+    """
+
+    known: dict[str, str] = Field(default_factory=dict, description="Lower-case value → placeholder.")
+    originals: dict[str, str] = Field(default_factory=dict, description="Placeholder → value as first seen.")
+    counters: dict[str, int] = Field(default_factory=dict, description="Highest number used per placeholder kind.")
+    identifiers: list[str] = Field(default_factory=list)
+
+
 class Pseudonymizer:
     """Masks one request's personal data and restores it in what comes back.
 
@@ -276,6 +291,33 @@ class Pseudonymizer:
         self._pattern: re.Pattern[str] | None = None
         self.placeholder_findings: list[Any] = []
         """What :meth:`restore_model` removed: unknown or malformed placeholders, by field (this request only)."""
+
+    @classmethod
+    def from_mapping(
+        cls, detector: PiiDetector, mapping: PseudonymMapping, *, keep: Iterable[str] | None = None, ner: bool = True
+    ) -> Pseudonymizer:
+        """A pseudonymizer that goes on from a stored mapping.
+
+        ``keep``: the placeholders this request may restore (with the mapping's identifiers,
+        always kept); the others are dropped, so a placeholder the prompt never showed is
+        removed from the output as unknown, as for a mapping built in the request. Counters
+        are kept whole: text masked now gets numbers the stored mapping never used.
+        """
+        p = cls(detector, ner=ner)
+        wanted = None if keep is None else set(keep) | set(mapping.identifiers)
+        p._known = {v: ph for v, ph in mapping.known.items() if wanted is None or ph in wanted}
+        p._by_placeholder = {ph: v for ph, v in mapping.originals.items() if wanted is None or ph in wanted}
+        p._counters = dict(mapping.counters)
+        return p
+
+    def mapping(self, identifiers: Iterable[str] = ()) -> PseudonymMapping:
+        """This pseudonymizer's mapping as data; ``identifiers`` as in :class:`PseudonymMapping`."""
+        return PseudonymMapping(
+            known=dict(self._known),
+            originals=dict(self._by_placeholder),
+            counters=dict(self._counters),
+            identifiers=list(identifiers),
+        )
 
     def add_known(self, value: str | None, placeholder: str) -> None:
         if not value or len(value.strip()) < 2:
