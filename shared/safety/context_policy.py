@@ -15,7 +15,7 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, Field
 
-from shared.data.snapshots import CustomerSnapshot, Interaction, Order, Ticket
+from shared.data.snapshots import IDENTIFIERS, Customer, CustomerSnapshot, Interaction, Order, Ticket
 from shared.platform.tokens import estimate_tokens
 from shared.safety.pii.base import PiiDetector, Pseudonymizer
 
@@ -117,7 +117,7 @@ def minimizer_for(repo: Any, customer_id: str, detector: PiiDetector) -> Pseudon
     from shared.platform.errors import NotFound
 
     try:
-        return pseudonymizer_for(repo.get_snapshot(customer_id, limit=50), detector)
+        return pseudonymizer_for(repo.get_snapshot(customer_id, limit=50, reads=IDENTIFIERS), detector)
     except NotFound:  # erased or never synced: detected PII is still masked
         return Pseudonymizer(detector)
 
@@ -193,6 +193,76 @@ def _interaction(i: Interaction) -> dict[str, Any]:
     }
 
 
+def customer_facts(c: Customer, now: datetime | None = None) -> list[tuple[str, str, Any]]:
+    """(policy field, key in the context's ``customer``, value), in the order the context shows them."""
+    return [
+        ("name", "name", c.profile.name),
+        ("language", "language", c.profile.language),
+        ("segment", "segment", c.segment),
+        ("tenure", "tenure_months", c.tenure_months(now)),
+        ("tenure", "customer_since", _day(c.customer_since)),
+        ("lifetime_value", "lifetime_value", round(c.lifetime_value, 2)),
+        ("lifetime_value", "currency", c.currency),
+        ("churn_risk", "churn_risk", round(c.churn_risk, 2)),
+        ("products", "products", [{"name": p.name, "status": p.status, "since": _day(p.since)} for p in c.products]),
+        ("preferences", "preferences", c.preferences),
+        ("notes", "notes", [_clip(n) for n in c.notes[:5]]),
+    ]
+
+
+def history_fact(c: Customer) -> dict[str, Any]:
+    s = c.stats
+    top = sorted(s.category_counts.items(), key=lambda kv: (-kv[1], kv[0]))[:5]
+    return {
+        "interactions_total": s.interactions_total,
+        "sentiment_counts": s.sentiment_counts,
+        "top_categories": dict(top),
+        "first_contact": _day(s.first_contact_at),
+        "last_contact": _day(s.last_contact_at),
+    }
+
+
+def ticket_fact(t: Ticket) -> dict[str, Any]:
+    return _ticket(t)
+
+
+def interaction_fact(i: Interaction) -> dict[str, Any]:
+    return _interaction(i)
+
+
+def order_fact(o: Order) -> dict[str, Any]:
+    return _order(o)
+
+
+def item_cost(item: Any) -> int:
+    """What one list item costs the budget: its estimated tokens and one for the separator."""
+    return estimate_tokens(item) + 1
+
+
+def fill(used: int, pools: list[tuple[str, list[int]]], token_budget: int) -> dict[str, int]:
+    """How many items of each pool (name, item costs) fit after ``used`` tokens, taken round-robin.
+
+    Round-robin so a long interaction history cannot crowd out orders entirely; a pool whose next
+    item would cross the budget is closed, so what is taken is always a prefix of each pool.
+    """
+    included = {name: 0 for name, _ in pools}
+    closed: set[str] = set()
+    progress = True
+    while progress:
+        progress = False
+        for name, costs in pools:
+            i = included[name]
+            if name in closed or i >= len(costs):
+                continue
+            if used + costs[i] > token_budget:
+                closed.add(name)
+                continue
+            used += costs[i]
+            included[name] += 1
+            progress = True
+    return included
+
+
 def build_context(
     snapshot: CustomerSnapshot,
     *,
@@ -206,41 +276,13 @@ def build_context(
     Fixed facts (profile, whole-history stats, the current ticket) always fit; lists are
     then filled in priority order (open tickets, interactions, orders) one item at a time
     until the next item would cross the budget, so cost is flat however long the history.
+    A prepared context (shared.safety.prepared_context) makes the same choice from stored sizes.
     """
     c = snapshot.customer
-    customer: dict[str, Any] = {}
-    if "name" in allowed:
-        customer["name"] = c.profile.name
-    if "language" in allowed:
-        customer["language"] = c.profile.language
-    if "segment" in allowed:
-        customer["segment"] = c.segment
-    if "tenure" in allowed:
-        customer["tenure_months"] = c.tenure_months(now)
-        customer["customer_since"] = _day(c.customer_since)
-    if "lifetime_value" in allowed:
-        customer["lifetime_value"] = round(c.lifetime_value, 2)
-        customer["currency"] = c.currency
-    if "churn_risk" in allowed:
-        customer["churn_risk"] = round(c.churn_risk, 2)
-    if "products" in allowed:
-        customer["products"] = [{"name": p.name, "status": p.status, "since": _day(p.since)} for p in c.products]
-    if "preferences" in allowed:
-        customer["preferences"] = c.preferences
-    if "notes" in allowed:
-        customer["notes"] = [_clip(n) for n in c.notes[:5]]
-
+    customer = {key: value for field, key, value in customer_facts(c, now) if field in allowed}
     data: dict[str, Any] = {"customer": customer}
     if "history_stats" in allowed:
-        s = c.stats
-        top = sorted(s.category_counts.items(), key=lambda kv: (-kv[1], kv[0]))[:5]
-        data["history"] = {
-            "interactions_total": s.interactions_total,
-            "sentiment_counts": s.sentiment_counts,
-            "top_categories": dict(top),
-            "first_contact": _day(s.first_contact_at),
-            "last_contact": _day(s.last_contact_at),
-        }
+        data["history"] = history_fact(c)
     if current_ticket is not None and "current_ticket" in allowed:
         data["current_ticket"] = _ticket(current_ticket)
 
@@ -254,27 +296,9 @@ def build_context(
 
     # Reserve room for the omitted_counts block added after the fill.
     used = estimate_tokens(data) + OMITTED_RESERVE
-    included = {name: 0 for name, _ in pools}
-    for name, _ in pools:
-        data[name] = []
-    # Round-robin so a long interaction history cannot crowd out orders entirely.
-    cursor = {name: 0 for name, _ in pools}
-    progress = True
-    while progress:
-        progress = False
-        for name, items in pools:
-            i = cursor[name]
-            if i >= len(items):
-                continue
-            cost = estimate_tokens(items[i]) + 1
-            if used + cost > token_budget:
-                cursor[name] = len(items)
-                continue
-            data[name].append(items[i])
-            used += cost
-            cursor[name] += 1
-            included[name] += 1
-            progress = True
+    included = fill(used, [(name, [item_cost(item) for item in items]) for name, items in pools], token_budget)
+    for name, items in pools:
+        data[name] = items[: included[name]]
     omitted = {name: len(items) - included[name] for name, items in pools}
     if "interactions" in allowed:
         omitted["recent_interactions"] = max(
