@@ -31,6 +31,7 @@ from shared.settings import Settings, SettingsError, get_settings
 if TYPE_CHECKING:
     from shared.safety.output_policy.policy import OutputPolicy
     from shared.safety.pii.local import LocalDetector
+    from shared.safety.prepared_context import PreparedContexts
 
 
 def _log_model_failure(prompt: Prompt, failure: ModelFailure) -> None:
@@ -68,6 +69,25 @@ class Runtime:
     def snapshots(self) -> SnapshotRepository:
         return SnapshotRepository(
             self.firestore, self.settings.customers_collection, self.settings.customer_stats_shards
+        )
+
+    @cached_property
+    def prepared_contexts(self) -> PreparedContexts | None:
+        """Customer contexts masked when the snapshot is written (None with ``CX_PREPARED_CONTEXT=false``)."""
+        if not self.settings.prepared_context:
+            return None
+        from shared.safety.prepared_context import PreparedContexts
+
+        s = self.settings
+        rule = self.retention.firestore.get("interactions")
+        return PreparedContexts(
+            self.snapshots,
+            self.pii_detector,
+            token_budget=s.context_token_budget,
+            snapshot_limit=s.snapshot_limit,
+            pii_backend=s.pii_backend,
+            pseudonym_key=s.pseudonym_key,
+            interaction_days=rule.days if rule else None,
         )
 
     @cached_property

@@ -101,6 +101,11 @@ class Settings(BaseSettings):
     # --- Prompt context -------------------------------------------------------------
     context_token_budget: int = Field(default=1200, ge=200, le=32000)
     snapshot_limit: int = Field(default=50, ge=1, le=500, description="Latest N orders/tickets/interactions read.")
+    prepared_context: bool = Field(
+        default=True,
+        description="Serve context_summary, reply_draft and next_best_action from the customer context masked when "
+        "the snapshot was written (one document); false: read and mask the whole bounded snapshot per request.",
+    )
 
     # --- Firestore / Pub/Sub --------------------------------------------------------
     firestore_database: str = "(default)"

@@ -10,7 +10,9 @@ from zoneinfo import ZoneInfo
 from pydantic import BaseModel, ConfigDict, Field
 
 from shared.capabilities import _pipeline as suggestions
+from shared.capabilities._context import open_customer
 from shared.capabilities._pipeline import SuggestionMeta
+from shared.data.snapshots import ORDER_IDS, Part, Reads
 from shared.decisions import closing
 from shared.decisions.actions import FinalAction
 from shared.engine.experiments import contact_id
@@ -23,6 +25,8 @@ if TYPE_CHECKING:
     from shared.runtime import Runtime
 
 CLOSING = "closing_message"
+READS = Reads(orders=Part(fields=ORDER_IDS.fields, limit=1))
+"""The profile (name, language, time zone) and the latest order's id (its placeholder)."""
 
 
 class ClosingRequest(BaseModel):
@@ -62,9 +66,7 @@ def _format_day(day: date, language: str) -> str:
 
 def closing_message(req: ClosingRequest, rt: Runtime, call: CallContext | None = None) -> ClosingResponse:
     call = call or CallContext()
-    view = rt.customer_access.open(
-        call, CLOSING, req.customer_id, lambda: rt.snapshots.get_snapshot(req.customer_id, 1), channel=req.channel
-    )
+    view, _ = open_customer(rt, call, CLOSING, req.customer_id, READS, channel=req.channel)
     snapshot = view.snapshot
     c = snapshot.customer
     language = req.language or c.profile.language

@@ -18,6 +18,8 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from shared.capabilities._context import open_customer
+from shared.data.snapshots import Reads
 from shared.decisions.actions import FinalAction
 from shared.platform.calls import ID_PATTERN, CallContext
 from shared.platform.errors import BadRequest, Conflict, NotFound
@@ -32,6 +34,9 @@ if TYPE_CHECKING:
 
 
 SAME_ACTION = 0.5
+READS = Reads()
+"""The customer document (access); the confirmed texts are minimized with the customer's identifiers
+(shared.data.snapshots.IDENTIFIERS, read by ``minimizer_for``)."""
 
 
 class ConfirmRequest(BaseModel):
@@ -117,13 +122,7 @@ def diff(suggested: list[dict[str, Any]], final: list[FinalAction]) -> tuple[int
 
 def confirm(req: ConfirmRequest, rt: Runtime, call: CallContext | None = None) -> ConfirmResponse:
     call = call or CallContext()
-    rt.customer_access.open(
-        call,
-        "confirm_next_steps",
-        req.customer_id,
-        lambda: rt.snapshots.get_snapshot(req.customer_id, 1),
-        discloses=False,
-    )
+    open_customer(rt, call, "confirm_next_steps", req.customer_id, READS, discloses=False)
     stored = rt.next_steps_store.suggestion(req.suggestion_id)
     if stored is None:
         raise NotFound(f"suggestion {req.suggestion_id!r} not found")

@@ -1,7 +1,7 @@
 """Context summary: the agent's "context overview" panel for one customer.
 
-request → snapshot → policy + budget → pseudonymize → prompt → model → restore →
-response + ``suggestion.generated`` event.
+request → prepared context (customer + one document, masked when the snapshot was written)
+→ policy + budget → prompt → model → restore → response + ``suggestion.generated`` event.
 """
 
 from __future__ import annotations
@@ -12,18 +12,20 @@ from typing import TYPE_CHECKING, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from shared.capabilities import _pipeline as suggestions
+from shared.capabilities._context import PREPARED, customer_context
 from shared.capabilities._pipeline import SuggestionMeta
 from shared.decisions.commitments import CommitmentView
 from shared.engine.experiments import contact_id
 from shared.engine.model import register_offline
 from shared.engine.prompts import Prompt
 from shared.platform.calls import ID_PATTERN, CallContext
-from shared.safety.context_policy import build_context, pseudonymizer_for
 
 if TYPE_CHECKING:
     from shared.runtime import Runtime
 
 CAPABILITY = "context_summary"
+READS = PREPARED
+"""The customer document and the prepared context; the current ticket only when older than the snapshot's."""
 RECENT_FOR_TREND = 10
 
 
@@ -60,27 +62,11 @@ class ContextSummaryResponse(SuggestionMeta, SummaryOutput):
 
 def summarize(req: ContextSummaryRequest, rt: Runtime, call: CallContext | None = None) -> ContextSummaryResponse:
     call = call or CallContext()
-    settings = rt.settings
-    view = rt.customer_access.open(
-        call,
-        CAPABILITY,
-        req.customer_id,
-        lambda: rt.snapshots.get_snapshot(req.customer_id, settings.snapshot_limit),
-        channel=req.channel,
-    )
-    snapshot = view.snapshot
-    current = rt.snapshots.get_ticket(req.customer_id, req.ticket_id) if req.ticket_id else None
-
-    built = build_context(
-        snapshot,
-        allowed=view.allowed,
-        token_budget=settings.context_token_budget,
-        current_ticket=current,
-    )
-    pseudo = pseudonymizer_for(snapshot, rt.pii_detector)
-    language = req.language or settings.agent_language
+    ctx = customer_context(rt, call, CAPABILITY, req.customer_id, channel=req.channel, ticket_id=req.ticket_id)
+    view, built, pseudo = ctx.view, ctx.built, ctx.pseudo
+    language = req.language or rt.settings.agent_language
     template = rt.prompts.get(CAPABILITY, unit=contact_id(req))
-    prompt = template.render(context=pseudo.mask_obj(built.data), language=language)
+    prompt = template.render(context=ctx.prompt_context(), language=language)
 
     output, usage = rt.engine.generate(prompt, SummaryOutput)
     output = pseudo.restore_model(output)

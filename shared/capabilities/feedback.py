@@ -22,6 +22,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from shared.data.offers import stats_doc_id
+from shared.data.snapshots import IDENTIFIERS
 from shared.platform.calls import CallContext
 from shared.platform.errors import BadRequest, Conflict
 from shared.platform.events import Event
@@ -30,6 +31,8 @@ from shared.safety.context_policy import minimizer_for
 if TYPE_CHECKING:
     from shared.runtime import Runtime
 
+READS = IDENTIFIERS
+"""Only to minimize a final text or comment: the customer's identifiers (read by ``minimizer_for``)."""
 Rating = Literal["used_unchanged", "lightly_edited", "heavily_edited", "not_helpful"]
 Capability = Literal["context_summary", "reply_draft", "next_best_action", "next_steps", "closing_message"]
 

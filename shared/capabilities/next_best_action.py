@@ -1,6 +1,7 @@
 """Next-best-action: one primary and one fallback action from the company's catalogue.
 
-request → snapshot + transcript → facts (sentiment, intent, churn, consent) → rules
+request → customer + prepared context (identifiers, latest sentiment) + transcript → facts
+(sentiment, intent, churn, consent) → rules
 (suppressed with reasons) → arbitration (ranked) → model picks among the top candidates
 → post-check (ids eligible, discounts within the cap; else override) → response +
 ``suggestion.generated`` + ``nba.recommended``.
@@ -15,6 +16,7 @@ from typing import TYPE_CHECKING, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from shared.capabilities import _pipeline as suggestions
+from shared.capabilities._context import PREPARED, customer_identifiers
 from shared.capabilities._pipeline import SuggestionMeta
 from shared.data.offers import Offer
 from shared.decisions.nba import (
@@ -32,13 +34,14 @@ from shared.language.conversation import MAX_TURNS, Turn, customer_text
 from shared.language.sentiment import SentimentOut
 from shared.platform.calls import ID_PATTERN, CallContext
 from shared.platform.events import Event
-from shared.safety.context_policy import pseudonymizer_for
 from shared.safety.pii.base import customer_key
 
 if TYPE_CHECKING:
     from shared.runtime import Runtime
 
 CAPABILITY = "next_best_action"
+READS = PREPARED
+"""The customer document and the prepared context (identifiers, latest sentiment scores); the ticket if given."""
 PROMPT_TURNS = 20
 
 
@@ -156,18 +159,13 @@ def _action(offer: Offer, score: Score) -> Action:
 def recommend(req: NbaRequest, rt: Runtime, call: CallContext | None = None) -> NbaResponse:
     call = call or CallContext()
     settings, rules = rt.settings, rt.nba_rules
-    view = rt.customer_access.open(
-        call,
-        CAPABILITY,
-        req.customer_id,
-        lambda: rt.snapshots.get_snapshot(req.customer_id, settings.snapshot_limit),
-        channel=req.channel,
-    )
+    known = customer_identifiers(rt, call, CAPABILITY, req.customer_id, channel=req.channel)
+    view, pseudo = known.view, known.pseudo
     snapshot = view.snapshot
     c = snapshot.customer
     language = req.language or c.profile.language
     ticket = rt.snapshots.get_tickets(req.customer_id, [req.ticket_id]) if req.ticket_id else []
-    sentiment = _sentiment(rt, req, [i.sentiment_score for i in snapshot.interactions], language)
+    sentiment = _sentiment(rt, req, known.recent_scores, language)
     topic = customer_text(req.transcript) + " " + " ".join(t.subject for t in ticket)
     intent = rt.intents.detect(topic, language).intent if topic.strip() else "general"
     ranking = rank_actions(
@@ -182,7 +180,6 @@ def recommend(req: NbaRequest, rt: Runtime, call: CallContext | None = None) -> 
     facts, ranked, suppressed, catalogue = ranking.facts, ranking.ranked, ranking.suppressed, ranking.catalogue
     top = ranked[: settings.nba_max_candidates]
 
-    pseudo = pseudonymizer_for(snapshot, rt.pii_detector)
     context = _prompt_context(facts, rules, top, suppressed, catalogue, req, language, c.profile.name, view.allowed)
     agent_language = settings.agent_language
     template = rt.prompts.get(CAPABILITY, unit=contact_id(req))

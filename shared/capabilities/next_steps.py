@@ -17,7 +17,9 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from shared.capabilities import _pipeline as suggestions
+from shared.capabilities._context import open_customer
 from shared.capabilities._pipeline import SuggestionMeta
+from shared.data.snapshots import ORDER_IDS, Reads
 from shared.decisions.router import Candidate, final_route
 from shared.engine.experiments import contact_id
 from shared.engine.model import register_offline
@@ -32,6 +34,8 @@ if TYPE_CHECKING:
     from shared.runtime import Runtime
 
 CAPABILITY = "next_steps"
+READS = Reads(orders=ORDER_IDS)
+"""The profile (language, time zone, address for holidays, name) and the order ids its placeholders number."""
 Owner = Literal["agent", "customer", "backoffice"]
 TRANSCRIPT_TOKEN_BUDGET = 3000
 NON_TASK_CONFIDENCE = 0.2
@@ -171,13 +175,7 @@ def extract(req: NextStepsRequest, rt: Runtime, call: CallContext | None = None)
     call = call or CallContext()
     settings = rt.settings
     # The customer first: who may not see them learns nothing about their tickets either.
-    view = rt.customer_access.open(
-        call,
-        CAPABILITY,
-        req.customer_id,
-        lambda: rt.snapshots.get_snapshot(req.customer_id, settings.snapshot_limit),
-        channel=req.channel,
-    )
+    view, _ = open_customer(rt, call, CAPABILITY, req.customer_id, READS, channel=req.channel)
     snapshot = view.snapshot
     c = snapshot.customer
     ticket = rt.snapshots.get_ticket(req.customer_id, req.ticket_id)

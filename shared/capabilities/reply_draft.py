@@ -1,8 +1,9 @@
 """Personalized reply drafts with human-review flags enforced in code.
 
-request → snapshot → language (given or detected) → sentiment, intent → next-best-actions
-(shared engine) → policy-filtered, budgeted, pseudonymized context → prompt (customer
-message delimited as untrusted data) → model → restore → output policy (shared/policy.py,
+request → customer + prepared context (policy-filtered, budgeted, masked when the snapshot was
+written) → language (given or detected) → sentiment, intent → next-best-actions (shared engine)
+→ the request's own text masked → prompt (customer message delimited as untrusted data) → model
+→ restore → output policy (shared/policy.py,
 every engine, every configured language) and request-bound violations → draft replaced
 by a safe one or flagged → review flags → response + ``suggestion.generated``.
 
@@ -17,6 +18,7 @@ from typing import TYPE_CHECKING, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from shared.capabilities import _pipeline as suggestions
+from shared.capabilities._context import PREPARED, customer_context
 from shared.capabilities._pipeline import SuggestionMeta
 from shared.data.snapshots import CustomerSnapshot
 from shared.decisions.commitments import promised_dates
@@ -28,13 +30,14 @@ from shared.language.conversation import Turn
 from shared.language.detect import choose_language
 from shared.language.sentiment import SentimentOut
 from shared.platform.calls import ID_PATTERN, CallContext
-from shared.safety.context_policy import build_context, pseudonymizer_for
 from shared.safety.guardrails import ReviewReason
 
 if TYPE_CHECKING:
     from shared.runtime import Runtime
 
 CAPABILITY = "reply_draft"
+READS = PREPARED
+"""The customer document and the prepared context; the current ticket only when older than the snapshot's."""
 MAX_MESSAGE_CHARS = 20000
 MIN_INTENT_CONFIDENCE = 0.5
 CHANNEL_FOR_POLICY = {"email": "email", "chat": "chat", "phone_notes": "phone"}
@@ -109,16 +112,10 @@ def draft_reply(req: ReplyRequest, rt: Runtime, call: CallContext | None = None)
     call = call or CallContext()
     settings, guard = rt.settings, rt.guardrails
     channel = CHANNEL_FOR_POLICY[req.channel]
-    view = rt.customer_access.open(
-        call,
-        CAPABILITY,
-        req.customer_id,
-        lambda: rt.snapshots.get_snapshot(req.customer_id, settings.snapshot_limit),
-        channel=channel,
-    )
+    ctx = customer_context(rt, call, CAPABILITY, req.customer_id, channel=channel, ticket_id=req.ticket_id)
+    view, built, pseudo, own = ctx.view, ctx.built, ctx.pseudo, ctx.own
     snapshot = view.snapshot
     c = snapshot.customer
-    ticket = rt.snapshots.get_ticket(req.customer_id, req.ticket_id) if req.ticket_id else None
     language, detected = _language(rt, req, snapshot)
     sentiment = rt.sentiment.score(req.message, language)
     intent = rt.reply_intents.predict(req.message)
@@ -136,16 +133,10 @@ def draft_reply(req: ReplyRequest, rt: Runtime, call: CallContext | None = None)
     actions = [ranking.catalogue[s.offer_id] for s in top]
 
     template = rt.prompts.get(CAPABILITY, unit=contact_id(req))
-    built = build_context(
-        snapshot, allowed=view.allowed, token_budget=settings.context_token_budget, current_ticket=ticket
-    )
-    pseudo = pseudonymizer_for(snapshot, rt.pii_detector)
-    # The customer's own values come from their stored record only, taken before the message is
-    # masked: a phone or address that merely appears in the incoming message is not theirs (#24).
-    own = {v.lower() for v in pseudo.placeholders.values()}
+    # ``own``: the customer's values from their stored record only, never from the incoming message:
+    # a phone or address that merely appears in it is not theirs (#24).
     policy = rt.policy_snippets.get(intent.label, {})
-    context = {
-        "customer_context": built.data,
+    request_text = {  # the request's own text: with a prepared context, the only text masked per request
         "message": req.message,
         "conversation": [t.model_dump(include={"speaker", "text"}) for t in req.conversation[-10:]],
         "channel": req.channel,
@@ -168,7 +159,7 @@ def draft_reply(req: ReplyRequest, rt: Runtime, call: CallContext | None = None)
         "allowed_link_domains": sorted(rt.output_policy.allowed_domains),
     }
     prompt = template.render(
-        context=pseudo.mask_obj(context), language=settings.agent_language, customer_language=language
+        context=ctx.prompt_context(request_text), language=settings.agent_language, customer_language=language
     )
     output, usage = rt.engine.generate(prompt, ReplyModelOutput)
     output = pseudo.restore_model(output, keep=("reply",))  # a leaked placeholder in the reply replaces the draft
@@ -193,7 +184,7 @@ def draft_reply(req: ReplyRequest, rt: Runtime, call: CallContext | None = None)
     )
     reply = output.reply
     if violations:
-        reply = pseudo.restore(prompt.text_in(language, "safe_reply", name=_first_name_placeholder(context, pseudo)))
+        reply = pseudo.restore(prompt.text_in(language, "safe_reply", name=_first_name_placeholder(built.data, pseudo)))
     if owed:  # never a new promise that contradicts an open one; an overdue promise comes first
         flags += rt.commitments.contradictions(owed, promised_dates(rt.due_dates, reply, language, c.profile))
         reply = rt.commitments.acknowledge_overdue(reply, owed, language)
@@ -320,8 +311,8 @@ def _facts(data: dict[str, Any]) -> str:
     return " ".join(out)
 
 
-def _first_name_placeholder(context: dict[str, Any], pseudo: Any) -> str:
-    name = context["customer_context"].get("customer", {}).get("name")
+def _first_name_placeholder(customer_context: dict[str, Any], pseudo: Any) -> str:
+    name = customer_context.get("customer", {}).get("name")
     return "[CUSTOMER_FIRST_NAME]" if name and "[CUSTOMER_FIRST_NAME]" in pseudo.placeholders else (name or "")
 
 

@@ -13,6 +13,10 @@ Delivery is at least once and unordered; the handler says explicitly what happen
   known → raised, so Pub/Sub retries with backoff until the customer arrives (then the
   subscription's dead-letter policy parks it); for a deleted customer → stale;
 * Firestore errors → raised (retried).
+
+After the changes of a message (or a batch) are stored, the prepared context of every customer
+they changed is rebuilt (shared.safety.prepared_context), so the next agent request reads one
+document; if that fails the change stands and the next request builds the context.
 """
 
 from __future__ import annotations
@@ -104,6 +108,12 @@ def handle_many(
     for future in pending:
         future.result(timeout=30)  # not acknowledged until the dead letters are safe
     applied = rt.snapshot_sync.apply_many([(name, event.data) for _, name, event in valid])
+    if rt.prepared_contexts is not None:  # maintained on write: each changed customer's context, once per batch
+        changed = [e.data.customer_id for (_, name, e), o in zip(valid, applied, strict=True) if o == "applied"]
+        deleted = {
+            e.data.customer_id for (_, name, e), o in zip(valid, applied, strict=True) if name == "customer.deleted"
+        }
+        rt.prepared_contexts.after_write([c for c in changed if c not in deleted], source="snapshot_sync")
     for (n, name, event), outcome in zip(valid, applied, strict=True):
         change = event.data
         fields = {

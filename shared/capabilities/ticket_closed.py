@@ -15,7 +15,9 @@ Delivery is at least once and unordered, so the handler is idempotent and order-
 * the marker records when the events are published (or in the outbox): a redelivery after a
   crash between the transaction and the publish publishes them then, instead of dropping them;
 * invalid payloads are published to the dead-letter topic and acknowledged; transient
-  errors raise, so Pub/Sub retries.
+  errors raise, so Pub/Sub retries;
+* the snapshot change is counted on the customer's prepared context in the same transaction,
+  and the context is rebuilt once the close is stored (shared.safety.prepared_context).
 """
 
 from __future__ import annotations
@@ -27,7 +29,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from shared.data.snapshots import Interaction, shard_increment
+from shared.data.snapshots import IDENTIFIERS, Interaction, shard_increment
 from shared.language.conversation import Turn
 from shared.platform import logs
 from shared.platform.calls import ID_PATTERN
@@ -39,6 +41,9 @@ if TYPE_CHECKING:
     from shared.runtime import Runtime
 
 REPEAT_WINDOWS = (7, 30)
+READS = IDENTIFIERS
+"""Of the snapshot, only to minimize the next steps it stores: the customer's identifiers (``minimizer_for``);
+next_steps reads its own, and the close itself writes."""
 
 
 class TicketClosed(BaseModel):
@@ -150,6 +155,8 @@ def handle(data: bytes, rt: Runtime, message_id: str = "") -> str:
     confirmed = _ensure_next_steps(ticket, rt)
     _mark_repeats(ticket, rt)
     _prune_history(ticket.customer_id, rt)
+    if rt.prepared_contexts is not None:  # the close is in the snapshot: the context is maintained on write
+        rt.prepared_contexts.after_write([ticket.customer_id], source="ticket_closed")
     rt.events.publish(
         TicketClosedEvent(
             event_id=_event_id("closed", ticket.key),
@@ -238,6 +245,7 @@ def _close(ticket: TicketClosed, rt: Runtime) -> Literal["new", "pending", "done
             "after_contact_work_s": ticket.after_contact_work_s,
         }
         txn.set(ticket_ref, update, merge=True)
+        rt.snapshots.mark_changed(txn, ticket.customer_id)
         txn.set(
             marker_ref,
             {
@@ -325,4 +333,5 @@ def _prune_history(customer_id: str, rt: Runtime) -> None:
         batch.delete(doc.reference)
         n += 1
     if n:
+        rt.snapshots.mark_changed(batch, customer_id)
         batch.commit()

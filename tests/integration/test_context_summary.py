@@ -144,6 +144,8 @@ def test_unexpected_errors_are_500_without_internals(client: Any, runtime: Runti
         def get_snapshot(self, *a: Any, **k: Any) -> Any:
             raise RuntimeError("secret internal detail /srv/app.py")
 
+        read = get_snapshot
+
     runtime.__dict__["snapshots"] = Broken()
     resp = post(client, {"customer_id": "C-1001"})
     assert resp.status_code == 500
