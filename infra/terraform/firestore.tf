@@ -59,3 +59,21 @@ resource "google_firestore_index" "commitments_by" {
     order      = "ASCENDING"
   }
 }
+
+# Prepared customer contexts (customers/{id}/context/prepared, shared/safety/prepared_context.py):
+# the masked context and its pseudonym mapping expire with the history they came from (TTL on
+# expire_at: the month end or the retention end of the oldest interaction they hold), and the
+# one large JSON field is never queried, so it is kept out of the single-field indexes.
+resource "google_firestore_field" "prepared_context_ttl" {
+  database   = google_firestore_database.default.name
+  collection = "context"
+  field      = "expire_at"
+  ttl_config {}
+}
+
+resource "google_firestore_field" "prepared_context_unindexed" {
+  database   = google_firestore_database.default.name
+  collection = "context"
+  field      = "built"
+  index_config {}
+}

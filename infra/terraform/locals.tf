@@ -57,6 +57,7 @@ locals {
     CX_MODEL_RETRY_MAX_DELAY_S     = "1"
     CX_CONTEXT_TOKEN_BUDGET        = "1200"
     CX_SNAPSHOT_LIMIT              = "50"
+    CX_PREPARED_CONTEXT            = "true"
     CX_FIRESTORE_DATABASE          = "(default)"
     CX_CUSTOMERS_COLLECTION        = "customers"
     CX_OUTBOX_COLLECTION           = "event_outbox"
