@@ -11,6 +11,8 @@ a busy shared machine slows both alike; the process CPU time per request (all th
 reported beside the wall time, as it depends less on what else runs. Documents read are counted at the Firestore API
 (:class:`ReadCounter`), per request, by collection.
 
+``write_side``: what maintaining it costs a write (build CPU, NER included; stored size).
+
 Figures are printed, never asserted.
 """
 
@@ -148,7 +150,7 @@ def run(requests: int = 200, rounds: int = 4) -> dict[str, Any]:
                 times[(target, path)] += [post(target, bodies[i % len(bodies)], path) for i in range(per_round)]
             rt.events.flush()
     set_default_runtime(None)
-    report: dict[str, Any] = {}
+    report: dict[str, Any] = {"write_side": _build_cost(runtimes["prepared"])}
     for target in BODIES:
         for path in PATHS:
             values = times[(target, path)]
@@ -163,6 +165,27 @@ def run(requests: int = 200, rounds: int = 4) -> dict[str, Any]:
                 "by_collection": counted,
             }
     return report
+
+
+def _build_cost(rt: Any) -> dict[str, Any]:
+    """What maintaining the context costs a write: CPU to build one (NER included) and the stored size."""
+    from shared.data.snapshots import FULL
+
+    cpu: list[float] = []
+    sizes: list[float] = []
+    for cid in CUSTOMERS:
+        snapshot = rt.snapshots.get_snapshot(cid, rt.settings.snapshot_limit, FULL)
+        c = time.process_time()
+        prepared = rt.prepared_contexts.build(snapshot)
+        cpu.append((time.process_time() - c) * 1000)
+        sizes.append(len(prepared.model_dump_json().encode()))
+    return {
+        "customers": len(CUSTOMERS),
+        "build_cpu_ms_p50": round(_pct(cpu, 0.5), 1),
+        "build_cpu_ms_max": round(max(cpu), 1),
+        "document_kb_p50": round(_pct(sizes, 0.5) / 1024, 1),
+        "document_kb_max": round(max(sizes) / 1024, 1),
+    }
 
 
 def main(argv: list[str] | None = None) -> int:
