@@ -20,7 +20,6 @@ from shared.capabilities import _pipeline as suggestions
 from shared.capabilities._pipeline import SuggestionMeta
 from shared.decisions.router import Candidate, final_route
 from shared.engine.experiments import contact_id
-from shared.engine.model import register_offline
 from shared.engine.prompts import Prompt
 from shared.language.conversation import MAX_TURNS, Turn
 from shared.language.detect import choose_language
@@ -365,7 +364,6 @@ def _first_contact(
 # --- offline engine ----------------------------------------------------------------
 
 
-@register_offline(CAPABILITY)
 def offline_next_steps(prompt: Prompt) -> NextStepsModelOutput:
     """Actions from sentence structure (shared/extraction.py): owner, act, confidence, due words."""
     ctx = prompt.context
