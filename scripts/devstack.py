@@ -140,7 +140,11 @@ def function_servers(
             if proc.poll() is None:
                 os.killpg(proc.pid, signal.SIGTERM)
         for proc in procs:
-            proc.wait(timeout=10)
+            try:  # a graceful stop flushes pending events; a loaded machine may need longer than usual
+                proc.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                os.killpg(proc.pid, signal.SIGKILL)
+                proc.wait(timeout=10)
 
 
 WEB_ROOT = ROOT / "web" / "agent-desktop"
