@@ -130,6 +130,39 @@ def test_ticket_close_dead_letters_are_kept_alerted_and_replayable() -> None:
     assert "monitoring.googleapis.com" in str(resources("google_project_service")["apis"]["for_each"])
 
 
+def test_the_replay_command_knows_every_dead_letter_subscription_terraform_creates() -> None:
+    """`cx dlq replay` has one source per dead-letter topic: it reads the subscription Terraform keeps on it and
+    republishes to the topic whose subscription dead-letters there."""
+    from scripts.replay_dead_letters import SOURCES
+
+    defaults = Settings.model_construct()
+    subs = resources("google_pubsub_subscription")
+
+    def topic_ref(value: Any) -> str:
+        found = re.search(r"google_pubsub_topic\.(\w+)\.id", str(value))
+        assert found, value
+        return found.group(1)
+
+    reading: dict[str, set[str]] = {}  # dead-letter topic resource -> names of the subscriptions reading it
+    for body in subs.values():
+        if "for_each" in body:  # a map: key -> dead-letter topic
+            for key, ref in body["for_each"].items():
+                reading.setdefault(topic_ref(ref), set()).add(_unquote(str(body["name"])).replace("${each.key}", key))
+        else:
+            reading.setdefault(topic_ref(body["topic"]), set()).add(_resolve(body["name"]))
+    topics = {k: _resolve(v["name"]) for k, v in resources("google_pubsub_topic").items()}
+    parked: dict[str, set[str]] = {}  # source topic name -> its dead-letter subscriptions
+    for body in subs.values():
+        if "dead_letter_policy" in body:
+            dlq = topic_ref(body["dead_letter_policy"][0]["dead_letter_topic"])
+            parked[topics[topic_ref(body["topic"])]] = reading.get(dlq, set())
+    expected = {getattr(defaults, s.topic_setting): {s.subscription} for s in SOURCES.values()}
+    assert parked == expected
+    for source in SOURCES.values():  # locally, the dead-letter topic has its pull subscription
+        assert source.dlq_setting is None or getattr(defaults, source.dlq_setting) in defaults.local_topics
+    assert "commitment_sweep" not in SOURCES and "dead_letter_policy" not in subs["commitment_sweep"]
+
+
 def test_every_setting_the_code_reads_is_set_in_infra() -> None:
     """Set always (local.environment), set when not empty (local.optional_environment: empty
     means the code's own default, e.g. the model profile in config/models.yaml), or per
@@ -203,10 +236,10 @@ def test_retention_is_enforced_from_the_one_config_file() -> None:
         setting = re.fullmatch(r"\$\{local\.environment\.(CX_\w+)\}", collection)
         assert (env[setting.group(1)] if setting else collection) == expected[store], store
     moved = (TF / "firestore.tf").read_text("utf-8")  # the policy that existed before keeps its state
-    assert re.search(
-        r'moved \{\s*from = google_firestore_field.suggestions_ttl\s*to\s*= google_firestore_field.ttl\["suggestions"\]',
-        moved,
+    moved_block = (
+        r'moved \{\s*from = google_firestore_field.suggestions_ttl\s*to\s*= google_firestore_field.ttl\["suggestions"\]'
     )
+    assert re.search(moved_block, moved)
     raw = resources("google_bigquery_table")["events_raw"]["time_partitioning"][0]
     assert "local.retention.bigquery.events_raw * 86400000" in str(raw["expiration_ms"])
     assert "local.retention.firestore.suggestions.days" in str(LOCALS["environment"]["CX_SUGGESTION_TTL_DAYS"])
