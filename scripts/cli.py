@@ -97,7 +97,11 @@ GROUPS: dict[str, tuple[str, tuple[Tool, ...]]] = {
     "dlq": (
         "Dead letters and the event outbox.",
         (
-            Tool("replay", "scripts.replay_dead_letters", "Replay parked ticket closes onto their topic."),
+            Tool(
+                "replay",
+                "scripts.replay_dead_letters",
+                "Replay dead letters (ticket close, snapshot sync, events to BigQuery) onto their topics.",
+            ),
             Tool("drain", "scripts.drain_outbox", "Republish events whose publish failed (outbox to Pub/Sub)."),
         ),
     ),

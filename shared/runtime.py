@@ -85,7 +85,7 @@ class Runtime:
     @cached_property
     def snapshots(self) -> SnapshotRepository:
         return SnapshotRepository(
-            self.firestore, self.settings.customers_collection, self.settings.customer_stats_shards
+            self.firestore, self.settings.customers_collection, self.settings.customer_stats_shards, self.retention
         )
 
     @cached_property

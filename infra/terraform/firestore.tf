@@ -21,12 +21,24 @@ resource "google_firestore_index" "kb_vector" {
   }
 }
 
-# Stored suggestions expire (TTL on expire_at); single-field indexes cover every other query.
-resource "google_firestore_field" "suggestions_ttl" {
+# Retention (config/retention.yaml): every store with a rule gets a TTL policy on expire_at, the
+# timestamp the code writes when it stores a document (time field + days). Firestore deletes a
+# document typically within 24 hours after it passes. index_config {} builds no single-field index
+# for expire_at: nothing queries it, and an index on a timestamp every write sets is a write
+# hotspot (Firestore's TTL guidance).
+resource "google_firestore_field" "ttl" {
+  for_each   = local.retention.firestore
   database   = google_firestore_database.default.name
-  collection = "suggestions"
+  collection = local.retention_collections[each.key]
   field      = "expire_at"
   ttl_config {}
+  index_config {}
+}
+
+# The suggestions' policy existed before retention.yaml: same field, now one of the set.
+moved {
+  from = google_firestore_field.suggestions_ttl
+  to   = google_firestore_field.ttl["suggestions"]
 }
 
 # Commitments: the sweep's one query (status == "open" AND due_at <= now ORDER BY due_at), and the
