@@ -78,7 +78,8 @@ class Mat:
 _TICKET_WEEKS = Mat("week", ("journey", "ai_assisted"), lag_days=REPEAT_REACH)
 MATS: dict[str, Mat] = {
     "events": Mat("DATE(occurred_at)", ("event_type",), weekly=False),
-    "tickets": Mat("DATE(closed_at)", ("journey",), lag_days=REPEAT_REACH, weekly=False),
+    # a repeat may come between a ticket's first close and its re-close: lead as well as lag
+    "tickets": Mat("DATE(closed_at)", ("journey",), lag_days=REPEAT_REACH, lead_days=REPEAT_REACH, weekly=False),
     "audit_events": Mat("DATE(occurred_at)", ("capability", "agent_id"), weekly=False),
     "kpi_first_contact_resolution": _TICKET_WEEKS,
     "kpi_repeat_contacts": _TICKET_WEEKS,
@@ -259,6 +260,8 @@ def materialize_steps(
             ("v_raw_from", "DATE"),
             ("v_batch_from", "DATE"),
             ("v_batch_to", "DATE"),
+            ("v_replaced_from", "DATE"),
+            ("v_replaced_to", "DATE"),
             ("v_newest", "DATE"),
             ("v_changed_from", "DATE"),
             ("v_qa_from", "DATE"),
@@ -305,28 +308,43 @@ def materialize_steps(
         Step("sql", f"CREATE OR REPLACE TEMP TABLE _batch AS\n{_body('events', 'v_raw_from')}", table="events"),
         Step("set", "(SELECT MIN(DATE(occurred_at)) FROM _batch)", var="v_batch_from"),
         Step("set", "(SELECT MAX(DATE(occurred_at)) FROM _batch)", var="v_batch_to"),
+        # new events, and earlier copies of events held as a later copy (the view keeps the first published)
         Step(
             "sql",
-            "CREATE OR REPLACE TEMP TABLE _changed AS\nSELECT b.* FROM _batch AS b\n"
+            "CREATE OR REPLACE TEMP TABLE _changed AS\n"
+            "SELECT b.*, m.event_id IS NOT NULL AS replaces FROM _batch AS b\n"
             f"LEFT JOIN (SELECT event_id, publish_time FROM {d}.mat_events\n"
             "  WHERE DATE(occurred_at) BETWEEN v_batch_from AND v_batch_to) AS m ON m.event_id = b.event_id\n"
             "WHERE m.event_id IS NULL OR b.publish_time < m.publish_time",
             table="events",
         ),
+        Step("set", "(SELECT MIN(DATE(occurred_at)) FROM _changed WHERE replaces)", var="v_replaced_from"),
+        Step("set", "(SELECT MAX(DATE(occurred_at)) FROM _changed WHERE replaces)", var="v_replaced_to"),
         Step(
             "set",
             "LEAST(v_raw_from, COALESCE(v_pending, v_raw_from), "
-            "COALESCE((SELECT MIN(DATE(occurred_at)) FROM _changed), v_raw_from))",
+            "COALESCE((SELECT MIN(DATE(occurred_at)) FROM _changed WHERE NOT replaces), v_raw_from))",
             var="v_changed_from",
         ),
         Step("begin"),
+        Step(  # rare: a DELETE bills the partitions it modifies in full
+            "if",
+            "v_replaced_from IS NOT NULL",
+            then=(
+                Step(
+                    "sql",
+                    f"DELETE FROM {d}.mat_events WHERE DATE(occurred_at) BETWEEN v_replaced_from AND v_replaced_to\n"
+                    "  AND event_id IN (SELECT event_id FROM _changed WHERE replaces)",
+                    table="events",
+                ),
+            ),
+        ),
         Step(
             "sql",
-            f"DELETE FROM {d}.mat_events WHERE DATE(occurred_at) BETWEEN v_batch_from AND v_batch_to\n"
-            "  AND event_id IN (SELECT event_id FROM _changed)",
+            f"INSERT INTO {d}.mat_events SELECT * EXCEPT (replaces) FROM _changed",
+            local_order="occurred_at",
             table="events",
         ),
-        Step("sql", f"INSERT INTO {d}.mat_events SELECT * FROM _changed", local_order="occurred_at", table="events"),
         # until the derived tables are rewritten, a failed run leaves the date they must be rewritten from
         Step(
             "sql",
@@ -440,16 +458,23 @@ def template_text() -> str:
 
 @dataclass
 class RunStats:
-    """What one local run did: seconds and, when profiled, the rows DuckDB read from each table."""
+    """What one local run did: seconds per table written and, when profiled, every table scan."""
 
     seconds: dict[str, float] = field(default_factory=dict)  # per mat_ table written
-    rows_read: dict[str, int] = field(default_factory=dict)  # per table scanned
-    columns_read: dict[str, set[str]] = field(default_factory=dict)  # per table scanned
+    scans: list[tuple[str, str, int, frozenset[str]]] = field(default_factory=list)  # writer, table, rows, columns
     variables: dict[str, Any] = field(default_factory=dict)
 
     @property
+    def rows_read(self) -> dict[str, int]:
+        """Rows read per table scanned."""
+        out: dict[str, int] = {}
+        for _, table, rows, _ in self.scans:
+            out[table] = out.get(table, 0) + rows
+        return out
+
+    @property
     def total_rows_read(self) -> int:
-        return sum(self.rows_read.values())
+        return sum(rows for _, _, rows, _ in self.scans)
 
 
 _DUCKDB_TYPES = {"DATE": "DATE", "TIMESTAMP": "TIMESTAMPTZ", "STRING": "VARCHAR"}
@@ -495,26 +520,26 @@ class _LocalRun:
 
         return re.sub(r"\bv_[a-z0-9_]+\b", value, to_duckdb(text))
 
-    def execute(self, sql: str) -> Any:
+    def execute(self, sql: str, writer: str = "") -> Any:
         if self.profile is not None:
             self.con.execute("PRAGMA enable_profiling = 'json'")
             self.con.execute(f"PRAGMA profiling_output = '{self.profile}'")
         result = self.con.execute(sql).fetchall()
         if self.profile is not None:
             self.con.execute("PRAGMA disable_profiling")
-            self._count(json.loads(self.profile.read_text("utf-8")))
+            self._count(json.loads(self.profile.read_text("utf-8")), writer)
         return result
 
-    def _count(self, node: dict[str, Any]) -> None:
-        for child in node.get("children", []) + node.get("operator", []) if isinstance(node, dict) else []:
-            self._count(child)
-        if node.get("type") == "TABLE_SCAN" or node.get("operator_type") == "TABLE_SCAN":
+    def _count(self, node: dict[str, Any], writer: str) -> None:
+        for child in node.get("children", []) + node.get("operator", []):
+            self._count(child, writer)
+        if node.get("type") == "TABLE_SCAN":
             info = node.get("extra_info", {})
             table = str(info.get("Table", info.get("Function", "?"))).rsplit(".", 1)[-1]
-            self.stats.rows_read[table] = self.stats.rows_read.get(table, 0) + int(node.get("rows_scanned", 0))
             cols = info.get("Projections", "")
             cols = cols if isinstance(cols, list) else str(cols).split("\n")
-            self.stats.columns_read.setdefault(table, set()).update(c.strip() for c in cols if c.strip())
+            used = frozenset(c.strip() for c in cols if c.strip())
+            self.stats.scans.append((writer, table, int(node.get("rows_scanned", 0)), used))
 
     def run(self, steps: Iterable[Step]) -> None:
         for step in steps:
@@ -536,7 +561,7 @@ class _LocalRun:
             else:
                 sql = step.sql + (f"\nORDER BY {step.local_order}" if step.local_order else "")
                 start = time.perf_counter()
-                self.execute(self.sql(sql))
+                self.execute(self.sql(sql), step.table)
                 if step.table:
                     took = time.perf_counter() - start
                     self.stats.seconds[step.table] = self.stats.seconds.get(step.table, 0.0) + took

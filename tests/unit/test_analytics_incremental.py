@@ -16,6 +16,7 @@ from scripts.warehouse_db import (
     MATERIALIZED,
     MATS,
     TEMPLATE,
+    Step,
     _LocalRun,
     connect,
     insert_raw,
@@ -47,7 +48,7 @@ def test_the_committed_terraform_template_is_the_generated_script() -> None:
 
 
 def test_every_statement_is_bigquery_sql() -> None:
-    for step in materialize_steps():
+    for step in _flat(materialize_steps()):
         if step.kind in ("sql", "set"):
             text = step.sql if step.kind == "sql" else f"SELECT {step.sql}"
             sqlglot.parse_one(text, read="bigquery", error_level=sqlglot.ErrorLevel.RAISE)
@@ -106,9 +107,13 @@ def test_every_view_reading_events_raw_filters_on_its_partition_column() -> None
     ) == ["events_raw"]
 
 
+def _flat(steps: list[Step] | tuple[Step, ...]) -> list[Step]:
+    return [x for s in steps for x in ([s] if s.kind != "if" else [s, *_flat(s.then)])]
+
+
 def test_every_materialization_statement_reads_only_the_partitions_it_needs() -> None:
     checked = 0
-    for step in materialize_steps():
+    for step in _flat(materialize_steps()):
         if step.kind == "sql" and "DROP TABLE" not in step.sql:
             assert unpruned_reads(step.sql) == [], step.sql
             checked += step.sql.count("cx_analytics.mat_") + step.sql.count("events_raw")
@@ -205,7 +210,19 @@ def test_a_late_delivery_within_the_window_is_counted_and_one_beyond_needs_a_reb
             late_ticket("LATE-6", today - 6 * DAY + timedelta(hours=1), today - 6 * DAY + timedelta(hours=2)),
         ],
     )
-    wh.advance()
+    # and an earlier copy of an event held as published yesterday: the first published copy is the one kept
+    (held_copy,) = wh.con.execute(
+        "SELECT event_id, CAST(data AS VARCHAR) FROM cx_analytics.mat_events WHERE publish_time >= ? "
+        "AND occurred_at < ? ORDER BY event_id LIMIT 1",
+        [today - DAY, today - 2 * DAY],
+    ).fetchall()
+    insert_raw(wh.con, [("cx-events-warehouse", "m-earlier", today - 2 * DAY, held_copy[1], "{}")])
+    stats = wh.advance()
+    assert stats.variables["v_replaced_from"] is not None
+    (kept,) = wh.con.execute(
+        "SELECT publish_time FROM cx_analytics.mat_events WHERE event_id = ?", [held_copy[0]]
+    ).fetchone()
+    assert kept == today - 2 * DAY
     held = {r["ticket_id"] for r in query(wh.con, "SELECT ticket_id FROM cx_analytics.mat_tickets")}
     assert "LATE-2" in held and "LATE-6" not in held
     assert differences(wh.con) != []  # the one beyond the window is missing from the KPIs
