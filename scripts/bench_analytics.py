@@ -1,6 +1,6 @@
 """Incremental vs full materialization on a growing warehouse: rows read per nightly run, and BigQuery cost.
 
-    python -m scripts.bench_analytics [--days 100] [--events-per-day 1000] [--at 1,10,50,100] [--json out.json]
+    python -m scripts.bench_analytics [--days 100] [--events-per-day 250] [--at 1,10,50,100] [--json out.json]
 
 Grows a synthetic warehouse day by day on DuckDB (``scripts/synth_events.py`` ``daily_stream``:
 duplicates, late and shuffled deliveries), runs the incremental materialization every morning
@@ -81,17 +81,23 @@ def type_shares(con: Any) -> dict[str, float]:
     return shares
 
 
-def scanned_bytes(stats: Any, sizes: dict[str, dict[str, float]], shares: dict[str, float]) -> float:
-    """What BigQuery would bill: per scan, rows x the sizes of the columns read; on mat_events (clustered by
-    event type) only the share of rows of the types the statement's view reads (block pruning taken as exact).
-    Every reference to a table counts (an upper bound)."""
-    total = 0.0
-    for writer, table, rows, columns in stats.scans:
+def scanned_bytes(scans: list[Any], sizes: dict[str, dict[str, float]], shares: dict[str, float]) -> dict[str, float]:
+    """What BigQuery would bill, per mat_ table written: for each statement and each table it reads, the
+    rows of the partitions read (a table read twice in one statement counts once, as BigQuery bills the
+    columns a query references) times the sizes of the columns read; on mat_events, clustered by event
+    type, only the share of rows of the types the statement's view reads (block pruning taken as exact)."""
+    reads: dict[tuple[int, str], tuple[str, int, set[str]]] = {}
+    for scan in scans:
+        writer, rows, cols = reads.get((scan.statement, scan.table), (scan.writer, 0, set()))
+        reads[(scan.statement, scan.table)] = (writer, max(rows, scan.rows), cols | scan.columns)
+    out: dict[str, float] = {}
+    for (_, table), (writer, rows, columns) in reads.items():
         per_col = sizes.get(table, {})
         read = {c for c in columns if c in per_col} or set(per_col)
         share = shares.get(writer, 1.0) if table == "mat_events" else 1.0
-        total += rows * share * sum(per_col[c] for c in read)
-    return total
+        key = writer or "state"
+        out[key] = out.get(key, 0.0) + rows * share * sum(per_col[c] for c in read)
+    return out
 
 
 def _kpis(con: Any) -> dict[str, list[str]]:
@@ -159,10 +165,7 @@ def run(
     for r in results:
         for kind in ("incremental", "full"):
             st = r[kind].pop("stats")
-            by_writer: dict[str, float] = {}
-            for writer, table, rows, columns in st.scans:
-                one = type(st)(scans=[(writer, table, rows, columns)])
-                by_writer[writer or "state"] = by_writer.get(writer or "state", 0) + scanned_bytes(one, sizes, shares)
+            by_writer = scanned_bytes(st.scans, sizes, shares)
             r[kind] |= {
                 "rows_read": st.total_rows_read,
                 "rows_read_by_table": dict(sorted(st.rows_read.items(), key=lambda kv: -kv[1])),
@@ -252,7 +255,7 @@ def print_report(out: dict[str, Any]) -> None:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="cx bench analytics", description=__doc__.splitlines()[0])
     parser.add_argument("--days", type=int, default=100)
-    parser.add_argument("--events-per-day", type=int, default=1000)
+    parser.add_argument("--events-per-day", type=int, default=250)
     parser.add_argument("--at", default="1,10,50,100", help="checkpoint days (measured, full rebuild beside)")
     parser.add_argument("--late-arrival-days", type=int, default=3)
     parser.add_argument("--json", type=Path, help="also write the figures here")

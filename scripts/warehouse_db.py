@@ -33,7 +33,7 @@ from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, NamedTuple
 
 from shared.settings import ROOT
 
@@ -456,25 +456,35 @@ def template_text() -> str:
 # --- Running the steps on DuckDB ---------------------------------------------------------------
 
 
+class Scan(NamedTuple):
+    """One table scan DuckDB reported: in which statement, for which mat_ table, rows and columns read."""
+
+    statement: int
+    writer: str
+    table: str
+    rows: int
+    columns: frozenset[str]
+
+
 @dataclass
 class RunStats:
     """What one local run did: seconds per table written and, when profiled, every table scan."""
 
     seconds: dict[str, float] = field(default_factory=dict)  # per mat_ table written
-    scans: list[tuple[str, str, int, frozenset[str]]] = field(default_factory=list)  # writer, table, rows, columns
+    scans: list[Scan] = field(default_factory=list)
     variables: dict[str, Any] = field(default_factory=dict)
 
     @property
     def rows_read(self) -> dict[str, int]:
         """Rows read per table scanned."""
         out: dict[str, int] = {}
-        for _, table, rows, _ in self.scans:
-            out[table] = out.get(table, 0) + rows
+        for scan in self.scans:
+            out[scan.table] = out.get(scan.table, 0) + scan.rows
         return out
 
     @property
     def total_rows_read(self) -> int:
-        return sum(rows for _, _, rows, _ in self.scans)
+        return sum(scan.rows for scan in self.scans)
 
 
 _DUCKDB_TYPES = {"DATE": "DATE", "TIMESTAMP": "TIMESTAMPTZ", "STRING": "VARCHAR"}
@@ -508,6 +518,7 @@ class _LocalRun:
         self.stats = RunStats()
         self.profile = Path(tempfile.mkdtemp()) / "profile.json" if profile else None
         self.in_transaction = False
+        self.statements = 0
 
     def sql(self, text: str) -> str:
         """The statement in DuckDB SQL (transpiled once per text), with the variables' values in."""
@@ -521,6 +532,7 @@ class _LocalRun:
         return re.sub(r"\bv_[a-z0-9_]+\b", value, to_duckdb(text))
 
     def execute(self, sql: str, writer: str = "") -> Any:
+        self.statements += 1
         if self.profile is not None:
             self.con.execute("PRAGMA enable_profiling = 'json'")
             self.con.execute(f"PRAGMA profiling_output = '{self.profile}'")
@@ -539,7 +551,8 @@ class _LocalRun:
             cols = info.get("Projections", "")
             cols = cols if isinstance(cols, list) else str(cols).split("\n")
             used = frozenset(c.strip() for c in cols if c.strip())
-            self.stats.scans.append((writer, table, int(node.get("rows_scanned", 0)), used))
+            rows = int(node.get("rows_scanned", 0))
+            self.stats.scans.append(Scan(self.statements, writer, table, rows, used))
 
     def run(self, steps: Iterable[Step]) -> None:
         for step in steps:
