@@ -13,6 +13,7 @@ from sqlglot import exp
 
 from scripts.synth_events import START, daily_stream
 from scripts.warehouse_db import (
+    HORIZON_DAYS,
     MATERIALIZED,
     MATS,
     TEMPLATE,
@@ -56,6 +57,16 @@ def test_every_statement_is_bigquery_sql() -> None:
     head = script[: script.index("SET ")]
     assert all(line.startswith(("--", "DECLARE ")) for line in head.splitlines())  # DECLAREs first
     assert script.count("BEGIN TRANSACTION;") == script.count("COMMIT TRANSACTION;") == 1 + 15 + 1
+
+
+def test_the_horizon_is_the_retention_of_events_raw() -> None:
+    from shared.data.retention import Retention
+    from shared.settings import ROOT
+
+    days = Retention.load(ROOT / "config" / "retention.yaml").bigquery["events_raw"]
+    assert days == HORIZON_DAYS
+    events_view = next(f for f in sql_files() if f.name == "01_events.sql").read_text("utf-8")
+    assert f"DATE(publish_time) >= DATE_SUB(CURRENT_DATE(), INTERVAL {days} DAY)" in events_view
 
 
 # --- Partition pruning -----------------------------------------------------------------------------
