@@ -95,7 +95,6 @@ MATS: dict[str, Mat] = {
     "kpi_promises_kept": Mat("week", ("queue_code", "journey"), lag_days=PROMISE_REACH, lead_days=PROMISE_REACH),
     "kpi_broken_promises": Mat("week", ("queue_code", "journey"), lag_days=PROMISE_REACH, lead_days=PROMISE_REACH),
 }
-MAT_OPTIONS = {name: mat.bigquery_options() for name, mat in MATS.items()}  # BigQuery-only (dropped for DuckDB)
 
 
 def sql_files() -> list[Path]:
@@ -215,7 +214,7 @@ def layout() -> str:
     return hashlib.sha256(json.dumps([1, PARTITION_OF, spec]).encode()).hexdigest()[:16]
 
 
-def _window(name: str, table: str, since: str) -> str:
+def _window(table: str, since: str) -> str:
     part = PARTITION_OF[table]
     source = f"{DATASET}.{table}" if table == "events_raw" else f"{DATASET}.mat_{table}"
     return f"(SELECT * FROM {source} WHERE {part} >= {since})"
@@ -225,7 +224,7 @@ def _body(name: str, since: str) -> str:
     """The view's own SQL, reading its inputs' materialized partitions from ``since`` only."""
     text = view_body(name)
     inputs = "events_raw" if name == "events" else r"events|tickets"
-    return re.sub(rf"\b{DATASET}\.({inputs})\b", lambda m: _window(name, m.group(1), since), text)
+    return re.sub(rf"\b{DATASET}\.({inputs})\b", lambda m: _window(m.group(1), since), text)
 
 
 def materialize_steps(
