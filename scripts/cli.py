@@ -77,6 +77,7 @@ GROUPS: dict[str, tuple[str, tuple[Tool, ...]]] = {
             Tool("policy", "scripts.bench_policy", "Output policy overhead per reply."),
             Tool("router", "scripts.bench_router", "Router load and per-request cost."),
             Tool("warehouse", "scripts.bench_warehouse", "KPI view query times at scale."),
+            Tool("analytics", "scripts.bench_analytics", "Nightly materialization: incremental vs full rebuild."),
             Tool("reliability", "scripts.bench_reliability", "Redelivery, outages, contention, fuzz."),
             Tool("sync", "scripts.bench_sync", "Snapshot sync events/s and import rows/s."),
             Tool("commitments", "scripts.bench_commitments", "Overdue sweep throughput (commitments/s)."),

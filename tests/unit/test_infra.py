@@ -289,11 +289,14 @@ def test_first_apply_creates_the_pseudonym_key_without_it_entering_state() -> No
 
 
 def test_materialization_and_the_analysts_dataset() -> None:
-    from scripts.warehouse_db import KPI_DATASET, MAT_OPTIONS, MAT_PATTERN
+    from scripts.warehouse_db import HORIZON_DAYS, KPI_DATASET, LATE_ARRIVAL_DAYS, TEMPLATE
 
     assert _unquote(str(LOCALS["kpi_dataset"])) == KPI_DATASET
-    assert _unquote(str(LOCALS["mat_pattern"])).strip("/").replace("\\\\", "\\") == MAT_PATTERN
-    assert {_unquote(k): _unquote(v) for k, v in LOCALS["mat_options"].items()} == MAT_OPTIONS
+    script = str(LOCALS["materialize_script"])  # the generated template (tests/unit/test_analytics_incremental.py)
+    assert "templatefile" in script and f"{TEMPLATE.name}" in script and "var.late_arrival_days" in script
+    variables = {_unquote(name): body for block in TFDOC["variable"] for name, body in block.items()}
+    assert variables["late_arrival_days"]["default"] == LATE_ARRIVAL_DAYS
+    assert variables["analytics_horizon_days"]["default"] == HORIZON_DAYS
     transfer = resources("google_bigquery_data_transfer_config")["materialize"]
     assert _unquote(transfer["data_source_id"]) == "scheduled_query" and "every day" in transfer["schedule"]
     assert "local.materialize_script" in str(transfer["params"])
@@ -325,8 +328,9 @@ def test_terraform_materialization_script_is_the_one_the_local_warehouse_runs(tm
     from scripts.warehouse_db import materialize_script
 
     text = (TF / "bigquery.tf").read_text("utf-8")
-    block = text[text.index("locals {\n  kpi_dataset") :]
-    block = block[: block.index("\n}\n") + 3]
+    block = text[
+        text.index('variable "late_arrival_days"') : text.index('resource "google_service_account" "materialize"')
+    ]
     (tmp_path / "main.tf").write_text(
         f'variable "project_id" {{\n  default = "proj"\n}}\nlocals {{\n  sql_dir = "{SQL}"\n}}\n{block}', "utf-8"
     )
@@ -341,7 +345,7 @@ def test_terraform_materialization_script_is_the_one_the_local_warehouse_runs(tm
     ).stdout.strip()
     assert out.startswith("<<EOT")
     tf = out[len("<<EOT\n") : out.rindex("EOT")].strip()
-    assert tf == materialize_script().replace("cx_analytics.", "`proj.cx_analytics`.").strip().rstrip(";")
+    assert tf == materialize_script(project="proj").strip()
 
 
 # --- Checked against the provider schema (scripts/tf_schema.py, offline) -----------------------
