@@ -12,9 +12,11 @@ import argparse
 import json
 import tempfile
 import time
+from datetime import UTC, datetime
 from pathlib import Path
 
 EVENTS_PER_TICKET = 3.7  # close, re-close, repeat, confirmation, suggestion and its feedback (synth_events)
+CLOCK = datetime(2026, 12, 1, tzinfo=UTC)  # after the synthetic stream: within the 400-day retention, whenever run
 
 
 def run(n_events: int) -> dict[str, object]:
@@ -23,7 +25,7 @@ def run(n_events: int) -> dict[str, object]:
 
     events = generate(1, n_tickets=max(1, int(n_events / EVENTS_PER_TICKET)))
     rows = deliver(events, 1)
-    con = connect(Path(tempfile.mkdtemp()) / "bench.duckdb")
+    con = connect(Path(tempfile.mkdtemp()) / "bench.duckdb", now=CLOCK)
     for start in range(0, len(rows), 100_000):
         insert_raw(con, rows[start : start + 100_000])
 

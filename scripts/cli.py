@@ -77,6 +77,7 @@ GROUPS: dict[str, tuple[str, tuple[Tool, ...]]] = {
             Tool("policy", "scripts.bench_policy", "Output policy overhead per reply."),
             Tool("router", "scripts.bench_router", "Router load and per-request cost."),
             Tool("warehouse", "scripts.bench_warehouse", "KPI view query times at scale."),
+            Tool("analytics", "scripts.bench_analytics", "Nightly materialization: incremental vs full rebuild."),
             Tool("reliability", "scripts.bench_reliability", "Redelivery, outages, contention, fuzz."),
             Tool("sync", "scripts.bench_sync", "Snapshot sync events/s and import rows/s."),
             Tool("commitments", "scripts.bench_commitments", "Overdue sweep throughput (commitments/s)."),
@@ -97,7 +98,11 @@ GROUPS: dict[str, tuple[str, tuple[Tool, ...]]] = {
     "dlq": (
         "Dead letters and the event outbox.",
         (
-            Tool("replay", "scripts.replay_dead_letters", "Replay parked ticket closes onto their topic."),
+            Tool(
+                "replay",
+                "scripts.replay_dead_letters",
+                "Replay dead letters (ticket close, snapshot sync, events to BigQuery) onto their topics.",
+            ),
             Tool("drain", "scripts.drain_outbox", "Republish events whose publish failed (outbox to Pub/Sub)."),
         ),
     ),

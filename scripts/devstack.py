@@ -7,6 +7,11 @@
 Each function runs in its own ``functions-framework`` process, as in the cloud. No
 Google Cloud project is used: the offline engine answers, labelled ``engine: offline``.
 
+Messages published on the emulator reach the event functions as Terraform's push subscriptions
+deliver them in the cloud (:class:`PushBridge`): a change event published to ``cx-snapshot-sync``
+is applied by ``snapshot_sync``, a ticket close on ``cx-ticket-closed`` by ``ticket_closed``;
+failures are redelivered and then parked on the dead-letter topic, where ``cx dlq replay`` finds them.
+
 Sign-in works as behind Identity-Aware Proxy: the desktop server plays the front door. A demo
 agent signs in at ``POST /auth/login`` (a local issuer's ES256 key signs the token, kept in an
 HttpOnly cookie) and every ``/api/<function>`` call is forwarded with it in
@@ -28,9 +33,12 @@ import threading
 import time
 import urllib.error
 import urllib.request
+from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from scripts.emulators import PROJECT, Emulators, free_port, prepare
 from scripts.seed import SEEDS
@@ -44,6 +52,7 @@ DEMO_USERS: dict[str, dict[str, object]] = {
     "agent-demo": {"label": "Demo agent (all regions)", "groups": ["cx-demo-agents"]},
     "agent-uk": {"label": "Agent, UK care team", "groups": ["cx-demo-agents-uk"]},
     "lead-demo": {"label": "Team lead (supervisor)", "groups": ["cx-demo-supervisors"]},
+    "privacy-demo": {"label": "Privacy team (access and erasure requests)", "groups": ["cx-demo-privacy"]},
 }
 
 
@@ -80,7 +89,9 @@ FUNCTIONS = [
     "ticket_closed",
     "commitment_update",
     "commitment_sweep",
-]
+    "snapshot_sync",
+    "privacy_request",
+]  # every entry point in main.py but outbox_drain (locally: `cx dlq drain`)
 
 
 @contextmanager
@@ -140,7 +151,11 @@ def function_servers(
             if proc.poll() is None:
                 os.killpg(proc.pid, signal.SIGTERM)
         for proc in procs:
-            proc.wait(timeout=10)
+            try:  # a graceful stop flushes pending events; a loaded machine may need longer than usual
+                proc.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                os.killpg(proc.pid, signal.SIGKILL)
+                proc.wait(timeout=10)
 
 
 WEB_ROOT = ROOT / "web" / "agent-desktop"
@@ -684,43 +699,171 @@ def _promises(urls: dict[str, str]) -> bool:
     return ok
 
 
-def _push_bridge(url: str, subscription: str) -> tuple[int, dict[int, int]]:
-    """What Eventarc does in the cloud: pull, POST a CloudEvent, acknowledge only a 2xx."""
-    import base64
-    import uuid
-    from collections import Counter
+MAX_BACKOFF_S = 600  # infra/terraform: retry_policy.maximum_backoff of the push subscriptions
 
-    from google.cloud import pubsub_v1
 
-    subscriber = pubsub_v1.SubscriberClient()
-    path = subscriber.subscription_path(PROJECT, subscription)
-    outcomes: Counter[int] = Counter()
-    with subscriber:
+@dataclass(frozen=True)
+class Route:
+    """One push subscription of infra/terraform, played locally by a pull subscription on the emulator."""
+
+    function: str
+    subscription: str
+    dead_letter_topic: str | None = None  # None: retried until the message expires (as the sweep's is)
+
+
+def default_routes() -> list[Route]:
+    """ticket_closed, snapshot_sync and commitment_sweep from their topics' -local subscriptions (as pubsub.tf
+    and sync.tf push them), with the dead-letter topics Terraform gives the first two."""
+    from shared.settings import load_settings
+
+    s = load_settings()
+    local = s.local_topics
+    return [
+        Route("ticket_closed", local[s.ticket_closed_topic][0], s.ticket_closed_dlq_topic),
+        Route("snapshot_sync", local[s.snapshot_sync_topic][0], s.snapshot_sync_dlq_topic),
+        Route("commitment_sweep", local[s.commitment_sweep_topic][0]),
+    ]
+
+
+class PushBridge:
+    """What a push subscription does in the cloud: pull, POST Pub/Sub's push body (data, attributes, ids) to the
+    function as the CloudEvent Eventarc would, acknowledge only a 2xx. A failed delivery is redelivered after
+    ``retry_delay_s``; after ``max_attempts`` it is parked on the route's dead-letter topic with the
+    ``CloudPubSubDeadLetter*`` attributes Pub/Sub adds, and acknowledged (without one, it is retried every
+    :data:`MAX_BACKOFF_S`, the subscriptions' maximum backoff)."""
+
+    def __init__(
+        self,
+        urls: dict[str, str],
+        routes: list[Route],
+        *,
+        project: str = PROJECT,
+        max_attempts: int = 5,
+        retry_delay_s: int = 10,
+        wait_s: float = 2.0,
+    ) -> None:
+        from google.cloud import pubsub_v1
+
+        self.urls, self.routes, self.project = urls, routes, project
+        self.max_attempts, self.retry_delay_s, self.wait_s = max_attempts, retry_delay_s, wait_s
+        self._subscriber = pubsub_v1.SubscriberClient()
+        self._publisher = pubsub_v1.PublisherClient()
+        self._attempts: Counter[str] = Counter()
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def _post(self, route: Route, path: str, message: Any) -> int:
+        import base64
+        import uuid
+
+        envelope = {
+            "message": {
+                "data": base64.b64encode(message.data).decode(),
+                "messageId": message.message_id,
+                "publishTime": message.publish_time.rfc3339(),
+                "attributes": dict(message.attributes),
+            },
+            "subscription": path,
+        }
+        headers = {
+            "Content-Type": "application/json",
+            "ce-specversion": "1.0",
+            "ce-id": uuid.uuid4().hex,
+            "ce-type": "google.cloud.pubsub.topic.v1.messagePublished",
+            "ce-source": f"//pubsub/{path}",
+        }
+        url = self.urls[route.function]
+        req = urllib.request.Request(url, data=json.dumps(envelope).encode(), method="POST", headers=headers)
+        try:
+            with urllib.request.urlopen(req, timeout=60) as resp:
+                return int(resp.status)
+        except urllib.error.HTTPError as exc:
+            return exc.code
+        except OSError:
+            return 0  # the function is not reachable: a failed delivery like any other
+
+    def _failed(self, route: Route, path: str, received: Any) -> bool:
+        """True if the message was parked (and acknowledged); else it is released for redelivery."""
+        message = received.message
+        self._attempts[message.message_id] += 1
+        attempts = self._attempts[message.message_id]
+        if attempts >= self.max_attempts and route.dead_letter_topic:
+            bookkeeping = {
+                "CloudPubSubDeadLetterSourceDeliveryCount": str(attempts),
+                "CloudPubSubDeadLetterSourceSubscription": route.subscription,
+                "CloudPubSubDeadLetterSourceSubscriptionProject": self.project,
+            }
+            topic = self._publisher.topic_path(self.project, route.dead_letter_topic)
+            self._publisher.publish(topic, message.data, **dict(message.attributes), **bookkeeping).result(timeout=30)
+            self._subscriber.acknowledge(subscription=path, ack_ids=[received.ack_id])
+            del self._attempts[message.message_id]
+            return True
+        delay = MAX_BACKOFF_S if attempts >= self.max_attempts else self.retry_delay_s
+        self._subscriber.modify_ack_deadline(subscription=path, ack_ids=[received.ack_id], ack_deadline_seconds=delay)
+        return False
+
+    def run_once(self) -> Counter[int | str]:
+        """One pull per route, each message delivered once; outcomes by HTTP status (0: unreachable), plus
+        ``parked`` for messages moved to a dead-letter topic."""
+        from google.api_core.exceptions import DeadlineExceeded
+
+        outcomes: Counter[int | str] = Counter()
+        for route in self.routes:
+            path = self._subscriber.subscription_path(self.project, route.subscription)
+            try:
+                received = self._subscriber.pull(subscription=path, max_messages=50, timeout=self.wait_s)
+            except DeadlineExceeded:
+                continue
+            for m in received.received_messages:
+                status = self._post(route, path, m.message)
+                outcomes[status] += 1
+                if 200 <= status < 300:
+                    self._subscriber.acknowledge(subscription=path, ack_ids=[m.ack_id])
+                    self._attempts.pop(m.message.message_id, None)
+                elif self._failed(route, path, m):
+                    outcomes["parked"] += 1
+        return outcomes
+
+    def drain(self) -> Counter[int | str]:
+        """Deliver until a pass finds nothing (with ``retry_delay_s=0`` failures are retried, then parked)."""
+        total: Counter[int | str] = Counter()
         while True:
-            msgs = subscriber.pull(subscription=path, max_messages=50, timeout=5).received_messages
-            if not msgs:
-                break
-            for m in msgs:
-                envelope = {
-                    "message": {"data": base64.b64encode(m.message.data).decode(), "messageId": m.message.message_id},
-                    "subscription": path,
-                }
-                headers = {
-                    "Content-Type": "application/json",
-                    "ce-specversion": "1.0",
-                    "ce-id": uuid.uuid4().hex,
-                    "ce-type": "google.cloud.pubsub.topic.v1.messagePublished",
-                    "ce-source": f"//pubsub/{path}",
-                }
-                req = urllib.request.Request(url, data=json.dumps(envelope).encode(), method="POST", headers=headers)
+            outcomes = self.run_once()
+            if not outcomes:
+                return total
+            total += outcomes
+
+    def start(self) -> PushBridge:
+        """Deliver in the background until :meth:`stop` (the `up` command)."""
+
+        def loop() -> None:
+            while not self._stop.is_set():
                 try:
-                    with urllib.request.urlopen(req, timeout=30) as resp:
-                        outcomes[resp.status] += 1
-                        subscriber.acknowledge(subscription=path, ack_ids=[m.ack_id])
-                except urllib.error.HTTPError as exc:
-                    outcomes[exc.code] += 1
-                    subscriber.modify_ack_deadline(subscription=path, ack_ids=[m.ack_id], ack_deadline_seconds=0)
-    return sum(outcomes.values()), outcomes
+                    self.run_once()
+                except Exception as exc:  # noqa: BLE001 - the emulator went away or a route is missing: keep serving
+                    print(f"push bridge: {exc!r}", file=sys.stderr)
+                    self._stop.wait(self.wait_s)
+
+        self._thread = threading.Thread(target=loop, name="push-bridge", daemon=True)
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout=30)
+        self._subscriber.close()
+
+
+def _push_bridge(url: str, subscription: str) -> tuple[int, Counter[int | str]]:
+    """Deliver what waits on one subscription now (the demo's explicit steps): deliveries and their statuses;
+    a failing message is retried a few times, then left for later."""
+    bridge = PushBridge({"fn": url}, [Route("fn", subscription)], max_attempts=5, retry_delay_s=0, wait_s=5)
+    try:
+        outcomes = bridge.drain()
+    finally:
+        bridge.stop()
+    return sum(v for k, v in outcomes.items() if k != "parked"), outcomes
 
 
 def _report(expected_tickets: int = 60) -> bool:
@@ -828,14 +971,19 @@ def main(argv: list[str] | None = None) -> int:
                 _wait_for_interrupt()
             return code
     with local_stack(log_dir, base_port=args.port) as urls, desktop_server(urls, args.web_port, issuer) as page:
+        bridge = PushBridge(urls, default_routes()).start()
         for name, url in urls.items():
             print(f"{name:<20} POST {url}")
+        for route in bridge.routes:
+            parked = f", then {route.dead_letter_topic}" if route.dead_letter_topic else ""
+            print(f"{route.function:<20} pushed from subscription {route.subscription}{parked}")
         print(
             f"agent desktop        {page}  (functions proxied under {page}api/<function>; sign in as one of "
             f"{', '.join(DEMO_USERS)})"
         )
         print(f"logs in {log_dir}; Ctrl-C stops everything")
         _wait_for_interrupt()
+        bridge.stop()
     return 0
 
 

@@ -388,7 +388,7 @@ class ScriptedEngine:
         self.next_reply = ""
 
     def generate(self, prompt: Any, output_model: Any) -> Any:
-        from shared.engine.model import Usage
+        from shared.engine.base import Usage
 
         out = output_model(intent_summary="compromised", reply=self.next_reply)
         return out, Usage(engine="vertex", model="compromised-simulation", latency_ms=0.0)

@@ -66,7 +66,14 @@ def _usage(urng: random.Random, capability: str) -> dict[str, Any]:
     }
 
 
-def generate(seed: int, n_tickets: int = 300) -> list[dict[str, Any]]:
+def generate(
+    seed: int, n_tickets: int = 300, *, start: datetime = START, span_days: float = 28, prefix: str = ""
+) -> list[dict[str, Any]]:
+    """Tickets closed over ``span_days`` from ``start``, their suggestions, feedback and promises.
+
+    ``prefix`` keeps ticket, commitment and customer ids apart when several streams are combined
+    (:func:`daily_stream`); the defaults give the stream the KPI tests were written against.
+    """
     rng = random.Random(seed)
     urng = random.Random(seed * 7919 + 13)
     events: list[dict[str, Any]] = []
@@ -83,9 +90,9 @@ def generate(seed: int, n_tickets: int = 300) -> list[dict[str, Any]]:
         return e
 
     for i in range(n_tickets):
-        closed = START + timedelta(days=rng.uniform(0, 28))
+        closed = start + timedelta(days=rng.uniform(0, span_days))
         fields = dict(
-            ticket_id=f"T{i}",
+            ticket_id=f"{prefix}T{i}",
             journey=rng.choice(JOURNEYS),
             ai_assisted=rng.random() < 0.5,
             channel=rng.choice(["chat", "email", "phone"]),
@@ -104,14 +111,19 @@ def generate(seed: int, n_tickets: int = 300) -> list[dict[str, Any]]:
             ev(
                 "ticket.repeat_contact",
                 closed + timedelta(days=days),
-                earlier_ticket_id=f"T{i}",
-                later_ticket_id=f"T{i}-r",
+                earlier_ticket_id=f"{prefix}T{i}",
+                later_ticket_id=f"{prefix}T{i}-r",
                 days_between=round(days, 3),
             )
         if rng.random() < 0.4:
-            ev("next_steps.confirmed", closed, ticket_id=f"T{i}", diff={"resolver_overridden": rng.random() < 0.25})
+            ev(
+                "next_steps.confirmed",
+                closed,
+                ticket_id=f"{prefix}T{i}",
+                diff={"resolver_overridden": rng.random() < 0.25},
+            )
     for _ in range(n_tickets):
-        at = START + timedelta(days=rng.uniform(0, 28))
+        at = start + timedelta(days=rng.uniform(0, span_days))
         cap = rng.choice(["reply_draft", "next_steps", "context_summary"])
         nba = rng.random() < 0.3
         capability = "next_best_action" if nba else cap
@@ -165,14 +177,14 @@ def generate(seed: int, n_tickets: int = 300) -> list[dict[str, Any]]:
             segment=rng.choice(["gold", "standard"]),
             nba_outcome=outcome,
         )
-    events += _commitments(seed, n_tickets)
+    events += _commitments(seed, n_tickets, start, span_days, prefix)
     return events
 
 
 QUEUES = ("Q-BILL", "Q-TECH", "Q-RMA")
 
 
-def _commitments(seed: int, n_tickets: int) -> list[dict[str, Any]]:
+def _commitments(seed: int, n_tickets: int, start: datetime, span_days: float, prefix: str) -> list[dict[str, Any]]:
     """Promises on the generated tickets (own random stream: the events above stay as they were): kept on
     time, overdue then kept late, still overdue, superseded, cancelled; and the customer's next contacts."""
     rng = random.Random(seed * 7919 + 1)
@@ -196,11 +208,11 @@ def _commitments(seed: int, n_tickets: int) -> list[dict[str, Any]]:
     for i in range(n_tickets):
         if rng.random() >= 0.4:
             continue
-        due = START + timedelta(days=rng.uniform(0, 28))
+        due = start + timedelta(days=rng.uniform(0, span_days))
         c = {
-            "commitment_id": f"CM{i}",
-            "customer_key": f"K{i}",
-            "ticket_id": f"T{i}",
+            "commitment_id": f"{prefix}CM{i}",
+            "customer_key": f"{prefix}K{i}",
+            "ticket_id": f"{prefix}T{i}",
             "owner": rng.choice(["agent", "backoffice", "backoffice", "customer"]),
             "queue_code": rng.choice(QUEUES),
             "due_at": due.isoformat(),
@@ -230,8 +242,8 @@ def _commitments(seed: int, n_tickets: int) -> list[dict[str, Any]]:
                     "event_type": "ticket.closed",
                     "occurred_at": closed.isoformat(),
                     "schema_version": 1,
-                    "ticket_id": f"T{i}-c",
-                    "customer_key": f"K{i}",
+                    "ticket_id": f"{prefix}T{i}-c",
+                    "customer_key": f"{prefix}K{i}",
                     "journey": rng.choice(JOURNEYS),
                     "ai_assisted": rng.random() < 0.5,
                     "channel": "phone",
@@ -257,3 +269,29 @@ def deliver(events: list[dict[str, Any]], seed: int) -> list[tuple[str, str, dat
             rows.append(("cx-events-warehouse", uuid.uuid4().hex, occurred + late, json.dumps(e), "{}"))
     rng.shuffle(rows)
     return rows
+
+
+def daily_stream(
+    days: int, events_per_day: int, seed: int = 1, *, start: datetime = START
+) -> list[tuple[str, str, datetime, str, str]]:
+    """``days`` of delivered rows (duplicates, late and out of order, as :func:`deliver`), about
+    ``events_per_day`` events a day: one :func:`generate` stream per week, each with its own ids, so a
+    warehouse can be grown day by day for as long as wanted. Sorted by publish time."""
+    tickets_per_week = max(1, round(events_per_day * 7 / EVENTS_PER_TICKET))
+    rows: list[tuple[str, str, datetime, str, str]] = []
+    for week in range((days + 6) // 7):
+        block = generate(
+            seed * 1000 + week,
+            tickets_per_week,
+            start=start + timedelta(days=7 * week),
+            span_days=7,
+            prefix=f"W{week}-",
+        )
+        rows += deliver(block, seed * 1000 + week)
+    end = start + timedelta(days=days)
+    return sorted((r for r in rows if r[2] < end), key=lambda r: r[2])
+
+
+# Events per generated ticket (close, re-close, repeat, confirmation, suggestion with its audit read and
+# feedback, promises and follow-up contacts), measured on generate(1, 3000): sizes a stream by events.
+EVENTS_PER_TICKET = 5.7

@@ -3,6 +3,7 @@
     python -m scripts.warehouse load   [--db .local/warehouse.duckdb]   # emulator subscription -> DuckDB
     python -m scripts.warehouse report [--db …] [--from 2026-09-01] [--to 2026-12-31] [--html report.html]
     python -m scripts.warehouse report --project my-project …           # the same report from BigQuery
+    python -m scripts.warehouse template [--check]   # infra/bigquery/materialize.sql.tftpl from the views
 
 The views are the BigQuery SQL in infra/bigquery, transpiled (shared/warehouse.py). The
 report reads the materialized tables (``mat_tickets``, ``cx_kpi.*``): locally it refreshes
@@ -194,6 +195,21 @@ def html_report(con: Any, start: date, end: date) -> str:
     )
 
 
+def write_template(*, check: bool = False) -> int:
+    """The Terraform template of the scheduled query, generated from the views (scripts/warehouse_db.py)."""
+    from scripts.warehouse_db import TEMPLATE, template_text
+
+    text = template_text()
+    if check:
+        if TEMPLATE.read_text("utf-8") != text:
+            print(f"{TEMPLATE} is out of date: run python -m scripts.warehouse template", file=sys.stderr)
+            return 1
+        return 0
+    TEMPLATE.write_text(text, "utf-8")
+    print(f"wrote {TEMPLATE}")
+    return 0
+
+
 def _cell(v: Any) -> str:
     if isinstance(v, bool):
         return "AI-assisted" if v else "control"
@@ -202,14 +218,17 @@ def _cell(v: Any) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("command", choices=["load", "report"])
+    parser.add_argument("command", choices=["load", "report", "template"])
     parser.add_argument("--db", type=Path, default=DEFAULT_DB)
     parser.add_argument("--from", dest="start", type=date.fromisoformat, default=date(2000, 1, 1))
     parser.add_argument("--to", dest="end", type=date.fromisoformat, default=date(2100, 1, 1))
     parser.add_argument("--html", type=Path, help="also write the HTML report with charts here")
     parser.add_argument("--project", help="report from BigQuery in this project (default: CX_PROJECT)")
     parser.add_argument("--no-refresh", action="store_true", help="locally: report the tables as last materialized")
+    parser.add_argument("--check", action="store_true", help="template: fail if the committed file is out of date")
     args = parser.parse_args(argv)
+    if args.command == "template":
+        return write_template(check=args.check)
     if args.command == "load":
         load(args.db)
         return 0

@@ -13,7 +13,9 @@ from shared.data.offers import OfferRepository
 from shared.data.snapshots import SnapshotRepository
 from shared.decisions.nba import Rules
 from shared.decisions.queues import QueueCatalogue
-from shared.engine.model import Engine, ModelFailure, OfflineEngine, build_engine, genai_client
+from shared.engine.base import Engine, ModelFailure
+from shared.engine.model import build_engine
+from shared.engine.offline import OfflineEngine
 from shared.engine.prompts import Prompt, PromptLibrary
 from shared.language.duedates import DueDateResolver
 from shared.language.intents import IntentClassifier, IntentDetector
@@ -32,6 +34,22 @@ if TYPE_CHECKING:
     from shared.safety.output_policy.policy import OutputPolicy
     from shared.safety.pii.local import LocalDetector
     from shared.safety.prepared_context import PreparedContexts
+
+
+# The offline engine's generators, one per capability that calls a model: the explicit table (no
+# registration on import). Each is imported on first use, so an instance imports only its own.
+OFFLINE_GENERATORS: dict[str, str] = {
+    "context_summary": "shared.capabilities.context_summary:offline_summary",
+    "reply_draft": "shared.capabilities.reply_draft:offline_reply",
+    "next_best_action": "shared.capabilities.next_best_action:offline_nba",
+    "next_steps": "shared.capabilities.next_steps:offline_next_steps",
+    "closing_message": "shared.capabilities.closing_message:offline_closing",
+}
+
+
+def offline_engine() -> OfflineEngine:
+    """The deterministic engine with the project's generators (also what tests and tools use)."""
+    return OfflineEngine(OFFLINE_GENERATORS)
 
 
 def _log_model_failure(prompt: Prompt, failure: ModelFailure) -> None:
@@ -68,7 +86,7 @@ class Runtime:
     @cached_property
     def snapshots(self) -> SnapshotRepository:
         return SnapshotRepository(
-            self.firestore, self.settings.customers_collection, self.settings.customer_stats_shards
+            self.firestore, self.settings.customers_collection, self.settings.customer_stats_shards, self.retention
         )
 
     @cached_property
@@ -105,12 +123,12 @@ class Runtime:
 
     @cached_property
     def engine(self) -> Engine:
-        return build_engine(self.settings, log=_log_model_failure)
+        return build_engine(self.settings, self.offline, log=_log_model_failure)
 
     @cached_property
     def offline(self) -> OfflineEngine:
-        """The deterministic engine, for overrides when a model answer breaks a rule."""
-        return OfflineEngine()
+        """The deterministic engine: the fallback, and for overrides when a model answer breaks a rule."""
+        return offline_engine()
 
     @cached_property
     def prompts(self) -> PromptLibrary:
@@ -212,6 +230,8 @@ class Runtime:
     def embedder(self) -> Embedder:
         """Vertex embeddings with the Vertex engine; the local hashing embedder otherwise."""
         if self.settings.backend == "vertex":
+            from shared.engine.vertex import genai_client
+
             client = genai_client(self.settings)
             return VertexEmbedder(client, self.settings.embedding_model, self.settings.embedding_dim)
         return HashEmbedder(self.settings.local_embedding_dim)

@@ -81,7 +81,7 @@ _LOADERS = {
 
 def check_models(rt: Runtime, target: str, today: date | None = None) -> dict[str, str]:
     """Model id -> "ok" or the failure class, for the models ``target`` calls. Never raises."""
-    from shared.engine.model import ModelFailure, report_config_fault
+    from shared.engine.base import ModelFailure, report_config_fault
     from shared.engine.vertex import VertexEngine, load_profiles
 
     log = logs.get_logger("warmup")

@@ -258,8 +258,10 @@ def vertex_settings(fake: FakeVertex, **overrides: Any) -> Settings:
 def vertex_engine(fake: FakeVertex, **overrides: Any) -> Any:
     from google.oauth2.credentials import Credentials
 
-    from shared.engine.model import ResilientEngine, VertexEngine
+    from shared.engine.model import ResilientEngine
+    from shared.engine.vertex import VertexEngine
+    from shared.runtime import offline_engine
 
     settings = vertex_settings(fake, **overrides)
     primary = VertexEngine(settings, credentials=Credentials("test-token"))
-    return ResilientEngine(primary, latency_budget_ms=settings.latency_budget_ms)
+    return ResilientEngine(primary, offline_engine(), latency_budget_ms=settings.latency_budget_ms)

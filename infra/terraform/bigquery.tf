@@ -16,7 +16,7 @@ resource "google_bigquery_table" "events_raw" {
   time_partitioning {
     type          = "DAY"
     field         = "publish_time"
-    expiration_ms = 34560000000 # 400 days
+    expiration_ms = local.retention.bigquery.events_raw * 86400000 # config/retention.yaml (days)
   }
   schema = jsonencode([
     { name = "subscription_name", type = "STRING", mode = "NULLABLE" },
@@ -116,30 +116,42 @@ resource "google_bigquery_dataset_access" "pubsub_writer" {
   user_by_email = local.pubsub_agent_email
 }
 
-# --- Materialization: a daily scheduled query writes every view into a mat_<view> table ----
-# Same derivation as shared/warehouse.py (materialize_sql): the view's SQL, reading the already
-# materialized events and tickets (mat_pattern), so dashboards never re-parse the raw JSON.
+# --- Materialization: a daily scheduled query keeps every view in a mat_<view> table, incrementally --
+# The script is ../bigquery/materialize.sql.tftpl, generated from the view files by
+# scripts/warehouse_db.py (`python -m scripts.warehouse template`; a unit test keeps it current, and
+# the local DuckDB warehouse runs the same statements). Each run reads only the events_raw partitions
+# published since the last run plus late_arrival_days before them, merges their new events into
+# mat_events (partitioned by event date, clustered by event type) and rewrites only the date
+# partitions of mat_tickets and the KPI tables those events can change; mat_state records the run.
+# Partitions older than analytics_horizon_days are dropped. A full rebuild: delete the rows of
+# mat_state, then run the query (it also rebuilds by itself when a view's definition changed).
+variable "late_arrival_days" {
+  type        = number
+  default     = 3
+  description = "events_raw partitions re-read by each materialization before the newest one it has read (late deliveries)."
+  validation {
+    condition     = var.late_arrival_days >= 0 && var.late_arrival_days <= 30
+    error_message = "late_arrival_days must be between 0 and 30."
+  }
+}
+
+variable "analytics_horizon_days" {
+  type        = number
+  default     = 400
+  description = "Days of history the materialized tables keep; at most events_raw's retention (400 days)."
+  validation {
+    condition     = var.analytics_horizon_days >= 7 && var.analytics_horizon_days <= 400
+    error_message = "analytics_horizon_days must be between 7 and 400 (events_raw keeps 400 days)."
+  }
+}
+
 locals {
   kpi_dataset = "cx_kpi"
-  mat_pattern = "/cx_analytics\\.(events|tickets)\\b/"
-  mat_options = {
-    events  = "PARTITION BY DATE(publish_time) CLUSTER BY event_type"
-    tickets = "PARTITION BY DATE(closed_at) CLUSTER BY journey"
-  }
-  view_names = [for f in sort(fileset(local.sql_dir, "[0-9][0-9]_*.sql")) : trimsuffix(substr(f, 3, -1), ".sql") if !startswith(f, "00_")]
-  view_body = {
-    for f in fileset(local.sql_dir, "[0-9][0-9]_*.sql") :
-    trimsuffix(substr(f, 3, -1), ".sql") => trimspace(replace(file("${local.sql_dir}/${f}"), "/(?s)^.*?CREATE OR REPLACE VIEW \\S+ AS/", ""))
-    if !startswith(f, "00_")
-  }
-  materialize_script = join(";\n\n", [
-    for name in local.view_names : replace(
-      format("CREATE OR REPLACE TABLE cx_analytics.mat_%s%s AS\n%s", name,
-        contains(keys(local.mat_options), name) ? " ${local.mat_options[name]}" : "",
-      replace(local.view_body[name], local.mat_pattern, "cx_analytics.mat_$1")),
-      "cx_analytics.", "`${var.project_id}.cx_analytics`."
-    )
-  ])
+  materialize_script = templatefile("${local.sql_dir}/materialize.sql.tftpl", {
+    late_arrival_days = var.late_arrival_days
+    horizon_days      = var.analytics_horizon_days
+    project_id        = var.project_id
+  })
 }
 
 resource "google_service_account" "materialize" {
@@ -182,8 +194,8 @@ resource "google_bigquery_data_transfer_config" "materialize" {
   ]
 }
 
-# Run the script once at apply (and again whenever the SQL changes), so the mat_ tables the
-# analysts' views read exist before the first scheduled run.
+# Run the script once at apply (and again whenever it changes), so the mat_ tables the analysts'
+# views read exist before the first scheduled run; after a view changed, that run rebuilds them.
 resource "google_bigquery_job" "materialize_now" {
   job_id   = "cx_materialize_${substr(sha256(local.materialize_script), 0, 16)}"
   location = google_bigquery_dataset.analytics.location

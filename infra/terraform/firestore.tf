@@ -21,12 +21,24 @@ resource "google_firestore_index" "kb_vector" {
   }
 }
 
-# Stored suggestions expire (TTL on expire_at); single-field indexes cover every other query.
-resource "google_firestore_field" "suggestions_ttl" {
+# Retention (config/retention.yaml): every store with a rule gets a TTL policy on expire_at, the
+# timestamp the code writes when it stores a document (time field + days). Firestore deletes a
+# document typically within 24 hours after it passes. index_config {} builds no single-field index
+# for expire_at: nothing queries it, and an index on a timestamp every write sets is a write
+# hotspot (Firestore's TTL guidance).
+resource "google_firestore_field" "ttl" {
+  for_each   = local.retention.firestore
   database   = google_firestore_database.default.name
-  collection = "suggestions"
+  collection = local.retention_collections[each.key]
   field      = "expire_at"
   ttl_config {}
+  index_config {}
+}
+
+# The suggestions' policy existed before retention.yaml: same field, now one of the set.
+moved {
+  from = google_firestore_field.suggestions_ttl
+  to   = google_firestore_field.ttl["suggestions"]
 }
 
 # Commitments: the sweep's one query (status == "open" AND due_at <= now ORDER BY due_at), and the
@@ -61,19 +73,13 @@ resource "google_firestore_index" "commitments_by" {
 }
 
 # Prepared customer contexts (customers/{id}/context/prepared, shared/safety/prepared_context.py):
-# the masked context and its pseudonym mapping expire with the history they came from (TTL on
-# expire_at: the month end or the retention end of the oldest interaction they hold), and the
-# one large JSON field is never queried, so it is kept out of the single-field indexes.
+# the masked context and its pseudonym mapping expire with the history they came from. Not a store
+# of retention.yaml: the code derives expire_at from it (the retention end of the oldest interaction
+# the context holds, by the interactions rule, or the month end, whichever is first).
 resource "google_firestore_field" "prepared_context_ttl" {
   database   = google_firestore_database.default.name
   collection = "context"
   field      = "expire_at"
   ttl_config {}
-}
-
-resource "google_firestore_field" "prepared_context_unindexed" {
-  database   = google_firestore_database.default.name
-  collection = "context"
-  field      = "built"
   index_config {}
 }

@@ -78,12 +78,13 @@ resource "google_service_account_iam_member" "push_token_creator" {
   member             = local.pubsub_agent
 }
 
-# No unauthenticated access. The platform's identities may invoke the HTTP functions with
-# Google ID tokens (used when http_ingress = "ALLOW_ALL", or from inside the VPC); through
-# the load balancer, IAP is the gate and its own service agent invokes (lb.tf).
+# No unauthenticated access. The platform's identities may invoke the agent-facing HTTP
+# functions with Google ID tokens (used when http_ingress = "ALLOW_ALL", or from inside the VPC);
+# through the load balancer, IAP is the gate and its own service agent invokes (lb.tf).
+# privacy_request has no direct invoker at all: only IAP's service agent (see below).
 resource "google_cloud_run_v2_service_iam_member" "http_invoker" {
   for_each = {
-    for pair in setproduct(keys(local.http_functions), var.invoker_members) :
+    for pair in setproduct(local.agent_functions, var.invoker_members) :
     "${pair[0]}|${pair[1]}" => { function = pair[0], member = pair[1] }
   }
   location = var.region
@@ -133,4 +134,41 @@ resource "google_pubsub_topic_iam_member" "sweep_continuation_publisher" {
   topic  = google_pubsub_topic.commitment_sweep.name
   role   = "roles/pubsub.publisher"
   member = "serviceAccount:${google_service_account.fn["commitment_sweep"].email}"
+}
+
+# --- Privacy requests: the privacy team only, through IAP -----------------------------------------
+# privacy_request is fronted like every HTTP function (lb.tf: /api/privacy_request, IAP on, only
+# IAP's service agent holds run.invoker), but IAP admits only var.privacy_members to it: agents and
+# the platform get no access (lb.tf grants them local.agent_functions). The code checks a second
+# time: the caller's grant in config/access.yaml must carry the role "privacy" (docs/data-in-out.md).
+resource "google_iap_web_backend_service_iam_member" "privacy" {
+  for_each = {
+    for pair in setproduct(local.privacy_functions, var.privacy_members) :
+    "${pair[0]}|${pair[1]}" => { function = pair[0], member = pair[1] }
+  }
+  project             = var.project_id
+  web_backend_service = google_compute_backend_service.api[each.value.function].name
+  role                = "roles/iap.httpsResourceAccessor"
+  member              = each.value.member
+}
+
+# --- BigQuery: only the function that reads and deletes warehouse rows --------------------------
+# Events reach cx_analytics through the Pub/Sub BigQuery subscription (its service agent is the
+# dataset's writer, bigquery.tf); no function writes events to BigQuery itself. privacy_request
+# exports a customer's events (SELECT) and erases their rows (DML DELETE on events_raw, mat_events,
+# mat_tickets, qa_verdicts: shared/data/privacy.py), so it alone gets roles/bigquery.dataEditor on
+# cx_analytics (not project-wide, not cx_kpi) and roles/bigquery.jobUser to run those queries.
+# cx_analytics is granted through google_bigquery_dataset_access only (WRITER is the legacy name
+# of roles/bigquery.dataEditor): the _iam_member family would drop the authorized cx_kpi views
+# (bigquery.tf, "one mechanism per dataset").
+resource "google_bigquery_dataset_access" "privacy_editor" {
+  dataset_id    = google_bigquery_dataset.analytics.dataset_id
+  role          = "WRITER"
+  user_by_email = google_service_account.fn["privacy_request"].email
+}
+
+resource "google_project_iam_member" "privacy_bigquery_jobs" {
+  project = var.project_id
+  role    = "roles/bigquery.jobUser"
+  member  = "serviceAccount:${google_service_account.fn["privacy_request"].email}"
 }

@@ -145,11 +145,12 @@ resource "google_compute_global_forwarding_rule" "http_redirect" {
 }
 
 # --- Who gets through IAP ----------------------------------------------------------------------
-# Agents (groups): the desktop and every API. The platform's identities: the APIs only, with a
-# service-account token (docs/deploy.md: "Server-to-server").
+# Agents (groups): the desktop and every agent-facing API. The platform's identities: those APIs
+# only, with a service-account token (docs/deploy.md: "Server-to-server"). privacy_request: the
+# privacy team only (iam.tf).
 resource "google_iap_web_backend_service_iam_member" "api" {
   for_each = {
-    for pair in setproduct(keys(local.http_functions), distinct(concat(var.agent_members, var.invoker_members))) :
+    for pair in setproduct(local.agent_functions, distinct(concat(var.agent_members, var.invoker_members))) :
     "${pair[0]}|${pair[1]}" => { function = pair[0], member = pair[1] }
   }
   project             = var.project_id

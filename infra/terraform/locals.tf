@@ -22,6 +22,25 @@ locals {
   # The platform's service accounts, for the code's allowlist (CX_TRUSTED_PLATFORM_SAS).
   platform_service_accounts = [for m in var.invoker_members : trimprefix(m, "serviceAccount:") if startswith(m, "serviceAccount:")]
 
+  # How long each store keeps data (config/retention.yaml, shipped with the code, which stamps
+  # expire_at from the same file): the single source of the Firestore TTL policies (firestore.tf),
+  # the events_raw partition expiration (bigquery.tf) and CX_SUGGESTION_TTL_DAYS.
+  retention = yamldecode(file("${path.module}/../../config/retention.yaml"))
+  # The Firestore collection (group) of each store the file names; a store missing here fails
+  # the plan ("Invalid index"), so a new retention rule cannot go unenforced.
+  retention_collections = {
+    interactions = "interactions" # customers/*/interactions: the TTL policy covers the collection group
+    suggestions  = local.environment.CX_SUGGESTIONS_COLLECTION
+    next_steps   = local.environment.CX_NEXT_STEPS_COLLECTION
+    feedback     = local.environment.CX_FEEDBACK_COLLECTION
+    event_outbox = local.environment.CX_OUTBOX_COLLECTION
+  }
+
+  # Who reaches each HTTP function. privacy_request is the privacy team's alone: IAP admits only
+  # var.privacy_members to it (iam.tf), and neither agents nor the platform may call it.
+  privacy_functions = ["privacy_request"]
+  agent_functions   = [for k in keys(local.http_functions) : k if !contains(local.privacy_functions, k)]
+
   # One entry per entry point in main.py (a test keeps the two in step).
   functions = {
     context_summary    = { memory = "512Mi", cpu = "1", concurrency = 8, timeout = 30, min = 0, max = 20, model = true, http = true }
@@ -69,7 +88,7 @@ locals {
     CX_COMMITMENT_SWEEP_BUDGET_S   = "420"
     CX_SUGGESTIONS_COLLECTION      = "suggestions"
     CX_FEEDBACK_COLLECTION         = "feedback"
-    CX_SUGGESTION_TTL_DAYS         = "180"
+    CX_SUGGESTION_TTL_DAYS         = tostring(local.retention.firestore.suggestions.days)
     CX_OFFER_STATS_SHARDS          = "10"
     CX_OFFERS_COLLECTION           = "offers"
     CX_OFFER_STATS_COLLECTION      = "offer_stats"

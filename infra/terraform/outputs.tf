@@ -36,6 +36,20 @@ output "ticket_closed_topic" {
   value = google_pubsub_topic.ticket_closed.id
 }
 
+output "snapshot_sync_topic" {
+  description = "Where the company's systems publish change events (functions/sync_events.schema.json); var.sync_publisher_members may publish."
+  value       = google_pubsub_topic.snapshot_sync.id
+}
+
+output "dead_letter_subscriptions" {
+  description = "Parked messages per source, and the topic `cx dlq replay --project P --source <source>` republishes them to."
+  value = {
+    ticket_closed = { subscription = google_pubsub_subscription.dead_letters["ticket_closed"].name, topic = google_pubsub_topic.ticket_closed.name }
+    snapshot_sync = { subscription = google_pubsub_subscription.snapshot_sync_dead_letters.name, topic = google_pubsub_topic.snapshot_sync.name }
+    events_bq     = { subscription = google_pubsub_subscription.dead_letters["events_bq"].name, topic = google_pubsub_topic.events.name }
+  }
+}
+
 output "alert_channels" {
   description = "Notification channels every alert uses (empty: alerts notify nobody)."
   value       = local.notification_channels

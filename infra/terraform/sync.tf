@@ -59,6 +59,14 @@ resource "google_pubsub_subscription" "snapshot_sync_dead_letters" {
   }
 }
 
+# The company's connectors may publish change events, to this topic only.
+resource "google_pubsub_topic_iam_member" "sync_publishers" {
+  for_each = toset(var.sync_publisher_members)
+  topic    = google_pubsub_topic.snapshot_sync.name
+  role     = "roles/pubsub.publisher"
+  member   = each.value
+}
+
 resource "google_cloud_run_v2_service_iam_member" "sync_push_invoker" {
   location = var.region
   name     = google_cloudfunctions2_function.fn["snapshot_sync"].name

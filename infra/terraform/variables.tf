@@ -48,6 +48,16 @@ variable "invoker_members" {
   }
 }
 
+variable "sync_publisher_members" {
+  type        = list(string)
+  default     = []
+  description = "The company's systems that publish change events to cx-snapshot-sync (CRM, order and ticketing connectors), e.g. [\"serviceAccount:crm-sync@acme.iam.gserviceaccount.com\"]: roles/pubsub.publisher on that topic only."
+  validation {
+    condition     = alltrue([for m in var.sync_publisher_members : can(regex("^(serviceAccount|user|group|domain|principal|principalSet):", m))])
+    error_message = "sync_publisher_members are IAM members with a type prefix, e.g. serviceAccount:crm-sync@acme.iam.gserviceaccount.com."
+  }
+}
+
 variable "commit_sha" {
   type        = string
   default     = "manual"
@@ -103,6 +113,16 @@ variable "agent_members" {
   type        = list(string)
   default     = []
   description = "Who may open the agent desktop and call /api/* through IAP, e.g. [\"group:cx-agents@acme.com\"] (roles/iap.httpsResourceAccessor)."
+}
+
+variable "privacy_members" {
+  type        = list(string)
+  default     = []
+  description = "The privacy team, e.g. [\"group:privacy-office@acme.com\"]: the only identities IAP admits to /api/privacy_request (GDPR access and erasure). Their grant in config/access.yaml must also carry the role privacy. Empty = nobody can call it (use `cx privacy` with your own credentials)."
+  validation {
+    condition     = alltrue([for m in var.privacy_members : can(regex("^(user|group|domain|serviceAccount|principal|principalSet):", m))])
+    error_message = "privacy_members are IAM members with a type prefix, e.g. group:privacy-office@acme.com."
+  }
 }
 
 variable "iap_programmatic_clients" {

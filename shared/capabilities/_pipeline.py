@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import BaseModel, Field
 
-from shared.engine.model import Usage
+from shared.engine.base import Usage
 from shared.engine.prompts import Prompt
 from shared.platform.calls import CallContext
 from shared.platform.events import SuggestionGenerated, new_id

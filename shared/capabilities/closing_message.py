@@ -16,7 +16,6 @@ from shared.data.snapshots import ORDER_IDS, Part, Reads
 from shared.decisions import closing
 from shared.decisions.actions import FinalAction
 from shared.engine.experiments import contact_id
-from shared.engine.model import register_offline
 from shared.engine.prompts import Prompt
 from shared.platform.calls import ID_PATTERN, CallContext
 from shared.safety.context_policy import pseudonymizer_for
@@ -109,7 +108,6 @@ def closing_message(req: ClosingRequest, rt: Runtime, call: CallContext | None =
     return ClosingResponse(**meta.model_dump(), message=output.message, language=language)
 
 
-@register_offline(CLOSING)
 def offline_closing(prompt: Prompt) -> ClosingOutput:
     ctx = prompt.context
     lines = [prompt.text("greeting", name=ctx["name"]) if ctx.get("name") else prompt.text("greeting_anonymous")]

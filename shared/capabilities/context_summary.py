@@ -16,7 +16,6 @@ from shared.capabilities._context import PREPARED, customer_context
 from shared.capabilities._pipeline import SuggestionMeta
 from shared.decisions.commitments import CommitmentView
 from shared.engine.experiments import contact_id
-from shared.engine.model import register_offline
 from shared.engine.prompts import Prompt
 from shared.platform.calls import ID_PATTERN, CallContext
 
@@ -120,7 +119,6 @@ def _trend(recent: list[dict[str, Any]], prompt: Prompt) -> tuple[str, str]:
     return label, reason
 
 
-@register_offline(CAPABILITY)
 def offline_summary(prompt: Prompt) -> SummaryOutput:
     """Deterministic overview from the (pseudonymized, policy-filtered) context."""
     from shared.language.extraction import condense  # on the offline path only: keeps the module's cold start as it was

@@ -28,7 +28,6 @@ from shared.decisions.nba import (
     rank_actions,
 )
 from shared.engine.experiments import contact_id
-from shared.engine.model import register_offline
 from shared.engine.prompts import Prompt
 from shared.language.conversation import MAX_TURNS, Turn, customer_text
 from shared.language.sentiment import SentimentOut
@@ -320,7 +319,6 @@ def _candidate(offer: Offer, score: Score, rank: int, language: str) -> dict[str
 # --- offline engine ----------------------------------------------------------------
 
 
-@register_offline(CAPABILITY)
 def offline_nba(prompt: Prompt) -> NbaModelOutput:
     """Top two by arbitration; reasons from the rule trace; phrase from the offer's pitch."""
     ctx = prompt.context

@@ -22,7 +22,6 @@ from shared.capabilities._pipeline import SuggestionMeta
 from shared.data.snapshots import ORDER_IDS, Reads
 from shared.decisions.router import Candidate, final_route
 from shared.engine.experiments import contact_id
-from shared.engine.model import register_offline
 from shared.engine.prompts import Prompt
 from shared.language.conversation import MAX_TURNS, Turn
 from shared.language.detect import choose_language
@@ -363,7 +362,6 @@ def _first_contact(
 # --- offline engine ----------------------------------------------------------------
 
 
-@register_offline(CAPABILITY)
 def offline_next_steps(prompt: Prompt) -> NextStepsModelOutput:
     """Actions from sentence structure (shared/extraction.py): owner, act, confidence, due words."""
     ctx = prompt.context

@@ -24,7 +24,6 @@ from shared.data.snapshots import CustomerSnapshot
 from shared.decisions.commitments import promised_dates
 from shared.decisions.nba import rank_actions
 from shared.engine.experiments import contact_id
-from shared.engine.model import register_offline
 from shared.engine.prompts import Prompt
 from shared.language.conversation import Turn
 from shared.language.detect import choose_language
@@ -319,7 +318,6 @@ def _first_name_placeholder(customer_context: dict[str, Any], pseudo: Any) -> st
 # --- offline engine ----------------------------------------------------------------
 
 
-@register_offline(CAPABILITY)
 def offline_reply(prompt: Prompt) -> ReplyModelOutput:
     """Template reply: greeting, sentiment-adapted opening, intent body, history, action, closing."""
     ctx = prompt.context

@@ -65,10 +65,12 @@ def change_name(event: Any) -> str:
     return str(event.type)[3:].rsplit(".v", 1)[0]
 
 
-def _dead_letter(rt: Runtime, data: bytes, reason: str, message_id: str) -> Any:
-    return rt.publisher.publish(
-        rt.sync_dead_letter_topic, data, error=reason[:1000], message_id=message_id or "", source="snapshot_sync"
-    )
+def _dead_letter(rt: Runtime, data: bytes, reason: str, message_id: str, attributes: dict[str, str] | None) -> Any:
+    """Park the message as it came (its attributes too: a binary-mode event's ``ce-*`` are half of it, and
+    ``cx dlq replay --include-invalid`` republishes them) with the reason."""
+    verdict = {"error": reason[:1000], "message_id": message_id or "", "source": "snapshot_sync"}
+    original = {k: v for k, v in (attributes or {}).items() if k not in verdict}
+    return rt.publisher.publish(rt.sync_dead_letter_topic, data, **original, **verdict)
 
 
 def handle(data: bytes, rt: Runtime, message_id: str = "", attributes: dict[str, str] | None = None) -> str:
@@ -99,7 +101,7 @@ def handle_many(
         try:
             event = parse(data, attributes)
         except InvalidChange as exc:
-            pending.append(_dead_letter(rt, data, str(exc), ids[n]))
+            pending.append(_dead_letter(rt, data, str(exc), ids[n], attributes))
             problem = {"message_id": ids[n], "reason": str(exc)[:1000]}
             log.warning("invalid change event dead-lettered", extra={"fields": problem})
             outcomes[n] = "dead_lettered"

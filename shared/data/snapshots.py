@@ -316,10 +316,17 @@ _reads = ThreadPoolExecutor(max_workers=16, thread_name_prefix="cx-firestore")
 class SnapshotRepository:
     """Reads and writes customer snapshots; the Firestore client is injected."""
 
-    def __init__(self, client: firestore.Client, collection: str = "customers", stats_shards: int = 10) -> None:
+    def __init__(
+        self, client: firestore.Client, collection: str = "customers", stats_shards: int = 10, retention: Any = None
+    ) -> None:
         self._db = client
         self._collection = collection
         self._stats_shards = stats_shards
+        self._retention = retention  # shared.data.retention.Retention: interactions carry expire_at (Firestore TTL)
+
+    def _interaction_doc(self, interaction: Interaction) -> dict[str, Any]:
+        doc = interaction.model_dump(mode="python")
+        return self._retention.stamp("interactions", doc) if self._retention is not None else doc
 
     def _customer_ref(self, customer_id: str) -> Any:
         return self._db.collection(self._collection).document(customer_id)
@@ -438,7 +445,8 @@ class SnapshotRepository:
             for item in items[start : start + 400]:
                 name = {Order: "orders", Ticket: "tickets", Interaction: "interactions"}[type(item)]
                 doc = ref.collection(name).document(getattr(item, _ID_FIELD[name]))
-                batch.set(doc, item.model_dump(mode="python"))
+                data = self._interaction_doc(item) if isinstance(item, Interaction) else item.model_dump(mode="python")
+                batch.set(doc, data)
             mark_changed(batch, ref)
             batch.commit()
 
@@ -465,7 +473,7 @@ class SnapshotRepository:
                 raise NotFound(f"customer {customer_id!r} not found")
             if item_ref.get(transaction=txn).exists:
                 return
-            txn.set(item_ref, interaction.model_dump(mode="python"))
+            txn.set(item_ref, self._interaction_doc(interaction))
             txn.set(shard_ref, shard_increment(interaction), merge=True)
             mark_changed(txn, ref)
 

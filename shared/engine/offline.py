@@ -1,38 +1,50 @@
 """The deterministic stand-in for Gemini: the same output models, filled from structured context.
 
-Capabilities register their offline generator by name (:func:`register_offline`); the registry
-is one explicit dict, read by :class:`OfflineEngine` and listed by :func:`registered`.
+The engine is given its generators explicitly: a table from capability name to the generator,
+either the function itself or its ``"module:attribute"`` path, imported on first use so a
+function's instance imports only its own capability (the composition root,
+:mod:`shared.runtime`, holds the project's table). Nothing registers itself on import.
 """
 
 from __future__ import annotations
 
+import importlib
+import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import TypeVar
 
 from pydantic import BaseModel
 
-from shared.engine.model import EngineName, Usage
+from shared.engine.base import EngineName, Usage
 from shared.engine.prompts import Prompt
 from shared.platform.tokens import estimate_tokens
 
 T = TypeVar("T", bound=BaseModel)
 OfflineFn = Callable[[Prompt], BaseModel]
-_OFFLINE: dict[str, OfflineFn] = {}
 
 
-def register_offline(capability: str) -> Callable[[OfflineFn], OfflineFn]:
-    """Register the deterministic generator a capability uses offline and as fallback."""
+class Generators:
+    """The offline generators by capability: callables, or ``"module:attribute"`` paths resolved once."""
 
-    def decorate(fn: OfflineFn) -> OfflineFn:
-        _OFFLINE[capability] = fn
-        return fn
+    def __init__(self, table: Mapping[str, OfflineFn | str]) -> None:
+        self._table = dict(table)
+        self._lock = threading.Lock()
 
-    return decorate
+    def __call__(self, capability: str) -> OfflineFn:
+        entry = self._table.get(capability)
+        if entry is None:
+            raise LookupError(f"no offline generator for {capability!r}; known: {', '.join(self.names())}")
+        if isinstance(entry, str):
+            module, _, attribute = entry.partition(":")
+            fn: OfflineFn = getattr(importlib.import_module(module), attribute)
+            with self._lock:
+                self._table[capability] = fn
+            return fn
+        return entry
 
-
-def registered() -> tuple[str, ...]:
-    return tuple(sorted(_OFFLINE))
+    def names(self) -> tuple[str, ...]:
+        return tuple(sorted(self._table))
 
 
 class OfflineEngine:
@@ -41,12 +53,12 @@ class OfflineEngine:
     name: EngineName = "offline"
     model_id = "offline-rules"
 
+    def __init__(self, generators: Generators | Mapping[str, OfflineFn | str]) -> None:
+        self.generators = generators if isinstance(generators, Generators) else Generators(generators)
+
     def generate(self, prompt: Prompt, output_model: type[T]) -> tuple[T, Usage]:
         started = time.perf_counter()
-        try:
-            fn = _OFFLINE[prompt.capability]
-        except KeyError:
-            raise LookupError(f"no offline generator registered for {prompt.capability!r}") from None
+        fn = self.generators(prompt.capability)
         output = output_model.model_validate(fn(prompt).model_dump())
         usage = Usage(
             engine="offline",

@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
-from shared.engine.model import EngineName, FailureReason, ModelFailure, Usage
+from shared.engine.base import EngineName, FailureReason, ModelFailure, Usage
 from shared.engine.profiles import CapabilityProfile, ModelProfiles, Pricing
 from shared.engine.prompts import Prompt
 

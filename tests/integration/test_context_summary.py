@@ -160,11 +160,14 @@ def test_vertex_path_sees_no_raw_pii_and_output_is_restored(
 ) -> None:
     from google.oauth2.credentials import Credentials
 
-    from shared.engine.model import ResilientEngine, VertexEngine
+    from shared.engine.model import ResilientEngine
+    from shared.engine.vertex import VertexEngine
 
     vs = vertex_settings(fake_vertex).model_copy(update={"project": None})
     rt = Runtime(settings)
-    rt.__dict__["engine"] = ResilientEngine(VertexEngine(vs, credentials=Credentials("t")), latency_budget_ms=10000)
+    rt.__dict__["engine"] = ResilientEngine(
+        VertexEngine(vs, credentials=Credentials("t")), rt.offline, latency_budget_ms=10000
+    )
     set_default_runtime(rt)
     try:
         fake_vertex.reply_json(fixture_json("vertex", "summary_output.json"), promptTokenCount=901)

@@ -10,7 +10,8 @@ from functions_framework import create_app
 from google.oauth2.credentials import Credentials
 
 from shared.data.offers import Offer
-from shared.engine.model import ResilientEngine, VertexEngine
+from shared.engine.model import ResilientEngine
+from shared.engine.vertex import VertexEngine
 from shared.runtime import Runtime, set_default_runtime
 from shared.settings import ROOT
 from tests.conftest import EventSink, FakeVertex, agent_headers, vertex_settings
@@ -126,7 +127,9 @@ def test_bad_requests_name_the_field(client: Any, nba_runtime: Runtime, body: di
 def _vertex_runtime(settings: Any, fake: FakeVertex) -> Runtime:
     rt = Runtime(settings)
     vs = vertex_settings(fake)
-    rt.__dict__["engine"] = ResilientEngine(VertexEngine(vs, credentials=Credentials("t")), latency_budget_ms=10000)
+    rt.__dict__["engine"] = ResilientEngine(
+        VertexEngine(vs, credentials=Credentials("t")), rt.offline, latency_budget_ms=10000
+    )
     return rt
 
 

@@ -8,7 +8,8 @@ import pytest
 from functions_framework import create_app
 from google.oauth2.credentials import Credentials
 
-from shared.engine.model import ResilientEngine, VertexEngine
+from shared.engine.model import ResilientEngine
+from shared.engine.vertex import VertexEngine
 from shared.runtime import Runtime, set_default_runtime
 from shared.settings import ROOT
 from tests.conftest import EventSink, FakeVertex, agent_headers, vertex_settings
@@ -322,7 +323,7 @@ def test_vertex_answer_is_checked(settings: Any, seeded: Any, fake_vertex: FakeV
     )
     rt = Runtime(settings)
     rt.__dict__["engine"] = ResilientEngine(
-        VertexEngine(vertex_settings(fake_vertex), credentials=Credentials("t")), latency_budget_ms=10000
+        VertexEngine(vertex_settings(fake_vertex), credentials=Credentials("t")), rt.offline, latency_budget_ms=10000
     )
     set_default_runtime(rt)
     try:
@@ -371,7 +372,7 @@ def test_vertex_v2_action_quoting_a_negation_is_never_asserted(
     versions = {**settings.prompt_versions, "next_steps": "v2"}
     rt = Runtime(settings.model_copy(update={"prompt_versions": versions}))
     rt.__dict__["engine"] = ResilientEngine(
-        VertexEngine(vertex_settings(fake_vertex), credentials=Credentials("t")), latency_budget_ms=10000
+        VertexEngine(vertex_settings(fake_vertex), credentials=Credentials("t")), rt.offline, latency_budget_ms=10000
     )
     set_default_runtime(rt)
     try:

@@ -1,4 +1,5 @@
-"""No silent loss on ticket close: Pub/Sub dead-letters, the managed push path, the replay command."""
+"""No silent loss on ticket close and snapshot sync: Pub/Sub dead-letters, the managed push path, the replay
+command for every dead-letter subscription."""
 
 from __future__ import annotations
 
@@ -17,6 +18,8 @@ from google.cloud import pubsub_v1
 from scripts.replay_dead_letters import replay
 from shared.runtime import Runtime
 from shared.settings import ROOT, Settings
+from tests.integration.test_snapshot_sync import customer, event, interaction, new_id
+from tests.integration.test_snapshot_sync import deliver as deliver_change
 from tests.integration.test_ticket_closed import T0, close, new_customer, tickets
 
 pytestmark = pytest.mark.integration
@@ -160,9 +163,86 @@ def test_replay_command_line(settings: Settings, pubsub: Any, capsys: pytest.Cap
     dlq = subscribe(topic(settings, settings.ticket_closed_dlq_topic))
     sink = subscribe(topic(settings, settings.ticket_closed_topic))
     parked = park(publisher, topic(settings, settings.ticket_closed_dlq_topic), b'{"ticket_id": "T-cli"}')
-    assert main(["--subscription", dlq.rsplit("/", 1)[-1], "--dry-run"]) == 0
+    one = ["--source", "ticket_closed", "--subscription", dlq.rsplit("/", 1)[-1], "--timeout", "5"]
+    assert main([*one, "--dry-run"]) == 0
     assert "would replay 1" in capsys.readouterr().out and drain(subscriber, sink) == []
-    assert main(["--subscription", dlq.rsplit("/", 1)[-1]]) == 0
+    assert main(one) == 0
     assert f"republished 1 to {topic(settings, settings.ticket_closed_topic)}" in capsys.readouterr().out
     (msg,) = drain(subscriber, sink)
     assert msg.data == b'{"ticket_id": "T-cli"}' and msg.attributes["replay_of"] == parked
+
+
+def test_snapshot_sync_dead_letters_replay_with_their_attributes_and_then_apply(
+    settings: Settings, runtime: Runtime, pubsub: Any, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A binary-mode change the function rejected keeps its ce-* attributes on the dead-letter topic; a change
+    Pub/Sub parked (its customer had not arrived) is replayed onto cx-snapshot-sync and applies once it has."""
+    from scripts.replay_dead_letters import main
+
+    subscriber, publisher, subscribe = pubsub
+    dlq_topic = topic(settings, settings.snapshot_sync_dlq_topic)
+    dlq = subscribe(dlq_topic)
+    sink = subscribe(topic(settings, settings.snapshot_sync_topic))
+    function = create_app(target="snapshot_sync", source=str(ROOT / "main.py")).test_client()
+    cid = new_id()
+    binary = {
+        "ce-specversion": "1.0",
+        "ce-id": "crm-1",
+        "ce-source": "urn:test:crm",
+        "ce-type": "cx.consent.changed.v1",
+    }
+    rejected = {"customer_id": cid, "updated_at": "2026-01-01T00:00:00", "consent": {"marketing": True}}  # no offset
+    assert deliver_change(function, json.dumps(rejected).encode(), binary) == 200  # dead-lettered by the function
+    late = json.dumps(event("interaction.recorded", interaction(cid, 1))).encode()
+    parked = park(
+        publisher,
+        dlq_topic,
+        late,
+        CloudPubSubDeadLetterSourceDeliveryCount="20",
+        CloudPubSubDeadLetterSourceSubscription="cx-snapshot-sync-fn",
+        origin="crm",
+    )
+    one = ["--source", "snapshot_sync", "--subscription", dlq.rsplit("/", 1)[-1], "--timeout", "5"]
+
+    assert main(one) == 0
+    out = capsys.readouterr().out
+    assert "republished 1 to" in out and "kept 1 invalid" in out and "invalid: " in out
+    (replayed,) = drain(subscriber, sink)
+    assert (
+        replayed.data == late and replayed.attributes["origin"] == "crm" and replayed.attributes["replay_of"] == parked
+    )
+    assert not any(k.startswith("CloudPubSubDeadLetter") for k in replayed.attributes)
+    assert deliver_change(function, event("customer.upserted", customer(cid, T0))) == 200  # the customer arrives
+    assert deliver_change(function, replayed.data, dict(replayed.attributes)) == 200
+    col = runtime.firestore.collection("customers").document(cid).collection("interactions")
+    assert [d.id for d in col.stream()] == ["I-1"]
+
+    assert main([*one, "--include-invalid"]) == 0  # after the source fixed its clock: the rejected one too
+    (fixed,) = drain(subscriber, sink)
+    assert fixed.data == json.dumps(rejected).encode()
+    assert {k: v for k, v in fixed.attributes.items() if k.startswith("ce-")} == binary  # still binary mode
+    assert not {"error", "source", "message_id"} & set(fixed.attributes)  # the verdict is not replayed
+    assert drain(subscriber, dlq) == []
+
+
+def test_replay_covers_every_local_dead_letter_subscription_by_default(
+    settings: Settings, pubsub: Any, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Without --source: ticket close and snapshot sync (the emulator's -local subscriptions); events_bq exists
+    only in a project. A dry run lists both and changes nothing."""
+    from scripts.replay_dead_letters import main
+
+    subscriber, publisher, _ = pubsub
+    closed = park(publisher, topic(settings, settings.ticket_closed_dlq_topic), b'{"ticket_id": "T-all"}')
+    synced = park(publisher, topic(settings, settings.snapshot_sync_dlq_topic), b'{"specversion": "1.0"}')
+    assert main(["--dry-run", "--timeout", "5"]) == 0
+    out = capsys.readouterr().out
+    sections = dict(s.split(":", 1) for s in out.split("\n") if s and not s.startswith(" "))
+    assert set(sections) == {"ticket_closed", "snapshot_sync", "events_bq"}
+    assert "skipped" in sections["events_bq"]
+    assert closed in out.split("snapshot_sync:")[0] and synced in out.split("snapshot_sync:")[1]
+    with pytest.raises(SystemExit) as exit_info:
+        main(["--source", "events_bq"])
+    assert exit_info.value.code == 2  # refused, not silently nothing
+    with pytest.raises(SystemExit):
+        main(["--topic", "cx-events"])  # an override names one source's topic

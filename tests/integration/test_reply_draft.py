@@ -8,7 +8,8 @@ import pytest
 from functions_framework import create_app
 from google.oauth2.credentials import Credentials
 
-from shared.engine.model import ResilientEngine, VertexEngine
+from shared.engine.model import ResilientEngine
+from shared.engine.vertex import VertexEngine
 from shared.runtime import Runtime, set_default_runtime
 from shared.settings import ROOT
 from tests.conftest import EventSink, FakeVertex, agent_headers, vertex_settings
@@ -88,7 +89,7 @@ def test_bad_requests(client: Any, runtime: Runtime, body: dict, field: str) -> 
 def _vertex(settings: Any, fake: FakeVertex) -> Runtime:
     rt = Runtime(settings)
     rt.__dict__["engine"] = ResilientEngine(
-        VertexEngine(vertex_settings(fake), credentials=Credentials("t")), latency_budget_ms=10000
+        VertexEngine(vertex_settings(fake), credentials=Credentials("t")), rt.offline, latency_budget_ms=10000
     )
     return rt
 

@@ -17,7 +17,8 @@ from scripts.router_training import train
 from scripts.train_router import Columns, canonical, read_export
 from shared.decisions.queues import QueueCatalogue
 from shared.decisions.router import RoutingConfig
-from shared.engine.model import ResilientEngine, VertexEngine
+from shared.engine.model import ResilientEngine
+from shared.engine.vertex import VertexEngine
 from shared.runtime import Runtime, set_default_runtime
 from shared.safety.pii.local import LocalDetector
 from shared.settings import ROOT, load_settings
@@ -255,7 +256,7 @@ def test_gemini_sees_candidates_and_past_tickets_and_code_maps_its_label(
     fake_vertex.reply_json(_vertex_answer(group))
     rt = Runtime(load_settings(model_backend="offline", router_artefact=str(artefact[0])))
     rt.__dict__["engine"] = ResilientEngine(
-        VertexEngine(vertex_settings(fake_vertex), credentials=Credentials("t")), latency_budget_ms=10000
+        VertexEngine(vertex_settings(fake_vertex), credentials=Credentials("t")), rt.offline, latency_budget_ms=10000
     )
     set_default_runtime(rt)
     try:

@@ -141,11 +141,12 @@ def test_request_json_is_valid_utf8_json(fake_vertex: FakeVertex) -> None:
 
 def test_missing_credentials_degrade_instead_of_failing(monkeypatch: pytest.MonkeyPatch, tmp_path) -> None:
     from shared.engine.model import build_engine
+    from shared.runtime import offline_engine
     from shared.settings import load_settings
 
     monkeypatch.setenv("GOOGLE_APPLICATION_CREDENTIALS", str(tmp_path / "missing.json"))
     settings = load_settings(project="p", model_backend="vertex")
-    out, usage = build_engine(settings).generate(_prompt(), SummaryOutput)
+    out, usage = build_engine(settings, offline_engine()).generate(_prompt(), SummaryOutput)
     assert usage.engine == "offline" and usage.degraded
     assert usage.degraded_reason.startswith("no_credentials")
     assert out.bullets

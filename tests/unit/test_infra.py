@@ -16,6 +16,7 @@ import sqlglot
 import main
 from scripts import tf_schema
 from shared.data.kb import VertexEmbedder
+from shared.data.snapshots import CONTEXT
 from shared.settings import ROOT, Settings
 
 TF = ROOT / "infra" / "terraform"
@@ -130,6 +131,39 @@ def test_ticket_close_dead_letters_are_kept_alerted_and_replayable() -> None:
     assert "monitoring.googleapis.com" in str(resources("google_project_service")["apis"]["for_each"])
 
 
+def test_the_replay_command_knows_every_dead_letter_subscription_terraform_creates() -> None:
+    """`cx dlq replay` has one source per dead-letter topic: it reads the subscription Terraform keeps on it and
+    republishes to the topic whose subscription dead-letters there."""
+    from scripts.replay_dead_letters import SOURCES
+
+    defaults = Settings.model_construct()
+    subs = resources("google_pubsub_subscription")
+
+    def topic_ref(value: Any) -> str:
+        found = re.search(r"google_pubsub_topic\.(\w+)\.id", str(value))
+        assert found, value
+        return found.group(1)
+
+    reading: dict[str, set[str]] = {}  # dead-letter topic resource -> names of the subscriptions reading it
+    for body in subs.values():
+        if "for_each" in body:  # a map: key -> dead-letter topic
+            for key, ref in body["for_each"].items():
+                reading.setdefault(topic_ref(ref), set()).add(_unquote(str(body["name"])).replace("${each.key}", key))
+        else:
+            reading.setdefault(topic_ref(body["topic"]), set()).add(_resolve(body["name"]))
+    topics = {k: _resolve(v["name"]) for k, v in resources("google_pubsub_topic").items()}
+    parked: dict[str, set[str]] = {}  # source topic name -> its dead-letter subscriptions
+    for body in subs.values():
+        if "dead_letter_policy" in body:
+            dlq = topic_ref(body["dead_letter_policy"][0]["dead_letter_topic"])
+            parked[topics[topic_ref(body["topic"])]] = reading.get(dlq, set())
+    expected = {getattr(defaults, s.topic_setting): {s.subscription} for s in SOURCES.values()}
+    assert parked == expected
+    for source in SOURCES.values():  # locally, the dead-letter topic has its pull subscription
+        assert source.dlq_setting is None or getattr(defaults, source.dlq_setting) in defaults.local_topics
+    assert "commitment_sweep" not in SOURCES and "dead_letter_policy" not in subs["commitment_sweep"]
+
+
 def test_every_setting_the_code_reads_is_set_in_infra() -> None:
     """Set always (local.environment), set when not empty (local.optional_environment: empty
     means the code's own default, e.g. the model profile in config/models.yaml), or per
@@ -173,8 +207,47 @@ def test_collections_with_indexes_and_ttl_match_the_code() -> None:
     field = VertexEmbedder(None, defaults.embedding_model, defaults.embedding_dim).name
     assert _unquote(vector["fields"][0]["field_path"]) == f"emb_{field}"
     assert vector["fields"][0]["vector_config"][0]["dimension"] == defaults.embedding_dim
-    ttl = resources("google_firestore_field")["suggestions_ttl"]
-    assert _unquote(ttl["collection"]) == defaults.suggestions_collection and _unquote(ttl["field"]) == "expire_at"
+    # every TTL policy comes from retention.yaml; the prepared context's expiry is derived from its interactions rule
+    assert set(resources("google_firestore_field")) == {"ttl", "prepared_context_ttl"}
+    prepared = resources("google_firestore_field")["prepared_context_ttl"]
+    assert _unquote(prepared["collection"]) == CONTEXT and _unquote(prepared["field"]) == "expire_at"
+
+
+def test_retention_is_enforced_from_the_one_config_file() -> None:
+    """config/retention.yaml drives the TTL policies, the partition expiration and the suggestions' TTL setting;
+    every store it names maps to the collection the code writes (the same names the functions are given)."""
+    from shared.data.retention import Retention
+
+    retention = Retention.load(ROOT / "config" / "retention.yaml")
+    assert "yamldecode(file(" in str(LOCALS["retention"]) and "config/retention.yaml" in str(LOCALS["retention"])
+    ttl = resources("google_firestore_field")["ttl"]
+    assert "local.retention.firestore" in str(ttl["for_each"])
+    assert "local.retention_collections[each.key]" in str(ttl["collection"]) and _unquote(ttl["field"]) == "expire_at"
+    empty = [{"__is_block__": True}]  # python-hcl2's empty block
+    assert ttl["ttl_config"] == empty and ttl["index_config"] == empty  # TTL on, no single-field index on expire_at
+    defaults = Settings.model_construct()
+    env = {_unquote(k): _resolve(v) for k, v in LOCALS["environment"].items()}
+    collections = {_unquote(k): _unquote(str(v)) for k, v in LOCALS["retention_collections"].items()}
+    assert set(collections) == set(retention.firestore)
+    expected = {
+        "interactions": "interactions",  # the sub-collection customers/*/interactions: a collection group
+        "suggestions": defaults.suggestions_collection,
+        "next_steps": defaults.next_steps_collection,
+        "feedback": defaults.feedback_collection,
+        "event_outbox": defaults.outbox_collection,
+    }
+    for store, collection in collections.items():
+        setting = re.fullmatch(r"\$\{local\.environment\.(CX_\w+)\}", collection)
+        assert (env[setting.group(1)] if setting else collection) == expected[store], store
+    moved = (TF / "firestore.tf").read_text("utf-8")  # the policy that existed before keeps its state
+    moved_block = (
+        r'moved \{\s*from = google_firestore_field.suggestions_ttl\s*to\s*= google_firestore_field.ttl\["suggestions"\]'
+    )
+    assert re.search(moved_block, moved)
+    raw = resources("google_bigquery_table")["events_raw"]["time_partitioning"][0]
+    assert "local.retention.bigquery.events_raw * 86400000" in str(raw["expiration_ms"])
+    assert "local.retention.firestore.suggestions.days" in str(LOCALS["environment"]["CX_SUGGESTION_TTL_DAYS"])
+    assert retention.firestore["suggestions"].days == defaults.suggestion_ttl_days  # local runs agree
 
 
 def test_bigquery_views_are_the_sql_files_the_tests_run() -> None:
@@ -220,11 +293,14 @@ def test_first_apply_creates_the_pseudonym_key_without_it_entering_state() -> No
 
 
 def test_materialization_and_the_analysts_dataset() -> None:
-    from scripts.warehouse_db import KPI_DATASET, MAT_OPTIONS, MAT_PATTERN
+    from scripts.warehouse_db import HORIZON_DAYS, KPI_DATASET, LATE_ARRIVAL_DAYS, TEMPLATE
 
     assert _unquote(str(LOCALS["kpi_dataset"])) == KPI_DATASET
-    assert _unquote(str(LOCALS["mat_pattern"])).strip("/").replace("\\\\", "\\") == MAT_PATTERN
-    assert {_unquote(k): _unquote(v) for k, v in LOCALS["mat_options"].items()} == MAT_OPTIONS
+    script = str(LOCALS["materialize_script"])  # the generated template (tests/unit/test_analytics_incremental.py)
+    assert "templatefile" in script and f"{TEMPLATE.name}" in script and "var.late_arrival_days" in script
+    variables = {_unquote(name): body for block in TFDOC["variable"] for name, body in block.items()}
+    assert variables["late_arrival_days"]["default"] == LATE_ARRIVAL_DAYS
+    assert variables["analytics_horizon_days"]["default"] == HORIZON_DAYS
     transfer = resources("google_bigquery_data_transfer_config")["materialize"]
     assert _unquote(transfer["data_source_id"]) == "scheduled_query" and "every day" in transfer["schedule"]
     assert "local.materialize_script" in str(transfer["params"])
@@ -256,8 +332,9 @@ def test_terraform_materialization_script_is_the_one_the_local_warehouse_runs(tm
     from scripts.warehouse_db import materialize_script
 
     text = (TF / "bigquery.tf").read_text("utf-8")
-    block = text[text.index("locals {\n  kpi_dataset") :]
-    block = block[: block.index("\n}\n") + 3]
+    block = text[
+        text.index('variable "late_arrival_days"') : text.index('resource "google_service_account" "materialize"')
+    ]
     (tmp_path / "main.tf").write_text(
         f'variable "project_id" {{\n  default = "proj"\n}}\nlocals {{\n  sql_dir = "{SQL}"\n}}\n{block}', "utf-8"
     )
@@ -272,7 +349,7 @@ def test_terraform_materialization_script_is_the_one_the_local_warehouse_runs(tm
     ).stdout.strip()
     assert out.startswith("<<EOT")
     tf = out[len("<<EOT\n") : out.rindex("EOT")].strip()
-    assert tf == materialize_script().replace("cx_analytics.", "`proj.cx_analytics`.").strip().rstrip(";")
+    assert tf == materialize_script(project="proj").strip()
 
 
 # --- Checked against the provider schema (scripts/tf_schema.py, offline) -----------------------
@@ -357,6 +434,45 @@ def test_every_http_function_is_behind_the_load_balancer_and_iap() -> None:
     assert http == {_unquote(k) for k, v in LOCALS["functions"].items() if v["http"]}
 
 
+def test_only_the_privacy_team_reaches_privacy_requests() -> None:
+    """privacy_request is fronted like the other APIs (IAP, run.invoker for IAP's agent only), but IAP admits
+    only var.privacy_members: neither agents nor the platform get through, and nobody invokes it directly."""
+    assert _unquote(str(LOCALS["privacy_functions"][0])) == "privacy_request"
+    agent_functions = str(LOCALS["agent_functions"])
+    assert "local.http_functions" in agent_functions and "!contains(local.privacy_functions, k)" in agent_functions
+    access = resources("google_iap_web_backend_service_iam_member")
+    assert "setproduct(local.agent_functions" in str(access["api"]["for_each"])
+    privacy = access["privacy"]
+    assert "setproduct(local.privacy_functions, var.privacy_members)" in str(privacy["for_each"])
+    assert "var.agent_members" not in str(privacy) and "var.invoker_members" not in str(privacy)
+    assert _unquote(privacy["role"]) == "roles/iap.httpsResourceAccessor"
+    invokers = resources("google_cloud_run_v2_service_iam_member")
+    assert "setproduct(local.agent_functions, var.invoker_members)" in str(invokers["http_invoker"]["for_each"])
+    assert "local.http_functions" in str(invokers["iap_invoker"]["for_each"])  # IAP's agent invokes it
+    assert variables()["privacy_members"]["default"] == []
+    from functions.privacy_request import privacy_request  # noqa: F401 - the role the code demands
+    from shared.safety.access import AccessPolicy
+
+    policy = AccessPolicy.load(ROOT / "config" / "access.yaml")
+    assert any(g.role == "privacy" for g in policy.grants)
+
+
+def test_bigquery_access_of_the_functions_is_least_privilege() -> None:
+    """Only privacy_request reads and deletes warehouse rows: dataEditor (WRITER) on cx_analytics through the
+    dataset's one grant mechanism, jobUser on the project; no other function account gets a BigQuery role."""
+    editor = resources("google_bigquery_dataset_access")["privacy_editor"]
+    assert "google_bigquery_dataset.analytics.dataset_id" in str(editor["dataset_id"])
+    assert _unquote(editor["role"]) == "WRITER" and 'fn["privacy_request"].email' in str(editor["user_by_email"])
+    jobs = resources("google_project_iam_member")["privacy_bigquery_jobs"]
+    assert _unquote(jobs["role"]) == "roles/bigquery.jobUser" and 'fn["privacy_request"]' in str(jobs["member"])
+    for kind in ("google_project_iam_member", "google_bigquery_dataset_access", "google_bigquery_dataset_iam_member"):
+        for name, body in resources(kind).items():
+            if kind == "google_project_iam_member" and "bigquery" not in str(body["role"]):
+                continue
+            if "google_service_account.fn[" in str(body):  # a function's runtime account
+                assert 'fn["privacy_request"]' in str(body) and "for_each" not in body, name
+
+
 def test_no_iap_oauth_brand_or_client() -> None:
     """The IAP OAuth Admin API is shut down (2026): IAP uses the Google-managed OAuth client."""
     assert not resources("google_iap_brand") and not resources("google_iap_client")
@@ -436,7 +552,10 @@ def _console(tmp_path: Path, files: dict[str, str], expression: str) -> str:
 @pytest.mark.skipif(shutil.which("terraform") is None, reason="terraform CLI not installed")
 def test_terraform_evaluates_the_conditional_settings(tmp_path: Path) -> None:
     """locals.tf + variables.tf as Terraform evaluates them: optional env, function map, router bucket."""
-    files = {name: (TF / name).read_text("utf-8") for name in ("variables.tf", "locals.tf")}
+    files = {
+        name: (TF / name).read_text("utf-8").replace("${path.module}/../..", str(ROOT))
+        for name in ("variables.tf", "locals.tf")
+    }
     files["terraform.tfvars"] = (
         'project_id = "proj"\ndomain = "cx.example.com"\nrouter_artefact = "gs://router-bucket/models/v3"\n'
         'invoker_members = ["serviceAccount:platform@acme.iam.gserviceaccount.com", "group:ops@acme.com"]\n'
@@ -444,7 +563,9 @@ def test_terraform_evaluates_the_conditional_settings(tmp_path: Path) -> None:
     expr = (
         "jsonencode({env = keys(local.runtime_environment), fns = keys(local.deployed_functions), "
         "http = keys(local.http_functions), bucket = local.router_bucket, "
-        "sas = local.environment.CX_TRUSTED_PLATFORM_SAS, loc = local.runtime_environment.CX_GEMINI_LOCATION})"
+        "sas = local.environment.CX_TRUSTED_PLATFORM_SAS, loc = local.runtime_environment.CX_GEMINI_LOCATION, "
+        "agent = local.agent_functions, ttl = local.retention_collections, "
+        "ttl_days = local.environment.CX_SUGGESTION_TTL_DAYS})"
     )
     import json
 
@@ -453,6 +574,12 @@ def test_terraform_evaluates_the_conditional_settings(tmp_path: Path) -> None:
     assert set(got["fns"]) == set(main.__all__) and "ticket_closed" not in got["http"]
     assert got["bucket"] == "router-bucket"
     assert json.loads(got["sas"]) == ["platform@acme.iam.gserviceaccount.com"]
+    assert "privacy_request" not in got["agent"] and set(got["agent"]) == set(got["http"]) - {"privacy_request"}
+    from shared.data.retention import Retention
+
+    retention = Retention.load(ROOT / "config" / "retention.yaml")
+    assert set(got["ttl"]) == set(retention.firestore) and got["ttl"]["interactions"] == "interactions"
+    assert got["ttl_days"] == str(retention.firestore["suggestions"].days)
     (tmp_path / "terraform.tfvars").write_text(
         'project_id = "proj"\ndomain = "cx.example.com"\ngemini_model = "gemini-x"\n'
         "enable_outbox_drain_function = true\n",

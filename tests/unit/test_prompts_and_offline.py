@@ -9,8 +9,8 @@ import pytest
 from scripts.seed import SEEDS, build
 from shared.capabilities.context_summary import SummaryOutput
 from shared.data.snapshots import CustomerSnapshot, Interaction, Order, Ticket
-from shared.engine.model import OfflineEngine
 from shared.engine.prompts import PromptLibrary
+from shared.runtime import offline_engine
 from shared.safety.context_policy import FIELDS, build_context, pseudonymizer_for
 from shared.safety.pii.local import LocalDetector
 from shared.settings import ROOT
@@ -60,7 +60,7 @@ def test_unknown_prompt_version_is_an_error() -> None:
 
 def test_offline_summary_describes_the_customer() -> None:
     prompt, pseudo, snap = prompt_for(1)  # Jonas Becker: high churn, outages, open ticket
-    out, usage = OfflineEngine().generate(prompt, SummaryOutput)
+    out, usage = offline_engine().generate(prompt, SummaryOutput)
     out = pseudo.restore_model(out)
     assert usage.engine == "offline" and usage.tokens_estimated and usage.input_tokens > 0
     assert 1 <= len(out.bullets) <= 5 and len(out.personalization_hints) == 2
@@ -73,19 +73,19 @@ def test_offline_summary_describes_the_customer() -> None:
 
 def test_offline_summary_speaks_the_agents_language() -> None:
     prompt, _, _ = prompt_for(1, language="de")
-    out, _ = OfflineEngine().generate(prompt, SummaryOutput)
+    out, _ = offline_engine().generate(prompt, SummaryOutput)
     assert out.bullets[0].startswith("Standard-Kunde seit")
     assert "Kontakte" in out.sentiment_reason
 
 
 def test_offline_summary_with_no_history_still_gives_two_hints() -> None:
     prompt, _, _ = prompt_for(19)  # Hannah Clarke: no interactions, no preferences beyond email
-    out, _ = OfflineEngine().generate(prompt, SummaryOutput)
+    out, _ = offline_engine().generate(prompt, SummaryOutput)
     assert len(out.personalization_hints) == 2
     assert out.sentiment_trend == "neutral" and out.recurring_issues == []
 
 
 def test_positive_history_reads_positive() -> None:
     prompt, _, _ = prompt_for(2)  # Olivia Martin: long, happy relationship
-    out, _ = OfflineEngine().generate(prompt, SummaryOutput)
+    out, _ = offline_engine().generate(prompt, SummaryOutput)
     assert out.sentiment_trend == "positive"

@@ -13,13 +13,15 @@ import pytest
 from scripts.synth_events import JOURNEYS, deliver, generate
 from scripts.warehouse_db import KPI_VIEWS, connect, insert_raw, query, sql_files, to_duckdb
 
+NOW = datetime(2026, 12, 1, 3, tzinfo=UTC)  # the warehouse's clock (promises fall due by it; 400-day retention)
+
 
 def monday(d: datetime) -> date:
     day = d.astimezone(UTC).date()
     return day - timedelta(days=day.weekday())
 
 
-def oracle(events: list[dict[str, Any]]) -> dict[str, dict[tuple, dict[str, float]]]:
+def oracle(events: list[dict[str, Any]], now: datetime = NOW) -> dict[str, dict[tuple, dict[str, float]]]:
     """The KPI definitions, written independently of the SQL."""
     unique = {e["event_id"]: e for e in events}.values()
     closes: dict[str, dict[str, Any]] = {}
@@ -59,7 +61,9 @@ def oracle(events: list[dict[str, Any]]) -> dict[str, dict[tuple, dict[str, floa
                 e["rating"]
             )
         if e["nba_offer_id"]:
-            nba[(e["nba_offer_id"], e["segment"])].append(e["nba_outcome"])
+            nba[(e["nba_offer_id"], e["segment"], monday(datetime.fromisoformat(e["occurred_at"])))].append(
+                e["nba_outcome"]
+            )
     for key, rs in ratings.items():
         out["kpi_suggestion_ratings"][key] = {
             "rated": len(rs),
@@ -146,11 +150,13 @@ def oracle(events: list[dict[str, Any]]) -> dict[str, dict[tuple, dict[str, floa
             "cost_usd": usd,
             "cost_per_contact": usd / n if n else None,
         }
-    promises(list(unique), closes, out)
+    promises(list(unique), closes, out, now)
     return out
 
 
-def promises(unique: list[dict[str, Any]], closes: dict[str, dict[str, Any]], out: dict[str, Any]) -> None:
+def promises(
+    unique: list[dict[str, Any]], closes: dict[str, dict[str, Any]], out: dict[str, Any], now: datetime
+) -> None:
     """Promises kept on time and the repeat contacts after a broken one (docs/commitments.md)."""
     at = datetime.fromisoformat
     latest: dict[str, dict[str, Any]] = {}
@@ -164,7 +170,6 @@ def promises(unique: list[dict[str, Any]], closes: dict[str, dict[str, Any]], ou
         if e["event_type"] == "commitment.overdue":
             overdue[cid] = min(overdue.get(cid, at(e["due_at"])), at(e["due_at"]))
     contacts = [e for e in unique if e["event_type"] == "ticket.closed" and e.get("customer_key")]
-    now = datetime.now(UTC)
     kept: dict[tuple, list[dict[str, Any]]] = defaultdict(list)
     after: dict[tuple, list[int]] = defaultdict(list)
     for c in latest.values():
@@ -191,7 +196,7 @@ def promises(unique: list[dict[str, Any]], closes: dict[str, dict[str, Any]], ou
                 and k["ticket_id"] != c["ticket_id"]
                 and since < at(k["opened_at"]) <= since + timedelta(days=7)
             }
-            after[(c["queue_code"], journey, ai, c["commitment_id"] in overdue)].append(len(seen))
+            after[(c["queue_code"], journey, ai, c["commitment_id"] in overdue, monday(since))].append(len(seen))
     for key, cs in kept.items():
         late = [c["days"] for c in cs if c["late"]]
         out["kpi_promises_kept"][key] = {
@@ -214,10 +219,10 @@ KEYS = {
     "kpi_model_cost": ("capability", "week"),
     "kpi_cost_per_contact": ("week",),
     "kpi_suggestion_ratings": ("capability", "prompt_version", "week"),
-    "kpi_nba": ("offer_id", "segment"),
+    "kpi_nba": ("offer_id", "segment", "week"),
     "kpi_experiments": ("capability", "experiment", "arm", "prompt_version", "week"),
     "kpi_promises_kept": ("queue_code", "owner", "journey", "ai_assisted", "week"),
-    "kpi_broken_promises": ("queue_code", "journey", "ai_assisted", "broken"),
+    "kpi_broken_promises": ("queue_code", "journey", "ai_assisted", "broken", "week"),
 }
 
 
@@ -231,7 +236,7 @@ def test_every_kpi_view_matches_an_independent_computation(seed: int) -> None:
     events = generate(seed)
     rows = deliver(events, seed)
     assert len(rows) > len(events)  # duplicates really are in the stream
-    con = connect()
+    con = connect(now=NOW)
     insert_raw(con, rows)
     expected = oracle(events)
     for view in KPI_VIEWS:
@@ -247,7 +252,7 @@ def test_every_kpi_view_matches_an_independent_computation(seed: int) -> None:
 
 def test_events_view_removes_duplicates_by_event_id() -> None:
     events = generate(9, n_tickets=50)
-    con = connect()
+    con = connect(now=NOW)
     insert_raw(con, deliver(events, 9) + deliver(events, 10))  # everything delivered again
     (row,) = query(con, "SELECT COUNT(*) AS n, COUNT(DISTINCT event_id) AS d FROM cx_analytics.events")
     assert row["n"] == row["d"] == len(events)
@@ -266,7 +271,7 @@ def test_report_has_the_kpi_table_and_charts() -> None:
     from scripts.warehouse import html_report, kpi_table
     from scripts.warehouse_db import materialize
 
-    con = connect()
+    con = connect(now=NOW)
     insert_raw(con, deliver(generate(4), 4))
     materialize(con)  # the report reads the materialized tables
     table = kpi_table(con, date(2026, 9, 1), date(2026, 9, 30))
@@ -279,7 +284,7 @@ def test_report_has_the_kpi_table_and_charts() -> None:
 def test_materialized_tables_equal_the_views_and_analysts_see_only_kpis() -> None:
     from scripts.warehouse_db import KPI_DATASET, MATERIALIZED, materialize, materialize_script
 
-    con = connect()
+    con = connect(now=NOW)
     insert_raw(con, deliver(generate(5, n_tickets=120), 5))
     assert query(con, "SELECT COUNT(*) AS n FROM cx_analytics.mat_tickets")[0]["n"] == 0  # built at connect, empty
     con.execute(
@@ -306,8 +311,9 @@ def test_materialized_tables_equal_the_views_and_analysts_see_only_kpis() -> Non
     (fcr,) = query(con, f"SELECT SUM(tickets) AS n FROM {KPI_DATASET}.kpi_first_contact_resolution")
     assert fcr["n"] == query(con, "SELECT COUNT(*) AS n FROM cx_analytics.tickets")[0]["n"]
     script = materialize_script()  # what the scheduled query runs: inputs before the tables reading them
-    assert script.index("mat_events ") < script.index("mat_tickets ") < script.index("mat_kpi_handoffs ")
-    assert "FROM cx_analytics.events\n" not in script and "FROM cx_analytics.mat_events" in script
+    created = [script.index(f"CREATE TABLE IF NOT EXISTS cx_analytics.mat_{t}\n") for t in MATERIALIZED]
+    assert created == sorted(created) and "FROM cx_analytics.events\n" not in script
+    assert "FROM cx_analytics.mat_events WHERE DATE(occurred_at) >=" in script  # views read materialized inputs
 
 
 def test_experiment_report_finds_the_planted_difference_and_matches_chi_square() -> None:
@@ -319,7 +325,7 @@ def test_experiment_report_finds_the_planted_difference_and_matches_chi_square()
     z, p = two_proportion_z(40, 100, 55, 100)
     chi2, p_chi, _, _ = chi2_contingency([[40, 60], [55, 45]], correction=False)
     assert z**2 == pytest.approx(chi2) and p == pytest.approx(p_chi)
-    con = connect()
+    con = connect(now=NOW)
     insert_raw(con, deliver(generate(6, n_tickets=4000), 6))  # candidate accepted more often (synth_events)
     materialize(con)
     rows = query(con, "SELECT * FROM cx_kpi.kpi_experiments")
@@ -327,7 +333,7 @@ def test_experiment_report_finds_the_planted_difference_and_matches_chi_square()
     assert nba.experiment == "nba-goal-first" and nba.control[1] > 300 and nba.candidate[1] > 300
     assert nba.diff is not None and nba.diff > 0 and nba.significant(0.05)
     assert any("significant at alpha 0.05" in line and "not" not in line for line in report(con))
-    small = connect()
+    small = connect(now=NOW)
     insert_raw(small, deliver(generate(7, n_tickets=60), 7))
     materialize(small)
     (few,) = compare(query(small, "SELECT * FROM cx_kpi.kpi_experiments"))
@@ -365,7 +371,7 @@ def test_report_shows_promises_kept_on_time_per_queue() -> None:
     from scripts.warehouse import html_report, promises_table
     from scripts.warehouse_db import materialize
 
-    con = connect()
+    con = connect(now=NOW)
     insert_raw(con, deliver(generate(8), 8))
     materialize(con)
     rows = promises_table(con, date(2026, 9, 1), date(2026, 10, 31))
