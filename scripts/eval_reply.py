@@ -520,6 +520,8 @@ def injection(folder: Path, fixture: Path | None = None) -> dict[str, Any]:
 # placeholders: blanked before checking.
 AGENT_PLACEHOLDER = re.compile(r"<[a-z_]+>|\[[a-z_ ]+\]|\{[a-z_]+\}", re.IGNORECASE)
 SPLITS = ("dev", "heldout")
+# deadlines in the answers are resolved from one fixed moment, so the figures do not move with the weekday
+REFERENCE_NOW = "2026-12-02T10:00:00+00:00"
 
 
 def split_of(row: dict[str, str]) -> str:
@@ -546,8 +548,11 @@ def false_positives(paths: list[Path], splits: tuple[str, ...] = SPLITS, example
     rt = Runtime(settings)
     policy, guard = rt.output_policy, rt.guardrails
     approved = policy.approved_from([], [], 20)
+    from datetime import datetime
+
     from shared.language.detect import detect_language
 
+    now = datetime.fromisoformat(REFERENCE_NOW)
     langs = tuple(settings.detect_languages)
     per: dict[tuple[str, str], Counter[str]] = defaultdict(Counter)
     shown: dict[str, list[str]] = defaultdict(list)
@@ -563,7 +568,9 @@ def false_positives(paths: list[Path], splits: tuple[str, ...] = SPLITS, example
             lang = r["language"]
             every = policy.check(answer, language=lang, approved=approved, grounding=message)
             every += guard.violations(answer, message=message, own_values=set(), system_prompt="")
-            every += [x for x in guard.review_reasons(message, answer, lang, "standard") if x.source == "reply"]
+            every += [
+                x for x in guard.review_reasons(message, answer, lang, "standard", now=now) if x.source == "reply"
+            ]
             # the generated sets mislabel some tickets (an English email and answer labelled "de"):
             # rows whose customer body is not in the labelled language are reported apart
             if detect_language(r["body"] or r["subject"], langs, lang)[0] != lang:
