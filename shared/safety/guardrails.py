@@ -170,6 +170,7 @@ class Guardrails:
 
             due_dates = DueDateResolver(path.parent / "due_phrases.yaml")
         self._due = due_dates
+        self._entities = frozenset(e.upper() for e in getattr(detector.config, "entities", ()))
 
     def review_reasons(
         self,
@@ -248,7 +249,8 @@ class Guardrails:
                 found.append(ReviewReason(code="violation:leaked_placeholder", source="reply", sentence=s, detail=ph))
             for m in PLACEHOLDER_VARIANT.finditer(PLACEHOLDER.sub(" ", s)):  # "{phone_1}", "EMAIL_2" left unrestored
                 token = m.group(1) or m.group(2)
-                if "_" in token or (token.isupper() and len(token) >= 4):
+                # "(HIPAA)", "(SSID)": an acronym in brackets is no placeholder unless it names an entity kind
+                if "_" in token or token.upper() in self._entities:
                     found.append(
                         ReviewReason(code="violation:leaked_placeholder", source="reply", sentence=s, detail=m.group())
                     )
@@ -256,6 +258,8 @@ class Guardrails:
                 value = span.text.lower()
                 if span.entity in POLICY_CONTACTS:
                     continue  # the output policy's job: company configuration or the stored record only
+                if span.entity == "IBAN" and not iban_checksum_ok(span.text):
+                    continue  # "PIXMA MG3620": a product code, not an account anyone could pay into
                 # account numbers only from the stored record, never because the message carried them (#24)
                 if value not in own_values and (span.entity in TRUSTED_ONLY or value not in message_lower):
                     found.append(
@@ -267,6 +271,16 @@ class Guardrails:
         if leaked:
             found.append(ReviewReason(code="violation:system_prompt_leak", source="reply", sentence=leaked))
         return _dedupe(found)
+
+
+def iban_checksum_ok(text: str) -> bool:
+    """ISO 13616 mod-97 check: what a bank accepts. Masking hides every IBAN-shaped token (a mistyped
+    IBAN is still personal data); replacing a draft needs one that money could actually be sent to."""
+    raw = re.sub(r"[^A-Za-z0-9]", "", text).upper()
+    if len(raw) < 15 or not raw[:2].isalpha() or not raw[2:4].isdigit():
+        return False
+    digits = "".join(str(int(c, 36)) for c in raw[4:] + raw[:4])
+    return int(digits) % 97 == 1
 
 
 def _words(words: list[str]) -> re.Pattern[str]:

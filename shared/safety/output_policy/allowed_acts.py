@@ -29,7 +29,19 @@ import threading
 from collections.abc import Mapping
 from typing import Any
 
-from shared.safety.output_policy.base import HOST, WORD, Check, Hit, PolicyContext, extract, merged, phrases, registered
+from shared.safety.output_policy.base import (
+    HOST,
+    WORD,
+    Check,
+    Hit,
+    PolicyContext,
+    clause_end,
+    clause_words,
+    extract,
+    merged,
+    phrases,
+    registered,
+)
 
 ZERO_WIDTH = re.compile("[\u200b\u200c\u200d\u2060\ufeff\u00ad]")
 # "paket - status . eu / x": a host with a space BEFORE a dot (prose never has one), lower case
@@ -93,6 +105,7 @@ class AllowedActsCheck(Check):
         for act in ("callback", "credit_money", "waive_fee", "replacement"):
             self.acts[act] = _pat(merged(per, act))
         self.act_offer_types = {k: set(v) for k, v in cfg.get("approved_by_offer_type", {}).items()}
+        self.clauses = clause_words(raw)
 
     # --- sentences -------------------------------------------------------------------
     def sentence(self, s: str, plain: str, ctx: PolicyContext) -> list[Hit]:
@@ -129,10 +142,8 @@ class AllowedActsCheck(Check):
                 hits.append(Hit("off_task", s, f"overlap {share:.2f}"))
         return hits
 
-    @staticmethod
-    def _in_clause(low: str, start: int, pattern: re.Pattern[str]) -> re.Match[str] | None:
-        end = min((i for i in (low.find(c, start) for c in ",;:!?") if i != -1), default=len(low))
-        return pattern.search(low, start, end)
+    def _in_clause(self, low: str, start: int, pattern: re.Pattern[str]) -> re.Match[str] | None:
+        return pattern.search(low, start, clause_end(low, start, self.clauses))
 
     def _approved(self, act: str, ctx: PolicyContext) -> bool:
         return bool(self.act_offer_types.get(act, set()) & ctx.approved_acts) or act in ctx.approved_acts
