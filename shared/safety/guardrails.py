@@ -8,7 +8,8 @@
   (#24) — when neither the customer's message, their stored record, the company configuration the
   request drew on (policy snippet, service levels) nor the approved actions state the same value
   (the same number; a deadline resolving to the same day; a duration equal to a service level). A
-  refund or compensation the customer raised is an answer, not a new commitment. But the message
+  refund or compensation the customer raised is an answer, not a new commitment, and one that
+  concerns no customer ("discounts are available for annual plans") is information. But the message
   grounds only what the reply *restates*: in a promise to this customer (the company and the customer
   both named: "we'll credit your card") values and refund/compensation are grounded only by the
   record, the company configuration or the approved actions — a message may carry planted
@@ -198,9 +199,13 @@ class Guardrails:
         # A reply's commitments are checked in every configured language: an injected German
         # "Wir erstatten Ihnen heute" inside an English reply is still a refund promise.
         for code, s in self._commitments.find(reply, None, self._sentences):
-            src = trusted if self._promise(s) else every
-            if code not in self._groundable or not self._commitments.any_language[code].search(src.text):
-                reasons.append(ReviewReason(code=f"commitment:{code}", source="reply", sentence=s))
+            if code in self._groundable:
+                if not self._customer.search(s):
+                    continue  # "discounts are available for annual plans": information, no commitment to anyone
+                src = trusted if self._promise(s) else every
+                if self._commitments.any_language[code].search(src.text):
+                    continue
+            reasons.append(ReviewReason(code=f"commitment:{code}", source="reply", sentence=s))
         for s in self._sentences(reply):
             src = trusted if self._promise(s) else every
             if any(not (number_values(m.group()) & src.numbers) for m in self._amount.finditer(s)):

@@ -35,6 +35,7 @@ from shared.safety.output_policy.base import (
     Check,
     Hit,
     PolicyContext,
+    alt,
     clause_end,
     clause_words,
     extract,
@@ -106,6 +107,12 @@ class AllowedActsCheck(Check):
             self.acts[act] = _pat(merged(per, act))
         self.act_offer_types = {k: set(v) for k, v in cfg.get("approved_by_offer_type", {}).items()}
         self.clauses = clause_words(raw)
+        self.role = phrases(merged(per, "role_markers"), whole=True)
+        patterns = merged(per, "role_patterns")
+        verbs = merged(per, "imperative_verbs")
+        if verbs:  # the verb first, after an optional heading ("**Step 2**: Restart …", "Test: Verify …")
+            patterns.append(r"^\W*(?:[^:.!?]{1,40}:\W*)?(?:" + alt(verbs) + r")\b")
+        self.role_pattern = re.compile("|".join(f"(?:{p})" for p in patterns), re.IGNORECASE) if patterns else None
 
     # --- sentences -------------------------------------------------------------------
     def sentence(self, s: str, plain: str, ctx: PolicyContext) -> list[Hit]:
@@ -136,7 +143,7 @@ class AllowedActsCheck(Check):
                 break
         # relevance only where the company's service vocabulary exists for the reply's language
         opener = self.frame_openers.search(low) if self.frame_openers else None
-        if not hits and ctx.grounding and ctx.language in self.vocabulary and not opener:
+        if not hits and ctx.grounding and ctx.language in self.vocabulary and not opener and not self._in_role(low):
             share = self._overlap(plain, ctx)
             if share is not None and share < self.min_overlap:
                 hits.append(Hit("off_task", s, f"overlap {share:.2f}"))
@@ -144,6 +151,11 @@ class AllowedActsCheck(Check):
 
     def _in_clause(self, low: str, start: int, pattern: re.Pattern[str]) -> re.Match[str] | None:
         return pattern.search(low, start, clause_end(low, start, self.clauses))
+
+    def _in_role(self, low: str) -> bool:
+        """The company speaking for itself or asking the customer to act ("please restart", "we will check",
+        "Drücken Sie …"): an allowed act form; off-task content (a poem, trivia, a rumour) is neither."""
+        return bool((self.role and self.role.search(low)) or (self.role_pattern and self.role_pattern.search(low)))
 
     def _approved(self, act: str, ctx: PolicyContext) -> bool:
         return bool(self.act_offer_types.get(act, set()) & ctx.approved_acts) or act in ctx.approved_acts
