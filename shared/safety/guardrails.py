@@ -164,6 +164,7 @@ class Guardrails:
         voice = grounded.get("promise_voice", {})
         self._company = _words([w for block in voice.values() for w in block.get("company", [])])
         self._customer = _words([w for block in voice.values() for w in block.get("customer", [])])
+        self._customer_self = _words([w for block in voice.values() for w in block.get("customer_self", [])])
         self._deadline_voice = _words([w for block in grounded.get("deadline_voice", {}).values() for w in block])
         self._service_levels = tuple(sorted({int(n) for n in service_levels}))
         if due_dates is None:
@@ -196,14 +197,17 @@ class Guardrails:
         # what may ground a sentence: everything for a restatement, no message for a promise to this customer
         trusted = _Sources(self, [g.record, g.company, g.actions], language, at)
         every = _Sources(self, [message, g.record, g.company, g.actions], language, at)
+        # the customer's own request ("I'd like a refund"): their first person, no instruction to the assistant
+        injected = {s for code, s in self._topics.find(message, None, self._sentences) if code == "prompt_injection"}
+        asked = " ".join(s for s in self._sentences(message) if s not in injected and self._customer_self.search(s))
         # A reply's commitments are checked in every configured language: an injected German
         # "Wir erstatten Ihnen heute" inside an English reply is still a refund promise.
         for code, s in self._commitments.find(reply, None, self._sentences):
             if code in self._groundable:
                 if not self._customer.search(s):
                     continue  # "discounts are available for annual plans": information, no commitment to anyone
-                src = trusted if self._promise(s) else every
-                if self._commitments.any_language[code].search(src.text):
+                family = self._commitments.any_language[code]
+                if family.search((trusted if self._promise(s) else every).text) or family.search(asked):
                     continue
             reasons.append(ReviewReason(code=f"commitment:{code}", source="reply", sentence=s))
         for s in self._sentences(reply):
