@@ -165,6 +165,8 @@ class Guardrails:
         self._company = _words([w for block in voice.values() for w in block.get("company", [])])
         self._customer = _words([w for block in voice.values() for w in block.get("customer", [])])
         self._customer_self = _words([w for block in voice.values() for w in block.get("customer_self", [])])
+        self._named_day_rules = frozenset(grounded.get("named_day_rules", []))
+        self._deadline_prefix = _words([w for block in grounded.get("deadline_prefixes", {}).values() for w in block])
         self._deadline_voice = _words([w for block in grounded.get("deadline_voice", {}).values() for w in block])
         self._service_levels = tuple(sorted({int(n) for n in service_levels}))
         if due_dates is None:
@@ -214,7 +216,7 @@ class Guardrails:
             src = trusted if self._promise(s) else every
             if any(not (number_values(m.group()) & src.numbers) for m in self._amount.finditer(s)):
                 reasons.append(ReviewReason(code="commitment:amount", source="reply", sentence=s))
-            found = self._deadline(s, language, at) if self._deadline_voice.search(s) else None
+            found = self._deadline(s, language, at, voiced=bool(self._deadline_voice.search(s)))
             if found is not None and not src.grounds(*found):
                 reasons.append(ReviewReason(code="commitment:deadline", source="reply", sentence=s))
         if segment in self.human_first_segments:
@@ -226,15 +228,19 @@ class Guardrails:
         sentence naming both; a general statement ("we offer annual plans") is not a promise to them."""
         return bool(self._company.search(sentence) and self._customer.search(sentence))
 
-    def _deadline(self, sentence: str, language: str, now: datetime) -> tuple[date, bool] | None:
+    def _deadline(self, sentence: str, language: str, now: datetime, voiced: bool = True) -> tuple[date, bool] | None:
         """(the day a sentence's deadline resolves to, whether it is a duration: "within 48 hours") for
-        "within 48 hours", "bis Freitag"; None without one or with a vague one ("shortly")."""
+        "within 48 hours", "bis Freitag"; None without one or with a vague one ("shortly"). Without a
+        commitment ``voiced`` (the company acting, the future), only a near day after a deadline
+        preposition counts ("Der Techniker kommt bis Freitag")."""
         phrase = self._due.find_phrase(sentence, language)
         if not phrase:
             return None
         due = self._due.resolve(phrase, end=now, tz="UTC", country=None, language=language, sentence=sentence)
         rule = due.rule.split("+")[0]
         if due.due_by is None or due.status == "ask_agent" or rule in self._vague_rules:
+            return None
+        if not voiced and not (rule in self._named_day_rules and self._deadline_prefix.match(phrase.strip())):
             return None
         return due.due_by, rule.startswith("within_")
 

@@ -45,7 +45,7 @@ class ActionClaimCheck(Check):
             if self._clauses and self._clauses.search(m.group(0)):
                 continue
             end = clause_end(low, m.end(), self._clauses)
-            if self._internal and self._internal.search(low, m.end(), end):
+            if self._internal and self._internal.search(low, m.start(), end):
                 continue
             return [Hit("action_claim", s, m.group(0))]
         if (
