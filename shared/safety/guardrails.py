@@ -199,9 +199,6 @@ class Guardrails:
         # what may ground a sentence: everything for a restatement, no message for a promise to this customer
         trusted = _Sources(self, [g.record, g.company, g.actions], language, at)
         every = _Sources(self, [message, g.record, g.company, g.actions], language, at)
-        # the customer's own request ("I'd like a refund"): their first person, no instruction to the assistant
-        injected = {s for code, s in self._topics.find(message, None, self._sentences) if code == "prompt_injection"}
-        asked = " ".join(s for s in self._sentences(message) if s not in injected and self._customer_self.search(s))
         # A reply's commitments are checked in every configured language: an injected German
         # "Wir erstatten Ihnen heute" inside an English reply is still a refund promise.
         for code, s in self._commitments.find(reply, None, self._sentences):
@@ -209,19 +206,26 @@ class Guardrails:
                 if not self._customer.search(s):
                     continue  # "discounts are available for annual plans": information, no commitment to anyone
                 family = self._commitments.any_language[code]
-                if family.search((trusted if self._promise(s) else every).text) or family.search(asked):
+                if family.search((trusted if self._promise(s) else every).text) or family.search(self._asked(message)):
                     continue
             reasons.append(ReviewReason(code=f"commitment:{code}", source="reply", sentence=s))
         for s in self._sentences(reply):
             src = trusted if self._promise(s) else every
             if any(not (number_values(m.group()) & src.numbers) for m in self._amount.finditer(s)):
                 reasons.append(ReviewReason(code="commitment:amount", source="reply", sentence=s))
-            found = self._deadline(s, language, at, voiced=bool(self._deadline_voice.search(s)))
+            voiced = bool(self._deadline_voice.search(s))
+            found = self._deadline(s, language, at, voiced) if voiced or self._deadline_prefix.search(s) else None
             if found is not None and not src.grounds(*found):
                 reasons.append(ReviewReason(code="commitment:deadline", source="reply", sentence=s))
         if segment in self.human_first_segments:
             reasons.append(ReviewReason(code="segment:human_first", source="customer", sentence=None, detail=segment))
         return _dedupe(reasons)
+
+    def _asked(self, message: str) -> str:
+        """The customer's own requests in ``message`` ("I'd like a refund"): sentences in their first
+        person that are no instruction to the assistant."""
+        injected = {s for code, s in self._topics.find(message, None, self._sentences) if code == "prompt_injection"}
+        return " ".join(s for s in self._sentences(message) if s not in injected and self._customer_self.search(s))
 
     def _promise(self, sentence: str) -> bool:
         """The company speaking to this customer ("we'll credit your card", "wir schreiben Ihnen gut"): a
