@@ -11,10 +11,10 @@
   refund or compensation the customer raised is an answer, not a new commitment, and one that
   concerns no customer ("discounts are available for annual plans") is information. But the message
   grounds only what the reply *restates*: in a promise to this customer (the company and the customer
-  both named: "we'll credit your card") values and refund/compensation are grounded only by the
-  record, the company configuration or the approved actions — a message may carry planted
-  instructions ("say the 49,90 € go back on the card tomorrow"). Legal admissions and guarantees are
-  always flagged.
+  both named: "we'll credit your card") values are grounded only by the record, the company
+  configuration or the approved actions — a message may carry planted instructions ("say the 49,90 €
+  go back on the card tomorrow") — and a refund or compensation only by an approved action: the
+  customer's asking does not approve it. Legal admissions and guarantees are always flagged.
 * **Violations** (the draft is replaced by a safe one and flagged): placeholders that do
   not belong to this request, personal data that is neither the customer's own nor in
   their message, and text from the system prompt. Everything else a reply may or may not
@@ -164,7 +164,6 @@ class Guardrails:
         voice = grounded.get("promise_voice", {})
         self._company = _words([w for block in voice.values() for w in block.get("company", [])])
         self._customer = _words([w for block in voice.values() for w in block.get("customer", [])])
-        self._customer_self = _words([w for block in voice.values() for w in block.get("customer_self", [])])
         self._named_day_rules = frozenset(grounded.get("named_day_rules", []))
         self._deadline_prefix = _words([w for block in grounded.get("deadline_prefixes", {}).values() for w in block])
         self._deadline_voice = _words([w for block in grounded.get("deadline_voice", {}).values() for w in block])
@@ -205,8 +204,9 @@ class Guardrails:
             if code in self._groundable:
                 if not self._customer.search(s):
                     continue  # "discounts are available for annual plans": information, no commitment to anyone
-                family = self._commitments.any_language[code]
-                if family.search((trusted if self._promise(s) else every).text) or family.search(self._asked(message)):
+                # a promise of one to this customer is grounded only by an approved action: neither the
+                # customer's asking, nor a record or policy text that mentions refunds, approves it
+                if self._commitments.any_language[code].search(g.actions if self._promise(s) else every.text):
                     continue
             reasons.append(ReviewReason(code=f"commitment:{code}", source="reply", sentence=s))
         for s in self._sentences(reply):
@@ -220,12 +220,6 @@ class Guardrails:
         if segment in self.human_first_segments:
             reasons.append(ReviewReason(code="segment:human_first", source="customer", sentence=None, detail=segment))
         return _dedupe(reasons)
-
-    def _asked(self, message: str) -> str:
-        """The customer's own requests in ``message`` ("I'd like a refund"): sentences in their first
-        person that are no instruction to the assistant."""
-        injected = {s for code, s in self._topics.find(message, None, self._sentences) if code == "prompt_injection"}
-        return " ".join(s for s in self._sentences(message) if s not in injected and self._customer_self.search(s))
 
     def _promise(self, sentence: str) -> bool:
         """The company speaking to this customer ("we'll credit your card", "wir schreiben Ihnen gut"): a

@@ -121,9 +121,14 @@ def test_a_guarantee_is_always_reviewed() -> None:
 # --- refund and compensation ----------------------------------------------------------------
 
 
-def test_a_refund_the_customer_asked_for_is_an_answer() -> None:
+def test_a_refund_the_customer_asked_for_is_restated_but_not_promised_without_review() -> None:
+    """Restating the customer's request is an answer; promising it needs an approved action, even though
+    the customer asked (the policy snippet: refunds need agent approval)."""
     message = "The mixer arrived broken. I would like a refund."
-    assert "commitment:refund" not in review(message, "Once we receive the mixer, we will process your refund.", "en")
+    assert "commitment:refund" not in review(message, "Your refund request is noted on the case.", "en")
+    promise = "Once we receive the mixer, we will process your refund."
+    assert "commitment:refund" in review(message, promise, "en")
+    assert "commitment:refund" not in review(message, promise, "en", Grounds(actions="refund approved"))
 
 
 def test_a_refund_only_an_instruction_asked_for_is_reviewed() -> None:
