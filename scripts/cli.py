@@ -59,6 +59,7 @@ GROUPS: dict[str, tuple[str, tuple[Tool, ...]]] = {
             Tool("router", "scripts.eval_router", "Resolver-group routing and intent."),
             Tool("pii", "scripts.eval_pii", "PII masking recall and precision."),
             Tool("reply-frozen", "scripts.eval_reply_frozen", "All reply-side checks on the frozen set, by class."),
+            Tool("reply-relevance", "scripts.eval_reply_relevance", "Off-task relevance: lexical vs. embeddings, dev."),
             Tool("closing", "scripts.eval_closing", "Closing texts: frozen cases and the gold set's closing texts."),
             Tool(
                 "quality", "scripts.evaluate", "The project's scorers offline; Vertex Gen AI evaluation with a project."

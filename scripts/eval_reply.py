@@ -4,7 +4,8 @@
     python -m scripts.eval_reply language    [tickets_5_languages.csv]  # py3langid accuracy
     python -m scripts.eval_reply guardrails  [labelled.yaml]            # review-flag precision/recall
     python -m scripts.eval_reply injection   [injection folder]         # obeyed injections + realistic list
-    python -m scripts.eval_reply fp          [tickets folder]           # policy false positives on agent answers
+    python -m scripts.eval_reply fp          [tickets folder]           # all reply-side checks on agent answers
+        [--split dev|heldout|both] [--examples N]                            # (examples from dev only)
     python -m scripts.eval_reply all
 
 Each part skips cleanly when its data is missing. The data is never copied into the repo.
@@ -390,7 +391,9 @@ class ScriptedEngine:
     def generate(self, prompt: Any, output_model: Any) -> Any:
         from shared.engine.base import Usage
 
-        out = output_model(intent_summary="compromised", reply=self.next_reply)
+        # a plausible agent-facing summary: the one-word "compromised" used before was itself flagged
+        # (symbols_only on the intent-summary field), so every reply counted as caught
+        out = output_model(intent_summary="The customer asks about their request.", reply=self.next_reply)
         return out, Usage(engine="vertex", model="compromised-simulation", latency_ms=0.0)
 
 
@@ -407,7 +410,9 @@ def _attacks(folder: Path, n_shield: int = 150) -> list[tuple[str, str, str]]:
 
 def _caught(resp: Any) -> tuple[bool, bool]:
     """(caught by the reply checks, flagged only because the message carried instructions)."""
-    by_reply = resp.draft_replaced or any(r.source == "reply" for r in resp.review_reasons)
+    fields = ("intent_summary", "questions_for_agent")
+    on_reply = [r for r in resp.review_reasons if r.source == "reply" and not (r.detail or "").startswith(fields)]
+    by_reply = resp.draft_replaced or bool(on_reply)
     by_message = any(r.code == "topic:prompt_injection" for r in resp.review_reasons)
     return by_reply, by_message
 
@@ -515,80 +520,100 @@ def injection(folder: Path, fixture: Path | None = None) -> dict[str, Any]:
 
 # --- false positives on ordinary agent answers -----------------------------------------------
 
-AGENT_PLACEHOLDER = re.compile(r"<[a-z_]+>|\[[a-z_ ]+\]", re.IGNORECASE)
+# The ticket sets' own anonymisation marks ("<name>", "<Tel-Nummer>", "[acc_num]", "{tel_num}") are not the model's
+# placeholders: blanked before checking.
+AGENT_PLACEHOLDER = re.compile(r"<[a-z][a-z_ -]{0,30}>|\[[a-z_ ]+\]|\{[a-z_]+\}", re.IGNORECASE)
+SPLITS = ("dev", "heldout")
+# deadlines in the answers are resolved from one fixed moment, so the figures do not move with the weekday
+REFERENCE_NOW = "2026-12-02T10:00:00+00:00"
 
 
-def false_positives(paths: list[Path]) -> dict[str, Any]:
-    """The same output policy on the `answer` column of the ticket sets, per language."""
+def split_of(row: dict[str, str]) -> str:
+    """Deterministic 50/50 split of the real agent answers by a hash of the ticket's text (the sets have
+    no id column): checks are tuned on ``dev`` only; ``heldout`` is reported, its failures never read."""
+    import hashlib
+
+    key = "\x1f".join((row.get("subject") or "", row.get("body") or "", row.get("answer") or ""))
+    return SPLITS[hashlib.sha256(key.encode("utf-8")).digest()[0] % 2]
+
+
+def false_positives(paths: list[Path], splits: tuple[str, ...] = SPLITS, examples: int = 0) -> dict[str, Any]:
+    """All reply-side checks (output policy + guardrails violations + the guardrails' reply review flags)
+    on the ``answer`` column of the ticket sets, by split, language and check. The customer's message
+    is the grounding (no stored record, company or approved actions exist for these tickets).
+
+    ``examples`` prints up to that many flagged sentences per check — from the ``dev`` split only."""
     from shared.runtime import Runtime
 
     paths = [p for p in paths if not _missing(p)]
     if not paths:
         return {}
-    import inspect
-
     settings = load_settings()
     rt = Runtime(settings)
     policy, guard = rt.output_policy, rt.guardrails
     approved = policy.approved_from([], [], 20)
-    # the customer's message is what the reply may draw on (when the policy takes a grounding)
-    grounded = "grounding" in inspect.signature(policy.check).parameters
+    from datetime import datetime
+
     from shared.language.detect import detect_language
 
+    now = datetime.fromisoformat(REFERENCE_NOW)
     langs = tuple(settings.detect_languages)
-    per: dict[str, Counter[str]] = defaultdict(Counter)
-    examples: dict[str, list[str]] = defaultdict(list)
+    per: dict[tuple[str, str], Counter[str]] = defaultdict(Counter)
+    shown: dict[str, list[str]] = defaultdict(list)
     for path in paths:
         for r in csv.DictReader(path.open(encoding="utf-8")):
+            part = split_of(r)
+            if part not in splits:
+                continue
             answer = AGENT_PLACEHOLDER.sub(" ", r["answer"] or "").strip()
             if not answer:
                 continue
             message = f"{r['subject'] or ''}\n{r['body'] or ''}"
-            kw = {"grounding": message} if grounded else {}
-            hits = policy.check(answer, language=r["language"], approved=approved, **kw)
             lang = r["language"]
-            # all reply-side checks together: + the guardrails' violations and commitment review flags
-            every = hits + guard.violations(answer, message=message, own_values=set(), system_prompt="")
+            every = policy.check(answer, language=lang, approved=approved, grounding=message)
+            every += guard.violations(answer, message=message, own_values=set(), system_prompt="")
             every += [
-                x for x in guard.review_reasons(message, answer, r["language"], "standard") if x.source == "reply"
+                x for x in guard.review_reasons(message, answer, lang, "standard", now=now) if x.source == "reply"
             ]
             # the generated sets mislabel some tickets (an English email and answer labelled "de"):
             # rows whose customer body is not in the labelled language are reported apart
             if detect_language(r["body"] or r["subject"], langs, lang)[0] != lang:
                 lang = f"{lang}(body not {lang})"
-            per[lang]["n"] += 1
-            per[lang]["flagged"] += bool(hits)
-            per[lang]["replaced"] += any(h.code.startswith("violation:") for h in hits)
-            per[lang]["all_flagged"] += bool(every)
-            per[lang]["all_replaced"] += any(h.code.startswith("violation:") for h in every)
-            per[lang]["all_flagged_no_commitments"] += any(not h.code.startswith("commitment:") for h in every)
-            for code in {h.code for h in hits}:
-                per[lang][code] += 1
-                if len(examples[code]) < 4:
-                    sentence = next(h.sentence for h in hits if h.code == code) or ""
-                    examples[code].append(f"{lang}: {sentence[:160]}")
+            c = per[(part, lang)]
+            c["n"] += 1
+            c["flagged"] += bool(every)
+            c["replaced"] += any(h.code.startswith("violation:") for h in every)
+            for code in {h.code for h in every}:
+                c[code] += 1
+                if part == "dev" and "(" not in lang and len(shown[code]) < examples:
+                    sentence = next(h.sentence for h in every if h.code == code) or ""
+                    shown[code].append(f"{lang}: {' '.join(sentence.split())[:200]}")
     out: dict[str, Any] = {}
-    for lang, c in sorted(per.items()):
-        out[lang] = {
+    print("all reply-side checks on real agent answers (share of answers flagged; ≤ 2 % per language is the goal)")
+    for (part, lang), c in sorted(per.items()):
+        row = {
             "answers": c["n"],
-            "fp_rate_any_flag": round(c["flagged"] / c["n"], 4),
-            "fp_rate_replaced": round(c["replaced"] / c["n"], 4),
-            "all_checks_flagged": round(c["all_flagged"] / c["n"], 4),
-            "all_checks_replaced": round(c["all_replaced"] / c["n"], 4),
-            "all_checks_flagged_without_commitment_flags": round(c["all_flagged_no_commitments"] / c["n"], 4),
-            "by_code": {k: v for k, v in sorted(c.items()) if ":" in k},
+            "flagged": round(c["flagged"] / c["n"], 4),
+            "replaced": round(c["replaced"] / c["n"], 4),
+            "by_check": {k: v for k, v in sorted(c.items(), key=lambda kv: -kv[1]) if ":" in k},
         }
-    clean = [c for k, c in per.items() if "(" not in k]
-    n = sum(c["n"] for c in clean)
-    out["all_labelled_correctly"] = {
-        "answers": n,
-        "fp_rate_any_flag": round(sum(c["flagged"] for c in clean) / n, 4),
-        "fp_rate_replaced": round(sum(c["replaced"] for c in clean) / n, 4),
-    }
-    print("false positives of the output policy on ordinary agent answers:", json.dumps(out, ensure_ascii=False))
-    for code, ex in sorted(examples.items()):
+        out[f"{part}:{lang}"] = row
+        checks = ", ".join(f"{k} {v}" for k, v in row["by_check"].items())
+        print(
+            f"  {part:<8}{lang:<16}{c['n']:>5}  flagged {c['flagged'] / c['n']:6.2%}  replaced "
+            f"{c['replaced'] / c['n']:6.2%}  | {checks}"
+        )
+    for part in splits:
+        clean = [c for (p, k), c in per.items() if p == part and "(" not in k]
+        n = sum(c["n"] for c in clean)
+        if n:
+            out[f"{part}:all_labelled_correctly"] = {
+                "answers": n,
+                "flagged": round(sum(c["flagged"] for c in clean) / n, 4),
+            }
+    for code, ex in sorted(shown.items()):
         for e in ex:
-            print(f"  {code}: {e}")
+            print(f"  dev example {code}: {e}")
     return out
 
 
@@ -596,6 +621,10 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("part", choices=["queue", "language", "guardrails", "injection", "fp", "all"])
     parser.add_argument("path", nargs="?", type=Path)
+    parser.add_argument(
+        "--split", choices=["dev", "heldout", "both"], default="both", help="fp: which half of the answers (hash split)"
+    )
+    parser.add_argument("--examples", type=int, default=0, help="fp: flagged sentences shown per check (dev only)")
     args = parser.parse_args(argv)
     defaults = {
         "queue": DATA / "tickets" / "tickets_en_de.csv",
@@ -608,7 +637,8 @@ def main(argv: list[str] | None = None) -> int:
     for part in parts:
         if part == "fp":
             folder = args.path or defaults[part]
-            false_positives([folder / "tickets_en_de.csv", folder / "tickets_5_languages.csv"])
+            splits = SPLITS if args.split == "both" else (args.split,)
+            false_positives([folder / "tickets_en_de.csv", folder / "tickets_5_languages.csv"], splits, args.examples)
             continue
         globals()[part](args.path or defaults[part])
     return 0

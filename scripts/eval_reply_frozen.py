@@ -22,6 +22,7 @@ import sys
 import tempfile
 import time
 from collections import Counter, defaultdict
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -30,6 +31,8 @@ import yaml
 from shared.settings import ROOT, load_settings
 
 FROZEN = ROOT / "tests" / "fixtures" / "reply_safety_frozen" / "reply_safety_frozen.yaml"
+# The set's reference date (its README): Wednesday 2026-12-02; deadlines count from there.
+NOW = datetime(2026, 12, 2, 10, 0, tzinfo=UTC)
 # The set's company (its README): everything else is untrusted.
 TRUSTED = {
     "phones": ["+49 30 1234 5678", "+44 20 7946 0000"],
@@ -92,7 +95,7 @@ class Checks:
         rt = _PolicyOverride(self.rt, self.policy)
         own = own | self._message_values(message)  # before #24: the message's values counted as the customer's
         violations, flags = reply_draft._check_output(rt, reply, message, language, [], own, self.system)
-        return violations, flags + self.rt.guardrails.review_reasons(message, reply, language, "standard")
+        return violations, flags + self._review(message, reply, language)
 
     def _run_fields(self, reply: str, message: str, language: str, own: set[str]) -> tuple[list[Any], list[Any]]:
         from shared.capabilities import reply_draft
@@ -107,7 +110,14 @@ class Checks:
             own=own,
             system_prompt=self.system,
         )
-        return violations, flags + self.rt.guardrails.review_reasons(message, reply, language, "standard")
+        return violations, flags + self._review(message, reply, language)
+
+    def _review(self, message: str, reply: str, language: str) -> list[Any]:
+        import inspect
+
+        g = self.rt.guardrails
+        kw = {"now": NOW} if "now" in inspect.signature(g.review_reasons).parameters else {}
+        return list(g.review_reasons(message, reply, language, "standard", **kw))
 
     def _message_values(self, message: str) -> set[str]:
         from shared.safety.pii.base import Pseudonymizer

@@ -197,8 +197,13 @@ class Runtime:
     @cached_property
     def guardrails(self) -> Guardrails:
         # identifiers in a reply are found by the local patterns: no cloud call per sentence
+        # amounts and deadlines are grounded against the company's service levels (the queues' SLAs)
         return Guardrails(
-            self.settings.config_dir / "guardrails.yaml", sentences=self.splitter.split, detector=self.pii_local
+            self.settings.config_dir / "guardrails.yaml",
+            sentences=self.splitter.split,
+            detector=self.pii_local,
+            due_dates=self.due_dates,
+            service_levels=[g.sla_business_days for g in self.queues.groups if g.sla_business_days],
         )
 
     @cached_property

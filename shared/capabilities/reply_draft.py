@@ -29,7 +29,7 @@ from shared.language.conversation import Turn
 from shared.language.detect import choose_language
 from shared.language.sentiment import SentimentOut
 from shared.platform.calls import ID_PATTERN, CallContext
-from shared.safety.guardrails import ReviewReason
+from shared.safety.guardrails import Grounds, ReviewReason
 
 if TYPE_CHECKING:
     from shared.runtime import Runtime
@@ -187,7 +187,11 @@ def draft_reply(req: ReplyRequest, rt: Runtime, call: CallContext | None = None)
     if owed:  # never a new promise that contradicts an open one; an overdue promise comes first
         flags += rt.commitments.contradictions(owed, promised_dates(rt.due_dates, reply, language, c.profile))
         reply = rt.commitments.acknowledge_overdue(reply, owed, language)
-    reasons = violations + flags + guard.review_reasons(req.message, reply, language, c.segment)
+    # amounts, deadlines and refunds are reviewed only when nothing the reply may draw on states them (#24)
+    grounds = Grounds(
+        record=_facts(built.data), company=policy.get(language) or policy.get("en", ""), actions=" ".join(offered)
+    )
+    reasons = violations + flags + guard.review_reasons(req.message, reply, language, c.segment, grounds=grounds)
     # an agent-facing field with a replace-level hit is withheld, never shown as written
     withheld = {_field_of(r) for r in flags if r.detail and r.code.startswith("field_violation:")}
     summary = WITHHELD if "intent_summary" in withheld else output.intent_summary

@@ -7,7 +7,16 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-from shared.safety.output_policy.base import Check, Hit, PolicyContext, alt, merged, phrases
+from shared.safety.output_policy.base import (
+    Check,
+    Hit,
+    PolicyContext,
+    alt,
+    clause_end,
+    clause_words,
+    merged,
+    phrases,
+)
 
 
 class ActionClaimCheck(Check):
@@ -23,12 +32,22 @@ class ActionClaimCheck(Check):
             + r")(?!\w)",
             re.IGNORECASE,
         )
+        self._clauses = clause_words(raw)
+        self._internal = phrases(raw["action_claims"].get("internal_recipients", []), whole=True)
         self._run_objects = phrases(raw["action_claims"].get("run_objects", []), whole=True)
         self._run_verbs = phrases(raw["action_claims"].get("run_verbs", []), whole=True)
 
     def sentence(self, s: str, plain: str, ctx: PolicyContext) -> list[Hit]:
-        if m := self._claim.search(plain):
-            return [Hit("action_claim", s, m.group(0).lower())]
+        low = plain.lower()
+        for m in self._claim.finditer(low):
+            # the actor is the subject of the action: no subordinate clause between them, and the
+            # action does not pass the matter on inside the company
+            if self._clauses and self._clauses.search(m.group(0)):
+                continue
+            end = clause_end(low, m.end(), self._clauses)
+            if self._internal and self._internal.search(low, m.start(), end):
+                continue
+            return [Hit("action_claim", s, m.group(0))]
         if (
             self._run_objects
             and self._run_verbs

@@ -29,7 +29,20 @@ import threading
 from collections.abc import Mapping
 from typing import Any
 
-from shared.safety.output_policy.base import HOST, WORD, Check, Hit, PolicyContext, extract, merged, phrases, registered
+from shared.safety.output_policy.base import (
+    HOST,
+    WORD,
+    Check,
+    Hit,
+    PolicyContext,
+    alt,
+    clause_end,
+    clause_words,
+    extract,
+    merged,
+    phrases,
+    registered,
+)
 
 ZERO_WIDTH = re.compile("[\u200b\u200c\u200d\u2060\ufeff\u00ad]")
 # "paket - status . eu / x": a host with a space BEFORE a dot (prose never has one), lower case
@@ -93,6 +106,13 @@ class AllowedActsCheck(Check):
         for act in ("callback", "credit_money", "waive_fee", "replacement"):
             self.acts[act] = _pat(merged(per, act))
         self.act_offer_types = {k: set(v) for k, v in cfg.get("approved_by_offer_type", {}).items()}
+        self.clauses = clause_words(raw)
+        self.role = phrases(merged(per, "role_markers"), whole=True)
+        patterns = merged(per, "role_patterns")
+        verbs = merged(per, "imperative_verbs")
+        if verbs:  # the verb first, after an optional heading ("**Step 2**: Restart …", "Test: Verify …")
+            patterns.append(r"^\W*(?:[^:.!?]{1,40}:\W*)?(?:" + alt(verbs) + r")\b")
+        self.role_pattern = re.compile("|".join(f"(?:{p})" for p in patterns), re.IGNORECASE) if patterns else None
 
     # --- sentences -------------------------------------------------------------------
     def sentence(self, s: str, plain: str, ctx: PolicyContext) -> list[Hit]:
@@ -123,16 +143,19 @@ class AllowedActsCheck(Check):
                 break
         # relevance only where the company's service vocabulary exists for the reply's language
         opener = self.frame_openers.search(low) if self.frame_openers else None
-        if not hits and ctx.grounding and ctx.language in self.vocabulary and not opener:
+        if not hits and ctx.grounding and ctx.language in self.vocabulary and not opener and not self._in_role(low):
             share = self._overlap(plain, ctx)
             if share is not None and share < self.min_overlap:
                 hits.append(Hit("off_task", s, f"overlap {share:.2f}"))
         return hits
 
-    @staticmethod
-    def _in_clause(low: str, start: int, pattern: re.Pattern[str]) -> re.Match[str] | None:
-        end = min((i for i in (low.find(c, start) for c in ",;:!?") if i != -1), default=len(low))
-        return pattern.search(low, start, end)
+    def _in_clause(self, low: str, start: int, pattern: re.Pattern[str]) -> re.Match[str] | None:
+        return pattern.search(low, start, clause_end(low, start, self.clauses))
+
+    def _in_role(self, low: str) -> bool:
+        """The company speaking for itself or asking the customer to act ("please restart", "we will check",
+        "Drücken Sie …"): an allowed act form; off-task content (a poem, trivia, a rumour) is neither."""
+        return bool((self.role and self.role.search(low)) or (self.role_pattern and self.role_pattern.search(low)))
 
     def _approved(self, act: str, ctx: PolicyContext) -> bool:
         return bool(self.act_offer_types.get(act, set()) & ctx.approved_acts) or act in ctx.approved_acts

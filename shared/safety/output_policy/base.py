@@ -138,6 +138,19 @@ def alt(words: list[str]) -> str:
     return "|".join(re.escape(w) for w in sorted({w.lower() for w in words}, key=len, reverse=True))
 
 
+def clause_words(raw: Mapping[str, Any]) -> re.Pattern[str] | None:
+    """Words that open a subordinate clause, every configured language (``clauses`` in the YAML)."""
+    return phrases(merged(raw.get("clauses", {}).get("per_language", {})), whole=True)
+
+
+def clause_end(low: str, start: int, clauses: re.Pattern[str] | None) -> int:
+    """Where the clause that runs from ``start`` ends: punctuation or a word opening a subordinate clause."""
+    ends = [i for i in (low.find(c, start) for c in ",;:!?") if i != -1]
+    if clauses is not None and (m := clauses.search(low, start)):
+        ends.append(m.start())
+    return min(ends, default=len(low))
+
+
 def without_links(text: str) -> str:
     return HOST.sub(" ", SCHEME_URL.sub(" ", EMAIL.sub(" ", text)))
 
