@@ -1,25 +1,51 @@
-"""What every suggestion carries and records, whatever the capability.
+"""The stages every suggesting capability composes, in this order:
 
-A capability builds its prompt and calls the engine; :func:`record` then gives the
-suggestion its id, writes the access-log facts and publishes ``suggestion.generated``,
-and returns the metadata fields every response includes.
+1. **customer** — :func:`shared.capabilities._context.customer_context`: the parts the capability
+   declares in ``READS``, through the access door (audited), policy-filtered and pseudonymized;
+2. **template** — :func:`template_for`: the prompt version of this contact's experiment arm;
+3. **ask** — :func:`ask`: the engine's answer (Gemini, or offline, marked degraded on failure),
+   with this request's placeholders restored and any other placeholder removed;
+4. **rules** — the capability's own: code disposes of what the model proposed (eligibility, caps,
+   queues, due dates, guardrails, output policy);
+5. **record** — :func:`record`: the suggestion's id, the access-log facts, the minimized stored
+   text and the ``suggestion.generated`` event; returns the fields every response includes.
+
+A capability module reads as those five calls plus its rules; what differs between capabilities is
+the context it builds and its rules, never how it asks or records.
 """
 
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
 from pydantic import BaseModel, Field
 
 from shared.engine.base import Usage
-from shared.engine.prompts import Prompt
+from shared.engine.experiments import contact_id
+from shared.engine.prompts import Prompt, PromptTemplate
 from shared.platform.calls import CallContext
 from shared.platform.events import SuggestionGenerated, new_id
 from shared.safety.pii.base import Pseudonymizer, customer_key
 
 if TYPE_CHECKING:
     from shared.runtime import Runtime
+
+
+OutputT = TypeVar("OutputT", bound=BaseModel)
+
+
+def template_for(rt: Runtime, capability: str, request: BaseModel) -> PromptTemplate:
+    """The prompt template for this contact: its experiment arm is fixed by the contact, not the call."""
+    return rt.prompts.get(capability, unit=contact_id(request))
+
+
+def ask(
+    rt: Runtime, prompt: Prompt, output_model: type[OutputT], pseudo: Pseudonymizer, *, keep: tuple[str, ...] = ()
+) -> tuple[OutputT, Usage]:
+    """The engine's answer with placeholders restored; ``keep``: fields a stronger check owns (see restore_model)."""
+    output, usage = rt.engine.generate(prompt, output_model)
+    return pseudo.restore_model(output, keep=keep), usage
 
 
 class SuggestionMeta(BaseModel):

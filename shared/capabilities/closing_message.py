@@ -15,7 +15,6 @@ from shared.capabilities._pipeline import SuggestionMeta
 from shared.data.snapshots import ORDER_IDS, Part, Reads
 from shared.decisions import closing
 from shared.decisions.actions import FinalAction
-from shared.engine.experiments import contact_id
 from shared.engine.prompts import Prompt
 from shared.platform.calls import ID_PATTERN, CallContext
 from shared.safety.context_policy import pseudonymizer_for
@@ -89,10 +88,9 @@ def closing_message(req: ClosingRequest, rt: Runtime, call: CallContext | None =
         "today": today.isoformat(),
         "still_open": rt.commitments.still_open(req.customer_id, req.ticket_id, language),
     }
-    template = rt.prompts.get(CLOSING, unit=contact_id(req))
+    template = suggestions.template_for(rt, CLOSING, req)
     prompt = template.render(context=pseudo.mask_obj(context), language=language, customer_language=language)
-    output, usage = rt.engine.generate(prompt, ClosingOutput)
-    output = pseudo.restore_model(output)
+    output, usage = suggestions.ask(rt, prompt, ClosingOutput, pseudo)
     meta = suggestions.record(
         rt,
         call,

@@ -15,7 +15,6 @@ from shared.capabilities import _pipeline as suggestions
 from shared.capabilities._context import PREPARED, customer_context
 from shared.capabilities._pipeline import SuggestionMeta
 from shared.decisions.commitments import CommitmentView
-from shared.engine.experiments import contact_id
 from shared.engine.prompts import Prompt
 from shared.platform.calls import ID_PATTERN, CallContext
 
@@ -64,11 +63,10 @@ def summarize(req: ContextSummaryRequest, rt: Runtime, call: CallContext | None 
     ctx = customer_context(rt, call, CAPABILITY, req.customer_id, channel=req.channel, ticket_id=req.ticket_id)
     view, built, pseudo = ctx.view, ctx.built, ctx.pseudo
     language = req.language or rt.settings.agent_language
-    template = rt.prompts.get(CAPABILITY, unit=contact_id(req))
+    template = suggestions.template_for(rt, CAPABILITY, req)
     prompt = template.render(context=ctx.prompt_context(), language=language)
 
-    output, usage = rt.engine.generate(prompt, SummaryOutput)
-    output = pseudo.restore_model(output)
+    output, usage = suggestions.ask(rt, prompt, SummaryOutput, pseudo)
     owed = rt.commitments.owed(req.customer_id)  # the overview opens with what we owe the customer
     if owed:
         output.bullets = [rt.commitments.summary_line(owed, language), *output.bullets[:4]]

@@ -27,7 +27,6 @@ from shared.decisions.nba import (
     discounts_mentioned,
     rank_actions,
 )
-from shared.engine.experiments import contact_id
 from shared.engine.prompts import Prompt
 from shared.language.conversation import MAX_TURNS, Turn, customer_text
 from shared.language.sentiment import SentimentOut
@@ -181,13 +180,13 @@ def recommend(req: NbaRequest, rt: Runtime, call: CallContext | None = None) -> 
 
     context = _prompt_context(facts, rules, top, suppressed, catalogue, req, language, c.profile.name, view.allowed)
     agent_language = settings.agent_language
-    template = rt.prompts.get(CAPABILITY, unit=contact_id(req))
+    template = suggestions.template_for(rt, CAPABILITY, req)
     prompt = template.render(context=pseudo.mask_obj(context), language=agent_language, customer_language=language)
     override_reason = None
     if top:
-        proposed, usage = rt.engine.generate(prompt, NbaModelOutput)
+        proposed, usage = suggestions.ask(rt, prompt, NbaModelOutput, pseudo)
         output, override_reason = finalize(
-            pseudo.restore_model(proposed),
+            proposed,
             top,
             rules,
             lambda: pseudo.restore_model(rt.offline.generate(prompt, NbaModelOutput)[0]),

@@ -21,7 +21,6 @@ from shared.capabilities._context import open_customer
 from shared.capabilities._pipeline import SuggestionMeta
 from shared.data.snapshots import ORDER_IDS, Reads
 from shared.decisions.router import Candidate, final_route
-from shared.engine.experiments import contact_id
 from shared.engine.prompts import Prompt
 from shared.language.conversation import MAX_TURNS, Turn
 from shared.language.detect import choose_language
@@ -213,12 +212,11 @@ def extract(req: NextStepsRequest, rt: Runtime, call: CallContext | None = None)
     context["commitments"] = rt.extractor.actions(context["transcript"], language, rt.due_dates.find_phrase)
     context["summary"] = rt.extractor.summary_sentences(context["transcript"], language, limit=3)
     context["review_below"] = rt.extractor.review_below
-    template = rt.prompts.get(CAPABILITY, unit=contact_id(req))
+    template = suggestions.template_for(rt, CAPABILITY, req)
     prompt = template.render(
         context=pseudo.mask_obj(context), language=settings.agent_language, customer_language=language
     )
-    output, usage = rt.engine.generate(prompt, NextStepsModelOutput)
-    output = pseudo.restore_model(output)
+    output, usage = suggestions.ask(rt, prompt, NextStepsModelOutput, pseudo)
 
     route = final_route(rt.queues, routing, output.resolver_group)
     spoken = _norm(" ".join(t.text for t in req.transcript))

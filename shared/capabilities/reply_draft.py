@@ -23,7 +23,6 @@ from shared.capabilities._pipeline import SuggestionMeta
 from shared.data.snapshots import CustomerSnapshot
 from shared.decisions.commitments import promised_dates
 from shared.decisions.nba import rank_actions
-from shared.engine.experiments import contact_id
 from shared.engine.prompts import Prompt
 from shared.language.conversation import Turn
 from shared.language.detect import choose_language
@@ -131,7 +130,7 @@ def draft_reply(req: ReplyRequest, rt: Runtime, call: CallContext | None = None)
     top = ranking.ranked[:2]
     actions = [ranking.catalogue[s.offer_id] for s in top]
 
-    template = rt.prompts.get(CAPABILITY, unit=contact_id(req))
+    template = suggestions.template_for(rt, CAPABILITY, req)
     # ``own``: the customer's values from their stored record only, never from the incoming message:
     # a phone or address that merely appears in it is not theirs (#24).
     policy = rt.policy_snippets.get(intent.label, {})
@@ -160,8 +159,8 @@ def draft_reply(req: ReplyRequest, rt: Runtime, call: CallContext | None = None)
     prompt = template.render(
         context=ctx.prompt_context(request_text), language=settings.agent_language, customer_language=language
     )
-    output, usage = rt.engine.generate(prompt, ReplyModelOutput)
-    output = pseudo.restore_model(output, keep=("reply",))  # a leaked placeholder in the reply replaces the draft
+    # a leaked placeholder in the reply replaces the draft (the output policy owns that field)
+    output, usage = suggestions.ask(rt, prompt, ReplyModelOutput, pseudo, keep=("reply",))
 
     offered = [f"{o.title} {' '.join(o.pitch.values())}" for o in actions]
     grounding = " ".join([req.message, _facts(built.data), *offered, policy.get(language) or policy.get("en", "")])
