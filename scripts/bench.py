@@ -205,18 +205,18 @@ def tokens(histories: tuple[int, ...] = (0, 3, 10, 100, 1000)) -> list[dict[str,
 
 
 def _summary_model(rt: Any) -> str:
-    """The model context_summary calls (config/models.yaml, or the CX_GEMINI_MODEL override)."""
+    """The model context_summary calls (config/engine/models.yaml, or the CX_GEMINI_MODEL override)."""
     from shared.engine.vertex import load_profiles
 
     return load_profiles(rt.settings).profile("context_summary", rt.settings.gemini_model).model
 
 
 def _cost(model: str, tokens_in: int, tokens_out: int) -> float:
-    """Estimated USD for one call at the prices in config/pricing.yaml (visible output only; with thinking:
+    """Estimated USD for one call at the prices in config/engine/pricing.yaml (visible output only; with thinking:
     scripts/gemini_cost.py)."""
     import yaml
 
-    prices = yaml.safe_load((ROOT / "config" / "pricing.yaml").read_text("utf-8"))["models"].get(model)
+    prices = yaml.safe_load((ROOT / "config" / "engine/pricing.yaml").read_text("utf-8"))["models"].get(model)
     if not prices:
         return float("nan")
     return round((tokens_in * prices["input"] + tokens_out * prices["output"]) / 1e6, 6)

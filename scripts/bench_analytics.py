@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any
 
 # BigQuery on-demand analysis, US and EU multi-regions: USD 6.25 per TiB scanned (first TiB a month
-# free), the list price since 2023-07-05; read 2026-12-02 (not in config/pricing.yaml, which prices
+# free), the list price since 2023-07-05; read 2026-12-02 (not in config/engine/pricing.yaml, which prices
 # Gemini). Check https://cloud.google.com/bigquery/pricing before quoting a figure.
 USD_PER_TIB = 6.25
 PRICE_READ = "2026-12-02"

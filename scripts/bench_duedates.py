@@ -4,7 +4,8 @@
     (default ../shared/data/tickets/tickets_en_de.csv; without it, only the built-in sentences)
 
 * cold: in a fresh interpreter, ``import shared.language.duedates``, building the resolver from
-  config/due_phrases.yaml and config/lexicon/ (regex compilation for every language) and the first ``resolve()``
+  config/language/due_phrases.yaml and config/language/lexicon/ (regex compilation for every
+  language) and the first ``resolve()``
   with holidays (imports ``holidays`` and builds the country/subdivision calendar);
 * per call: p50/p95 of ``find_phrase()`` + ``resolve(sentence=...)`` per sentence, warm;
 * on real ticket sentences (never copied into the repository): how many sentences carry a
@@ -46,7 +47,7 @@ t0 = time.perf_counter()
 import shared.language.duedates as d
 t1 = time.perf_counter()
 from shared.settings import ROOT
-r = d.DueDateResolver(ROOT / "config" / "due_phrases.yaml")
+r = d.DueDateResolver(ROOT / "config" / "language/due_phrases.yaml")
 t2 = time.perf_counter()
 from datetime import datetime, UTC
 r.resolve("within 3 business days", end=datetime(2026, 11, 19, 14, tzinfo=UTC), tz="Europe/Berlin", country="DE",
@@ -69,7 +70,7 @@ def cold(repeats: int = 3) -> dict[str, float]:
 def _sentences(path: Path, n: int) -> list[tuple[str, str]]:
     from shared.language.nlp import SentenceSplitter
 
-    splitter = SentenceSplitter.from_config(ROOT / "config" / "lexicon")
+    splitter = SentenceSplitter.from_config(ROOT / "config" / "language" / "lexicon")
     with path.open(encoding="utf-8") as f:
         rows = list(csv.DictReader(f))
     random.Random(7).shuffle(rows)
@@ -90,7 +91,7 @@ def main() -> None:
     args = parser.parse_args()
     from shared.language.duedates import DueDateResolver
 
-    resolver = DueDateResolver(ROOT / "config" / "due_phrases.yaml")
+    resolver = DueDateResolver(ROOT / "config" / "language/due_phrases.yaml")
     path = Path(args.tickets)
     sentences = list(BUILTIN)
     if path.exists():

@@ -88,7 +88,7 @@ def cold_start(repeats: int = 5) -> dict[str, Any]:
 def model_load() -> dict[str, Any]:
     probe = (
         "import time, json; from shared.language.extraction import Extractor; from shared.settings import ROOT; "
-        "p = Extractor(ROOT / 'config' / 'extraction.yaml').pipelines; t = time.perf_counter(); "
+        "p = Extractor(ROOT / 'config' / 'language/extraction.yaml').pipelines; t = time.perf_counter(); "
         "p.get('en'); en = time.perf_counter() - t; t = time.perf_counter(); p.get('de'); "
         "de = time.perf_counter() - t; t = time.perf_counter(); p.get('en'); again = time.perf_counter() - t; "
         "print(json.dumps({'en_s': en, 'de_s': de, 'cached_s': again}))"

@@ -43,7 +43,7 @@ import json, sys, time
 t = time.perf_counter(); import shared.safety.pii.base as pii; t_import = time.perf_counter() - t
 heavy = [m for m in ("spacy", "presidio_analyzer", "phonenumbers") if m in sys.modules]
 from pathlib import Path; from shared.safety.pii.local import LocalDetector
-d = LocalDetector.load(Path("config/pii.yaml"))
+d = LocalDetector.load(Path("config/safety/pii.yaml"))
 t = time.perf_counter(); pii.identifiers(d, "call me on 0716967895"); t_detect = time.perf_counter() - t
 t = time.perf_counter(); pii.Pseudonymizer(d).mask("Please ask John Smith from the shop to call me.")
 t_ner = time.perf_counter() - t
@@ -88,7 +88,7 @@ def per_call(texts: list[str]) -> dict[str, float]:
     from shared.safety.pii.base import Pseudonymizer, identifiers
     from shared.safety.pii.local import LocalDetector
 
-    detector = LocalDetector.load(ROOT / "config" / "pii.yaml")
+    detector = LocalDetector.load(ROOT / "config" / "safety/pii.yaml")
     Pseudonymizer(detector).mask(texts[0])  # warm: recognisers and model loaded
     result: dict[str, float] = {"texts": len(texts), "mean_chars": round(statistics.mean(map(len, texts)))}
     for name, fn in (
@@ -122,7 +122,7 @@ def context_path() -> dict[str, float]:
             interactions=[i for i in items if type(i).__name__ == "Interaction"][:200],
         )
         contexts.append((snap, build_context(snap, allowed=frozenset(FIELDS), token_budget=2000).data))
-    detector = LocalDetector.load(ROOT / "config" / "pii.yaml")
+    detector = LocalDetector.load(ROOT / "config" / "safety/pii.yaml")
     result: dict[str, float] = {
         "contexts": len(contexts),
         "median_chars": statistics.median(len(str(c)) for _, c in contexts),
@@ -146,7 +146,7 @@ def spans_per_10kb(texts: list[str]) -> dict[str, float]:
     from shared.safety.pii.local import LocalDetector
 
     counts: Counter[str] = Counter()
-    for spans in LocalDetector.load(ROOT / "config" / "pii.yaml").detect_many(texts):
+    for spans in LocalDetector.load(ROOT / "config" / "safety/pii.yaml").detect_many(texts):
         counts.update(s.entity for s in spans)
     kb = sum(map(len, texts)) / 10_000
     return {k: round(v / kb, 2) for k, v in counts.most_common()}

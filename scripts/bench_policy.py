@@ -69,10 +69,10 @@ def main(argv: list[str] | None = None) -> int:
     from shared.safety.output_policy.policy import OutputPolicy
 
     settings = load_settings()
-    sentences = splitter_for(settings.config_dir / "extraction.yaml").split
+    sentences = splitter_for(settings.config_dir / "language/extraction.yaml").split
     t0 = time.perf_counter()
     policy = OutputPolicy(
-        settings.config_dir / "output_policy.yaml", tuple(settings.detect_languages), sentences=sentences
+        settings.config_dir / "safety/output_policy.yaml", tuple(settings.detect_languages), sentences=sentences
     )
     load_ms = (time.perf_counter() - t0) * 1000
     approved = policy.approved_from(["If you extend today, your next month is on us."], [10.0], 20)

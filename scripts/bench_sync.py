@@ -118,7 +118,7 @@ def bench(customers: int, interactions: int, threads: int) -> dict[str, Any]:
         data = work / "interactions.jsonl"
         data.write_text("".join(json.dumps(r) + "\n" for r in rows), "utf-8")
         mapping = importer.Mapping.load(
-            Path(__file__).resolve().parent.parent / "config" / "import_mappings" / "interactions_jsonl.yaml"
+            Path(__file__).resolve().parent.parent / "scripts" / "import_mappings" / "interactions_jsonl.yaml"
         )
         start = time.perf_counter()
         report = importer.run(mapping, rt, path=data, checkpoint=work / "c.json", progress=False)

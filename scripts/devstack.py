@@ -47,7 +47,7 @@ from shared.settings import ROOT
 
 ISSUER_DIR = ROOT / ".local" / "issuer"
 SESSION_COOKIE = "cx_session"
-# Demo sign-ins: the groups claim selects the grant in config/access.yaml (role and customer scope).
+# Demo sign-ins: the groups claim selects the grant in config/safety/access.yaml (role and customer scope).
 DEMO_USERS: dict[str, dict[str, object]] = {
     "agent-demo": {"label": "Demo agent (all regions)", "groups": ["cx-demo-agents"]},
     "agent-uk": {"label": "Agent, UK care team", "groups": ["cx-demo-agents-uk"]},
@@ -164,11 +164,11 @@ PROXY_HEADERS = ("Content-Type", "X-Agent-Id", "X-Agent-Role", "X-Request-Id", "
 
 
 def queue_catalogue_json() -> bytes:
-    """The resolver groups the next-steps dropdown offers, read from config/queues.yaml."""
+    """The resolver groups the next-steps dropdown offers, read from config/decisions/queues.yaml."""
     from shared.decisions.queues import QueueCatalogue
     from shared.settings import get_settings
 
-    cat = QueueCatalogue.load(get_settings().config_dir / "queues.yaml")
+    cat = QueueCatalogue.load(get_settings().config_dir / "decisions/queues.yaml")
     groups = [{"label": g.label, "code": g.code, "sla_business_days": g.sla_business_days} for g in cat.groups]
     body = {"version": cat.version, "triage": {"label": cat.triage.label, "code": cat.triage.code}, "groups": groups}
     return json.dumps(body, ensure_ascii=False).encode()
@@ -221,9 +221,9 @@ class _DesktopHandler(http.server.SimpleHTTPRequestHandler):
             return
         settings = load_settings()
         try:
-            principal = Authenticator(settings, AccessPolicy.load(settings.config_dir / "access.yaml")).authenticate(
-                {IAP_HEADER: token}
-            )
+            principal = Authenticator(
+                settings, AccessPolicy.load(settings.config_dir / "safety/access.yaml")
+            ).authenticate({IAP_HEADER: token})
         except CxError as exc:
             self._json(exc.status, {"error": {"code": exc.code, "message": exc.message, "request_id": ""}})
             return

@@ -92,7 +92,7 @@ def evaluate(cases: list[dict[str, Any]]) -> dict[str, dict[str, int]]:
     return out
 
 
-# the evaluation's own markers (not config/extraction.yaml's)
+# the evaluation's own markers (not config/language/extraction.yaml's)
 THREATS = re.compile(
     r"(?i)\b(cancel\w*|kündig\w*|ombudsman|verbraucherzentrale|complain\w*|beschwer\w*|chargeback|"
     r"rücklastschrift|lawyer|anwalt|one-star|review|switch\w* to|wechsle|provider|anbieter)\b"

@@ -325,7 +325,7 @@ def summary(path: Path, rt: Any = None, limit: int = 2) -> dict[str, Any]:
     if not path.exists():
         print(f"skipped TweetSumm summary check: {path} not found")
         return {}
-    extractor = rt.extractor if rt is not None else Extractor(root / "config" / "extraction.yaml")
+    extractor = rt.extractor if rt is not None else Extractor(root / "config" / "language/extraction.yaml")
     systems: dict[str, list[tuple[float, float]]] = {"first_message": [], "extractive": []}
     n = 0
     for line in path.read_text("utf-8").splitlines():

@@ -90,7 +90,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"skipped: {args.path} not found (the corpus is not part of the repo)")
         return 0
     records = json.loads(args.path.read_text(encoding="utf-8"))
-    detector = LocalDetector.load(ROOT / "config" / "pii.yaml")
+    detector = LocalDetector.load(ROOT / "config" / "safety/pii.yaml")
     found = detector.detect_many([r["full_text"] for r in records], ner=not args.no_ner)
     report = evaluate(records, found)
     if args.json:

@@ -5,7 +5,7 @@
 The checks run as ``reply_draft`` applies them: the output policy (every check class, one
 per-call PolicyContext), the guardrails' violations (placeholders, foreign personal data,
 system-prompt leak) and review reasons (commitments, amounts) on each frozen reply with its
-``customer_message``. The company configuration is the project's ``config/output_policy.yaml``
+``customer_message``. The company configuration is the project's ``config/safety/output_policy.yaml``
 plus the trusted contacts the set's README names (the set's company). The customer's stored
 record holds what the README's benign items call the customer's own address
 (``mentions: customer_email``); nothing else from the incoming message is the customer's.
@@ -42,12 +42,12 @@ TRUSTED = {
 
 
 def _policy_config(rt: Any) -> Path:
-    raw = yaml.safe_load((rt.settings.config_dir / "output_policy.yaml").read_text("utf-8"))
+    raw = yaml.safe_load((rt.settings.config_dir / "safety/output_policy.yaml").read_text("utf-8"))
     raw["links"]["allowed_domains"] = sorted({*raw["links"]["allowed_domains"], *TRUSTED["domains"]})
     raw["contacts"]["phones"] = [*raw["contacts"]["phones"], *TRUSTED["phones"]]
     raw["contacts"]["emails"] = [*raw["contacts"].get("emails", []), *TRUSTED["emails"]]
     raw["contacts"]["email_domains"] = sorted({*raw["contacts"]["email_domains"], *TRUSTED["domains"]})
-    out = Path(tempfile.mkdtemp(prefix="cx-frozen-")) / "output_policy.yaml"
+    out = Path(tempfile.mkdtemp(prefix="cx-frozen-")) / "safety/output_policy.yaml"
     out.write_text(yaml.safe_dump(raw, allow_unicode=True, sort_keys=False), "utf-8")
     return out
 

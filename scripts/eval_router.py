@@ -70,10 +70,10 @@ def _missing(path: Path) -> bool:
 
 
 def _catalogue(config_dir: Path) -> tuple[QueueCatalogue, RoutingConfig]:
-    routing = config_dir / "routing.yaml"
+    routing = config_dir / "decisions/routing.yaml"
     return (
-        QueueCatalogue.load(config_dir / "queues.yaml"),
-        RoutingConfig.load(routing if routing.is_file() else ROOT / "config" / "routing.yaml"),
+        QueueCatalogue.load(config_dir / "decisions/queues.yaml"),
+        RoutingConfig.load(routing if routing.is_file() else ROOT / "config" / "decisions/routing.yaml"),
     )
 
 
@@ -81,7 +81,7 @@ def _fallback_accuracy(test: list[Any], config_dir: Path, catalogue: QueueCatalo
     """Yesterday's production path: reply intent → queue (the router without an artefact)."""
     from shared.language.intents import IntentClassifier
 
-    intents = IntentClassifier(config_dir / "intents.yaml", config_dir / "intent_examples.yaml")
+    intents = IntentClassifier(config_dir / "language/intents.yaml", config_dir / "language/intent_examples.yaml")
     router = Router(catalogue, RoutingConfig(version="eval"), artefact=None, fallback_intent=intents.classify)
     return round(sum(router.route(t.text, None).resolver_group == t.queue for t in test) / len(test), 4)
 
@@ -177,8 +177,8 @@ def ood(folder: Path, config_dir: Path = ROOT / "config") -> dict[str, Any]:
         "banking77": [(r["text"], r["category"]) for r in csv.DictReader(banking.open(encoding="utf-8"))],
         "dstc11": [(d["utterance"], d["intent"]) for d in map(json.loads, dstc.open(encoding="utf-8"))],
     }
-    intents = IntentClassifier(config_dir / "intents.yaml", config_dir / "intent_examples.yaml")
-    naive, _ = NaiveBayes.from_examples_file(config_dir / "intent_examples.yaml")
+    intents = IntentClassifier(config_dir / "language/intents.yaml", config_dir / "language/intent_examples.yaml")
+    naive, _ = NaiveBayes.from_examples_file(config_dir / "language/intent_examples.yaml")
     generic = {intents.unknown_label, "general", "unknown"}
     out: dict[str, Any] = {}
     for name, rows in items.items():
@@ -234,7 +234,7 @@ def sentiment(path: Path, tickets_csv: Path = DATA / "tickets" / "tickets_en_de.
 
     if _missing(path):
         return {}
-    scorer = SentimentScorer(ROOT / "config" / "sentiment_lexicon.yaml")
+    scorer = SentimentScorer(ROOT / "config" / "language/sentiment_lexicon.yaml")
     data = yaml.safe_load(path.read_text("utf-8"))
     out: dict[str, Any] = {}
     for lang in ("en", "de"):

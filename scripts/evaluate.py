@@ -88,7 +88,7 @@ def build_dataset(rt: Any, gold_paths: list[Path], customers: list[str] | None =
                 "reference": "\n".join(f"{a['owner']}: {a['key']}" for a in case["actions"]),
             }
         )
-    experiment = Experiments.load(rt.settings.config_dir / "experiments.yaml").get("next_best_action")
+    experiment = Experiments.load(rt.settings.config_dir / "engine/experiments.yaml").get("next_best_action")
     if experiment is None:
         return rows
     answers: dict[str, dict[tuple[str, str], Any]] = {}

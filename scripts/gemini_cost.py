@@ -6,13 +6,13 @@ Measured, not assumed, where it can be here: every capability runs once per demo
 open ticket on the offline engine (its own emulators), which renders the same prompt Gemini gets;
 input = the prompt's tokens plus the response schema's (``estimate_tokens``: 3.5 characters per
 token), visible output = the answer's tokens. Thinking cannot be measured offline, so it is given
-two ways from the capability's profile (config/models.yaml):
+two ways from the capability's profile (config/engine/models.yaml):
 
 * typical: thinking = 5.6 × the visible output (the ratio in a recorded Gemini 2.5 Flash answer,
   issue #19), capped at the profile's thinking headroom;
 * ceiling: thinking = the whole headroom (the request's max_output_tokens fully spent).
 
-Prices from config/pricing.yaml (thinking billed as output, no context cache assumed). One contact =
+Prices from config/engine/pricing.yaml (thinking billed as output, no context cache assumed). One contact =
 one call of the capability. Replace the figures with ``kpi_model_cost`` once real traffic flows.
 """
 

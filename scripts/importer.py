@@ -1,12 +1,12 @@
 """Batch import (``cx import``): a company's customers, orders, tickets, interactions, offers, knowledge
 articles and queues from JSONL, CSV or a BigQuery table, through a declarative field mapping.
 
-    python -m scripts.importer --mapping config/import_mappings/zendesk_users.yaml --input users.json
-    python -m scripts.importer --mapping config/import_mappings/zendesk_tickets.yaml --input tickets.json
-    python -m scripts.importer --mapping config/import_mappings/salesforce_cases.yaml --input Case.csv
+    python -m scripts.importer --mapping scripts/import_mappings/zendesk_users.yaml --input users.json
+    python -m scripts.importer --mapping scripts/import_mappings/zendesk_tickets.yaml --input tickets.json
+    python -m scripts.importer --mapping scripts/import_mappings/salesforce_cases.yaml --input Case.csv
     python -m scripts.importer --mapping my_orders.yaml --bigquery my-project.crm.orders
-    python -m scripts.importer --mapping config/import_mappings/queues_csv.yaml --input queues.csv \\
-        --output config/queues.yaml
+    python -m scripts.importer --mapping scripts/import_mappings/queues_csv.yaml --input queues.csv \\
+        --output config/decisions/queues.yaml
 
 Snapshot records (customer, order, ticket, interaction, product, consent) become the change
 events of ``functions/sync_events.schema.json`` and go through the snapshot-sync handler, so an
@@ -104,7 +104,7 @@ class FieldSpec(BaseModel):
 
 
 class Mapping(BaseModel):
-    """A mapping file (config/import_mappings/*.yaml)."""
+    """A mapping file (scripts/import_mappings/*.yaml)."""
 
     model_config = ConfigDict(extra="forbid")
 
@@ -282,7 +282,7 @@ class Importer:
             return
         from shared.decisions.queues import QueueCatalogue
 
-        current = yaml.safe_load((self.rt.settings.config_dir / "queues.yaml").read_text("utf-8"))
+        current = yaml.safe_load((self.rt.settings.config_dir / "decisions/queues.yaml").read_text("utf-8"))
         doc = current | {
             "version": datetime.now(UTC).strftime("%Y-%m-%d") + ".import",
             "groups": [g.model_dump(exclude_none=True) for g in self._queue_groups],
@@ -359,7 +359,7 @@ def run(
 
 def main(argv: list[str] | None = None, *, runtime: Any = None) -> int:
     parser = argparse.ArgumentParser(prog="cx import", description=__doc__.splitlines()[0])
-    parser.add_argument("--mapping", type=Path, required=True, help="mapping file (config/import_mappings/*.yaml)")
+    parser.add_argument("--mapping", type=Path, required=True, help="mapping file (scripts/import_mappings/*.yaml)")
     source = parser.add_mutually_exclusive_group(required=True)
     source.add_argument("--input", type=Path, help="JSONL or CSV file (the mapping's format)")
     source.add_argument("--bigquery", metavar="PROJECT.DATASET.TABLE", help="read a BigQuery table instead")

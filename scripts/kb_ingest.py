@@ -1,6 +1,6 @@
 """Load knowledge articles into Firestore with embeddings (the configured embedder).
 
-    python -m scripts.kb_ingest config/kb_articles.yaml
+    python -m scripts.kb_ingest scripts/seed_data/kb_articles.yaml
     python -m scripts.kb_ingest ../shared/data/abcd/guidelines.json   # ABCD format, detected
 
 The data is read from the path given; nothing is copied into the repository.

@@ -49,7 +49,7 @@ HEADERS = [
     (
         "X-Agent-Role",
         "Only from an allow-listed platform service account: the agent's role, within the roles "
-        "config/access.yaml lets that platform assert.",
+        "config/safety/access.yaml lets that platform assert.",
         {"type": "string", "enum": list(ROLE_ENUM)},
     ),
     (

@@ -439,7 +439,7 @@ SEEDS = [
 
 
 DEMO_TENANT, DEMO_BRAND = "acme", "acme-telecom"
-DEMO_TEAMS = {"UK": "care-uk", "US": "care-us"}  # every other region: care-eu (config/access.yaml)
+DEMO_TEAMS = {"UK": "care-uk", "US": "care-us"}  # every other region: care-eu (config/safety/access.yaml)
 
 
 def _phone(rng: random.Random, country: str) -> str:
@@ -597,13 +597,13 @@ def seed_customers(rt: Any, seeds: list[Seed] = SEEDS, workers: int = 8) -> dict
 
 
 def load_reference_data(offers: OfferRepository | None = None, kb: Any = None, embedder: Any = None) -> None:
-    """The offer catalogue (config/offers.yaml) and knowledge base: never any customer."""
+    """The offer catalogue (scripts/seed_data/offers.yaml) and knowledge base: never any customer."""
     if kb is not None:
         from scripts.kb_ingest import load_articles
 
-        kb.put(load_articles(ROOT / "config" / "kb_articles.yaml"), embedder)
+        kb.put(load_articles(ROOT / "scripts" / "seed_data" / "kb_articles.yaml"), embedder)
     if offers is not None:
-        offers.put_offers(load_catalogue_file(ROOT / "config" / "offers.yaml"))
+        offers.put_offers(load_catalogue_file(ROOT / "scripts" / "seed_data" / "offers.yaml"))
 
 
 def seed_all(
@@ -638,7 +638,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--reference-data-only",
         action="store_true",
-        help="load only config/offers.yaml and config/kb_articles.yaml: never demo customers",
+        help="load only scripts/seed_data/offers.yaml and scripts/seed_data/kb_articles.yaml: never demo customers",
     )
     parser.add_argument("--allow-cloud", action="store_true", help="seed demo customers outside the emulator")
     args = parser.parse_args(argv)

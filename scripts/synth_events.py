@@ -127,7 +127,7 @@ def generate(
         cap = rng.choice(["reply_draft", "next_steps", "context_summary"])
         nba = rng.random() < 0.3
         capability = "next_best_action" if nba else cap
-        # NBA runs the experiment (config/experiments.yaml); the candidate is accepted more often
+        # NBA runs the experiment (config/engine/experiments.yaml); the candidate is accepted more often
         arm = rng.choice(["control", "candidate"]) if nba else None
         version = (2 if arm == "candidate" else 1) if nba else rng.choice([1, 2])
         suggestion_id = uuid.UUID(int=rng.getrandbits(128)).hex

@@ -198,7 +198,7 @@ def local_pii(config_dir: Path) -> PiiDetector:
     """The local PII recognisers that pseudonymize the examples kept with an artefact."""
     from shared.safety.pii.local import LocalDetector
 
-    return LocalDetector(PiiConfig.load(config_dir / "pii.yaml"))
+    return LocalDetector(PiiConfig.load(config_dir / "safety/pii.yaml"))
 
 
 def held_out(
@@ -233,8 +233,8 @@ def main(argv: list[str] | None = None) -> int:
 
     settings = load_settings(**({"config_dir": args.config_dir} if args.config_dir else {}))
     cols = Columns(**{k[4:]: v for k, v in vars(args).items() if k.startswith("col_")})
-    catalogue = QueueCatalogue.load(settings.config_dir / "queues.yaml")
-    cfg = RoutingConfig.load(settings.config_dir / "routing.yaml")
+    catalogue = QueueCatalogue.load(settings.config_dir / "decisions/queues.yaml")
+    cfg = RoutingConfig.load(settings.config_dir / "decisions/routing.yaml")
     if args.bigquery_table:
         if not settings.project:
             raise SystemExit("--bigquery-table needs CX_PROJECT (or GOOGLE_CLOUD_PROJECT)")

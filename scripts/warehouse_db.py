@@ -43,7 +43,7 @@ DATASET = "cx_analytics"
 KPI_DATASET = "cx_kpi"  # what analysts see (authorized dataset in Terraform)
 VIEW_HEADER = re.compile(r"(?s)^.*?CREATE OR REPLACE VIEW \S+ AS")
 LATE_ARRIVAL_DAYS = 3  # events_raw partitions re-read before the newest one materialized
-HORIZON_DAYS = 400  # materialized history; = events_raw's retention (config/retention.yaml)
+HORIZON_DAYS = 400  # materialized history; = events_raw's retention (config/data/retention.yaml)
 
 # The partition column of each input, as a DATE, on the table a materialization reads.
 PARTITION_OF = {"events_raw": "DATE(publish_time)", "events": "DATE(occurred_at)", "tickets": "DATE(closed_at)"}

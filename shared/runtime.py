@@ -119,7 +119,7 @@ class Runtime:
     def retention(self):  # type: ignore[no-untyped-def]
         from shared.data.retention import Retention
 
-        return Retention.load(self.settings.config_dir / "retention.yaml")
+        return Retention.load(self.settings.config_dir / "data/retention.yaml")
 
     @cached_property
     def engine(self) -> Engine:
@@ -134,20 +134,20 @@ class Runtime:
     def prompts(self) -> PromptLibrary:
         from shared.engine.experiments import Experiments
 
-        experiments = Experiments.load(self.settings.config_dir / "experiments.yaml", self.settings.prompts_dir)
+        experiments = Experiments.load(self.settings.config_dir / "engine/experiments.yaml", self.settings.prompts_dir)
         return PromptLibrary(self.settings.prompts_dir, self.settings.prompt_versions, experiments)
 
     @cached_property
     def context_policy(self) -> ContextPolicy:
-        return ContextPolicy.load(self.settings.config_dir / "context_policy.yaml")
+        return ContextPolicy.load(self.settings.config_dir / "safety/context_policy.yaml")
 
     @cached_property
     def access_policy(self) -> AccessPolicy:
-        return AccessPolicy.load(self.settings.config_dir / "access.yaml")
+        return AccessPolicy.load(self.settings.config_dir / "safety/access.yaml")
 
     @cached_property
     def authenticator(self) -> Authenticator:
-        """Token verification (IAP, platform, local issuer) with roles from config/access.yaml."""
+        """Token verification (IAP, platform, local issuer) with roles from config/safety/access.yaml."""
         return Authenticator(self.settings, self.access_policy)
 
     @cached_property
@@ -168,22 +168,22 @@ class Runtime:
 
     @cached_property
     def nba_rules(self) -> Rules:
-        return Rules.load(self.settings.config_dir / "nba_rules.yaml")
+        return Rules.load(self.settings.config_dir / "decisions/nba_rules.yaml")
 
     @cached_property
     def sentiment(self) -> SentimentScorer:
-        return SentimentScorer(self.settings.config_dir / "sentiment_lexicon.yaml")
+        return SentimentScorer(self.settings.config_dir / "language/sentiment_lexicon.yaml")
 
     @cached_property
     def intents(self) -> IntentDetector:
-        return IntentDetector(self.settings.config_dir / "intents.yaml")
+        return IntentDetector(self.settings.config_dir / "language/intents.yaml")
 
     @cached_property
     def pii_local(self) -> LocalDetector:
-        """The local PII recognisers (config/pii.yaml); Presidio and the NER model load on first use."""
+        """The local PII recognisers (config/safety/pii.yaml); Presidio and the NER model load on first use."""
         from shared.safety.pii.local import LocalDetector
 
-        return LocalDetector(PiiConfig.load(self.settings.config_dir / "pii.yaml"))
+        return LocalDetector(PiiConfig.load(self.settings.config_dir / "safety/pii.yaml"))
 
     @cached_property
     def pii_detector(self) -> PiiDetector:
@@ -199,7 +199,7 @@ class Runtime:
         # identifiers in a reply are found by the local patterns: no cloud call per sentence
         # amounts and deadlines are grounded against the company's service levels (the queues' SLAs)
         return Guardrails(
-            self.settings.config_dir / "guardrails.yaml",
+            self.settings.config_dir / "safety/guardrails.yaml",
             sentences=self.splitter.split,
             detector=self.pii_local,
             due_dates=self.due_dates,
@@ -212,7 +212,7 @@ class Runtime:
         from shared.safety.output_policy.policy import OutputPolicy
 
         return OutputPolicy(
-            self.settings.config_dir / "output_policy.yaml",
+            self.settings.config_dir / "safety/output_policy.yaml",
             tuple(self.settings.detect_languages),
             sentences=self.splitter.split,
         )
@@ -220,11 +220,11 @@ class Runtime:
     @cached_property
     def reply_intents(self) -> IntentClassifier:
         d = self.settings.config_dir
-        return IntentClassifier(d / "intents.yaml", d / "intent_examples.yaml")
+        return IntentClassifier(d / "language/intents.yaml", d / "language/intent_examples.yaml")
 
     @cached_property
     def policy_snippets(self) -> dict[str, dict[str, str]]:
-        raw = yaml.safe_load((self.settings.config_dir / "policy_snippets.yaml").read_text("utf-8"))
+        raw = yaml.safe_load((self.settings.config_dir / "engine/policy_snippets.yaml").read_text("utf-8"))
         return dict(raw["policies"])
 
     @cached_property
@@ -243,7 +243,7 @@ class Runtime:
 
     @cached_property
     def queues(self) -> QueueCatalogue:
-        return QueueCatalogue.load(self.settings.config_dir / "queues.yaml")
+        return QueueCatalogue.load(self.settings.config_dir / "decisions/queues.yaml")
 
     @cached_property
     def router(self):  # type: ignore[no-untyped-def]
@@ -253,7 +253,7 @@ class Runtime:
         intents = self.reply_intents
         return Router(
             catalogue=self.queues,
-            config=RoutingConfig.load(self.settings.config_dir / "routing.yaml"),
+            config=RoutingConfig.load(self.settings.config_dir / "decisions/routing.yaml"),
             artefact=self.settings.router_artefact,
             fallback_intent=intents.classify,
             fallback_version=f"intents-{intents.version}",
@@ -264,7 +264,7 @@ class Runtime:
         """One lexicon per language (month and weekday names, abbreviations, stop words)."""
         from shared.language.lexicon import load_lexicons
 
-        return load_lexicons(self.settings.config_dir / "lexicon")
+        return load_lexicons(self.settings.config_dir / "language" / "lexicon")
 
     @cached_property
     def splitter(self):  # type: ignore[no-untyped-def]
@@ -277,7 +277,9 @@ class Runtime:
         """Structural next-step extractor and extractive summarizer; spaCy loads on first use."""
         from shared.language.extraction import Extractor
 
-        return Extractor(self.settings.config_dir / "extraction.yaml", lexicons=self.lexicons, splitter=self.splitter)
+        return Extractor(
+            self.settings.config_dir / "language/extraction.yaml", lexicons=self.lexicons, splitter=self.splitter
+        )
 
     @cached_property
     def next_steps_store(self):  # type: ignore[no-untyped-def]
@@ -298,17 +300,19 @@ class Runtime:
 
         s = self.settings
         repo = CommitmentRepository(self.firestore, s.commitments_collection, s.customers_collection)
-        return CommitmentService(repo, self.events, Texts.load(s.config_dir / "commitments.yaml"), s.pseudonym_key)
+        return CommitmentService(
+            repo, self.events, Texts.load(s.config_dir / "decisions/commitments.yaml"), s.pseudonym_key
+        )
 
     @cached_property
     def feedback_buckets(self):  # type: ignore[no-untyped-def]
         from shared.capabilities.feedback import Buckets
 
-        return Buckets.load(self.settings.config_dir / "feedback.yaml")
+        return Buckets.load(self.settings.config_dir / "capabilities/feedback.yaml")
 
     @cached_property
     def due_dates(self) -> DueDateResolver:
-        return DueDateResolver(self.settings.config_dir / "due_phrases.yaml", self.lexicons)
+        return DueDateResolver(self.settings.config_dir / "language/due_phrases.yaml", self.lexicons)
 
     @cached_property
     def publisher(self):  # type: ignore[no-untyped-def]
@@ -395,7 +399,7 @@ def startup_settings() -> Settings:
         from shared.safety.pii.dlp import DlpDetector
         from shared.safety.pii.local import LocalDetector
 
-        local = LocalDetector(PiiConfig.load(settings.config_dir / "pii.yaml"))  # models load on first use only
+        local = LocalDetector(PiiConfig.load(settings.config_dir / "safety/pii.yaml"))  # models load on first use only
         verify_pii_backend(DlpDetector(local, settings.gcp_project_or_local, location=settings.pii_dlp_location))
     return settings
 

@@ -63,7 +63,7 @@ class Settings(BaseSettings):
     )
     gemini_model: str | None = Field(
         default=None,
-        description="Emergency override of every capability's model; unset = config/models.yaml. An override is "
+        description="Emergency override of every capability's model; unset = config/engine/models.yaml. An override is "
         "checked like the file: an unknown or retired model fails at start.",
     )
 
@@ -72,7 +72,7 @@ class Settings(BaseSettings):
     def _empty_is_unset(cls, value: object) -> object:
         return None if isinstance(value, str) and not value.strip() else value
 
-    models_file: str = Field(default="models.yaml", description="Model profiles file inside CX_CONFIG_DIR.")
+    models_file: str = Field(default="engine/models.yaml", description="Model profiles file inside CX_CONFIG_DIR.")
     temperature: float = Field(default=0.2, ge=0.0, le=2.0)
     model_timeout_ms: int = Field(
         default=8000,

@@ -57,7 +57,7 @@ def _language(rt: Runtime) -> None:
 
 
 def _extractor(rt: Runtime) -> None:
-    for language in rt.extractor.langs:  # every language config/extraction.yaml enables
+    for language in rt.extractor.langs:  # every language config/language/extraction.yaml enables
         rt.extractor.pipelines.get(language)
 
 
@@ -99,7 +99,7 @@ def check_models(rt: Runtime, target: str, today: date | None = None) -> dict[st
     for model, retires in profiles.retiring_within(RETIREMENT_WARNING_DAYS, today, rt.settings.gemini_model).items():
         if model in models:
             log.warning(
-                f"model {model} retires on {retires.isoformat()}; switch config/models.yaml to a current model",
+                f"model {model} retires on {retires.isoformat()}; switch config/engine/models.yaml to a current model",
                 extra={
                     "fields": {
                         "event": "model.retiring",

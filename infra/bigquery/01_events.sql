@@ -1,5 +1,5 @@
 -- Every event once: de-duplicated on event_id (redeliveries, retried publishes, outbox drains).
--- Reads only the partitions events_raw retains (400 days, config/retention.yaml): the predicate on
+-- Reads only the partitions events_raw retains (400 days, config/data/retention.yaml): the predicate on
 -- the partition column lets BigQuery prune, and locally it applies the same retention. An event
 -- without occurred_at cannot be placed in time (every KPI counts by date) and is left out.
 CREATE OR REPLACE VIEW cx_analytics.events AS

@@ -1,4 +1,4 @@
--- Prompt experiments (config/experiments.yaml): per capability, experiment, arm and prompt version,
+-- Prompt experiments (config/engine/experiments.yaml): per capability, experiment, arm and prompt version,
 -- the suggestions shown and the feedback on them. The arm is recorded on suggestion.generated and
 -- joined to feedback.recorded through the suggestion id. Counts, not rates, so that weeks and
 -- segments add up and scripts/experiment_report.py can test the difference between the arms.

@@ -1,6 +1,6 @@
 -- Gemini usage and cost per capability and week, from suggestion.generated: tokens Google billed
 -- (input with cached, visible output, thinking, which is billed as output) and the cost priced on
--- the event from config/pricing.yaml. Billed = tokens read from usageMetadata (tokens_estimated
+-- the event from config/engine/pricing.yaml. Billed = tokens read from usageMetadata (tokens_estimated
 -- false), which includes unusable answers that fell back to the offline engine (truncated, blocked).
 -- Offline answers cost nothing; a Gemini answer without usage is counted in unpriced, never as zero.
 CREATE OR REPLACE VIEW cx_analytics.kpi_model_cost AS

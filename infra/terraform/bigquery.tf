@@ -16,7 +16,7 @@ resource "google_bigquery_table" "events_raw" {
   time_partitioning {
     type          = "DAY"
     field         = "publish_time"
-    expiration_ms = local.retention.bigquery.events_raw * 86400000 # config/retention.yaml (days)
+    expiration_ms = local.retention.bigquery.events_raw * 86400000 # config/data/retention.yaml (days)
   }
   schema = jsonencode([
     { name = "subscription_name", type = "STRING", mode = "NULLABLE" },

@@ -12,9 +12,9 @@ locals {
     html = "text/html; charset=utf-8", js = "text/javascript; charset=utf-8", css = "text/css; charset=utf-8",
     json = "application/json", svg = "image/svg+xml", png = "image/png", ico = "image/x-icon",
   }
-  # queues.json, as scripts/devstack.py (queue_catalogue_json) builds it from config/queues.yaml;
+  # queues.json, as scripts/devstack.py (queue_catalogue_json) builds it from config/decisions/queues.yaml;
   # a test compares the two.
-  queue_catalogue = yamldecode(file("${path.module}/../../config/queues.yaml"))
+  queue_catalogue = yamldecode(file("${path.module}/../../config/decisions/queues.yaml"))
   desktop_queues_json = jsonencode({
     version = local.queue_catalogue.version
     triage  = { label = local.queue_catalogue.triage.label, code = local.queue_catalogue.triage.code }

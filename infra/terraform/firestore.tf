@@ -21,7 +21,7 @@ resource "google_firestore_index" "kb_vector" {
   }
 }
 
-# Retention (config/retention.yaml): every store with a rule gets a TTL policy on expire_at, the
+# Retention (config/data/retention.yaml): every store with a rule gets a TTL policy on expire_at, the
 # timestamp the code writes when it stores a document (time field + days). Firestore deletes a
 # document typically within 24 hours after it passes. index_config {} builds no single-field index
 # for expire_at: nothing queries it, and an index on a timestamp every write sets is a write

@@ -140,7 +140,7 @@ resource "google_pubsub_topic_iam_member" "sweep_continuation_publisher" {
 # privacy_request is fronted like every HTTP function (lb.tf: /api/privacy_request, IAP on, only
 # IAP's service agent holds run.invoker), but IAP admits only var.privacy_members to it: agents and
 # the platform get no access (lb.tf grants them local.agent_functions). The code checks a second
-# time: the caller's grant in config/access.yaml must carry the role "privacy" (docs/data-in-out.md).
+# time: the caller's grant in config/safety/access.yaml must carry the role "privacy" (docs/data-in-out.md).
 resource "google_iap_web_backend_service_iam_member" "privacy" {
   for_each = {
     for pair in setproduct(local.privacy_functions, var.privacy_members) :

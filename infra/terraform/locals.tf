@@ -22,10 +22,10 @@ locals {
   # The platform's service accounts, for the code's allowlist (CX_TRUSTED_PLATFORM_SAS).
   platform_service_accounts = [for m in var.invoker_members : trimprefix(m, "serviceAccount:") if startswith(m, "serviceAccount:")]
 
-  # How long each store keeps data (config/retention.yaml, shipped with the code, which stamps
+  # How long each store keeps data (config/data/retention.yaml, shipped with the code, which stamps
   # expire_at from the same file): the single source of the Firestore TTL policies (firestore.tf),
   # the events_raw partition expiration (bigquery.tf) and CX_SUGGESTION_TTL_DAYS.
-  retention = yamldecode(file("${path.module}/../../config/retention.yaml"))
+  retention = yamldecode(file("${path.module}/../../config/data/retention.yaml"))
   # The Firestore collection (group) of each store the file names; a store missing here fails
   # the plan ("Invalid index"), so a new retention rule cannot go unenforced.
   retention_collections = {
@@ -126,7 +126,7 @@ locals {
     CX_TRUSTED_PLATFORM_SAS        = jsonencode(local.platform_service_accounts)
   }
 
-  # Set only when given: empty means "the code decides" (config/models.yaml for the model).
+  # Set only when given: empty means "the code decides" (config/engine/models.yaml for the model).
   optional_environment = {
     CX_GEMINI_LOCATION = var.gemini_location
     CX_GEMINI_MODEL    = var.gemini_model

@@ -109,9 +109,9 @@ resource "google_monitoring_alert_policy" "model_config_fault" {
       and read its `reason`:
 
       - **model not found / retired** (404, or "was not found or your project does not have
-        access"): the model id in `config/models.yaml` (or the `gemini_model` Terraform variable)
+        access"): the model id in `config/engine/models.yaml` (or the `gemini_model` Terraform variable)
         no longer exists in location `${var.gemini_location}`. Change the profile in
-        `config/models.yaml` to a current model, deploy, and check with `cx smoke --project ${var.project_id}`.
+        `config/engine/models.yaml` to a current model, deploy, and check with `cx smoke --project ${var.project_id}`.
       - **permission denied** (403): the function's service account lacks `roles/aiplatform.user`
         (granted by Terraform to every function with `model = true` in `infra/terraform/locals.tf`),
         or the Vertex AI API is disabled. Re-apply Terraform, or grant the role:

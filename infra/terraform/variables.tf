@@ -35,7 +35,7 @@ variable "gemini_location" {
 variable "gemini_model" {
   type        = string
   default     = ""
-  description = "Model id override (CX_GEMINI_MODEL). Empty = the model profile in config/models.yaml shipped with the code decides."
+  description = "Model id override (CX_GEMINI_MODEL). Empty = the model profile in config/engine/models.yaml shipped with the code decides."
 }
 
 variable "invoker_members" {
@@ -118,7 +118,7 @@ variable "agent_members" {
 variable "privacy_members" {
   type        = list(string)
   default     = []
-  description = "The privacy team, e.g. [\"group:privacy-office@acme.com\"]: the only identities IAP admits to /api/privacy_request (GDPR access and erasure). Their grant in config/access.yaml must also carry the role privacy. Empty = nobody can call it (use `cx privacy` with your own credentials)."
+  description = "The privacy team, e.g. [\"group:privacy-office@acme.com\"]: the only identities IAP admits to /api/privacy_request (GDPR access and erasure). Their grant in config/safety/access.yaml must also carry the role privacy. Empty = nobody can call it (use `cx privacy` with your own credentials)."
   validation {
     condition     = alltrue([for m in var.privacy_members : can(regex("^(user|group|domain|serviceAccount|principal|principalSet):", m))])
     error_message = "privacy_members are IAM members with a type prefix, e.g. group:privacy-office@acme.com."

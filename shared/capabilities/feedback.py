@@ -149,7 +149,7 @@ def record(req: FeedbackRequest, rt: Runtime, call: CallContext | None = None) -
         "customer_key": suggestion["customer_key"],  # privacy requests find feedback by it
         "recorded_at": datetime.now(UTC),
     }
-    entry = rt.retention.stamp("feedback", entry)  # config/retention.yaml: Firestore TTL on expire_at
+    entry = rt.retention.stamp("feedback", entry)  # config/data/retention.yaml: Firestore TTL on expire_at
     duplicate = not _write(rt, req, suggestion, entry)
     rt.events.publish(
         FeedbackRecorded(  # on repeats too: same event id, consumers de-duplicate

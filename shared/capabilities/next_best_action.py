@@ -244,7 +244,7 @@ def recommend(req: NbaRequest, rt: Runtime, call: CallContext | None = None) -> 
         )
     )
     no_action = prompt.text("no_action")
-    scoring = "scoring" in view.details  # scores and suppressed offers: supervisors (config/access.yaml)
+    scoring = "scoring" in view.details  # scores and suppressed offers: supervisors (config/safety/access.yaml)
     return NbaResponse(
         **meta.model_dump(),
         customer_goal=output.customer_goal if output else prompt.text("goal_general"),

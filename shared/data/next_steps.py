@@ -36,7 +36,7 @@ class NextStepsStore:
             "suggestion": response.model_dump(mode="json"),
             "status": "suggested",
         }
-        if self._retention is not None:  # config/retention.yaml: Firestore TTL on expire_at
+        if self._retention is not None:  # config/data/retention.yaml: Firestore TTL on expire_at
             doc = self._retention.stamp("next_steps", doc)
         self._col.document(response.suggestion_id).set(doc)  # type: ignore[attr-defined]
 

@@ -1,4 +1,4 @@
-"""Retention per store (config/retention.yaml): the ``expire_at`` a document carries for Firestore TTL."""
+"""Retention per store (config/data/retention.yaml): the ``expire_at`` a document carries for Firestore TTL."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Resolver groups and their internal queue codes (config/queues.yaml).
+"""Resolver groups and their internal queue codes (config/decisions/queues.yaml).
 
 Labels and aliases in any language map to one group; an unknown label goes to the triage
 queue and is flagged, so routing never silently guesses.

@@ -10,7 +10,7 @@ needs: vocabularies, idf weights, SVM coefficients and the calibration. Function
 with numpy alone (:class:`LinearTextModel`, checked against scikit-learn in the tests):
 scikit-learn and SciPy cost ~0.8 s to import on every new instance, and no pickle is
 ever loaded. The artefact is read once per instance, on the first request that routes. Without an
-artefact the router falls back to the reply-intent → queue mapping of config/queues.yaml
+artefact the router falls back to the reply-intent → queue mapping of config/decisions/queues.yaml
 (``router_version`` says which one answered, in every response and event).
 """
 
@@ -51,7 +51,7 @@ class ModelSpec(BaseModel):
 
 
 class RoutingConfig(BaseModel):
-    """config/routing.yaml: model and abstain policy as data."""
+    """config/decisions/routing.yaml: model and abstain policy as data."""
 
     version: str
     abstain_threshold: float | None = Field(default=None, ge=0, le=1)
@@ -347,7 +347,7 @@ class Router:
         return out
 
     def _fallback(self, text: str) -> RouteDecision:
-        """Today's mapping: reply intent → resolver group (config/queues.yaml ``intents``)."""
+        """Today's mapping: reply intent → resolver group (config/decisions/queues.yaml ``intents``)."""
         intent, confidence, known = self.fallback_intent(text) if self.fallback_intent else ("unknown", 0.0, False)
         route = self.catalogue.for_intent(intent) if known else self.catalogue.route(None)
         candidate = Candidate(

@@ -117,7 +117,7 @@ def _load(path: Path, problems: list[str]) -> Any:
 
 def _intents(config_dir: Path) -> set[str]:
     labels: set[str] = set()
-    for name, key in (("intent_examples.yaml", "examples"), ("intents.yaml", "intents")):
+    for name, key in (("language/intent_examples.yaml", "examples"), ("language/intents.yaml", "intents")):
         path = config_dir / name
         try:
             raw = yaml.load(path.read_text("utf-8"), Loader=_LOADER) if path.is_file() else None  # noqa: S506
@@ -134,31 +134,33 @@ def check(settings: Settings) -> tuple[list[str], list[str]]:
     notes: list[str] = []
     cfg, prompts = settings.config_dir, settings.prompts_dir
 
-    policy = _load(cfg / "output_policy.yaml", errors)
+    policy = _load(cfg / "safety/output_policy.yaml", errors)
     if isinstance(policy, dict):
         for section in POLICY_SECTIONS:
             if section not in policy:
-                errors.append(f"{cfg / 'output_policy.yaml'}: missing key '{section}'")
+                errors.append(f"{cfg / 'safety/output_policy.yaml'}: missing key '{section}'")
         for category, action in (policy.get("actions") or {}).items():
             if category not in POLICY_CATEGORIES:
-                errors.append(f"{cfg / 'output_policy.yaml'}: actions: unknown category '{category}'")
+                errors.append(f"{cfg / 'safety/output_policy.yaml'}: actions: unknown category '{category}'")
             if action not in ("replace", "review"):
-                errors.append(f"{cfg / 'output_policy.yaml'}: actions.{category}: '{action}' is not replace/review")
+                errors.append(
+                    f"{cfg / 'safety/output_policy.yaml'}: actions.{category}: '{action}' is not replace/review"
+                )
         langs = set((policy.get("credentials") or {}).get("per_language", {}))
         for section in ("offers", "role_break", "action_claims", "third_party", "off_topic"):
             have = set((policy.get(section) or {}).get("per_language", {}))
             for lang in sorted(langs - have):
-                errors.append(f"{cfg / 'output_policy.yaml'}: {section}.per_language: missing key '{lang}'")
+                errors.append(f"{cfg / 'safety/output_policy.yaml'}: {section}.per_language: missing key '{lang}'")
 
-    guard = _load(cfg / "guardrails.yaml", errors)
+    guard = _load(cfg / "safety/guardrails.yaml", errors)
     if isinstance(guard, dict):
         for key in ("version", "never_auto_topics", "commitments", "amount_pattern"):
             if key not in guard:
-                errors.append(f"{cfg / 'guardrails.yaml'}: missing key '{key}'")
+                errors.append(f"{cfg / 'safety/guardrails.yaml'}: missing key '{key}'")
 
-    snippets = _load(cfg / "policy_snippets.yaml", errors)
+    snippets = _load(cfg / "engine/policy_snippets.yaml", errors)
     if isinstance(snippets, dict) and not isinstance(snippets.get("policies"), dict):
-        errors.append(f"{cfg / 'policy_snippets.yaml'}: missing key 'policies'")
+        errors.append(f"{cfg / 'engine/policy_snippets.yaml'}: missing key 'policies'")
 
     version = settings.prompt_versions.get("reply_draft")
     if not version:
@@ -218,7 +220,7 @@ def _check_models(settings: Settings, errors: list[str]) -> None:
         ):
             if pricing.price_of(model) is None:
                 errors.append(
-                    f"{cfg / 'pricing.yaml'}: models: missing key '{model}' (configured in "
+                    f"{cfg / 'engine/pricing.yaml'}: models: missing key '{model}' (configured in "
                     f"{settings.models_file}; cost would be unknown)"
                 )
 
@@ -231,8 +233,8 @@ def _versions_in_use(settings: Settings) -> set[tuple[str, str]]:
     """Active versions plus both arms of every configured experiment."""
     used = set(settings.prompt_versions.items())
     experiments = (
-        _load(settings.config_dir / "experiments.yaml", [])
-        if (settings.config_dir / "experiments.yaml").is_file()
+        _load(settings.config_dir / "engine/experiments.yaml", [])
+        if (settings.config_dir / "engine/experiments.yaml").is_file()
         else None
     )
     for item in (experiments or {}).get("experiments") or []:

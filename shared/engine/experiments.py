@@ -1,6 +1,6 @@
 """Prompt experiments: a configured split of traffic between two prompt versions of a capability.
 
-``config/experiments.yaml`` names, per capability, a control and a candidate version and the
+``config/engine/experiments.yaml`` names, per capability, a control and a candidate version and the
 candidate's share of contacts. Assignment is a pure function of the experiment name and the
 contact id (SHA-256, not Python's salted ``hash``), so every instance, every retry and every
 capability call about the same contact lands in the same arm, and an analyst can recompute

@@ -2,9 +2,9 @@
 
 * :mod:`shared.engine.base` holds what every engine shares (usage, classified failures, the protocol).
 * :mod:`shared.engine.vertex` calls Gemini on Vertex AI through ``google-genai``: the model,
-  thinking setting and output budget of the capability's profile (``config/models.yaml``), the
+  thinking setting and output budget of the capability's profile (``config/engine/models.yaml``), the
   pydantic output model as ``response_schema``, a per-call deadline the SDK enforces, usage with
-  thinking and cached tokens, cost from ``config/pricing.yaml``, and classified failures.
+  thinking and cached tokens, cost from ``config/engine/pricing.yaml``, and classified failures.
 * :mod:`shared.engine.offline` fills the same output models deterministically, from the explicit
   table of generators the composition root gives it.
 * :class:`ResilientEngine` (here) answers with the offline engine, marked ``degraded`` with the

@@ -1,9 +1,9 @@
 """Model profiles and prices as data: which model a capability calls, how it thinks, what it costs.
 
-``config/models.yaml`` names per capability the model, the thinking setting and the output-token
+``config/engine/models.yaml`` names per capability the model, the thinking setting and the output-token
 budget, per model family how thinking is controlled (Gemini 3.x: ``thinking_level``; Gemini 2.5:
 ``thinking_budget``; never both), and per model its published retirement date and locations.
-``config/pricing.yaml`` prices every model per 1M tokens; thinking tokens are billed as output.
+``config/engine/pricing.yaml`` prices every model per 1M tokens; thinking tokens are billed as output.
 Both are checked at start (:func:`problems`); a profile the code would send as a 400, or a model
 that Google has retired, fails the instance start instead of degrading every request.
 """
@@ -102,12 +102,12 @@ class ModelProfiles(BaseModel):
         try:
             base = self.capabilities[capability]
         except KeyError:
-            raise LookupError(f"config/models.yaml: no profile for capability {capability!r}") from None
+            raise LookupError(f"config/engine/models.yaml: no profile for capability {capability!r}") from None
         if not override_model or override_model == base.model:
             return base
         found = self.family_of(override_model)
         if found is None:
-            raise LookupError(f"model {override_model!r} matches no family in config/models.yaml")
+            raise LookupError(f"model {override_model!r} matches no family in config/engine/models.yaml")
         family = found[1]
         thinking = base.thinking if base.thinking.control == family.thinking_control else family.default_thinking
         return base.model_copy(update={"model": override_model, "thinking": thinking})
@@ -218,12 +218,12 @@ class Pricing(BaseModel):
 
 
 def load_checked(
-    config_dir: Path, models_file: str = "models.yaml"
+    config_dir: Path, models_file: str = "engine/models.yaml"
 ) -> tuple[ModelProfiles | None, Pricing | None, list[str]]:
     """Both files parsed, or the reasons they cannot be (file and key named)."""
     errors: list[str] = []
     profiles = pricing = None
-    for path, kind in ((config_dir / models_file, ModelProfiles), (config_dir / "pricing.yaml", Pricing)):
+    for path, kind in ((config_dir / models_file, ModelProfiles), (config_dir / "engine/pricing.yaml", Pricing)):
         if not path.is_file():
             errors.append(f"{path}: file is missing")
             continue

@@ -1,13 +1,13 @@
 """Gemini on Vertex AI through the google-genai SDK (never ``import vertexai``).
 
-Per call: the capability's profile from ``config/models.yaml`` (model, thinking setting of the
+Per call: the capability's profile from ``config/engine/models.yaml`` (model, thinking setting of the
 model's family, output budget with room for thinking), the pydantic output model as
 ``response_schema``, and HTTP options derived from the remaining latency budget (per-attempt
 timeout and retry attempts, so that every attempt and back-off fits inside the budget). The
 SDK enforces that deadline on the calling thread; nothing keeps running after the caller gave up.
 
 Usage reads ``usageMetadata`` whole: prompt, candidates, thoughts and cached tokens, priced with
-``config/pricing.yaml`` (thinking billed as output). Failures are classified (see
+``config/engine/pricing.yaml`` (thinking billed as output). Failures are classified (see
 :data:`shared.engine.model.FailureReason`).
 """
 
@@ -53,7 +53,7 @@ def load_profiles(settings: Settings) -> ModelProfiles:
 
 
 def load_pricing(settings: Settings) -> Pricing:
-    path = settings.config_dir / "pricing.yaml"
+    path = settings.config_dir / "engine/pricing.yaml"
     return _pricing(str(path), path.stat().st_mtime)
 
 

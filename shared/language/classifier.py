@@ -1,6 +1,6 @@
 """A small multinomial naive-Bayes text classifier over labelled examples kept as data.
 
-Trained in milliseconds at first use from ``config/intent_examples.yaml`` (or any
+Trained in milliseconds at first use from ``config/language/intent_examples.yaml`` (or any
 labelled list), deterministic, language-agnostic (word unigrams and bigrams, lower-cased,
 umlauts kept), and explainable enough for agents and operations. The same class serves
 the offline reply intent and, in evaluation, ticket → resolver-queue routing.

@@ -5,9 +5,9 @@ or person / a thing or passive / none), which act it is (commitment, instruction
 request, question, offer, negation, completed fact, statement; conditional when it
 depends on "if / once / sobald …"), and what the action is. Each language has one clause
 analyzer (``shared.language.clauses``: English from spaCy's dependency parse, German by
-rules over spaCy's tokenizer), named per language in ``config/extraction.yaml``
+rules over spaCy's tokenizer), named per language in ``config/language/extraction.yaml``
 (``clause_analyzer``, ``pipeline``) with the words it uses; month names, abbreviations and
-stop words come from the language's lexicon (``config/lexicon/<code>.yaml``). The
+stop words come from the language's lexicon (``config/language/lexicon/<code>.yaml``). The
 language-free ``ActionSelector`` picks the next steps; ``Summarizer`` the summary sentences.
 
 Owners: agent (the agent's own commitments, incl. asking another team), customer
@@ -192,7 +192,7 @@ def default_extractor() -> Extractor:
     not yet handed an extractor (the offline context summary)."""
     from shared.language.legacy import repo_config_dir
 
-    return Extractor(repo_config_dir() / "extraction.yaml")
+    return Extractor(repo_config_dir() / "language/extraction.yaml")
 
 
 def guess_language(text: str, extractor: Extractor) -> str:

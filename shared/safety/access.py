@@ -1,6 +1,6 @@
 """Authorization on customer data, and the audit trail of every access.
 
-* **Who may do what** (:class:`AccessPolicy`, ``config/access.yaml``): a verified identity
+* **Who may do what** (:class:`AccessPolicy`, ``config/safety/access.yaml``): a verified identity
   (shared.platform.identity) gets a role and a scope from the first grant that matches its
   e-mail, e-mail domain or group, or, for the contact-center platform's service account,
   the role the platform asserts (within the roles its grant allows). Never from the browser.
@@ -9,7 +9,7 @@
   unrestricted.
 * **Every read goes through** :meth:`CustomerAccess.open`: it reads the snapshot, refuses a
   customer out of scope with exactly the answer an unknown customer gets (no enumeration),
-  evaluates the data-access policy (``config/context_policy.yaml``) for this call, and
+  evaluates the data-access policy (``config/safety/context_policy.yaml``) for this call, and
   publishes one ``audit.customer_access`` event (allow or deny) naming the fields the
   policy lets through. The returned :class:`CustomerView` is the only way a capability
   gets a snapshot and the fields it may put in a prompt.
@@ -101,7 +101,7 @@ class GrantRule(BaseModel):
 
 
 class AccessPolicy(BaseModel):
-    """``config/access.yaml``: grants in order (the first that fits wins) and response details by role."""
+    """``config/safety/access.yaml``: grants in order (the first that fits wins) and response details by role."""
 
     model_config = ConfigDict(extra="forbid")
 

@@ -19,7 +19,7 @@
   not belong to this request, personal data that is neither the customer's own nor in
   their message, and text from the system prompt. Everything else a reply may or may not
   contain (links, contact points, offers, credentials, language, encodings, role breaks)
-  is the output policy's job: shared/safety/output_policy/ with config/output_policy.yaml.
+  is the output policy's job: shared/safety/output_policy/ with config/safety/output_policy.yaml.
 
 One :class:`Guardrails` serves every request of an instance from many threads; it holds only
 its configuration, the instance's sentence splitter and PII detector (both passed in by
@@ -148,7 +148,8 @@ class Guardrails:
     ) -> None:
         """``sentences``: the instance's sentence splitter; ``detector``: the local PII backend
         (identifier patterns only, no NER, no cloud call: cheap enough for every sentence);
-        ``due_dates``: the instance's deadline finder (default: ``due_phrases.yaml`` beside ``path``);
+        ``due_dates``: the instance's deadline finder (default: ``language/due_phrases.yaml`` of the
+        config directory that holds ``path``);
         ``service_levels``: the company's service levels in business days (the queues' SLAs)."""
         raw = yaml.safe_load(path.read_text("utf-8"))
         self._sentences = sentences
@@ -171,7 +172,7 @@ class Guardrails:
         if due_dates is None:
             from shared.language.duedates.resolver import DueDateResolver
 
-            due_dates = DueDateResolver(path.parent / "due_phrases.yaml")
+            due_dates = DueDateResolver(path.parent.parent / "language" / "due_phrases.yaml")
         self._due = due_dates
         self._entities = frozenset(e.upper() for e in getattr(detector.config, "entities", ()))
 

@@ -3,7 +3,7 @@
 * a forged identity header gets 401 on every HTTP function;
 * a customer outside the caller's scope is answered exactly like an unknown one (no enumeration);
 * every read (allowed or not) publishes ``audit.customer_access`` naming the fields disclosed;
-* every capability that builds a prompt applies the data-access policy (config/context_policy.yaml).
+* every capability that builds a prompt applies the data-access policy (config/safety/context_policy.yaml).
 """
 
 from __future__ import annotations

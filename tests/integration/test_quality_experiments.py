@@ -19,7 +19,7 @@ def test_nba_records_arm_and_version_of_the_contact(
     nba_runtime: Runtime,  # noqa: F811
     event_sink: EventSink,
 ) -> None:
-    exp = Experiments.load(nba_runtime.settings.config_dir / "experiments.yaml").get("next_best_action")
+    exp = Experiments.load(nba_runtime.settings.config_dir / "engine/experiments.yaml").get("next_best_action")
     assert exp is not None
     tickets = {exp.arm(t): t for t in (f"TK-EXP{i}" for i in range(40))}  # one contact per arm
     bodies = {}
@@ -55,14 +55,14 @@ def test_any_capability_runs_an_experiment_by_configuration_only(seeded: Any, tm
 
     config = tmp_path / "config"
     shutil.copytree(ROOT / "config", config)
-    (config / "experiments.yaml").write_text(
+    (config / "engine/experiments.yaml").write_text(
         "experiments:\n  - {name: closing-test, capability: closing_message, control: v2, candidate: v1, share: 0.5}\n",
         "utf-8",
     )
     rt = Runtime(load_settings(model_backend="offline", config_dir=config))
     set_default_runtime(rt)
     try:
-        exp = Experiments.load(config / "experiments.yaml").get("closing_message")
+        exp = Experiments.load(config / "engine/experiments.yaml").get("closing_message")
         assert exp is not None
         tickets = {exp.arm(t): t for t in (f"TK-CL{i}" for i in range(40))}
         seen = {}

@@ -1,4 +1,4 @@
-"""Retention on the emulators: every store config/retention.yaml names gets ``expire_at`` as a Firestore
+"""Retention on the emulators: every store config/data/retention.yaml names gets ``expire_at`` as a Firestore
 timestamp on every path that writes it, exactly its time field plus the configured days (the TTL policies in
 infra/terraform/firestore.tf delete on that field)."""
 
@@ -114,4 +114,4 @@ def test_every_store_in_the_retention_config_is_written_with_its_expiry(
     }.items():
         assert_expires(runtime, store, doc, written)
         checked.add(store)
-    assert checked == set(runtime.retention.firestore), "a store in config/retention.yaml is not covered"
+    assert checked == set(runtime.retention.firestore), "a store in config/data/retention.yaml is not covered"

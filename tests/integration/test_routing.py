@@ -27,7 +27,10 @@ from tests.conftest import EventSink, FakeVertex, agent_headers, vertex_settings
 pytestmark = pytest.mark.integration
 FIXTURES = ROOT / "tests" / "fixtures"
 ACME = FIXTURES / "routing_catalogue"
-ACME_FILES = {n: (ACME / n).read_text("utf-8") for n in ("queues.yaml", "intents.yaml", "intent_examples.yaml")}
+ACME_FILES = {
+    n: (ACME / n).read_text("utf-8")
+    for n in ("decisions/queues.yaml", "language/intents.yaml", "language/intent_examples.yaml")
+}
 HEADERS = agent_headers("agent-7")
 END = "2026-11-19T15:00:00+01:00"
 BILLING_CALL = [
@@ -51,9 +54,9 @@ def _train(tickets_csv: Path, queues: Path, out: Path) -> dict[str, Any]:
     trained = train(
         [t.text for t in tickets],
         [t.queue for t in tickets],
-        RoutingConfig.load(ROOT / "config" / "routing.yaml"),
+        RoutingConfig.load(ROOT / "config" / "decisions/routing.yaml"),
         catalogue,
-        detector=LocalDetector.load(ROOT / "config" / "pii.yaml"),
+        detector=LocalDetector.load(ROOT / "config" / "safety/pii.yaml"),
     )
     trained.save(out)
     return trained.meta
@@ -62,7 +65,7 @@ def _train(tickets_csv: Path, queues: Path, out: Path) -> dict[str, Any]:
 @pytest.fixture(scope="module")
 def artefact(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, Any]]:
     out = tmp_path_factory.mktemp("router")
-    return out, _train(FIXTURES / "routing_tickets.csv", ROOT / "config" / "queues.yaml", out)
+    return out, _train(FIXTURES / "routing_tickets.csv", ROOT / "config" / "decisions/queues.yaml", out)
 
 
 @pytest.fixture
@@ -127,11 +130,13 @@ def test_unsure_routing_goes_to_triage_flagged(
     use_runtime: Any, tmp_path: Path, artefact: tuple[Path, dict[str, Any]]
 ) -> None:
     routing = (
-        (ROOT / "config" / "routing.yaml")
+        (ROOT / "config" / "decisions/routing.yaml")
         .read_text("utf-8")
         .replace("abstain_threshold: null", "abstain_threshold: 0.995")
     )
-    use_runtime(router_artefact=str(artefact[0]), config_dir=_config_copy(tmp_path, **{"routing.yaml": routing}))
+    use_runtime(
+        router_artefact=str(artefact[0]), config_dir=_config_copy(tmp_path, **{"decisions/routing.yaml": routing})
+    )
     body = post(
         "next_steps",
         {
@@ -163,7 +168,7 @@ def test_without_artefact_the_intent_mapping_answers(use_runtime: Any, tmp_path:
 
 def test_a_new_catalogue_by_configuration_only(use_runtime: Any, tmp_path: Path, event_sink: EventSink) -> None:
     config = _config_copy(tmp_path, **ACME_FILES)
-    meta = _train(ACME / "routing_tickets.csv", config / "queues.yaml", tmp_path / "router")
+    meta = _train(ACME / "routing_tickets.csv", config / "decisions/queues.yaml", tmp_path / "router")
     assert meta["labels"] == ["Care Team", "Finance Desk", "Tech Desk"]
     rt = use_runtime(config_dir=config, router_artefact=str(tmp_path / "router"))
 

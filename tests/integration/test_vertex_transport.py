@@ -43,7 +43,7 @@ def test_request_carries_system_instruction_schema_and_generation_config(fake_ve
     out, usage = engine.generate(_prompt(), SummaryOutput)
 
     (req,) = fake_vertex.requests
-    # The profile's model (config/models.yaml) at the Gemini location, not the functions' region.
+    # The profile's model (config/engine/models.yaml) at the Gemini location, not the functions' region.
     assert req["path"] == (
         "/v1beta1/projects/test-project/locations/global/publishers/google/models/gemini-3.5-flash-lite:generateContent"
     )

@@ -1,4 +1,4 @@
-"""config/access.yaml: who gets which role and which customers; the audit event it produces."""
+"""config/safety/access.yaml: who gets which role and which customers; the audit event it produces."""
 
 from __future__ import annotations
 
@@ -16,8 +16,8 @@ from shared.safety.access import AccessPolicy, CustomerAccess, CustomerUnavailab
 from shared.safety.context_policy import ContextPolicy
 from shared.settings import ROOT
 
-POLICY = AccessPolicy.load(ROOT / "config" / "access.yaml")
-CONTEXT = ContextPolicy.load(ROOT / "config" / "context_policy.yaml")
+POLICY = AccessPolicy.load(ROOT / "config" / "safety/access.yaml")
+CONTEXT = ContextPolicy.load(ROOT / "config" / "safety/context_policy.yaml")
 
 
 def person(*groups: str, email: str | None = None) -> Identity:

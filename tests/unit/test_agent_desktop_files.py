@@ -56,7 +56,7 @@ def test_samples_are_valid_contacts_of_seeded_customers() -> None:
 def test_export_writes_the_catalogue_and_the_functions_base(tmp_path) -> None:
     out = export_web(tmp_path / "site", "https://europe-west1-demo.cloudfunctions.net/")
     queues = json.loads((out / "queues.json").read_text("utf-8"))
-    catalogue = yaml.safe_load((ROOT / "config" / "queues.yaml").read_text("utf-8"))
+    catalogue = yaml.safe_load((ROOT / "config" / "decisions/queues.yaml").read_text("utf-8"))
     assert [g["label"] for g in queues["groups"]] == [g["label"] for g in catalogue["groups"]]
     assert json.loads((out / "config.json").read_text("utf-8"))["functionsBase"].startswith("https://europe-west1")
     assert (out / "index.html").is_file() and (out / "panels" / "nextsteps.js").is_file()

@@ -63,7 +63,7 @@ def test_the_horizon_is_the_retention_of_events_raw() -> None:
     from shared.data.retention import Retention
     from shared.settings import ROOT
 
-    days = Retention.load(ROOT / "config" / "retention.yaml").bigquery["events_raw"]
+    days = Retention.load(ROOT / "config" / "data/retention.yaml").bigquery["events_raw"]
     assert days == HORIZON_DAYS
     events_view = next(f for f in sql_files() if f.name == "01_events.sql").read_text("utf-8")
     assert f"DATE(publish_time) >= DATE_SUB(CURRENT_DATE(), INTERVAL {days} DAY)" in events_view

@@ -82,7 +82,7 @@ def test_frozen_closing_cases_never_say_what_they_must_not() -> None:
 
 @pytest.fixture(scope="module")
 def extractor() -> Extractor:
-    return Extractor(ROOT / "config" / "extraction.yaml")
+    return Extractor(ROOT / "config" / "language/extraction.yaml")
 
 
 @pytest.mark.parametrize(

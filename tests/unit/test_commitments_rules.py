@@ -14,7 +14,7 @@ from shared.decisions.commitments import CommitmentService, Texts, commitment_id
 from shared.decisions.nba import CustomerFacts, Rules, eligibility
 from shared.settings import ROOT
 
-TEXTS = Texts.load(ROOT / "config" / "commitments.yaml")
+TEXTS = Texts.load(ROOT / "config" / "decisions/commitments.yaml")
 T0 = datetime(2026, 11, 18, 10, tzinfo=UTC)
 
 
@@ -115,7 +115,7 @@ def test_contradicting_dates_are_flagged_for_review() -> None:
 
 
 def test_sales_are_held_back_while_a_promise_is_overdue() -> None:
-    rules = Rules.load(ROOT / "config" / "nba_rules.yaml")
+    rules = Rules.load(ROOT / "config" / "decisions/nba_rules.yaml")
     facts = dict(
         segment="standard",
         tenure_months=36,

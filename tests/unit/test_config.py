@@ -79,7 +79,7 @@ def test_missing_phrase_key_is_named_with_its_file(tmp_path: Path) -> None:
     raw = yaml.safe_load(texts.read_text("utf-8"))
     del raw["en"]["safe_reply"]
     texts.write_text(yaml.safe_dump(raw, allow_unicode=True), "utf-8")
-    policy = cfg / "output_policy.yaml"
+    policy = cfg / "safety/output_policy.yaml"
     praw = yaml.safe_load(policy.read_text("utf-8"))
     praw["actions"]["teleport"] = "replace"
     policy.write_text(yaml.safe_dump(praw, allow_unicode=True), "utf-8")
@@ -92,7 +92,7 @@ def test_missing_phrase_key_is_named_with_its_file(tmp_path: Path) -> None:
 
 def test_a_new_intent_without_texts_is_a_note_not_an_error(tmp_path: Path) -> None:
     cfg, prompts = _copy_tree(tmp_path)
-    examples = cfg / "intent_examples.yaml"
+    examples = cfg / "language/intent_examples.yaml"
     raw = yaml.safe_load(examples.read_text("utf-8"))
     raw["examples"]["account_billing_management"] = ["Please merge my two billing accounts."]
     examples.write_text(yaml.safe_dump(raw, allow_unicode=True), "utf-8")

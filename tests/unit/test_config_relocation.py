@@ -43,28 +43,28 @@ def _mentions(obj: Any, needle: str, depth: int = 0, seen: set[int] | None = Non
 
 # file (relative to config/) -> the runtime attribute that reads it
 VERSIONED: dict[str, str] = {
-    "context_policy.yaml": "context_policy",
-    "due_phrases.yaml": "due_dates",
-    "extraction.yaml": "extractor",
-    "feedback.yaml": "feedback_buckets",
-    "guardrails.yaml": "guardrails",
-    "intent_examples.yaml": "reply_intents",
-    "intents.yaml": "intents",
-    "nba_rules.yaml": "nba_rules",
-    "output_policy.yaml": "output_policy",
-    "pii.yaml": "pii_local",
-    "queues.yaml": "queues",
-    "routing.yaml": "router",
-    "sentiment_lexicon.yaml": "sentiment",
-    "lexicon/en.yaml": "lexicons",
-    "lexicon/de.yaml": "lexicons",
-    "models.yaml": "model_profiles",
+    "safety/context_policy.yaml": "context_policy",
+    "language/due_phrases.yaml": "due_dates",
+    "language/extraction.yaml": "extractor",
+    "capabilities/feedback.yaml": "feedback_buckets",
+    "safety/guardrails.yaml": "guardrails",
+    "language/intent_examples.yaml": "reply_intents",
+    "language/intents.yaml": "intents",
+    "decisions/nba_rules.yaml": "nba_rules",
+    "safety/output_policy.yaml": "output_policy",
+    "safety/pii.yaml": "pii_local",
+    "decisions/queues.yaml": "queues",
+    "decisions/routing.yaml": "router",
+    "language/sentiment_lexicon.yaml": "sentiment",
+    "language/lexicon/en.yaml": "lexicons",
+    "language/lexicon/de.yaml": "lexicons",
+    "engine/models.yaml": "model_profiles",
 }
 # files without a version the consumer keeps: one changed text value each
 EDITED: dict[str, tuple[tuple[str, ...], str]] = {
-    "policy_snippets.yaml": (("policies", "billing", "en"), "policy_snippets"),
-    "experiments.yaml": (("experiments", 0, "hypothesis"), "prompts"),
-    "pricing.yaml": (("as_of",), "model_pricing"),
+    "engine/policy_snippets.yaml": (("policies", "billing", "en"), "policy_snippets"),
+    "engine/experiments.yaml": (("experiments", 0, "hypothesis"), "prompts"),
+    "engine/pricing.yaml": (("as_of",), "model_pricing"),
 }
 
 
@@ -109,5 +109,5 @@ def test_every_consumer_reads_the_relocated_file(relocated: Runtime, name: str) 
 
 def test_the_repository_config_is_not_what_the_relocated_runtime_read(relocated: Runtime) -> None:
     default = Runtime(load_settings(model_backend="offline", config_dir=CONFIG))
-    assert not _mentions(default.queues, _marker("queues.yaml"))
+    assert not _mentions(default.queues, _marker("decisions/queues.yaml"))
     assert relocated.settings.config_dir != CONFIG

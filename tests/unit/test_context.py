@@ -12,7 +12,7 @@ from shared.safety.context_policy import FIELDS, ContextPolicy, build_context
 from shared.settings import ROOT
 
 NOW = datetime(2026, 11, 20, tzinfo=UTC)
-POLICY = ContextPolicy.load(ROOT / "config" / "context_policy.yaml")
+POLICY = ContextPolicy.load(ROOT / "config" / "safety/context_policy.yaml")
 
 
 def snapshot_with(interactions: int, limit: int = 1000) -> CustomerSnapshot:

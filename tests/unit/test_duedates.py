@@ -11,8 +11,8 @@ from shared.language.duedates import resolver
 from shared.language.lexicon import load_lexicons
 from shared.settings import ROOT
 
-R = resolver(ROOT / "config" / "due_phrases.yaml")
-LEXICONS = load_lexicons(ROOT / "config" / "lexicon")
+R = resolver(ROOT / "config" / "language/due_phrases.yaml")
+LEXICONS = load_lexicons(ROOT / "config" / "language" / "lexicon")
 THU = datetime(2026, 11, 19, 14, 0, tzinfo=UTC)  # Thursday 15:00 in Berlin
 XMAS = datetime(2026, 12, 23, 10, 0, tzinfo=UTC)  # Wednesday before Christmas
 
@@ -1134,7 +1134,7 @@ def test_findings(finding: tuple) -> None:
 def test_vocabulary_loader_rejects_yaml_booleans_and_missing_keys(tmp_path: Path) -> None:
     from shared.language.duedates import DueDateResolver
 
-    text = (ROOT / "config" / "due_phrases.yaml").read_text("utf-8")
+    text = (ROOT / "config" / "language/due_phrases.yaml").read_text("utf-8")
     unquoted = tmp_path / "unquoted.yaml"
     unquoted.write_text(text.replace('prefixes: [by, until, till, before, "on",', "prefixes: [by, until, before, on,"))
     with pytest.raises(ValueError, match=r"en\.prefixes has non-text entries \[True\]"):

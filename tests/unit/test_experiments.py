@@ -38,7 +38,7 @@ def test_assignment_is_deterministic_across_processes_and_near_the_share() -> No
 
 
 def test_config_file_is_valid_and_its_prompt_versions_exist() -> None:
-    exps = Experiments.load(ROOT / "config" / "experiments.yaml", ROOT / "prompts")
+    exps = Experiments.load(ROOT / "config" / "engine/experiments.yaml", ROOT / "prompts")
     nba = exps.get("next_best_action")
     assert nba is not None and (nba.control, nba.candidate) == ("v1", "v2") and 0 < nba.share < 1
     v1 = (ROOT / "prompts/next_best_action/v1/system.j2").read_text("utf-8")

@@ -10,7 +10,7 @@ from shared.language.extraction import Extractor, condense
 from shared.language.nlp import SentenceSplitter, split_sentences
 from shared.settings import ROOT
 
-EX = Extractor(ROOT / "config" / "extraction.yaml")
+EX = Extractor(ROOT / "config" / "language/extraction.yaml")
 DUE_WORDS = (
     "tomorrow",
     "übermorgen",

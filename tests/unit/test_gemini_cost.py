@@ -1,4 +1,4 @@
-"""The cost table: thinking tokens priced as output, from the capability's profile and config/pricing.yaml."""
+"""The cost table: thinking tokens priced as output, from the capability's profile and config/engine/pricing.yaml."""
 
 from __future__ import annotations
 
@@ -10,8 +10,8 @@ from shared.settings import ROOT
 
 
 def test_thinking_is_counted_typical_and_ceiling() -> None:
-    profiles = ModelProfiles.load(ROOT / "config" / "models.yaml")
-    pricing = Pricing.load(ROOT / "config" / "pricing.yaml")
+    profiles = ModelProfiles.load(ROOT / "config" / "engine/models.yaml")
+    pricing = Pricing.load(ROOT / "config" / "engine/pricing.yaml")
     (row,) = costs({"reply_draft": {"calls": 3, "input": 1000.0, "output": 200.0}}, profiles, pricing)
     assert row["model"] == "gemini-3.5-flash" and row["thinking_typical"] == round(THINKING_RATIO * 200)
     assert row["usd_per_1000_no_thinking"] == pytest.approx(1000 * (1000 * 1.50 + 200 * 9.00) / 1e6, abs=1e-3)

@@ -22,7 +22,7 @@ from scripts.seed import SEEDS
 
 ROOT = Path(__file__).resolve().parents[2]
 GOLD_DIR = ROOT / "tests" / "fixtures" / "next_steps_gold"
-QUEUES = ROOT / "config" / "queues.yaml"
+QUEUES = ROOT / "config" / "decisions/queues.yaml"
 LANGUAGES = ("en", "de")
 END = "2026-11-19T14:00:00Z"
 TODAY = dt.date(2026, 11, 19)
@@ -113,7 +113,7 @@ def problems(raw: dict[str, Any], language: str) -> list[str]:
         if c.language != language or not c.id.startswith(f"{language}-"):
             out.append(f"{where}: language/id prefix is not {language}")
         if c.group not in groups:
-            out.append(f"{where}: group {c.group!r} not in config/queues.yaml")
+            out.append(f"{where}: group {c.group!r} not in config/decisions/queues.yaml")
         if c.customer_id not in customers:
             out.append(f"{where}: customer {c.customer_id} not seeded")
         elif customers[c.customer_id] != c.language:

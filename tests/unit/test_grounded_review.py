@@ -17,14 +17,14 @@ from shared.safety.output_policy.policy import OutputPolicy
 from shared.safety.pii.local import LocalDetector
 from shared.settings import ROOT
 
-SPLIT = splitter_for(ROOT / "config" / "extraction.yaml").split
+SPLIT = splitter_for(ROOT / "config" / "language/extraction.yaml").split
 G = Guardrails(
-    ROOT / "config" / "guardrails.yaml",
+    ROOT / "config" / "safety/guardrails.yaml",
     sentences=SPLIT,
-    detector=LocalDetector.load(ROOT / "config" / "pii.yaml"),
+    detector=LocalDetector.load(ROOT / "config" / "safety/pii.yaml"),
     service_levels=[2, 5],
 )
-P = OutputPolicy(ROOT / "config" / "output_policy.yaml", ("en", "de"), sentences=SPLIT)
+P = OutputPolicy(ROOT / "config" / "safety/output_policy.yaml", ("en", "de"), sentences=SPLIT)
 NOW = datetime(2026, 12, 2, 10, 0, tzinfo=UTC)  # a Wednesday
 
 

@@ -12,9 +12,11 @@ from shared.safety.guardrails import Guardrails
 from shared.safety.pii.local import LocalDetector
 from shared.settings import ROOT
 
-sentences = splitter_for(ROOT / "config" / "extraction.yaml").split
+sentences = splitter_for(ROOT / "config" / "language/extraction.yaml").split
 G = Guardrails(
-    ROOT / "config" / "guardrails.yaml", sentences=sentences, detector=LocalDetector.load(ROOT / "config" / "pii.yaml")
+    ROOT / "config" / "safety/guardrails.yaml",
+    sentences=sentences,
+    detector=LocalDetector.load(ROOT / "config" / "safety/pii.yaml"),
 )
 LABELLED = Path(__file__).parents[1] / "fixtures" / "guardrails_labelled.yaml"
 CASES = yaml.safe_load(LABELLED.read_text("utf-8"))["cases"]
@@ -104,7 +106,7 @@ def test_language_detection_and_confidence() -> None:
 
 
 def test_intent_classifier_learns_from_examples() -> None:
-    model, version = NaiveBayes.from_examples_file(ROOT / "config" / "intent_examples.yaml")
+    model, version = NaiveBayes.from_examples_file(ROOT / "config" / "language/intent_examples.yaml")
     assert version
     for text, intent in [
         ("Ich wurde doppelt belastet, bitte Rechnung korrigieren", "billing"),

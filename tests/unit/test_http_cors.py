@@ -38,7 +38,7 @@ def _unregister() -> Iterator[None]:
 
 def _entry(origins: list[str]):
     settings = load_settings(cors_origins=origins, model_backend="offline")
-    authenticator = Authenticator(settings, AccessPolicy.load(settings.config_dir / "access.yaml"))
+    authenticator = Authenticator(settings, AccessPolicy.load(settings.config_dir / "safety/access.yaml"))
 
     @endpoint("cors_probe", Ping, Pong, settings_factory=lambda: settings, authenticator=lambda: authenticator)
     def handler(body: Ping, call: CallContext) -> Pong:

@@ -21,7 +21,7 @@ from tests.conftest import agent_headers
 
 app = flask.Flask(__name__)
 SETTINGS = load_settings(model_backend="offline")
-AUTH = Authenticator(SETTINGS, AccessPolicy.load(SETTINGS.config_dir / "access.yaml"))
+AUTH = Authenticator(SETTINGS, AccessPolicy.load(SETTINGS.config_dir / "safety/access.yaml"))
 
 
 class Probe(BaseModel):

@@ -35,7 +35,7 @@ AUDIENCE = "/projects/123456/global/backendServices/987"
 FUNCTION_HOST = "context-summary-abc123-ew.a.run.app"  # the fallback: the platform calls the function URL
 PLATFORM_AUDIENCE = f"https://{FUNCTION_HOST}"
 PLATFORM_SA = "contact-center@platform-project.iam.gserviceaccount.com"
-POLICY = AccessPolicy.load(ROOT / "config" / "access.yaml")
+POLICY = AccessPolicy.load(ROOT / "config" / "safety/access.yaml")
 IAP = LocalIssuer.generate(kid="iap-key-1")  # stands in for Google's IAP signing key
 GOOGLE = LocalIssuer.generate(kid="google-key-1")  # stands in for Google's ID-token key
 

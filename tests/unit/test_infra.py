@@ -166,7 +166,7 @@ def test_the_replay_command_knows_every_dead_letter_subscription_terraform_creat
 
 def test_every_setting_the_code_reads_is_set_in_infra() -> None:
     """Set always (local.environment), set when not empty (local.optional_environment: empty
-    means the code's own default, e.g. the model profile in config/models.yaml), or per
+    means the code's own default, e.g. the model profile in config/engine/models.yaml), or per
     function in the function resource (CX_IAP_AUDIENCE)."""
     always = {_unquote(k) for k in LOCALS["environment"]}
     optional = {_unquote(k) for k in LOCALS["optional_environment"]}
@@ -179,7 +179,7 @@ def test_every_setting_the_code_reads_is_set_in_infra() -> None:
     assert {f"CX_{n.upper()}" for n in SECRETS} <= per_function
     extra = env - wanted - {"CX_PROJECT"} - {f"CX_{n.upper()}" for n in SECRETS} - PENDING_APP_SETTINGS
     assert extra == set(), f"infra sets variables the code does not read: {sorted(extra)}"
-    assert "CX_GEMINI_MODEL" not in always, "no model is hard-coded in infra: config/models.yaml decides"
+    assert "CX_GEMINI_MODEL" not in always, "no model is hard-coded in infra: config/engine/models.yaml decides"
     defaults = variables()
     assert _unquote(defaults["gemini_model"]["default"]) == ""
     assert _unquote(defaults["gemini_location"]["default"]) == "global"
@@ -214,12 +214,12 @@ def test_collections_with_indexes_and_ttl_match_the_code() -> None:
 
 
 def test_retention_is_enforced_from_the_one_config_file() -> None:
-    """config/retention.yaml drives the TTL policies, the partition expiration and the suggestions' TTL setting;
+    """config/data/retention.yaml drives the TTL policies, the partition expiration and the suggestions' TTL setting;
     every store it names maps to the collection the code writes (the same names the functions are given)."""
     from shared.data.retention import Retention
 
-    retention = Retention.load(ROOT / "config" / "retention.yaml")
-    assert "yamldecode(file(" in str(LOCALS["retention"]) and "config/retention.yaml" in str(LOCALS["retention"])
+    retention = Retention.load(ROOT / "config" / "data/retention.yaml")
+    assert "yamldecode(file(" in str(LOCALS["retention"]) and "config/data/retention.yaml" in str(LOCALS["retention"])
     ttl = resources("google_firestore_field")["ttl"]
     assert "local.retention.firestore" in str(ttl["for_each"])
     assert "local.retention_collections[each.key]" in str(ttl["collection"]) and _unquote(ttl["field"]) == "expire_at"
@@ -453,7 +453,7 @@ def test_only_the_privacy_team_reaches_privacy_requests() -> None:
     from functions.privacy_request import privacy_request  # noqa: F401 - the role the code demands
     from shared.safety.access import AccessPolicy
 
-    policy = AccessPolicy.load(ROOT / "config" / "access.yaml")
+    policy = AccessPolicy.load(ROOT / "config" / "safety/access.yaml")
     assert any(g.role == "privacy" for g in policy.grants)
 
 
@@ -511,7 +511,7 @@ def test_gemini_configuration_faults_page_somebody() -> None:
     alert = resources("google_monitoring_alert_policy")["model_config_fault"]
     assert "local.model_config_fault_filter" in str(alert["conditions"][0]["condition_matched_log"])
     doc = str(alert["documentation"][0]["content"])
-    assert "config/models.yaml" in doc and "roles/aiplatform.user" in doc
+    assert "config/engine/models.yaml" in doc and "roles/aiplatform.user" in doc
     for policy in resources("google_monitoring_alert_policy").values():
         assert "local.notification_channels" in str(policy["notification_channels"])
     assert "var.alert_email" in str(resources("google_monitoring_notification_channel")["email"]["count"])
@@ -577,7 +577,7 @@ def test_terraform_evaluates_the_conditional_settings(tmp_path: Path) -> None:
     assert "privacy_request" not in got["agent"] and set(got["agent"]) == set(got["http"]) - {"privacy_request"}
     from shared.data.retention import Retention
 
-    retention = Retention.load(ROOT / "config" / "retention.yaml")
+    retention = Retention.load(ROOT / "config" / "data/retention.yaml")
     assert set(got["ttl"]) == set(retention.firestore) and got["ttl"]["interactions"] == "interactions"
     assert got["ttl_days"] == str(retention.firestore["suggestions"].days)
     (tmp_path / "terraform.tfvars").write_text(

@@ -1,4 +1,4 @@
-"""One lexicon per language (config/lexicon/<code>.yaml), read by every language consumer; languages
+"""One lexicon per language (config/language/lexicon/<code>.yaml), read by every language consumer; languages
 enabled by data, not by branches on a language code."""
 
 from __future__ import annotations
@@ -18,14 +18,14 @@ from shared.language.nlp import SentenceSplitter
 from shared.settings import ROOT
 
 CONFIG = ROOT / "config"
-LEXICONS = load_lexicons(CONFIG / "lexicon")
+LEXICONS = load_lexicons(CONFIG / "language" / "lexicon")
 
 
 @pytest.mark.parametrize("code", sorted(LEXICONS))
 def test_month_and_weekday_names_are_cldr_not_hand_typed(code: str) -> None:
     lexicon = LEXICONS[code]
     assert lexicon.cldr == cldr_names(lexicon.locale), (
-        f"config/lexicon/{code}.yaml `cldr` differs from babel; regenerate it from "
+        f"config/language/lexicon/{code}.yaml `cldr` differs from babel; regenerate it from "
         f"shared.language.lexicon.cldr_names({lexicon.locale!r})"
     )
 
@@ -44,7 +44,7 @@ def _relocated(tmp_path: Path) -> Path:
     """A copy of the config directory whose English lexicon has one more month, abbreviation and stop word."""
     config = tmp_path / "config"
     shutil.copytree(CONFIG, config)
-    path = config / "lexicon" / "en.yaml"
+    path = config / "language" / "lexicon" / "en.yaml"
     raw = yaml.safe_load(path.read_text("utf-8"))
     raw["months"]["brumaire"] = 11
     raw["abbreviations"].append("zqx")
@@ -55,27 +55,31 @@ def _relocated(tmp_path: Path) -> Path:
 
 def test_every_consumer_reads_the_lexicon_it_is_given(tmp_path: Path) -> None:
     config = _relocated(tmp_path)
-    lexicons = load_lexicons(config / "lexicon")
+    lexicons = load_lexicons(config / "language" / "lexicon")
     text = "Ask for form zqx. Then call us."
     assert SentenceSplitter.from_lexicons(LEXICONS).split(text) == ["Ask for form zqx.", "Then call us."]
     assert SentenceSplitter.from_lexicons(lexicons).split(text) == [text]
 
     end = datetime(2026, 11, 19, 14, tzinfo=UTC)
     said = "I'll send it by 3 Brumaire."
-    assert DueDateResolver(CONFIG / "due_phrases.yaml", LEXICONS).find_phrase(said, "en") is None
-    resolver = DueDateResolver(config / "due_phrases.yaml", lexicons)
+    assert DueDateResolver(CONFIG / "language/due_phrases.yaml", LEXICONS).find_phrase(said, "en") is None
+    resolver = DueDateResolver(config / "language/due_phrases.yaml", lexicons)
     assert resolver.find_phrase(said, "en") == "by 3 Brumaire"
     due = resolver.resolve("I'll send it by 23 Brumaire.", end=end, tz="Europe/Berlin", country="DE", language="en")
     assert (due.status, due.due_by and due.due_by.isoformat()) == ("resolved", "2026-11-23")
 
-    extractor = Extractor(config / "extraction.yaml", lexicons=lexicons)  # splitter built from the same lexicons
+    extractor = Extractor(
+        config / "language/extraction.yaml", lexicons=lexicons
+    )  # splitter built from the same lexicons
     assert extractor.splitter.split(text) == [text]
     assert "router" in extractor.langs["en"].words["stopwords"]
-    assert "router" not in Extractor(CONFIG / "extraction.yaml", lexicons=LEXICONS).langs["en"].words["stopwords"]
+    assert (
+        "router" not in Extractor(CONFIG / "language/extraction.yaml", lexicons=LEXICONS).langs["en"].words["stopwords"]
+    )
 
 
 def test_phrase_file_may_not_keep_lexicon_words(tmp_path: Path) -> None:
-    text = (CONFIG / "due_phrases.yaml").read_text("utf-8")
+    text = (CONFIG / "language/due_phrases.yaml").read_text("utf-8")
     copy = tmp_path / "due_phrases.yaml"
     copy.write_text(text.replace("  en:\n", "  en:\n    months: {january: 1}\n", 1), "utf-8")
     with pytest.raises(ValueError, match=r"en\.\['months'\] belong in the language's lexicon"):
@@ -86,11 +90,11 @@ def test_a_language_is_enabled_by_data(tmp_path: Path) -> None:
     """Austrian German as data only: a block naming the German analyzer and a lexicon; no code."""
     config = tmp_path / "config"
     shutil.copytree(CONFIG, config)
-    raw = yaml.safe_load((config / "extraction.yaml").read_text("utf-8"))
+    raw = yaml.safe_load((config / "language/extraction.yaml").read_text("utf-8"))
     raw["at"] = raw["de"]
-    (config / "extraction.yaml").write_text(yaml.safe_dump(raw, allow_unicode=True), "utf-8")
-    shutil.copy(config / "lexicon" / "de.yaml", config / "lexicon" / "at.yaml")
-    extractor = Extractor(config / "extraction.yaml")
+    (config / "language/extraction.yaml").write_text(yaml.safe_dump(raw, allow_unicode=True), "utf-8")
+    shutil.copy(config / "language" / "lexicon" / "de.yaml", config / "language" / "lexicon" / "at.yaml")
+    extractor = Extractor(config / "language/extraction.yaml")
     assert type(extractor.analyzers["at"]).__name__ == "GermanClauses"
     said = "Ich schicke Ihnen die Rechnung bis Freitag. Bitte senden Sie das Gerät zurück."
     turns = [{"speaker": "agent", "text": said}]
@@ -100,7 +104,7 @@ def test_a_language_is_enabled_by_data(tmp_path: Path) -> None:
 
 
 def test_unknown_analyzer_is_named(tmp_path: Path) -> None:
-    text = (CONFIG / "extraction.yaml").read_text("utf-8")
+    text = (CONFIG / "language/extraction.yaml").read_text("utf-8")
     text = text.replace("clause_analyzer: german", "clause_analyzer: klingon")
     (tmp_path / "extraction.yaml").write_text(text, "utf-8")
     with pytest.raises(ValueError, match="de.clause_analyzer 'klingon' is not one of"):
@@ -144,5 +148,5 @@ def test_runtime_builds_the_language_objects_from_the_configured_directory(tmp_p
 def test_splitter_from_a_config_file_reads_the_lexicons_beside_it(tmp_path: Path) -> None:
     """Callers that built the splitter from ``<config>/extraction.yaml`` keep working (parallel branches)."""
     config = _relocated(tmp_path)
-    splitter = SentenceSplitter.from_config(config / "extraction.yaml")
+    splitter = SentenceSplitter.from_config(config / "language/extraction.yaml")
     assert splitter.split("Ask for form zqx. Then call us.") == ["Ask for form zqx. Then call us."]

@@ -1,4 +1,4 @@
-"""Model profiles and prices as data (config/models.yaml, config/pricing.yaml), checked at start."""
+"""Model profiles and prices as data (config/engine/models.yaml, config/engine/pricing.yaml), checked at start."""
 
 from __future__ import annotations
 
@@ -20,15 +20,15 @@ TODAY = date(2026, 12, 2)
 
 
 def _profiles() -> ModelProfiles:
-    return ModelProfiles.load(ROOT / "config" / "models.yaml")
+    return ModelProfiles.load(ROOT / "config" / "engine/models.yaml")
 
 
 def _config(tmp_path: Path, edit: Any) -> Path:
     cfg = tmp_path / "config"
     shutil.copytree(ROOT / "config", cfg)
-    raw = yaml.safe_load((cfg / "models.yaml").read_text("utf-8"))
+    raw = yaml.safe_load((cfg / "engine/models.yaml").read_text("utf-8"))
     edit(raw)
-    (cfg / "models.yaml").write_text(yaml.safe_dump(raw), "utf-8")
+    (cfg / "engine/models.yaml").write_text(yaml.safe_dump(raw), "utf-8")
     return cfg
 
 
@@ -110,7 +110,7 @@ def test_models_within_30_days_of_retirement_are_listed() -> None:
 
 
 def test_cost_bills_thinking_as_output_and_cached_tokens_at_the_cached_price() -> None:
-    pricing = Pricing.load(ROOT / "config" / "pricing.yaml")
+    pricing = Pricing.load(ROOT / "config" / "engine/pricing.yaml")
     cost = pricing.cost(
         "gemini-3.5-flash", input_tokens=1210, output_tokens=212, thinking_tokens=1187, cached_tokens=1024
     )

@@ -13,8 +13,8 @@ from shared.decisions.queues import QueueCatalogue
 from shared.language.extraction import Extractor
 from shared.settings import ROOT
 
-EXTRACTOR = Extractor(ROOT / "config" / "extraction.yaml")
-QUEUES = QueueCatalogue.load(ROOT / "config" / "queues.yaml")
+EXTRACTOR = Extractor(ROOT / "config" / "language/extraction.yaml")
+QUEUES = QueueCatalogue.load(ROOT / "config" / "decisions/queues.yaml")
 
 
 @pytest.mark.parametrize(
@@ -104,7 +104,7 @@ def test_kb_ingest_formats(tmp_path) -> None:
     path.write_text(json.dumps(abcd))
     (article,) = load_articles(path)
     assert article.kb_id == "abcd-order-issue-status-delivery-time" and "Check the order" in article.body
-    seed = load_articles(ROOT / "config" / "kb_articles.yaml")
+    seed = load_articles(ROOT / "scripts" / "seed_data" / "kb_articles.yaml")
     assert len(seed) >= 10 and {a.language for a in seed} == {"en", "de"}
     with pytest.raises(ValueError):
         bad = tmp_path / "bad.json"

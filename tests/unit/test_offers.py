@@ -14,8 +14,8 @@ from shared.decisions.nba import CustomerFacts, Rules, arbitrate, discounts_ment
 from shared.settings import ROOT
 
 NOW = datetime(2026, 11, 20, tzinfo=UTC)
-RULES = Rules.load(ROOT / "config" / "nba_rules.yaml")
-CATALOGUE = load_catalogue_file(ROOT / "config" / "offers.yaml")
+RULES = Rules.load(ROOT / "config" / "decisions/nba_rules.yaml")
+CATALOGUE = load_catalogue_file(ROOT / "scripts" / "seed_data" / "offers.yaml")
 
 
 def facts(**kw: object) -> CustomerFacts:

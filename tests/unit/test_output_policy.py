@@ -1,4 +1,4 @@
-"""Output policy (shared/safety/output_policy/ + config/output_policy.yaml), per category, in en and de.
+"""Output policy (shared/safety/output_policy/ + config/safety/output_policy.yaml), per category, in en and de.
 
 Attacks are written the way a model obeying an injection or a customer would write them,
 not only in the shapes the rules know; ordinary replies must pass.
@@ -16,8 +16,8 @@ from shared.safety.output_policy.policy import OutputPolicy
 from shared.settings import ROOT
 
 LANGS = ("en", "de", "fr", "es", "pt", "it", "nl", "pl", "sv", "da", "tr")
-SENTENCES = splitter_for(ROOT / "config" / "extraction.yaml").split
-P = OutputPolicy(ROOT / "config" / "output_policy.yaml", LANGS, sentences=SENTENCES)
+SENTENCES = splitter_for(ROOT / "config" / "language/extraction.yaml").split
+P = OutputPolicy(ROOT / "config" / "safety/output_policy.yaml", LANGS, sentences=SENTENCES)
 PITCHES = [
     "As a thank-you for staying with us, I can take 10 % off your monthly fee for the next year.",
     "If you extend today, your next month is on us.",
@@ -246,9 +246,9 @@ def test_realistic_compromised_replies_are_caught(case: dict) -> None:
     from shared.safety.pii.local import LocalDetector
 
     guard = Guardrails(
-        ROOT / "config" / "guardrails.yaml",
+        ROOT / "config" / "safety/guardrails.yaml",
         sentences=SENTENCES,
-        detector=LocalDetector.load(ROOT / "config" / "pii.yaml"),
+        detector=LocalDetector.load(ROOT / "config" / "safety/pii.yaml"),
     )
     found = codes(case["reply"], case["lang"])
     found |= {r.code for r in guard.review_reasons("", case["reply"], case["lang"], "standard")}
@@ -271,7 +271,7 @@ def test_every_hit_quotes_the_sentence_and_a_reason_code() -> None:
 
 
 def test_a_language_is_added_as_data(tmp_path: Path) -> None:
-    raw = yaml.safe_load((ROOT / "config" / "output_policy.yaml").read_text("utf-8"))
+    raw = yaml.safe_load((ROOT / "config" / "safety/output_policy.yaml").read_text("utf-8"))
     raw["credentials"]["per_language"]["fr"] = {"terms": ["numéro de carte"], "asks": ["envoyez"], "safe": ["jamais"]}
     path = tmp_path / "output_policy.yaml"
     path.write_text(yaml.safe_dump(raw, allow_unicode=True), "utf-8")

@@ -14,7 +14,7 @@ from shared.safety.pii.base import PiiConfig, Pseudonymizer, Span, customer_key,
 from shared.safety.pii.local import LocalDetector
 from shared.settings import ROOT
 
-LOCAL = LocalDetector.load(ROOT / "config" / "pii.yaml")
+LOCAL = LocalDetector.load(ROOT / "config" / "safety/pii.yaml")
 
 
 def _entities(text: str) -> list[tuple[str, str]]:
@@ -225,7 +225,7 @@ def test_backend_is_injectable_and_called_once_per_batch() -> None:
 
 
 def test_ner_model_loads_only_when_masking_needs_it() -> None:
-    detector = LocalDetector(PiiConfig.load(ROOT / "config" / "pii.yaml"))
+    detector = LocalDetector(PiiConfig.load(ROOT / "config" / "safety/pii.yaml"))
     detector.detect_many(["call 0716967895 now, John Smith"], ner=False)
     assert not detector.ner_loaded
     detector.detect_many(["John Smith called about the parcel."])
@@ -246,7 +246,7 @@ def test_importing_functions_loads_no_heavy_library() -> None:
 def test_config_rejects_unknown_entities() -> None:
     import yaml
 
-    raw = yaml.safe_load((ROOT / "config" / "pii.yaml").read_text("utf-8"))
+    raw = yaml.safe_load((ROOT / "config" / "safety/pii.yaml").read_text("utf-8"))
     raw["patterns"][0]["entity"] = "SHOE_SIZE"
     with pytest.raises(ValueError, match="SHOE_SIZE"):
         PiiConfig.model_validate(raw)

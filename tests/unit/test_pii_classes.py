@@ -8,7 +8,7 @@ import pytest
 from shared.safety.pii.local import LocalDetector
 from shared.settings import ROOT
 
-DETECTOR = LocalDetector.load(ROOT / "config" / "pii.yaml")
+DETECTOR = LocalDetector.load(ROOT / "config" / "safety/pii.yaml")
 
 
 def _found(text: str) -> list[tuple[str, str]]:

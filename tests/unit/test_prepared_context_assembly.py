@@ -29,8 +29,8 @@ from shared.settings import ROOT
 
 NOW = datetime(2026, 11, 20, 9, 30, tzinfo=UTC)
 DAY = timedelta(days=1)
-POLICY = ContextPolicy.load(ROOT / "config" / "context_policy.yaml")
-CONFIG = PiiConfig.load(ROOT / "config" / "pii.yaml")
+POLICY = ContextPolicy.load(ROOT / "config" / "safety/context_policy.yaml")
+CONFIG = PiiConfig.load(ROOT / "config" / "safety/pii.yaml")
 ALLOWED = sorted(
     {
         POLICY.allowed(channel, region, capability=capability)

@@ -18,7 +18,7 @@ from shared.settings import ROOT
 NOW = datetime(2026, 11, 20, tzinfo=UTC)
 LIB = PromptLibrary(ROOT / "prompts", {"context_summary": "v1"})
 
-PII = LocalDetector.load(ROOT / "config" / "pii.yaml")
+PII = LocalDetector.load(ROOT / "config" / "safety/pii.yaml")
 
 
 def prompt_for(seed_index: int, language: str = "en", **changes):

@@ -13,9 +13,9 @@ from shared.safety.output_policy.policy import OutputPolicy
 from shared.settings import ROOT
 
 P = OutputPolicy(
-    ROOT / "config" / "output_policy.yaml",
+    ROOT / "config" / "safety/output_policy.yaml",
     ("en", "de"),
-    sentences=splitter_for(ROOT / "config" / "extraction.yaml").split,
+    sentences=splitter_for(ROOT / "config" / "language/extraction.yaml").split,
 )
 APPROVED = P.approved_from([], [], 20)
 
@@ -154,7 +154,7 @@ def test_unrestored_placeholder_variants_are_flagged(text: str, leaked: bool) ->
     from shared.language.nlp import splitter_for
     from shared.safety.guardrails import Guardrails
 
-    split = splitter_for(ROOT / "config" / "extraction.yaml").split
-    g = Guardrails(ROOT / "config" / "guardrails.yaml", sentences=split, detector=_NoDetector())  # type: ignore[arg-type]
+    split = splitter_for(ROOT / "config" / "language/extraction.yaml").split
+    g = Guardrails(ROOT / "config" / "safety/guardrails.yaml", sentences=split, detector=_NoDetector())  # type: ignore[arg-type]
     codes = {r.code for r in g.violations(text, message="", own_values=set(), system_prompt="")}
     assert ("violation:leaked_placeholder" in codes) is leaked

@@ -21,10 +21,10 @@ ROOT = Path(__file__).resolve().parents[2]
 FIXTURES = ROOT / "tests" / "fixtures"
 CONFIG = ROOT / "config"
 ACME = FIXTURES / "routing_catalogue"
-QUEUES = QueueCatalogue.load(CONFIG / "queues.yaml")
-CFG = RoutingConfig.load(CONFIG / "routing.yaml")
-INTENTS = IntentClassifier(CONFIG / "intents.yaml", CONFIG / "intent_examples.yaml")
-PII = LocalDetector.load(CONFIG / "pii.yaml")
+QUEUES = QueueCatalogue.load(CONFIG / "decisions/queues.yaml")
+CFG = RoutingConfig.load(CONFIG / "decisions/routing.yaml")
+INTENTS = IntentClassifier(CONFIG / "language/intents.yaml", CONFIG / "language/intent_examples.yaml")
+PII = LocalDetector.load(CONFIG / "safety/pii.yaml")
 BILLING_DE = ("Doppelte Abbuchung", "Sie haben die Rechnung für Oktober zweimal abgebucht, bitte erstatten.")
 OFF_TOPIC = ("Weather", "What will the weather be like in Lisbon next weekend, and which museums are open?")
 
@@ -165,7 +165,7 @@ def test_split_is_stratified_and_seeded() -> None:
 
 
 def test_a_new_catalogue_works_by_configuration_only(artefact: Path) -> None:
-    acme = QueueCatalogue.load(ACME / "queues.yaml")
+    acme = QueueCatalogue.load(ACME / "decisions/queues.yaml")
     tickets = canonical(read_export(ACME / "routing_tickets.csv", Columns()), acme, drop_unknown=False)
     trained = train([t.text for t in tickets], [t.queue for t in tickets], CFG, acme, detector=PII)
     directory = trained.save(Path(str(artefact) + "-acme"))
@@ -180,7 +180,7 @@ def test_a_new_catalogue_works_by_configuration_only(artefact: Path) -> None:
     assert stale.queue_code == "ACME-FIN" and stale.candidates[0].queue_code == "ACME-FIN"
     outdated = Router(acme, CFG.model_copy(update={"abstain_threshold": 0.0}), str(artefact))
     assert outdated.route("Router", "Mein Router startet ständig neu.").queue_code in ("ACME-TEC", "ACME-000")
-    unknown_intents = IntentClassifier(ACME / "intents.yaml", ACME / "intent_examples.yaml")
+    unknown_intents = IntentClassifier(ACME / "language/intents.yaml", ACME / "language/intent_examples.yaml")
     assert unknown_intents.predict("Die Rechnung hat eine falsche Gebühr").label == "payment"
     assert unknown_intents.predict("What is the capital of Peru?").label == "unknown"
 
@@ -216,7 +216,7 @@ def test_serving_never_imports_sklearn(artefact: Path) -> None:
         "before = 'sklearn' in sys.modules\n"
         "from shared.decisions.queues import QueueCatalogue\n"
         "from shared.decisions.router import Router, RoutingConfig\n"
-        f"q = QueueCatalogue.load(shared.decisions.router.Path({str(CONFIG / 'queues.yaml')!r}))\n"
+        f"q = QueueCatalogue.load(shared.decisions.router.Path({str(CONFIG / 'decisions/queues.yaml')!r}))\n"
         f"d = Router(q, RoutingConfig(version='t'), {str(artefact)!r}).route('Rechnung', 'doppelt abgebucht')\n"
         "print(before, 'sklearn' in sys.modules, 'scipy' in sys.modules, d.method)"
     )

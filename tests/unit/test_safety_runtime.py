@@ -25,12 +25,12 @@ def relocated(tmp_path: Path) -> Runtime:
     """A copy of config/ where "Flex." is an abbreviation and the IBAN recogniser is off."""
     config = tmp_path / "config"
     shutil.copytree(ROOT / "config", config)
-    lexicon = yaml.safe_load((config / "lexicon" / "en.yaml").read_text("utf-8"))
+    lexicon = yaml.safe_load((config / "language" / "lexicon" / "en.yaml").read_text("utf-8"))
     lexicon["abbreviations"].append("flex")
-    (config / "lexicon" / "en.yaml").write_text(yaml.safe_dump(lexicon, allow_unicode=True), "utf-8")
-    pii = yaml.safe_load((config / "pii.yaml").read_text("utf-8"))
+    (config / "language" / "lexicon" / "en.yaml").write_text(yaml.safe_dump(lexicon, allow_unicode=True), "utf-8")
+    pii = yaml.safe_load((config / "safety/pii.yaml").read_text("utf-8"))
     pii["recognizers"] = [r for r in pii["recognizers"] if r != "iban"]
-    (config / "pii.yaml").write_text(yaml.safe_dump(pii, allow_unicode=True), "utf-8")
+    (config / "safety/pii.yaml").write_text(yaml.safe_dump(pii, allow_unicode=True), "utf-8")
     return Runtime(load_settings(model_backend="offline", config_dir=config))
 
 
@@ -77,7 +77,7 @@ def test_unknown_recognizer_names_fail_at_build(tmp_path: Path) -> None:
     from shared.safety.pii.base import PiiConfig
     from shared.safety.pii.local import LocalDetector
 
-    raw = yaml.safe_load((ROOT / "config" / "pii.yaml").read_text("utf-8"))
+    raw = yaml.safe_load((ROOT / "config" / "safety/pii.yaml").read_text("utf-8"))
     raw["recognizers"].append("shoe_size")
     with pytest.raises(ValueError, match="shoe_size"):
         LocalDetector(PiiConfig.model_validate(raw))

@@ -10,7 +10,7 @@ import yaml
 from shared.language.sentiment import SentimentOut, SentimentScorer
 
 ROOT = Path(__file__).resolve().parents[2]
-SCORER = SentimentScorer(ROOT / "config" / "sentiment_lexicon.yaml")
+SCORER = SentimentScorer(ROOT / "config" / "language/sentiment_lexicon.yaml")
 LABELLED = yaml.safe_load((ROOT / "tests" / "fixtures" / "sentiment_labelled.yaml").read_text("utf-8"))
 
 

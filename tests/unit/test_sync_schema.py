@@ -104,7 +104,7 @@ def test_retention_is_configuration_consistent_with_the_deployed_ttl_and_partiti
 
     from shared.data.retention import Retention
 
-    retention = Retention.load(ROOT / "config" / "retention.yaml")
+    retention = Retention.load(ROOT / "config" / "data/retention.yaml")
     assert retention.firestore["suggestions"].days == Settings.model_construct().suggestion_ttl_days
     ddl = (ROOT / "infra" / "bigquery" / "00_events_raw.sql").read_text("utf-8")
     assert f"partition_expiration_days = {retention.bigquery['events_raw']}" in ddl

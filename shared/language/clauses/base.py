@@ -1,5 +1,5 @@
 """What every clause analyzer produces (``Clause``) and reads (``Lang``: a language's word lists from
-``config/extraction.yaml`` and its lexicon), and the analyzer interface."""
+``config/language/extraction.yaml`` and its lexicon), and the analyzer interface."""
 
 from __future__ import annotations
 
@@ -58,7 +58,7 @@ class Lang:
 
 class ClauseAnalyzer:
     """One language's clause analysis: a spaCy doc of one sentence → its clauses (actor, act, owner,
-    confidence). A subclass sets ``name`` (what ``clause_analyzer`` in ``config/extraction.yaml``
+    confidence). A subclass sets ``name`` (what ``clause_analyzer`` in ``config/language/extraction.yaml``
     names) and implements ``analyze``; it is registered in ``shared.language.clauses.registry``."""
 
     name: ClassVar[str]

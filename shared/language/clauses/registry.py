@@ -1,4 +1,4 @@
-"""Every clause analyzer, by the name ``config/extraction.yaml`` uses (``clause_analyzer``). Adding a
+"""Every clause analyzer, by the name ``config/language/extraction.yaml`` uses (``clause_analyzer``). Adding a
 language's analyzer is a module in this package and a line here; the languages it serves are data."""
 
 from __future__ import annotations

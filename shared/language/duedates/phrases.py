@@ -1,4 +1,4 @@
-"""Deadline phrases per language: the words (``config/due_phrases.yaml`` plus the language's lexicon:
+"""Deadline phrases per language: the words (``config/language/due_phrases.yaml`` plus the language's lexicon:
 month and weekday names, function words) compiled to patterns, and the matching — the deadline
 mentions of a text, grouped by clause. Per-language data only; no language branches."""
 
@@ -274,7 +274,8 @@ def content_words(lang: Phrases, text: str) -> set[str]:
 
 # --- loading ------------------------------------------------------------------------------------
 
-# Keys of a language's table that come from its lexicon (config/lexicon/<code>.yaml), never from the phrase file.
+# Keys of a language's table that come from its lexicon (config/language/lexicon/<code>.yaml),
+# never from the phrase file.
 LEXICON_KEYS = ("months", "weekdays", "stopwords")
 
 

@@ -17,7 +17,7 @@ back office) follows business days of the customer's country and ISO 3166-2 subd
 of week/month" moves back to the last business day of that period. A named day ("Saturday", "on 2 January",
 "tomorrow", "übermorgen") is the day the speaker promised: kept on a weekend, and on a public holiday moved
 to the next business day for the agent to confirm. The customer's own deadlines
-follow calendar days. Phrases, questions and rules are per-language data (config/due_phrases.yaml);
+follow calendar days. Phrases, questions and rules are per-language data (config/language/due_phrases.yaml);
 the logic has no language branches.
 
 Rule for several deadlines: the deadline in the action's clause wins (``action=``); within a clause a

@@ -17,7 +17,7 @@ blob** (JSON, tool call, markup, SQL, code: ``machine_blob``) or a **hidden link
 characters, spaced or split host names: ``hidden_link``).
 
 Method: lexical similarity (content words, 5-letter stems; wordfreq marks function words)
-plus structural detectors; per-language phrase data lives in config/output_policy.yaml
+plus structural detectors; per-language phrase data lives in config/safety/output_policy.yaml
 (``allowed_acts``), never here. No model: no sentence-transformers/ONNX model is installed
 and weights cannot be downloaded; en_core_web_sm has no word vectors.
 """

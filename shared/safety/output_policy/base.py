@@ -1,7 +1,7 @@
 """What every output-policy check shares: the per-call context, the hit, the check interface,
 and the text primitives (link, email and word shapes, phrase patterns).
 
-A check is built once per instance from ``config/output_policy.yaml`` and holds only that
+A check is built once per instance from ``config/safety/output_policy.yaml`` and holds only that
 configuration; everything that belongs to one reply (its language, the dictionary languages,
 the customer's own contact points, the approved offers) arrives in a :class:`PolicyContext`.
 Instances serve many threads at once, so a check never stores anything about a call on itself.

@@ -1,7 +1,7 @@
 """The output policy: every registered check over every sentence of a drafted reply.
 
 Run after generation on every draft (offline templates and Vertex alike), with the phrase
-data of EVERY configured language (config/output_policy.yaml), not only the customer's: a
+data of EVERY configured language (config/safety/output_policy.yaml), not only the customer's: a
 promise injected in German into an English reply is still a promise. Each hit names the
 exact sentence and a reason code; ``actions`` in the YAML says whether it replaces the
 draft ("violation:*") or asks for review ("policy:*").

@@ -8,14 +8,14 @@ Two layers:
 * **detected PII** in free text becomes numbered placeholders (``[EMAIL_1]``), each
   distinct value keeping its number for the whole request. Detection is a backend behind
   :class:`PiiDetector`: ``local`` (Presidio's pattern recognisers, phonenumbers, the
-  patterns of ``config/pii.yaml`` and spaCy NER for English, see :mod:`shared.safety.pii.local`)
+  patterns of ``config/safety/pii.yaml`` and spaCy NER for English, see :mod:`shared.safety.pii.local`)
   or ``dlp`` (Google Cloud Sensitive Data Protection plus the local patterns, see
   :mod:`shared.safety.pii.dlp`), chosen and built by the composition root
   (``shared.runtime``, ``CX_PII_BACKEND``) and passed to every :class:`Pseudonymizer`.
 
 The local backend runs recognisers, one class per file under
 :mod:`shared.safety.pii.recognizers` (as Presidio's predefined recognisers), enabled and
-ordered by ``recognizers`` in ``config/pii.yaml``; :class:`Recognizer` is their interface.
+ordered by ``recognizers`` in ``config/safety/pii.yaml``; :class:`Recognizer` is their interface.
 
 Nothing heavy is imported here: Presidio, phonenumbers and spaCy load on the first
 masking call of an instance and stay cached. A :class:`Pseudonymizer` lives for one
@@ -55,7 +55,7 @@ class Span:
     text: str
 
 
-# --- configuration (config/pii.yaml) ------------------------------------------------------
+# --- configuration (config/safety/pii.yaml) ------------------------------------------------------
 
 
 class PresidioRecognizerConfig(BaseModel):
@@ -163,7 +163,7 @@ DEFAULT_RECOGNIZERS = ["patterns", "iban", "presidio", "phone", "address", "cue_
 
 
 class PiiConfig(BaseModel):
-    """``config/pii.yaml``: which recognisers run and the per-country/per-language data."""
+    """``config/safety/pii.yaml``: which recognisers run and the per-country/per-language data."""
 
     version: str
     recognizers: list[str] = Field(default_factory=lambda: list(DEFAULT_RECOGNIZERS), min_length=1)
@@ -250,7 +250,7 @@ def identifiers(detector: PiiDetector, text: str, *, entities: Sequence[str] | N
     """Identifier spans (emails, phones, IBANs, cards, national ids, IPs) that ``detector`` finds by pattern.
 
     No NER: with the local backend, cheap enough for every sentence of a reply. ``entities``
-    widens or narrows the types (default: ``identifier_entities`` of ``config/pii.yaml``).
+    widens or narrows the types (default: ``identifier_entities`` of ``config/safety/pii.yaml``).
     """
     wanted = set(entities if entities is not None else detector.config.identifier_entities)
     return [s for s in detector.detect_many([text], ner=False)[0] if s.entity in wanted]

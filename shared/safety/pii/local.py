@@ -1,4 +1,4 @@
-"""The local PII backend: the recognisers that ``recognizers`` in ``config/pii.yaml`` enables.
+"""The local PII backend: the recognisers that ``recognizers`` in ``config/safety/pii.yaml`` enables.
 
 Each recogniser is one class in :mod:`shared.safety.pii.recognizers` (configured patterns,
 IBAN shapes, Presidio's predefined recognisers, phone numbers, street addresses, names after

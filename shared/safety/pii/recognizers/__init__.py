@@ -1,4 +1,4 @@
 """PII recognisers of the local backend, one class per file (as Presidio's predefined recognisers).
 
-``registry.RECOGNIZERS`` lists them; ``recognizers`` in config/pii.yaml enables them.
+``registry.RECOGNIZERS`` lists them; ``recognizers`` in config/safety/pii.yaml enables them.
 """

@@ -1,4 +1,4 @@
-"""Every local PII recogniser, by the name ``recognizers`` in config/pii.yaml enables it with.
+"""Every local PII recogniser, by the name ``recognizers`` in config/safety/pii.yaml enables it with.
 
 Adding one is a file in this package (a :class:`~shared.safety.pii.base.Recognizer`) and a line here."""
 
