@@ -12,10 +12,10 @@ positives caught / benign items flagged. The frozen set and the held-out answers
 from __future__ import annotations
 
 import argparse
+import copy
 import csv
 import itertools
 import sys
-from dataclasses import replace
 
 import yaml
 
@@ -28,7 +28,7 @@ LABELLED = ROOT / "tests" / "fixtures" / "acts_labelled.yaml"
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--examples", type=int, default=0, help="print N flagged dev sentences at the chosen thresholds")
+    parser.add_argument("--examples", type=int, default=0, help="N flagged dev sentences shown")
     args = parser.parse_args(argv)
     if E._missing(E.DATA / "tickets" / "tickets_en_de.csv"):
         return 0
@@ -85,13 +85,11 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _with(check: ActsByMeaning, **values: float) -> ActsByMeaning:
-    c = replace_check = ActsByMeaning.__new__(ActsByMeaning)
-    c.__dict__.update(check.__dict__)
+    """The same check (sharing its prototype vectors) with other thresholds."""
+    c = copy.copy(check)
     c.__dict__.update(values)
-    return replace_check
+    return c
 
-
-__all__ = ["main", "replace"]
 
 if __name__ == "__main__":
     sys.exit(main())
