@@ -60,19 +60,38 @@ def _replies(tickets: Path | None, n: int) -> list[tuple[str, str]]:
     return replies
 
 
+# a customer message of ordinary length as grounding (relevance is judged against it)
+GROUNDING = (
+    "Hello, my internet connection drops every evening since last week. I work from home and need it "
+    "to be stable. I already restarted the router twice. Can you check the line or send a technician?"
+)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("tickets", nargs="?", type=Path, default=DATA)
     parser.add_argument("--n", type=int, default=300, help="ticket answers sampled (when the data is present)")
+    parser.add_argument(
+        "--meaning", action="store_true", help="include the allowed-acts-by-meaning check even when acts.yaml is off"
+    )
     args = parser.parse_args(argv)
     from shared.language.nlp import splitter_for
+    from shared.safety.output_policy.acts_meaning import ActsByMeaning
     from shared.safety.output_policy.policy import OutputPolicy
+    from shared.safety.sentence_model import SentenceModel
 
     settings = load_settings()
     sentences = splitter_for(settings.config_dir / "language/extraction.yaml").split
     t0 = time.perf_counter()
+    acts = settings.config_dir / "safety/acts.yaml"
+    meaning = ActsByMeaning.from_file(acts, SentenceModel())
+    if args.meaning and meaning is None:
+        meaning = ActsByMeaning({**yaml.safe_load(acts.read_text("utf-8")), "enabled": True}, SentenceModel())
     policy = OutputPolicy(
-        settings.config_dir / "safety/output_policy.yaml", tuple(settings.detect_languages), sentences=sentences
+        settings.config_dir / "safety/output_policy.yaml",
+        tuple(settings.detect_languages),
+        sentences=sentences,
+        meaning=meaning,
     )
     load_ms = (time.perf_counter() - t0) * 1000
     approved = policy.approved_from(["If you extend today, your next month is on us."], [10.0], 20)
@@ -83,7 +102,7 @@ def main(argv: list[str] | None = None) -> int:
     times = []
     for lang, reply in replies:
         t = time.perf_counter()
-        policy.check(reply, language=lang, approved=approved)
+        policy.check(reply, language=lang, approved=approved, grounding=GROUNDING)
         times.append((time.perf_counter() - t) * 1000)
     times.sort()
     out = {
@@ -94,6 +113,7 @@ def main(argv: list[str] | None = None) -> int:
         "p50_ms": round(times[len(times) // 2], 2),
         "p95_ms": round(times[int(len(times) * 0.95) - 1], 2),
         "max_ms": round(times[-1], 2),
+        "meaning": meaning is not None,
     }
     print("output policy overhead per reply:", json.dumps(out))
     return 0

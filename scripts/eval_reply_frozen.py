@@ -67,10 +67,16 @@ class Checks:
     def __init__(self, rt: Any) -> None:
         import inspect
 
+        from shared.safety.output_policy.acts_meaning import ActsByMeaning
         from shared.safety.output_policy.policy import OutputPolicy
 
         self.rt = rt
-        self.policy = OutputPolicy(_policy_config(rt), tuple(rt.settings.detect_languages), sentences=rt.splitter.split)
+        self.policy = OutputPolicy(
+            _policy_config(rt),
+            tuple(rt.settings.detect_languages),
+            sentences=rt.splitter.split,
+            meaning=ActsByMeaning.from_file(rt.settings.config_dir / "safety/acts.yaml", rt.sentence_model),
+        )
         self.approved = self.policy.approved_from([], [], rt.nba_rules.max_discount_percent)
         self.system = rt.prompts.get("reply_draft").system.render(
             context={

@@ -8,9 +8,8 @@ sentences that the off_task check would judge (no opener, not the company acting
 words). Recall side: the off-task / off-topic content the injection harness's adversary writes when it
 obeys an attack, against the email the attack was hidden in (the customer's matter without the
 instruction: an upper bound for any method that must first tell them apart). The frozen set is never
-used. ``wordllama`` is not a project dependency: without it this prints the lexical figures only.
-Its wheel ships the tokenizer under ``tokenizers/`` where ``load`` does not look; ``--cache-dir`` must
-hold ``tokenizers/l2_supercat_tokenizer_config.json`` (a copy of the bundled file).
+used. ``wordllama`` is loaded by ``shared.safety.sentence_model.load_wordllama`` (the bundled tokenizer
+copied into ``--cache-dir``, default a temp folder); without the package this prints the lexical figures.
 """
 
 from __future__ import annotations
@@ -90,12 +89,13 @@ def main(argv: list[str] | None = None) -> int:
     for t in (0.01, 0.05, 0.1, 0.2):
         caught = sum(v < t for v in rec) / len(rec)
         print(f"  lexical overlap < {t:.2f}: answers flagged {sum(v < t for v in fp)}, off-task caught {caught:.1%}")
+    from shared.safety.sentence_model import load_wordllama
+
     try:
-        from wordllama import WordLlama  # type: ignore[import-not-found]
-    except ImportError:
+        wl = load_wordllama(args.cache_dir)
+    except (ImportError, FileNotFoundError):
         print("  wordllama not installed: embedding figures skipped")
         return 0
-    wl = WordLlama.load(cache_dir=args.cache_dir, disable_download=True)
 
     def embedded(sents: list[str], matter: str, lang: str) -> float:
         parts = [m for m in rt.splitter.split(matter) if len(m.split()) >= 3] or [matter]

@@ -34,6 +34,7 @@ if TYPE_CHECKING:
     from shared.safety.output_policy.policy import OutputPolicy
     from shared.safety.pii.local import LocalDetector
     from shared.safety.prepared_context import PreparedContexts
+    from shared.safety.sentence_model import SentenceModel
 
 
 # The offline engine's generators, one per capability that calls a model: the explicit table (no
@@ -209,13 +210,22 @@ class Runtime:
     @cached_property
     def output_policy(self) -> OutputPolicy:
         """The reply output policy; its check modules are imported here, by reply_draft's first draft."""
+        from shared.safety.output_policy.acts_meaning import ActsByMeaning
         from shared.safety.output_policy.policy import OutputPolicy
 
         return OutputPolicy(
             self.settings.config_dir / "safety/output_policy.yaml",
             tuple(self.settings.detect_languages),
             sentences=self.splitter.split,
+            meaning=ActsByMeaning.from_file(self.settings.config_dir / "safety/acts.yaml", self.sentence_model),
         )
+
+    @cached_property
+    def sentence_model(self) -> SentenceModel:
+        """Static sentence embeddings (wordllama, weights in the wheel); the model loads on first embed."""
+        from shared.safety.sentence_model import SentenceModel
+
+        return SentenceModel()
 
     @cached_property
     def reply_intents(self) -> IntentClassifier:

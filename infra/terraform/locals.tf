@@ -67,7 +67,7 @@ locals {
     CX_REGION                      = var.region
     CX_ENVIRONMENT                 = var.environment
     CX_MODEL_BACKEND               = "vertex"
-    CX_MODELS_FILE                 = "models.yaml"
+    CX_MODELS_FILE                 = "engine/models.yaml"
     CX_TEMPERATURE                 = "0.2"
     CX_MODEL_TIMEOUT_MS            = "8000"
     CX_LATENCY_BUDGET_MS           = "12000"

@@ -24,6 +24,7 @@ import yaml
 
 from shared.safety.guardrails import ReviewReason
 from shared.safety.output_policy.action_claims import ActionClaimCheck
+from shared.safety.output_policy.acts_meaning import ActsByMeaning
 from shared.safety.output_policy.allowed_acts import AllowedActsCheck
 from shared.safety.output_policy.base import Approved, Check, Hit, PolicyContext, Promise, Sentences, e164
 from shared.safety.output_policy.credentials import CredentialCheck
@@ -61,9 +62,17 @@ CHECKS: tuple[type[Check], ...] = (
 
 
 class OutputPolicy:
-    def __init__(self, path: Path, languages: tuple[str, ...] = ("en", "de"), *, sentences: Sentences) -> None:
+    def __init__(
+        self,
+        path: Path,
+        languages: tuple[str, ...] = ("en", "de"),
+        *,
+        sentences: Sentences,
+        meaning: ActsByMeaning | None = None,
+    ) -> None:
         """``languages``: what the language detector chooses from; ``sentences``: the instance's
-        sentence splitter (built from the Runtime's config directory)."""
+        sentence splitter (built from the Runtime's config directory); ``meaning``: the allowed-acts
+        check by embeddings (config/safety/acts.yaml), run after the registered checks when given."""
         raw = yaml.load(path.read_text("utf-8"), Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))  # noqa: S506
         self.path = path
         self.version = str(raw["version"])
@@ -73,7 +82,9 @@ class OutputPolicy:
         self.languages = tuple(raw["credentials"]["per_language"])
         self.allowed_domains = {d.lower() for d in raw["links"]["allowed_domains"]}
         self.phone_regions = list(raw["contacts"]["phone_regions"])
-        self.checks: tuple[Check, ...] = tuple(cls(raw) for cls in CHECKS)
+        self.checks: tuple[Check, ...] = tuple(cls(raw) for cls in CHECKS) + ((meaning,) if meaning else ())
+        if meaning is not None:
+            self.version += f"+acts-{meaning.version}"
         self._offers = OfferRules(raw["offers"]["per_language"])
         self._sentences = sentences
 
