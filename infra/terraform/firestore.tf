@@ -59,3 +59,20 @@ resource "google_firestore_index" "commitments_by" {
     order      = "ASCENDING"
   }
 }
+
+# ticket_closed's repeat-contact lookup (shared/data/snapshots.py tickets_near): the tickets of one
+# category (equality) closed, or opened, within 30 days of this close (range), per customer.
+resource "google_firestore_index" "tickets_repeat_window" {
+  for_each    = toset(["closed_at", "opened_at"])
+  database    = google_firestore_database.default.name
+  collection  = "tickets"
+  query_scope = "COLLECTION"
+  fields {
+    field_path = "category"
+    order      = "ASCENDING"
+  }
+  fields {
+    field_path = each.value
+    order      = "ASCENDING"
+  }
+}

@@ -35,6 +35,8 @@ Sentiment = Literal["positive", "neutral", "negative"]
 Channel = Literal["email", "chat", "phone", "social", "web"]
 SUBCOLLECTIONS = ("orders", "tickets", "interactions")
 STATS_SHARDS = "stats_shards"
+REPEAT_FIELDS = ("status", "opened_at", "closed_at", "repeat_min_days")
+"""What repeat detection reads of a ticket (``repeat_min_days``: its nearest known repeat, in days)."""
 
 
 class Doc(BaseModel):
@@ -288,6 +290,38 @@ class SnapshotRepository:
         """A random counter shard of this customer (spreads concurrent writes)."""
         shard = random.randrange(self._stats_shards)  # noqa: S311 - load spreading, not security
         return self._customer_ref(customer_id).collection(STATS_SHARDS).document(str(shard))
+
+    def tickets_near(
+        self,
+        customer_id: str,
+        category: str,
+        *,
+        closed_between: tuple[datetime, datetime],
+        opened_between: tuple[datetime, datetime],
+    ) -> tuple[list[tuple[str, dict[str, Any]]], list[tuple[str, dict[str, Any]]]]:
+        """Tickets of one category closed in one interval and those opened in another (repeat detection).
+
+        Two range queries, run concurrently and projected to the fields repeat detection reads, so
+        a close reads the tickets within its window rather than the customer's whole history of
+        that category. Served by the (category, closed_at) and (category, opened_at) composite
+        indexes (infra/terraform/firestore.tf). Bounds are inclusive.
+        """
+        from google.cloud.firestore import FieldFilter
+
+        col = self._customer_ref(customer_id).collection("tickets")
+
+        def between(field: str, bounds: tuple[datetime, datetime]) -> list[tuple[str, dict[str, Any]]]:
+            query = (
+                col.where(filter=FieldFilter("category", "==", category))
+                .where(filter=FieldFilter(field, ">=", bounds[0]))
+                .where(filter=FieldFilter(field, "<=", bounds[1]))
+                .select(list(REPEAT_FIELDS))
+            )
+            return [(d.id, d.to_dict() or {}) for d in query.stream()]
+
+        closed = _reads.submit(between, "closed_at", closed_between)
+        opened = between("opened_at", opened_between)
+        return closed.result(), opened
 
     def get_tickets(self, customer_id: str, ticket_ids: list[str]) -> list[Ticket]:
         """Tickets by id, whether or not they are among the latest N."""
