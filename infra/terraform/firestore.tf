@@ -60,10 +60,10 @@ resource "google_firestore_index" "commitments_by" {
   }
 }
 
-# ticket_closed's repeat-contact lookup (shared/data/snapshots.py tickets_near): the tickets of one
-# category (equality) closed, or opened, within 30 days of this close (range), per customer.
-resource "google_firestore_index" "tickets_repeat_window" {
-  for_each    = toset(["closed_at", "opened_at"])
+# ticket_closed's repeat-contact lookup (shared/data/snapshots.py tickets_near), per customer: the
+# tickets of one category closed within 30 days before this opening, and the nearest closed ticket
+# of the category opened within 30 days after this close.
+resource "google_firestore_index" "tickets_closed_in_window" {
   database    = google_firestore_database.default.name
   collection  = "tickets"
   query_scope = "COLLECTION"
@@ -72,7 +72,25 @@ resource "google_firestore_index" "tickets_repeat_window" {
     order      = "ASCENDING"
   }
   fields {
-    field_path = each.value
+    field_path = "closed_at"
+    order      = "ASCENDING"
+  }
+}
+
+resource "google_firestore_index" "tickets_opened_in_window" {
+  database    = google_firestore_database.default.name
+  collection  = "tickets"
+  query_scope = "COLLECTION"
+  fields {
+    field_path = "category"
+    order      = "ASCENDING"
+  }
+  fields {
+    field_path = "status"
+    order      = "ASCENDING"
+  }
+  fields {
+    field_path = "opened_at"
     order      = "ASCENDING"
   }
 }

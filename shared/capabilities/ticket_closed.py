@@ -314,7 +314,8 @@ def _repeats(ticket: TicketClosed, stored: dict[str, Any], rt: Runtime) -> tuple
         ticket.customer_id,
         ticket.category,
         closed_between=(ticket.opened_at - window, ticket.opened_at),
-        opened_between=(ticket.closed_at, ticket.closed_at + window),
+        opened_from=ticket.closed_at,
+        opened_until=ticket.closed_at + window,
     )
     # earlier ticket id -> (days, later ticket id, repeat_min_days as stored)
     nearest: dict[str, tuple[float, str, float | None]] = {}
@@ -325,10 +326,10 @@ def _repeats(ticket: TicketClosed, stored: dict[str, Any], rt: Runtime) -> tuple
                 ticket.ticket_id,
                 other.get("repeat_min_days"),
             )
-    later = [
+    later = [  # the earliest two: this ticket itself is among them only if it opened as it closed
         (_days(ticket.closed_at, other["opened_at"]), doc_id)
         for doc_id, other in after
-        if doc_id != ticket.ticket_id and other.get("status") == "closed" and other.get("closed_at")
+        if doc_id != ticket.ticket_id and other.get("closed_at")
     ]
     if later:  # this ticket is the earlier one: only its nearest later opening can matter
         days, doc_id = min(later)
@@ -382,13 +383,4 @@ def _finish(ticket: TicketClosed, flags: dict[str, Any], rt: Runtime) -> None:
 
 def _prune_history(customer_id: str, rt: Runtime) -> None:
     """Keep the newest CX_MAX_INTERACTIONS interactions; whole-history stats stay in ``stats``."""
-    from google.cloud.firestore import Query
-
-    col = rt.firestore.collection(rt.settings.customers_collection).document(customer_id).collection("interactions")
-    old = col.order_by("occurred_at", direction=Query.DESCENDING).offset(rt.settings.max_interactions).limit(400)
-    batch, n = rt.firestore.batch(), 0
-    for doc in old.stream():
-        batch.delete(doc.reference)
-        n += 1
-    if n:
-        batch.commit()
+    rt.snapshots.prune_interactions(customer_id, rt.settings.max_interactions)

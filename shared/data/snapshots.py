@@ -297,31 +297,65 @@ class SnapshotRepository:
         category: str,
         *,
         closed_between: tuple[datetime, datetime],
-        opened_between: tuple[datetime, datetime],
+        opened_from: datetime,
+        opened_until: datetime,
+        first: int = 2,
     ) -> tuple[list[tuple[str, dict[str, Any]]], list[tuple[str, dict[str, Any]]]]:
-        """Tickets of one category closed in one interval and those opened in another (repeat detection).
+        """Repeat detection's two reads for one close, run concurrently.
 
-        Two range queries, run concurrently and projected to the fields repeat detection reads, so
-        a close reads the tickets within its window rather than the customer's whole history of
-        that category. Served by the (category, closed_at) and (category, opened_at) composite
-        indexes (infra/terraform/firestore.tf). Bounds are inclusive.
+        The tickets of ``category`` closed within ``closed_between`` (each may be the earlier
+        ticket of a repeat), and the ``first`` closed tickets of the category opened from
+        ``opened_from`` until ``opened_until``, earliest first (only the nearest later opening
+        matters). Projected to the fields repeat detection reads; bounds inclusive. Served by
+        the (category, closed_at) and (category, status, opened_at) composite indexes
+        (infra/terraform/firestore.tf): a close reads the tickets in its window, and a
+        Firestore query costs per document returned, not the customer's history.
         """
         from google.cloud.firestore import FieldFilter
 
-        col = self._customer_ref(customer_id).collection("tickets")
+        col = (
+            self._customer_ref(customer_id).collection("tickets").where(filter=FieldFilter("category", "==", category))
+        )
+        closed_query = (
+            col.where(filter=FieldFilter("closed_at", ">=", closed_between[0]))
+            .where(filter=FieldFilter("closed_at", "<=", closed_between[1]))
+            .select(list(REPEAT_FIELDS))
+        )
+        opened_query = (
+            col.where(filter=FieldFilter("status", "==", "closed"))
+            .where(filter=FieldFilter("opened_at", ">=", opened_from))
+            .where(filter=FieldFilter("opened_at", "<=", opened_until))
+            .order_by("opened_at")
+            .limit(first)
+            .select(list(REPEAT_FIELDS))
+        )
 
-        def between(field: str, bounds: tuple[datetime, datetime]) -> list[tuple[str, dict[str, Any]]]:
-            query = (
-                col.where(filter=FieldFilter("category", "==", category))
-                .where(filter=FieldFilter(field, ">=", bounds[0]))
-                .where(filter=FieldFilter(field, "<=", bounds[1]))
-                .select(list(REPEAT_FIELDS))
-            )
+        def run(query: Any) -> list[tuple[str, dict[str, Any]]]:
             return [(d.id, d.to_dict() or {}) for d in query.stream()]
 
-        closed = _reads.submit(between, "closed_at", closed_between)
-        opened = between("opened_at", opened_between)
+        closed = _reads.submit(run, closed_query)
+        opened = run(opened_query)
         return closed.result(), opened
+
+    def prune_interactions(self, customer_id: str, keep: int, page: int = 400) -> int:
+        """Delete the oldest interactions beyond the newest ``keep``; returns how many were deleted.
+
+        Counts first (an aggregation: Firestore bills one read per 1,000 index entries) and reads
+        only what it deletes, oldest first; an offset query would read, and bill, every kept one.
+        """
+        from google.cloud.firestore import Query
+
+        col = self._customer_ref(customer_id).collection("interactions")
+        excess = int(col.count().get()[0][0].value) - keep
+        if excess <= 0:
+            return 0
+        batch, n = self._db.batch(), 0
+        for doc in col.order_by("occurred_at", direction=Query.ASCENDING).limit(min(excess, page)).stream():
+            batch.delete(doc.reference)
+            n += 1
+        if n:
+            batch.commit()
+        return n
 
     def get_tickets(self, customer_id: str, ticket_ids: list[str]) -> list[Ticket]:
         """Tickets by id, whether or not they are among the latest N."""
