@@ -60,9 +60,9 @@ resource "google_firestore_index" "commitments_by" {
   }
 }
 
-# ticket_closed's repeat-contact lookup (shared/data/snapshots.py tickets_near), per customer: the
-# tickets of one category closed within 30 days before this opening, and the nearest closed ticket
-# of the category opened within 30 days after this close.
+# ticket_closed's repeat-contact lookup (shared/data/snapshots.py), per customer: the closed tickets
+# of one category closed within 30 days before this opening, latest first, and the nearest closed
+# ticket of the category opened within 30 days after this close.
 resource "google_firestore_index" "tickets_closed_in_window" {
   database    = google_firestore_database.default.name
   collection  = "tickets"
@@ -72,8 +72,12 @@ resource "google_firestore_index" "tickets_closed_in_window" {
     order      = "ASCENDING"
   }
   fields {
-    field_path = "closed_at"
+    field_path = "status"
     order      = "ASCENDING"
+  }
+  fields {
+    field_path = "closed_at"
+    order      = "DESCENDING"
   }
 }
 

@@ -11,8 +11,9 @@ Delivery is at least once and unordered, so the handler is idempotent and order-
 * repeat contacts are checked in both directions (an earlier close of the same category
   within 30 days of this opening, and a later opening within 30 days of this close), so
   the result does not depend on which close arrives first; a pair is reported only when it
-  brings the earlier ticket's nearest repeat closer, so a close costs the tickets in its
-  window (two indexed range queries), one batch of writes and one wait for Pub/Sub;
+  brings the earlier ticket's nearest repeat closer, and the earlier closes are read latest
+  first until one closed before another opened, so a close reads a few tickets (indexed,
+  paged), writes one batch and waits once for Pub/Sub, whatever the customer's history;
 * events carry deterministic ids, so downstream de-duplication holds across redeliveries;
 * the marker records when the events are published (or in the outbox): a redelivery after a
   crash between the transaction and the publish publishes them then, instead of dropping them;
@@ -306,29 +307,35 @@ def _repeats(ticket: TicketClosed, stored: dict[str, Any], rt: Runtime) -> tuple
     later opening within 30 days after this close), so arrival order does not matter. A pair is
     reported only when it brings the earlier ticket's nearest known repeat (``repeat_min_days``)
     closer: the flags and the warehouse's MIN(days_between) per earlier ticket depend on nothing
-    else, and a busy account's close costs the tickets in its window, not one write and one
-    event per pair (which grows with the square of the account's closes).
+    else, and one event and one write per pair grow with the square of a busy account's closes.
+
+    The earlier closes are read latest first and the read stops at the first one that closed
+    before another of them opened: that opening is a nearer repeat for it, and for every ticket
+    closed before it, than this one. Each pair's nearest is still reported, by whichever of its
+    two closes is processed second (the later one's scan cannot stop before reaching the earlier
+    one, since nothing opened in between). A close reads a few tickets, whatever the history.
     """
     window = timedelta(days=max(REPEAT_WINDOWS))
-    before, after = rt.snapshots.tickets_near(
-        ticket.customer_id,
-        ticket.category,
-        closed_between=(ticket.opened_at - window, ticket.opened_at),
-        opened_from=ticket.closed_at,
-        opened_until=ticket.closed_at + window,
-    )
     # earlier ticket id -> (days, later ticket id, repeat_min_days as stored)
     nearest: dict[str, tuple[float, str, float | None]] = {}
-    for doc_id, other in before:  # the other ticket is the earlier one
-        if doc_id != ticket.ticket_id and other.get("status") == "closed":
-            nearest[doc_id] = (
-                _days(other["closed_at"], ticket.opened_at),
-                ticket.ticket_id,
-                other.get("repeat_min_days"),
-            )
+    earliest_opening: datetime | None = None  # of the closes read so far
+    for doc_id, other in rt.snapshots.closed_latest_first(
+        ticket.customer_id, ticket.category, ticket.opened_at - window, ticket.opened_at
+    ):
+        if doc_id == ticket.ticket_id:
+            continue
+        if earliest_opening is not None and earliest_opening >= other["closed_at"]:
+            break
+        days = _days(other["closed_at"], ticket.opened_at)
+        nearest[doc_id] = (days, ticket.ticket_id, other.get("repeat_min_days"))
+        if other.get("opened_at") is not None:
+            opened = other["opened_at"]
+            earliest_opening = opened if earliest_opening is None else min(earliest_opening, opened)
     later = [  # the earliest two: this ticket itself is among them only if it opened as it closed
         (_days(ticket.closed_at, other["opened_at"]), doc_id)
-        for doc_id, other in after
+        for doc_id, other in rt.snapshots.opened_earliest_first(
+            ticket.customer_id, ticket.category, ticket.closed_at, ticket.closed_at + window
+        )
         if doc_id != ticket.ticket_id and other.get("closed_at")
     ]
     if later:  # this ticket is the earlier one: only its nearest later opening can matter

@@ -20,6 +20,7 @@ closes of one busy customer do not serialize on it.
 from __future__ import annotations
 
 import random
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, Literal
@@ -291,51 +292,60 @@ class SnapshotRepository:
         shard = random.randrange(self._stats_shards)  # noqa: S311 - load spreading, not security
         return self._customer_ref(customer_id).collection(STATS_SHARDS).document(str(shard))
 
-    def tickets_near(
-        self,
-        customer_id: str,
-        category: str,
-        *,
-        closed_between: tuple[datetime, datetime],
-        opened_from: datetime,
-        opened_until: datetime,
-        first: int = 2,
-    ) -> tuple[list[tuple[str, dict[str, Any]]], list[tuple[str, dict[str, Any]]]]:
-        """Repeat detection's two reads for one close, run concurrently.
+    def _repeat_candidates(self, customer_id: str, category: str) -> Any:
+        from google.cloud.firestore import FieldFilter
 
-        The tickets of ``category`` closed within ``closed_between`` (each may be the earlier
-        ticket of a repeat), and the ``first`` closed tickets of the category opened from
-        ``opened_from`` until ``opened_until``, earliest first (only the nearest later opening
-        matters). Projected to the fields repeat detection reads; bounds inclusive. Served by
-        the (category, closed_at) and (category, status, opened_at) composite indexes
-        (infra/terraform/firestore.tf): a close reads the tickets in its window, and a
-        Firestore query costs per document returned, not the customer's history.
+        return (
+            self._customer_ref(customer_id)
+            .collection("tickets")
+            .where(filter=FieldFilter("category", "==", category))
+            .where(filter=FieldFilter("status", "==", "closed"))
+        )
+
+    def closed_latest_first(
+        self, customer_id: str, category: str, since: datetime, until: datetime, page: int = 8
+    ) -> Iterator[tuple[str, dict[str, Any]]]:
+        """Closed tickets of ``category`` closed within [since, until], latest close first, read a page at a time.
+
+        A caller that stops early reads only the pages it used: repeat detection usually needs
+        two or three tickets, whatever the customer's history. Projected to the fields repeat
+        detection reads; index (category, status, closed_at DESC) in infra/terraform/firestore.tf.
+        """
+        from google.cloud.firestore import FieldFilter, Query
+
+        query = (
+            self._repeat_candidates(customer_id, category)
+            .where(filter=FieldFilter("closed_at", ">=", since))
+            .where(filter=FieldFilter("closed_at", "<=", until))
+            .order_by("closed_at", direction=Query.DESCENDING)
+            .select(list(REPEAT_FIELDS))
+        )
+        last = None
+        while True:
+            docs = list((query if last is None else query.start_after(last)).limit(page).stream())
+            yield from ((d.id, d.to_dict() or {}) for d in docs)
+            if len(docs) < page:
+                return
+            last = docs[-1]
+
+    def opened_earliest_first(
+        self, customer_id: str, category: str, since: datetime, until: datetime, first: int = 2
+    ) -> list[tuple[str, dict[str, Any]]]:
+        """The ``first`` closed tickets of ``category`` opened within [since, until], earliest opening first.
+
+        Index (category, status, opened_at) in infra/terraform/firestore.tf.
         """
         from google.cloud.firestore import FieldFilter
 
-        col = (
-            self._customer_ref(customer_id).collection("tickets").where(filter=FieldFilter("category", "==", category))
-        )
-        closed_query = (
-            col.where(filter=FieldFilter("closed_at", ">=", closed_between[0]))
-            .where(filter=FieldFilter("closed_at", "<=", closed_between[1]))
-            .select(list(REPEAT_FIELDS))
-        )
-        opened_query = (
-            col.where(filter=FieldFilter("status", "==", "closed"))
-            .where(filter=FieldFilter("opened_at", ">=", opened_from))
-            .where(filter=FieldFilter("opened_at", "<=", opened_until))
+        query = (
+            self._repeat_candidates(customer_id, category)
+            .where(filter=FieldFilter("opened_at", ">=", since))
+            .where(filter=FieldFilter("opened_at", "<=", until))
             .order_by("opened_at")
             .limit(first)
             .select(list(REPEAT_FIELDS))
         )
-
-        def run(query: Any) -> list[tuple[str, dict[str, Any]]]:
-            return [(d.id, d.to_dict() or {}) for d in query.stream()]
-
-        closed = _reads.submit(run, closed_query)
-        opened = run(opened_query)
-        return closed.result(), opened
+        return [(d.id, d.to_dict() or {}) for d in query.stream()]
 
     def prune_interactions(self, customer_id: str, keep: int, page: int = 400) -> int:
         """Delete the oldest interactions beyond the newest ``keep``; returns how many were deleted.

@@ -247,3 +247,42 @@ def test_history_beyond_the_cap_is_pruned_oldest_first_and_the_stats_keep_counti
     assert len(kept) == 50 and "T-P-close" in kept
     assert kept.isdisjoint({f"I-{i:02d}" for i in range(6)})  # the six oldest went
     assert runtime.snapshots.stats(cid).interactions_total == 1
+
+
+# (ticket, opened, closed) in days after T0: a long ticket spanning shorter ones, a tie on opening,
+# repeats on both sides of the 7- and 30-day bounds.
+OVERLAPPING = [
+    ("T-A", 0.0, 10.0),
+    ("T-B", 5.0, 6.0),
+    ("T-C", 1.0, 2.0),
+    ("T-D", 12.0, 12.05),
+    ("T-E", 12.0, 13.0),
+    ("T-F", 45.0, 46.0),
+    ("T-G", 40.0, 41.0),
+]
+
+
+def nearest_repeat_days(ticket: str) -> float | None:
+    """The definition, by brute force: days from this close to the nearest other opening within 30 days."""
+    _, _, closed = next(t for t in OVERLAPPING if t[0] == ticket)
+    gaps = [opened - closed for other, opened, _ in OVERLAPPING if other != ticket and 0 <= opened - closed <= 30]
+    return round(min(gaps), 3) if gaps else None
+
+
+@pytest.mark.parametrize("order", ["forward", "reverse", "shuffled-1", "shuffled-2", "shuffled-3", "shuffled-4"])
+def test_nearest_repeats_match_the_definition_in_any_arrival_order(client: Any, runtime: Runtime, order: str) -> None:
+    cid = new_customer(runtime)
+    payloads = [close(cid, t, T0 + timedelta(days=o), T0 + timedelta(days=c)) for t, o, c in OVERLAPPING]
+    if order == "reverse":
+        payloads.reverse()
+    elif order.startswith("shuffled"):
+        random.Random(order).shuffle(payloads)
+    for payload in payloads:
+        assert deliver(client, payload) == 200
+    stored = tickets(runtime, cid)
+    for ticket, _, _ in OVERLAPPING:
+        expected, t = nearest_repeat_days(ticket), stored[ticket]
+        assert t.get("repeat_min_days") == expected, ticket
+        assert t.get("repeat_within_7d", False) == (expected is not None and expected <= 7), ticket
+        assert t.get("repeat_within_30d", False) == (expected is not None), ticket
+        assert t.get("first_contact_resolved", True) == (expected is None or expected > 7), ticket
