@@ -232,6 +232,7 @@ def test_a_close_whose_events_failed_publishes_them_on_redelivery(
 
     payload = close_payload(0, "C-1003", random.Random(9), f"T-RS{uuid.uuid4().hex[:4]}-")
     data = json.dumps(payload).encode()
+
     def down(*events: Any) -> Any:
         raise Unavailable("events could not be stored; try again")
 
