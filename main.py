@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import os
 
+import functions_framework
+
 from functions.closing_message import closing_message
 from functions.commitment_sweep import commitment_sweep
 from functions.commitment_update import commitment_update
@@ -23,11 +25,12 @@ from functions.reply_draft import reply_draft
 from functions.snapshot_sync import snapshot_sync
 from functions.ticket_closed import ticket_closed
 from shared.platform.events import install_shutdown_handler
-from shared.platform.http import accept_unconventional_methods
+from shared.platform.http import accept_unconventional_methods, install_json_errors
 from shared.runtime import startup_settings
 
 install_shutdown_handler()  # SIGTERM writes unsettled events to the outbox (gunicorn keeps its own handler)
 accept_unconventional_methods()  # a lower-case method gets the JSON error, not the server's HTML 400
+install_json_errors(functions_framework.errorhandler)  # the server's and the framework's own errors as JSON too
 
 if startup_settings().preload:  # deployed instances load their function's models at start (shared/warmup.py)
     from shared.runtime import default_runtime

@@ -2,6 +2,7 @@
 
     python -m scripts.bench_reliability                      # everything (starts its own emulators)
     python -m scripts.bench_reliability --closes 1000 --fuzz 200 --only redelivery fuzz
+    python -m scripts.bench_reliability --only redelivery --closes 200 --profile   # where a close spends its time
 
 Scenarios (docs/reliability.md says what each proves):
 
@@ -379,8 +380,12 @@ def fuzz_function(name: str, examples: int, on_answer: Callable[[Any, float], No
 # --- scenarios ----------------------------------------------------------------------------------
 
 
-def redelivery(rt: Any, n: int, threads: int = 8) -> Row:
-    """N closes over the 20 demo customers, then all of them three more times, shuffled."""
+def redelivery(rt: Any, n: int, threads: int = 8, profile: bool = False) -> Row:
+    """N closes over the 20 demo customers, then all of them three more times, shuffled.
+
+    ``profile``: deliver in this thread under cProfile and print where a close spends its time
+    (the heaviest functions of the close path), instead of using a thread pool.
+    """
     from google.cloud import firestore as fs
 
     row = Row(f"redelivery {n} x (1+3)")
@@ -393,9 +398,17 @@ def redelivery(rt: Any, n: int, threads: int = 8) -> Row:
     client = app_client("ticket_closed")
     again = payloads * 3
     rng.shuffle(again)
-    with ThreadPoolExecutor(threads) as pool:
-        for status, ms in pool.map(lambda p: _timed(lambda: deliver(client, p)), payloads + again):
-            row.count(status, ms)
+
+    def one(payload: dict[str, Any]) -> tuple[int, float]:
+        return _timed(lambda: deliver(client, payload))
+
+    if profile:
+        results = _profiled(lambda: [one(p) for p in payloads + again])
+    else:
+        with ThreadPoolExecutor(threads) as pool:
+            results = list(pool.map(one, payloads + again))
+    for status, ms in results:
+        row.count(status, ms)
     rt.events.flush()
     after = {c: rt.snapshots.stats(c).interactions_total for c in customers}
     counted = sum(after[c] - before[c] for c in customers)
@@ -419,6 +432,21 @@ def redelivery(rt: Any, n: int, threads: int = 8) -> Row:
     row.duplicated = max(0, counted - n) + max(0, len(event_ids) - n)
     row.note = f"stats +{counted}, {len(event_ids)} distinct ticket.closed events"
     return row
+
+
+def _profiled(run: Callable[[], Any]) -> Any:
+    """Run under cProfile; print the close path's heaviest functions (cumulative) to stderr."""
+    import cProfile
+    import io
+    import pstats
+
+    prof = cProfile.Profile()
+    result = prof.runcall(run)
+    out = io.StringIO()
+    stats = pstats.Stats(prof, stream=out).sort_stats("cumulative")
+    stats.print_stats(r"shared/(capabilities/ticket_closed|data|platform/events)", 25)
+    print(out.getvalue(), file=sys.stderr)
+    return result
 
 
 def pubsub_outage(rt: Any, n: int, workdir: Path) -> Row:
@@ -611,6 +639,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--closes", type=int, default=10_000, help="closes in the redelivery run")
     parser.add_argument("--outage-requests", type=int, default=30)
     parser.add_argument("--fuzz", type=int, default=1000, help="fuzzed requests per HTTP function")
+    parser.add_argument("--threads", type=int, default=8, help="concurrent deliveries in the redelivery run")
+    parser.add_argument("--profile", action="store_true", help="redelivery in one thread under cProfile (stderr)")
     args = parser.parse_args(argv)
 
     from scripts.emulators import start_seeded
@@ -624,7 +654,7 @@ def main(argv: list[str] | None = None) -> int:
         for name in args.only:
             started = time.perf_counter()
             if name == "redelivery":
-                rows.append(redelivery(rt, args.closes))
+                rows.append(redelivery(rt, args.closes, args.threads, args.profile))
             elif name == "pubsub_outage":
                 rows.append(pubsub_outage(rt, args.outage_requests, workdir))
             elif name == "firestore_outage":

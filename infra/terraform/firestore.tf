@@ -83,3 +83,42 @@ resource "google_firestore_field" "prepared_context_ttl" {
   ttl_config {}
   index_config {}
 }
+
+# ticket_closed's repeat-contact lookup (shared/data/snapshots.py), per customer: the closed tickets
+# of one category closed within 30 days before this opening, latest first, and the nearest closed
+# ticket of the category opened within 30 days after this close.
+resource "google_firestore_index" "tickets_closed_in_window" {
+  database    = google_firestore_database.default.name
+  collection  = "tickets"
+  query_scope = "COLLECTION"
+  fields {
+    field_path = "category"
+    order      = "ASCENDING"
+  }
+  fields {
+    field_path = "status"
+    order      = "ASCENDING"
+  }
+  fields {
+    field_path = "closed_at"
+    order      = "DESCENDING"
+  }
+}
+
+resource "google_firestore_index" "tickets_opened_in_window" {
+  database    = google_firestore_database.default.name
+  collection  = "tickets"
+  query_scope = "COLLECTION"
+  fields {
+    field_path = "category"
+    order      = "ASCENDING"
+  }
+  fields {
+    field_path = "status"
+    order      = "ASCENDING"
+  }
+  fields {
+    field_path = "opened_at"
+    order      = "ASCENDING"
+  }
+}

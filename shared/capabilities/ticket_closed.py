@@ -10,10 +10,14 @@ Delivery is at least once and unordered, so the handler is idempotent and order-
   events are published or in the outbox before the message is acknowledged;
 * repeat contacts are checked in both directions (an earlier close of the same category
   within 30 days of this opening, and a later opening within 30 days of this close), so
-  the result does not depend on which close arrives first;
+  the result does not depend on which close arrives first; a pair is reported only when it
+  brings the earlier ticket's nearest repeat closer, and the earlier closes are read latest
+  first until one closed before another opened, so a close reads a few tickets (indexed,
+  paged), writes one batch and waits once for Pub/Sub, whatever the customer's history;
 * events carry deterministic ids, so downstream de-duplication holds across redeliveries;
 * the marker records when the events are published (or in the outbox): a redelivery after a
   crash between the transaction and the publish publishes them then, instead of dropping them;
+  a redelivery of a finished close reads the marker and does nothing else;
 * invalid payloads are published to the dead-letter topic and acknowledged; transient
   errors raise, so Pub/Sub retries;
 * the snapshot change is counted on the customer's prepared context in the same transaction,
@@ -44,6 +48,7 @@ REPEAT_WINDOWS = (7, 30)
 READS = IDENTIFIERS
 """Of the snapshot, only to minimize the next steps it stores: the customer's identifiers (``minimizer_for``);
 next_steps reads its own, and the close itself writes."""
+BATCH_WRITES = 400  # Firestore allows 500 writes per batch
 
 
 class TicketClosed(BaseModel):
@@ -146,37 +151,40 @@ def handle(data: bytes, rt: Runtime, message_id: str = "") -> str:
             extra={"fields": {"message_id": message_id, "problems": problem}},
         )
         return "dead_lettered"
+    if _finished(ticket, rt):  # a finished marker never changes back: no transaction, no other work
+        log.info("duplicate ticket close ignored", extra={"fields": {"ticket_id": ticket.ticket_id}})
+        return "duplicate"
     # before the processed marker: idempotent on its own, and a retry after a failure still closes them
     rt.commitments.close_for_ticket(ticket.ticket_id, customer_id=ticket.customer_id, at=ticket.closed_at)
     state = _close(ticket, rt)
     if state == "done":
         log.info("duplicate ticket close ignored", extra={"fields": {"ticket_id": ticket.ticket_id}})
         return "duplicate"
-    confirmed = _ensure_next_steps(ticket, rt)
-    _mark_repeats(ticket, rt)
+    stored = _refs(ticket, rt)[1].get().to_dict() or {}
+    confirmed = _ensure_next_steps(ticket, stored, rt)
+    repeats, flags = _repeats(ticket, stored, rt)
     _prune_history(ticket.customer_id, rt)
     if rt.prepared_contexts is not None:  # the close is in the snapshot: the context is maintained on write
         rt.prepared_contexts.after_write([ticket.customer_id], source="ticket_closed")
-    rt.events.publish(
-        TicketClosedEvent(
-            event_id=_event_id("closed", ticket.key),
-            ticket_id=ticket.ticket_id,
-            customer_key=customer_key(ticket.customer_id, rt.settings.pseudonym_key),
-            channel=ticket.channel,
-            journey=ticket.journey,
-            category=ticket.category,
-            opened_at=ticket.opened_at,
-            closed_at=ticket.closed_at,
-            handoffs=ticket.handoffs,
-            handle_time_s=ticket.handle_time_s,
-            after_contact_work_s=ticket.after_contact_work_s,
-            resolution_code=ticket.resolution_code,
-            csat=ticket.csat,
-            ai_assisted=ticket.ai_assisted,
-            next_steps_confirmed=confirmed,
-        )
+    closed = TicketClosedEvent(
+        event_id=_event_id("closed", ticket.key),
+        ticket_id=ticket.ticket_id,
+        customer_key=customer_key(ticket.customer_id, rt.settings.pseudonym_key),
+        channel=ticket.channel,
+        journey=ticket.journey,
+        category=ticket.category,
+        opened_at=ticket.opened_at,
+        closed_at=ticket.closed_at,
+        handoffs=ticket.handoffs,
+        handle_time_s=ticket.handle_time_s,
+        after_contact_work_s=ticket.after_contact_work_s,
+        resolution_code=ticket.resolution_code,
+        csat=ticket.csat,
+        ai_assisted=ticket.ai_assisted,
+        next_steps_confirmed=confirmed,
     )
-    _refs(ticket, rt)[3].update({"events_published": True})  # only now is a redelivery a pure duplicate
+    rt.events.publish_all([*repeats, closed])  # one wait for Pub/Sub (or the outbox) for all of them
+    _finish(ticket, flags, rt)  # only now is a redelivery a pure duplicate
     return "processed" if state == "new" else "resumed"
 
 
@@ -191,13 +199,19 @@ def _refs(ticket: TicketClosed, rt: Runtime) -> tuple[Any, Any, Any, Any]:
     )
 
 
+def _finished(ticket: TicketClosed, rt: Runtime) -> bool:
+    """Whether an earlier delivery committed this close and published its events (a plain read)."""
+    marker = _refs(ticket, rt)[3].get(field_paths=["events_published"])
+    return bool(marker.exists and (marker.to_dict() or {}).get("events_published", True))
+
+
 def _close(ticket: TicketClosed, rt: Runtime) -> Literal["new", "pending", "done"]:
     """Snapshot update and processed marker in one transaction.
 
     "new": this delivery changed the snapshot; "pending": an earlier delivery did, but its
     events were never confirmed published (the instance died or the outbox was down in
     between), so the steps after the transaction run again (they are idempotent, events keep
-    their ids); "done": a pure redelivery.
+    their ids); "done": a pure redelivery (raced with the one that finished it).
     """
     from google.cloud import firestore
 
@@ -215,16 +229,18 @@ def _close(ticket: TicketClosed, rt: Runtime) -> Literal["new", "pending", "done
     )
 
     shard_ref = rt.snapshots.shard_ref(ticket.customer_id)
+    refs = (marker_ref, customer_ref, ticket_ref, interaction_ref)
 
     @firestore.transactional
     def _txn(txn: firestore.Transaction) -> Literal["new", "pending", "done"]:
-        marker = marker_ref.get(transaction=txn)
+        # the four reads in one round trip
+        by_path = {snap.reference.path: snap for snap in txn.get_all(list(refs))}
+        marker, customer, existing, interaction_doc = (by_path[ref.path] for ref in refs)
         if marker.exists:  # markers written before this field existed count as published
             return "done" if (marker.to_dict() or {}).get("events_published", True) else "pending"
-        if not customer_ref.get(transaction=txn, field_paths=["segment"]).exists:
+        if not customer.exists:
             raise LookupError(f"customer {ticket.customer_id} unknown")  # retried: the snapshot may lag
-        existing = ticket_ref.get(transaction=txn)
-        if not interaction_ref.get(transaction=txn).exists:
+        if not interaction_doc.exists:
             txn.set(interaction_ref, rt.retention.stamp("interactions", interaction.model_dump(mode="python")))
             txn.set(shard_ref, shard_increment(interaction), merge=True)
         update = {
@@ -259,13 +275,13 @@ def _close(ticket: TicketClosed, rt: Runtime) -> Literal["new", "pending", "done
     return _txn(rt.firestore.transaction())
 
 
-def _ensure_next_steps(ticket: TicketClosed, rt: Runtime) -> bool:
+def _ensure_next_steps(ticket: TicketClosed, stored: dict[str, Any], rt: Runtime) -> bool:
     """A closed ticket always has next steps: extracted now (unconfirmed) if the agent never confirmed.
 
-    Returns whether the agent had confirmed them.
+    ``stored`` is the ticket document as read after the snapshot transaction. Returns whether
+    the agent had confirmed them.
     """
-    _, ticket_ref, _, _ = _refs(ticket, rt)
-    existing = (ticket_ref.get().to_dict() or {}).get("next_steps")
+    existing = stored.get("next_steps")
     if existing:
         return not existing.get("unconfirmed", True)
     record: dict[str, Any] = {"suggestion_id": None, "suggested": None, "confirmed": None, "unconfirmed": True}
@@ -284,54 +300,102 @@ def _ensure_next_steps(ticket: TicketClosed, rt: Runtime) -> bool:
         minimizer = minimizer_for(rt.snapshots, ticket.customer_id, rt.pii_detector)
         kept = minimize_next_steps(suggestion.model_dump(mode="json"), minimizer)
         record |= {"suggestion_id": suggestion.suggestion_id, "suggested": kept}  # stored minimized
-    ticket_ref.set({"next_steps": record}, merge=True)
+    _refs(ticket, rt)[1].set({"next_steps": record}, merge=True)
     return False
 
 
-def _mark_repeats(ticket: TicketClosed, rt: Runtime) -> None:
-    from google.cloud.firestore import FieldFilter
+def _days(earlier_close: datetime, later_open: datetime) -> float:
+    return round((later_open - earlier_close).total_seconds() / 86400, 3)
 
-    customer_ref, _, _, _ = _refs(ticket, rt)
-    key = customer_key(ticket.customer_id, rt.settings.pseudonym_key)
+
+def _repeats(ticket: TicketClosed, stored: dict[str, Any], rt: Runtime) -> tuple[list[RepeatContact], dict[str, Any]]:
+    """Repeat contacts this close reveals, as events and the flag updates of the earlier tickets.
+
+    Both directions (an earlier close of the category within 30 days before this opening; a
+    later opening within 30 days after this close), so arrival order does not matter. A pair is
+    reported only when it brings the earlier ticket's nearest known repeat (``repeat_min_days``)
+    closer: the flags and the warehouse's MIN(days_between) per earlier ticket depend on nothing
+    else, and one event and one write per pair grow with the square of a busy account's closes.
+
+    The earlier closes are read latest first and the read stops at the first one that closed
+    before another of them opened: that opening is a nearer repeat for it, and for every ticket
+    closed before it, than this one. Each pair's nearest is still reported, by whichever of its
+    two closes is processed second (the later one's scan cannot stop before reaching the earlier
+    one, since nothing opened in between). A close reads a few tickets, whatever the history.
+    """
     window = timedelta(days=max(REPEAT_WINDOWS))
-    others = customer_ref.collection("tickets").where(filter=FieldFilter("category", "==", ticket.category)).stream()
-    for doc in others:
-        other = doc.to_dict() or {}
-        if doc.id == ticket.ticket_id or other.get("status") != "closed" or not other.get("closed_at"):
+    # earlier ticket id -> (days, later ticket id, repeat_min_days as stored)
+    nearest: dict[str, tuple[float, str, float | None]] = {}
+    earliest_opening: datetime | None = None  # of the closes read so far
+    for doc_id, other in rt.snapshots.closed_latest_first(
+        ticket.customer_id, ticket.category, ticket.opened_at - window, ticket.opened_at
+    ):
+        if doc_id == ticket.ticket_id:
             continue
-        pairs = []
-        if other["closed_at"] <= ticket.opened_at <= other["closed_at"] + window:
-            pairs.append((doc.id, other["closed_at"], ticket.ticket_id, ticket.opened_at))
-        if other.get("opened_at") and ticket.closed_at <= other["opened_at"] <= ticket.closed_at + window:
-            pairs.append((ticket.ticket_id, ticket.closed_at, doc.id, other["opened_at"]))
-        for earlier, closed, later, opened in pairs:
-            days = (opened - closed).total_seconds() / 86400
-            flags: dict[str, bool] = {f"repeat_within_{d}d": True for d in REPEAT_WINDOWS if days <= d}
-            if days <= min(REPEAT_WINDOWS):  # a repeat only ever takes first-contact resolution away
-                flags["first_contact_resolved"] = False
-            customer_ref.collection("tickets").document(earlier).set(flags, merge=True)
-            rt.events.publish(
-                RepeatContact(
-                    event_id=_event_id("repeat", earlier, later),
-                    earlier_ticket_id=earlier,
-                    later_ticket_id=later,
-                    customer_key=key,
-                    category=ticket.category,
-                    days_between=round(days, 3),
-                )
+        if earliest_opening is not None and earliest_opening >= other["closed_at"]:
+            break
+        days = _days(other["closed_at"], ticket.opened_at)
+        nearest[doc_id] = (days, ticket.ticket_id, other.get("repeat_min_days"))
+        if other.get("opened_at") is not None:
+            opened = other["opened_at"]
+            earliest_opening = opened if earliest_opening is None else min(earliest_opening, opened)
+    later = [  # the earliest two: this ticket itself is among them only if it opened as it closed
+        (_days(ticket.closed_at, other["opened_at"]), doc_id)
+        for doc_id, other in rt.snapshots.opened_earliest_first(
+            ticket.customer_id, ticket.category, ticket.closed_at, ticket.closed_at + window
+        )
+        if doc_id != ticket.ticket_id and other.get("closed_at")
+    ]
+    if later:  # this ticket is the earlier one: only its nearest later opening can matter
+        days, doc_id = min(later)
+        nearest[ticket.ticket_id] = (days, doc_id, stored.get("repeat_min_days"))
+    key = customer_key(ticket.customer_id, rt.settings.pseudonym_key)
+    events: list[RepeatContact] = []
+    flags: dict[str, Any] = {}
+    for earlier, (days, later_id, known) in sorted(nearest.items()):
+        if known is not None and known <= days:
+            continue  # an event with a repeat at least as near exists already
+        events.append(
+            RepeatContact(
+                event_id=_event_id("repeat", earlier, later_id),
+                earlier_ticket_id=earlier,
+                later_ticket_id=later_id,
+                customer_key=key,
+                category=ticket.category,
+                days_between=days,
             )
+        )
+        flags[earlier] = _flags(days)
+    return events, flags
+
+
+def _flags(days: float) -> dict[str, Any]:
+    from google.cloud import firestore
+
+    flags: dict[str, Any] = {f"repeat_within_{d}d": True for d in REPEAT_WINDOWS if days <= d}
+    if days <= min(REPEAT_WINDOWS):  # a repeat only ever takes first-contact resolution away
+        flags["first_contact_resolved"] = False
+    flags["repeat_min_days"] = firestore.Minimum(days)  # concurrent closes keep the nearest
+    return flags
+
+
+def _finish(ticket: TicketClosed, flags: dict[str, Any], rt: Runtime) -> None:
+    """Repeat flags of the earlier tickets and the marker's "events published", in batched writes.
+
+    Runs after the events are published (or in the outbox): a stored ``repeat_min_days`` always
+    has its event, and a crash before this point resumes on redelivery.
+    """
+    customer_ref, _, _, marker_ref = _refs(ticket, rt)
+    tickets = customer_ref.collection("tickets")
+    writes: list[tuple[Any, dict[str, Any]]] = [(tickets.document(t), f) for t, f in flags.items()]
+    writes.append((marker_ref, {"events_published": True}))  # last: in the last batch
+    for start in range(0, len(writes), BATCH_WRITES):
+        batch = rt.firestore.batch()
+        for ref, fields in writes[start : start + BATCH_WRITES]:
+            batch.set(ref, fields, merge=True)
+        batch.commit()
 
 
 def _prune_history(customer_id: str, rt: Runtime) -> None:
     """Keep the newest CX_MAX_INTERACTIONS interactions; whole-history stats stay in ``stats``."""
-    from google.cloud.firestore import Query
-
-    col = rt.firestore.collection(rt.settings.customers_collection).document(customer_id).collection("interactions")
-    old = col.order_by("occurred_at", direction=Query.DESCENDING).offset(rt.settings.max_interactions).limit(400)
-    batch, n = rt.firestore.batch(), 0
-    for doc in old.stream():
-        batch.delete(doc.reference)
-        n += 1
-    if n:
-        rt.snapshots.mark_changed(batch, customer_id)
-        batch.commit()
+    rt.snapshots.prune_interactions(customer_id, rt.settings.max_interactions)

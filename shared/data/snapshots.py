@@ -25,6 +25,7 @@ closes of one busy customer do not serialize on it.
 from __future__ import annotations
 
 import random
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -42,6 +43,8 @@ Channel = Literal["email", "chat", "phone", "social", "web"]
 SUBCOLLECTIONS = ("orders", "tickets", "interactions")
 STATS_SHARDS = "stats_shards"
 CONTEXT, PREPARED = "context", "prepared"  # customers/{id}/context/prepared
+REPEAT_FIELDS = ("status", "opened_at", "closed_at", "repeat_min_days")
+"""What repeat detection reads of a ticket (``repeat_min_days``: its nearest known repeat, in days)."""
 
 
 class Doc(BaseModel):
@@ -414,6 +417,82 @@ class SnapshotRepository:
         """A random counter shard of this customer (spreads concurrent writes)."""
         shard = random.randrange(self._stats_shards)  # noqa: S311 - load spreading, not security
         return self._customer_ref(customer_id).collection(STATS_SHARDS).document(str(shard))
+
+    def _repeat_candidates(self, customer_id: str, category: str) -> Any:
+        from google.cloud.firestore import FieldFilter
+
+        return (
+            self._customer_ref(customer_id)
+            .collection("tickets")
+            .where(filter=FieldFilter("category", "==", category))
+            .where(filter=FieldFilter("status", "==", "closed"))
+        )
+
+    def closed_latest_first(
+        self, customer_id: str, category: str, since: datetime, until: datetime, page: int = 8
+    ) -> Iterator[tuple[str, dict[str, Any]]]:
+        """Closed tickets of ``category`` closed within [since, until], latest close first, read a page at a time.
+
+        A caller that stops early reads only the pages it used: repeat detection usually needs
+        two or three tickets, whatever the customer's history. Projected to the fields repeat
+        detection reads; index (category, status, closed_at DESC) in infra/terraform/firestore.tf.
+        """
+        from google.cloud.firestore import FieldFilter, Query
+
+        query = (
+            self._repeat_candidates(customer_id, category)
+            .where(filter=FieldFilter("closed_at", ">=", since))
+            .where(filter=FieldFilter("closed_at", "<=", until))
+            .order_by("closed_at", direction=Query.DESCENDING)
+            .select(list(REPEAT_FIELDS))
+        )
+        last = None
+        while True:
+            docs = list((query if last is None else query.start_after(last)).limit(page).stream())
+            yield from ((d.id, d.to_dict() or {}) for d in docs)
+            if len(docs) < page:
+                return
+            last = docs[-1]
+
+    def opened_earliest_first(
+        self, customer_id: str, category: str, since: datetime, until: datetime, first: int = 2
+    ) -> list[tuple[str, dict[str, Any]]]:
+        """The ``first`` closed tickets of ``category`` opened within [since, until], earliest opening first.
+
+        Index (category, status, opened_at) in infra/terraform/firestore.tf.
+        """
+        from google.cloud.firestore import FieldFilter
+
+        query = (
+            self._repeat_candidates(customer_id, category)
+            .where(filter=FieldFilter("opened_at", ">=", since))
+            .where(filter=FieldFilter("opened_at", "<=", until))
+            .order_by("opened_at")
+            .limit(first)
+            .select(list(REPEAT_FIELDS))
+        )
+        return [(d.id, d.to_dict() or {}) for d in query.stream()]
+
+    def prune_interactions(self, customer_id: str, keep: int, page: int = 400) -> int:
+        """Delete the oldest interactions beyond the newest ``keep``; returns how many were deleted.
+
+        Counts first (an aggregation: Firestore bills one read per 1,000 index entries) and reads
+        only what it deletes, oldest first; an offset query would read, and bill, every kept one.
+        """
+        from google.cloud.firestore import Query
+
+        col = self._customer_ref(customer_id).collection("interactions")
+        excess = int(col.count().get()[0][0].value) - keep
+        if excess <= 0:
+            return 0
+        batch, n = self._db.batch(), 0
+        for doc in col.order_by("occurred_at", direction=Query.ASCENDING).limit(min(excess, page)).stream():
+            batch.delete(doc.reference)
+            n += 1
+        if n:
+            self.mark_changed(batch, customer_id)  # the prepared context no longer matches the history
+            batch.commit()
+        return n
 
     def get_tickets(self, customer_id: str, ticket_ids: list[str]) -> list[Ticket]:
         """Tickets by id, whether or not they are among the latest N."""

@@ -8,6 +8,7 @@ access log line and the error mapping, so handlers never see a malformed request
 from __future__ import annotations
 
 import functools
+import inspect
 import json
 import math
 import re
@@ -218,10 +219,35 @@ def parse_json(raw: bytes) -> Any:
 def _read_body(request: flask.Request, limit: int) -> bytes:
     if request.content_length is not None and request.content_length > limit:
         raise PayloadTooLarge(f"request body exceeds {limit} bytes")
-    data = request.stream.read(limit + 1)
+    try:
+        data = request.stream.read(limit + 1)
+    except Exception as exc:  # noqa: BLE001 - the server's body reader: a malformed chunked body, a dropped client
+        raise BadRequest(
+            "request body could not be read",
+            details=[{"field": "body", "problem": _clip(str(exc) or type(exc).__name__)}],
+        ) from None
     if len(data) > limit:
         raise PayloadTooLarge(f"request body exceeds {limit} bytes")
     return data
+
+
+DRAIN_STEP = 64 * 1024
+
+
+def _drain(request: flask.Request) -> None:
+    """Read and discard what the handler left of the body, in bounded steps.
+
+    functions-framework reads the rest of every body after the response is built (to keep the
+    connection usable) with one unbounded ``get_data()``; a malformed chunked body then raised
+    there, after our error mapping, and became the framework's HTML 500 with a traceback. Read
+    here, an error only ends the body (the answer already decided stands) and the framework's
+    read finds nothing left.
+    """
+    try:
+        while request.stream.read(DRAIN_STEP):
+            pass
+    except Exception:  # noqa: BLE001, S110 - the answer is decided; an unreadable rest is the client's problem
+        pass
 
 
 def parse_request(request: flask.Request, model: type[Req], settings: Settings) -> Req:
@@ -267,6 +293,129 @@ def accept_unconventional_methods() -> None:
     except ImportError:  # pragma: no cover - not installed where no server runs
         return
     config.PermitUnconventionalHTTPMethod.default = True
+
+
+_STATUS_CODES = {
+    400: "invalid_request",
+    401: "unauthenticated",
+    403: "forbidden",
+    404: "not_found",
+    405: "method_not_allowed",
+    408: "request_timeout",
+    413: "payload_too_large",
+    414: "uri_too_long",
+    415: "unsupported_media_type",
+    417: "expectation_failed",
+    431: "headers_too_large",
+    500: "internal",
+    501: "not_implemented",
+    503: "unavailable",
+}
+CRASH_HEADER = ("X-Google-Status", "crash")
+"""What functions-framework's own 500 handler sets so Cloud Functions logs the crash; kept."""
+
+
+def error_code(status: int) -> str:
+    """The JSON error ``code`` for an HTTP status the server or the framework chose."""
+    return _STATUS_CODES.get(status, "invalid_request" if status < 500 else "internal")
+
+
+def server_error_bytes(status: int, reason: str, message: str) -> bytes:
+    """A whole HTTP/1.1 error response in the JSON error format, for the server's own refusals.
+
+    ``message`` is the server's description, which can quote the request (a request line, a
+    header): clipped, and ASCII-escaped so the bytes are safe whatever the client sent.
+    """
+    request_id = uuid.uuid4().hex
+    text = f"{reason}: {message}" if message else reason
+    body = json.dumps(
+        {"error": {"code": error_code(status), "message": _clip(text), "request_id": request_id}}, ensure_ascii=True
+    ).encode("ascii")
+    head = (
+        f"HTTP/1.1 {status} {reason}\r\n"
+        "Connection: close\r\n"
+        "Content-Type: application/json\r\n"
+        f"Content-Length: {len(body)}\r\n"
+        f"{REQUEST_ID_HEADER}: {request_id}\r\n\r\n"
+    )
+    return head.encode("latin-1") + body
+
+
+def _body_read_errors() -> tuple[type[Exception], ...]:
+    """The server's exceptions for a malformed request body (gunicorn raises them while the app reads)."""
+    try:
+        from gunicorn.http.errors import ParseException
+    except ImportError:  # pragma: no cover - not installed where no server runs
+        return ()
+    return (ParseException,)
+
+
+def framework_error(exc: Exception) -> flask.Response:
+    """An error the framework answers outside any function's code, in the JSON error format.
+
+    Werkzeug's routing (functions-framework's 404 for /robots.txt and /favicon.ico, a 405 on an
+    event function), functions-framework's 400 for a message that is not a CloudEvent and its
+    500 for an exception outside a function. The message is the status name only: the
+    framework's descriptions can quote every header and the body.
+    """
+    from werkzeug.exceptions import HTTPException, InternalServerError
+
+    cause = exc.original_exception if isinstance(exc, InternalServerError) else exc
+    if isinstance(cause, _body_read_errors()):
+        status, message = 400, "request body could not be read"
+    elif isinstance(exc, HTTPException) and exc.code and not isinstance(exc, InternalServerError):
+        status, message = exc.code, (exc.name or "error").lower()
+    else:
+        status, message = 500, "internal error; quote the request id when reporting it"
+    incoming = flask.request.headers.get(REQUEST_ID_HEADER, "") if flask.has_request_context() else ""
+    request_id = incoming if _SAFE_ID.match(incoming) else uuid.uuid4().hex
+    body = {"error": {"code": error_code(status), "message": message, "request_id": request_id}}
+    resp = _json_response(body, status, request_id)
+    if status == 405 and isinstance(exc, HTTPException) and getattr(exc, "valid_methods", None):
+        resp.headers["Allow"] = ", ".join(exc.valid_methods)  # type: ignore[attr-defined]
+    if status == 500:
+        resp.headers[CRASH_HEADER[0]] = CRASH_HEADER[1]
+    return resp
+
+
+def install_json_errors(register: Callable[[Any], Callable[[Callable[..., Any]], Any]]) -> None:
+    """Every answer in the JSON error format, including the server's and the framework's own.
+
+    ``register`` is ``functions_framework.errorhandler`` (the app being built while main.py is
+    imported; a no-op outside ``create_app``). Registers :func:`framework_error` for werkzeug's
+    HTTP errors, for 500 (replacing functions-framework's text/plain crash handler) and for the
+    server's body-parse errors; and makes gunicorn write its own refusals (a malformed request
+    line or header, oversized headers, an unsupported Transfer-Encoding, a bad ``Expect``) as
+    JSON: they are answered before any application code runs. docs/reliability.md lists them.
+    """
+    from werkzeug.exceptions import HTTPException
+
+    for key in (HTTPException, 500, *_body_read_errors()):
+        register(key)(framework_error)
+    _json_server_refusals()
+
+
+def _json_server_refusals() -> None:
+    """Replace gunicorn's HTML error writer with :func:`server_error_bytes` (pinned gunicorn; checked by a test).
+
+    gunicorn's worker answers a request it cannot parse through ``gunicorn.util.write_error(sock,
+    status_int, reason, mesg)``; the replacement keeps that signature and is left out if it changed.
+    """
+    try:
+        from gunicorn import util
+    except ImportError:  # pragma: no cover - not installed where no server runs
+        return
+    if getattr(util.write_error, "cx_json", False):
+        return
+    if list(inspect.signature(util.write_error).parameters) != ["sock", "status_int", "reason", "mesg"]:
+        logs.get_logger("http").warning("gunicorn's error writer changed; its refusals stay HTML")
+        return
+
+    def write_error(sock: Any, status_int: int, reason: str, mesg: str) -> None:
+        util.write_nonblock(sock, server_error_bytes(status_int, reason, mesg))
+
+    write_error.cx_json = True  # type: ignore[attr-defined]
+    util.write_error = write_error
 
 
 def endpoint(
@@ -346,6 +495,7 @@ def endpoint(
                 internal = CxError("internal error; quote the request id when reporting it")
                 return _with(_json_response(_error_body(internal, request_id), 500, request_id), cors)
             finally:
+                _drain(request)
                 latency_ms = ctx.elapsed_ms()
                 severity = 40 if status >= 500 else 30 if status >= 400 else 20
                 log.log(

@@ -232,15 +232,15 @@ def test_a_close_whose_events_failed_publishes_them_on_redelivery(
 
     payload = close_payload(0, "C-1003", random.Random(9), f"T-RS{uuid.uuid4().hex[:4]}-")
     data = json.dumps(payload).encode()
-    real = runtime.events.publish
 
-    def down(event: Any) -> Any:
+    def down(*events: Any) -> Any:
         raise Unavailable("events could not be stored; try again")
 
-    monkeypatch.setattr(runtime.events, "publish", down)
-    with pytest.raises(Unavailable):  # Pub/Sub and the outbox both down after the snapshot commit
-        handle(data, runtime)
-    monkeypatch.setattr(runtime.events, "publish", real)
+    with monkeypatch.context() as patched:
+        patched.setattr(runtime.events, "publish", down)
+        patched.setattr(runtime.events, "publish_all", down)
+        with pytest.raises(Unavailable):  # Pub/Sub and the outbox both down after the snapshot commit
+            handle(data, runtime)
     assert handle(data, runtime) == "resumed"
     assert handle(data, runtime) == "duplicate"
     before = runtime.snapshots.stats("C-1003").interactions_total

@@ -202,3 +202,87 @@ def test_loader_lands_published_events_once_in_the_warehouse(client: Any, runtim
     finally:
         sub.delete_subscription(subscription=path)
         sub.close()
+
+
+@pytest.mark.parametrize(
+    ("order", "reported"),
+    [("earliest_first", [3.0, 10.0, 20.0]), ("earliest_last", [3.0])],
+)
+def test_a_repeat_is_reported_when_it_is_nearer_than_the_known_one(
+    client: Any, runtime: Runtime, event_sink: EventSink, order: str, reported: list[float]
+) -> None:
+    """Each earlier ticket's nearest repeat (what the flags and the warehouse's MIN use) is exact in any
+    arrival order, and a later contact further away than the known one costs no write and no event."""
+    cid = new_customer(runtime)
+    earliest = close(cid, "T-E", T0, T0 + timedelta(hours=1))
+    later = [  # opened 20, 10, 3 and 25 days after T-E closed
+        close(cid, f"T-L{d}", T0 + timedelta(days=d, hours=1), T0 + timedelta(days=d, hours=2)) for d in (20, 10, 3, 25)
+    ]
+    for payload in [earliest, *later] if order == "earliest_first" else [*later, earliest]:
+        assert deliver(client, payload) == 200
+    t = tickets(runtime, cid)["T-E"]
+    assert t["repeat_min_days"] == 3.0 and t["repeat_within_7d"] and t["first_contact_resolved"] is False
+    runtime.events.flush()
+    found = event_sink.collect(
+        len(reported), lambda e: e.get("event_type") == "ticket.repeat_contact" and e["earlier_ticket_id"] == "T-E"
+    )
+    assert sorted(e["days_between"] for e in found) == reported  # never the 25 days: 3 was known by then
+
+
+def test_history_beyond_the_cap_is_pruned_oldest_first_and_the_stats_keep_counting(runtime: Runtime) -> None:
+    from shared.capabilities.ticket_closed import handle
+    from shared.data.snapshots import Interaction
+    from shared.settings import load_settings
+
+    capped = Runtime(load_settings(model_backend="offline", max_interactions=50))
+    cid = new_customer(runtime)
+    earlier = [
+        Interaction(interaction_id=f"I-{i:02d}", channel="chat", occurred_at=T0 - timedelta(days=60 - i), summary="x")
+        for i in range(55)
+    ]
+    runtime.snapshots.put_many(cid, earlier)  # history written directly (an import): not counted in stats
+    payload = json.dumps(close(cid, "T-P", T0, T0 + timedelta(hours=1))).encode()
+    assert handle(payload, capped) == "processed"
+    kept = {d.id for d in runtime.firestore.collection("customers").document(cid).collection("interactions").stream()}
+    assert len(kept) == 50 and "T-P-close" in kept
+    assert kept.isdisjoint({f"I-{i:02d}" for i in range(6)})  # the six oldest went
+    assert runtime.snapshots.stats(cid).interactions_total == 1
+
+
+# (ticket, opened, closed) in days after T0: a long ticket spanning shorter ones, a tie on opening,
+# repeats on both sides of the 7- and 30-day bounds.
+OVERLAPPING = [
+    ("T-A", 0.0, 10.0),
+    ("T-B", 5.0, 6.0),
+    ("T-C", 1.0, 2.0),
+    ("T-D", 12.0, 12.05),
+    ("T-E", 12.0, 13.0),
+    ("T-F", 45.0, 46.0),
+    ("T-G", 40.0, 41.0),
+]
+
+
+def nearest_repeat_days(ticket: str) -> float | None:
+    """The definition, by brute force: days from this close to the nearest other opening within 30 days."""
+    _, _, closed = next(t for t in OVERLAPPING if t[0] == ticket)
+    gaps = [opened - closed for other, opened, _ in OVERLAPPING if other != ticket and 0 <= opened - closed <= 30]
+    return round(min(gaps), 3) if gaps else None
+
+
+@pytest.mark.parametrize("order", ["forward", "reverse", "shuffled-1", "shuffled-2", "shuffled-3", "shuffled-4"])
+def test_nearest_repeats_match_the_definition_in_any_arrival_order(client: Any, runtime: Runtime, order: str) -> None:
+    cid = new_customer(runtime)
+    payloads = [close(cid, t, T0 + timedelta(days=o), T0 + timedelta(days=c)) for t, o, c in OVERLAPPING]
+    if order == "reverse":
+        payloads.reverse()
+    elif order.startswith("shuffled"):
+        random.Random(order).shuffle(payloads)
+    for payload in payloads:
+        assert deliver(client, payload) == 200
+    stored = tickets(runtime, cid)
+    for ticket, _, _ in OVERLAPPING:
+        expected, t = nearest_repeat_days(ticket), stored[ticket]
+        assert t.get("repeat_min_days") == expected, ticket
+        assert t.get("repeat_within_7d", False) == (expected is not None and expected <= 7), ticket
+        assert t.get("repeat_within_30d", False) == (expected is not None), ticket
+        assert t.get("first_contact_resolved", True) == (expected is None or expected > 7), ticket
