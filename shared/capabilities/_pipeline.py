@@ -21,11 +21,12 @@ from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
 from pydantic import BaseModel, Field
 
+from shared.capabilities.events import SuggestionGenerated
 from shared.engine.base import Usage
 from shared.engine.experiments import contact_id
 from shared.engine.prompts import Prompt, PromptTemplate
 from shared.platform.calls import CallContext
-from shared.platform.events import SuggestionGenerated, new_id
+from shared.platform.events import new_id
 from shared.safety.pii.base import Pseudonymizer, customer_key
 
 if TYPE_CHECKING:

@@ -14,16 +14,16 @@ import hashlib
 import json
 from datetime import UTC, datetime
 from difflib import SequenceMatcher
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from shared.capabilities._context import open_customer
+from shared.capabilities.events import Diff, NextStepsConfirmed, ResolverOverridden
 from shared.data.snapshots import Reads
 from shared.decisions.actions import FinalAction
 from shared.platform.calls import ID_PATTERN, CallContext
 from shared.platform.errors import BadRequest, Conflict, NotFound
-from shared.platform.events import Event
 from shared.safety.context_policy import minimizer_for
 from shared.safety.pii.base import customer_key
 
@@ -57,15 +57,6 @@ class ConfirmRequest(BaseModel):
     )
 
 
-class Diff(BaseModel):
-    owner_changed: int
-    actions_added: int
-    actions_removed: int
-    due_dates_moved: int
-    resolver_overridden: bool
-    kb_suggested_used: int
-
-
 class ConfirmResponse(BaseModel):
     suggestion_id: str
     ticket_id: str
@@ -74,31 +65,6 @@ class ConfirmResponse(BaseModel):
     diff: Diff
     confirmed_at: datetime
     version: int = Field(description="Version of the ticket's next steps now; send it as base_version to change them.")
-
-
-class NextStepsConfirmed(Event):
-    event_type: Literal["next_steps.confirmed"] = "next_steps.confirmed"
-    suggestion_id: str
-    customer_key: str
-    ticket_id: str
-    agent_id: str | None
-    resolver_group: str
-    queue_code: str
-    suggested_actions: int
-    confirmed_actions: int
-    diff: Diff
-
-
-class ResolverOverridden(Event):
-    event_type: Literal["resolver.overridden"] = "resolver.overridden"
-    suggestion_id: str
-    customer_key: str
-    ticket_id: str
-    agent_id: str | None
-    suggested_group: str
-    suggested_queue: str
-    final_group: str
-    final_queue: str
 
 
 def diff(suggested: list[dict[str, Any]], final: list[FinalAction]) -> tuple[int, int, int, int]:

@@ -21,11 +21,11 @@ from typing import TYPE_CHECKING, Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from shared.capabilities.events import FeedbackRecorded, Rating
 from shared.data.offers import stats_doc_id
 from shared.data.snapshots import IDENTIFIERS
 from shared.platform.calls import CallContext
 from shared.platform.errors import BadRequest, Conflict
-from shared.platform.events import Event
 from shared.safety.context_policy import minimizer_for
 
 if TYPE_CHECKING:
@@ -33,7 +33,6 @@ if TYPE_CHECKING:
 
 READS = IDENTIFIERS
 """Only to minimize a final text or comment: the customer's identifiers (read by ``minimizer_for``)."""
-Rating = Literal["used_unchanged", "lightly_edited", "heavily_edited", "not_helpful"]
 Capability = Literal["context_summary", "reply_draft", "next_best_action", "next_steps", "closing_message"]
 
 
@@ -70,24 +69,6 @@ class FeedbackResponse(BaseModel):
     rating_source: Literal["agent", "edit_distance"] | None
     similarity: float | None
     duplicate: bool = Field(description="This event_id was recorded before; nothing changed.")
-
-
-class FeedbackRecorded(Event):
-    event_type: Literal["feedback.recorded"] = "feedback.recorded"
-    suggestion_id: str
-    capability: str
-    prompt_version: str
-    engine: str
-    customer_key: str
-    agent_id: str | None
-    rating: Rating | None
-    rating_source: str | None
-    similarity: float | None
-    nba_offer_id: str | None
-    nba_outcome: str | None
-    segment: str | None
-    csat: int | None
-    has_comment: bool = Field(description="Comments stay in Firestore: free text may hold personal data.")
 
 
 class Buckets(BaseModel):

@@ -18,6 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from shared.capabilities import _pipeline as suggestions
 from shared.capabilities._context import PREPARED, customer_identifiers
 from shared.capabilities._pipeline import SuggestionMeta
+from shared.capabilities.events import NbaRecommended
 from shared.data.offers import Offer
 from shared.decisions.nba import (
     CustomerFacts,
@@ -31,7 +32,6 @@ from shared.engine.prompts import Prompt
 from shared.language.conversation import MAX_TURNS, Turn, customer_text
 from shared.language.sentiment import SentimentOut
 from shared.platform.calls import ID_PATTERN, CallContext
-from shared.platform.events import Event
 from shared.safety.pii.base import customer_key
 
 if TYPE_CHECKING:
@@ -88,25 +88,6 @@ class NbaResponse(SuggestionMeta):
     model_choice_overridden: bool
     override_reason: str | None = None
     language: str
-
-
-class NbaRecommended(Event):
-    event_type: Literal["nba.recommended"] = "nba.recommended"
-    suggestion_id: str
-    customer_key: str
-    segment: str
-    channel: str
-    intent: str
-    sentiment_score: float
-    churn_risk: float
-    rules_version: str
-    candidates: list[Score]
-    eligible_count: int
-    suppressed: list[Suppressed]
-    primary_offer_id: str | None
-    fallback_offer_id: str | None
-    model_choice_overridden: bool
-    agent_id: str | None = None
 
 
 def _sentiment(rt: Runtime, req: NbaRequest, recent_scores: list[float], language: str) -> float:

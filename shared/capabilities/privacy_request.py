@@ -17,9 +17,9 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import BaseModel, Field
 
+from shared.capabilities.events import PrivacyRequestAudited
 from shared.platform.calls import ID_PATTERN, CallContext
 from shared.platform.errors import NotFound
-from shared.platform.events import Event
 from shared.safety.pii.base import customer_key
 
 if TYPE_CHECKING:
@@ -42,16 +42,6 @@ class PrivacyResponse(BaseModel):
     export: dict[str, Any] | None = Field(default=None, description="Access: everything held, one JSON document.")
     erased: dict[str, int] | None = Field(default=None, description="Erasure: items deleted per store.")
     remaining: dict[str, int] | None = Field(default=None, description="Erasure: items still linked (all zero).")
-
-
-class PrivacyRequestAudited(Event):
-    event_type: Literal["privacy.request"] = "privacy.request"
-    case_id: str
-    kind: Literal["access", "erasure"]
-    agent_id: str | None
-    request_id: str | None
-    customer_key: str | None = Field(default=None, description="Access only; an erasure's record has none.")
-    counts: dict[str, int]
 
 
 def _count(export: dict[str, Any]) -> dict[str, int]:

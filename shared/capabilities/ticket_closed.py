@@ -33,11 +33,11 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from shared.capabilities.events import RepeatContact, TicketClosedEvent
 from shared.data.snapshots import IDENTIFIERS, Interaction, shard_increment
 from shared.language.conversation import Turn
 from shared.platform import logs
 from shared.platform.calls import ID_PATTERN
-from shared.platform.events import Event
 from shared.safety.context_policy import minimize_next_steps, minimizer_for
 from shared.safety.pii.base import customer_key
 
@@ -89,33 +89,6 @@ class TicketClosed(BaseModel):
     @property
     def handoffs(self) -> int:
         return len(self.queue_history) - 1
-
-
-class TicketClosedEvent(Event):
-    event_type: Literal["ticket.closed"] = "ticket.closed"
-    ticket_id: str
-    customer_key: str
-    channel: str
-    journey: str
-    category: str
-    opened_at: datetime
-    closed_at: datetime
-    handoffs: int
-    handle_time_s: float
-    after_contact_work_s: float
-    resolution_code: str
-    csat: int | None
-    ai_assisted: bool
-    next_steps_confirmed: bool
-
-
-class RepeatContact(Event):
-    event_type: Literal["ticket.repeat_contact"] = "ticket.repeat_contact"
-    earlier_ticket_id: str
-    later_ticket_id: str
-    customer_key: str
-    category: str
-    days_between: float
 
 
 def _event_id(*parts: str) -> str:

@@ -28,7 +28,7 @@ import time
 import uuid
 from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, Field
 
@@ -59,32 +59,6 @@ class Event(BaseModel):
     event_type: str
     schema_version: int = SCHEMA_VERSION
     occurred_at: datetime = Field(default_factory=utcnow)
-
-
-class SuggestionGenerated(Event):
-    event_type: Literal["suggestion.generated"] = "suggestion.generated"
-    suggestion_id: str
-    capability: str
-    customer_key: str = Field(description="HMAC pseudonym of the customer id, never the id.")
-    prompt_version: str
-    experiment: str | None = None
-    arm: Literal["control", "candidate"] | None = None
-    policy_version: str | None = None
-    engine: Literal["vertex", "offline"]
-    model: str
-    degraded: bool
-    degraded_reason: str | None = None
-    latency_ms: float
-    model_latency_ms: float
-    tokens_in: int
-    tokens_out: int
-    tokens_thinking: int = Field(default=0, description="Thinking tokens: billed as output, not in tokens_out.")
-    tokens_cached: int = Field(default=0, description="Prompt tokens served from the context cache (in tokens_in).")
-    cost_usd: float | None = Field(default=None, description="Priced from config/engine/pricing.yaml; None = unknown.")
-    tokens_estimated: bool
-    agent_id: str | None = None
-    request_id: str | None = None
-    attributes: dict[str, Any] = Field(default_factory=dict)
 
 
 class FirestoreOutbox:

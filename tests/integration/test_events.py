@@ -4,8 +4,9 @@ import json
 
 import pytest
 
+from shared.capabilities.events import SuggestionGenerated
 from shared.platform import clients
-from shared.platform.events import EventPublisher, FirestoreOutbox, SuggestionGenerated, drain_outbox
+from shared.platform.events import EventPublisher, FirestoreOutbox, drain_outbox
 from shared.runtime import Runtime
 from tests.conftest import EventSink
 

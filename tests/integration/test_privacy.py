@@ -14,7 +14,8 @@ from functions_framework import create_app
 
 from scripts import privacy
 from scripts.seed import SEEDS, build, seed_customers
-from shared.platform.events import FirestoreOutbox, SuggestionGenerated
+from shared.capabilities.events import SuggestionGenerated
+from shared.platform.events import FirestoreOutbox
 from shared.runtime import Runtime
 from shared.safety.pii.base import customer_key
 from shared.settings import ROOT

@@ -253,7 +253,7 @@ def test_a_close_whose_events_failed_publishes_them_on_redelivery(
 
 
 def test_the_scheduled_outbox_drain_function_empties_the_outbox(runtime: Runtime, event_sink: EventSink) -> None:
-    from shared.platform.events import SuggestionGenerated
+    from shared.capabilities.events import SuggestionGenerated
 
     events = [
         SuggestionGenerated(

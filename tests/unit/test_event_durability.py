@@ -8,8 +8,9 @@ from typing import Any
 
 import pytest
 
+from shared.capabilities.events import SuggestionGenerated
 from shared.platform.errors import Unavailable
-from shared.platform.events import EventPublisher, SuggestionGenerated, drain_outbox
+from shared.platform.events import EventPublisher, drain_outbox
 
 
 def _event(n: int = 0) -> SuggestionGenerated:

@@ -34,7 +34,7 @@ from shared.settings import load_settings
 from tests.conftest import agent_headers
 
 SETTINGS = load_settings(model_backend="offline")
-AUTH = Authenticator(SETTINGS, AccessPolicy.load(SETTINGS.config_dir / "access.yaml"))
+AUTH = Authenticator(SETTINGS, AccessPolicy.load(SETTINGS.config_dir / "safety/access.yaml"))
 
 
 def _split(raw: bytes) -> tuple[str, dict[str, str], dict[str, Any]]:
