@@ -41,6 +41,7 @@ GROUPS: dict[str, tuple[str, tuple[Tool, ...]]] = {
         "The local stack: emulators, seeded data, every function on localhost.",
         (
             Tool("demo", "scripts.devstack", "Run the end-to-end demo (what ./scripts/demo.sh runs).", ("demo",)),
+            Tool("export-web", "scripts.devstack", "Write the agent desktop as a static site.", ("export-web",)),
             Tool("up", "scripts.devstack", "Start the stack and keep it up (Ctrl-C stops everything).", ("up",)),
         ),
     ),
@@ -60,6 +61,7 @@ GROUPS: dict[str, tuple[str, tuple[Tool, ...]]] = {
             Tool("pii", "scripts.eval_pii", "PII masking recall and precision."),
             Tool("reply-frozen", "scripts.eval_reply_frozen", "All reply-side checks on the frozen set, by class."),
             Tool("reply-relevance", "scripts.eval_reply_relevance", "Off-task relevance: lexical vs. embeddings, dev."),
+            Tool("reply-acts", "scripts.eval_reply_acts", "Allowed acts by meaning: thresholds on dev data."),
             Tool("closing", "scripts.eval_closing", "Closing texts: frozen cases and the gold set's closing texts."),
             Tool(
                 "quality", "scripts.evaluate", "The project's scorers offline; Vertex Gen AI evaluation with a project."
@@ -80,6 +82,8 @@ GROUPS: dict[str, tuple[str, tuple[Tool, ...]]] = {
             Tool("warehouse", "scripts.bench_warehouse", "KPI view query times at scale."),
             Tool("analytics", "scripts.bench_analytics", "Nightly materialization: incremental vs full rebuild."),
             Tool("reliability", "scripts.bench_reliability", "Redelivery, outages, contention, fuzz."),
+            Tool("context", "scripts.bench_context", "Prepared context vs per-request build, side by side."),
+            Tool("gemini-cost", "scripts.gemini_cost", "Tokens and cost per capability on the demo customers."),
             Tool("sync", "scripts.bench_sync", "Snapshot sync events/s and import rows/s."),
             Tool("commitments", "scripts.bench_commitments", "Overdue sweep throughput (commitments/s)."),
         ),
