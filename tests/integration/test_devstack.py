@@ -153,6 +153,7 @@ def test_the_privacy_team_answers_requests_through_the_local_front_door(
     assert body["export"]["snapshot"]["customer"]["profile"]["name"] == "Robin Example"
     assert [i["interaction_id"] for i in body["export"]["snapshot"]["interactions"]] == ["I-1"]
     status, erased = call(api, {**access, "kind": "erasure", "case_id": "DSAR-LOCAL-2"}, privacy)
-    assert status == 200 and erased["erased"]["snapshot"] == 2 and not any(erased["remaining"].values())
+    # the customer document, its interaction and the prepared context the sync built from them
+    assert status == 200 and erased["erased"]["snapshot"] == 3 and not any(erased["remaining"].values())
     assert call(api, access, privacy)[0] == 404  # nothing is held any more
     assert not runtime.firestore.document(f"customers/{cid}").get().exists

@@ -131,7 +131,7 @@ def test_catalogue_kb_and_queues_load_without_writing_customers(runtime: Runtime
     assert dict(kb.outcomes) == {"applied": 2}
     stored = runtime.firestore.collection(runtime.settings.kb_collection).document("KB-IMP-RECHNUNG").get().to_dict()
     assert stored["language"] == "de" and stored["tags"] == ["billing"]
-    out = tmp_path / "decisions/queues.yaml"
+    out = tmp_path / "queues.yaml"
     queues = run(runtime, "queues_csv", "queues.csv", tmp_path, output=out)
     assert dict(queues.outcomes) == {"applied": 3}
     catalogue = QueueCatalogue.model_validate(yaml.safe_load(out.read_text("utf-8")))
