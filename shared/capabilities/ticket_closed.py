@@ -20,8 +20,9 @@ Delivery is at least once and unordered, so the handler is idempotent and order-
   a redelivery of a finished close reads the marker and does nothing else;
 * invalid payloads are published to the dead-letter topic and acknowledged; transient
   errors raise, so Pub/Sub retries;
-* the snapshot change is counted on the customer's prepared context in the same transaction,
-  and the context is rebuilt once the close is stored (shared.safety.prepared_context).
+* the snapshot change is counted on the customer's prepared context right after the transaction
+  (a blind increment, so concurrent closes of one customer do not contend on it); the next request
+  that needs the context rebuilds it (shared.safety.prepared_context).
 """
 
 from __future__ import annotations
@@ -133,12 +134,11 @@ def handle(data: bytes, rt: Runtime, message_id: str = "") -> str:
     if state == "done":
         log.info("duplicate ticket close ignored", extra={"fields": {"ticket_id": ticket.ticket_id}})
         return "duplicate"
+    _mark_context_stale(ticket, rt)
     stored = _refs(ticket, rt)[1].get().to_dict() or {}
     confirmed = _ensure_next_steps(ticket, stored, rt)
     repeats, flags = _repeats(ticket, stored, rt)
     _prune_history(ticket.customer_id, rt)
-    if rt.prepared_contexts is not None:  # the close is in the snapshot: the context is maintained on write
-        rt.prepared_contexts.after_write([ticket.customer_id], source="ticket_closed")
     closed = TicketClosedEvent(
         event_id=_event_id("closed", ticket.key),
         ticket_id=ticket.ticket_id,
@@ -159,6 +159,30 @@ def handle(data: bytes, rt: Runtime, message_id: str = "") -> str:
     rt.events.publish_all([*repeats, closed])  # one wait for Pub/Sub (or the outbox) for all of them
     _finish(ticket, flags, rt)  # only now is a redelivery a pure duplicate
     return "processed" if state == "new" else "resumed"
+
+
+def _mark_context_stale(ticket: TicketClosed, rt: Runtime, attempts: int = 3) -> None:
+    """The close changed the snapshot: count it on the prepared context, so the next request rebuilds it.
+
+    A blind increment after the transaction, not in it, and no rebuild here: a document that every
+    close of a busy customer wrote or rebuilt in a transaction would serialize those closes (lock
+    timeouts, 5xx). The next request that needs the context builds it once (shared.safety.
+    prepared_context). A redelivery that resumes marks it again, which is harmless. If the mark
+    cannot be written, the close still stands: logged, and the context may miss this one close
+    until the customer's next change.
+    """
+    for attempt in range(attempts):
+        try:
+            marker = rt.firestore.batch()
+            rt.snapshots.mark_changed(marker, ticket.customer_id)
+            marker.commit()
+            return
+        except Exception as exc:  # noqa: BLE001 - the close is stored; see docstring
+            if attempt == attempts - 1:
+                logs.get_logger("ticket_closed").warning(
+                    "prepared context not marked stale",
+                    extra={"fields": {"ticket_id": ticket.ticket_id, "error": type(exc).__name__}},
+                )
 
 
 def _refs(ticket: TicketClosed, rt: Runtime) -> tuple[Any, Any, Any, Any]:
@@ -234,7 +258,6 @@ def _close(ticket: TicketClosed, rt: Runtime) -> Literal["new", "pending", "done
             "after_contact_work_s": ticket.after_contact_work_s,
         }
         txn.set(ticket_ref, update, merge=True)
-        rt.snapshots.mark_changed(txn, ticket.customer_id)
         txn.set(
             marker_ref,
             {

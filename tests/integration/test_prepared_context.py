@@ -239,7 +239,9 @@ def test_a_write_that_does_not_refresh_makes_the_next_request_rebuild_and_log_it
     assert _prepared_doc(runtime, "C-PREP-2")
 
 
-def test_a_ticket_close_refreshes_the_context(clients: dict[str, Any], runtime: Runtime) -> None:
+def test_a_close_marks_the_context_stale_and_the_next_request_rebuilds_it(
+    clients: dict[str, Any], runtime: Runtime
+) -> None:
     from shared.capabilities.ticket_closed import handle
     from shared.data.snapshots import Ticket
 
@@ -268,9 +270,11 @@ def test_a_ticket_close_refreshes_the_context(clients: dict[str, Any], runtime: 
     }
     assert handle(json.dumps(close).encode(), runtime) == "processed"
     doc = _prepared_doc(runtime, "C-PREP-3")
-    assert doc and doc["built_version"] == doc["version"]
+    assert doc and doc["version"] > doc["built_version"]  # marked stale, not rebuilt on the close path
     after = answer(clients["context_summary"], runtime, {"customer_id": "C-PREP-3"})["bullets"]
     assert not any("(open" in b for b in after) and any("Line card replaced" in b for b in after)
+    doc = _prepared_doc(runtime, "C-PREP-3")
+    assert doc and doc["built_version"] == doc["version"]  # the request wrote it back
 
 
 def test_privacy_access_exports_the_context_and_its_mapping_and_erasure_removes_them(runtime: Runtime) -> None:
