@@ -85,7 +85,10 @@ class Extractor:
             self.analyzers[code] = ANALYZERS[table["clause_analyzer"]](self.conf)
             pipe = table["pipeline"]
             specs[code] = PipelineSpec(
-                model=pipe.get("model"), blank=pipe.get("blank"), disable=tuple(pipe.get("disable", ()))
+                model=pipe.get("model"),
+                blank=pipe.get("blank"),
+                disable=tuple(pipe.get("disable", ())),
+                components=tuple(pipe["components"]) if "components" in pipe else None,
             )
         if self.default_language not in self.langs:
             raise ValueError(f"{path}: default_language {self.default_language!r} has no language block")
