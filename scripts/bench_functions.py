@@ -144,7 +144,8 @@ class _Confirm:
 
 
 class _Feedback:
-    """Ratings of one reply draft, each with its own idempotency key."""
+    """Ratings of one reply draft with the text the agent sent (minimized before it is stored), each with
+    its own idempotency key."""
 
     def __init__(self) -> None:
         self.suggestion_id = ""
@@ -163,6 +164,7 @@ class _Feedback:
             "suggestion_id": self.suggestion_id,
             "capability": "reply_draft",
             "rating": ratings[i % 4],
+            "final_text": f"Hi Emma, your router is replaced by Friday; call Jane Miller on 0161 496 0{i % 1000:03d}.",
         }
 
 
@@ -243,7 +245,7 @@ BARE = Case("bare_read", "bare_read", _cycle([{"customer_id": c} for c in CUSTOM
 def terraform_functions(path: Path = LOCALS_TF) -> dict[str, dict[str, str]]:
     """``memory`` and ``concurrency`` per function from locals.tf (what the deployed instance gets)."""
     out: dict[str, dict[str, str]] = {}
-    for name, body in re.findall(r"^\s*(\w+)\s*=\s*\{([^}]*)\}", path.read_text("utf-8"), re.MULTILINE):
+    for name, body in re.findall(r"^\s*(\w+)\s*=\s*\{([^{}\n]*)\}\s*$", path.read_text("utf-8"), re.MULTILINE):
         fields = dict(re.findall(r"(\w+)\s*=\s*\"?([\w.]+)\"?", body))
         if "memory" in fields:
             out[name] = fields
