@@ -383,9 +383,17 @@ def _timed(server: Server, body: Body, headers: dict[str, str], i: int, last: An
 
 
 def measure(
-    case: Case, bare: Server, env: dict[str, str], log_dir: Path, headers: dict[str, str], n: int, warmup: int
+    case: Case,
+    bare: Server,
+    env: dict[str, str],
+    log_dir: Path,
+    headers: dict[str, str],
+    n: int,
+    warmup: int,
+    bare_every: int = 1,
 ) -> dict[str, Any]:
-    """Start ``case`` fresh, time its first answer, then ``n`` requests interleaved with the bare function's."""
+    """Start ``case`` fresh, time its first answer, then ``n`` requests interleaved with the bare function's
+    (one after every ``bare_every`` of the function's)."""
     server = Server(case, {**env, "FUNCTION_TARGET": case.target}, log_dir, ROOT / "main.py")
     try:
         first_s = server.start(case.body(0, None), headers)
@@ -397,8 +405,9 @@ def measure(
         for i in range(n):
             ms, last = _timed(server, case.body, headers, warmup + i, last)
             own.append(ms)
-            ms, _ = _timed(bare, BARE.body, {}, i, None)
-            base.append(ms)
+            if i % bare_every == 0:
+                ms, _ = _timed(bare, BARE.body, {}, i, None)
+                base.append(ms)
         memory = server.memory()
     finally:
         server.stop()
@@ -409,6 +418,7 @@ def measure(
         "p95_ms": round(_pct(own, 0.95), 1),
         "bare_p50_ms": round(b50, 2),
         "bare_p95_ms": round(_pct(base, 0.95), 2),
+        "bare_requests": len(base),
         "ratio_p50": round(p50 / b50, 1),
         "first_answer_s": round(first_s, 2),
         **memory,
@@ -460,6 +470,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--warmup", type=int, default=10, help="untimed requests after the first answer")
     parser.add_argument("--only", default="", help="comma-separated rows, e.g. context_summary,next_steps_60")
     parser.add_argument("--json", type=Path, help="also write the figures as JSON")
+    parser.add_argument(
+        "--bare-every", type=int, default=1, help="one bare request after every K of the function's (default 1)"
+    )
     args = parser.parse_args(argv)
     chosen = [c for c in cases() if not args.only or c.name in args.only.split(",")]
     headers = signed_headers("agent-demo")  # before settings are read: the local issuer is trusted
@@ -484,15 +497,16 @@ def main(argv: list[str] | None = None) -> int:
                 env = {**base_env, "THREADS": threads}
                 rows[case.name] = {
                     "target": case.target,
-                    **measure(case, bare, env, log_dir, headers, args.requests, args.warmup),
+                    **measure(case, bare, env, log_dir, headers, args.requests, args.warmup, args.bare_every),
                 }
                 print(f"{case.name}: {json.dumps(rows[case.name])}", flush=True)
             bare_memory = bare.memory()
         finally:
             bare.stop()
+    served = args.warmup + sum(r["bare_requests"] + 1 for r in rows.values())
     print(
         f"\nbare one-read function: first answer {bare_first:.2f} s, PSS {bare_memory['pss_mib']} MiB "
-        f"(master {bare_memory['master_mib']}) after {args.warmup + args.requests * len(chosen)} requests"
+        f"(master {bare_memory['master_mib']}) after {served} requests"
     )
     load = f"load average {load_before[0]:.1f} at start, {os.getloadavg()[0]:.1f} at end on {os.cpu_count()} CPUs"
     print(f"{args.requests} requests per function, interleaved with the bare function's; {load}; logs in {log_dir}\n")
