@@ -11,8 +11,9 @@ does ``scripts/bench_bare.py`` (one Firestore document read, nothing else). Per 
 * p50/p95 of the function and of the bare function, their requests interleaved one for one in the
   same loop (whatever else the machine does hits both alike), and the ratio of the p50s;
 * first answer of a new instance: process start to the first 200 of a real request;
-* PSS of the instance (gunicorn master + worker; the master alone) after the timed requests, and the
-  headroom it leaves under the memory set in infra/terraform/locals.tf.
+* memory after the timed requests: PSS of the instance (gunicorn master + worker) and of the master
+  alone, and the instance's footprint as its container would hold it (worker RSS + master private
+  pages), with the headroom that leaves under the memory set in infra/terraform/locals.tf.
 
 Figures are printed, never asserted: timings belong in reports, not in tests.
 """
@@ -258,12 +259,19 @@ def mebibytes(memory: str) -> float:
     return float(number) * {"Mi": 1, "Gi": 1024, "M": 1e6 / 2**20, "G": 1e9 / 2**20}[unit]
 
 
+def smaps(pid: int) -> dict[str, int]:
+    """KiB per field of /proc/<pid>/smaps_rollup (Rss, Pss, Private_Clean, Private_Dirty…)."""
+    out = {}
+    for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines():
+        parts = line.split()
+        if len(parts) == 3 and parts[2] == "kB":
+            out[parts[0].rstrip(":")] = int(parts[1])
+    return out
+
+
 def pss_kib(pid: int) -> int:
     """Proportional set size of one process (shared pages split between the processes sharing them)."""
-    for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines():
-        if line.startswith("Pss:"):
-            return int(line.split()[1])
-    return 0
+    return smaps(pid).get("Pss", 0)
 
 
 def children(pid: int) -> list[int]:
@@ -350,11 +358,20 @@ class Server:
         raise AssertionError("unreachable")
 
     def memory(self) -> dict[str, float]:
-        """PSS in MiB: the whole instance (master + workers) and the master alone."""
+        """MiB: PSS of the instance (master + workers) and of the master alone; and what the instance's
+        container holds whatever else runs on this machine: the workers' RSS plus the master's private
+        pages (PSS would also split shared-library pages with unrelated processes here)."""
         assert self.proc is not None
-        master = pss_kib(self.proc.pid)
-        workers = sum(pss_kib(p) for p in children(self.proc.pid))
-        return {"pss_mib": round((master + workers) / 1024, 1), "master_mib": round(master / 1024, 1)}
+        master = smaps(self.proc.pid)
+        workers = [smaps(p) for p in children(self.proc.pid)]
+        pss = master.get("Pss", 0) + sum(w.get("Pss", 0) for w in workers)
+        private = master.get("Private_Clean", 0) + master.get("Private_Dirty", 0)
+        instance = private + sum(w.get("Rss", 0) for w in workers)
+        return {
+            "pss_mib": round(pss / 1024, 1),
+            "instance_mib": round(instance / 1024, 1),
+            "master_mib": round(master.get("Pss", 0) / 1024, 1),
+        }
 
     def stop(self) -> None:
         if self.conn is not None:
@@ -436,6 +453,7 @@ def table(rows: dict[str, dict[str, Any]], memory: dict[str, dict[str, str]]) ->
         "goal",
         "1st answer s",
         "PSS MiB",
+        "instance MiB",
         "master",
         "memory",
         "headroom",
@@ -444,7 +462,8 @@ def table(rows: dict[str, dict[str, Any]], memory: dict[str, dict[str, str]]) ->
     for name, r in rows.items():
         target = r.get("target", name)
         limit = memory.get(target, {}).get("memory")
-        headroom = f"{1 - r['pss_mib'] / mebibytes(limit):.0%}" if limit and "pss_mib" in r else "-"
+        used = r.get("instance_mib", r.get("pss_mib"))
+        headroom = f"{1 - used / mebibytes(limit):.0%}" if limit and used else "-"
         goal = GOALS.get(name)
         cells = (
             name,
@@ -456,6 +475,7 @@ def table(rows: dict[str, dict[str, Any]], memory: dict[str, dict[str, str]]) ->
             f"≤{goal:g}× {'met' if r['ratio_p50'] <= goal else 'not met'}" if goal else "-",
             r["first_answer_s"],
             r.get("pss_mib", "-"),
+            r.get("instance_mib", "-"),
             r.get("master_mib", "-"),
             limit or "-",
             headroom,
