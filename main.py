@@ -2,7 +2,8 @@
 
 Settings are validated at import, so a misconfigured deployment fails at start with a
 clear message instead of on the first request. With ``CX_PRELOAD`` the function named by
-``FUNCTION_TARGET`` also loads its models here, at start, instead of on its first request.
+``FUNCTION_TARGET`` loads its models at start instead of on its first request — in the gunicorn
+worker that serves, not in the master that imports this module (``shared.warmup.warm_in_worker``).
 """
 
 from __future__ import annotations
@@ -32,11 +33,11 @@ install_shutdown_handler()  # SIGTERM writes unsettled events to the outbox (gun
 accept_unconventional_methods()  # a lower-case method gets the JSON error, not the server's HTML 400
 install_json_errors(functions_framework.errorhandler)  # the server's and the framework's own errors as JSON too
 
-if startup_settings().preload:  # deployed instances load their function's models at start (shared/warmup.py)
+if startup_settings().preload:  # deployed instances load their function's models in the worker that serves
     from shared.runtime import default_runtime
-    from shared.warmup import warm
+    from shared.warmup import warm_in_worker
 
-    warm(default_runtime(), os.environ.get("FUNCTION_TARGET", ""))
+    warm_in_worker(os.environ.get("FUNCTION_TARGET", ""), default_runtime)
 
 __all__ = [
     "context_summary",

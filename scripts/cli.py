@@ -72,7 +72,12 @@ GROUPS: dict[str, tuple[str, tuple[Tool, ...]]] = {
     "bench": (
         "Benchmarks, each side by side with its baseline in the same run (never asserted).",
         (
-            Tool("functions", "scripts.bench", "Cold start, per-request overhead, tokens, cost."),
+            Tool(
+                "functions",
+                "scripts.bench_functions",
+                "Each function served as deployed vs a bare one-read function: p50/p95, ratio, first answer, PSS.",
+            ),
+            Tool("overhead", "scripts.bench", "In-process cold start, per-request overhead, tokens, cost."),
             Tool("duedates", "scripts.bench_duedates", "Due-date resolver cost on real text."),
             Tool("next-steps", "scripts.bench_next_steps", "Structural next-step extractor cost."),
             Tool("panels", "scripts.bench_panels", "Agent-desktop panels: click to rendered result."),

@@ -3,8 +3,21 @@
 The request paths load their models lazily (spaCy, Presidio's recognisers, the policy's word
 lists, the router artefact, holiday calendars), which keeps imports fast but makes the first
 request of a new instance pay 2–3 s. With ``CX_PRELOAD=true`` (set in Terraform for the
-deployed functions, where start-up runs with Cloud Run's start-up CPU boost and min instances
-keep a warm one), ``main`` loads exactly the parts its own function target uses, once.
+deployed functions, where start-up runs with Cloud Run's start-up CPU boost and, in opening
+hours, a minimum of warm instances: infra/terraform/warm.tf), ``main`` has exactly the parts its
+own function target uses loaded, once — in the process that serves.
+
+Where: functions-framework imports ``main`` in the gunicorn master, which then forks the worker
+that serves; the master itself never answers a request. Models loaded at import would sit in
+the master too, and copy-on-write sharing with the worker wears away as the worker runs, so an
+instance held them twice. :func:`warm_in_worker` therefore loads nothing at import: it registers
+an at-fork hook, and the forked worker warms itself on a background thread as it starts (a
+request arriving meanwhile waits on the same load locks instead of loading twice). A process
+that never forks (the Flask debug server, the test client) loads lazily, as before.
+
+What: each part declares the spaCy components it reads before anything loads
+(``shared.language.nlp.declare_components``), so a function that only masks personal data
+carries the NER component alone and ``next_steps`` the union of NER and the parser.
 Locally and in tests it stays off, so imports stay cheap.
 
 It also checks the Gemini models the function calls (:func:`check_models`): one cheap
@@ -15,7 +28,11 @@ and a model within 30 days of its published retirement date logs a WARNING.
 
 from __future__ import annotations
 
+import gc
+import os
+import threading
 import time
+from collections.abc import Callable
 from datetime import UTC, date, datetime
 from typing import TYPE_CHECKING
 
@@ -32,11 +49,28 @@ PARTS: dict[str, tuple[str, ...]] = {
     "next_steps": ("pii", "language", "extractor", "router", "due_dates"),
     "closing_message": ("pii",),
     "ticket_closed": ("pii", "extractor", "router", "due_dates"),
+    # the agent's confirmed actions and final texts are minimized (NER) before they are stored
+    "confirm_next_steps": ("pii",),
+    "feedback": ("pii",),
 }
 # Capabilities whose model a function calls, when it is not the function's own name.
 MODEL_USERS: dict[str, tuple[str, ...]] = {"ticket_closed": ("next_steps",)}
 RETIREMENT_WARNING_DAYS = 30
 _SAMPLE = "Warm-up: please call Jane Miller on 0716 967895, 12 Main Street. Ich melde mich bis Freitag."
+
+
+def declare(rt: Runtime, target: str) -> None:
+    """Declare the spaCy components ``target``'s parts read, before any of them loads a model."""
+    from shared.language.nlp import declare_components
+    from shared.safety.pii.base import PiiConfig
+
+    parts = PARTS.get(target, ())
+    if "pii" in parts:
+        ner = PiiConfig.load(rt.settings.config_dir / "safety/pii.yaml").ner
+        if ner.components is not None:  # unnamed: the model loads whole
+            declare_components(ner.model, ner.components)
+    if "extractor" in parts:
+        rt.extractor.pipelines.declare()
 
 
 def _pii(rt: Runtime) -> None:
@@ -142,6 +176,10 @@ def check_models(rt: Runtime, target: str, today: date | None = None) -> dict[st
 def warm(rt: Runtime, target: str) -> dict[str, float]:
     """Load the parts ``target`` uses; seconds per part. A failure is logged, never raised."""
     took: dict[str, float] = {}
+    try:
+        declare(rt, target)
+    except Exception:  # noqa: BLE001 - without a declaration the models load whole, as before
+        logs.get_logger("warmup").exception("spaCy components not declared", extra={"fields": {"target": target}})
     for part in PARTS.get(target, ()):
         started = time.perf_counter()
         try:
@@ -155,3 +193,40 @@ def warm(rt: Runtime, target: str) -> dict[str, float]:
     took["models"] = round(time.perf_counter() - started, 3)
     logs.get_logger("warmup").info("instance warmed", extra={"fields": {"target": target, "seconds": took}})
     return took
+
+
+_worker = threading.Event()  # set in a forked worker once its warm-up has run (tests wait on it)
+_forked_from: int | None = None
+
+
+def warm_in_worker(target: str, runtime: Callable[[], Runtime]) -> None:
+    """Warm the worker gunicorn forks, not the master that imports ``main`` (see the module doc).
+
+    Registered once, at import. Before the fork the master freezes what it imported (``gc.freeze``)
+    so the worker's garbage collections do not write to — and so copy — the pages it shares with it."""
+    global _forked_from
+    if _forked_from is not None:
+        return
+    _forked_from = os.getpid()
+    os.register_at_fork(before=gc.freeze, after_in_child=lambda: _start(target, runtime))
+
+
+def _start(target: str, runtime: Callable[[], Runtime]) -> None:
+    """In a child just forked: the first generation warms (on a thread), its own children do not."""
+    global _forked_from
+    if _forked_from is None or os.getppid() != _forked_from:
+        return
+    _forked_from = None  # a process the worker forks in turn is not a worker
+
+    def run() -> None:
+        try:
+            warm(runtime(), target)
+        finally:
+            _worker.set()
+
+    threading.Thread(target=run, name="cx-warmup", daemon=True).start()
+
+
+def wait_warm(timeout: float | None = None) -> bool:
+    """In a forked worker: block until its warm-up has run (True) or ``timeout`` passed (False)."""
+    return _worker.wait(timeout)

@@ -41,16 +41,18 @@ locals {
   privacy_functions = ["privacy_request"]
   agent_functions   = [for k in keys(local.http_functions) : k if !contains(local.privacy_functions, k)]
 
-  # One entry per entry point in main.py (a test keeps the two in step).
+  # One entry per entry point in main.py (a test keeps the two in step). Memory: the instance's
+  # footprint after 1,000 requests (`cx bench functions --requests 1000`, docs/performance.md) is at
+  # most 60 % of it; ticket_closed loads what next_steps does.
   functions = {
-    context_summary    = { memory = "512Mi", cpu = "1", concurrency = 8, timeout = 30, min = 0, max = 20, model = true, http = true }
-    reply_draft        = { memory = "512Mi", cpu = "1", concurrency = 8, timeout = 30, min = 0, max = 20, model = true, http = true }
-    next_best_action   = { memory = "512Mi", cpu = "1", concurrency = 8, timeout = 30, min = 0, max = 20, model = true, http = true }
-    next_steps         = { memory = "512Mi", cpu = "1", concurrency = 8, timeout = 60, min = 0, max = 20, model = true, http = true }
-    confirm_next_steps = { memory = "256Mi", cpu = "1", concurrency = 16, timeout = 30, min = 0, max = 10, model = false, http = true }
-    closing_message    = { memory = "512Mi", cpu = "1", concurrency = 8, timeout = 30, min = 0, max = 10, model = true, http = true }
-    feedback           = { memory = "256Mi", cpu = "1", concurrency = 16, timeout = 30, min = 0, max = 10, model = false, http = true }
-    ticket_closed      = { memory = "512Mi", cpu = "1", concurrency = 1, timeout = 120, min = 0, max = 10, model = true, http = false }
+    context_summary    = { memory = "640Mi", cpu = "1", concurrency = 8, timeout = 30, min = 0, max = 20, model = true, http = true }
+    reply_draft        = { memory = "768Mi", cpu = "1", concurrency = 8, timeout = 30, min = 0, max = 20, model = true, http = true }
+    next_best_action   = { memory = "640Mi", cpu = "1", concurrency = 8, timeout = 30, min = 0, max = 20, model = true, http = true }
+    next_steps         = { memory = "640Mi", cpu = "1", concurrency = 8, timeout = 60, min = 0, max = 20, model = true, http = true }
+    confirm_next_steps = { memory = "640Mi", cpu = "1", concurrency = 16, timeout = 30, min = 0, max = 10, model = false, http = true }
+    closing_message    = { memory = "640Mi", cpu = "1", concurrency = 8, timeout = 30, min = 0, max = 10, model = true, http = true }
+    feedback           = { memory = "640Mi", cpu = "1", concurrency = 16, timeout = 30, min = 0, max = 10, model = false, http = true }
+    ticket_closed      = { memory = "640Mi", cpu = "1", concurrency = 1, timeout = 120, min = 0, max = 10, model = true, http = false }
     outbox_drain       = { memory = "256Mi", cpu = "1", concurrency = 1, timeout = 240, min = 0, max = 1, model = false, http = false }
     privacy_request    = { memory = "512Mi", cpu = "1", concurrency = 4, timeout = 300, min = 0, max = 3, model = false, http = true }
     snapshot_sync      = { memory = "256Mi", cpu = "1", concurrency = 8, timeout = 60, min = 0, max = 20, model = false, http = false }

@@ -180,3 +180,44 @@ variable "enable_outbox_drain_function" {
   default     = true
   description = "Deploy the outbox_drain function (needs the entry point in main.py) and un-pause its 5-minute schedule."
 }
+
+# --- Warm instances in opening hours (warm.tf) ---------------------------------------------------
+variable "min_instances_open" {
+  type        = number
+  default     = 1
+  description = "Warm instances each agent-facing function keeps during opening hours (0: every function scales from zero all day). Cost: docs/performance.md."
+  validation {
+    condition     = var.min_instances_open >= 0 && var.min_instances_open <= 10 && floor(var.min_instances_open) == var.min_instances_open
+    error_message = "min_instances_open is a whole number from 0 to 10."
+  }
+}
+
+variable "opening_hours_open_cron" {
+  type        = string
+  default     = "45 7 * * 1-5"
+  description = "Cloud Scheduler cron (in opening_hours_time_zone) that raises the agent-facing functions to min_instances_open: shortly before the first agents sign in."
+}
+
+variable "opening_hours_close_cron" {
+  type        = string
+  default     = "0 18 * * 1-5"
+  description = "Cloud Scheduler cron (in opening_hours_time_zone) that lets them scale to zero again after closing."
+}
+
+variable "opening_hours_time_zone" {
+  type        = string
+  default     = "Europe/Berlin"
+  description = "IANA time zone of the opening-hours crons (Cloud Scheduler follows its daylight-saving changes)."
+}
+
+variable "warm_functions" {
+  type        = list(string)
+  default     = ["context_summary", "reply_draft", "next_best_action", "next_steps", "closing_message"]
+  description = "The HTTP functions an agent waits for, which get the warm minimum in opening hours."
+  validation {
+    condition = alltrue([for f in var.warm_functions : contains(
+      ["context_summary", "reply_draft", "next_best_action", "next_steps", "closing_message", "confirm_next_steps", "feedback", "commitment_update", "privacy_request"], f
+    )])
+    error_message = "warm_functions names HTTP functions of locals.tf."
+  }
+}

@@ -22,10 +22,10 @@ from shared.capabilities._pipeline import SuggestionMeta
 from shared.data.snapshots import ORDER_IDS, Reads
 from shared.decisions.router import Candidate, final_route
 from shared.engine.prompts import Prompt
-from shared.language.conversation import MAX_TURNS, Turn
+from shared.language.conversation import MAX_CALL_TURNS, Turn
 from shared.language.detect import choose_language
+from shared.language.windows import prompt_turns
 from shared.platform.calls import ID_PATTERN, CallContext
-from shared.platform.tokens import estimate_tokens
 from shared.safety.context_policy import pseudonymizer_for
 
 if TYPE_CHECKING:
@@ -55,7 +55,7 @@ class NextStepsRequest(BaseModel):
     customer_id: str = Field(pattern=ID_PATTERN)
     ticket_id: str = Field(pattern=ID_PATTERN)
     channel: Literal["chat", "email", "phone"]
-    transcript: list[Turn] = Field(min_length=1, max_length=MAX_TURNS)
+    transcript: list[Turn] = Field(min_length=1, max_length=MAX_CALL_TURNS)
     ticket_metadata: TicketMetadata = Field(default_factory=TicketMetadata)
     conversation_end_time: datetime | None = Field(default=None, description="Default: last turn's time, else now.")
     timezone: str | None = Field(default=None, description="IANA zone; default: the customer's.")
@@ -155,20 +155,6 @@ def _norm(text: str) -> str:
     return re.sub(r"\s+", " ", text).strip().lower()
 
 
-def _budgeted(turns: list[Turn], budget: int) -> list[dict[str, Any]]:
-    """The latest turns that fit the budget, oldest first, with their original index."""
-    kept: list[dict[str, Any]] = []
-    used = 0
-    for i in range(len(turns) - 1, -1, -1):
-        item = {"i": i, "speaker": turns[i].speaker, "text": turns[i].text}
-        cost = estimate_tokens(item)
-        if used + cost > budget and kept:
-            break
-        kept.append(item)
-        used += cost
-    return kept[::-1]
-
-
 def extract(req: NextStepsRequest, rt: Runtime, call: CallContext | None = None) -> NextStepsResponse:
     call = call or CallContext()
     settings = rt.settings
@@ -194,6 +180,10 @@ def extract(req: NextStepsRequest, rt: Runtime, call: CallContext | None = None)
     retrieved = kb_future.result()
 
     pseudo = pseudonymizer_for(snapshot, rt.pii_detector)
+    # The whole call, however long (read in windows): a promise in its first minutes is a step too, and
+    # the model is shown the turns it was made in beside the end of the call.
+    turns = [{"i": i, "speaker": t.speaker, "text": t.text} for i, t in enumerate(req.transcript)]
+    commitments = rt.extractor.actions(turns, language, rt.due_dates.find_phrase)
     context = {
         "subject": subject,
         "intent": intent.label,
@@ -206,11 +196,11 @@ def extract(req: NextStepsRequest, rt: Runtime, call: CallContext | None = None)
         "route_examples": [e.model_dump() for e in routing.examples],
         "customer_name": c.profile.name if "name" in view.allowed else None,
         "conversation_end": end.astimezone(ZoneInfo(tz)).strftime("%A %Y-%m-%d %H:%M"),
-        "transcript": _budgeted(req.transcript, TRANSCRIPT_TOKEN_BUDGET),
+        "transcript": prompt_turns(turns, TRANSCRIPT_TOKEN_BUDGET, keep=[a["turn"] for a in commitments]),
         "kb_candidates": [{"kb_id": a.kb_id, "title": a.title, "snippet": a.body[:300]} for a, _ in retrieved],
     }
-    context["commitments"] = rt.extractor.actions(context["transcript"], language, rt.due_dates.find_phrase)
-    context["summary"] = rt.extractor.summary_sentences(context["transcript"], language, limit=3)
+    context["commitments"] = commitments
+    context["summary"] = rt.extractor.summary_sentences(turns, language, limit=3)
     context["review_below"] = rt.extractor.review_below
     template = suggestions.template_for(rt, CAPABILITY, req)
     prompt = template.render(

@@ -8,6 +8,9 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 MAX_TURNS = 400
+# A whole call, chat or e-mail thread at its end (next steps): two hours of a phone call is some 1,500
+# turns, read in windows (shared/language/windows.py); the request size limit still applies.
+MAX_CALL_TURNS = 2000
 MAX_TURN_CHARS = 4000
 
 

@@ -8,20 +8,31 @@ is imported on first use only: callers that pass ``language`` never pay for it.
 
 from __future__ import annotations
 
+import copy
 import threading
 from typing import Any
 
 _lock = threading.Lock()
+_model: Any = None
 _identifiers: dict[tuple[str, ...], Any] = {}
 
 
 def _identifier(languages: tuple[str, ...]) -> Any:
+    """An identifier restricted to ``languages``. The model (some 75 MiB of arrays) is loaded once per
+    process; each language set is a shallow copy holding only its own restricted columns, so PII
+    masking's set and the settings' set do not each carry a copy of the model."""
+    global _model
+    ident = _identifiers.get(languages)
+    if ident is not None:
+        return ident
     with _lock:
         if languages not in _identifiers:
-            from py3langid.langid import MODEL_FILE, LanguageIdentifier
+            if _model is None:
+                from py3langid.langid import MODEL_FILE, LanguageIdentifier
 
-            ident = LanguageIdentifier.from_model_file(MODEL_FILE, norm_probs=True)
-            ident.set_languages(list(languages))
+                _model = LanguageIdentifier.from_model_file(MODEL_FILE, norm_probs=True)
+            ident = copy.copy(_model)
+            ident.set_languages(list(languages))  # rebinds the copy's own arrays; the shared model is untouched
             _identifiers[languages] = ident
         return _identifiers[languages]
 

@@ -36,6 +36,7 @@ from shared.language.clauses.select import ActionSelector
 from shared.language.lexicon import Lexicon, Lexicons, load_lexicons, require
 from shared.language.nlp import Pipelines, PipelineSpec, SentenceSplitter
 from shared.language.summarize import Summarizer
+from shared.language.windows import windows
 
 _SEMICOLON = re.compile(r"(?<=\S);\s+(?=\S)")
 
@@ -84,7 +85,10 @@ class Extractor:
             self.analyzers[code] = ANALYZERS[table["clause_analyzer"]](self.conf)
             pipe = table["pipeline"]
             specs[code] = PipelineSpec(
-                model=pipe.get("model"), blank=pipe.get("blank"), disable=tuple(pipe.get("disable", ()))
+                model=pipe.get("model"),
+                blank=pipe.get("blank"),
+                disable=tuple(pipe.get("disable", ())),
+                components=tuple(pipe["components"]) if "components" in pipe else None,
             )
         if self.default_language not in self.langs:
             raise ValueError(f"{path}: default_language {self.default_language!r} has no language block")
@@ -94,6 +98,9 @@ class Extractor:
         self.summarizer = Summarizer(self.splitter, self.langs, self.default_language, raw["speaker_labels"])
         self._commit_words = {str(w).lower() for w in raw["customer_commit_words"]}
         self.cache_size = int(raw.get("cache_sentences", 4096))
+        self.window_turns = int(raw.get("window_turns", 120))
+        self.window_overlap = int(raw.get("window_overlap", 10))
+        windows(0, self.window_turns, self.window_overlap)  # a window too small for its context fails at start
         self._cache: OrderedDict[tuple[str, str, str], list[Clause]] = OrderedDict()
         self._lock = threading.Lock()
 
@@ -174,7 +181,29 @@ class Extractor:
     def actions(
         self, transcript: list[dict[str, Any]], language: str, find_due: Callable[[str, str], str | None]
     ) -> list[dict[str, Any]]:
-        """The clauses that are next steps, with due words, confidence and review flag."""
+        """The clauses that are next steps, with due words, confidence, review flag and ``turn``.
+
+        The whole transcript, however long: past ``window_turns`` turns (config/language/extraction.yaml) it is
+        read in overlapping windows (``shared.language.windows``), each keeping the steps of the turns
+        it owns; a step said again in a later window is kept once, where it was first said."""
+        items = [{**t, "i": t.get("i", n)} for n, t in enumerate(transcript)]
+        parts = windows(len(items), self.window_turns, self.window_overlap)
+        if len(parts) == 1:
+            return self._actions(items, language, find_due)
+        found: list[dict[str, Any]] = []
+        seen: set[str] = set()
+        for w in parts:
+            owned = {t["i"] for t in items[w.own_start : w.own_end]}
+            for action in self._actions(items[w.start : w.end], language, find_due):
+                key = action["description"].lower()
+                if action["turn"] in owned and key not in seen:
+                    seen.add(key)
+                    found.append(action)
+        return found
+
+    def _actions(
+        self, transcript: list[dict[str, Any]], language: str, find_due: Callable[[str, str], str | None]
+    ) -> list[dict[str, Any]]:
         _, lang = self.lang(language)
         found = self.selector.select(transcript, self.clauses(transcript, language), lang, language, find_due)
         # "If this isn't fixed I'm cancelling", "I'll report you to the ombudsman": the customer's complaint,

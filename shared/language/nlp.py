@@ -18,7 +18,7 @@ from __future__ import annotations
 import re
 import threading
 import time
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -119,31 +119,72 @@ def split_sentences(text: str) -> list[str]:
     return default_splitter().split(text)
 
 
-_models: dict[str, Any] = {}
+_models: dict[str, tuple[Any, frozenset[str] | None]] = {}  # name -> (pipeline, its components; None: all)
+_declared: dict[str, set[str]] = {}
 _models_lock = threading.Lock()
 
 
-def packaged_model(name: str) -> Any:
-    """A packaged spaCy model with ALL its components, loaded once per process.
+def declare_components(name: str, components: Iterable[str]) -> None:
+    """Say, before the first load, which components of ``name`` this process's users need.
 
-    The extractor (parser, tagger) and PII masking (NER) share this one copy instead of
-    each loading the same weights; each caller disables what it does not need per call
-    (``nlp.pipe(texts, disable=[...])``).
-    """
-    model = _models.get(name)
-    if model is not None:
-        return model
+    The instance warm-up declares what its function uses (PII masking: ``ner``; the English clause
+    analyzer: tagger, parser, lemmatizer…), so the one copy of the model carries exactly their union.
+    Without a declaration (tests, local tools, a function that loads lazily) the model loads whole."""
     with _models_lock:
-        if name not in _models:
-            import importlib
+        _declared.setdefault(name, set()).update(components)
 
-            started = time.perf_counter()
-            _models[name] = importlib.import_module(name).load()
-            logs.get_logger("nlp").info(
-                "spaCy model loaded",
-                extra={"fields": {"model": name, "seconds": round(time.perf_counter() - started, 3)}},
-            )
-        return _models[name]
+
+def packaged_model(name: str, components: Iterable[str] | None = None) -> Any:
+    """A packaged spaCy model, loaded once per process and shared by its users.
+
+    The extractor (parser, tagger) and PII masking (NER) share one copy instead of each loading the
+    same weights; each disables per call what it does not read. ``components`` are the ones the caller
+    needs (``None``: all). The copy holds the components declared for the process
+    (:func:`declare_components`) and everything when nothing was declared; a caller needing one the
+    copy lacks gets it reloaded with the union, logged as a warning (the declaration missed a user).
+    """
+    need = None if components is None else frozenset(components)
+    loaded = _models.get(name)
+    if loaded is not None and _covers(loaded[1], need):
+        return loaded[0]
+    with _models_lock:
+        loaded = _models.get(name)
+        if loaded is not None and _covers(loaded[1], need):
+            return loaded[0]
+        import importlib
+
+        started = time.perf_counter()
+        module = importlib.import_module(name)
+        if need is None or name not in _declared:
+            keep = None
+        else:
+            keep = frozenset(_declared[name]) | need | (loaded[1] if loaded is not None and loaded[1] else frozenset())
+        exclude = [c for c in _all_components(module) if c not in keep] if keep is not None else []
+        _models[name] = (module.load(exclude=exclude), keep)
+        fields: dict[str, object] = {
+            "model": name,
+            "components": sorted(keep) if keep is not None else "all",
+            "excluded": exclude,
+            "seconds": round(time.perf_counter() - started, 3),
+        }
+        log = logs.get_logger("nlp")
+        if loaded is None:
+            log.info("spaCy model loaded", extra={"fields": fields})
+        else:
+            log.warning("spaCy model reloaded with more components than declared", extra={"fields": fields})
+        return _models[name][0]
+
+
+def _covers(have: frozenset[str] | None, need: frozenset[str] | None) -> bool:
+    return have is None or (need is not None and need <= have)
+
+
+def _all_components(module: Any) -> list[str]:
+    """Every component a packaged model ships (its meta.json), disabled ones included."""
+    from spacy.util import get_model_meta
+
+    meta = get_model_meta(Path(module.__file__).parent)
+    return list(meta.get("components") or meta.get("pipeline") or [])
 
 
 @dataclass(frozen=True)
@@ -155,6 +196,7 @@ class PipelineSpec:
     model: str | None = None
     blank: str | None = None
     disable: tuple[str, ...] = ()
+    components: tuple[str, ...] | None = None  # of a packaged model, the ones this language reads (None: all)
 
     def __post_init__(self) -> None:
         if (self.model is None) == (self.blank is None):
@@ -180,23 +222,27 @@ class Pipelines:
 
     def get(self, language: str) -> Any:
         lang = self._code(language)
-        nlp = self._loaded.get(lang)
-        if nlp is not None:
-            return nlp
-        with self._lock:
-            if lang not in self._loaded:
-                started = time.perf_counter()
-                self._loaded[lang] = self._load(lang)
-                self.load_seconds[lang] = round(time.perf_counter() - started, 3)
-                logs.get_logger("nlp").info(
-                    "spaCy pipeline loaded", extra={"fields": {"language": lang, "seconds": self.load_seconds[lang]}}
-                )
-            return self._loaded[lang]
+        spec = self.specs[lang]
+        if lang not in self._loaded:
+            with self._lock:
+                if lang not in self._loaded:
+                    started = time.perf_counter()
+                    self._loaded[lang] = self._load(lang)
+                    self.load_seconds[lang] = round(time.perf_counter() - started, 3)
+                    logs.get_logger("nlp").info(
+                        "spaCy pipeline loaded",
+                        extra={"fields": {"language": lang, "seconds": self.load_seconds[lang]}},
+                    )
+        if spec.model is not None:  # the process's one copy, whichever components it has grown to (a dict look-up)
+            return packaged_model(spec.model, spec.components)
+        return self._loaded[lang]
 
     def _load(self, lang: str) -> Any:
+        """A blank pipeline, kept here; a packaged model is loaded (or found) and kept by ``packaged_model`` only."""
         spec = self.specs[lang]
         if spec.model is not None:
-            return packaged_model(spec.model)
+            packaged_model(spec.model, spec.components)
+            return None
         import spacy
 
         return spacy.blank(str(spec.blank))
@@ -204,4 +250,14 @@ class Pipelines:
     def pipe(self, language: str, texts: list[str]) -> Any:
         """Docs for ``texts`` from the language's pipeline, without the components the extractor never reads."""
         lang = self._code(language)
-        return self.get(lang).pipe(texts, batch_size=64, disable=list(self.specs[lang].disable))
+        spec = self.specs[lang]
+        nlp = self.get(lang)
+        disable = [c for c in nlp.pipe_names if c in spec.disable or (spec.components and c not in spec.components)]
+        return nlp.pipe(texts, batch_size=64, disable=disable)
+
+    def declare(self) -> None:
+        """Declare the packaged models' components these pipelines read (instance warm-up); a spec
+        naming none needs the whole model, which an undeclared load gives."""
+        for spec in self.specs.values():
+            if spec.model is not None and spec.components is not None:
+                declare_components(spec.model, spec.components)

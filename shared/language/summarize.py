@@ -35,10 +35,13 @@ class Summarizer:
     def summary_sentences(self, turns: list[dict[str, Any]], language: str, limit: int = 3) -> list[dict[str, Any]]:
         """The sentences that state the problem, the resolution and the commitments (no spaCy).
 
-        Centrality: cosine similarity of each sentence's bag of content words to the whole
-        conversation (TextRank-style degree centrality), boosted by role: the customer's
-        first problem statement, the agent's commitments/instructions, and late agent
-        sentences (the resolution). Returned in conversation order.
+        Centrality: a sentence's mean cosine similarity (TF-IDF bags of content words) to every
+        other sentence (TextRank-style degree centrality), boosted by role: the customer's first
+        problem statement, the agent's commitments/instructions, and late agent sentences (the
+        resolution). Returned in conversation order.
+
+        Linear in the number of sentences (:func:`centralities` scores against the centroid instead of
+        comparing every pair), so a two-hour call is summarised whole.
         """
         _, lang = self.lang(language)
         stop = lang.words["stopwords"]
@@ -53,10 +56,7 @@ class Summarizer:
                 rows.append({"turn": n, "speaker": turn["speaker"], "text": s, "bag": Counter(words)})
         if not rows:
             return []
-        df = Counter(w for r in rows for w in r["bag"])
-        total = len(rows)
-        for r in rows:
-            r["vec"] = {w: c * math.log(1 + total / df[w]) for w, c in r["bag"].items()}
+        central = centralities([r["bag"] for r in rows])
         n_turns = max(r["turn"] for r in rows) + 1
         # The opening statement of the problem: the first customer sentence with a problem word or some
         # substance (greetings and "hope you are well" do not count).
@@ -69,9 +69,9 @@ class Summarizer:
             ),
             None,
         )
+        at = {id(r): i for i, r in enumerate(rows)}
         for i, r in enumerate(rows):
-            others = [_cos(r["vec"], o["vec"]) for j, o in enumerate(rows) if j != i]
-            centrality = sum(others) / len(others) if others else 0.0
+            centrality = central[i]
             low = r["text"].lower()
             role = 0.0
             if r["speaker"] == "customer":
@@ -83,7 +83,7 @@ class Summarizer:
                 if lang.contains("resolution_cues", low):
                     role += 0.15
                 role += 0.1 * (r["turn"] / max(n_turns - 1, 1))
-            r["score"] = centrality + role
+            r["score"] = round(centrality + role, 9)  # exact ties (repeated wording) keep conversation order
         best_problem = max((r for r in rows if r["speaker"] == "customer"), key=lambda r: r["score"], default=None)
         best_agent = max((r for r in rows if r["speaker"] == "agent"), key=lambda r: r["score"], default=None)
         chosen = [r for r in (best_problem, best_agent) if r is not None]
@@ -92,7 +92,7 @@ class Summarizer:
                 break
             if r not in chosen:
                 chosen.append(r)
-        chosen.sort(key=lambda r: (r["turn"], rows.index(r)))
+        chosen.sort(key=lambda r: (r["turn"], at[id(r)]))
         return [{"speaker": r["speaker"], "text": r["text"], "score": round(r["score"], 3)} for r in chosen]
 
     def guess_language(self, text: str) -> str:
@@ -129,10 +129,27 @@ def _clean(text: str) -> str:
     return re.sub(r"\s+", " ", _HANDLE.sub(" ", text)).strip()
 
 
-def _cos(a: dict[str, float], b: dict[str, float]) -> float:
-    if not a or not b:
-        return 0.0
-    dot = sum(v * b.get(w, 0.0) for w, v in a.items())
-    na = math.sqrt(sum(v * v for v in a.values()))
-    nb = math.sqrt(sum(v * v for v in b.values()))
-    return dot / (na * nb) if na and nb else 0.0
+def centralities(bags: list[Counter[str]]) -> list[float]:
+    """Each bag's mean cosine similarity to every other bag, on TF-IDF weights, in linear time.
+
+    ``mean_j≠i cos(v_i, v_j) = (u_i · Σ_j u_j - 1) / (n - 1)`` with ``u`` the unit vectors: one pass
+    builds the centroid ``Σ u``, a second scores each bag against it — the values the pairwise
+    comparison gave, without its n² pairs."""
+    total = len(bags)
+    if total < 2:
+        return [0.0] * total
+    df = Counter(w for bag in bags for w in bag)
+    units = [_unit({w: c * math.log(1 + total / df[w]) for w, c in bag.items()}) for bag in bags]
+    centroid: Counter[str] = Counter()
+    for u in units:
+        centroid.update(u)
+    return [(_dot(u, centroid) - 1.0) / (total - 1) if u else 0.0 for u in units]
+
+
+def _unit(vec: dict[str, float]) -> dict[str, float]:
+    norm = math.sqrt(sum(v * v for v in vec.values()))
+    return {w: v / norm for w, v in vec.items()} if norm else {}
+
+
+def _dot(unit: dict[str, float], centroid: Mapping[str, float]) -> float:
+    return sum(v * centroid[w] for w, v in unit.items())

@@ -137,6 +137,7 @@ class ActionSelector:
                     "confidence": confidence,
                     "needs_review": confidence < self.review_below,
                     "speaker": c.speaker,
+                    "turn": c.turn,
                 }
             )
             turns.append(c.turn)

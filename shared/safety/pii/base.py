@@ -118,6 +118,7 @@ class NamesConfig(BaseModel):
 
 class NerConfig(BaseModel):
     model: str
+    components: list[str] | None = None  # the model's components NER needs (None: all)
     languages: list[str]
     labels: dict[str, str]
     attach_to_address: list[str] = Field(default_factory=list)

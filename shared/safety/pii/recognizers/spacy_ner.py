@@ -10,7 +10,6 @@ batch that needs it, shared with the extractor (``shared.language.nlp.packaged_m
 from __future__ import annotations
 
 import re
-import threading
 from collections.abc import Sequence
 from typing import Any
 
@@ -29,21 +28,20 @@ class SpacyNerRecognizer(Recognizer):
 
     def __init__(self, config: PiiConfig) -> None:
         super().__init__(config)
-        self._lock = threading.Lock()
-        self._nlp: Any = None
+        self._loaded = False
         self._not_names = {w.lower() for w in config.names.not_names}
 
     @property
     def loaded(self) -> bool:
-        return self._nlp is not None
+        return self._loaded
 
     def _load_nlp(self) -> Any:
-        with self._lock:
-            if self._nlp is None:
-                from shared.language.nlp import packaged_model  # one copy of the model, shared with the extractor
+        """The process's one copy of the model (shared with the extractor; with ``ner.components``)."""
+        from shared.language.nlp import packaged_model
 
-                self._nlp = packaged_model(self.config.ner.model)
-            return self._nlp
+        nlp = packaged_model(self.config.ner.model, self.config.ner.components)
+        self._loaded = True
+        return nlp
 
     def analyze(self, text: str) -> list[Span]:
         return self.analyze_batch([text], [[]])[0]
