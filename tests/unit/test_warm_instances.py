@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from scripts.bench_functions import mebibytes, terraform_functions
-from tests.unit.test_infra import LOCALS, TF, _console, _unquote, resources, variables
+from tests.unit.test_infra import LOCALS, ROOT, TF, _console, _unquote, resources, variables
 
 AGENT_FACING = {"context_summary", "reply_draft", "next_best_action", "next_steps", "closing_message"}
 
@@ -44,7 +44,10 @@ def test_the_scheduler_may_update_only_the_warm_services() -> None:
 
 @pytest.mark.skipif(shutil.which("terraform") is None, reason="terraform CLI not installed")
 def test_terraform_evaluates_two_jobs_per_warm_function(tmp_path: Path) -> None:
-    files = {name: (TF / name).read_text("utf-8") for name in ("variables.tf", "locals.tf")}
+    files = {
+        name: (TF / name).read_text("utf-8").replace("${path.module}/../..", str(ROOT))
+        for name in ("variables.tf", "locals.tf")
+    }
     warm = (TF / "warm.tf").read_text("utf-8")
     block = warm[warm.index("locals {") :]
     files["warm.tf"] = block[: block.index("\n}\n") + 3]
