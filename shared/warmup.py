@@ -11,9 +11,9 @@ Where: functions-framework imports ``main`` in the gunicorn master, which then f
 that serves; the master itself never answers a request. Models loaded at import would sit in
 the master too, and copy-on-write sharing with the worker wears away as the worker runs, so an
 instance held them twice. :func:`warm_in_worker` therefore loads nothing at import: it registers
-an at-fork hook, and the forked worker warms itself on a background thread as it starts (a
-request arriving meanwhile waits on the same load locks instead of loading twice). A process
-that never forks (the Flask debug server, the test client) loads lazily, as before.
+an at-fork hook, and the forked worker loads its models before it starts serving (requests wait
+in the listen backlog meanwhile); only the Gemini model check runs on a thread. A process that
+never forks (the Flask debug server, the test client) loads lazily, as before.
 
 What: each part declares the spaCy components it reads before anything loads
 (``shared.language.nlp.declare_components``), so a function that only masks personal data
@@ -173,8 +173,9 @@ def check_models(rt: Runtime, target: str, today: date | None = None) -> dict[st
     return result
 
 
-def warm(rt: Runtime, target: str) -> dict[str, float]:
-    """Load the parts ``target`` uses; seconds per part. A failure is logged, never raised."""
+def warm(rt: Runtime, target: str, *, models: bool = True) -> dict[str, float]:
+    """Load the parts ``target`` uses (and, with ``models``, check the Gemini models it calls); seconds per
+    part. A failure is logged, never raised."""
     took: dict[str, float] = {}
     try:
         declare(rt, target)
@@ -188,9 +189,10 @@ def warm(rt: Runtime, target: str) -> dict[str, float]:
             logs.get_logger("warmup").exception("warm-up part failed", extra={"fields": {"part": part}})
             continue
         took[part] = round(time.perf_counter() - started, 3)
-    started = time.perf_counter()
-    check_models(rt, target)
-    took["models"] = round(time.perf_counter() - started, 3)
+    if models:
+        started = time.perf_counter()
+        check_models(rt, target)
+        took["models"] = round(time.perf_counter() - started, 3)
     logs.get_logger("warmup").info("instance warmed", extra={"fields": {"target": target, "seconds": took}})
     return took
 
@@ -212,19 +214,29 @@ def warm_in_worker(target: str, runtime: Callable[[], Runtime]) -> None:
 
 
 def _start(target: str, runtime: Callable[[], Runtime]) -> None:
-    """In a child just forked: the first generation warms (on a thread), its own children do not."""
+    """In a child just forked (the first generation only, not the worker's own children): load the
+    models before the worker serves — a request meanwhile waits in the listen backlog, as it waited
+    for a master that loaded them before listening — and check the Gemini models on a thread, so a
+    slow network call never holds the worker back."""
     global _forked_from
     if _forked_from is None or os.getppid() != _forked_from:
         return
     _forked_from = None  # a process the worker forks in turn is not a worker
+    try:
+        rt = runtime()
+        warm(rt, target, models=False)
+    except Exception:  # noqa: BLE001 - a hook must not kill the worker; the request path loads lazily
+        logs.get_logger("warmup").exception("worker warm-up failed", extra={"fields": {"target": target}})
+        _worker.set()
+        return
 
-    def run() -> None:
+    def check() -> None:
         try:
-            warm(runtime(), target)
+            check_models(rt, target)
         finally:
             _worker.set()
 
-    threading.Thread(target=run, name="cx-warmup", daemon=True).start()
+    threading.Thread(target=check, name="cx-model-check", daemon=True).start()
 
 
 def wait_warm(timeout: float | None = None) -> bool:
