@@ -155,7 +155,7 @@ class Settings(BaseSettings):
     )
     warehouse_dataset: str = Field(default="cx_analytics", description="BigQuery dataset privacy requests search.")
     max_interactions: int = Field(default=1000, ge=50, le=100000, description="Interactions kept per customer.")
-    events_max_latency_s: float = Field(default=0.05, gt=0.0, le=5.0)
+    events_max_latency_s: float = Field(default=0.005, gt=0.0, le=5.0)
     events_max_messages: int = Field(default=100, ge=1, le=1000)
     events_publish_timeout_s: float = Field(
         default=2.0,

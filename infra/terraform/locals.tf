@@ -107,7 +107,7 @@ locals {
     CX_SNAPSHOT_SYNC_DLQ_TOPIC     = local.sync_dlq
     CX_SYNC_TOMBSTONES_COLLECTION  = "sync_tombstones"
     CX_WAREHOUSE_DATASET           = local.dataset
-    CX_EVENTS_MAX_LATENCY_S        = "0.05"
+    CX_EVENTS_MAX_LATENCY_S        = "0.005"
     CX_EVENTS_MAX_MESSAGES         = "100"
     CX_EVENTS_PUBLISH_TIMEOUT_S    = "2.0"
     CX_OUTBOX_DRAIN_BUDGET_S       = "200"
