@@ -10,7 +10,8 @@ from functions_framework import create_app
 from google.oauth2.credentials import Credentials
 
 from shared.data.snapshots import Ticket
-from shared.engine.model import ResilientEngine, VertexEngine
+from shared.engine.model import ResilientEngine
+from shared.engine.vertex import VertexEngine
 from shared.runtime import Runtime, set_default_runtime
 from shared.settings import ROOT
 from tests.conftest import FakeVertex, agent_headers, vertex_settings
@@ -75,7 +76,7 @@ def test_the_model_is_shown_the_promise_turn_beside_the_end_of_the_call(
     )
     rt = Runtime(settings)
     rt.__dict__["engine"] = ResilientEngine(
-        VertexEngine(vertex_settings(fake_vertex), credentials=Credentials("t")), latency_budget_ms=10000
+        VertexEngine(vertex_settings(fake_vertex), credentials=Credentials("t")), rt.offline, latency_budget_ms=10000
     )
     set_default_runtime(rt)
     try:
