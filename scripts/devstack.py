@@ -510,7 +510,7 @@ def demo(urls: dict[str, str], issuer: LocalIssuer) -> int:
     _show("feedback: the agent sent the reply with a small edit", status, fb)
     ok &= status == 200 and fb["rating"] == "lightly_edited"
     ok &= _close_tickets(urls["ticket_closed"])
-    ok &= _promises(urls)
+    ok &= _promises(urls, ask)
     events = _pull_events(8)
     from collections import Counter
 
@@ -592,7 +592,7 @@ PROMISE_CALL = [
 ]
 
 
-def _promises(urls: dict[str, str]) -> bool:
+def _promises(urls: dict[str, str], ask: Caller) -> bool:
     """Promises kept (docs/commitments.md): a back-office promise due on the past business day is swept
     overdue, leads the next summary and reply, and a ticket event closes it."""
     from datetime import UTC, datetime, timedelta
@@ -612,7 +612,7 @@ def _promises(urls: dict[str, str]) -> bool:
     ticket = {"customer_id": "C-1009", "ticket_id": "T-1009-01"}
     london = ZoneInfo("Europe/London")
     end = datetime.combine(past - timedelta(days=3), datetime.min.time(), london) + timedelta(hours=15)
-    status, plan = call(
+    status, plan = ask(
         urls["next_steps"],
         {**ticket, "channel": "phone", "transcript": PROMISE_CALL, "conversation_end_time": end.isoformat()},
     )
@@ -620,7 +620,7 @@ def _promises(urls: dict[str, str]) -> bool:
     final = [{"owner": a["owner"], "description": a["description"], "due_by": a["due_by"]} for a in plan["actions"]]
     for a in final:  # the back office's promise fell due on the past business day; the agent's is due later
         a["due_by"] = str(past) if a["owner"] == "backoffice" else str(today + timedelta(days=2))
-    status, _ = call(
+    status, _ = ask(
         urls["confirm_next_steps"],
         {**ticket, "suggestion_id": plan["suggestion_id"], "actions": final, "resolver_group": plan["resolver_group"]},
     )
@@ -649,7 +649,7 @@ def _promises(urls: dict[str, str]) -> bool:
         f"{sum(e['ticket_id'] == 'T-1009-01' for e in overdue)})"
     )
     ok &= outcomes.get(200, 0) == 2 and sum(e["ticket_id"] == "T-1009-01" for e in overdue) == 1
-    status, summary = call(urls["context_summary"], {"customer_id": "C-1009"})
+    status, summary = ask(urls["context_summary"], {"customer_id": "C-1009"})
     _show(
         "context_summary for C-1009 opens with what we owe",
         status,
@@ -657,7 +657,7 @@ def _promises(urls: dict[str, str]) -> bool:
     )
     owed = summary.get("commitments") or [{}]
     ok &= status == 200 and owed[0].get("status") == "overdue" and summary["bullets"][0].startswith("We owe")
-    status, reply = call(
+    status, reply = ask(
         urls["reply_draft"],
         {
             "customer_id": "C-1009",
@@ -669,7 +669,7 @@ def _promises(urls: dict[str, str]) -> bool:
     ok &= status == 200 and "not yet kept our promise" in reply["reply"].split("\n\n")[1]
     agent = next((c for c in owed if c.get("owner") == "agent"), None)
     if agent:  # one click in the desktop: the agent's own promise is done, on time
-        status, done = call(urls["commitment_update"], {"commitment_id": agent["commitment_id"], "change": "done"})
+        status, done = ask(urls["commitment_update"], {"commitment_id": agent["commitment_id"], "change": "done"})
         ok &= status == 200 and done["commitment"]["status"] == "done"
     close = {
         **ticket,
@@ -688,7 +688,7 @@ def _promises(urls: dict[str, str]) -> bool:
     topic = publisher.topic_path(PROJECT, settings.ticket_closed_topic)
     publisher.publish(topic, json.dumps(close).encode()).result(timeout=10)
     _push_bridge(urls["ticket_closed"], f"{settings.ticket_closed_topic}-local")
-    status, after = call(urls["context_summary"], {"customer_id": "C-1009"})
+    status, after = ask(urls["context_summary"], {"customer_id": "C-1009"})
     print(
         f"=== ticket T-1009-01 closed by the ticketing system: open promises to C-1009 now "
         f"{len(after.get('commitments', []))}"

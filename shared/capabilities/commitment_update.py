@@ -9,11 +9,19 @@ from typing import TYPE_CHECKING, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from shared.capabilities._context import open_customer
+from shared.data.snapshots import Reads
 from shared.decisions.commitments import CommitmentView
 from shared.platform.calls import CallContext
+from shared.safety.access import CustomerUnavailable
 
 if TYPE_CHECKING:
     from shared.runtime import Runtime
+
+
+CAPABILITY = "commitment_update"
+READS = Reads()
+"""The customer document only: whose commitment it is decides whether the caller may change it."""
 
 
 class CommitmentUpdateRequest(BaseModel):
@@ -43,6 +51,15 @@ class CommitmentUpdateResponse(BaseModel):
 
 def update(req: CommitmentUpdateRequest, rt: Runtime, call: CallContext | None = None) -> CommitmentUpdateResponse:
     call = call or CallContext()
+    # Through the access door, audited like every customer read: an agent outside the customer's
+    # scope gets the same answer as for an unknown commitment.
+    existing = rt.commitments.repo.get(req.commitment_id)
+    if existing is None:
+        raise CustomerUnavailable("commitment")
+    try:
+        open_customer(rt, call, CAPABILITY, existing.customer_id, READS, discloses=False)
+    except CustomerUnavailable:
+        raise CustomerUnavailable("commitment") from None
     stored, changed = rt.commitments.update(
         req.commitment_id,
         req.change,

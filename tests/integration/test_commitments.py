@@ -343,3 +343,24 @@ def test_a_closed_ticket_closes_its_commitments_and_the_sweep_function_runs(runt
     assert mine(runtime, customer)["backoffice"]["version"] == after["backoffice"]["version"]
     assert cloud_event("commitment_sweep", b"") == 200
     assert cloud_event("commitment_sweep", b"not json") == 200  # a scheduler body we cannot read still sweeps
+
+
+def test_commitment_update_outside_the_agents_scope_is_not_found_and_audited(
+    runtime: Runtime, customer: str, event_sink: EventSink
+) -> None:
+    """Whose commitment it is decides: an agent of another team gets the unknown-commitment answer."""
+    confirm(customer)
+    cid = mine(runtime, customer)["backoffice"]["commitment_id"]
+    runtime.firestore.collection(runtime.settings.customers_collection).document(customer).update({"team": "care-eu"})
+    outsider = post("commitment_update", {"commitment_id": cid, "change": "done"}, agent_headers("agent-uk-3", "uk"))
+    assert outsider.status_code == 404
+    assert (
+        outsider.get_json()["error"]["message"]
+        == post("commitment_update", {"commitment_id": "0" * 32, "change": "done"}).get_json()["error"]["message"]
+    )
+    assert runtime.commitments.repo.get(cid).status == "open"  # nothing changed
+    runtime.events.flush()
+    denied = event_sink.collect(
+        1, lambda e: e["event_type"] == "audit.customer_access" and e["capability"] == "commitment_update"
+    )
+    assert denied and denied[0]["decision"] == "deny" and denied[0]["reason"] == "out_of_scope"
