@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import re
+from abc import ABC, abstractmethod
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
@@ -56,7 +57,7 @@ class Lang:
         return any(f" {p} " in low for p in self.phrases.get(kind, []))
 
 
-class ClauseAnalyzer:
+class ClauseAnalyzer(ABC):
     """One language's clause analysis: a spaCy doc of one sentence → its clauses (actor, act, owner,
     confidence). A subclass sets ``name`` (what ``clause_analyzer`` in ``config/language/extraction.yaml``
     names) and implements ``analyze``; it is registered in ``shared.language.clauses.registry``."""
@@ -66,8 +67,9 @@ class ClauseAnalyzer:
     def __init__(self, conf: Mapping[str, float]) -> None:
         self.conf = dict(conf)
 
+    @abstractmethod
     def analyze(self, doc: Any, speaker: str, lang: Lang) -> list[Clause]:
-        raise NotImplementedError
+        """The clauses of one spaCy doc said by ``speaker``; each language's analyzer implements it."""
 
     def make(
         self,
